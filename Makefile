@@ -1,0 +1,56 @@
+# Thin driver around CMake (neovim's pattern). Everything real is in
+# CMakeLists.txt; this file only names the everyday commands.
+#
+#   make demo    install deps, build, run the demo on embedded defaults
+#   make test    install deps, build, run the whole test suite
+#   make deps    install the Debian packages (apt-get; sudo when not root)
+#   make bench   benchmarks (prints numbers)
+#   make asan    the whole suite under AddressSanitizer + UBSan
+#   make valgrind  the unit tests under valgrind
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_ARGS ?=
+CTEST_ARGS ?=
+
+.PHONY: all deps build test demo bench asan valgrind clean format
+
+all: build
+
+deps:
+	.ci/deps.sh
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) $(CMAKE_ARGS)
+
+build: $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j$(JOBS)
+
+test: deps
+	$(MAKE) build
+	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS) $(CTEST_ARGS)
+
+demo: deps
+	$(MAKE) build
+	./$(BUILD)/bin/payatom-worker demo
+
+bench: deps
+	$(MAKE) build
+	tests/bench/run.sh $(BUILD)
+
+asan: deps
+	cmake -S . -B $(ASAN_BUILD) -DPAYATOM_SANITIZE='address;undefined' -DCMAKE_BUILD_TYPE=Debug $(CMAKE_ARGS)
+	cmake --build $(ASAN_BUILD) -j$(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS) -LE 'kafka|bench' $(CTEST_ARGS)
+
+valgrind: deps
+	$(MAKE) build
+	tests/valgrind.sh $(BUILD)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

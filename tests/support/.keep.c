@@ -1,0 +1,2 @@
+/* keeps the pwtest library non-empty */
+typedef int pwtest_keep_t;
