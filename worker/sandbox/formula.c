@@ -1,0 +1,95 @@
+/* formula.c -- the gateway side of every hash and signature, via libpayatom.
+ * Owns: which fields enter which formula on the SERVER side (spec §3): the
+ *       callback/polling post_hash, the ref_code post_hash check, the
+ *       reconciliation, V2 and complaint signatures.
+ * Not here: the formulas themselves (lib/sign.c), the primitives
+ *           (lib/crypto.c), PHP number formatting (lib/money.c): no second
+ *           copy of any of them lives in the sandbox. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "payatom/crypto.h"
+#include "payatom/money.h"
+#include "payatom/sign.h"
+#include "sandbox/sbx_int.h"
+
+void sbx__amount_text(int64_t minor, char out[32])
+{
+	char buf[PA_MONEY_STR_MAX];
+	pa_money_format_php(minor, buf);
+	snprintf(out, 32, "%s", buf);
+}
+
+/* spec §3.2 (current form, §12.1): seal(md5(order_id . received_amount .
+ * status . secret)), received_amount printed as PHP prints it. `bad` seals
+ * the digest of a different status: a well-formed post_hash that opens with
+ * the merchant's key but does not match (fault injection, control API). */
+char *sbx__post_hash(const sbx_merchant_t *m, const char *order_id,
+		     int64_t received_minor, const char *status, int bad)
+{
+	char amt[32];
+	sbx__amount_text(received_minor, amt);
+	char *out = NULL;
+	if (pa_sign_callback_post_hash(m->secret, pa_part(order_id),
+				       pa_part(amt),
+				       pa_part(bad ? "Tampered" : status), NULL,
+				       &out, NULL))
+		return NULL;
+	return out;
+}
+
+/* spec §3.2, §6, §7: polling / refund (and our UTR submit) requests carry
+ * seal(md5(ref_code . pid . secret)). */
+int sbx__check_ref_hash(const sbx_merchant_t *m, const char *ref,
+			const char *post_hash)
+{
+	if (!post_hash)
+		return 0;
+	char md5[PA_MD5_HEX_LEN + 1];
+	if (pa_sign_poll_request_md5(m->secret, pa_part(ref), pa_part(m->pid),
+				     md5))
+		return 0;
+	return pa_post_hash_verify(m->secret, post_hash, strlen(post_hash),
+				   md5, NULL) == PA_OK;
+}
+
+/* spec §3.3: sha256(pid + secret + date), lowercase hex as PHP prints. */
+int sbx__check_recon_sig(const sbx_merchant_t *m, const char *date,
+			 const char *sig)
+{
+	if (!sig)
+		return 0;
+	char hex[PA_SHA256_HEX_LEN + 1];
+	if (pa_sign_recon_sha256(m->secret, pa_part(m->pid), pa_part(date),
+				 hex))
+		return 0;
+	return pa_const_eq(hex, PA_SHA256_HEX_LEN, sig, strlen(sig));
+}
+
+/* spec §3.4 [I]: signature over the canonical JSON of the body without
+ * "signature"; algorithm per --v2-signature (sha256 | hmac). */
+int sbx__check_v2_sig(const sbx_t *sbx, const sbx_merchant_t *m,
+		      json_t *body)
+{
+	pa_v2_alg_t alg = strcmp(sbx->cfg.v2_signature, "hmac") == 0
+				  ? PA_V2_HMAC_SHA256
+				  : PA_V2_SHA256_CONCAT;
+	return pa_sign_v2_verify(m->secret, body, alg, NULL) == PA_OK;
+}
+
+/* spec §10.4, §13: the complaint formula is NOT FOUND; the sandbox uses
+ * libpayatom's assumed default layout sha256(pid . order_id . ref_code .
+ * secret) so that both sides agree. */
+int sbx__check_complaint_sig(const sbx_merchant_t *m, const char *order_id,
+			     const char *ref_code, const char *sig)
+{
+	if (!sig)
+		return 0;
+	char hex[PA_SHA256_HEX_LEN + 1];
+	if (pa_sign_complaint_sha256(m->secret,
+				     PA_COMPLAINT_SIG_PID_ORDER_REF_SECRET,
+				     pa_part(m->pid), pa_part(order_id),
+				     pa_part(ref_code), hex))
+		return 0;
+	return pa_const_eq(hex, PA_SHA256_HEX_LEN, sig, strlen(sig));
+}
