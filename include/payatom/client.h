@@ -55,7 +55,7 @@ typedef enum pa_outcome {
  *   other 1xx/3xx/4xx (no redirects)   -> PA_HTTP_STATUS  FATAL
  *   body over max_response_bytes       -> PA_TOO_BIG      FATAL
  *   TLS handshake / verification       -> PA_TLS          FATAL
- *   bad URL / unsupported scheme       -> PA_INVAL        FATAL
+ *   URL curl cannot parse              -> PA_INVAL        FATAL
  *   any other transport error          -> PA_IO           RETRYABLE
  * outcome is always pa_err_is_retryable()/pa_err_is_fatal() of err. */
 typedef struct pa_reply {
@@ -113,7 +113,8 @@ void pa_client_destroy(pa_client_t *cli);
  * POST with one. cb is called exactly once unless the call is cancelled.
  * *call_out (optional; borrowed, valid until cb is entered or
  * pa_client_cancel() returns) identifies the call for cancelling.
- * Errors: PA_INVAL (NULL/empty URL, bad header), PA_NOMEM, PA_INTERNAL.
+ * Errors: PA_INVAL (URL not http:// or https://, bad method or header),
+ * PA_NOMEM, PA_INTERNAL.
  * On error cb is never called. Details: pa_client_last_error(). */
 pa_err_t pa_client_send(pa_client_t *cli, const pa_request_t *req,
 			pa_reply_cb cb, void *ud, pa_call_t **call_out);

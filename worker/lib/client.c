@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define DEFAULT_CONNECT_MS 10000
 #define DEFAULT_TOTAL_MS 30000
@@ -404,8 +405,9 @@ pa_err_t pa_client_send(pa_client_t *cli, const pa_request_t *req,
 	if (!cli || !req || !cb)
 		return PA_INVAL;
 	cli->errbuf[0] = '\0';
-	if (!req->url || !req->url[0]) {
-		seterr(cli, "request has no URL");
+	if (!req->url || (strncasecmp(req->url, "http://", 7) != 0 &&
+			  strncasecmp(req->url, "https://", 8) != 0)) {
+		seterr(cli, "URL must be http:// or https://");
 		return PA_INVAL;
 	}
 	if (req->n_headers && !req->headers) {
@@ -492,6 +494,9 @@ static pa_err_t classify_curl(CURLcode rc, int too_big)
 	 * chunk: the connection, not the request, is at fault -- typically a
 	 * broken proxy or a peer restarting. Retryable like a drop. */
 	case CURLE_WEIRD_SERVER_REPLY:
+	/* curl 7.88 reports non-HTTP bytes ("HTTP/0.9") this way; a bad
+	 * scheme cannot reach here (pa_client_send checks it). */
+	case CURLE_UNSUPPORTED_PROTOCOL:
 	case CURLE_BAD_CONTENT_ENCODING:
 	case CURLE_HTTP2:
 	case CURLE_HTTP2_STREAM:
@@ -512,7 +517,6 @@ static pa_err_t classify_curl(CURLcode rc, int too_big)
 	case CURLE_USE_SSL_FAILED:
 		return PA_TLS;
 	case CURLE_URL_MALFORMAT:
-	case CURLE_UNSUPPORTED_PROTOCOL:
 	case CURLE_BAD_FUNCTION_ARGUMENT:
 		return PA_INVAL;
 	default:
