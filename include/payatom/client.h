@@ -50,7 +50,7 @@ typedef enum pa_outcome {
  *                                      -> PA_CONNECT      RETRYABLE
  *   5xx                                -> PA_HTTP_5XX     RETRYABLE
  *   429                                -> PA_RATE_LIMITED RETRYABLE
- *                                         (retry_after_s from Retry-After)
+ *                     (both: retry_after_s from a Retry-After header)
  *   401, 403                           -> PA_AUTH         FATAL
  *   other 1xx/3xx/4xx (no redirects)   -> PA_HTTP_STATUS  FATAL
  *   body over max_response_bytes       -> PA_TOO_BIG      FATAL
@@ -67,7 +67,8 @@ typedef struct pa_reply {
 			       is authoritative; never NULL */
 	size_t body_len;
 	double total_s;     /* curl's total time of the transfer */
-	long retry_after_s; /* Retry-After in seconds, 0 when absent */
+	long retry_after_s; /* Retry-After of a 429/5xx in seconds (an HTTP
+			       date is converted), 0 when absent */
 	pa_op_t op;              /* copied from the request */
 	const char *order_id;    /* copied from the request; borrowed */
 	char errmsg[PA_ERRBUF_SIZE]; /* one line, empty on success */

@@ -328,6 +328,17 @@ out:
  * connection must close. */
 static int handle_input(pwt_http_t *srv, struct conn *c)
 {
+	/* A TLS ClientHello on this plain port: answer like a plain server
+	 * (nginx) does, so clients see a TLS handshake failure. */
+	if (c->st == C_READ && c->in_len >= 2 && c->in[0] == 0x16 &&
+	    c->in[1] == 0x03) {
+		static const char bad[] = "HTTP/1.1 400 Bad Request\r\n"
+					  "Connection: close\r\n\r\n";
+		c->in_len = 0;
+		c->close_after = 1;
+		c->st = C_WRITE;
+		return out_add(c, bad, sizeof bad - 1) != 0;
+	}
 	while (c->st == C_READ) {
 		char *end = memmem(c->in, c->in_len, "\r\n\r\n", 4);
 		if (!end)

@@ -3,6 +3,8 @@
  *       thread (poll, many connections, keep-alive, pipelining), per-path
  *       scripted behaviours (reply, delay, hang, drop, drop mid-reply,
  *       garbage, oversized body, echo), counters and a record of requests.
+ *       A TLS ClientHello is answered with a plain "400" and a close, as
+ *       a plain HTTP server does (clients see a TLS handshake failure).
  * Not here: TLS; request bodies with chunked transfer encoding (requests
  *           must carry Content-Length or no body). */
 #ifndef PWT_TESTHTTP_H

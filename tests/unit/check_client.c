@@ -315,13 +315,36 @@ START_TEST(test_client_oversized_body_is_too_big)
 }
 END_TEST
 
+START_TEST(test_client_tls_failure_is_fatal)
+{
+	/* https:// to a plain HTTP port: the handshake fails */
+	struct fx fx;
+	fx_init(&fx, NULL);
+	char url[256];
+	snprintf(url, sizeof url, "https://127.0.0.1:%d/tls",
+		 pwt_http_port(fx.srv));
+	struct got g = {0};
+	struct ctx c = {&fx, &g};
+	pa_request_t req = {.method = "GET", .url = url};
+	ck_assert_int_eq(pa_client_send(fx.cli, &req, on_reply, &c, NULL),
+			 PA_OK);
+	run_until(&fx, 1, 5000);
+	ck_assert_int_eq(g.n, 1);
+	ck_assert_int_eq(g.err, PA_TLS);
+	ck_assert_int_eq(g.outcome, PA_OUTCOME_FATAL);
+	fx_free(&fx);
+}
+END_TEST
+
 START_TEST(test_client_5xx_is_retryable)
 {
 	int codes[] = {500, 502, 503};
 	for (size_t i = 0; i < 3; i++) {
 		pwt_http_behaviour_t b = {.kind = PWT_HTTP_REPLY,
-					  .status = codes[i], .body = "down"};
+					  .status = codes[i], .body = "down",
+					  .extra_headers = "Retry-After: 3\r\n"};
 		struct got g = one(NULL, "/5xx", &b);
+		ck_assert_int_eq(g.retry_after_s, 3);
 		ck_assert_int_eq(g.err, PA_HTTP_5XX);
 		ck_assert_int_eq(g.outcome, PA_OUTCOME_RETRYABLE);
 		ck_assert_int_eq(g.status, codes[i]);
@@ -352,6 +375,11 @@ START_TEST(test_client_4xx_is_fatal)
 	g = one(NULL, "/404", &b);
 	ck_assert_int_eq(g.err, PA_HTTP_STATUS);
 	ck_assert_int_eq(g.outcome, PA_OUTCOME_FATAL);
+	/* 408: the server gave up waiting for us -> retryable timeout */
+	b.status = 408;
+	g = one(NULL, "/408", &b);
+	ck_assert_int_eq(g.err, PA_TIMEOUT);
+	ck_assert_int_eq(g.outcome, PA_OUTCOME_RETRYABLE);
 	b.status = 401;
 	g = one(NULL, "/401", &b);
 	ck_assert_int_eq(g.err, PA_AUTH);
@@ -579,6 +607,7 @@ static Suite *client_suite(void)
 		{"dropped", test_client_connection_dropped_is_retryable},
 		{"garbage", test_client_garbage_reply_is_retryable_connect},
 		{"too_big", test_client_oversized_body_is_too_big},
+		{"tls", test_client_tls_failure_is_fatal},
 		{"5xx", test_client_5xx_is_retryable},
 		{"429", test_client_429_is_rate_limited},
 		{"4xx", test_client_4xx_is_fatal},

@@ -553,7 +553,7 @@ static void deliver(pa_client_t *cli, pa_call_t *call, CURLcode rc)
 	r.err = classify_curl(rc, call->too_big);
 	if (r.err == PA_OK)
 		r.err = classify_status(r.http_status);
-	if (r.err == PA_RATE_LIMITED) {
+	if (r.err == PA_RATE_LIMITED || r.err == PA_HTTP_5XX) {
 		curl_off_t ra = 0;
 		if (curl_easy_getinfo(e, CURLINFO_RETRY_AFTER, &ra) ==
 			    CURLE_OK &&
