@@ -17,6 +17,7 @@
 //   php payatom_ref.php formulas <formulas_in.txt>   -> formula vectors
 //   php payatom_ref.php v2 <v2_bodies.txt>            -> V2 vectors (jsonl)
 //   php payatom_ref.php money <money_in.txt>          -> money vectors
+//   php payatom_ref.php doubles                       -> float vectors
 
 // Function for encryption (docs, + optional $iv)
 function encrypt($plaintext, $password, $iv = null)
@@ -116,6 +117,25 @@ if ($cmd === 'seal') {
         $n = $s + 0;              // what PHP holds after arithmetic/DB
         echo $s, '|', (string)$n, '|', number_format((float)$s, 2, '.', ''), "\n";
     }
+} elseif ($cmd === 'doubles') {
+    // output: %.17e text|json_encode() (serialize_precision -1), for a fixed
+    // list plus seeded random doubles of every magnitude
+    $list = [0.0, -0.0, 1.0, -1.0, 0.1, 0.5, 100.0, 12.5, 28.7041, 77.1025,
+             1e15, 1e16, 1e17, 1e-4, 1e-5, 0.00012345, 123456789012345678.0,
+             1.7976931348623157e308, 5e-324, 2.2250738585072014e-308,
+             0.30000000000000004, 9007199254740993.0, 1e21, 1e22, 123.456];
+    mt_srand(20261126);
+    for ($i = 0; $i < 300; $i++) {
+        $m = mt_rand() / mt_getrandmax();
+        $e = mt_rand(-30, 30);
+        $v = $m * (10 ** $e);
+        if ($i % 3 == 0) $v = round($v, mt_rand(0, 6));
+        if ($i % 5 == 0) $v = -$v;
+        $list[] = $v;
+    }
+    foreach ($list as $d)
+        echo ($d == 0 && fdiv(1, $d) < 0) ? '-' : '', sprintf('%.17e', $d),
+             '|', json_encode($d), "\n";
 } else {
     fwrite(STDERR, "usage: see header\n");
     exit(2);
