@@ -87,7 +87,9 @@ pa_err_t pa_webhook_parse(const uint8_t *body, size_t len,
 /* Verifies upd->post_hash: pa_open() with sec, then a constant-time compare
  * with md5(order_id . A . status . secret) for every amount text A of
  * received_amount, amount and requested_amount (as sent, PHP-printed,
- * 2-decimals), in the order pref gives. Sets upd->hash_variant on PA_OK.
+ * 2-decimals), in the order pref gives. The amount/requested_amount forms
+ * count only when received_amount is absent or has the same value (a hash
+ * must cover the amount that is acted on). Sets upd->hash_variant on PA_OK.
  * Errors: PA_HASH_MISMATCH (no variant matches, post_hash missing, or the
  * blob does not open: MAC/padding/base64 errors are reported as mismatch
  * with the cause in errbuf). */

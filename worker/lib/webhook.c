@@ -95,7 +95,20 @@ fail:
 	return e;
 }
 
-/* Adds the texts of one amount field: as sent, PHP-printed, 2 decimals. */
+/* Adds the texts of one amount field: as sent, PHP-printed, 2 decimals.
+ * The older forms (amount, requested_amount) are only tried when
+ * received_amount is absent or has the same value: otherwise a hash over the
+ * requested amount would "authenticate" a received_amount it does not
+ * cover, and received_amount is what the merchant acts on (§4, §12.2). */
+static int covers_received(const pa_txn_update_t *upd,
+			   const pa_amount_field_t *f)
+{
+	const pa_amount_field_t *r = &upd->received_amount;
+	if (!r->present)
+		return 1;
+	return r->valid && f->valid && r->minor == f->minor;
+}
+
 static size_t add_variants(const pa_amount_field_t *f, pa_hash_variant_t as,
 			   pa_hash_variant_t php, int with_2dp,
 			   char txt[][PA_AMOUNT_TEXT_MAX + 1],
@@ -142,11 +155,17 @@ pa_err_t pa_txn_update_verify(const pa_secret_t *sec, pa_amount_pref_t pref,
 				 pa_err_name(e), eb);
 	/* spec §12.1: received_amount (current), then the older single
 	 * "amount" and requested_amount forms; pref only changes the order. */
+	pa_amount_field_t none = {0};
+	const pa_amount_field_t *amt =
+		covers_received(upd, &upd->amount) ? &upd->amount : &none;
+	const pa_amount_field_t *req = covers_received(upd,
+						       &upd->requested_amount)
+					       ? &upd->requested_amount
+					       : &none;
 	if (pref == PA_AMOUNT_PREF_REQUESTED) {
-		n = add_variants(&upd->amount, PA_HASH_AMOUNT_AS_SENT,
+		n = add_variants(amt, PA_HASH_AMOUNT_AS_SENT,
 				 PA_HASH_AMOUNT_PHP, 0, txt, var, n);
-		n = add_variants(&upd->requested_amount,
-				 PA_HASH_REQUESTED_AS_SENT,
+		n = add_variants(req, PA_HASH_REQUESTED_AS_SENT,
 				 PA_HASH_REQUESTED_PHP, 0, txt, var, n);
 		n = add_variants(&upd->received_amount,
 				 PA_HASH_RECEIVED_AS_SENT, PA_HASH_RECEIVED_PHP,
@@ -155,10 +174,9 @@ pa_err_t pa_txn_update_verify(const pa_secret_t *sec, pa_amount_pref_t pref,
 		n = add_variants(&upd->received_amount,
 				 PA_HASH_RECEIVED_AS_SENT, PA_HASH_RECEIVED_PHP,
 				 1, txt, var, n);
-		n = add_variants(&upd->amount, PA_HASH_AMOUNT_AS_SENT,
+		n = add_variants(amt, PA_HASH_AMOUNT_AS_SENT,
 				 PA_HASH_AMOUNT_PHP, 0, txt, var, n);
-		n = add_variants(&upd->requested_amount,
-				 PA_HASH_REQUESTED_AS_SENT,
+		n = add_variants(req, PA_HASH_REQUESTED_AS_SENT,
 				 PA_HASH_REQUESTED_PHP, 0, txt, var, n);
 	}
 	size_t slen;
