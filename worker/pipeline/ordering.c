@@ -82,6 +82,11 @@ pw_qlink_t *pw_gate_done(pw_gate_t *g, const char *key, size_t klen)
 	return nx;
 }
 
+void pw_gate_drop(pw_gate_t *g, const char *key, size_t klen)
+{
+	free(pw_hmap_del(g->keys, key, klen));
+}
+
 size_t pw_gate_keys(const pw_gate_t *g)
 {
 	return pw_hmap_count(g->keys);

@@ -31,6 +31,9 @@ pa_err_t pw_gate_push(pw_gate_t *g, const char *key, size_t klen,
 /* The head item of key finished: removes it and returns the next item of
  * the same key (which the caller starts now), or NULL. */
 pw_qlink_t *pw_gate_done(pw_gate_t *g, const char *key, size_t klen);
+/* Forgets key's queue without touching its items (the caller frees them):
+ * used when the key's partition is revoked. */
+void pw_gate_drop(pw_gate_t *g, const char *key, size_t klen);
 /* Number of keys with work. */
 size_t pw_gate_keys(const pw_gate_t *g);
 
