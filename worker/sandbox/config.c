@@ -20,10 +20,10 @@ enum opt_type { OPT_STR, OPT_INT, OPT_U64, OPT_LIST };
 typedef struct opt {
 	const char *name;
 	int type;
-	const char *dflt;
 	int64_t min, max;
 	size_t off;  /* field in sbx_cfg_t */
 	size_t size; /* OPT_STR buffer size */
+	const char *dflt;
 	const char *help;
 } opt_t;
 
@@ -34,9 +34,9 @@ typedef struct opt {
 static const opt_t opts[] = {
 	{"bind", STR(bind), "127.0.0.1",
 	 "Numeric IPv4/IPv6 address to listen on."},
-	{"port", OPT_INT, "8089", 0, 65535, offsetof(sbx_cfg_t, port), 0,
+	{"port", OPT_INT, 0, 65535, offsetof(sbx_cfg_t, port), 0, "8089",
 	 "TCP port; 0 = any free port (see --print-port)."},
-	{"seed", OPT_U64, "1", 0, 0, offsetof(sbx_cfg_t, seed), 0,
+	{"seed", OPT_U64, 0, 0, offsetof(sbx_cfg_t, seed), 0, "1",
 	 "Seed of every random choice (outcome mix, ids, faults): the same "
 	 "seed and requests give the same run."},
 	{"resolve-delay-ms", NUM(resolve_delay_ms, 0, 86400000), "2000",

@@ -811,10 +811,10 @@ static void gw_handle(pw_http_req_t *req, void *ud)
 			pw_http_add_header(req, "Retry-After", "1");
 		} else {
 			sbx->c.f_5xx++;
-			char b[256];
-			snprintf(b, sizeof b, k_5xx, fp.http_status,
+			char hb[256];
+			snprintf(hb, sizeof hb, k_5xx, fp.http_status,
 				 fp.http_status);
-			body = strdup(b);
+			body = strdup(hb);
 			c.ctype = "text/html";
 		}
 		c.status = fp.http_status;
