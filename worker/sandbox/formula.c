@@ -77,19 +77,37 @@ int sbx__check_v2_sig(const sbx_t *sbx, const sbx_merchant_t *m,
 	return pa_sign_v2_verify(m->secret, body, alg, NULL) == PA_OK;
 }
 
-/* spec §10.4, §13: the complaint formula is NOT FOUND; the sandbox uses
- * libpayatom's assumed default layout sha256(pid . order_id . ref_code .
- * secret) so that both sides agree. */
-int sbx__check_complaint_sig(const sbx_merchant_t *m, const char *order_id,
-			     const char *ref_code, const char *sig)
+/* UTR submit (spec §7: NOT FOUND; libpayatom's assumption A1, api.h):
+ * post_hash = seal(md5(ref_code . utr . pid . secret)). */
+int sbx__check_utr_hash(const sbx_merchant_t *m, const char *ref,
+			const char *utr, const char *post_hash)
+{
+	if (!post_hash)
+		return 0;
+	size_t slen;
+	const char *s = pa_secret_bytes(m->secret, &slen);
+	pa_part_t parts[4] = {pa_part(ref), pa_part(utr), pa_part(m->pid),
+			      {s, slen}};
+	char md5[PA_MD5_HEX_LEN + 1];
+	if (pa_md5_hex(parts, 4, md5))
+		return 0;
+	return pa_post_hash_verify(m->secret, post_hash, strlen(post_hash),
+				   md5, NULL) == PA_OK;
+}
+
+/* spec §10.4, §13: the complaint formula is NOT FOUND; libpayatom's
+ * assumption A4 (api.h) follows the reconciliation layout:
+ * sha256(pid . secret . ref_code) on submit, sha256(pid . secret .
+ * complaint_id) on view -- the reconciliation builder with another last
+ * part. */
+int sbx__check_complaint_sig(const sbx_merchant_t *m, const char *last,
+			     const char *sig)
 {
 	if (!sig)
 		return 0;
 	char hex[PA_SHA256_HEX_LEN + 1];
-	if (pa_sign_complaint_sha256(m->secret,
-				     PA_COMPLAINT_SIG_PID_ORDER_REF_SECRET,
-				     pa_part(m->pid), pa_part(order_id),
-				     pa_part(ref_code), hex))
+	if (pa_sign_recon_sha256(m->secret, pa_part(m->pid), pa_part(last),
+				 hex))
 		return 0;
 	return pa_const_eq(hex, PA_SHA256_HEX_LEN, sig, strlen(sig));
 }

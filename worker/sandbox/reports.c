@@ -359,9 +359,10 @@ void sbx__ep_wallet_data(sbx_ctx_t *c)
 
 /* ---- complaint (spec §10.4; response and view endpoint NOT FOUND) ------- */
 
-static sbx_merchant_t *complaint_auth(sbx_ctx_t *c, sbx_order_t **ord)
+/* Authorization: Bearer <token> (or "Token", spec §12.10), pid, and the
+ * signature over `last` (ref_code on submit, complaint_id on view). */
+static sbx_merchant_t *complaint_auth(sbx_ctx_t *c, const char *last_key)
 {
-	/* §12.10: "Token" in prose, "Authorization: Bearer" in the table. */
 	const char *tok = bearer(pw_http_header(c->req, "Authorization"));
 	if (!tok || !*tok)
 		tok = pw_http_header(c->req, "Token");
@@ -369,8 +370,7 @@ static sbx_merchant_t *complaint_auth(sbx_ctx_t *c, sbx_order_t **ord)
 		sbx__err(c, 200, "Unauthorized Access");
 		return NULL;
 	}
-	static const char *const req[] = {"pid", "order_id", "ref_code",
-					  "signature", NULL};
+	const char *const req[] = {"pid", last_key, "signature", NULL};
 	if (!sbx__require(c, req))
 		return NULL;
 	sbx_merchant_t *m = sbx__merchant(c->sbx, sbx__field(c, "pid"));
@@ -383,17 +383,10 @@ static sbx_merchant_t *complaint_auth(sbx_ctx_t *c, sbx_order_t **ord)
 		sbx__err(c, 200, "Unauthorized Access");
 		return NULL;
 	}
-	char oid[64], ref[80];
-	snprintf(oid, sizeof oid, "%s", sbx__field(c, "order_id"));
-	snprintf(ref, sizeof ref, "%s", sbx__field(c, "ref_code"));
-	if (!sbx__check_complaint_sig(m, oid, ref,
-				      sbx__field(c, "signature"))) {
+	char last[96];
+	snprintf(last, sizeof last, "%s", sbx__field(c, last_key));
+	if (!sbx__check_complaint_sig(m, last, sbx__field(c, "signature"))) {
 		sbx__err(c, 200, "Verification Failed");
-		return NULL;
-	}
-	*ord = sbx__order_by_ref(c->sbx, ref);
-	if (!*ord || (*ord)->m != m || strcmp((*ord)->order_id, oid) != 0) {
-		sbx__err(c, 200, "Reference code not found.");
 		return NULL;
 	}
 	return m;
@@ -411,9 +404,21 @@ static void complaint_reply(sbx_ctx_t *c, const sbx_order_t *ord,
 
 void sbx__ep_complaint_submit(sbx_ctx_t *c)
 {
-	sbx_order_t *ord;
-	if (!complaint_auth(c, &ord))
+	sbx_merchant_t *m = complaint_auth(c, "ref_code");
+	if (!m)
 		return;
+	const char *oid = sbx__field(c, "order_id");
+	if (!oid) {
+		sbx__err(c, 200, "order_id is required field");
+		return;
+	}
+	char o[64];
+	snprintf(o, sizeof o, "%s", oid);
+	sbx_order_t *ord = sbx__order_by_ref(c->sbx, sbx__field(c, "ref_code"));
+	if (!ord || ord->m != m || strcmp(ord->order_id, o) != 0) {
+		sbx__err(c, 200, "Reference code not found.");
+		return;
+	}
 	if (ord->complaint_id[0]) {
 		sbx__err(c, 200, "Complaint already exists: %s",
 			 ord->complaint_id);
@@ -427,12 +432,16 @@ void sbx__ep_complaint_submit(sbx_ctx_t *c)
 
 void sbx__ep_complaint_view(sbx_ctx_t *c)
 {
-	sbx_order_t *ord;
-	if (!complaint_auth(c, &ord))
+	sbx_merchant_t *m = complaint_auth(c, "complaint_id");
+	if (!m)
 		return;
-	if (!ord->complaint_id[0]) {
-		sbx__err(c, 200, "Complaint not found");
-		return;
+	const char *id = sbx__field(c, "complaint_id");
+	for (size_t i = 0; i < c->sbx->norders; i++) {
+		sbx_order_t *ord = c->sbx->orders[i];
+		if (ord->m == m && !strcmp(ord->complaint_id, id)) {
+			complaint_reply(c, ord, "Complaint found");
+			return;
+		}
 	}
-	complaint_reply(c, ord, "Complaint found");
+	sbx__err(c, 200, "Complaint not found");
 }

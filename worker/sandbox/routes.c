@@ -479,7 +479,8 @@ static void ep_payout(sbx_ctx_t *c)
 /* Finds the order a polling/refund/UTR request names and checks its
  * post_hash: md5(ref_code.pid.secret), or the legacy md5(order_id.pid.secret)
  * keyed by order_id (spec §12.3). */
-static sbx_order_t *find_checked(sbx_ctx_t *c, sbx_merchant_t *m)
+static sbx_order_t *find_checked(sbx_ctx_t *c, sbx_merchant_t *m,
+				 const char *utr)
 {
 	const char *ref = sbx__field(c, "ref_code");
 	char key[80];
@@ -506,7 +507,8 @@ static sbx_order_t *find_checked(sbx_ctx_t *c, sbx_merchant_t *m)
 		sbx__err(c, 200, "post_hash is required field");
 		return NULL;
 	}
-	if (!sbx__check_ref_hash(m, key, ph)) {
+	if (utr ? !sbx__check_utr_hash(m, key, utr, ph)
+		: !sbx__check_ref_hash(m, key, ph)) {
 		sbx__err(c, 200, "Verification Failed");
 		return NULL;
 	}
@@ -515,11 +517,18 @@ static sbx_order_t *find_checked(sbx_ctx_t *c, sbx_merchant_t *m)
 
 static void ep_status(sbx_ctx_t *c)
 {
-	/* [I]: no V2 signature on polling; pid + post_hash authenticate. */
+	/* [I]: no V2 signature on polling; pid + post_hash authenticate.
+	 * A V2 merchant sends X-Api-Key (api.h A5): checked when present. */
 	sbx_merchant_t *m = sbx__auth_v1(c);
 	if (!m)
 		return;
-	sbx_order_t *ord = find_checked(c, m);
+	const char *key = pw_http_header(c->req, "X-Api-Key");
+	if (key && *key &&
+	    !pa_const_eq(key, strlen(key), m->api_key, strlen(m->api_key))) {
+		sbx__err(c, 200, "Invalid API key");
+		return;
+	}
+	sbx_order_t *ord = find_checked(c, m, NULL);
 	if (!ord)
 		return;
 	char req[32], rec[32];
@@ -555,7 +564,7 @@ static void ep_refund(sbx_ctx_t *c)
 	sbx_merchant_t *m = sbx__auth_v1(c);
 	if (!m)
 		return;
-	sbx_order_t *ord = find_checked(c, m);
+	sbx_order_t *ord = find_checked(c, m, NULL);
 	if (!ord)
 		return;
 	if (ord->kind != SBX_PAYIN ||
@@ -599,7 +608,7 @@ static void ep_utr(sbx_ctx_t *c)
 		sbx__err(c, 200, "Invalid UTR");
 		return;
 	}
-	sbx_order_t *ord = find_checked(c, m);
+	sbx_order_t *ord = find_checked(c, m, u);
 	if (!ord)
 		return;
 	for (size_t i = 0; i < c->sbx->norders; i++) {
@@ -633,6 +642,8 @@ static const ep_t eps[] = {
 	{"POST", "/payout/api/v2/request.php", ep_payout, 1},
 	{"POST", "/api/status_polling.php", ep_status, 0},
 	{"POST", "/api/v2/status_polling.php", ep_status, 0},
+	/* payout status: NOT FOUND, api.h A2 */
+	{"POST", "/payout/api/status_polling.php", ep_status, 0},
 	{"POST", "/api/refund.php", ep_refund, 0},
 	{"POST", "/api/v2/refund.php", ep_refund, 0},
 	{"POST", "/api/collection_utr.php", ep_utr, 0},

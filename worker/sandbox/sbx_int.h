@@ -260,9 +260,13 @@ int sbx__check_recon_sig(const sbx_merchant_t *m, const char *date,
 /* 1 when body's "signature" is the V2 signature (spec §3.4). */
 int sbx__check_v2_sig(const sbx_t *sbx, const sbx_merchant_t *m,
 		      json_t *body);
-/* Complaint signature (spec §13: NOT FOUND; sandbox assumption). */
-int sbx__check_complaint_sig(const sbx_merchant_t *m, const char *order_id,
-			     const char *ref_code, const char *sig);
+/* Complaint signature (spec §13: NOT FOUND; libpayatom's A4):
+ * sha256(pid . secret . last). */
+int sbx__check_complaint_sig(const sbx_merchant_t *m, const char *last,
+			     const char *sig);
+/* UTR submit post_hash (libpayatom's A1). */
+int sbx__check_utr_hash(const sbx_merchant_t *m, const char *ref,
+			const char *utr, const char *post_hash);
 /* PHP-style amount text ("100", "12.5"). */
 void sbx__amount_text(int64_t minor, char out[32]);
 
