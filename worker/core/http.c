@@ -387,7 +387,7 @@ pa_err_t pw_http_new(pw_loop_t *loop, const pw_http_opts_t *opts,
 	struct sockaddr_storage ss;
 	memset(&ss, 0, sizeof ss);
 	unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-			 MHD_USE_TURBO | MHD_USE_ERROR_LOG;
+			 MHD_USE_TURBO;
 	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
 	if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {

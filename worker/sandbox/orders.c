@@ -264,14 +264,22 @@ pa_err_t sbx__order_set_status(sbx_t *sbx, sbx_order_t *ord,
 	sbx_fault_roll(sbx, sbx_fault_find(sbx, "webhook"), &fp);
 	if (fp.bad_hash)
 		sbx->c.f_wh_bad_hash++;
-	if (fp.reorder)
+	if (ord->parked) {
+		/* out of order: the parked older webhook goes after this one */
+		sbx__wh_emit(sbx, ord, fp.bad_hash, 0);
+		sbx__wh_release(sbx, ord->parked, 100);
+		ord->parked = NULL;
+	} else if (fp.reorder) {
+		/* parked until the next change (or a fallback delay) */
 		sbx->c.f_wh_reorder++;
-	/* out of order: this one arrives after the next change's webhook */
-	int64_t hold = fp.reorder ? sbx->cfg.resolve_delay_ms + 500 : 0;
-	sbx__wh_emit(sbx, ord, fp.bad_hash, hold);
+		ord->parked = sbx__wh_emit(sbx, ord, fp.bad_hash,
+					   3 * sbx->cfg.resolve_delay_ms + 1000);
+	} else {
+		sbx__wh_emit(sbx, ord, fp.bad_hash, 0);
+	}
 	if (fp.dup) {
 		sbx->c.f_wh_dup++;
-		sbx__wh_emit(sbx, ord, fp.bad_hash, hold + 1);
+		sbx__wh_emit(sbx, ord, fp.bad_hash, 50);
 	}
 	return PA_OK;
 }

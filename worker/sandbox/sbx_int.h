@@ -92,6 +92,8 @@ typedef struct sbx_hist {
 	time_t at;
 } sbx_hist_t;
 
+typedef struct sbx_wh sbx_wh_t;
+
 typedef struct sbx_order {
 	sbx_merchant_t *m;
 	int kind;
@@ -120,6 +122,7 @@ typedef struct sbx_order {
 	unsigned webhooks_sent, webhooks_acked;
 	uint64_t wh_gen; /* status changes so far; a delivery of an older one
 			    does not set webhook_acknowledged */
+	sbx_wh_t *parked; /* out-of-order fault: sent after the next one */
 	/* life */
 	char plan[32];   /* planned outcome ("" = stay Pending) */
 	pw_timer_t *timer;
@@ -166,7 +169,6 @@ typedef struct sbx_counters {
 	unsigned held, held_max; /* replies held by a latency timer */
 } sbx_counters_t;
 
-typedef struct sbx_wh sbx_wh_t;
 typedef struct sbx_held sbx_held_t;
 
 struct sbx {
@@ -237,8 +239,10 @@ pa_err_t sbx__wh_init(sbx_t *sbx);
 void sbx__wh_fini(sbx_t *sbx);
 /* Queues a delivery of ord's current state; `bad_hash` forces a wrong
  * post_hash, `extra_delay_ms` holds it back (out-of-order). */
-void sbx__wh_emit(sbx_t *sbx, sbx_order_t *ord, int bad_hash,
-		  int64_t extra_delay_ms);
+sbx_wh_t *sbx__wh_emit(sbx_t *sbx, sbx_order_t *ord, int bad_hash,
+		       int64_t extra_delay_ms);
+/* Sends a parked delivery after `ms`. */
+void sbx__wh_release(sbx_t *sbx, sbx_wh_t *wh, int64_t ms);
 /* The webhook body for ord (post_hash correct unless bad_hash). */
 json_t *sbx__wh_payload(const sbx_order_t *ord, int bad_hash);
 /* Cancels deliveries still pending for ord (order freed). */

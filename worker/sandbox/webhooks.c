@@ -77,6 +77,8 @@ static void wh_free(sbx_wh_t *wh)
 {
 	sbx_t *sbx = wh->sbx;
 	transport_t *tr = sbx->wh_transport;
+	if (wh->ord->parked == wh)
+		wh->ord->parked = NULL;
 	if (wh->prev)
 		wh->prev->next = wh->next;
 	else
@@ -161,7 +163,15 @@ static void on_timer(pw_loop_t *loop, pw_timer_t *t, void *ud)
 	(void)loop;
 	(void)t;
 	wh->timer = NULL;
+	if (wh->ord->parked == wh)
+		wh->ord->parked = NULL;
 	send_now(wh);
+}
+
+void sbx__wh_release(sbx_t *sbx, sbx_wh_t *wh, int64_t ms)
+{
+	pw_timer_cancel(sbx->loop, wh->timer);
+	wh->timer = pw_timer_add(sbx->loop, ms, on_timer, wh);
 }
 
 /* spec §5 [P]: only {"acknowledge":"yes"} (with HTTP 2xx) stops re-sends. */
@@ -236,20 +246,20 @@ static void send_now(sbx_wh_t *wh)
 	}
 }
 
-void sbx__wh_emit(sbx_t *sbx, sbx_order_t *ord, int bad_hash,
-		  int64_t extra_delay_ms)
+sbx_wh_t *sbx__wh_emit(sbx_t *sbx, sbx_order_t *ord, int bad_hash,
+		       int64_t extra_delay_ms)
 {
 	if (!ord->m->callback[0] || !sbx->wh_transport)
-		return;
+		return NULL;
 	sbx_wh_t *wh = calloc(1, sizeof *wh);
 	if (!wh)
-		return;
+		return NULL;
 	json_t *p = sbx__wh_payload(ord, bad_hash);
 	wh->body = json_dumps(p, JSON_COMPACT);
 	json_decref(p);
 	if (!wh->body) {
 		free(wh);
-		return;
+		return NULL;
 	}
 	wh->len = strlen(wh->body);
 	wh->sbx = sbx;
@@ -264,6 +274,7 @@ void sbx__wh_emit(sbx_t *sbx, sbx_order_t *ord, int bad_hash,
 	/* Always from a timer: the caller may be inside a request handler or
 	 * another delivery's callback. */
 	wh->timer = pw_timer_add(sbx->loop, extra_delay_ms, on_timer, wh);
+	return wh;
 }
 
 json_t *sbx__wh_list_json(const sbx_t *sbx)
