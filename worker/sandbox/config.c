@@ -361,6 +361,17 @@ void sbx_cfg_print_help(FILE *f)
 	}
 }
 
+int sbx_cfg_option(size_t i, const char **name, const char **dflt,
+		   const char **help)
+{
+	if (i >= NOPTS)
+		return 0;
+	*name = opts[i].name;
+	*dflt = opts[i].dflt;
+	*help = opts[i].help;
+	return 1;
+}
+
 /* ---- merchants ---------------------------------------------------------- */
 
 static pa_err_t parse_net(const char *s, size_t len, sbx_ipnet_t *n,
