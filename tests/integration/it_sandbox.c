@@ -19,7 +19,7 @@ static void expect_error(h_t *h, pa_err_t got, pa_err_t want,
 START_TEST(test_sandbox_payin_seamless_returns_ref_and_upi_string)
 {
 	h_t h;
-	h_start(&h, 0, NULL);
+	h_start(&h, 0, "resolve-delay-ms", "60000", NULL);
 	pa_payin_result_t res = {0};
 	ck_assert_int_eq(h_payin(&h, &h.m, "ORDSEAM0001", 250, &res), PA_OK);
 	ck_assert_uint_eq(strlen(res.ref_code), 64);
