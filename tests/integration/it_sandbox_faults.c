@@ -201,6 +201,38 @@ START_TEST(test_sandbox_fault_webhook_duplicated_and_out_of_order)
 }
 END_TEST
 
+START_TEST(test_sandbox_control_resolve_and_endpoint_counters)
+{
+	h_t h;
+	h_start(&h, 0, "resolve-delay-ms", "60000", NULL);
+	char ref[80], p[160];
+	new_payin(&h, "DECLINECTL1", 100, ref);
+	snprintf(p, sizeof p, "orders/%s/resolve", ref);
+	json_t *o = h_ctl(&h, "POST", p, "{}");
+	ck_assert_str_eq(json_string_value(json_object_get(o, "status")),
+			 "Declined");
+	json_decref(o);
+	o = h_ctl(&h, "POST", p, "{}");
+	ck_assert_int_eq(h.status, 409); /* nothing left to do */
+	json_decref(o);
+	json_t *c = h_ctl(&h, "GET", "counters", NULL);
+	json_t *e = json_object_get(c, "endpoints");
+	ck_assert_int_eq(json_integer_value(json_object_get(
+				 e, "/api/request.php")),
+			 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(
+				 json_object_get(c, "orders_by_status"),
+				 "Declined")),
+			 1);
+	json_decref(c);
+	json_decref(h_ctl(&h, "POST", "reset", "{}"));
+	json_t *l = h_ctl(&h, "GET", "orders", NULL);
+	ck_assert_int_eq(json_integer_value(json_object_get(l, "total")), 0);
+	json_decref(l);
+	h_stop(&h);
+}
+END_TEST
+
 /* ---- request faults, classified by libpayatom's client --------------- */
 
 static void set_fault(h_t *h, const char *rule)
@@ -489,6 +521,7 @@ int main(void)
 	tcase_add_test(tc, test_sandbox_webhook_given_up_after_max_attempts);
 	tcase_add_test(tc, test_sandbox_webhook_every_status_change_in_order);
 	tcase_add_test(tc, test_sandbox_control_webhook_with_wrong_hash);
+	tcase_add_test(tc, test_sandbox_control_resolve_and_endpoint_counters);
 	tcase_add_test(tc,
 		       test_sandbox_fault_webhook_duplicated_and_out_of_order);
 	suite_add_tcase(s, tc);

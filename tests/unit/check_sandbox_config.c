@@ -79,6 +79,38 @@ START_TEST(test_sandbox_config_file_with_at_secret)
 }
 END_TEST
 
+START_TEST(test_sandbox_config_sample_file_starts_a_sandbox)
+{
+	char path[512], eb[PA_ERRBUF_SIZE];
+	pwt_data_path("sandbox/sandbox.conf", path, sizeof path);
+	sbx_cfg_t *cfg;
+	ck_assert_int_eq(sbx_cfg_new(&cfg), PA_OK);
+	ck_assert_msg(sbx_cfg_load_file(cfg, path, eb) == PA_OK, "%s", eb);
+	ck_assert_int_eq(cfg->nmerchants, 2);
+	ck_assert_int_eq(cfg->nfaults, 2);
+	ck_assert_uint_eq(cfg->seed, 2024);
+	pw_loop_t *loop;
+	sbx_t *sbx;
+	ck_assert_int_eq(pw_loop_new(&loop), PA_OK);
+	ck_assert_msg(sbx_new(loop, cfg, &sbx, eb) == PA_OK, "%s", eb);
+	ck_assert_uint_gt(sbx_port(sbx), 0);
+	ck_assert_int_eq(sbx->nmerchants, 2);
+	ck_assert_int_eq(sbx->merchants[0].nips, 2);
+	ck_assert_ptr_nonnull(sbx_fault_find(sbx, "/api/status_polling.php"));
+	ck_assert_ptr_null(sbx_fault_find(sbx, "/api/request.php"));
+	sbx_destroy(sbx);
+	pw_loop_destroy(loop);
+	/* a bad mix is refused when set */
+	ck_assert_int_eq(sbx_cfg_set(cfg, "mix", "Approved:x", eb), PA_CONFIG);
+	ck_assert_int_eq(sbx_cfg_set(cfg, "v2-signature", "md5", eb), PA_OK);
+	ck_assert_int_eq(pw_loop_new(&loop), PA_OK);
+	ck_assert_int_eq(sbx_new(loop, cfg, &sbx, eb), PA_CONFIG);
+	ck_assert_ptr_nonnull(strstr(eb, "sha256 or hmac"));
+	pw_loop_destroy(loop);
+	sbx_cfg_destroy(cfg);
+}
+END_TEST
+
 START_TEST(test_sandbox_merchant_spec_and_ip_allowlist)
 {
 	sbx_merchant_t m;
@@ -205,6 +237,7 @@ int main(void)
 		       test_sandbox_config_every_option_documented_with_parsing_default);
 	tcase_add_test(tc, test_sandbox_config_unknown_key_suggests_nearest);
 	tcase_add_test(tc, test_sandbox_config_file_with_at_secret);
+	tcase_add_test(tc, test_sandbox_config_sample_file_starts_a_sandbox);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("specs");
 	tcase_add_test(tc, test_sandbox_merchant_spec_and_ip_allowlist);

@@ -42,6 +42,14 @@ static void usage(FILE *f)
 		"\n"
 		"Sandbox options (also valid as config-file keys):\n");
 	sbx_cfg_print_help(f);
+	sbx_print_reference(f);
+	fprintf(f,
+		"\nDefault merchant (when no --merchant is given):\n"
+		"  pid=SBX0000001 secret=sandbox-secret-key "
+		"api_key=sbx-api-key-0000-0001\n"
+		"  token=sbx-token-0001 operator_key=sbx-operator-key-0001\n"
+		"  email=operator@sandbox.test password=sandbox-password, no "
+		"callback URL\n");
 }
 
 /* Enough descriptors for thousands of concurrent connections. */

@@ -148,6 +148,13 @@ static pa_err_t set_opt(sbx_cfg_t *cfg, const opt_t *o, const char *v,
 		if (strlen(v) >= o->size)
 			return pa_seterr(errbuf, PA_CONFIG, "%s: value too long",
 					 o->name);
+		if (o->off == offsetof(sbx_cfg_t, mix)) {
+			sbx_mix_t mix[16];
+			int n;
+			pa_err_t e = sbx__mix_parse(v, mix, &n, errbuf);
+			if (e)
+				return e;
+		}
 		memcpy(base, v, strlen(v) + 1);
 		return PA_OK;
 	case OPT_INT: {

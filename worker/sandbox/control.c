@@ -13,6 +13,44 @@
 
 #define PREFIX "/_sandbox/"
 
+/* The reference printed by --help (and the README); keep it next to the
+ * dispatcher below. */
+static const char *const reference[][2] = {
+	{"GET  /_sandbox/health", "{\"status\":\"ok\"}"},
+	{"GET  /_sandbox/counters",
+	 "requests, orders by status, in-flight peak, faults, webhooks, "
+	 "per-endpoint requests"},
+	{"GET  /_sandbox/merchants", "pids, callback URLs (no secrets)"},
+	{"GET  /_sandbox/orders?pid=&status=&limit=", "orders, newest first"},
+	{"GET  /_sandbox/orders/ID",
+	 "one order (ID = ref_code, order_id or hosted-page code)"},
+	{"POST /_sandbox/orders/ID/status",
+	 "{\"status\":\"Approved\",\"received_amount\":\"90\"} force a "
+	 "status (webhook sent)"},
+	{"POST /_sandbox/orders/ID/resolve", "run the next planned step now"},
+	{"POST /_sandbox/orders/ID/webhook",
+	 "{\"bad_hash\":false,\"copies\":1,\"delay_ms\":0} replay the "
+	 "current state"},
+	{"POST /_sandbox/orders/ID/payload",
+	 "{\"bad_hash\":false} the webhook body, not sent"},
+	{"POST /_sandbox/orders/ID/refund", "{\"amount\":\"50\"} start a refund"},
+	{"GET  /_sandbox/webhooks", "deliveries pending and the last 256 attempts"},
+	{"GET  /_sandbox/faults", "fault rules"},
+	{"POST /_sandbox/faults",
+	 "{\"replace\":false,\"rules\":[\"ENDPOINT:k=v,..\" or "
+	 "{\"endpoint\":..,\"latency\":..,\"5xx\":0.1}]}"},
+	{"DELETE /_sandbox/faults", "remove every rule"},
+	{"POST /_sandbox/reset",
+	 "{\"seed\":N,\"faults\":true} drop orders, webhooks, counters, "
+	 "daily limits"},
+};
+
+void sbx__control_print(FILE *f)
+{
+	for (size_t i = 0; i < sizeof reference / sizeof reference[0]; i++)
+		fprintf(f, "  %s\n      %s\n", reference[i][0], reference[i][1]);
+}
+
 void sbx__reply_json(pw_http_req_t *req, int status, json_t *v)
 {
 	char *s = json_dumps(v, JSON_COMPACT);
@@ -43,7 +81,16 @@ static sbx_order_t *find(sbx_t *sbx, const char *id)
 	return ord;
 }
 
+static json_t *counters_base(sbx_t *sbx);
+
 static json_t *counters(sbx_t *sbx)
+{
+	json_t *out = counters_base(sbx);
+	json_object_set_new(out, "endpoints", sbx__endpoint_counts(sbx));
+	return out;
+}
+
+static json_t *counters_base(sbx_t *sbx)
 {
 	const sbx_counters_t *c = &sbx->c;
 	pw_http_stats_t hs;
@@ -173,6 +220,7 @@ static void reset(sbx_t *sbx, json_t *body)
 {
 	sbx__orders_clear(sbx);
 	memset(&sbx->c, 0, sizeof sbx->c);
+	sbx__endpoint_counts_clear(sbx);
 	sbx->complaint_seq = 0;
 	for (int i = 0; i < sbx->nmerchants; i++)
 		sbx->merchants[i].recon_calls = 0;
@@ -240,6 +288,12 @@ static void order_action(sbx_t *sbx, pw_http_req_t *req, sbx_order_t *ord,
 		}
 		for (json_int_t i = 0; i < copies; i++)
 			sbx__wh_emit(sbx, ord, bad, delay);
+	} else if (!strcmp(action, "resolve")) {
+		/* skip the wait: the next planned step happens now */
+		if (!sbx__order_step_now(sbx, ord)) {
+			err(req, 409, "nothing planned for this order");
+			return;
+		}
 	} else if (!strcmp(action, "refund")) {
 		int64_t minor = ord->received_minor;
 		json_t *a = json_object_get(body, "amount");

@@ -3,9 +3,7 @@
  *       order), planning an outcome (magic values, then the seeded mix),
  *       resolution timers, status changes with history, refunds.
  * Not here: sending webhooks (webhooks.c), parsing requests (routes.c).
- *
- * Magic values (like card networks' test cards; documented in the README):
- * an order_id prefix wins over an amount ending, which wins over the mix. */
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,39 +25,72 @@ int sbx__status_known(const char *status)
 	return 0;
 }
 
+/* Magic values, like card networks' test cards (README, --help). An
+ * order_id prefix (case-sensitive) wins over an amount ending. */
+static const struct {
+	const char *prefix, *plan;
+} magic_ids[] = {
+	{"APPROVE", "Approved"},
+	{"DECLINE", "Declined"},
+	{"TIMEOUT", "User Timed Out"},
+	{"NOMATCH", "No Matching Payment for UTR"},
+	{"LATE", "Late Approved"},
+	{"MISMATCH", "Amount Mismatch"},
+	{"CANCEL", "Cancelled"},
+	{"FAIL", "Failed"},
+	{"REFUND", "Refund Completed"},
+	{"MANUAL", "Pending"},
+};
+
+/* Whole amounts whose last three digits are 900..909 (1901 = Declined). */
+static const char *const magic_amounts[] = {
+	"Approved",	    "Declined",
+	"User Timed Out",   "No Matching Payment for UTR",
+	"Late Approved",    "Amount Mismatch",
+	"Cancelled",	    "Failed",
+	"Refund Completed", "Pending",
+};
+
+static const char *plan_text(const char *plan)
+{
+	if (!strcmp(plan, "Late Approved"))
+		return "User Timed Out, then Late Approved";
+	if (!strcmp(plan, "Refund Completed"))
+		return "Approved, then Refund Initiated, then Refund Completed";
+	if (!strcmp(plan, "Pending"))
+		return "stays Pending (hosted page, control API)";
+	if (!strcmp(plan, "Amount Mismatch"))
+		return "Amount Mismatch (received = requested - 1)";
+	return plan;
+}
+
+void sbx__magic_print(FILE *f)
+{
+	fprintf(f, "  order_id starting with      outcome\n");
+	for (size_t i = 0; i < sizeof magic_ids / sizeof magic_ids[0]; i++)
+		fprintf(f, "    %-26s %s\n", magic_ids[i].prefix,
+			plan_text(magic_ids[i].plan));
+	fprintf(f, "  whole amount ending in      outcome\n");
+	for (int i = 0; i < 10; i++)
+		fprintf(f, "    %-26d %s\n", 900 + i,
+			plan_text(magic_amounts[i]));
+	fprintf(f, "  anything else: the seeded --mix. Payouts: Approved, "
+		   "Declined, Failed,\n  Cancelled or Pending (other outcomes "
+		   "become Failed; refunds and late\n  approval: Approved).\n");
+}
+
 /* The outcome a magic value asks for, or NULL. "Refund Completed" means
  * Approved then refunded; "Pending" means never resolves by itself. */
 const char *sbx__magic_plan(const char *order_id, int64_t amount_minor)
 {
-	static const struct {
-		const char *prefix, *plan;
-	} ids[] = {
-		{"APPROVE", "Approved"},
-		{"DECLINE", "Declined"},
-		{"TIMEOUT", "User Timed Out"},
-		{"NOMATCH", "No Matching Payment for UTR"},
-		{"LATE", "Late Approved"},
-		{"MISMATCH", "Amount Mismatch"},
-		{"CANCEL", "Cancelled"},
-		{"FAIL", "Failed"},
-		{"REFUND", "Refund Completed"},
-		{"MANUAL", "Pending"},
-	};
-	for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
-		if (!strncmp(order_id, ids[i].prefix, strlen(ids[i].prefix)))
-			return ids[i].plan;
-	/* Whole amounts ending in 900..909 (e.g. 1901 = Declined). */
-	static const char *const by_amount[] = {
-		"Approved",	  "Declined",
-		"User Timed Out", "No Matching Payment for UTR",
-		"Late Approved",  "Amount Mismatch",
-		"Cancelled",	  "Failed",
-		"Refund Completed", "Pending",
-	};
+	for (size_t i = 0; i < sizeof magic_ids / sizeof magic_ids[0]; i++)
+		if (!strncmp(order_id, magic_ids[i].prefix,
+			     strlen(magic_ids[i].prefix)))
+			return magic_ids[i].plan;
 	if (amount_minor % 100 == 0) {
 		int64_t tail = (amount_minor / 100) % 1000;
 		if (tail >= 900 && tail <= 909)
-			return by_amount[tail - 900];
+			return magic_amounts[tail - 900];
 	}
 	return NULL;
 }
@@ -328,6 +359,18 @@ static void on_resolve(pw_loop_t *loop, pw_timer_t *t, void *ud)
 			 "Refund Completed");
 		sbx__order_set_status(sbx, ord, "Refund Completed");
 	}
+}
+
+/* Runs the next step of ord's life now instead of at its timer (control
+ * API "resolve"). 1 when a step was pending. */
+int sbx__order_step_now(sbx_t *sbx, sbx_order_t *ord)
+{
+	if (!ord->timer)
+		return 0;
+	pw_timer_cancel(sbx->loop, ord->timer);
+	ord->timer = NULL;
+	on_resolve(sbx->loop, NULL, ord);
+	return 1;
 }
 
 static void time_text(time_t t, char *out, size_t size)

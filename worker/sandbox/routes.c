@@ -641,11 +641,34 @@ static const char k_429[] =
 typedef struct bind {
 	sbx_t *sbx;
 	const ep_t *ep;
+	uint64_t requests;
 } bind_t;
+
+#define NEPS (sizeof eps / sizeof eps[0])
+
+void sbx__endpoint_counts_clear(sbx_t *sbx)
+{
+	bind_t *b = sbx->route_binds;
+	for (size_t i = 0; b && i < NEPS; i++)
+		b[i].requests = 0;
+}
+
+json_t *sbx__endpoint_counts(const sbx_t *sbx)
+{
+	const bind_t *b = sbx->route_binds;
+	json_t *o = json_object();
+	for (size_t i = 0; b && i < NEPS; i++) {
+		json_t *n = json_object_get(o, b[i].ep->path);
+		json_object_set_new(o, b[i].ep->path,
+				    json_integer(json_integer_value(n) +
+						 (json_int_t)b[i].requests));
+	}
+	return o;
+}
 
 static void gw_handle(pw_http_req_t *req, void *ud)
 {
-	const bind_t *b = ud;
+	bind_t *b = ud;
 	sbx_t *sbx = b->sbx;
 	const ep_t *ep = b->ep;
 	if (strcmp(pw_http_path(req), ep->path) != 0) {
@@ -655,6 +678,7 @@ static void gw_handle(pw_http_req_t *req, void *ud)
 		return;
 	}
 	sbx->c.gw_requests++;
+	b->requests++;
 	sbx_fault_plan_t fp;
 	sbx_fault_roll(sbx, sbx_fault_find(sbx, pw_http_path(req)), &fp);
 	if (fp.delay_ms > 0)
@@ -753,7 +777,7 @@ static void gw_handle(pw_http_req_t *req, void *ud)
 
 pa_err_t sbx__routes_install(sbx_t *sbx)
 {
-	size_t n = sizeof eps / sizeof eps[0];
+	size_t n = NEPS;
 	bind_t *b = calloc(n, sizeof *b);
 	if (!b)
 		return PA_NOMEM;

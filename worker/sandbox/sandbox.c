@@ -134,6 +134,14 @@ void sbx_destroy(sbx_t *sbx)
 	free(sbx);
 }
 
+void sbx_print_reference(FILE *f)
+{
+	fprintf(f, "\nMagic values (deterministic outcomes, like test cards):\n");
+	sbx__magic_print(f);
+	fprintf(f, "\nControl API (JSON in and out; never subject to faults):\n");
+	sbx__control_print(f);
+}
+
 uint16_t sbx_port(const sbx_t *sbx)
 {
 	return sbx ? pw_http_port(sbx->http) : 0;

@@ -44,6 +44,9 @@ pa_err_t sbx_cfg_set(sbx_cfg_t *cfg, const char *key, const char *value,
 pa_err_t sbx_cfg_load_file(sbx_cfg_t *cfg, const char *path, char *errbuf);
 /* Writes the option reference (--help text) generated from the table. */
 void sbx_cfg_print_help(FILE *f);
+/* The magic values (order_id prefixes, amount endings) and the control API
+ * reference, as --help prints them. */
+void sbx_print_reference(FILE *f);
 /* Entry i of the option table: name, default text and description
  * (borrowed, static); 0 past the end. For docs and tests. */
 int sbx_cfg_option(size_t i, const char **name, const char **dflt,

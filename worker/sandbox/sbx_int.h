@@ -226,12 +226,15 @@ pa_err_t sbx__order_set_status(sbx_t *sbx, sbx_order_t *ord,
  * refund delay). */
 pa_err_t sbx__order_refund(sbx_t *sbx, sbx_order_t *ord, int64_t minor);
 json_t *sbx__order_json(const sbx_order_t *ord);
+/* Runs the next planned step now (cancels its timer); 0 when none. */
+int sbx__order_step_now(sbx_t *sbx, sbx_order_t *ord);
 void sbx__orders_clear(sbx_t *sbx);
 /* refund_info object of polling replies and webhooks (spec §5). New. */
 json_t *sbx__refund_info(const sbx_order_t *ord);
 /* "October 15, 2023, 2:30 pm" (UTC); "" for 0. */
 void sbx__time_text(time_t t, char *out, size_t size);
 const char *sbx__magic_plan(const char *order_id, int64_t amount_minor);
+void sbx__magic_print(FILE *f);
 int sbx__status_known(const char *status);
 
 /* webhooks.c */
@@ -327,6 +330,10 @@ void sbx__ep_connect(sbx_ctx_t *c);
 pa_err_t sbx__routes_install(sbx_t *sbx);
 pa_err_t sbx__control_install(sbx_t *sbx);
 void sbx__held_cancel_all(sbx_t *sbx);
+/* {"<path>": requests, ...} per gateway endpoint. New. */
+json_t *sbx__endpoint_counts(const sbx_t *sbx);
+void sbx__endpoint_counts_clear(sbx_t *sbx);
+void sbx__control_print(FILE *f);
 
 /* Answers with a JSON value (stolen) and status. */
 void sbx__reply_json(pw_http_req_t *req, int status, json_t *v);
