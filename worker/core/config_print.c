@@ -295,6 +295,8 @@ static void dump_line(FILE *fp, const char *key, const slot_t *s,
 	const char *v;
 	if (!s->text)
 		v = "(unset)";
+	else if (!*s->text)
+		v = "\"\"";
 	else if (s->secret || (flags & PW_CFG_SECRET))
 		v = "***";
 	else if (flags & PW_CFG_PII) {
