@@ -4,6 +4,7 @@
  * Not here: what each redaction kind prints (redact.c). */
 #include "log.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -283,6 +284,13 @@ static const char *kv_text(const pw_kv_t *kv, char *buf, size_t size,
 					(unsigned long long)kv->u);
 		return buf;
 	case PW_KV_T_DBL:
+		if (isnan(kv->d) || isinf(kv->d)) { /* JSON has no NaN: string */
+			const char *sp = isnan(kv->d) ? "NaN"
+					 : kv->d > 0  ? "+Inf"
+						      : "-Inf";
+			*len = strlen(sp);
+			return sp;
+		}
 		*len = (size_t)snprintf(buf, size, "%.17g", kv->d);
 		return buf;
 	case PW_KV_T_BOOL:
@@ -332,10 +340,21 @@ static const char *kv_text(const pw_kv_t *kv, char *buf, size_t size,
 	}
 }
 
-static int numeric(int type)
+/* Emitted as a bare JSON number/literal? Values most parsers cannot hold
+ * (NaN, infinities, integers above INT64_MAX) are quoted instead. */
+static int bare_json(const pw_kv_t *kv)
 {
-	return type == PW_KV_T_INT || type == PW_KV_T_UINT ||
-	       type == PW_KV_T_DBL || type == PW_KV_T_BOOL;
+	switch (kv->type) {
+	case PW_KV_T_INT:
+	case PW_KV_T_BOOL:
+		return 1;
+	case PW_KV_T_UINT:
+		return kv->u <= (uint64_t)INT64_MAX;
+	case PW_KV_T_DBL:
+		return !isnan(kv->d) && !isinf(kv->d);
+	default:
+		return 0;
+	}
 }
 
 void pw_log_kv(pw_logger_t *lg, pw_log_level_t lvl, const char *msg,
@@ -388,8 +407,7 @@ void pw_log_kv(pw_logger_t *lg, pw_log_level_t lvl, const char *msg,
 			lputs(&l, ",\"");
 			json_esc(&l, key, strlen(key));
 			lputs(&l, "\":");
-			if (numeric(kv->type) && n && strcmp(v, "nan") &&
-			    strcmp(v, "inf") && strcmp(v, "-inf"))
+			if (bare_json(kv))
 				lput(&l, v, n);
 			else {
 				lputs(&l, "\"");
