@@ -108,6 +108,9 @@ void pw_metrics_on_render(pw_metrics_t *reg,
 	reg->hook_ud = ud;
 }
 
+static struct pw_mchild *child_get(pw_mfamily_t *f, pw_metric_type_t type,
+				   const char *const *values);
+
 /* ---- registration ----------------------------------------------------- */
 
 static int valid_name(const char *s, int colon)
@@ -206,7 +209,7 @@ pa_err_t pw_metrics_register(pw_metrics_t *reg, pw_metric_type_t type,
 		memcpy(f->bounds, buckets, nbuckets * sizeof *buckets);
 	reg->fams[reg->nfams++] = f;
 	/* a family without labels always shows its one sample (0 at start) */
-	if (nl == 0 && !pw_counter_getv(f, NULL)) {
+	if (nl == 0 && !child_get(f, type, NULL)) {
 		reg->nfams--;
 		family_free(f);
 		return pa_seterr(errbuf, PA_NOMEM, "out of memory");
