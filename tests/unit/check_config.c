@@ -517,26 +517,37 @@ END_TEST
 START_TEST(test_config_worker_table_entries_complete)
 {
 	char eb[PA_ERRBUF_SIZE];
-	const pw_cfg_table_t *t = wt();
-	ck_assert_msg(pw_config_table_check(t, eb) == PA_OK, "%s", eb);
-	/* and by hand, the two properties the style guide names */
-	const pw_cfg_table_t *tabs[] = {t, t->tmpl};
-	for (size_t k = 0; k < 2; k++)
-		for (size_t i = 0; i < tabs[k]->n_entries; i++) {
-			const pw_cfg_entry_t *e = &tabs[k]->entries[i];
-			ck_assert_msg(e->desc && *e->desc, "%s", e->name);
-			if (e->def) {
-				pw_config_t *cfg = new_cfg();
+	size_t nt = 0;
+	const pw_cfg_table_t *const *all = pw_config_all_tables(&nt);
+	ck_assert_uint_ge(nt, 1);
+	ck_assert_ptr_eq(all[0], wt());
+	for (size_t ti = 0; ti < nt; ti++) {
+		const pw_cfg_table_t *t = all[ti];
+		ck_assert_msg(pw_config_table_check(t, eb) == PA_OK, "%s", eb);
+		/* and by hand, the two properties the style guide names:
+		 * a description, and a default the loader accepts */
+		const pw_cfg_table_t *tabs[] = {t, t->tmpl};
+		for (size_t k = 0; k < 2 && tabs[k]; k++)
+			for (size_t i = 0; i < tabs[k]->n_entries; i++) {
+				const pw_cfg_entry_t *e = &tabs[k]->entries[i];
+				ck_assert_msg(e->desc && *e->desc, "%s",
+					      e->name);
+				if (!e->def)
+					continue;
+				pw_config_t *cfg = NULL;
 				char key[200];
-				snprintf(key, sizeof key, "%s%s",
-					 k ? "merchant.z." : "", e->name);
+				ck_assert_int_eq(pw_config_new(t, &cfg, eb),
+						 PA_OK);
+				snprintf(key, sizeof key, "%s%s%s",
+					 k ? t->tmpl_prefix : "",
+					 k ? ".z." : "", e->name);
 				ck_assert_msg(pw_config_set(cfg, key, e->def,
 							    PW_CFG_SRC_CLI,
 							    "-o", eb) == PA_OK,
 					      "%s", eb);
 				pw_config_destroy(cfg);
 			}
-		}
+	}
 }
 END_TEST
 

@@ -345,6 +345,8 @@ START_TEST(test_log_text_format_for_humans)
 			 "2026-11-26T11:12:23.123Z WARN  [http] webhook rejected "
 			 "order_id=O-9 reason=\"hash mismatch\" status=200 "
 			 "phone=********10\n");
+	pw_warn(child, "two\nlines", PW_KV_STR("k", "a\nb"));
+	ck_assert_ptr_nonnull(strstr(cap_text(&c), "[http] two\\nlines k=\"a\\nb\"\n"));
 	pw_log_set_format(c.lg, PW_LOG_JSON);
 	pw_info(child, "now json");
 	ck_assert_ptr_nonnull(strstr(cap_text(&c), "{\"ts\""));

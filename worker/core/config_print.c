@@ -32,16 +32,47 @@ static const char *type_name(pw_cfg_type_t t)
 	return "?";
 }
 
-/* "int 1..100", "enum debug|info", "string, secret, @file" */
+/* A bound in the unit a human would write: 86400000 -> "1d", 65536 ->
+ * "64k". */
+static void human(pw_cfg_type_t t, int64_t v, char *buf, size_t size)
+{
+	static const struct {
+		int64_t mult;
+		const char *suf;
+	} dur[] = {{86400000, "d"}, {3600000, "h"}, {60000, "m"},
+		   {1000, "s"},     {1, "ms"}},
+	  sz[] = {{1024LL * 1024 * 1024, "g"}, {1024 * 1024, "m"},
+		  {1024, "k"}, {1, ""}};
+	const void *tab = t == PW_CFG_DURATION_MS ? (const void *)dur
+			  : t == PW_CFG_SIZE      ? (const void *)sz
+						  : NULL;
+	if (!tab || v == 0) {
+		snprintf(buf, size, "%lld", (long long)v);
+		return;
+	}
+	size_t n = t == PW_CFG_DURATION_MS ? 5 : 4;
+	for (size_t i = 0; i < n; i++) {
+		int64_t m = t == PW_CFG_DURATION_MS ? dur[i].mult : sz[i].mult;
+		if (v % m == 0) {
+			snprintf(buf, size, "%lld%s", (long long)(v / m),
+				 t == PW_CFG_DURATION_MS ? dur[i].suf
+							 : sz[i].suf);
+			return;
+		}
+	}
+}
+
+/* "int 1..100", "enum debug|info", "duration 1s..1d", "string, secret" */
 static void type_desc(const pw_cfg_entry_t *e, char *buf, size_t size)
 {
+	char lo[32], hi[32];
 	int n = snprintf(buf, size, "%s", type_name(e->type));
 	if (e->type == PW_CFG_ENUM)
 		n += snprintf(buf + n, size - (size_t)n, " %s", e->allowed);
+	human(e->type, e->min, lo, sizeof lo);
+	human(e->type, e->max, hi, sizeof hi);
 	if ((e->min || e->max) && (size_t)n < size)
-		n += snprintf(buf + n, size - (size_t)n, " %lld..%lld%s",
-			      (long long)e->min, (long long)e->max,
-			      e->type == PW_CFG_DURATION_MS ? "ms" : "");
+		n += snprintf(buf + n, size - (size_t)n, " %s..%s", lo, hi);
 	if ((e->flags & PW_CFG_SECRET) && (size_t)n < size)
 		n += snprintf(buf + n, size - (size_t)n, ", secret");
 	if ((e->flags & PW_CFG_FILE_OK) && (size_t)n < size)

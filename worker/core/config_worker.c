@@ -187,3 +187,11 @@ const pw_cfg_table_t *pw_config_worker_table(void)
 {
 	return &worker_table;
 }
+
+const pw_cfg_table_t *const *pw_config_all_tables(size_t *n)
+{
+	static const pw_cfg_table_t *const all[] = {&worker_table};
+	if (n)
+		*n = sizeof all / sizeof all[0];
+	return all;
+}

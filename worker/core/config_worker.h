@@ -71,4 +71,10 @@ typedef struct pw_worker_conf {
 /* The worker's table. Borrowed (static storage). */
 const pw_cfg_table_t *pw_config_worker_table(void);
 
+/* Every component table of the project (worker first), so that one unit
+ * test checks them all and doc generators find them: add a component's
+ * table to the list in config_worker.c. Borrowed (static storage); *n gets
+ * the count. */
+const pw_cfg_table_t *const *pw_config_all_tables(size_t *n);
+
 #endif

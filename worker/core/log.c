@@ -396,7 +396,8 @@ void pw_log_kv(pw_logger_t *lg, pw_log_level_t lvl, const char *msg,
 			lputs(&l, lg->component);
 			lputs(&l, "] ");
 		}
-		lputs(&l, msg);
+		/* escaped, unquoted: a newline never splits the line */
+		json_esc(&l, msg, strlen(msg));
 	}
 	for (; kv && kv->type != PW_KV_T_END; kv++) {
 		char buf[256], *heap;

@@ -12,6 +12,7 @@
  *             "component":"poller", <fields in call order>}
  * Text line: 2026-11-26T11:12:23.123Z INFO  [poller] msg key=value ...
  *
+ * At most 31 fields per line (more are dropped).
  * Messages are constant strings; data goes in fields, so that nothing
  * personal slips into a message. Common field names: order_id, topic,
  * partition, offset, merchant, component, err.
