@@ -680,6 +680,29 @@ START_TEST(test_config_buffer_loading_and_null_safety)
 }
 END_TEST
 
+START_TEST(test_config_loader_survives_any_input)
+{
+	static const char alphabet[] = "log.lvemrchant=@#\n\r \t,0123456789kms\x00";
+	uint32_t x = 0x12345678u;
+	char buf[256], eb[PA_ERRBUF_SIZE];
+	for (int round = 0; round < 1000; round++) {
+		size_t n = 0;
+		x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+		n = x % sizeof buf;
+		for (size_t i = 0; i < n; i++) {
+			x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+			buf[i] = alphabet[x % (sizeof alphabet - 1)];
+		}
+		pw_config_t *cfg = new_cfg();
+		pa_err_t rc = pw_config_load_buffer(cfg, buf, n, "fuzz", eb);
+		ck_assert(rc == PA_OK || rc == PA_CONFIG);
+		if (rc == PA_CONFIG)
+			ck_assert_msg(strncmp(eb, "fuzz:", 5) == 0, "%s", eb);
+		pw_config_destroy(cfg);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("config");
@@ -691,7 +714,8 @@ int main(void)
 		 {test_config_defaults_bind_into_struct,
 		  test_config_file_comments_whitespace_profiles,
 		  test_config_errors_name_file_and_line,
-		  test_config_buffer_loading_and_null_safety}},
+		  test_config_buffer_loading_and_null_safety,
+		  test_config_loader_survives_any_input}},
 		{"suggest", {test_config_unknown_key_suggests_nearest}},
 		{"precedence",
 		 {test_config_precedence_default_file_env_cli,

@@ -16,10 +16,23 @@
 typedef struct sbuf {
 	char *out;
 	size_t size, n;
+	int grow, oom; /* grow: out is malloc'd and may be enlarged */
 } sbuf_t;
 
 static void put(sbuf_t *b, const char *s, size_t len)
 {
+	if (b->grow && !b->oom && b->n + len + 1 > b->size) {
+		size_t ns = b->size * 2;
+		while (ns < b->n + len + 1)
+			ns *= 2;
+		char *np = realloc(b->out, ns);
+		if (!np)
+			b->oom = 1;
+		else {
+			b->out = np;
+			b->size = ns;
+		}
+	}
 	if (b->n < b->size) {
 		size_t room = b->size - b->n - 1;
 		memcpy(b->out + b->n, s, len < room ? len : room);
@@ -41,7 +54,7 @@ static size_t count_digits(const char *s, size_t len)
 size_t pw_redact(pw_redact_t kind, const char *s, size_t len, char *out,
 		 size_t size)
 {
-	sbuf_t b = {out, size, 0};
+	sbuf_t b = {out, size, 0, 0, 0};
 	char tmp[64];
 	if (out && size)
 		out[0] = '\0';
@@ -314,9 +327,8 @@ pa_err_t pw_redact_text(const char *s, size_t len, char **out)
 {
 	if (!out || (!s && len))
 		return PA_INVAL;
-	/* worst case: every byte becomes "*" plus a few "***" markers */
-	size_t cap = len * 2 + 32;
-	sbuf_t b = {malloc(cap), cap, 0};
+	size_t cap = len + 64;
+	sbuf_t b = {malloc(cap), cap, 0, 1, 0};
 	if (!b.out)
 		return PA_NOMEM;
 	b.out[0] = '\0';
@@ -404,9 +416,9 @@ pa_err_t pw_redact_text(const char *s, size_t len, char **out)
 		put(&b, s + i, 1);
 		i++;
 	}
-	if (b.n >= cap) { /* cannot happen with cap = 2n + 32; be safe */
+	if (b.oom) {
 		free(b.out);
-		return PA_INTERNAL;
+		return PA_NOMEM;
 	}
 	*out = b.out;
 	return PA_OK;
