@@ -407,6 +407,25 @@ START_TEST(test_log_lines_never_interleave)
 		pthread_join(th[i], NULL);
 	ck_assert_uint_eq(parse_lines(cap_text(&c), NULL), THREADS * LINES);
 	cap_close(&c);
+
+	/* a stream with a file descriptor takes the write(2) path */
+	FILE *tf = tmpfile();
+	ck_assert_ptr_nonnull(tf);
+	pw_logger_t *lg;
+	ck_assert_int_eq(pw_log_new(tf, PW_LOG_INFO, PW_LOG_JSON, &lg), PA_OK);
+	for (int i = 0; i < THREADS; i++)
+		ck_assert_int_eq(pthread_create(&th[i], NULL, writer, lg), 0);
+	for (int i = 0; i < THREADS; i++)
+		pthread_join(th[i], NULL);
+	long size = ftell(tf);
+	ck_assert_int_gt(size, 0);
+	rewind(tf);
+	char *all = calloc(1, (size_t)size + 1);
+	ck_assert_uint_eq(fread(all, 1, (size_t)size, tf), (size_t)size);
+	ck_assert_uint_eq(parse_lines(all, NULL), THREADS * LINES);
+	free(all);
+	pw_log_destroy(lg);
+	fclose(tf);
 }
 END_TEST
 

@@ -4,6 +4,7 @@
  * Not here: what each redaction kind prints (redact.c). */
 #include "log.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #define BODY_MAX 4096
 
@@ -433,8 +435,24 @@ void pw_log_kv(pw_logger_t *lg, pw_log_level_t lvl, const char *msg,
 	l.p[l.n++] = '\n';
 	FILE *fp = sk->fp ? sk->fp : stderr;
 	flockfile(fp);
-	fwrite(l.p, 1, l.n, fp);
-	fflush(fp);
+	int fd = fileno(fp);
+	if (fd >= 0) {
+		/* one write(2) per line: atomic on pipes below PIPE_BUF, so
+		 * lines from several processes sharing stderr never mix */
+		fflush(fp);
+		size_t off = 0;
+		while (off < l.n) {
+			ssize_t w = write(fd, l.p + off, l.n - off);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				break; /* nowhere to report a log failure */
+			off += (size_t)w;
+		}
+	} else { /* memory streams (tests) */
+		fwrite(l.p, 1, l.n, fp);
+		fflush(fp);
+	}
 	funlockfile(fp);
 	if (l.heap)
 		free(l.p);

@@ -19,10 +19,12 @@
  *
  * Thread-safety: pw_log*() may be called from any thread (librdkafka's log
  * callback runs on its threads); each line is formatted in a private
- * buffer and written with one fwrite()+fflush() under the FILE lock, so
- * lines never interleave (and one write(2) per line < PIPE_BUF on an
- * unbuffered/pipe stream). Levels are atomic: pw_log_set_level() is safe
- * at any time. Create and destroy loggers from one thread. */
+ * buffer and written under the FILE lock with one write(2) on the
+ * stream's fd (fwrite()+fflush() for streams without one, e.g. memory
+ * streams), so lines never interleave, and a line shorter than PIPE_BUF is
+ * atomic even between processes sharing a pipe. Levels are atomic:
+ * pw_log_set_level() is safe at any time. Create and destroy loggers from
+ * one thread. */
 #ifndef PW_LOG_H
 #define PW_LOG_H
 
