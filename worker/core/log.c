@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -18,6 +19,9 @@
 
 typedef struct sink {
 	FILE *fp; /* NULL = stderr */
+	/* serializes output of this sink (the FILE lock alone is invisible
+	 * to thread sanitizers) */
+	pthread_mutex_t mu;
 	atomic_int level;
 	atomic_int format;
 	int64_t (*now)(void *ud);
@@ -32,7 +36,10 @@ struct pw_logger {
 
 static pw_logger_t default_logger = {
 	.sink = &default_logger.own,
-	.own = {.fp = NULL, .level = PW_LOG_INFO, .format = PW_LOG_JSON},
+	.own = {.fp = NULL,
+		.mu = PTHREAD_MUTEX_INITIALIZER,
+		.level = PW_LOG_INFO,
+		.format = PW_LOG_JSON},
 };
 
 pw_logger_t *pw_log_default(void) { return &default_logger; }
@@ -66,6 +73,7 @@ pa_err_t pw_log_new(FILE *fp, pw_log_level_t lvl, pw_log_format_t fmt,
 		return PA_NOMEM;
 	lg->sink = &lg->own;
 	lg->own.fp = fp;
+	pthread_mutex_init(&lg->own.mu, NULL);
 	atomic_init(&lg->own.level, (int)lvl);
 	atomic_init(&lg->own.format, (int)fmt);
 	*out = lg;
@@ -93,6 +101,8 @@ void pw_log_destroy(pw_logger_t *lg)
 {
 	if (!lg || lg == &default_logger)
 		return;
+	if (lg->sink == &lg->own)
+		pthread_mutex_destroy(&lg->own.mu);
 	free(lg->component);
 	free(lg);
 }
@@ -364,7 +374,7 @@ void pw_log_kv(pw_logger_t *lg, pw_log_level_t lvl, const char *msg,
 {
 	if (!lg)
 		lg = &default_logger;
-	const sink_t *sk = lg->sink;
+	sink_t *sk = lg->sink;
 	if ((int)lvl < atomic_load(&sk->level))
 		return;
 	int json = atomic_load(&sk->format) == PW_LOG_JSON;
@@ -434,6 +444,7 @@ void pw_log_kv(pw_logger_t *lg, pw_log_level_t lvl, const char *msg,
 	}
 	l.p[l.n++] = '\n';
 	FILE *fp = sk->fp ? sk->fp : stderr;
+	pthread_mutex_lock(&sk->mu);
 	flockfile(fp);
 	int fd = fileno(fp);
 	if (fd >= 0) {
@@ -454,6 +465,7 @@ void pw_log_kv(pw_logger_t *lg, pw_log_level_t lvl, const char *msg,
 		fflush(fp);
 	}
 	funlockfile(fp);
+	pthread_mutex_unlock(&sk->mu);
 	if (l.heap)
 		free(l.p);
 }
