@@ -44,6 +44,15 @@
  *     (e.g. "shop_bot") in the file first, or avoid such names.
  *   - Other PAYATOM_* variables are ignored (tests and tools use some).
  *
+ * Secrets: SECRET values print as "***" everywhere (dump, errors); a
+ * FILE_OK value "@/path" is read at load time (one trailing newline or CRLF
+ * stripped, at most 64 KiB). kafka.* keys that look like credentials
+ * (containing password, secret, token, .pem, sasl.username or
+ * sasl.oauthbearer.config) are treated as SECRET + FILE_OK. Config file
+ * buffers, replaced values and every secret are wiped (OPENSSL_cleanse);
+ * values that came from the environment also stay in the process
+ * environment, so prefer @file for secrets in production.
+ *
  * Thread-safety: a pw_config_t is built and read by one thread; once
  * finalized it may be read (not modified) from any thread. */
 #ifndef PW_CONFIG_H
