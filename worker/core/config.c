@@ -1,8 +1,10 @@
 /* config.c -- loading, validating and binding config maps (see config.h).
- * Owns: value slots (raw text + source), precedence, "@file" secrets, the
- *       env-name mapping, nearest-key suggestions, binding into structs.
- * Not here: generated views (config_print.c), the worker table
- *           (config_worker.c), value redaction rules (redact.c). */
+ * Owns: value slots (raw text + source), precedence, "@file" secrets, key
+ *       resolution (fixed, profiles, passthrough), nearest-key
+ *       suggestions, the file format, binding into structs.
+ * Not here: value parsers (config_value.c), the environment mapping
+ *           (config_env.c), generated views (config_print.c), the worker
+ *           table (config_worker.c), redaction rules (redact.c). */
 #include "config.h"
 
 #include <ctype.h>
@@ -15,215 +17,6 @@
 #include "config_int.h"
 
 #define MAX_FILE_VALUE (64 * 1024)
-
-/* ---- value parsers ---------------------------------------------------- */
-
-/* Parses leading decimal digits of s into *v; returns the end or NULL on
- * no digits / overflow. */
-static const char *parse_digits(const char *s, uint64_t *v)
-{
-	uint64_t acc = 0;
-	const char *p = s;
-	while (*p >= '0' && *p <= '9') {
-		unsigned d = (unsigned)(*p - '0');
-		if (acc > (UINT64_MAX - d) / 10)
-			return NULL;
-		acc = acc * 10 + d;
-		p++;
-	}
-	if (p == s)
-		return NULL;
-	*v = acc;
-	return p;
-}
-
-pa_err_t pw_cfg_parse_int(const char *s, int64_t *out)
-{
-	int neg = 0;
-	uint64_t v;
-	if (!s || !out)
-		return PA_INVAL;
-	if (*s == '-' || *s == '+')
-		neg = *s++ == '-';
-	const char *e = parse_digits(s, &v);
-	if (!e || *e)
-		return PA_INVAL;
-	if (neg ? v > (uint64_t)INT64_MAX + 1 : v > (uint64_t)INT64_MAX)
-		return PA_RANGE;
-	*out = neg ? (int64_t)(0 - v) : (int64_t)v;
-	return PA_OK;
-}
-
-static pa_err_t scaled(const char *s, const char *const *units,
-		       const uint64_t *mult, int64_t *out)
-{
-	uint64_t v;
-	if (!s || !out)
-		return PA_INVAL;
-	const char *e = parse_digits(s, &v);
-	if (!e)
-		return PA_INVAL;
-	for (size_t i = 0; units[i]; i++) {
-		if (strcasecmp(e, units[i]) != 0)
-			continue;
-		if (v > (uint64_t)INT64_MAX / mult[i])
-			return PA_RANGE;
-		*out = (int64_t)(v * mult[i]);
-		return PA_OK;
-	}
-	return PA_INVAL;
-}
-
-pa_err_t pw_cfg_parse_duration_ms(const char *s, int64_t *out)
-{
-	static const char *const u[] = {"", "ms", "s", "m", "h", "d", NULL};
-	static const uint64_t m[] = {1, 1, 1000, 60000, 3600000, 86400000};
-	return scaled(s, u, m, out);
-}
-
-pa_err_t pw_cfg_parse_size(const char *s, int64_t *out)
-{
-	static const char *const u[] = {"",   "b",  "k",   "kb",  "kib",
-					"m",  "mb", "mib", "g",   "gb",
-					"gib", NULL};
-	static const uint64_t K = 1024, M = 1024 * 1024, G = 1024 * 1024 * 1024;
-	static const uint64_t m[] = {1, 1, K, K, K, M, M, M, G, G, G};
-	return scaled(s, u, m, out);
-}
-
-pa_err_t pw_cfg_parse_bool(const char *s, int *out)
-{
-	static const char *const t[] = {"true", "yes", "on", "1"};
-	static const char *const f[] = {"false", "no", "off", "0"};
-	if (!s || !out)
-		return PA_INVAL;
-	for (size_t i = 0; i < 4; i++) {
-		if (strcasecmp(s, t[i]) == 0)
-			return *out = 1, PA_OK;
-		if (strcasecmp(s, f[i]) == 0)
-			return *out = 0, PA_OK;
-	}
-	return PA_INVAL;
-}
-
-int pw_cfg_enum_index(const char *allowed, const char *s)
-{
-	if (!allowed || !s)
-		return -1;
-	size_t n = strlen(s);
-	int idx = 0;
-	for (const char *p = allowed;; idx++) {
-		const char *bar = strchr(p, '|');
-		size_t len = bar ? (size_t)(bar - p) : strlen(p);
-		if (len == n && memcmp(p, s, n) == 0)
-			return idx;
-		if (!bar)
-			return -1;
-		p = bar + 1;
-	}
-}
-
-size_t pw_cfg_edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	size_t *row = malloc((lb + 1) * sizeof *row);
-	if (!row)
-		return (size_t)-1;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j];
-			size_t best = diag + (a[i - 1] != b[j - 1]);
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
-		}
-	}
-	size_t d = row[lb];
-	free(row);
-	return d;
-}
-
-const char *pw_cfg_env_name(const char *key, char *buf, size_t size)
-{
-	int n = snprintf(buf, size, "PAYATOM_%s", key);
-	if (n < 0 || (size_t)n >= size) {
-		if (size)
-			buf[0] = '\0';
-		return buf;
-	}
-	for (char *p = buf; *p; p++)
-		*p = *p == '.' || *p == '-' ? '_' : (char)toupper((unsigned char)*p);
-	return buf;
-}
-
-/* Validates text for entry e. Message (without origin) into errbuf. */
-pa_err_t pw__cfg_check_value(const pw_cfg_entry_t *e, const char *key,
-			     const char *text, char *errbuf)
-{
-	int64_t v = 0;
-	pa_err_t rc = PA_OK;
-	const char *what = NULL;
-	switch (e->type) {
-	case PW_CFG_STR:
-	case PW_CFG_LIST:
-		return PA_OK;
-	case PW_CFG_BOOL: {
-		int b;
-		if (pw_cfg_parse_bool(text, &b) != PA_OK)
-			return pa_seterr(errbuf, PA_CONFIG,
-					 "%s: '%s' is not a boolean "
-					 "(true|false|yes|no|on|off|1|0)",
-					 key, text);
-		return PA_OK;
-	}
-	case PW_CFG_ENUM:
-		if (pw_cfg_enum_index(e->allowed, text) < 0)
-			return pa_seterr(errbuf, PA_CONFIG,
-					 "%s: '%s' is not one of %s", key,
-					 (e->flags & PW_CFG_SECRET) ? "***" : text,
-					 e->allowed);
-		return PA_OK;
-	case PW_CFG_INT:
-		rc = pw_cfg_parse_int(text, &v);
-		what = "an integer";
-		break;
-	case PW_CFG_DURATION_MS:
-		rc = pw_cfg_parse_duration_ms(text, &v);
-		what = "a duration (e.g. 250ms, 30s, 5m, 24h, 7d; plain = ms)";
-		break;
-	case PW_CFG_SIZE:
-		rc = pw_cfg_parse_size(text, &v);
-		what = "a size (e.g. 512, 64k, 1m, 2g; k = 1024)";
-		break;
-	}
-	if (rc == PA_RANGE)
-		return pa_seterr(errbuf, PA_CONFIG, "%s: '%s' is too large", key,
-				 text);
-	if (rc != PA_OK)
-		return pa_seterr(errbuf, PA_CONFIG, "%s: '%s' is not %s", key,
-				 text, what);
-	if (e->min == 0 && e->max == 0)
-		return PA_OK;
-	const char *unit = e->type == PW_CFG_DURATION_MS ? "ms"
-			   : e->type == PW_CFG_SIZE      ? " bytes"
-							 : "";
-	if (v < e->min)
-		return pa_seterr(errbuf, PA_CONFIG,
-				 "%s: %s is below the minimum %lld%s", key, text,
-				 (long long)e->min, unit);
-	if (v > e->max)
-		return pa_seterr(errbuf, PA_CONFIG,
-				 "%s: %s is above the maximum %lld%s", key, text,
-				 (long long)e->max, unit);
-	return PA_OK;
-}
 
 /* ---- slots ------------------------------------------------------------ */
 
@@ -346,7 +139,7 @@ static const pw_cfg_entry_t *find_entry(const pw_cfg_entry_t *ent, size_t n,
 	return NULL;
 }
 
-static int valid_profile_name(const char *s, size_t n)
+int pw__cfg_valid_profile_name(const char *s, size_t n)
 {
 	if (n == 0 || n > 64)
 		return 0;
@@ -357,7 +150,7 @@ static int valid_profile_name(const char *s, size_t n)
 	return 1;
 }
 
-static profile_t *find_profile(const pw_config_t *cfg, const char *name,
+profile_t *pw__cfg_find_profile(const pw_config_t *cfg, const char *name,
 			       size_t n)
 {
 	for (size_t i = 0; i < cfg->n_prof; i++)
@@ -499,12 +292,12 @@ static pa_err_t resolve(pw_config_t *cfg, const char *key, int create,
 	if (tab->tmpl && has_prefix_dot(key, tab->tmpl_prefix)) {
 		const char *name = key + strlen(tab->tmpl_prefix) + 1;
 		const char *dot = strchr(name, '.');
-		if (dot && valid_profile_name(name, (size_t)(dot - name))) {
+		if (dot && pw__cfg_valid_profile_name(name, (size_t)(dot - name))) {
 			*ent = find_entry(tab->tmpl->entries,
 					  tab->tmpl->n_entries, dot + 1, &idx);
 			if (*ent) {
 				size_t nl = (size_t)(dot - name);
-				profile_t *pr = find_profile(cfg, name, nl);
+				profile_t *pr = pw__cfg_find_profile(cfg, name, nl);
 				if (!pr && !create)
 					return PA_NOT_FOUND;
 				if (!pr && !(pr = add_profile(cfg, name, nl)))
@@ -661,7 +454,7 @@ pa_err_t pw_config_set_arg(pw_config_t *cfg, const char *kv, char *errbuf)
 
 /* ---- file ------------------------------------------------------------- */
 
-static char *trim(char *s, char *end)
+char *pw__cfg_trim(char *s, char *end)
 {
 	while (s < end && isspace((unsigned char)*s))
 		s++;
@@ -695,7 +488,7 @@ pa_err_t pw_config_load_buffer(pw_config_t *cfg, const char *buf, size_t len,
 			rc = pa_seterr(errbuf, PA_CONFIG, "%s: NUL byte", where);
 			break;
 		}
-		char *s = trim(line, end);
+		char *s = pw__cfg_trim(line, end);
 		line = next;
 		if (*s == '\0' || *s == '#')
 			continue;
@@ -705,8 +498,8 @@ pa_err_t pw_config_load_buffer(pw_config_t *cfg, const char *buf, size_t len,
 				       "%s: expected key=value", where);
 			break;
 		}
-		char *key = trim(s, eq);
-		char *val = trim(eq + 1, eq + 1 + strlen(eq + 1));
+		char *key = pw__cfg_trim(s, eq);
+		char *val = pw__cfg_trim(eq + 1, eq + 1 + strlen(eq + 1));
 		if (!*key) {
 			rc = pa_seterr(errbuf, PA_CONFIG, "%s: empty key",
 				       where);
@@ -770,111 +563,6 @@ pa_err_t pw_config_load_file(pw_config_t *cfg, const char *path, char *errbuf)
 	return rc;
 }
 
-/* ---- environment ------------------------------------------------------ */
-
-extern char **environ;
-
-/* Maps one PAYATOM_* variable name to a key; 0 if it names no key. */
-static int env_to_key(const pw_config_t *cfg, const char *var, size_t vl,
-		      char *key, size_t ksize)
-{
-	const pw_cfg_table_t *tab = cfg->tab;
-	char en[300];
-	for (size_t i = 0; i < tab->n_entries; i++) {
-		pw_cfg_env_name(tab->entries[i].name, en, sizeof en);
-		if (strlen(en) == vl && memcmp(en, var, vl) == 0) {
-			snprintf(key, ksize, "%s", tab->entries[i].name);
-			return 1;
-		}
-	}
-	if (tab->passthrough_prefix) {
-		pw_cfg_env_name(tab->passthrough_prefix, en, sizeof en);
-		size_t pl = strlen(en);
-		if (vl > pl + 1 && memcmp(var, en, pl) == 0 && var[pl] == '_') {
-			int n = snprintf(key, ksize, "%s.%.*s",
-					 tab->passthrough_prefix,
-					 (int)(vl - pl - 1), var + pl + 1);
-			if (n < 0 || (size_t)n >= ksize)
-				return 0;
-			for (char *p = key + strlen(tab->passthrough_prefix);
-			     *p; p++)
-				*p = *p == '_' ? '.'
-					       : (char)tolower((unsigned char)*p);
-			return 1;
-		}
-	}
-	if (!tab->tmpl)
-		return 0;
-	pw_cfg_env_name(tab->tmpl_prefix, en, sizeof en);
-	size_t pl = strlen(en);
-	if (vl <= pl + 1 || memcmp(var, en, pl) != 0 || var[pl] != '_')
-		return 0;
-	const char *rest = var + pl + 1;
-	size_t rl = vl - pl - 1;
-	/* candidate splits NAME_FIELD; see config.h for the rule */
-	const pw_cfg_entry_t *best = NULL;
-	size_t best_nl = 0;
-	int best_known = 0;
-	for (size_t i = 0; i < tab->tmpl->n_entries; i++) {
-		char suf[200];
-		pw_cfg_env_name(tab->tmpl->entries[i].name, suf, sizeof suf);
-		const char *fs = suf + strlen("PAYATOM"); /* "_FIELD" */
-		size_t fl = strlen(fs);
-		if (rl <= fl || memcmp(rest + rl - fl, fs, fl) != 0)
-			continue;
-		size_t nl = rl - fl;
-		char name[80];
-		if (nl >= sizeof name)
-			continue;
-		for (size_t k = 0; k < nl; k++)
-			name[k] = (char)tolower((unsigned char)rest[k]);
-		name[nl] = '\0';
-		if (!valid_profile_name(name, nl))
-			continue;
-		int known = find_profile(cfg, name, nl) != NULL;
-		if (!best || known > best_known ||
-		    (known == best_known && nl < best_nl)) {
-			best = &tab->tmpl->entries[i];
-			best_nl = nl;
-			best_known = known;
-		}
-	}
-	if (!best)
-		return 0;
-	int n = snprintf(key, ksize, "%s.%.*s.%s", tab->tmpl_prefix,
-			 (int)best_nl, rest, best->name);
-	if (n < 0 || (size_t)n >= ksize)
-		return 0;
-	size_t off = strlen(tab->tmpl_prefix) + 1;
-	for (size_t k = 0; k < best_nl; k++)
-		key[off + k] = (char)tolower((unsigned char)key[off + k]);
-	return 1;
-}
-
-pa_err_t pw_config_load_env(pw_config_t *cfg, const char *const *envp,
-			    char *errbuf)
-{
-	if (!cfg)
-		return pa_seterr(errbuf, PA_INVAL, "config: NULL argument");
-	if (!envp)
-		envp = (const char *const *)environ;
-	for (size_t i = 0; envp && envp[i]; i++) {
-		const char *var = envp[i];
-		const char *eq = strchr(var, '=');
-		if (!eq || strncmp(var, "PAYATOM_", 8) != 0)
-			continue;
-		char key[300], org[300];
-		if (!env_to_key(cfg, var, (size_t)(eq - var), key, sizeof key))
-			continue;
-		snprintf(org, sizeof org, "env %.*s", (int)(eq - var), var);
-		pa_err_t rc = pw_config_set(cfg, key, eq + 1, PW_CFG_SRC_ENV,
-					    org, errbuf);
-		if (rc != PA_OK)
-			return rc;
-	}
-	return PA_OK;
-}
-
 /* ---- binding ---------------------------------------------------------- */
 
 static pa_err_t split_list(slot_t *s)
@@ -898,7 +586,7 @@ static pa_err_t split_list(slot_t *s)
 	for (;;) {
 		char *c = strchr(p, ',');
 		char *end = c ? c : p + strlen(p);
-		char *item = trim(p, end);
+		char *item = pw__cfg_trim(p, end);
 		if (*item)
 			s->list.v[s->list.n++] = item;
 		if (!c)
@@ -1030,7 +718,7 @@ const void *pw_config_profile_find(const pw_config_t *cfg, const char *name)
 {
 	if (!cfg || !name)
 		return NULL;
-	profile_t *pr = find_profile(cfg, name, strlen(name));
+	profile_t *pr = pw__cfg_find_profile(cfg, name, strlen(name));
 	return pr ? pr->obj : NULL;
 }
 

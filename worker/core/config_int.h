@@ -1,6 +1,7 @@
 /* config_int.h -- config.c internals shared with config_print.c.
  * Owns: the value slot and the pw_config_t layout.
- * Not here: the public API (config.h). */
+ * Not here: the public API (config.h). Functions named pw__cfg_* are shared
+ * between config*.c only. */
 #ifndef PW_CONFIG_INT_H
 #define PW_CONFIG_INT_H
 
@@ -41,5 +42,12 @@ struct pw_config {
 pa_err_t pw__cfg_check_value(const pw_cfg_entry_t *e, const char *key,
 			     const char *text, char *errbuf);
 int pw__cfg_passthrough_secret(const char *key);
+/* Profile names are [a-z0-9_]{1,64}. */
+int pw__cfg_valid_profile_name(const char *s, size_t n);
+/* Borrowed, or NULL. */
+profile_t *pw__cfg_find_profile(const pw_config_t *cfg, const char *name,
+				size_t n);
+/* Trims whitespace of [s, end) in place; returns the new start. */
+char *pw__cfg_trim(char *s, char *end);
 
 #endif
