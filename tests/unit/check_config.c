@@ -265,7 +265,10 @@ START_TEST(test_config_env_names_map_to_keys)
 		"PAYATOM_MERCHANT_DEMO_BOT_API_KEY=botkey",
 		"PAYATOM_MERCHANT_SHOP_EU_API_VERSION=v2",
 		"PAYATOM_MAX_INFLIGHT_PER_PARTITION=7",
-		"PAYATOM_TEST_DATA=/somewhere", /* not a key: ignored */
+		/* the test harness's own variables are not keys: ignored */
+		"PAYATOM_TEST_DATA=/somewhere", "PAYATOM_BIN_DIR=/b",
+		"PAYATOM_SOURCE_DIR=/s", "PAYATOM_TIMEOUT_SCALE=2",
+		"PAYATOM_UNDER_VALGRIND=1",
 		"OTHER_LOG_LEVEL=debug",
 		NULL};
 	pw_config_t *cfg = new_cfg();
@@ -294,6 +297,13 @@ START_TEST(test_config_env_names_map_to_keys)
 	ck_assert_str_eq(pw_config_value(cfg, "merchant.demo_bot.api.key"),
 			 "k2");
 	ck_assert_ptr_null(pw_config_value(cfg, "merchant.demo.bot.api.key"));
+
+	/* a near miss of a key's variable is a typo, not someone else's */
+	const char *typo[] = {"PAYATOM_LOG_LEVLE=debug", NULL};
+	ck_assert_int_eq(pw_config_load_env(cfg, typo, eb), PA_CONFIG);
+	ck_assert_msg(strstr(eb, "env PAYATOM_LOG_LEVLE: unknown variable; "
+				 "did you mean PAYATOM_LOG_LEVEL?"),
+		      "%s", eb);
 
 	/* env values are validated and named in errors */
 	const char *env3[] = {"PAYATOM_TOPICS_PARTITIONS=many", NULL};

@@ -42,7 +42,9 @@
  *     PAYATOM_MERCHANT_DEMO_BOT_API_KEY is merchant "demo", field
  *     "bot.api.key". Define merchants whose name ends in a field-like word
  *     (e.g. "shop_bot") in the file first, or avoid such names.
- *   - Other PAYATOM_* variables are ignored (tests and tools use some).
+ *   - Other PAYATOM_* variables are ignored (tests and tools use some),
+ *     except near misses of a key's variable (at most 2 edits, e.g.
+ *     PAYATOM_LOG_LEVLE), which are errors with a suggestion.
  *
  * Secrets: SECRET values print as "***" everywhere (dump, errors); a
  * FILE_OK value "@/path" is read at load time (one trailing newline or CRLF

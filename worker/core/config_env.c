@@ -90,6 +90,28 @@ static int env_to_key(const pw_config_t *cfg, const char *var, size_t vl,
 	return 1;
 }
 
+/* A PAYATOM_* variable that maps to no key is ignored (tools and tests
+ * use some), unless it is one or two edits away from a key's variable:
+ * then it is almost surely a typo that would silently not apply. */
+static pa_err_t near_miss(const pw_config_t *cfg, const char *var, size_t vl,
+			  char *errbuf)
+{
+	char name[300], en[300];
+	if (vl >= sizeof name)
+		return PA_OK;
+	memcpy(name, var, vl);
+	name[vl] = '\0';
+	for (size_t i = 0; i < cfg->tab->n_entries; i++) {
+		pw_cfg_env_name(cfg->tab->entries[i].name, en, sizeof en);
+		if (pw_cfg_edit_distance(name, en) <= 2)
+			return pa_seterr(errbuf, PA_CONFIG,
+					 "env %s: unknown variable; did you "
+					 "mean %s?",
+					 name, en);
+	}
+	return PA_OK;
+}
+
 pa_err_t pw_config_load_env(pw_config_t *cfg, const char *const *envp,
 			    char *errbuf)
 {
@@ -103,8 +125,13 @@ pa_err_t pw_config_load_env(pw_config_t *cfg, const char *const *envp,
 		if (!eq || strncmp(var, "PAYATOM_", 8) != 0)
 			continue;
 		char key[300], org[300];
-		if (!env_to_key(cfg, var, (size_t)(eq - var), key, sizeof key))
+		size_t vl = (size_t)(eq - var);
+		if (!env_to_key(cfg, var, vl, key, sizeof key)) {
+			pa_err_t rc = near_miss(cfg, var, vl, errbuf);
+			if (rc != PA_OK)
+				return rc;
 			continue;
+		}
 		snprintf(org, sizeof org, "env %.*s", (int)(eq - var), var);
 		pa_err_t rc = pw_config_set(cfg, key, eq + 1, PW_CFG_SRC_ENV,
 					    org, errbuf);
