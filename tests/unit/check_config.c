@@ -362,6 +362,12 @@ START_TEST(test_config_at_file_secret_is_read_and_stripped)
 	ck_assert_str_eq(pw_config_value(cfg, "merchant.demo.api.key"),
 			 "crlf-secret");
 	unlink(path);
+	/* a failed passthrough @file leaves no half-made pair behind */
+	size_t npt = pw_config_passthrough_count(cfg);
+	snprintf(arg, sizeof arg, "kafka.ssl.key.password=@%s", path);
+	ck_assert_int_eq(pw_config_set_arg(cfg, arg, eb), PA_CONFIG);
+	ck_assert_uint_eq(pw_config_passthrough_count(cfg), npt);
+	snprintf(arg, sizeof arg, "merchant.demo.api.key=@%s", path);
 	ck_assert_int_eq(pw_config_set_arg(cfg, arg, eb), PA_CONFIG);
 	ck_assert_msg(strstr(eb, "merchant.demo.api.key: cannot read @") &&
 			      strstr(eb, path),

@@ -435,6 +435,13 @@ out:
 		OPENSSL_cleanse(text, strlen(text));
 		free(text);
 	}
+	/* a passthrough pair created for a value that failed must not stay
+	 * behind without a value (it is always the last one) */
+	if (rc != PA_OK && slot && !ent && !slot->text && cfg->n_pt &&
+	    slot == &cfg->pt[cfg->n_pt - 1].s) {
+		slot_wipe(slot);
+		free(cfg->pt[--cfg->n_pt].key);
+	}
 	if (rc != PA_OK)
 		return pa_seterr(errbuf, rc, "%s: %s", origin, eb);
 	return PA_OK;
