@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "core/config.h"
+#include "core/config_kafka.h"
 #include "core/config_worker.h"
 #include "pwtest.h"
 
@@ -719,6 +720,41 @@ START_TEST(test_config_loader_survives_any_input)
 }
 END_TEST
 
+START_TEST(test_config_kafka_pairs_reach_librdkafka)
+{
+	char eb[PA_ERRBUF_SIZE], val[256];
+	size_t vs = sizeof val;
+	pw_config_t *cfg = new_cfg();
+	ck_assert_int_eq(load_data(cfg, "config/good.conf", eb), PA_OK);
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	ck_assert_msg(pw_config_apply_kafka(cfg, conf, eb) == PA_OK, "%s", eb);
+	ck_assert_int_eq(rd_kafka_conf_get(conf, "queue.buffering.max.ms", val,
+					   &vs),
+			 RD_KAFKA_CONF_OK);
+	ck_assert_str_eq(val, "5");
+	/* librdkafka refuses: the key and its source are named */
+	ck_assert_int_eq(pw_config_set_arg(cfg, "kafka.no.such.property=1", eb),
+			 PA_OK);
+	ck_assert_int_eq(pw_config_apply_kafka(cfg, conf, eb), PA_CONFIG);
+	ck_assert_msg(strstr(eb, "-o: kafka.no.such.property:"), "%s", eb);
+	rd_kafka_conf_destroy(conf);
+	pw_config_destroy(cfg);
+
+	/* a refused credential is named without its value */
+	cfg = new_cfg();
+	ck_assert_int_eq(pw_config_set_arg(cfg, "kafka.bogus.password=Zq9-secret",
+					   eb),
+			 PA_OK);
+	conf = rd_kafka_conf_new();
+	ck_assert_int_eq(pw_config_apply_kafka(cfg, conf, eb), PA_CONFIG);
+	ck_assert_msg(strstr(eb, "kafka.bogus.password") &&
+			      !strstr(eb, "Zq9-secret"),
+		      "%s", eb);
+	rd_kafka_conf_destroy(conf);
+	pw_config_destroy(cfg);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("config");
@@ -733,6 +769,7 @@ int main(void)
 		  test_config_buffer_loading_and_null_safety,
 		  test_config_loader_survives_any_input}},
 		{"suggest", {test_config_unknown_key_suggests_nearest}},
+		{"kafka", {test_config_kafka_pairs_reach_librdkafka}},
 		{"precedence",
 		 {test_config_precedence_default_file_env_cli,
 		  test_config_env_names_map_to_keys}},

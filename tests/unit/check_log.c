@@ -143,6 +143,10 @@ START_TEST(test_log_level_filter_and_runtime_change)
 	ck_assert_int_eq(pw_log_level_parse("WARNING", &l), PA_OK);
 	ck_assert_int_eq(l, PW_LOG_WARN);
 	ck_assert_int_eq(pw_log_level_parse("verbose", &l), PA_INVAL);
+	ck_assert_int_eq(pw_log_level_from_syslog(3), PW_LOG_ERROR);
+	ck_assert_int_eq(pw_log_level_from_syslog(4), PW_LOG_WARN);
+	ck_assert_int_eq(pw_log_level_from_syslog(6), PW_LOG_INFO);
+	ck_assert_int_eq(pw_log_level_from_syslog(7), PW_LOG_DEBUG);
 	pw_log_destroy(child);
 	cap_close(&c);
 }

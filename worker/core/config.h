@@ -4,7 +4,7 @@
  *       struct, and every generated view of a table (--help, --check-config,
  *       Markdown reference, JSON Schema fragment).
  * Not here: the worker's own table (config_worker.c), applying kafka.*
- *           pairs to librdkafka (the worker), log level reload (log.h).
+ *           pairs to librdkafka (config_kafka.h), log level reload (log.h).
  *
  * A component declares ONE static table:
  *

@@ -51,6 +51,14 @@ const char *pw_log_level_name(pw_log_level_t lvl)
 	return (unsigned)lvl < 4 ? level_names[lvl] : "?";
 }
 
+pw_log_level_t pw_log_level_from_syslog(int level)
+{
+	return level <= 3 ? PW_LOG_ERROR
+	       : level == 4 ? PW_LOG_WARN
+	       : level <= 6 ? PW_LOG_INFO
+			    : PW_LOG_DEBUG;
+}
+
 pa_err_t pw_log_level_parse(const char *s, pw_log_level_t *out)
 {
 	if (!s || !out)

@@ -138,6 +138,10 @@ void pw_log_set_clock(pw_logger_t *lg, int64_t (*now_ms)(void *ud),
  * when a NULL logger is passed. Borrowed, never NULL. Not freed. */
 pw_logger_t *pw_log_default(void);
 
+/* librdkafka's log callback level (syslog 0..7) as ours: 0-3 error,
+ * 4 warn, 5-6 info, 7 debug. */
+pw_log_level_t pw_log_level_from_syslog(int level);
+
 /* "debug"|"info"|"warn"|"error" (also "warning"). */
 pa_err_t pw_log_level_parse(const char *s, pw_log_level_t *out);
 const char *pw_log_level_name(pw_log_level_t lvl);
