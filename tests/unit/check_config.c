@@ -10,6 +10,7 @@
 #include "core/config.h"
 #include "core/config_kafka.h"
 #include "core/config_worker.h"
+#include "core/log.h"
 #include "pwtest.h"
 
 static const pw_cfg_table_t *wt(void) { return pw_config_worker_table(); }
@@ -755,6 +756,27 @@ START_TEST(test_config_kafka_pairs_reach_librdkafka)
 }
 END_TEST
 
+START_TEST(test_config_worker_enums_match_log_api)
+{
+	/* log.level / log.format bind as indexes the logger takes as is */
+	const char *lv[] = {"debug", "info", "warn", "error"};
+	char eb[PA_ERRBUF_SIZE], arg[64];
+	for (int i = 0; i < 4; i++) {
+		pw_config_t *cfg = new_cfg();
+		snprintf(arg, sizeof arg, "log.level=%s", lv[i]);
+		ck_assert_int_eq(pw_config_set_arg(cfg, arg, eb), PA_OK);
+		ck_assert_int_eq(pw_config_finalize(cfg, eb), PA_OK);
+		const pw_worker_conf_t *c = pw_config_struct(cfg);
+		pw_log_level_t l;
+		ck_assert_int_eq(pw_log_level_parse(lv[i], &l), PA_OK);
+		ck_assert_int_eq(c->log_level, (int)l);
+		pw_config_destroy(cfg);
+	}
+	ck_assert_int_eq(PW_LOGFMT_JSON, PW_LOG_JSON);
+	ck_assert_int_eq(PW_LOGFMT_TEXT, PW_LOG_TEXT);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("config");
@@ -783,7 +805,8 @@ int main(void)
 		{"tables",
 		 {test_config_worker_table_entries_complete,
 		  test_config_table_check_catches_broken_tables,
-		  test_config_generated_views_cover_every_key}},
+		  test_config_generated_views_cover_every_key,
+		  test_config_worker_enums_match_log_api}},
 	};
 	for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
 		TCase *tc = tcase_create(groups[g].name);
