@@ -5,7 +5,7 @@
 # Owns: wiring helm (get-helm.sh) to the checks.
 # Not here: what is checked (check_chart.py).
 #
-# Usage: tests/helm/check-chart.sh [lint | render SET | reject | rollout | all]
+# Usage: tests/helm/check-chart.sh [lint | render SET | reject | rollout | notes | all]
 # Needs PyYAML (Debian: python3-yaml, in .ci/deps.sh) and, on the first run,
 # npm and the network; a missing tool is a failure, not a skip, so CI never
 # passes without having rendered the chart.

@@ -8,7 +8,7 @@ replicas <= partitions, KEDA/HPA, monitoring objects, NetworkPolicy, and
 values that must be rejected.
 Not here: fetching helm (get-helm.sh), the worker itself.
 
-Usage: check_chart.py --helm BIN --chart DIR {lint|render SET|reject|rollout|all}
+Usage: check_chart.py --helm BIN --chart DIR {lint|render SET|reject|rollout|notes|all}
 SET is "default" or the stem of a file in DIR/ci (keda-values, ...).
 Exit status 0 when every check passed; every failure is printed.
 """
@@ -43,6 +43,8 @@ EXPECT = {
                   "PodDisruptionBudget"},
         "conf": {"processing.guarantee": "at_least_once", "serialization": "avro"},
         "secret": None,
+        "notes": ["http://rel-payatom-worker.payments.svc:80/webhooks/payatom",
+                  "kubectl port-forward -n payments svc/rel-payatom-worker 9090:9090"],
     },
     "keda-values": {
         "kinds": {"ServiceAccount", "ConfigMap", "Secret", "Service", "Deployment",
@@ -53,6 +55,7 @@ EXPECT = {
                  "kafka.ssl.ca.location": "/etc/payatom/kafka-tls/ca.crt"},
         "secret": "chart",
         "kafka_tls": "kafka-cluster-ca",
+        "notes": ["https://payatom-webhooks.example.com/webhooks/payatom", "KEDA between 2 and 12"],
     },
     "existing-secret-values": {
         "kinds": {"ServiceAccount", "ConfigMap", "Service", "Deployment",
@@ -63,6 +66,7 @@ EXPECT = {
                  "kafka.ssl.key.location": "/etc/payatom/kafka-tls/tls.key"},
         "secret": "payatom-worker-credentials",
         "kafka_tls": "payatom-worker-kafka-client",
+        "notes": ["status.loadBalancer.ingress", "HPA between 2 and 6"],
     },
     "exactly-once-values": {
         "kinds": {"ServiceAccount", "ConfigMap", "Secret", "Service", "Deployment",
@@ -73,6 +77,7 @@ EXPECT = {
                  "shutdown.timeout": "55s"},
         "secret": "chart",
         "egress_ports": {8081},
+        "notes": ["4 replicas for 24 partitions"],
     },
 }
 
@@ -411,9 +416,17 @@ def cmd_lint(opts):
 def cmd_render(opts, set_name):
     c = Checker("render " + set_name)
     check_rendered(c, render(opts, value_args(opts, set_name)), EXPECT.get(set_name, {}))
-    r = helm(["template", "rel", opts.chart, "--namespace", "payments"] + value_args(opts, set_name), opts)
-    c.ok("NOTES" not in r.stdout, "NOTES.txt not rendered as a manifest")
+    notes = render_notes(opts, value_args(opts, set_name))
+    for want in EXPECT.get(set_name, {}).get("notes", []) + ["/webhooks/payatom", "/metrics", "--check-config"]:
+        c.ok(want in notes, f"NOTES.txt mentions {want}")
+    c.ok("WARNING" not in notes, "NOTES.txt has no warning for a CI value set")
     return c.done()
+
+
+def render_notes(opts, extra):
+    """NOTES.txt as `helm install` prints it (client-side dry run, no cluster)."""
+    r = helm(["install", "rel", opts.chart, "--namespace", "payments", "--dry-run=client"] + extra, opts)
+    return r.stdout.partition("\nNOTES:\n")[2]
 
 
 def cmd_reject(opts):
@@ -450,6 +463,14 @@ def cmd_rollout(opts):
         f.write("podAnnotations:\n  example.com/team: payments\n")
         f.flush()
         c.ok(annotations(opts, ["-f", f.name]).get("example.com/team") == "payments", "podAnnotations kept")
+    notes = render_notes(opts, ["--set", "ingress.enabled=true,ingress.hosts[0]=h.example.com",
+                                "--set", "config.webhook\\.allow\\.ips=203.0.113.1/32"])
+    c.ok("WARNING: behind an Ingress" in notes, "NOTES warns: allowlist behind an Ingress")
+    c.ok("WARNING: the Ingress has no TLS" in notes, "NOTES warns: Ingress without TLS")
+    c.ok("http://h.example.com/webhooks/payatom" in notes, "NOTES gives the plain-http URL it warns about")
+    notes = render_notes(opts, ["--set", "service.type=LoadBalancer",
+                                "--set", "config.webhook\\.allow\\.ips=203.0.113.1/32"])
+    c.ok("needs service.externalTrafficPolicy=Local" in notes, "NOTES warns: allowlist without Local traffic policy")
     return c.done()
 
 
@@ -457,7 +478,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--helm", required=True)
     ap.add_argument("--chart", required=True)
-    ap.add_argument("what", choices=["lint", "render", "reject", "rollout", "all"])
+    ap.add_argument("what", choices=["lint", "render", "reject", "rollout", "notes", "all"])
     ap.add_argument("set", nargs="?")
     opts = ap.parse_args()
     if opts.what == "lint":
@@ -468,10 +489,12 @@ def main():
         return cmd_reject(opts)
     if opts.what == "rollout":
         return cmd_rollout(opts)
+    if opts.what == "notes":
+        return cmd_notes(opts)
     rc = cmd_lint(opts)
     for s in EXPECT:
         rc |= cmd_render(opts, s)
-    return rc | cmd_reject(opts) | cmd_rollout(opts)
+    return rc | cmd_reject(opts) | cmd_rollout(opts) | cmd_notes(opts)
 
 
 if __name__ == "__main__":
