@@ -463,6 +463,12 @@ def cmd_rollout(opts):
         f.write("podAnnotations:\n  example.com/team: payments\n")
         f.flush()
         c.ok(annotations(opts, ["-f", f.name]).get("example.com/team") == "payments", "podAnnotations kept")
+    return c.done()
+
+
+def cmd_notes(opts):
+    """NOTES.txt warns about settings that silently break webhook delivery."""
+    c = Checker("notes")
     notes = render_notes(opts, ["--set", "ingress.enabled=true,ingress.hosts[0]=h.example.com",
                                 "--set", "config.webhook\\.allow\\.ips=203.0.113.1/32"])
     c.ok("WARNING: behind an Ingress" in notes, "NOTES warns: allowlist behind an Ingress")
