@@ -119,6 +119,8 @@ REJECT = [
     ("ingress without hosts", ["--set", "ingress.enabled=true"], r"ingress\.hosts"),
     ("PDB with both limits", ["--set", "podDisruptionBudget.minAvailable=1"], r"exactly one"),
     ("privileged container port", ["--set", "containerPort=80"], r"/containerPort': minimum"),
+    ("Kubernetes older than 1.27 (matchLabelKeys in topology spread)",
+     ["--kube-version", "1.26.0"], r"requires kubeVersion"),
     ("KEDA SASL without password",
      ["--set", "autoscaling.enabled=true,autoscaling.kind=keda,autoscaling.keda.sasl=scram_sha512"],
      r"kafka\.sasl\.password|existingSecret"),
@@ -410,6 +412,9 @@ def cmd_lint(opts):
         r = helm(["lint", "--strict", opts.chart] + value_args(opts, s), opts, check=False)
         c.ok(r.returncode == 0, f"helm lint --strict ({s})\n{r.stdout}{r.stderr}")
     c.ok(len(sets) >= 4, f"default + at least three value sets ({sets})")
+    for s in sets:  # the oldest Kubernetes the chart supports (Chart.yaml kubeVersion)
+        r = helm(["template", "rel", opts.chart, "--kube-version", "1.27.0"] + value_args(opts, s), opts, check=False)
+        c.ok(r.returncode == 0, f"renders for Kubernetes 1.27 ({s})\n{r.stderr}")
     return c.done()
 
 
