@@ -259,6 +259,8 @@ def check_rendered(c, docs, exp):
                 "worker.conf comes from a rendered ConfigMap"):
             conf, bad = parse_conf(cm["data"][cm_mount["subPath"]])
             c.ok(not bad, f"worker.conf well-formed {bad}")
+            c.ok(not [v for v in conf.values() if re.fullmatch(r"[0-9.]+e[+-]?[0-9]+", v)],
+                 "numbers written in full, not in exponent form")
     c.ok(conf.get("http.listen", "").endswith(":%d" % ports.get("http", -1)), "http.listen on the container port")
     for key, want in exp.get("conf", {}).items():
         c.ok(conf.get(key) == want, f"worker.conf {key}={want} (got {conf.get(key)!r})")
