@@ -18,6 +18,7 @@ Usage: check_dockerfile.py SRC_DIR --pkg-config
            (a test program: libraries of the Check framework are exempt)
 Package facts come from this Debian 12 host's dpkg database.
 """
+import functools
 import os
 import re
 import shlex
@@ -76,6 +77,7 @@ def apt_packages(instrs):
     return pkgs
 
 
+@functools.lru_cache(maxsize=None)
 def pkg_of(path):
     """Debian package owning a file (tries the usrmerge twin path too)."""
     real = os.path.realpath(path)
