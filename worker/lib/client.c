@@ -375,18 +375,22 @@ static pa_err_t setup_easy(pa_client_t *cli, pa_call_t *call,
 	const char *method = req->method;
 	if (!method)
 		method = req->body_len ? "POST" : "GET";
-	if (strcmp(method, "GET") == 0 && !req->body_len) {
-		SET(CURLOPT_HTTPGET, 1L);
+	int is_get = strcmp(method, "GET") == 0;
+	int is_head = strcmp(method, "HEAD") == 0;
+	int is_post = strcmp(method, "POST") == 0;
+	if (is_head) {
+		SET(CURLOPT_NOBODY, 1L);
+	} else if (req->body_len || !(is_get || !strcmp(method, "DELETE") ||
+				      !strcmp(method, "OPTIONS"))) {
+		/* POST/PUT/PATCH always carry a body, if only
+		 * "Content-Length: 0" */
+		SET(CURLOPT_POSTFIELDS, call->body);
+		SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+		if (!is_post)
+			SET(CURLOPT_CUSTOMREQUEST, method);
 	} else {
-		if (strcmp(method, "HEAD") == 0)
-			SET(CURLOPT_NOBODY, 1L);
-		else if (strcmp(method, "GET") == 0 || req->body_len ||
-			 strcmp(method, "POST") == 0) {
-			SET(CURLOPT_POSTFIELDS, call->body);
-			SET(CURLOPT_POSTFIELDSIZE_LARGE,
-			    (curl_off_t)req->body_len);
-		}
-		if (strcmp(method, "POST") != 0)
+		SET(CURLOPT_HTTPGET, 1L);
+		if (!is_get)
 			SET(CURLOPT_CUSTOMREQUEST, method);
 	}
 #undef SET
