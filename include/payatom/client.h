@@ -110,7 +110,8 @@ void pa_client_destroy(pa_client_t *cli);
 
 /* Starts a request. Everything needed is copied from req (URL, method,
  * headers, body, order_id): req may be freed on return. Header names and
- * values must not contain CR or LF; method NULL means GET without a body and
+ * values must not contain CR or LF, names no ':' (one "name: value" line
+ * at most 4 KiB); method NULL means GET without a body and
  * POST with one. cb is called exactly once unless the call is cancelled.
  * *call_out (optional; borrowed, valid until cb is entered or
  * pa_client_cancel() returns) identifies the call for cancelling.

@@ -520,6 +520,15 @@ START_TEST(test_client_rejects_invalid_requests)
 	req.headers = colon;
 	ck_assert_int_eq(pa_client_send(fx.cli, &req, on_reply, &c, NULL),
 			 PA_INVAL);
+	char *huge = malloc(5000);
+	ck_assert_ptr_nonnull(huge);
+	memset(huge, 'v', 4999);
+	huge[4999] = '\0';
+	struct pa_header big[] = {{"X-Big", huge}};
+	req.headers = big;
+	ck_assert_int_eq(pa_client_send(fx.cli, &req, on_reply, &c, NULL),
+			 PA_INVAL);
+	free(huge);
 	pa_request_t nourl = {.method = "GET"};
 	ck_assert_int_eq(pa_client_send(fx.cli, &nourl, on_reply, &c, NULL),
 			 PA_INVAL);
