@@ -212,6 +212,51 @@ START_TEST(test_client_sequential_requests_reuse_one_connection)
 }
 END_TEST
 
+START_TEST(test_client_server_closed_idle_connection_reconnects)
+{
+	struct fx fx;
+	fx_init(&fx, NULL);
+	struct got g = {0};
+	struct ctx c = {&fx, &g};
+	send_to(&fx, "/a", "POST", "{}", &c, NULL);
+	run_until(&fx, 1, 5000);
+	ck_assert_int_eq(g.err, PA_OK);
+	pwt_http_close_idle(fx.srv);
+	ck_assert_uint_eq(pwt_http_open_connections(fx.srv), 0);
+	/* the pooled connection is dead: the next call must still succeed */
+	send_to(&fx, "/b", "POST", "{}", &c, NULL);
+	run_until(&fx, 2, 5000);
+	ck_assert_int_eq(g.n, 2);
+	ck_assert_int_eq(g.err, PA_OK);
+	ck_assert_uint_eq(pwt_http_connections(fx.srv), 2);
+	fx_free(&fx);
+}
+END_TEST
+
+START_TEST(test_client_connection_close_replies_all_succeed)
+{
+	struct fx fx;
+	fx_init(&fx, NULL);
+	pwt_http_behaviour_t b = {.kind = PWT_HTTP_REPLY, .body = "bye",
+				  .close = 1};
+	ck_assert_int_eq(pwt_http_route(fx.srv, "/close", &b), 0);
+	struct got g = {0};
+	struct ctx c = {&fx, &g};
+	for (int i = 0; i < 5; i++) {
+		send_to(&fx, "/close", "GET", NULL, &c, NULL);
+		run_until(&fx, i + 1, 5000);
+		ck_assert_int_eq(g.err, PA_OK);
+		ck_assert_str_eq(g.body, "bye");
+	}
+	/* no reuse possible: one connection per call */
+	ck_assert_uint_eq(pwt_http_connections(fx.srv), 5);
+	pa_client_stats_t st;
+	pa_client_get_stats(fx.cli, &st);
+	ck_assert_uint_eq(st.new_connections, 5);
+	fx_free(&fx);
+}
+END_TEST
+
 /* ---- classification ---- */
 
 START_TEST(test_client_total_timeout_is_retryable)
@@ -655,6 +700,10 @@ static Suite *client_suite(void)
 		{"concurrency", test_client_many_concurrent_requests_complete},
 		{"keepalive",
 		 test_client_sequential_requests_reuse_one_connection},
+		{"idle_closed",
+		 test_client_server_closed_idle_connection_reconnects},
+		{"conn_close",
+		 test_client_connection_close_replies_all_succeed},
 		{"timeout", test_client_total_timeout_is_retryable},
 		{"delay", test_client_delay_within_timeout_succeeds},
 		{"refused", test_client_connect_refused_is_retryable},
