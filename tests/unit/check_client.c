@@ -9,7 +9,11 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include "core/loop.h"
 #include "core/loop_curl.h"
@@ -381,6 +385,108 @@ START_TEST(test_client_tls_failure_is_fatal)
 }
 END_TEST
 
+/* openssl s_server -www on 127.0.0.1 with the test-only certificate; the
+ * port is read from its "ACCEPT 127.0.0.1:<port>" line. */
+struct tls_srv {
+	pid_t pid;
+	int out; /* its stdout, kept open so that it never gets SIGPIPE */
+	int port;
+};
+
+static void tls_srv_start(struct tls_srv *t)
+{
+	char cert[1024], key[1024];
+	pwt_data_path("client/test-only-tls-cert.pem", cert, sizeof cert);
+	pwt_data_path("client/test-only-tls-key.pem", key, sizeof key);
+	int p[2];
+	ck_assert_int_eq(pipe(p), 0);
+	t->pid = fork();
+	ck_assert_int_ge(t->pid, 0);
+	if (t->pid == 0) {
+		/* dies with the test even when an assertion ends it early */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		close(p[0]);
+		close(p[1]);
+		execlp("openssl", "openssl", "s_server", "-accept",
+		       "127.0.0.1:0", "-cert", cert, "-key", key, "-www",
+		       (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	t->out = p[0];
+	t->port = 0;
+	char buf[4096];
+	size_t len = 0;
+	int64_t end = pwt_now_ms() + pwt_ms(10000);
+	while (!t->port && pwt_now_ms() < end && len < sizeof buf - 1) {
+		struct pollfd pf = {.fd = t->out, .events = POLLIN};
+		if (poll(&pf, 1, 100) <= 0)
+			continue;
+		ssize_t n = read(t->out, buf + len, sizeof buf - 1 - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		buf[len] = '\0';
+		const char *a = strstr(buf, "ACCEPT 127.0.0.1:");
+		if (a && strchr(a, '\n'))
+			t->port = atoi(a + strlen("ACCEPT 127.0.0.1:"));
+	}
+	ck_assert_msg(t->port > 0, "openssl s_server did not start: %s", buf);
+}
+
+static void tls_srv_stop(struct tls_srv *t)
+{
+	kill(t->pid, SIGTERM);
+	waitpid(t->pid, NULL, 0);
+	close(t->out);
+}
+
+static struct got tls_get(const pa_client_opts_t *o, const char *host,
+			  int port)
+{
+	struct fx fx;
+	fx_init(&fx, o);
+	char url[256];
+	snprintf(url, sizeof url, "https://%s:%d/", host, port);
+	struct got g = {0};
+	struct ctx c = {&fx, &g};
+	pa_request_t req = {.method = "GET", .url = url};
+	ck_assert_int_eq(pa_client_send(fx.cli, &req, on_reply, &c, NULL),
+			 PA_OK);
+	run_until(&fx, 1, 10000);
+	ck_assert_int_eq(g.n, 1);
+	fx_free(&fx);
+	return g;
+}
+
+START_TEST(test_client_tls_verifies_peer_by_default)
+{
+	struct tls_srv t;
+	tls_srv_start(&t);
+	char ca[1024];
+	pwt_data_path("client/test-only-tls-cert.pem", ca, sizeof ca);
+	/* default: self-signed certificate, unknown CA -> fatal TLS */
+	struct got g = tls_get(NULL, "127.0.0.1", t.port);
+	ck_assert_int_eq(g.err, PA_TLS);
+	ck_assert_int_eq(g.outcome, PA_OUTCOME_FATAL);
+	/* trusted through ca_file -> the request goes through */
+	pa_client_opts_t with_ca = {.ca_file = ca};
+	g = tls_get(&with_ca, "127.0.0.1", t.port);
+	ck_assert_msg(g.err == PA_OK, "%s", g.errmsg);
+	ck_assert_int_eq(g.status, 200);
+	/* trusted CA but a name the certificate does not carry -> TLS */
+	g = tls_get(&with_ca, "localhost", t.port);
+	ck_assert_int_eq(g.err, PA_TLS);
+	/* verification explicitly off -> goes through */
+	pa_client_opts_t off = {.tls_no_verify = 1};
+	g = tls_get(&off, "127.0.0.1", t.port);
+	ck_assert_msg(g.err == PA_OK, "%s", g.errmsg);
+	tls_srv_stop(&t);
+}
+END_TEST
+
 START_TEST(test_client_5xx_is_retryable)
 {
 	int codes[] = {500, 502, 503};
@@ -711,6 +817,7 @@ static Suite *client_suite(void)
 		{"garbage", test_client_garbage_reply_is_retryable_connect},
 		{"too_big", test_client_oversized_body_is_too_big},
 		{"tls", test_client_tls_failure_is_fatal},
+		{"tls_verify", test_client_tls_verifies_peer_by_default},
 		{"5xx", test_client_5xx_is_retryable},
 		{"429", test_client_429_is_rate_limited},
 		{"4xx", test_client_4xx_is_fatal},
