@@ -117,7 +117,10 @@ void pa_client_destroy(pa_client_t *cli);
  * pa_client_cancel() returns) identifies the call for cancelling.
  * Errors: PA_INVAL (URL not http:// or https://, bad method or header),
  * PA_NOMEM, PA_INTERNAL.
- * On error cb is never called. Details: pa_client_last_error(). */
+ * On error cb is never called. Details: pa_client_last_error().
+ * The client's copies of header values, body and reply are wiped when the
+ * call ends (they carry credentials and personal data); the client never
+ * logs. */
 pa_err_t pa_client_send(pa_client_t *cli, const pa_request_t *req,
 			pa_reply_cb cb, void *ud, pa_call_t **call_out);
 /* Aborts an in-flight call; its callback is never called. call must be
