@@ -17,7 +17,9 @@ START_TEST(test_api_complaint_submit_request)
 			 "Bearer complaint-bearer");
 	ck_assert_str_eq(req->order_id, "ORD1234567890");
 	json_t *b = fx_body(req);
-	fx_sha_sig("9f1c2d3e4b5a6978", want); /* A4 */
+	/* A4 default layout: sha256(pid . order_id . ref_code . secret) */
+	fx_sha(want, "000000000000", "ORD1234567890", "9f1c2d3e4b5a6978",
+	       "$S");
 	ck_assert_str_eq(fx_str(b, "signature"), want);
 	/* same field set as the spec sample */
 	size_t len;
@@ -32,6 +34,26 @@ START_TEST(test_api_complaint_submit_request)
 	free(s);
 	json_decref(b);
 	pa_request_destroy(req);
+
+	/* layout 1: sha256(pid . secret . order_id . ref_code) */
+	fx_m.complaint_sig = PA_COMPLAINT_SIG_PID_SECRET_ORDER_REF;
+	ck_assert_int_eq(pa_build_complaint_submit(&fx_m, "ORD1234567890",
+						   "9f1c2d3e4b5a6978", NULL,
+						   NULL, &req, eb),
+			 PA_OK);
+	b = fx_body(req);
+	char *l1 = NULL;
+	{
+		char buf[65];
+		fx_sha(buf, "000000000000", "$S", "ORD1234567890",
+		       "9f1c2d3e4b5a6978");
+		l1 = strdup(buf);
+	}
+	ck_assert_str_eq(fx_str(b, "signature"), l1);
+	free(l1);
+	json_decref(b);
+	pa_request_destroy(req);
+	fx_m.complaint_sig = PA_COMPLAINT_SIG_PID_ORDER_REF_SECRET;
 
 	/* optional fields are left out */
 	ck_assert_int_eq(pa_build_complaint_submit(&fx_m, "ORD1234567890",
@@ -82,7 +104,15 @@ START_TEST(test_api_complaint_view_request)
 	ck_assert_str_eq(req->url, FX_BASE "/api/complaint/view_complaint.php");
 	json_t *b = fx_body(req);
 	ck_assert_str_eq(fx_str(b, "complaint_id"), "CMP000123");
-	fx_sha_sig("CMP000123", want);
+	fx_sha(want, "000000000000", "CMP000123", "$S", NULL);
+	ck_assert_str_eq(fx_str(b, "signature"), want);
+	json_decref(b);
+	pa_request_destroy(req);
+	fx_m.complaint_sig = PA_COMPLAINT_SIG_PID_SECRET_ORDER_REF;
+	ck_assert_int_eq(pa_build_complaint_view(&fx_m, "CMP000123", &req, eb),
+			 PA_OK);
+	b = fx_body(req);
+	fx_sha(want, "000000000000", "$S", "CMP000123", NULL);
 	ck_assert_str_eq(fx_str(b, "signature"), want);
 	json_decref(b);
 	pa_request_destroy(req);

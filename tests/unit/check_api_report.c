@@ -13,7 +13,7 @@ START_TEST(test_api_recon_request_signature)
 	ck_assert_str_eq(pa_request_header(req, "Token"), "recon-token-1");
 	json_t *b = fx_body(req);
 	ck_assert_str_eq(fx_str(b, "date"), "15-10-2023");
-	fx_sha_sig("15-10-2023", want); /* §3.3 sha256(pid.secret.date) */
+	fx_sha(want, "000000000000", "$S", "15-10-2023", NULL); /* §3.3 */
 	ck_assert_str_eq(fx_str(b, "signature"), want);
 	ck_assert_int_eq(json_object_size(b), 3);
 	json_decref(b);
