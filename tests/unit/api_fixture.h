@@ -126,6 +126,28 @@ static inline char *fx_spec(const char *name, size_t *len)
 	return s;
 }
 
+/* The built body has exactly the keys of the spec sample <name>. */
+static inline void fx_assert_same_keys(const pa_request_t *req,
+				       const char *name)
+{
+	size_t len;
+	char *s = fx_spec(name, &len);
+	json_t *want = json_loadb(s, len, 0, NULL);
+	json_t *got = fx_body(req);
+	const char *k;
+	json_t *v;
+	ck_assert_ptr_nonnull(want);
+	json_object_foreach(want, k, v)
+		ck_assert_msg(json_object_get(got, k) != NULL,
+			      "%s: built body lacks %s", name, k);
+	json_object_foreach(got, k, v)
+		ck_assert_msg(json_object_get(want, k) != NULL,
+			      "%s: built body has extra %s", name, k);
+	json_decref(want);
+	json_decref(got);
+	free(s);
+}
+
 /* Asserts errbuf names the field first: "<field>: ...". */
 #define fx_assert_field(eb, field)                                             \
 	ck_assert_msg(strncmp((eb), field ": ", strlen(field ": ")) == 0,      \

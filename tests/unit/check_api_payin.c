@@ -568,6 +568,63 @@ START_TEST(test_api_merchant_profile_is_checked)
 }
 END_TEST
 
+START_TEST(test_api_requests_match_spec_samples)
+{
+	pa_request_t *req;
+	char eb[PA_ERRBUF_SIZE];
+	pa_payin_req_t r = india();
+	r.flow = PA_FLOW_NON_SEAMLESS;
+	r.upi_id = NULL;
+	ck_assert_int_eq(pa_build_payin(&fx_m, &r, &req, eb), PA_OK);
+	fx_assert_same_keys(req, "payin_p2p_nonseamless_upi_request");
+	pa_request_destroy(req);
+	r.channel = PA_CHANNEL_IMPS;
+	ck_assert_int_eq(pa_build_payin(&fx_m, &r, &req, eb), PA_OK);
+	fx_assert_same_keys(req, "payin_p2p_nonseamless_imps_request");
+	pa_request_destroy(req);
+
+	fx_m.country = PA_COUNTRY_BD;
+	r.channel = PA_CHANNEL_WALLET;
+	r.wallet_type = "bKash";
+	ck_assert_int_eq(pa_build_payin(&fx_m, &r, &req, eb), PA_OK);
+	fx_assert_same_keys(req, "payin_bd_nonseamless_wallet_request");
+	pa_request_destroy(req);
+
+	/* Pakistan: the §10.1 sample body exactly */
+	fx_m.country = PA_COUNTRY_PK;
+	fx_m.pid = "09xxxxx";
+	pa_payin_req_t pk = {0};
+	pk.flow = PA_FLOW_H2H;
+	pk.channel = PA_CHANNEL_PAK;
+	pk.order_id = "ORD123";
+	pk.amount_minor = 6000;
+	pk.name = "demo";
+	pk.email = "demo123@gmail.com";
+	pk.phone = "9990000000";
+	pk.pak_wallet = "JAZZCASH";
+	pk.account_number = "03333333333";
+	ck_assert_int_eq(pa_build_payin(&fx_m, &pk, &req, eb), PA_OK);
+	size_t len;
+	char *s = fx_spec("payin_pk_h2h_request", &len);
+	json_t *want = json_loadb(s, len, 0, NULL);
+	json_t *got = fx_body(req);
+	ck_assert_msg(json_equal(got, want), "%s", req->body);
+	json_decref(want);
+	json_decref(got);
+	free(s);
+	pa_request_destroy(req);
+	fx_m.pid = "000000000000";
+
+	ck_assert_int_eq(pa_build_status(&fx_m, PA_OP_STATUS, "abc", &req, eb),
+			 PA_OK);
+	fx_assert_same_keys(req, "status_poll_request");
+	pa_request_destroy(req);
+	ck_assert_int_eq(pa_build_refund(&fx_m, "abc", 10000, &req, eb), PA_OK);
+	fx_assert_same_keys(req, "refund_request");
+	pa_request_destroy(req);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("api_payin");
@@ -580,6 +637,7 @@ int main(void)
 	tcase_add_test(b, test_api_payin_pakistan_h2h);
 	tcase_add_test(b, test_api_payment_link_strips_trailing_slash);
 	tcase_add_test(b, test_api_merchant_profile_is_checked);
+	tcase_add_test(b, test_api_requests_match_spec_samples);
 	suite_add_tcase(s, b);
 	TCase *v = tcase_create("validation");
 	tcase_add_checked_fixture(v, fx_setup, fx_teardown);

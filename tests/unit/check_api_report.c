@@ -331,6 +331,27 @@ START_TEST(test_api_wallet_data)
 }
 END_TEST
 
+START_TEST(test_api_report_requests_match_spec_samples)
+{
+	pa_request_t *req;
+	char eb[PA_ERRBUF_SIZE];
+	ck_assert_int_eq(pa_build_recon(&fx_m, PA_OP_RECON_PAYIN, "15-10-2023",
+					&req, eb),
+			 PA_OK);
+	fx_assert_same_keys(req, "recon_payin_request");
+	pa_request_destroy(req);
+	ck_assert_int_eq(pa_build_wallet_balance(&fx_m, "abc@payatom.in", "pw",
+						 2, &req, eb),
+			 PA_OK);
+	fx_assert_same_keys(req, "wallet_balance_v1_request");
+	pa_request_destroy(req);
+	fx_v2();
+	ck_assert_int_eq(pa_build_wallet_balance_v2(&fx_m, &req, eb), PA_OK);
+	fx_assert_same_keys(req, "wallet_balance_v2_request");
+	pa_request_destroy(req);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("api_report");
@@ -350,6 +371,7 @@ int main(void)
 	tcase_add_test(w, test_api_wallet_summary);
 	tcase_add_test(w, test_api_wallet_summary_errors);
 	tcase_add_test(w, test_api_wallet_data);
+	tcase_add_test(w, test_api_report_requests_match_spec_samples);
 	suite_add_tcase(s, w);
 	return fx_run(s);
 }
