@@ -1,6 +1,82 @@
 /* check_api_report.c -- reconciliation, wallet balance V1/V2, wallet
- * transaction summary, wallet data (spec §10.2, §10.3, §10.5-§10.8). */
+ * transaction summary, wallet data (spec §10.2, §10.3, §10.5-§10.8), and
+ * the robustness of every reply parser against every spec sample. */
+#include <dirent.h>
+#include <stdio.h>
+
 #include "api_fixture.h"
+
+/* Runs every reply parser over body[0..len) and releases what it built:
+ * whatever the input, a parser returns a code and leaks nothing. */
+static int run_all_parsers(const char *body, size_t len)
+{
+	int ok = 0;
+	pa_payin_result_t pi;
+	pa_payout_result_t po;
+	pa_ack_result_t ack;
+	pa_complaint_result_t co;
+	pa_recon_result_t re;
+	pa_wallet_balance_result_t wb;
+	pa_wallet_summary_result_t ws;
+	pa_wallet_data_result_t wd;
+	pa_txn_update_t tu;
+	char eb[PA_ERRBUF_SIZE];
+	ok += pa_parse_payin(&fx_m, body, len, &pi, eb) == PA_OK;
+	pa_payin_result_clear(&pi);
+	ok += pa_parse_payout(body, len, &po, eb) == PA_OK;
+	pa_payout_result_clear(&po);
+	ok += pa_parse_ack(body, len, &ack, eb) == PA_OK;
+	pa_ack_result_clear(&ack);
+	ok += pa_parse_complaint(body, len, &co, eb) == PA_OK;
+	pa_complaint_result_clear(&co);
+	ok += pa_parse_recon(&fx_m, body, len, &re, eb) == PA_OK;
+	pa_recon_result_clear(&re);
+	ok += pa_parse_wallet_balance(&fx_m, body, len, &wb, eb) == PA_OK;
+	pa_wallet_balance_result_clear(&wb);
+	ok += pa_parse_wallet_summary(body, len, &ws, eb) == PA_OK;
+	pa_wallet_summary_result_clear(&ws);
+	ok += pa_parse_wallet_data(body, len, &wd, eb) == PA_OK;
+	pa_wallet_data_result_clear(&wd);
+	ok += pa_parse_status(&fx_m, body, len, &tu, eb) == PA_OK;
+	pa_txn_update_clear(&tu);
+	return ok;
+}
+
+START_TEST(test_api_parsers_survive_every_sample_and_prefix)
+{
+	char dir[512];
+	pwt_data_path("spec", dir, sizeof(dir));
+	DIR *d = opendir(dir);
+	ck_assert_ptr_nonnull(d);
+	struct dirent *de;
+	int files = 0;
+	while ((de = readdir(d))) {
+		size_t nl = strlen(de->d_name);
+		if (nl < 6 || strcmp(de->d_name + nl - 5, ".json") != 0)
+			continue;
+		char name[256];
+		snprintf(name, sizeof(name), "%.*s", (int)(nl - 5), de->d_name);
+		size_t len;
+		char *s = fx_spec(name, &len);
+		run_all_parsers(s, len);
+		/* Every strict prefix that ends before the closing brace is
+		 * not JSON: no parser may accept it. */
+		const char *end = strrchr(s, '}');
+		ck_assert_ptr_nonnull(end);
+		for (size_t n = 0; n < (size_t)(end - s); n++) {
+			char *cut = malloc(n ? n : 1);
+			memcpy(cut, s, n);
+			ck_assert_msg(run_all_parsers(cut, n) == 0,
+				      "%s: prefix %zu accepted", name, n);
+			free(cut);
+		}
+		free(s);
+		files++;
+	}
+	closedir(d);
+	ck_assert_int_ge(files, 50);
+}
+END_TEST
 
 START_TEST(test_api_recon_request_signature)
 {
@@ -373,5 +449,9 @@ int main(void)
 	tcase_add_test(w, test_api_wallet_data);
 	tcase_add_test(w, test_api_report_requests_match_spec_samples);
 	suite_add_tcase(s, w);
+	TCase *rb = tcase_create("robustness");
+	tcase_add_checked_fixture(rb, fx_setup, fx_teardown);
+	tcase_add_test(rb, test_api_parsers_survive_every_sample_and_prefix);
+	suite_add_tcase(s, rb);
 	return fx_run(s);
 }
