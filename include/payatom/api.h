@@ -15,7 +15,8 @@
  *  - Parsers take the raw reply body (length-bounded, not NUL-terminated) and
  *    classify {"status":"error","message":m} whatever the HTTP status was:
  *    PA_DUPLICATE, PA_NOT_FOUND, PA_LIMIT, PA_AUTH or PA_GATEWAY, with m in
- *    errbuf (see pa_api_classify_message). Results hold borrowed strings
+ *    errbuf (see pa_api_classify_message). Bodies with duplicate keys or an
+ *    embedded NUL are PA_PARSE. Results hold borrowed strings
  *    valid until their _clear() function; _clear() on a zeroed or cleared
  *    result is a safe no-op. Not valid unless PA_OK is returned.
  *
