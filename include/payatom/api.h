@@ -15,7 +15,8 @@
  *  - Parsers take the raw reply body (length-bounded, not NUL-terminated) and
  *    classify {"status":"error","message":m} whatever the HTTP status was:
  *    PA_DUPLICATE, PA_NOT_FOUND, PA_LIMIT, PA_AUTH or PA_GATEWAY, with m in
- *    errbuf (see pa_api_classify_message). Results hold borrowed strings
+ *    errbuf (see pa_api_classify_message). Bodies with duplicate keys or an
+ *    embedded NUL are PA_PARSE. Results hold borrowed strings
  *    valid until their _clear() function; _clear() on a zeroed or cleared
  *    result is a safe no-op. Not valid unless PA_OK is returned.
  *
@@ -27,10 +28,11 @@
  *     polling; reply has the payin polling shape.
  *  A3 Refund: POST /api/refund.php {ref_code, pid, post_hash =
  *     seal(md5(ref_code . pid . secret)), amount (optional)} ([P] Jul-2023).
- *  A4 Complaint signature = sha256_hex(pid . secret . ref_code) for submit and
- *     sha256_hex(pid . secret . complaint_id) for view (the reconciliation
- *     pattern, §3.3); view: POST /api/complaint/view_complaint.php
- *     {pid, complaint_id, signature}.
+ *  A4 Complaint signature: pa_sign_complaint_sha256() (sign.h) with the
+ *     merchant's complaint_sig layout, default sha256_hex(pid . order_id .
+ *     ref_code . secret). View: POST /api/complaint/view_complaint.php
+ *     {pid, complaint_id, signature = sha256_hex(pid . complaint_id .
+ *     secret)} (layout 1: pid . secret . complaint_id).
  *  A5 V1 status polling path /api/status_polling.php (§6 [INF]); V2
  *     /api/v2/status_polling.php with X-Api-Key and no signature ([I]).
  *  A6 V2 payout path /payout/api/v2/request.php (the /api/v2, /pay/v2
@@ -48,6 +50,7 @@
 #include "payatom/crypto.h"
 #include "payatom/error.h"
 #include "payatom/request.h"
+#include "payatom/sign.h"
 #include "payatom/status.h"
 #include "payatom/webhook.h"
 
@@ -88,7 +91,8 @@ typedef struct pa_merchant {
 	const char *bot_api_key;     /* Api-Key header, §10.7-8 */
 	const char *complaint_token; /* Authorization: Bearer, §10.4 */
 	const char *balance_token;   /* Authorization, V1 wallet balance §10.2 */
-	int v2_sign_mode;	     /* passed to pa_sign_v2 (sign.h), §12.4 */
+	pa_v2_alg_t v2_alg;	     /* V2 signature algorithm (sign.h, §12.4) */
+	pa_complaint_sig_t complaint_sig; /* complaint signature layout (A4) */
 	pa_poll_key_t poll_key;
 	pa_nonseamless_method_t nonseamless_method;
 	pa_amount_pref_t amount_pref;

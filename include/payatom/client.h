@@ -110,13 +110,17 @@ void pa_client_destroy(pa_client_t *cli);
 
 /* Starts a request. Everything needed is copied from req (URL, method,
  * headers, body, order_id): req may be freed on return. Header names and
- * values must not contain CR or LF; method NULL means GET without a body and
+ * values must not contain CR or LF, names no ':' (one "name: value" line
+ * at most 4 KiB); method NULL means GET without a body and
  * POST with one. cb is called exactly once unless the call is cancelled.
  * *call_out (optional; borrowed, valid until cb is entered or
  * pa_client_cancel() returns) identifies the call for cancelling.
  * Errors: PA_INVAL (URL not http:// or https://, bad method or header),
  * PA_NOMEM, PA_INTERNAL.
- * On error cb is never called. Details: pa_client_last_error(). */
+ * On error cb is never called. Details: pa_client_last_error().
+ * The client's copies of header values, body and reply are wiped when the
+ * call ends (they carry credentials and personal data); the client never
+ * logs. */
 pa_err_t pa_client_send(pa_client_t *cli, const pa_request_t *req,
 			pa_reply_cb cb, void *ud, pa_call_t **call_out);
 /* Aborts an in-flight call; its callback is never called. call must be

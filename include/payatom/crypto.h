@@ -61,7 +61,9 @@ void pa_secret_destroy(pa_secret_t *sec);
  * the secret to a digest input.
  *
  * @param len  receives the length (must not be NULL).
- * @returns borrowed (valid until pa_secret_destroy()); not NUL-terminated.
+ * @returns borrowed (valid until pa_secret_destroy()); do not rely on a NUL
+ *          terminator (a secret may contain NUL bytes). NULL (and *len = 0)
+ *          when @p sec is NULL.
  */
 const char *pa_secret_bytes(const pa_secret_t *sec, size_t *len);
 

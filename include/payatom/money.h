@@ -96,8 +96,9 @@ int pa_money_is_whole(int64_t minor);
  * spec §3.2, §12.1, §12.7: the docs disagree on how the hashed amount is
  * printed (PHP prints "100" for 100.00, [I]; the wire may carry "100.00" or
  * the integer 100). Verification must accept every documented variant, so
- * the webhook/polling code tries each text returned here (with
- * pa_post_hash_verify_any() in sign.h) and accepts the first that matches.
+ * the webhook/polling code tries each text returned here and accepts the
+ * first that matches: pa_post_hash_verify_callback() (sign.h) does exactly
+ * that with one pa_open().
  *
  * Order, without duplicates: the text exactly as received (when it fits and
  * has no NUL); the PHP-style form ("100", "12.5"); the two-decimal form

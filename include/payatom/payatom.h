@@ -4,21 +4,15 @@
 #ifndef PAYATOM_PAYATOM_H
 #define PAYATOM_PAYATOM_H
 
-#include "payatom/error.h"
-#include "payatom/crypto.h"
-#include "payatom/money.h"
-#include "payatom/status.h"
-#include "payatom/request.h"
-#include "payatom/webhook.h"
-#include "payatom/api.h"
-/* Headers written in parallel by other engineers: included once they land. */
-#if defined(__has_include)
-#if __has_include("payatom/sign.h")
-#include "payatom/sign.h"
-#endif
-#if __has_include("payatom/client.h")
-#include "payatom/client.h"
-#endif
-#endif
+#include "payatom/error.h"     /* pa_err_t, the one error list */
+#include "payatom/crypto.h"    /* secrets, post_hash seal/open, digests */
+#include "payatom/money.h"     /* amounts in minor units, PHP printing */
+#include "payatom/canonjson.h" /* PHP json_encode() text for V2 signing */
+#include "payatom/sign.h"      /* every named hash/signature formula */
+#include "payatom/status.h"    /* normalized statuses and transitions */
+#include "payatom/request.h"   /* pa_request_t: what the client sends */
+#include "payatom/webhook.h"   /* callbacks/poll answers: parse, verify, ack */
+#include "payatom/api.h"       /* merchant profile, builders, parsers */
+#include "payatom/client.h"    /* asynchronous HTTP client */
 
 #endif

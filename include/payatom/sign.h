@@ -142,6 +142,21 @@ pa_err_t pa_post_hash_verify_callback(const pa_secret_t *sec, const char *b64,
 				      pa_part_t amount, pa_part_t status,
 				      size_t *variant, char *errbuf);
 
+/**
+ * @brief pa_post_hash_verify_callback() for an amount that arrived as a JSON
+ * value (a polling answer may carry received_amount as a number, spec §3.2):
+ * candidates from pa_money_hash_variants_json() (integer 100 -> "100",
+ * "100.00"; real 12.5 -> "12.5", "12.50"; string as received first).
+ * @returns as pa_post_hash_verify_callback(); PA_VALIDATION also for a JSON
+ *          type that is not a string or number (or NULL).
+ */
+pa_err_t pa_post_hash_verify_callback_json(const pa_secret_t *sec,
+					   const char *b64, size_t b64_len,
+					   pa_part_t order_id,
+					   const json_t *amount,
+					   pa_part_t status, size_t *variant,
+					   char *errbuf);
+
 /* ---- SHA-256 signatures ---------------------------------------------------- */
 
 /**

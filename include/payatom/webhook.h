@@ -77,7 +77,9 @@ typedef struct pa_txn_update {
 
 /* Parses a callback body: bounded by len (no NUL needed; an embedded NUL is
  * PA_PARSE), at most PA_WEBHOOK_MAX_BODY (PA_TOO_BIG). Requires a JSON
- * object with string order_id and status and a post_hash; a body with
+ * object with string order_id and status (a post_hash is checked by
+ * pa_txn_update_verify); duplicate keys are refused (PA_PARSE: which one
+ * would the hash cover?); a body with
  * "status":"error" is classified like any gateway error (api.h).
  * On PA_OK upd is filled (clear with pa_txn_update_clear); on error upd is
  * left cleared. */

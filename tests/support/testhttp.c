@@ -51,6 +51,8 @@ struct pwt_http {
 	int lfd;
 	int port;
 	int wake[2];
+	int stopping;   /* under mu */
+	int close_idle; /* under mu: requests pending, cleared when done */
 	pthread_t thr;
 	pthread_mutex_t mu;
 	struct route *routes;
@@ -484,8 +486,29 @@ static void *serve(void *arg)
 		}
 		if (poll(pfds, n + 2, timeout) < 0 && errno != EINTR)
 			break;
-		if (pfds[0].revents)
-			break;
+		if (pfds[0].revents) {
+			char tmp[16];
+			ssize_t r = read(srv->wake[0], tmp, sizeof tmp);
+			(void)r;
+			pthread_mutex_lock(&srv->mu);
+			int stop = srv->stopping, idle = srv->close_idle;
+			pthread_mutex_unlock(&srv->mu);
+			if (stop)
+				break;
+			if (idle) {
+				/* an idle keep-alive connection: nothing
+				 * read, nothing to write */
+				for (size_t k = srv->nconns; k-- > 0;) {
+					struct conn *c = srv->conns[k];
+					if (c->st == C_READ && c->in_len == 0)
+						conn_close(srv, k);
+				}
+				pthread_mutex_lock(&srv->mu);
+				srv->close_idle = 0;
+				pthread_mutex_unlock(&srv->mu);
+			}
+			continue;
+		}
 		/* walk backwards: conn_close moves the last one into i */
 		now = now_ms();
 		for (size_t k = n; k-- > 0;) {
@@ -561,6 +584,9 @@ void pwt_http_stop(pwt_http_t *srv)
 {
 	if (!srv)
 		return;
+	pthread_mutex_lock(&srv->mu);
+	srv->stopping = 1;
+	pthread_mutex_unlock(&srv->mu);
 	ssize_t w = write(srv->wake[1], "x", 1);
 	(void)w;
 	pthread_join(srv->thr, NULL);
@@ -583,6 +609,23 @@ void pwt_http_stop(pwt_http_t *srv)
 	free(srv->log);
 	pthread_mutex_destroy(&srv->mu);
 	free(srv);
+}
+
+void pwt_http_close_idle(pwt_http_t *srv)
+{
+	pthread_mutex_lock(&srv->mu);
+	srv->close_idle = 1;
+	pthread_mutex_unlock(&srv->mu);
+	ssize_t w = write(srv->wake[1], "x", 1);
+	(void)w;
+	for (int i = 0; i < 10000; i++) { /* bounded: 10 s */
+		pthread_mutex_lock(&srv->mu);
+		int pending = srv->close_idle;
+		pthread_mutex_unlock(&srv->mu);
+		if (!pending)
+			return;
+		usleep(1000);
+	}
 }
 
 int pwt_http_port(const pwt_http_t *srv)

@@ -41,6 +41,10 @@ pwt_http_t *pwt_http_start(void);
 /* Stops the thread, closes every connection, frees. NULL is a safe no-op. */
 void pwt_http_stop(pwt_http_t *srv);
 
+/* Closes every idle keep-alive connection (as a load balancer's idle
+ * timeout does); returns once done. */
+void pwt_http_close_idle(pwt_http_t *srv);
+
 int pwt_http_port(const pwt_http_t *srv);
 /* "http://127.0.0.1:<port><path>" into buf; returns buf. */
 const char *pwt_http_url(const pwt_http_t *srv, const char *path, char *buf,

@@ -9,7 +9,11 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include "core/loop.h"
 #include "core/loop_curl.h"
@@ -212,6 +216,51 @@ START_TEST(test_client_sequential_requests_reuse_one_connection)
 }
 END_TEST
 
+START_TEST(test_client_server_closed_idle_connection_reconnects)
+{
+	struct fx fx;
+	fx_init(&fx, NULL);
+	struct got g = {0};
+	struct ctx c = {&fx, &g};
+	send_to(&fx, "/a", "POST", "{}", &c, NULL);
+	run_until(&fx, 1, 5000);
+	ck_assert_int_eq(g.err, PA_OK);
+	pwt_http_close_idle(fx.srv);
+	ck_assert_uint_eq(pwt_http_open_connections(fx.srv), 0);
+	/* the pooled connection is dead: the next call must still succeed */
+	send_to(&fx, "/b", "POST", "{}", &c, NULL);
+	run_until(&fx, 2, 5000);
+	ck_assert_int_eq(g.n, 2);
+	ck_assert_int_eq(g.err, PA_OK);
+	ck_assert_uint_eq(pwt_http_connections(fx.srv), 2);
+	fx_free(&fx);
+}
+END_TEST
+
+START_TEST(test_client_connection_close_replies_all_succeed)
+{
+	struct fx fx;
+	fx_init(&fx, NULL);
+	pwt_http_behaviour_t b = {.kind = PWT_HTTP_REPLY, .body = "bye",
+				  .close = 1};
+	ck_assert_int_eq(pwt_http_route(fx.srv, "/close", &b), 0);
+	struct got g = {0};
+	struct ctx c = {&fx, &g};
+	for (int i = 0; i < 5; i++) {
+		send_to(&fx, "/close", "GET", NULL, &c, NULL);
+		run_until(&fx, i + 1, 5000);
+		ck_assert_int_eq(g.err, PA_OK);
+		ck_assert_str_eq(g.body, "bye");
+	}
+	/* no reuse possible: one connection per call */
+	ck_assert_uint_eq(pwt_http_connections(fx.srv), 5);
+	pa_client_stats_t st;
+	pa_client_get_stats(fx.cli, &st);
+	ck_assert_uint_eq(st.new_connections, 5);
+	fx_free(&fx);
+}
+END_TEST
+
 /* ---- classification ---- */
 
 START_TEST(test_client_total_timeout_is_retryable)
@@ -336,6 +385,108 @@ START_TEST(test_client_tls_failure_is_fatal)
 }
 END_TEST
 
+/* openssl s_server -www on 127.0.0.1 with the test-only certificate; the
+ * port is read from its "ACCEPT 127.0.0.1:<port>" line. */
+struct tls_srv {
+	pid_t pid;
+	int out; /* its stdout, kept open so that it never gets SIGPIPE */
+	int port;
+};
+
+static void tls_srv_start(struct tls_srv *t)
+{
+	char cert[1024], key[1024];
+	pwt_data_path("client/test-only-tls-cert.pem", cert, sizeof cert);
+	pwt_data_path("client/test-only-tls-key.pem", key, sizeof key);
+	int p[2];
+	ck_assert_int_eq(pipe(p), 0);
+	t->pid = fork();
+	ck_assert_int_ge(t->pid, 0);
+	if (t->pid == 0) {
+		/* dies with the test even when an assertion ends it early */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		close(p[0]);
+		close(p[1]);
+		execlp("openssl", "openssl", "s_server", "-accept",
+		       "127.0.0.1:0", "-cert", cert, "-key", key, "-www",
+		       (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	t->out = p[0];
+	t->port = 0;
+	char buf[4096];
+	size_t len = 0;
+	int64_t end = pwt_now_ms() + pwt_ms(10000);
+	while (!t->port && pwt_now_ms() < end && len < sizeof buf - 1) {
+		struct pollfd pf = {.fd = t->out, .events = POLLIN};
+		if (poll(&pf, 1, 100) <= 0)
+			continue;
+		ssize_t n = read(t->out, buf + len, sizeof buf - 1 - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		buf[len] = '\0';
+		const char *a = strstr(buf, "ACCEPT 127.0.0.1:");
+		if (a && strchr(a, '\n'))
+			t->port = atoi(a + strlen("ACCEPT 127.0.0.1:"));
+	}
+	ck_assert_msg(t->port > 0, "openssl s_server did not start: %s", buf);
+}
+
+static void tls_srv_stop(struct tls_srv *t)
+{
+	kill(t->pid, SIGTERM);
+	waitpid(t->pid, NULL, 0);
+	close(t->out);
+}
+
+static struct got tls_get(const pa_client_opts_t *o, const char *host,
+			  int port)
+{
+	struct fx fx;
+	fx_init(&fx, o);
+	char url[256];
+	snprintf(url, sizeof url, "https://%s:%d/", host, port);
+	struct got g = {0};
+	struct ctx c = {&fx, &g};
+	pa_request_t req = {.method = "GET", .url = url};
+	ck_assert_int_eq(pa_client_send(fx.cli, &req, on_reply, &c, NULL),
+			 PA_OK);
+	run_until(&fx, 1, 10000);
+	ck_assert_int_eq(g.n, 1);
+	fx_free(&fx);
+	return g;
+}
+
+START_TEST(test_client_tls_verifies_peer_by_default)
+{
+	struct tls_srv t;
+	tls_srv_start(&t);
+	char ca[1024];
+	pwt_data_path("client/test-only-tls-cert.pem", ca, sizeof ca);
+	/* default: self-signed certificate, unknown CA -> fatal TLS */
+	struct got g = tls_get(NULL, "127.0.0.1", t.port);
+	ck_assert_int_eq(g.err, PA_TLS);
+	ck_assert_int_eq(g.outcome, PA_OUTCOME_FATAL);
+	/* trusted through ca_file -> the request goes through */
+	pa_client_opts_t with_ca = {.ca_file = ca};
+	g = tls_get(&with_ca, "127.0.0.1", t.port);
+	ck_assert_msg(g.err == PA_OK, "%s", g.errmsg);
+	ck_assert_int_eq(g.status, 200);
+	/* trusted CA but a name the certificate does not carry -> TLS */
+	g = tls_get(&with_ca, "localhost", t.port);
+	ck_assert_int_eq(g.err, PA_TLS);
+	/* verification explicitly off -> goes through */
+	pa_client_opts_t off = {.tls_no_verify = 1};
+	g = tls_get(&off, "127.0.0.1", t.port);
+	ck_assert_msg(g.err == PA_OK, "%s", g.errmsg);
+	tls_srv_stop(&t);
+}
+END_TEST
+
 START_TEST(test_client_5xx_is_retryable)
 {
 	int codes[] = {500, 502, 503};
@@ -443,14 +594,59 @@ START_TEST(test_client_sends_method_headers_and_body)
 	for (size_t i = 1; i < 3; i++) {
 		ck_assert_int_eq(pwt_http_request_at(fx.srv, i, &r), 0);
 		if (strcmp(r.method, "PUT") == 0 &&
-		    strcmp(r.path, "/put") == 0)
+		    strcmp(r.path, "/put") == 0 && r.body_len == 0 &&
+		    pwt_http_header(&r, "Content-Length", v, sizeof v) &&
+		    strcmp(v, "0") == 0)
 			seen_put = 1;
 		if (strcmp(r.method, "GET") == 0 &&
-		    strcmp(r.path, "/get") == 0 && r.body_len == 0)
+		    strcmp(r.path, "/get") == 0 && r.body_len == 0 &&
+		    !pwt_http_header(&r, "Content-Length", v, sizeof v))
 			seen_get = 1;
 		pwt_http_request_free(&r);
 	}
 	ck_assert(seen_put && seen_get);
+	fx_free(&fx);
+}
+END_TEST
+
+static void on_big(pa_client_t *cli, const pa_reply_t *r, void *ud)
+{
+	(void)cli;
+	struct fx *fx = ud;
+	/* the echo of a binary body with NULs: compare against the pattern */
+	int same = r->err == PA_OK && r->body_len == 200000;
+	for (size_t i = 0; same && i < r->body_len; i++)
+		same = (unsigned char)r->body[i] == (unsigned char)(i * 7);
+	ck_assert(same);
+	fx->done++;
+}
+
+START_TEST(test_client_large_binary_body_roundtrips)
+{
+	struct fx fx;
+	fx_init(&fx, NULL);
+	pwt_http_behaviour_t echo = {.kind = PWT_HTTP_ECHO};
+	ck_assert_int_eq(pwt_http_route(fx.srv, "/echo", &echo), 0);
+	char *body = malloc(200000);
+	ck_assert_ptr_nonnull(body);
+	for (size_t i = 0; i < 200000; i++)
+		body[i] = (char)(i * 7); /* includes NUL bytes */
+	char url[256];
+	pa_request_t req = {.method = "POST",
+			    .url = (char *)pwt_http_url(fx.srv, "/echo", url,
+							 sizeof url),
+			    .body = body, .body_len = 200000};
+	ck_assert_int_eq(pa_client_send(fx.cli, &req, on_big, &fx, NULL),
+			 PA_OK);
+	free(body); /* copied by send */
+	run_until(&fx, 1, 5000);
+	ck_assert_int_eq(fx.done, 1);
+	/* no "Expect: 100-continue" round trip (curl would stall on it) */
+	pwt_http_request_t r;
+	char v[64];
+	ck_assert_int_eq(pwt_http_request_at(fx.srv, 0, &r), 0);
+	ck_assert_ptr_null(pwt_http_header(&r, "Expect", v, sizeof v));
+	pwt_http_request_free(&r);
 	fx_free(&fx);
 }
 END_TEST
@@ -475,6 +671,15 @@ START_TEST(test_client_rejects_invalid_requests)
 	req.headers = colon;
 	ck_assert_int_eq(pa_client_send(fx.cli, &req, on_reply, &c, NULL),
 			 PA_INVAL);
+	char *huge = malloc(5000);
+	ck_assert_ptr_nonnull(huge);
+	memset(huge, 'v', 4999);
+	huge[4999] = '\0';
+	struct pa_header big[] = {{"X-Big", huge}};
+	req.headers = big;
+	ck_assert_int_eq(pa_client_send(fx.cli, &req, on_reply, &c, NULL),
+			 PA_INVAL);
+	free(huge);
 	pa_request_t nourl = {.method = "GET"};
 	ck_assert_int_eq(pa_client_send(fx.cli, &nourl, on_reply, &c, NULL),
 			 PA_INVAL);
@@ -601,6 +806,10 @@ static Suite *client_suite(void)
 		{"concurrency", test_client_many_concurrent_requests_complete},
 		{"keepalive",
 		 test_client_sequential_requests_reuse_one_connection},
+		{"idle_closed",
+		 test_client_server_closed_idle_connection_reconnects},
+		{"conn_close",
+		 test_client_connection_close_replies_all_succeed},
 		{"timeout", test_client_total_timeout_is_retryable},
 		{"delay", test_client_delay_within_timeout_succeeds},
 		{"refused", test_client_connect_refused_is_retryable},
@@ -608,10 +817,12 @@ static Suite *client_suite(void)
 		{"garbage", test_client_garbage_reply_is_retryable_connect},
 		{"too_big", test_client_oversized_body_is_too_big},
 		{"tls", test_client_tls_failure_is_fatal},
+		{"tls_verify", test_client_tls_verifies_peer_by_default},
 		{"5xx", test_client_5xx_is_retryable},
 		{"429", test_client_429_is_rate_limited},
 		{"4xx", test_client_4xx_is_fatal},
 		{"wire", test_client_sends_method_headers_and_body},
+		{"binary_body", test_client_large_binary_body_roundtrips},
 		{"invalid", test_client_rejects_invalid_requests},
 		{"cancel", test_client_cancel_in_flight_skips_callback},
 		{"destroy", test_client_destroy_with_calls_in_flight},

@@ -189,6 +189,75 @@ START_TEST(test_loop_fd_readiness_dispatched)
 }
 END_TEST
 
+struct pair {
+	pw_loop_t *loop;
+	int fds[2];
+	int calls;
+};
+
+static void unwatch_other(pw_loop_t *loop, int fd, int events, void *ud)
+{
+	(void)events;
+	struct pair *p = ud;
+	p->calls++;
+	pw_loop_unwatch(loop, fd == p->fds[0] ? p->fds[1] : p->fds[0]);
+}
+
+START_TEST(test_loop_unwatch_in_callback_drops_pending_events)
+{
+	pw_loop_t *loop;
+	ck_assert_int_eq(pw_loop_new(&loop), PA_OK);
+	int a[2], b[2];
+	ck_assert_int_eq(pipe(a), 0);
+	ck_assert_int_eq(pipe(b), 0);
+	struct pair p = {loop, {a[0], b[0]}, 0};
+	ck_assert_int_eq(pw_loop_watch(loop, a[0], PW_READ, unwatch_other, &p),
+			 PA_OK);
+	ck_assert_int_eq(pw_loop_watch(loop, b[0], PW_READ, unwatch_other, &p),
+			 PA_OK);
+	/* both readable in the same epoll batch: the first callback removes
+	 * the other watch, whose collected event must not be delivered */
+	ck_assert_int_eq(write(a[1], "x", 1), 1);
+	ck_assert_int_eq(write(b[1], "x", 1), 1);
+	pw_loop_run_once(loop, pwt_ms(1000));
+	ck_assert_int_eq(p.calls, 1);
+	for (int i = 0; i < 2; i++) {
+		close(a[i]);
+		close(b[i]);
+	}
+	pw_loop_destroy(loop);
+}
+END_TEST
+
+START_TEST(test_loop_watch_survives_fd_closed_behind_its_back)
+{
+	pw_loop_t *loop;
+	ck_assert_int_eq(pw_loop_new(&loop), PA_OK);
+	int p[2];
+	ck_assert_int_eq(pipe(p), 0);
+	struct io x = {0};
+	ck_assert_int_eq(pw_loop_watch(loop, p[0], PW_READ, io_cb, &x), PA_OK);
+	/* replace the watch (same fd, other events): a modify */
+	ck_assert_int_eq(
+		pw_loop_watch(loop, p[0], PW_READ | PW_WRITE, io_cb, &x),
+		PA_OK);
+	ck_assert_int_eq(pw_loop_watch(loop, p[0], PW_READ, io_cb, &x), PA_OK);
+	/* closed without unwatch, the number reused by a new pipe */
+	int old = p[0];
+	close(p[0]);
+	close(p[1]);
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(p[0], old);
+	ck_assert_int_eq(pw_loop_watch(loop, p[0], PW_READ, io_cb, &x), PA_OK);
+	ck_assert_int_eq(write(p[1], "abc", 3), 3);
+	pw_loop_run_once(loop, pwt_ms(1000));
+	ck_assert_int_eq(x.reads, 1);
+	close(p[0]);
+	close(p[1]);
+	pw_loop_destroy(loop);
+}
+END_TEST
+
 struct phases {
 	int seq[16];
 	int n;
@@ -344,6 +413,8 @@ static Suite *loop_suite(void)
 		{"cancel", test_loop_cancelled_timer_never_fires},
 		{"zero_delay", test_loop_zero_delay_timer_runs_next_iteration},
 		{"fd", test_loop_fd_readiness_dispatched},
+		{"fd_unwatch", test_loop_unwatch_in_callback_drops_pending_events},
+		{"fd_reuse", test_loop_watch_survives_fd_closed_behind_its_back},
 		{"phases",
 		 test_loop_before_sleep_once_per_iteration_after_io_and_timers},
 		{"stop", test_loop_run_returns_after_stop},

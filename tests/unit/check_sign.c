@@ -255,6 +255,50 @@ START_TEST(test_sign_callback_verify_accepts_every_amount_form)
 }
 END_TEST
 
+START_TEST(test_sign_callback_verify_json_amount)
+{
+	pa_secret_t *sec = secret_str("merchant-secret-123");
+	pa_part_t oid = pa_part("ORDER2026112601"), st = pa_part("Approved");
+	char *ph = NULL;
+	size_t var = 99;
+	ck_assert_int_eq(pa_sign_callback_post_hash(sec, oid, pa_part("100"),
+						    st, NULL, &ph, NULL),
+			 PA_OK);
+	json_t *amt = json_integer(100);
+	ck_assert_int_eq(pa_post_hash_verify_callback_json(
+				 sec, ph, strlen(ph), oid, amt, st, &var, NULL),
+			 PA_OK);
+	ck_assert_uint_eq(var, 0);
+	json_decref(amt);
+	amt = json_real(100.0);
+	ck_assert_int_eq(pa_post_hash_verify_callback_json(
+				 sec, ph, strlen(ph), oid, amt, st, &var, NULL),
+			 PA_OK);
+	json_decref(amt);
+	amt = json_string("100.00");
+	ck_assert_int_eq(pa_post_hash_verify_callback_json(
+				 sec, ph, strlen(ph), oid, amt, st, &var, NULL),
+			 PA_OK);
+	ck_assert_uint_eq(var, 1);
+	json_decref(amt);
+	amt = json_integer(99);
+	ck_assert_int_eq(pa_post_hash_verify_callback_json(
+				 sec, ph, strlen(ph), oid, amt, st, &var, NULL),
+			 PA_HASH_MISMATCH);
+	json_decref(amt);
+	amt = json_true();
+	ck_assert_int_eq(pa_post_hash_verify_callback_json(
+				 sec, ph, strlen(ph), oid, amt, st, &var, NULL),
+			 PA_VALIDATION);
+	json_decref(amt);
+	ck_assert_int_eq(pa_post_hash_verify_callback_json(
+				 sec, ph, strlen(ph), oid, NULL, st, &var, NULL),
+			 PA_VALIDATION);
+	free(ph);
+	pa_secret_destroy(sec);
+}
+END_TEST
+
 START_TEST(test_sign_verify_any_reports_match_index)
 {
 	pa_secret_t *sec = secret_str("k");
@@ -486,6 +530,7 @@ int main(void)
 	tcase_add_test(tc, test_sign_poll_request_post_hash_opens_to_md5);
 	tcase_add_test(tc, test_sign_post_hash_for_requires_md5_hex);
 	tcase_add_test(tc, test_sign_callback_verify_accepts_every_amount_form);
+	tcase_add_test(tc, test_sign_callback_verify_json_amount);
 	tcase_add_test(tc, test_sign_verify_any_reports_match_index);
 	suite_add_tcase(s, tc);
 

@@ -371,7 +371,7 @@ pa_err_t pa__sign_v2(const pa_merchant_t *m, json_t *body, char *errbuf)
 {
 	char sig[65];
 	json_object_del(body, "signature");
-	pa_err_t e = pa_sign_v2(m->secret, body, m->v2_sign_mode, sig, errbuf);
+	pa_err_t e = pa_sign_v2(m->secret, body, m->v2_alg, sig, errbuf);
 	if (e)
 		return e;
 	return pa__set_str(body, "signature", sig);
@@ -400,17 +400,14 @@ pa_err_t pa__post_hash(const pa_merchant_t *m, json_t *body,
 	return e;
 }
 
-pa_err_t pa__sha_sig(const pa_merchant_t *m, json_t *body, const char *key,
-		     const char *value)
+pa_err_t pa__set_sealed(json_t *body, pa_err_t built, char *sealed,
+			char *errbuf)
 {
-	size_t slen;
-	char hex[PA_SHA256_HEX_LEN + 1];
-	pa_part_t p[3] = {{m->pid, strlen(m->pid)}, {NULL, 0},
-			  {value, strlen(value)}};
-	p[1].p = pa_secret_bytes(m->secret, &slen);
-	p[1].len = slen;
-	pa_sha256_hex(p, 3, hex);
-	return pa__set_str(body, key, hex);
+	pa_err_t e = built;
+	if (!e && pa__set_str(body, "post_hash", sealed))
+		e = pa_seterr(errbuf, PA_NOMEM, "out of memory");
+	free(sealed);
+	return e;
 }
 
 pa_err_t pa__set_str(json_t *o, const char *key, const char *val)

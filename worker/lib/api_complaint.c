@@ -70,10 +70,18 @@ pa_err_t pa_build_complaint_submit(const pa_merchant_t *m, const char *order_id,
 	    (e = bearer(m, req, errbuf)))
 		goto out;
 	memcpy(req->order_id, order_id, strlen(order_id) + 1);
+	char sig[PA_SHA256_HEX_LEN + 1];
+	if ((e = pa_sign_complaint_sha256(m->secret, m->complaint_sig,
+					  pa_part(m->pid), pa_part(order_id),
+					  pa_part(ref_code), sig))) {
+		pa_seterr(errbuf, e, "complaint: signature failed (layout %d)",
+			  (int)m->complaint_sig);
+		goto out;
+	}
 	if (!(b = json_object()) || pa__set_str(b, "pid", m->pid) ||
 	    pa__set_str(b, "order_id", order_id) ||
 	    pa__set_str(b, "ref_code", ref_code) ||
-	    pa__sha_sig(m, b, "signature", ref_code) ||
+	    pa__set_str(b, "signature", sig) ||
 	    (pa__given(description) &&
 	     pa__set_str(b, "complaint_description", description)) ||
 	    (pa__given(screenshot_b64) &&
@@ -87,6 +95,23 @@ out:
 	else
 		*out = req;
 	return e;
+}
+
+/* A4: the view request has no order_id/ref_code; it signs complaint_id in
+ * the same layout as the submit signature (sign.h pa_complaint_sig_t):
+ * layout 0 sha256(pid . complaint_id . secret), layout 1
+ * sha256(pid . secret . complaint_id). */
+static void view_sig(const pa_merchant_t *m, const char *complaint_id,
+		     char out[PA_SHA256_HEX_LEN + 1])
+{
+	size_t slen;
+	const char *s = pa_secret_bytes(m->secret, &slen);
+	pa_part_t p[3] = {pa_part(m->pid), pa_part(complaint_id), {s, slen}};
+	if (m->complaint_sig == PA_COMPLAINT_SIG_PID_SECRET_ORDER_REF) {
+		p[1] = (pa_part_t){s, slen};
+		p[2] = pa_part(complaint_id);
+	}
+	pa_sha256_hex(p, 3, out);
 }
 
 pa_err_t pa_build_complaint_view(const pa_merchant_t *m,
@@ -112,9 +137,11 @@ pa_err_t pa_build_complaint_view(const pa_merchant_t *m,
 			     errbuf)) ||
 	    (e = bearer(m, req, errbuf)))
 		goto out;
+	char sig[PA_SHA256_HEX_LEN + 1];
+	view_sig(m, complaint_id, sig);
 	if (!(b = json_object()) || pa__set_str(b, "pid", m->pid) ||
 	    pa__set_str(b, "complaint_id", complaint_id) ||
-	    pa__sha_sig(m, b, "signature", complaint_id) ||
+	    pa__set_str(b, "signature", sig) ||
 	    pa__req_body(req, b))
 		e = pa_seterr(errbuf, PA_NOMEM, "out of memory");
 out:

@@ -13,18 +13,7 @@
 #include "payatom/money.h"
 #include "payatom/webhook.h"
 
-#if defined(__has_include)
-#if __has_include("payatom/sign.h")
 #include "payatom/sign.h"
-#define PA__HAVE_SIGN_H 1
-#endif
-#endif
-#ifndef PA__HAVE_SIGN_H
-/* Until sign.h lands (crypto engineer): V2 signature of body (which has no
- * "signature" member) into out (64 hex + NUL), spec §3.4. */
-pa_err_t pa_sign_v2(const pa_secret_t *sec, json_t *body, int mode,
-		    char out[65], char *errbuf);
-#endif
 
 /* Largest reply body a parser accepts (wallet data lists can be long). */
 #define PA__MAX_REPLY (8u << 20)
@@ -65,12 +54,13 @@ pa_err_t pa__req_v2_key(const pa_merchant_t *m, pa_request_t *req,
 			char *errbuf);
 /* Adds "signature" = pa_sign_v2(secret, body, mode). */
 pa_err_t pa__sign_v2(const pa_merchant_t *m, json_t *body, char *errbuf);
-/* Sets "post_hash" = base64(seal(md5(parts . secret))) (spec §3.1-3.2). */
+/* Sets "post_hash" = base64(seal(md5(parts . secret))) (spec §3.1-3.2);
+ * only for formulas sign.h has no builder for (UTR submit, A1). */
 pa_err_t pa__post_hash(const pa_merchant_t *m, json_t *body,
 		       const pa_part_t *parts, size_t n, char *errbuf);
-/* Sets key = sha256_hex(pid . secret . value) (spec §3.3). */
-pa_err_t pa__sha_sig(const pa_merchant_t *m, json_t *body, const char *key,
-		     const char *value);
+/* Sets "post_hash" from a sealed blob (new, freed here whatever happens). */
+pa_err_t pa__set_sealed(json_t *body, pa_err_t built, char *sealed,
+			char *errbuf);
 /* json_object_set_new with a string; PA_NOMEM on failure. */
 pa_err_t pa__set_str(json_t *o, const char *key, const char *val);
 pa_err_t pa__set_int(json_t *o, const char *key, int64_t v);

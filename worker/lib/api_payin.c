@@ -457,13 +457,16 @@ pa_err_t pa_build_status(const pa_merchant_t *m, pa_op_t op, const char *key,
 		set_order_id(req, key);
 	/* §3.2: md5(ref_code . pid . secret), older md5(order_id . pid .
 	 * secret): the key that is sent is the key that is hashed. */
-	pa_part_t parts[2] = {{key, strlen(key)}, {m->pid, strlen(m->pid)}};
+	char *sealed = NULL;
 	if (!(b = json_object()) || pa__set_str(b, "pid", m->pid) ||
 	    pa__set_str(b, field, key)) {
 		e = pa_seterr(errbuf, PA_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((e = pa__post_hash(m, b, parts, 2, errbuf)) ||
+	e = pa_sign_poll_request_post_hash(m->secret, pa_part(key),
+					   pa_part(m->pid), NULL, &sealed,
+					   errbuf);
+	if ((e = pa__set_sealed(b, e, sealed, errbuf)) ||
 	    (e = pa__req_v2_key(m, req, errbuf)))
 		goto out;
 	if (pa__req_body(req, b))
@@ -511,14 +514,16 @@ pa_err_t pa_build_refund(const pa_merchant_t *m, const char *ref_code,
 	if ((e = pa__req_new(m, PA_OP_REFUND, "POST", "/api/refund.php", &req,
 			     errbuf)))
 		return e;
-	pa_part_t parts[2] = {{ref_code, strlen(ref_code)},
-			      {m->pid, strlen(m->pid)}};
+	char *sealed = NULL;
 	if (!(b = json_object()) || pa__set_str(b, "ref_code", ref_code) ||
 	    pa__set_str(b, "pid", m->pid)) {
 		e = pa_seterr(errbuf, PA_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((e = pa__post_hash(m, b, parts, 2, errbuf)) ||
+	/* §3.2: md5(ref_code . pid . secret) (money.payatom form) */
+	e = pa_sign_refund_post_hash(m->secret, pa_part(ref_code),
+				     pa_part(m->pid), NULL, &sealed, errbuf);
+	if ((e = pa__set_sealed(b, e, sealed, errbuf)) ||
 	    (e = pa__req_v2_key(m, req, errbuf)))
 		goto out;
 	if ((amount_minor && pa__set_int(b, "amount", amount_minor / 100)) ||

@@ -42,11 +42,16 @@ pa_err_t pa_build_recon(const pa_merchant_t *m, pa_op_t op, const char *date,
 				     : "/payout/api/payout_reconcile_polling.php",
 			     &req, errbuf)))
 		return e;
-	if (pa__req_header(req, "Token", m->recon_token) ||
-	    !(b = json_object()) || pa__set_str(b, "pid", m->pid) ||
-	    pa__set_str(b, "date", date) ||
-	    pa__sha_sig(m, b, "signature", date) || pa__req_body(req, b))
+	char sig[PA_SHA256_HEX_LEN + 1];
+	if ((e = pa_sign_recon_sha256(m->secret, pa_part(m->pid),
+				      pa_part(date), sig))) {
+		pa_seterr(errbuf, e, "recon: signature failed");
+	} else if (pa__req_header(req, "Token", m->recon_token) ||
+		   !(b = json_object()) || pa__set_str(b, "pid", m->pid) ||
+		   pa__set_str(b, "date", date) ||
+		   pa__set_str(b, "signature", sig) || pa__req_body(req, b)) {
 		e = pa_seterr(errbuf, PA_NOMEM, "out of memory");
+	}
 	json_decref(b);
 	if (e)
 		pa_request_destroy(req);
@@ -157,8 +162,16 @@ pa_err_t pa_build_wallet_balance(const pa_merchant_t *m, const char *email,
 	if ((e = pa__req_new(m, PA_OP_WALLET_BALANCE, "POST",
 			     "/api/wallet_balance.php", &req, errbuf)))
 		return e;
-	pa_part_t p = {password, password_len};
-	pa_md5_hex(&p, 1, md5); /* §3.5: verification_code = md5(password) */
+	/* §3.5: verification_code = md5(password); the password lives only
+	 * in a pa_secret_t (wiped on destroy). */
+	pa_secret_t *pw = NULL;
+	if ((e = pa_secret_new(password, password_len, &pw)) ||
+	    (e = pa_sign_wallet_verification_code(pw, md5))) {
+		pa_secret_destroy(pw);
+		pa_request_destroy(req);
+		return pa_seterr(errbuf, e, "password: cannot hash");
+	}
+	pa_secret_destroy(pw);
 	if (pa__req_header(req, "Authorization", m->balance_token) ||
 	    !(b = json_object()) || pa__set_str(b, "email", email) ||
 	    pa__set_str(b, "verification_code", md5) || pa__req_body(req, b))

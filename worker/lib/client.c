@@ -31,7 +31,7 @@ struct pa_call {
 	CURL *easy;
 	struct curl_slist *hdrs;
 	char *body;
-	size_t body_cap;
+	size_t body_len, body_cap;
 	char *resp;
 	size_t resp_len, resp_cap;
 	int too_big;
@@ -168,11 +168,31 @@ pa_err_t pa_client_new(const pa_client_opts_t *opts, pa_client_t **out)
 	return PA_OK;
 }
 
+/* Header values carry credentials, bodies and replies personal data
+ * (request.h): wipe our copies before the memory is freed or pooled. */
+static void free_headers(pa_call_t *call)
+{
+	for (struct curl_slist *l = call->hdrs; l; l = l->next)
+		explicit_bzero(l->data, strlen(l->data));
+	curl_slist_free_all(call->hdrs);
+	call->hdrs = NULL;
+}
+
+static void wipe_buffers(pa_call_t *call)
+{
+	if (call->body)
+		explicit_bzero(call->body, call->body_len);
+	if (call->resp)
+		explicit_bzero(call->resp, call->resp_len);
+	call->body_len = call->resp_len = 0;
+}
+
 static void call_free(pa_call_t *call)
 {
 	if (!call)
 		return;
-	curl_slist_free_all(call->hdrs);
+	free_headers(call);
+	wipe_buffers(call);
 	if (call->easy)
 		curl_easy_cleanup(call->easy);
 	free(call->body);
@@ -244,8 +264,8 @@ static pa_call_t *call_get(pa_client_t *cli)
  * already be out of the multi. */
 static void call_put(pa_client_t *cli, pa_call_t *call)
 {
-	curl_slist_free_all(call->hdrs);
-	call->hdrs = NULL;
+	free_headers(call);
+	wipe_buffers(call);
 	call->cb = NULL;
 	call->ud = NULL;
 	call->in_flight = 0;
@@ -342,6 +362,7 @@ static pa_err_t set_body(pa_call_t *call, const pa_request_t *req)
 	}
 	if (req->body_len)
 		memcpy(call->body, req->body, req->body_len);
+	call->body_len = req->body_len;
 	call->body[req->body_len] = '\0';
 	return PA_OK;
 }
@@ -375,18 +396,22 @@ static pa_err_t setup_easy(pa_client_t *cli, pa_call_t *call,
 	const char *method = req->method;
 	if (!method)
 		method = req->body_len ? "POST" : "GET";
-	if (strcmp(method, "GET") == 0 && !req->body_len) {
-		SET(CURLOPT_HTTPGET, 1L);
+	int is_get = strcmp(method, "GET") == 0;
+	int is_head = strcmp(method, "HEAD") == 0;
+	int is_post = strcmp(method, "POST") == 0;
+	if (is_head) {
+		SET(CURLOPT_NOBODY, 1L);
+	} else if (req->body_len || !(is_get || !strcmp(method, "DELETE") ||
+				      !strcmp(method, "OPTIONS"))) {
+		/* POST/PUT/PATCH always carry a body, if only
+		 * "Content-Length: 0" */
+		SET(CURLOPT_POSTFIELDS, call->body);
+		SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+		if (!is_post)
+			SET(CURLOPT_CUSTOMREQUEST, method);
 	} else {
-		if (strcmp(method, "HEAD") == 0)
-			SET(CURLOPT_NOBODY, 1L);
-		else if (strcmp(method, "GET") == 0 || req->body_len ||
-			 strcmp(method, "POST") == 0) {
-			SET(CURLOPT_POSTFIELDS, call->body);
-			SET(CURLOPT_POSTFIELDSIZE_LARGE,
-			    (curl_off_t)req->body_len);
-		}
-		if (strcmp(method, "POST") != 0)
+		SET(CURLOPT_HTTPGET, 1L);
+		if (!is_get)
 			SET(CURLOPT_CUSTOMREQUEST, method);
 	}
 #undef SET

@@ -53,6 +53,10 @@ void pa_secret_destroy(pa_secret_t *sec)
 
 const char *pa_secret_bytes(const pa_secret_t *sec, size_t *len)
 {
+	if (!sec) {
+		*len = 0;
+		return NULL;
+	}
 	*len = sec->len;
 	return sec->bytes;
 }

@@ -160,23 +160,20 @@ pa_err_t pa_post_hash_verify(const pa_secret_t *sec, const char *b64,
 	return pa_post_hash_verify_any(sec, b64, b64_len, e, 1, NULL, errbuf);
 }
 
-pa_err_t pa_post_hash_verify_callback(const pa_secret_t *sec, const char *b64,
-				      size_t b64_len, pa_part_t order_id,
-				      pa_part_t amount, pa_part_t status,
-				      size_t *variant, char *errbuf)
+/* Opens b64 once and tries md5(order_id . amt[i] . status . secret). */
+static pa_err_t verify_callback_variants(const pa_secret_t *sec,
+					 const char *b64, size_t b64_len,
+					 pa_part_t order_id,
+					 char amt[][PA_MONEY_STR_MAX], size_t n,
+					 pa_part_t status, size_t *variant,
+					 char *errbuf)
 {
-	char amt[PA_MONEY_VARIANTS_MAX][PA_MONEY_STR_MAX];
 	char md5[PA_MONEY_VARIANTS_MAX][PA_MD5_HEX_LEN + 1];
 	const char *expect[PA_MONEY_VARIANTS_MAX];
-	if (variant)
-		*variant = 0;
-	if (!sec)
-		return pa_seterr(errbuf, PA_INVAL, "verify: NULL secret");
-	size_t n = pa_money_hash_variants(amount.p, amount.len, amt,
-					  PA_MONEY_VARIANTS_MAX);
 	if (n == 0)
 		return pa_seterr(errbuf, PA_VALIDATION,
-				 "verify: amount is empty or too long");
+				 "verify: amount is empty, too long or not "
+				 "a string/number");
 	for (size_t i = 0; i < n; i++) {
 		pa_err_t err = pa_sign_callback_md5(sec, order_id, pa_part(amt[i]),
 						    status, md5[i]);
@@ -188,6 +185,40 @@ pa_err_t pa_post_hash_verify_callback(const pa_secret_t *sec, const char *b64,
 					       variant, errbuf);
 	OPENSSL_cleanse(md5, sizeof(md5));
 	return err;
+}
+
+pa_err_t pa_post_hash_verify_callback(const pa_secret_t *sec, const char *b64,
+				      size_t b64_len, pa_part_t order_id,
+				      pa_part_t amount, pa_part_t status,
+				      size_t *variant, char *errbuf)
+{
+	char amt[PA_MONEY_VARIANTS_MAX][PA_MONEY_STR_MAX];
+	if (variant)
+		*variant = 0;
+	if (!sec)
+		return pa_seterr(errbuf, PA_INVAL, "verify: NULL secret");
+	size_t n = pa_money_hash_variants(amount.p, amount.len, amt,
+					  PA_MONEY_VARIANTS_MAX);
+	return verify_callback_variants(sec, b64, b64_len, order_id, amt, n,
+					status, variant, errbuf);
+}
+
+pa_err_t pa_post_hash_verify_callback_json(const pa_secret_t *sec,
+					   const char *b64, size_t b64_len,
+					   pa_part_t order_id,
+					   const json_t *amount,
+					   pa_part_t status, size_t *variant,
+					   char *errbuf)
+{
+	char amt[PA_MONEY_VARIANTS_MAX][PA_MONEY_STR_MAX];
+	if (variant)
+		*variant = 0;
+	if (!sec)
+		return pa_seterr(errbuf, PA_INVAL, "verify: NULL secret");
+	size_t n = pa_money_hash_variants_json(amount, amt,
+					       PA_MONEY_VARIANTS_MAX);
+	return verify_callback_variants(sec, b64, b64_len, order_id, amt, n,
+					status, variant, errbuf);
 }
 
 pa_err_t pa_sign_recon_sha256(const pa_secret_t *sec, pa_part_t pid,

@@ -179,18 +179,16 @@ pa_err_t pa_txn_update_verify(const pa_secret_t *sec, pa_amount_pref_t pref,
 		n = add_variants(req, PA_HASH_REQUESTED_AS_SENT,
 				 PA_HASH_REQUESTED_PHP, 0, txt, var, n);
 	}
-	size_t slen;
-	const char *s = pa_secret_bytes(sec, &slen);
 	int matched = 0;
 	/* Every candidate is compared (no early exit), each in constant
 	 * time; the first match in preference order wins. */
 	for (size_t i = 0; i < n; i++) {
 		char md5[PA_MD5_HEX_LEN + 1];
-		pa_part_t p[4] = {{upd->order_id, strlen(upd->order_id)},
-				  {txt[i], strlen(txt[i])},
-				  {upd->status_raw, strlen(upd->status_raw)},
-				  {s, slen}};
-		pa_md5_hex(p, 4, md5);
+		/* §3.2: md5(order_id . amount . status . secret) */
+		if (pa_sign_callback_md5(sec, pa_part(upd->order_id),
+					 pa_part(txt[i]),
+					 pa_part(upd->status_raw), md5))
+			continue;
 		if (pa_const_eq(md5, PA_MD5_HEX_LEN, plain, plen) && !matched) {
 			matched = 1;
 			upd->hash_variant = var[i];

@@ -320,27 +320,18 @@ static void restore_done(pw_worker_t *w, int32_t id)
 static int serve_restorer(rd_kafka_queue_t *q, void *ud)
 {
 	pw_worker_t *w = ud;
-	for (int i = 0; i < 1000; i++) {
-		rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 0);
-		if (!ev)
+	for (int i = 0; i < 2000; i++) {
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(w->restorer, 0);
+		if (!m)
 			return 0;
-		if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_FETCH) {
-			const rd_kafka_message_t *m;
-			while ((m = rd_kafka_event_message_next(ev))) {
-				if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
-					restore_done(w, m->partition);
-				else if (!m->err)
-					pw__restore_record(
-						w, (rd_kafka_message_t *)m);
-				else
-					PW_LOG(w, "warn", "restore: %s",
-					       rd_kafka_message_errstr(m));
-			}
-		} else if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_ERROR) {
+		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+			restore_done(w, m->partition);
+		else if (!m->err)
+			pw__restore_record(w, m);
+		else
 			PW_LOG(w, "warn", "restore: %s",
-			       rd_kafka_event_error_string(ev));
-		}
-		rd_kafka_event_destroy(ev);
+			       rd_kafka_message_errstr(m));
+		rd_kafka_message_destroy(m);
 	}
 	return 1;
 }
