@@ -442,6 +442,20 @@ START_TEST(test_sandbox_complaint_submit_and_view)
 	ck_assert_str_eq(cr.complaint_id, id);
 	ck_assert_str_eq(cr.complaint_status, "Open");
 	pa_complaint_result_clear(&cr);
+	/* the other documented layout of assumption A4 is accepted too */
+	pa_merchant_t alt = h.m;
+	alt.complaint_sig = PA_COMPLAINT_SIG_PID_SECRET_ORDER_REF;
+	ck_assert_int_eq(pa_build_complaint_view(&alt, id, &req, eb), PA_OK);
+	h_send(&h, req);
+	ck_assert_int_eq(pa_parse_complaint(h.body, h.body_len, &cr, eb),
+			 PA_OK);
+	pa_complaint_result_clear(&cr);
+	/* a second complaint for the same order is refused */
+	ck_assert_int_eq(pa_build_complaint_submit(&h.m, "ORDCMP00001", ref,
+						   NULL, NULL, &req, eb),
+			 PA_OK);
+	h_send(&h, req);
+	ck_assert_ptr_nonnull(strstr(h_message(&h), "Complaint already exists"));
 	/* wrong token */
 	pa_merchant_t bad = h.m;
 	bad.complaint_token = "nope";

@@ -96,18 +96,24 @@ int sbx__check_utr_hash(const sbx_merchant_t *m, const char *ref,
 }
 
 /* spec §10.4, §13: the complaint formula is NOT FOUND; libpayatom's
- * assumption A4 (api.h) follows the reconciliation layout:
- * sha256(pid . secret . ref_code) on submit, sha256(pid . secret .
- * complaint_id) on view -- the reconciliation builder with another last
- * part. */
-int sbx__check_complaint_sig(const sbx_merchant_t *m, const char *last,
-			     const char *sig)
+ * assumption A4 (api.h, sign.h) has two layouts, both accepted here:
+ * sha256(pid . a . b . secret) and sha256(pid . secret . a . b). Submit
+ * signs a = order_id, b = ref_code; view signs a = complaint_id, b = "". */
+int sbx__check_complaint_sig(const sbx_merchant_t *m, const char *a,
+			     const char *b, const char *sig)
 {
 	if (!sig)
 		return 0;
-	char hex[PA_SHA256_HEX_LEN + 1];
-	if (pa_sign_recon_sha256(m->secret, pa_part(m->pid), pa_part(last),
-				 hex))
-		return 0;
-	return pa_const_eq(hex, PA_SHA256_HEX_LEN, sig, strlen(sig));
+	static const pa_complaint_sig_t layouts[] = {
+		PA_COMPLAINT_SIG_PID_ORDER_REF_SECRET,
+		PA_COMPLAINT_SIG_PID_SECRET_ORDER_REF};
+	for (size_t i = 0; i < 2; i++) {
+		char hex[PA_SHA256_HEX_LEN + 1];
+		if (pa_sign_complaint_sha256(m->secret, layouts[i],
+					     pa_part(m->pid), pa_part(a),
+					     pa_part(b), hex) == PA_OK &&
+		    pa_const_eq(hex, PA_SHA256_HEX_LEN, sig, strlen(sig)))
+			return 1;
+	}
+	return 0;
 }

@@ -360,8 +360,8 @@ void sbx__ep_wallet_data(sbx_ctx_t *c)
 /* ---- complaint (spec §10.4; response and view endpoint NOT FOUND) ------- */
 
 /* Authorization: Bearer <token> (or "Token", spec §12.10), pid, and the
- * signature over `last` (ref_code on submit, complaint_id on view). */
-static sbx_merchant_t *complaint_auth(sbx_ctx_t *c, const char *last_key)
+ * signature (submit: order_id + ref_code; view: complaint_id). */
+static sbx_merchant_t *complaint_auth(sbx_ctx_t *c, int view)
 {
 	const char *tok = bearer(pw_http_header(c->req, "Authorization"));
 	if (!tok || !*tok)
@@ -370,8 +370,11 @@ static sbx_merchant_t *complaint_auth(sbx_ctx_t *c, const char *last_key)
 		sbx__err(c, 200, "Unauthorized Access");
 		return NULL;
 	}
-	const char *const req[] = {"pid", last_key, "signature", NULL};
-	if (!sbx__require(c, req))
+	static const char *const sub[] = {"pid", "order_id", "ref_code",
+					  "signature", NULL};
+	static const char *const vw[] = {"pid", "complaint_id", "signature",
+					 NULL};
+	if (!sbx__require(c, view ? vw : sub))
 		return NULL;
 	sbx_merchant_t *m = sbx__merchant(c->sbx, sbx__field(c, "pid"));
 	if (!m) {
@@ -383,9 +386,12 @@ static sbx_merchant_t *complaint_auth(sbx_ctx_t *c, const char *last_key)
 		sbx__err(c, 200, "Unauthorized Access");
 		return NULL;
 	}
-	char last[96];
-	snprintf(last, sizeof last, "%s", sbx__field(c, last_key));
-	if (!sbx__check_complaint_sig(m, last, sbx__field(c, "signature"))) {
+	char a[96], b[96], sig[80];
+	snprintf(a, sizeof a, "%s",
+		 sbx__field(c, view ? "complaint_id" : "order_id"));
+	snprintf(b, sizeof b, "%s", view ? "" : sbx__field(c, "ref_code"));
+	snprintf(sig, sizeof sig, "%s", sbx__field(c, "signature"));
+	if (!sbx__check_complaint_sig(m, a, b, sig)) {
 		sbx__err(c, 200, "Verification Failed");
 		return NULL;
 	}
@@ -404,7 +410,7 @@ static void complaint_reply(sbx_ctx_t *c, const sbx_order_t *ord,
 
 void sbx__ep_complaint_submit(sbx_ctx_t *c)
 {
-	sbx_merchant_t *m = complaint_auth(c, "ref_code");
+	sbx_merchant_t *m = complaint_auth(c, 0);
 	if (!m)
 		return;
 	const char *oid = sbx__field(c, "order_id");
@@ -432,7 +438,7 @@ void sbx__ep_complaint_submit(sbx_ctx_t *c)
 
 void sbx__ep_complaint_view(sbx_ctx_t *c)
 {
-	sbx_merchant_t *m = complaint_auth(c, "complaint_id");
+	sbx_merchant_t *m = complaint_auth(c, 1);
 	if (!m)
 		return;
 	const char *id = sbx__field(c, "complaint_id");

@@ -267,10 +267,10 @@ int sbx__check_recon_sig(const sbx_merchant_t *m, const char *date,
 /* 1 when body's "signature" is the V2 signature (spec §3.4). */
 int sbx__check_v2_sig(const sbx_t *sbx, const sbx_merchant_t *m,
 		      json_t *body);
-/* Complaint signature (spec §13: NOT FOUND; libpayatom's A4):
- * sha256(pid . secret . last). */
-int sbx__check_complaint_sig(const sbx_merchant_t *m, const char *last,
-			     const char *sig);
+/* Complaint signature (spec §13: NOT FOUND; libpayatom's A4, either
+ * layout): sha256(pid . a . b . secret) or sha256(pid . secret . a . b). */
+int sbx__check_complaint_sig(const sbx_merchant_t *m, const char *a,
+			     const char *b, const char *sig);
 /* UTR submit post_hash (libpayatom's A1). */
 int sbx__check_utr_hash(const sbx_merchant_t *m, const char *ref,
 			const char *utr, const char *post_hash);
