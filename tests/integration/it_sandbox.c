@@ -274,7 +274,22 @@ START_TEST(test_sandbox_payout_every_mode_and_errors)
 	ck_assert_int_eq(payout(&h, PA_PAYOUT_IMPS, "PAYIMPS0001", 500, &res),
 			 PA_OK);
 	ck_assert_uint_eq(strlen(res.ref_code), 64);
+	char ref[80];
+	snprintf(ref, sizeof ref, "%s", res.ref_code);
 	pa_payout_result_clear(&res);
+	/* payout status (api.h A2) answers in the payin polling shape */
+	pa_request_t *req;
+	char eb[PA_ERRBUF_SIZE];
+	ck_assert_int_eq(pa_build_status(&h.m, PA_OP_PAYOUT_STATUS, ref, &req,
+					 eb),
+			 PA_OK);
+	ck_assert_int_eq(h_send(&h, req), PA_OK);
+	pa_txn_update_t upd = {0};
+	ck_assert_msg(pa_parse_status(&h.m, h.body, h.body_len, &upd, eb) ==
+			      PA_OK,
+		      "%s", h.body);
+	ck_assert_str_eq(upd.order_id, "PAYIMPS0001");
+	pa_txn_update_clear(&upd);
 	ck_assert_int_eq(payout(&h, PA_PAYOUT_UPI, "PAYUPI00001", 500, &res),
 			 PA_OK);
 	pa_payout_result_clear(&res);

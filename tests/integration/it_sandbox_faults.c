@@ -497,7 +497,8 @@ START_TEST(test_sandbox_program_help_lists_every_option)
 		"--bind", "--port", "--seed", "--resolve-delay-ms", "--mix",
 		"--webhook-retry-ms", "--webhook-max-attempts",
 		"--recon-daily-limit", "--hang-max-ms", "--merchant",
-		"--fault", "--config", "--print-port", "--v2-signature",
+		"--fault", "--config", "--print-port", "--check-config",
+		"--v2-signature", "APPROVE", "/_sandbox/orders/ID/status",
 		"--order-id-rules"};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		ck_assert_msg(strstr(out, names[i]) != NULL, "%s", names[i]);

@@ -33,6 +33,8 @@ static void usage(FILE *f)
 		"      a value @/path is read from that file. Command-line "
 		"options\n"
 		"      given after --config override it.\n"
+		"  --check-config\n"
+		"      Validate the options and exit (0 when valid).\n"
 		"  --print-port\n"
 		"      Print only the bound port on the first stdout line "
 		"(instead of\n"
@@ -75,7 +77,7 @@ int main(int argc, char **argv)
 {
 	char eb[PA_ERRBUF_SIZE];
 	sbx_cfg_t *cfg = NULL;
-	int print_port = 0, rc = 1;
+	int print_port = 0, check = 0, rc = 1;
 	if (sbx_cfg_new(&cfg)) {
 		fprintf(stderr, "payatom-sandbox: out of memory\n");
 		return 1;
@@ -89,6 +91,10 @@ int main(int argc, char **argv)
 		}
 		if (!strcmp(a, "--print-port")) {
 			print_port = 1;
+			continue;
+		}
+		if (!strcmp(a, "--check-config")) {
+			check = 1;
 			continue;
 		}
 		if (strncmp(a, "--", 2) != 0) {
@@ -123,6 +129,15 @@ int main(int argc, char **argv)
 			fprintf(stderr, "payatom-sandbox: %s\n", eb);
 			goto out;
 		}
+	}
+	if (check) {
+		if (sbx_cfg_check(cfg, eb)) {
+			fprintf(stderr, "payatom-sandbox: %s\n", eb);
+			goto out;
+		}
+		printf("configuration ok\n");
+		rc = 0;
+		goto out;
 	}
 	raise_nofile();
 	signal(SIGPIPE, SIG_IGN);

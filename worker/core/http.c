@@ -415,6 +415,8 @@ pa_err_t pw_http_new(pw_loop_t *loop, const pw_http_opts_t *opts,
 		MHD_OPTION_CONNECTION_LIMIT, limit,
 		MHD_OPTION_CONNECTION_TIMEOUT, idle,
 		MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096,
+		/* small per-connection pools: thousands of held requests */
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, http,
 		MHD_OPTION_END);
 	if (!http->d) {

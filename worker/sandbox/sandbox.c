@@ -17,12 +17,10 @@ static const char k_default_merchant[] =
 	"operator_key=sbx-operator-key-0001,email=operator@sandbox.test,"
 	"password=sandbox-password";
 
-pa_err_t sbx_new(pw_loop_t *loop, const sbx_cfg_t *cfg, sbx_t **out,
-		 char *errbuf)
+pa_err_t sbx_cfg_check(const sbx_cfg_t *cfg, char *errbuf)
 {
-	if (!loop || !cfg || !out)
-		return pa_seterr(errbuf, PA_INVAL, "sbx_new: NULL argument");
-	*out = NULL;
+	if (!cfg)
+		return pa_seterr(errbuf, PA_INVAL, "NULL configuration");
 	if (strcmp(cfg->v2_signature, "sha256") &&
 	    strcmp(cfg->v2_signature, "hmac"))
 		return pa_seterr(errbuf, PA_CONFIG,
@@ -31,6 +29,41 @@ pa_err_t sbx_new(pw_loop_t *loop, const sbx_cfg_t *cfg, sbx_t **out,
 	    strcmp(cfg->order_id_rules, "lenient"))
 		return pa_seterr(errbuf, PA_CONFIG,
 				 "order-id-rules must be doc or lenient");
+	if (cfg->nfaults > SBX_MAX_FAULTS)
+		return pa_seterr(errbuf, PA_CONFIG, "at most %d fault rules",
+				 SBX_MAX_FAULTS);
+	for (int i = 0; i < cfg->nmerchants; i++)
+		for (int j = 0; j < i; j++) {
+			sbx_merchant_t a, b;
+			pa_err_t e = sbx__merchant_parse(cfg->merchants[i], &a,
+							 errbuf);
+			if (!e)
+				e = sbx__merchant_parse(cfg->merchants[j], &b,
+							errbuf);
+			int same = !e && !strcmp(a.pid, b.pid);
+			char pid[64];
+			snprintf(pid, sizeof pid, "%s", a.pid);
+			sbx__merchant_clear(&a);
+			if (!e)
+				sbx__merchant_clear(&b);
+			if (e)
+				return e;
+			if (same)
+				return pa_seterr(errbuf, PA_CONFIG,
+						 "merchant pid %s twice", pid);
+		}
+	return PA_OK;
+}
+
+pa_err_t sbx_new(pw_loop_t *loop, const sbx_cfg_t *cfg, sbx_t **out,
+		 char *errbuf)
+{
+	if (!loop || !cfg || !out)
+		return pa_seterr(errbuf, PA_INVAL, "sbx_new: NULL argument");
+	*out = NULL;
+	pa_err_t cerr = sbx_cfg_check(cfg, errbuf);
+	if (cerr)
+		return cerr;
 	sbx_t *sbx = calloc(1, sizeof *sbx);
 	if (!sbx)
 		return pa_seterr(errbuf, PA_NOMEM, "out of memory");

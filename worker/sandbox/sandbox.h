@@ -42,6 +42,9 @@ pa_err_t sbx_cfg_set(sbx_cfg_t *cfg, const char *key, const char *value,
  * sbx_cfg_set(). A value "@/path" is read from that file (Kubernetes
  * Secrets); trailing newlines are stripped. */
 pa_err_t sbx_cfg_load_file(sbx_cfg_t *cfg, const char *path, char *errbuf);
+/* Checks what sbx_cfg_set() cannot check alone (value sets, merchants'
+ * pids unique); sbx_new() runs it too. PA_CONFIG with the reason. */
+pa_err_t sbx_cfg_check(const sbx_cfg_t *cfg, char *errbuf);
 /* Writes the option reference (--help text) generated from the table. */
 void sbx_cfg_print_help(FILE *f);
 /* The magic values (order_id prefixes, amount endings) and the control API
