@@ -449,14 +449,20 @@ START_TEST(test_sandbox_program_prints_port_and_stops_on_sigterm)
 	pwt_bin_path("payatom-sandbox", bin, sizeof bin);
 	int fds[2];
 	ck_assert_int_eq(pipe(fds), 0);
+	char logpath[] = "/tmp/sbxlogXXXXXX";
+	int logfd = mkstemp(logpath);
+	ck_assert_int_ge(logfd, 0);
 	pid_t pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
 		dup2(fds[1], 1);
+		dup2(logfd, 2);
 		close(fds[0]);
-		execl(bin, bin, "--port", "0", "--seed", "7", (char *)NULL);
+		execl(bin, bin, "--port", "0", "--seed", "7", "--log-requests",
+		      "1", (char *)NULL);
 		_exit(127);
 	}
+	close(logfd);
 	close(fds[1]);
 	char line[128] = "";
 	FILE *f = fdopen(fds[0], "r");
@@ -472,6 +478,10 @@ START_TEST(test_sandbox_program_prints_port_and_stops_on_sigterm)
 	ck_assert_str_eq(json_string_value(json_object_get(j, "status")),
 			 "ok");
 	json_decref(j);
+	h_raw(&h, "POST", "/api/request.php",
+	      "{\"pid\":\"SBX0000001\",\"email\":\"private@example.test\"}",
+	      NULL);
+	ck_assert_str_eq(h_message(&h), "amount is required field");
 	h_stop(&h);
 	kill(pid, SIGTERM);
 	int st = 0;
@@ -479,6 +489,16 @@ START_TEST(test_sandbox_program_prints_port_and_stops_on_sigterm)
 	ck_assert(WIFEXITED(st));
 	ck_assert_int_eq(WEXITSTATUS(st), 0);
 	fclose(f);
+	/* one access-log line per gateway request, never the body */
+	FILE *lf = fopen(logpath, "r");
+	char log[4096] = "";
+	size_t ln = fread(log, 1, sizeof log - 1, lf);
+	log[ln] = '\0';
+	fclose(lf);
+	unlink(logpath);
+	ck_assert_ptr_nonnull(strstr(log, "\"path\":\"/api/request.php\""));
+	ck_assert_ptr_null(strstr(log, "private@example.test"));
+	ck_assert_ptr_null(strstr(log, "/_sandbox/health"));
 }
 END_TEST
 

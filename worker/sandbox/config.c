@@ -42,6 +42,14 @@ static const opt_t opts[] = {
 	{"resolve-delay-ms", NUM(resolve_delay_ms, 0, 86400000), "2000",
 	 "Time an order stays Pending before it resolves to its planned "
 	 "outcome."},
+	{"hosted-delay-ms", NUM(hosted_delay_ms, -1, 86400000), "-1",
+	 "Resolution delay of hosted-page (non-seamless) payins; -1 = "
+	 "resolve-delay-ms. Make it long to approve or decline by hand on "
+	 "/pay/connect.php."},
+	{"log-requests", NUM(log_requests, 0, 1), "0",
+	 "1 = one JSON line per gateway request and webhook attempt on stderr "
+	 "(method, path, client IP, status, injected fault; never bodies or "
+	 "credentials)."},
 	{"late-delay-ms", NUM(late_delay_ms, 0, 86400000), "2000",
 	 "Time from User Timed Out to Late Approved (outcome 'Late "
 	 "Approved')."},

@@ -238,8 +238,11 @@ pa_err_t sbx__order_create(sbx_t *sbx, sbx_merchant_t *m, int kind,
 	}
 	sbx->orders[sbx->norders++] = ord;
 	sbx->c.orders_created++;
+	int64_t delay = sbx->cfg.resolve_delay_ms;
+	if (!strcmp(product, "hosted") && sbx->cfg.hosted_delay_ms >= 0)
+		delay = sbx->cfg.hosted_delay_ms;
 	if (strcmp(ord->plan, "Pending") != 0)
-		arm(sbx, ord, sbx->cfg.resolve_delay_ms);
+		arm(sbx, ord, delay);
 	*out = ord;
 	return PA_OK;
 }

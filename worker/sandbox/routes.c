@@ -638,6 +638,32 @@ static const char k_5xx[] =
 static const char k_429[] =
 	"{\"status\":\"error\",\"message\":\"Too Many Requests\"}";
 
+/* One access-log line (--log-requests): no body, no header values. */
+static void log_request(pw_http_req_t *req, int status,
+			const sbx_fault_plan_t *fp)
+{
+	const char *fault = fp->reset	  ? "reset"
+			    : fp->hang	  ? "hang"
+			    : fp->http_status ? "status"
+			    : fp->truncated ? "truncated"
+			    : fp->malformed ? "malformed"
+			    : fp->bad_hash  ? "bad_hash"
+					    : "none";
+	char ts[32];
+	sbx__log_ts(ts);
+	json_t *l = json_pack("{s:s,s:s,s:s,s:s,s:i,s:s,s:I}", "ts", ts,
+			      "method",
+			      pw_http_method(req), "path", pw_http_path(req),
+			      "ip", pw_http_client_ip(req), "status", status,
+			      "fault", fault, "delay_ms",
+			      (json_int_t)fp->delay_ms);
+	char *s = json_dumps(l, JSON_COMPACT);
+	if (s)
+		fprintf(stderr, "%s\n", s);
+	free(s);
+	json_decref(l);
+}
+
 typedef struct bind {
 	sbx_t *sbx;
 	const ep_t *ep;
@@ -683,6 +709,8 @@ static void gw_handle(pw_http_req_t *req, void *ud)
 	sbx_fault_roll(sbx, sbx_fault_find(sbx, pw_http_path(req)), &fp);
 	if (fp.delay_ms > 0)
 		sbx->c.f_latency++;
+	if ((fp.hang || fp.reset) && sbx->cfg.log_requests)
+		log_request(req, 0, &fp);
 	if (fp.hang) {
 		sbx->c.f_hang++;
 		hold(sbx, req, sbx->cfg.hang_max_ms, 0, NULL, NULL, 0, 0, 0, 1);
@@ -766,6 +794,8 @@ static void gw_handle(pw_http_req_t *req, void *ud)
 	}
 	if (fp.truncated)
 		sbx->c.f_truncated++;
+	if (sbx->cfg.log_requests)
+		log_request(req, c.status, &fp);
 	if (fp.delay_ms > 0) {
 		hold(sbx, req, fp.delay_ms, c.status, c.ctype, body, len,
 		     fp.truncated, 0, 0);

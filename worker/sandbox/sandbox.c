@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sandbox/sbx_int.h"
 
@@ -165,6 +166,16 @@ void sbx_destroy(sbx_t *sbx)
 	free(sbx->route_binds);
 	sbx__cfg_clear(&sbx->cfg);
 	free(sbx);
+}
+
+void sbx__log_ts(char out[32])
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	struct tm tm;
+	gmtime_r(&ts.tv_sec, &tm);
+	size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, 32 - n, ".%03dZ", (int)(ts.tv_nsec / 1000000));
 }
 
 void sbx_print_reference(FILE *f)

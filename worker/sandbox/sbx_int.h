@@ -145,6 +145,8 @@ struct sbx_cfg {
 	int64_t max_body;
 	int64_t conn_limit;
 	int64_t resolve_delay_ms;
+	int64_t hosted_delay_ms; /* -1 = resolve_delay_ms */
+	int64_t log_requests;
 	int64_t late_delay_ms;
 	int64_t refund_delay_ms;
 	char mix[256];
@@ -195,6 +197,9 @@ struct sbx {
 	void *ctl;          /* control.c's state */
 	sbx_counters_t c;
 };
+
+/* sandbox.c: UTC wall-clock timestamp for log lines. */
+void sbx__log_ts(char out[32]);
 
 /* config.c */
 pa_err_t sbx__cfg_copy(sbx_cfg_t *dst, const sbx_cfg_t *src);

@@ -11,6 +11,7 @@
  * sandbox re-sends after webhook-retry-ms, doubling up to
  * webhook-retry-max-ms, at most webhook-max-attempts times. Nothing here
  * blocks: sends are asynchronous and waits are timers. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -195,6 +196,15 @@ static void on_reply(pa_client_t *cli, const pa_reply_t *r, void *ud)
 	wh->call = NULL;
 	int acked = is_ack(r);
 	log_add(sbx->wh_transport, wh, r->http_status, acked);
+	char ts[32];
+	if (sbx->cfg.log_requests)
+		sbx__log_ts(ts);
+	if (sbx->cfg.log_requests)
+		fprintf(stderr,
+			"{\"ts\":\"%s\",\"webhook\":\"%s\",\"status\":\"%s\",\"attempt\":%d,"
+			"\"http_status\":%ld,\"acknowledged\":%s,\"error\":\"%s\"}\n",
+			ts, ord->ref_code, wh->status, wh->attempts, r->http_status,
+			acked ? "true" : "false", pa_err_name(r->err));
 	if (acked) {
 		sbx->c.wh_acked++;
 		ord->webhooks_acked++;
