@@ -233,6 +233,30 @@ START_TEST(test_sandbox_control_resolve_and_endpoint_counters)
 }
 END_TEST
 
+START_TEST(test_sandbox_max_orders_forgets_oldest_tenth)
+{
+	h_t h;
+	h_start(&h, 0, "max-orders", "100", NULL);
+	for (int i = 0; i < 101; i++) {
+		char oid[32], ref[80];
+		snprintf(oid, sizeof oid, "ORDEVICT%03d", i);
+		new_payin(&h, oid, 100, ref);
+	}
+	json_t *c = h_ctl(&h, "GET", "counters", NULL);
+	ck_assert_int_eq(json_integer_value(json_object_get(c,
+							    "orders_evicted")),
+			 10);
+	json_decref(c);
+	ck_assert_str_eq(h_order_status(&h, "ORDEVICT000"), "");
+	ck_assert_str_ne(h_order_status(&h, "ORDEVICT010"), "");
+	ck_assert_str_ne(h_order_status(&h, "ORDEVICT100"), "");
+	/* a forgotten order_id can be used again */
+	char ref[80];
+	new_payin(&h, "ORDEVICT000", 100, ref);
+	h_stop(&h);
+}
+END_TEST
+
 /* ---- request faults, classified by libpayatom's client --------------- */
 
 static void set_fault(h_t *h, const char *rule)
@@ -543,6 +567,7 @@ int main(void)
 	tcase_add_test(tc, test_sandbox_webhook_every_status_change_in_order);
 	tcase_add_test(tc, test_sandbox_control_webhook_with_wrong_hash);
 	tcase_add_test(tc, test_sandbox_control_resolve_and_endpoint_counters);
+	tcase_add_test(tc, test_sandbox_max_orders_forgets_oldest_tenth);
 	tcase_add_test(tc,
 		       test_sandbox_fault_webhook_duplicated_and_out_of_order);
 	suite_add_tcase(s, tc);

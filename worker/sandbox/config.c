@@ -50,6 +50,9 @@ static const opt_t opts[] = {
 	 "1 = one JSON line per gateway request and webhook attempt on stderr "
 	 "(method, path, client IP, status, injected fault; never bodies or "
 	 "credentials)."},
+	{"max-orders", NUM(max_orders, 100, 100000000), "200000",
+	 "Orders kept in memory; beyond it the oldest tenth is forgotten "
+	 "(counted in orders_evicted) so that long benchmarks stay bounded."},
 	{"late-delay-ms", NUM(late_delay_ms, 0, 86400000), "2000",
 	 "Time from User Timed Out to Late Approved (outcome 'Late "
 	 "Approved')."},

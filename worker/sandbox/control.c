@@ -103,13 +103,14 @@ static json_t *counters_base(sbx_t *sbx)
 				    json_integer(json_integer_value(n) + 1));
 	}
 	return json_pack(
-		"{s:I,s:I,s:I,s:I,s:i,s:i,s:i,s:i,s:o,"
+		"{s:I,s:I,s:I,s:I,s:I,s:i,s:i,s:i,s:i,s:o,"
 		"s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},"
 		"s:{s:I,s:I,s:I,s:I,s:I}}",
 		"gateway_requests", (json_int_t)c->gw_requests,
 		"control_requests", (json_int_t)c->ctl_requests,
 		"orders_created", (json_int_t)c->orders_created,
-		"status_changes", (json_int_t)c->status_changes, "in_flight",
+		"status_changes", (json_int_t)c->status_changes,
+		"orders_evicted", (json_int_t)c->orders_evicted, "in_flight",
 		(int)hs.in_flight, "in_flight_max", (int)hs.in_flight_max,
 		"held", (int)c->held, "held_max", (int)c->held_max,
 		"orders_by_status", by, "faults", "latency",
