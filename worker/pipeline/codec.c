@@ -500,16 +500,16 @@ pa_err_t pw_codec_dlq_show(pw_codec_t *codec, const uint8_t *buf, size_t len,
 				       errbuf);
 	if (err)
 		return err;
-	const char *ob64 = json_string_value(json_object_get(dl, "original"));
+	const char *ob64 = json_string_value(json_object_get(dl, "payload"));
 	size_t n = ob64 ? strlen(ob64) : 0;
 	uint8_t *raw = malloc(n / 4 * 3 + 3);
 	int got = raw && n ? EVP_DecodeBlock(raw, (const unsigned char *)ob64,
 					     (int)n)
 			   : 0;
 	size_t rlen = got > 0 ? (size_t)got : 0;
-	if (n && ob64[n - 1] == '=')
+	if (rlen && ob64[n - 1] == '=')
 		rlen--;
-	if (n > 1 && ob64[n - 2] == '=')
+	if (rlen && n > 1 && ob64[n - 2] == '=')
 		rlen--;
 	json_t *orig = json_pack("{s:s}", "framing",
 				 pw_framing_name(pw_codec_detect(raw, rlen)));
@@ -524,11 +524,11 @@ pa_err_t pw_codec_dlq_show(pw_codec_t *codec, const uint8_t *buf, size_t len,
 	}
 	free(raw);
 	json_t *res = json_object();
-	json_object_set_new(res, "original_base64",
-			    json_string(ob64 ? ob64 : ""));
-	json_object_del(dl, "original");
+	json_t *b64s = json_string(ob64 ? ob64 : "");
+	json_object_del(dl, "payload"); /* ob64 is gone now */
 	json_object_set_new(res, "dead_letter", dl);
 	json_object_set_new(res, "original", orig);
+	json_object_set_new(res, "payload_base64", b64s);
 	*out = res;
 	return PA_OK;
 }

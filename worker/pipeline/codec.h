@@ -119,9 +119,9 @@ pa_err_t pw_codec_tail_line(pw_codec_t *codec, const char *topic,
 
 /* `payatom-ctl dlq show`: decodes a DeadLetter record and the original
  * bytes it carries. *out: new reference (caller decrefs) shaped
- * {"dead_letter": {...DeadLetter without "original"...},
+ * {"dead_letter": {...DeadLetter without "payload"...},
  *  "original": {"framing","schema","value"} or {"framing","error"},
- *  "original_base64": "..."}. Errors: as pw_codec_decode for the outer
+ *  "payload_base64": "..."}. Errors: as pw_codec_decode for the outer
  * record (PA_VALIDATION when it is not a DeadLetter). */
 pa_err_t pw_codec_dlq_show(pw_codec_t *codec, const uint8_t *buf, size_t len,
 			   json_t **out, char *errbuf);

@@ -179,10 +179,10 @@ static pa_err_t conform_record(const json_t *node, const json_t *in,
 		} else {
 			const json_t *dflt = json_object_get(f, "default");
 			if (!dflt) {
-				cx->path[old] = '\0';
 				json_decref(rec);
-				return fail(cx, "missing required field \"%s\"",
-					    name);
+				err = fail(cx, "missing required field");
+				cx->path[old] = '\0';
+				return err;
 			}
 			/* Avro: a union's default is of its first branch. */
 			if (json_is_array(ft))
