@@ -93,11 +93,11 @@ START_TEST(test_codec_single_object_header_is_c3_01_and_le_fingerprint)
 	size_t len;
 	ck_assert_int_eq(pw_codec_encode(codec, NULL, "StatusCheckCommand", rec,
 					 &out, &len, eb), PA_OK);
-	/* The fingerprint is computed here from the .avsc in the source tree,
+	/* The fingerprint is computed here from the .avsc in the source tree
+	 * (tests/data/../../schemas),
 	 * not from what the codec embedded. */
 	char p[1024];
-	snprintf(p, sizeof p, "%s/schemas/status_check_command.avsc",
-		 getenv("PAYATOM_SOURCE_DIR"));
+	pwt_data_path("../../schemas/status_check_command.avsc", p, sizeof p);
 	FILE *fp = fopen(p, "rb");
 	ck_assert_ptr_nonnull(fp);
 	char *sch = calloc(1, 65536);
