@@ -592,6 +592,35 @@ START_TEST(test_codec_dlq_show_decodes_the_original)
 }
 END_TEST
 
+/* `payatom-ctl send`: the record's "type"/"event_type" names the schema. */
+START_TEST(test_codec_encode_infers_schema_from_discriminator)
+{
+	pw_codec_t *codec = new_codec(PW_SER_AVRO);
+	json_t *r = load_json("avro/samples/refund_command.full.json");
+	uint8_t *buf;
+	size_t len;
+	char eb[PA_ERRBUF_SIZE];
+	ck_assert_int_eq(pw_codec_encode(codec, NULL, NULL, r, &buf, &len, eb), PA_OK);
+	json_t *back;
+	const char *name;
+	ck_assert_int_eq(pw_codec_decode(codec, NULL, buf, len, &back, &name, eb), PA_OK);
+	ck_assert_str_eq(name, "RefundCommand");
+	json_decref(back);
+	free(buf);
+	json_decref(r);
+	r = load_json("avro/samples/refund_status_event.full.json");
+	ck_assert_int_eq(pw_codec_encode(codec, NULL, NULL, r, &buf, &len, eb), PA_OK);
+	ck_assert_int_eq(pw_codec_decode(codec, NULL, buf, len, &back, &name, eb), PA_OK);
+	ck_assert_str_eq(name, "RefundStatusEvent");
+	json_decref(back);
+	free(buf);
+	json_object_set_new(r, "event_type", json_string("nope"));
+	ck_assert_int_eq(encode_err(codec, NULL, r, eb), PA_VALIDATION);
+	ck_assert_ptr_nonnull(strstr(eb, "event_type"));
+	pw_codec_destroy(codec);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("codec");
@@ -606,6 +635,7 @@ int main(void)
 		{"resolution", test_codec_resolves_other_writer_version},
 		{"strict_encode", test_codec_encode_rejects_invalid_records_with_path},
 		{"timestamps", test_codec_timestamp_accepts_iso8601_input},
+		{"infer_schema", test_codec_encode_infers_schema_from_discriminator},
 		{"decode_errors", test_codec_decode_errors_are_precise},
 		{"json_forward", test_codec_json_input_ignores_unknown_fields},
 		{"corruption", test_codec_decode_survives_corruption},

@@ -151,6 +151,14 @@ START_TEST(test_registry_unreachable_is_retryable)
 	ck_assert_int_eq(err, PA_CONNECT);
 	ck_assert(pa_err_is_retryable(err));
 	pw_registry_destroy(reg);
+	/* Credentials in the URL never reach an error message. */
+	char cred[160];
+	snprintf(cred, sizeof cred, "http://svc:hunter2@%s", url + strlen("http://"));
+	reg = client(cred, NULL, NULL, 1);
+	ck_assert_int_eq(pw_registry_register(reg, "a-value", V1, &id, eb), PA_CONNECT);
+	ck_assert_ptr_null(strstr(eb, "hunter2"));
+	ck_assert_ptr_nonnull(strstr(eb, "http://127.0.0.1:"));
+	pw_registry_destroy(reg);
 	pw_registry_conf_t bad = {.url = "ftp://x"};
 	ck_assert_int_eq(pw_registry_new(&bad, &reg, eb), PA_CONFIG);
 }

@@ -165,10 +165,23 @@ pa_err_t pw_codec_encode(pw_codec_t *codec, const char *topic,
 {
 	if (!codec || !rec || !out || !len)
 		return pa_seterr(errbuf, PA_INVAL, "encode: missing argument");
-	pw_avsc_t *s = find_embedded(codec, schema ? schema : "");
+	size_t idx;
+	if (!schema) { /* from the record's discriminator */
+		const char *t = json_string_value(json_object_get(rec, "type"));
+		const char *et = json_string_value(json_object_get(rec, "event_type"));
+		if ((t && pw_schemas_for_type("type", t, &idx) == PA_OK) ||
+		    (et && pw_schemas_for_type("event_type", et, &idx) == PA_OK))
+			schema = codec->sch[idx] ? pw_avsc_fullname(codec->sch[idx])
+						 : NULL;
+		if (!schema)
+			return pa_seterr(errbuf, PA_VALIDATION,
+					 "record names no known schema: \"type\" "
+					 "or \"event_type\" missing or unknown");
+	}
+	pw_avsc_t *s = find_embedded(codec, schema);
 	if (!s)
 		return pa_seterr(errbuf, PA_NOT_FOUND, "no schema called %s",
-				 schema ? schema : "(null)");
+				 schema);
 	char eb[PA_ERRBUF_SIZE] = "";
 	json_t *conf = NULL;
 	pa_err_t err = pw__json_conform(pw_avsc_root(s), rec,

@@ -73,7 +73,9 @@ pa_err_t pw_codec_prepare(pw_codec_t *codec, const char *topic,
 			  const char *schema, char *errbuf);
 
 /* Encodes rec (plain JSON, borrowed) as schema ("PaymentStatusEvent", full
- * name or file name, schemas.h) in the configured framing. topic is needed
+ * name or file name, schemas.h) in the configured framing. schema NULL: the
+ * schema named by the record's "type" (commands) or "event_type" (events),
+ * as `payatom-ctl send` needs. topic is needed
  * only for Confluent framing (subject "<topic>-value"); may be NULL
  * otherwise. rec is checked strictly: unknown fields, missing required
  * fields, wrong types and unknown enum symbols are PA_VALIDATION with the

@@ -21,6 +21,7 @@
 
 struct pw_registry {
 	char *url; /* without trailing '/' */
+	char *shown; /* url without user:password@, for messages */
 	char *user;
 	char *password;
 	char *ca_file;
@@ -45,7 +46,10 @@ void pw_registry_destroy(pw_registry_t *reg)
 		OPENSSL_cleanse(reg->password, strlen(reg->password));
 		free(reg->password);
 	}
+	if (reg->url) /* may carry user:password@ */
+		OPENSSL_cleanse(reg->url, strlen(reg->url));
 	free(reg->url);
+	free(reg->shown);
 	free(reg->user);
 	free(reg->ca_file);
 	json_decref(reg->by_id);
@@ -86,6 +90,24 @@ pa_err_t pw_registry_new(const pw_registry_conf_t *conf, pw_registry_t **out,
 	size_t n = strlen(reg->url);
 	while (n && reg->url[n - 1] == '/')
 		reg->url[--n] = '\0';
+	/* "scheme://user:pass@host/..." -> "scheme://host/..." for errors. */
+	const char *host = strstr(reg->url, "://") + 3;
+	const char *at = strchr(host, '@');
+	const char *slash = strchr(host, '/');
+	if (at && (!slash || at < slash)) {
+		size_t pre = (size_t)(host - reg->url);
+		reg->shown = malloc(strlen(reg->url) + 1);
+		if (reg->shown) {
+			memcpy(reg->shown, reg->url, pre);
+			strcpy(reg->shown + pre, at + 1);
+		}
+	} else {
+		reg->shown = strdup(reg->url);
+	}
+	if (!reg->shown) {
+		pw_registry_destroy(reg);
+		return PA_NOMEM;
+	}
 	*out = reg;
 	return PA_OK;
 }
@@ -163,16 +185,16 @@ static pa_err_t call(pw_registry_t *reg, const char *path, const char *post,
 					"registry reply over %u bytes", MAX_REPLY);
 		else if (rc == CURLE_OPERATION_TIMEDOUT)
 			err = pa_seterr(errbuf, PA_TIMEOUT,
-					"schema registry %s: timed out", reg->url);
+					"schema registry %s: timed out", reg->shown);
 		else if (rc == CURLE_SSL_CACERT_BADFILE ||
 			 rc == CURLE_PEER_FAILED_VERIFICATION ||
 			 rc == CURLE_SSL_CONNECT_ERROR ||
 			 rc == CURLE_SSL_CERTPROBLEM)
 			err = pa_seterr(errbuf, PA_TLS, "schema registry %s: %s",
-					reg->url, curl_easy_strerror(rc));
+					reg->shown, curl_easy_strerror(rc));
 		else
 			err = pa_seterr(errbuf, PA_CONNECT,
-					"schema registry %s: %s", reg->url,
+					"schema registry %s: %s", reg->shown,
 					curl_easy_strerror(rc));
 		goto out;
 	}
