@@ -269,7 +269,10 @@ START_TEST(test_codec_resolves_other_writer_version)
 	ck_assert_int_eq(pw_codec_decode(codec, NULL, buf, size + 10, &out, &name, eb),
 			 PA_NOT_FOUND);
 	ck_assert_ptr_nonnull(strstr(eb, "fingerprint"));
-	ck_assert_int_eq(pw_codec_add_schema(codec, sch, slen, eb), PA_OK);
+	char dir[1024];
+	pwt_data_path("avro", dir, sizeof dir);
+	ck_assert_int_eq(pw_codec_add_schema_dir(codec, dir, eb), PA_OK);
+	ck_assert_int_eq(pw_codec_add_schema_dir(codec, "/nonexistent", eb), PA_IO);
 	ck_assert_msg(pw_codec_decode(codec, "PaymentStatusEvent", buf, size + 10,
 				      &out, &name, eb) == PA_OK, "%s", eb);
 	ck_assert_str_eq(name, "PaymentStatusEvent");
@@ -467,6 +470,9 @@ START_TEST(test_codec_decode_errors_are_precise)
 	const char *j = "{\"type\":\"payin\",\"command_id\":\"c1\",\"merchant\":\"m\"}";
 	ck_assert_int_eq(decode_err(codec, NULL, j, strlen(j), eb), PA_VALIDATION);
 	ck_assert_ptr_nonnull(strstr(eb, "PayinCommand: order_id: missing required field"));
+	j = "{\"type\":\"status_check\",\"order_id\":\"a\",\"order_id\":\"b\"}";
+	ck_assert_int_eq(decode_err(codec, NULL, j, strlen(j), eb), PA_PARSE);
+	ck_assert_ptr_nonnull(strstr(eb, "duplicate"));
 	j = "{\"hello\":1}";
 	ck_assert_int_eq(decode_err(codec, NULL, j, strlen(j), eb), PA_VALIDATION);
 	ck_assert_ptr_nonnull(strstr(eb, "matches no schema"));

@@ -6,6 +6,8 @@
  *           to the registry (registry.c). */
 #include "codec.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -102,6 +104,45 @@ pa_err_t pw_codec_add_schema(pw_codec_t *codec, const char *json, size_t len,
 		return err;
 	if ((err = push_schema(&codec->sch, &codec->n_sch, s)))
 		pw_avsc_destroy(s);
+	return err;
+}
+
+pa_err_t pw_codec_add_schema_dir(pw_codec_t *codec, const char *dir,
+				 char *errbuf)
+{
+	DIR *d = dir ? opendir(dir) : NULL;
+	if (!d)
+		return pa_seterr(errbuf, PA_IO, "cannot open schema directory %s: %s",
+				 dir ? dir : "(null)", strerror(errno));
+	pa_err_t err = PA_OK;
+	struct dirent *e;
+	while (!err && (e = readdir(d))) {
+		size_t l = strlen(e->d_name);
+		if (l < 6 || strcmp(e->d_name + l - 5, ".avsc") != 0)
+			continue;
+		char path[4096];
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		FILE *fp = fopen(path, "rb");
+		char *txt = NULL;
+		size_t n = 0;
+		if (fp) {
+			/* Schemas are small; 1 MiB is far beyond any of ours. */
+			txt = malloc(1u << 20);
+			if (txt)
+				n = fread(txt, 1, 1u << 20, fp);
+			fclose(fp);
+		}
+		if (!txt || n == 0 || n == 1u << 20) {
+			err = pa_seterr(errbuf, PA_IO, "cannot read %s", path);
+		} else {
+			char eb[PA_ERRBUF_SIZE] = "";
+			err = pw_codec_add_schema(codec, txt, n, eb);
+			if (err)
+				pa_seterr(errbuf, err, "%s: %s", path, eb);
+		}
+		free(txt);
+	}
+	closedir(d);
 	return err;
 }
 
@@ -301,7 +342,10 @@ static pa_err_t decode_json(pw_codec_t *c, const char *expect,
 			    const char **name, char *errbuf)
 {
 	json_error_t jerr;
-	json_t *in = json_loadb((const char *)buf, len, 0, &jerr);
+	/* Duplicate keys are refused: {"amount_minor":1,"amount_minor":9}
+	 * must not mean whatever the parser keeps. */
+	json_t *in = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES,
+				&jerr);
 	if (!in)
 		return pa_seterr(errbuf, PA_PARSE,
 				 "undecodable JSON at byte %d: %s", jerr.position,

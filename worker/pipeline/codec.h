@@ -67,6 +67,13 @@ void pw_codec_destroy(pw_codec_t *codec);
 pa_err_t pw_codec_add_schema(pw_codec_t *codec, const char *json, size_t len,
 			     char *errbuf);
 
+/* pw_codec_add_schema() for every *.avsc file in dir (not recursive), e.g.
+ * the released versions an operator keeps for decoding old single-object
+ * records. Errors: PA_IO (dir or file unreadable), parse errors naming the
+ * file. */
+pa_err_t pw_codec_add_schema_dir(pw_codec_t *codec, const char *dir,
+				 char *errbuf);
+
 /* With a registry: registers (or looks up) schema under "<topic>-value" now,
  * so that encoding never blocks later. No-op without a registry. */
 pa_err_t pw_codec_prepare(pw_codec_t *codec, const char *topic,
