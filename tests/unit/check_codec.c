@@ -464,6 +464,11 @@ START_TEST(test_codec_decode_errors_are_precise)
 	ck_assert_int_eq(decode_err(codec, "PayinCommand", buf, len, eb), PA_VALIDATION);
 	ck_assert_ptr_nonnull(strstr(eb, "expected a PayinCommand record, got PaymentStatusEvent"));
 
+	/* JSON naming another schema than the expected one. */
+	const char *jr = "{\"type\":\"refund\",\"command_id\":\"c\"}";
+	ck_assert_int_eq(decode_err(codec, "PayinCommand", jr, strlen(jr), eb), PA_VALIDATION);
+	ck_assert_ptr_nonnull(strstr(eb, "expected a PayinCommand record, got RefundCommand"));
+
 	/* JSON: syntax, then contract. */
 	ck_assert_int_eq(decode_err(codec, NULL, "{\"type\":", 8, eb), PA_PARSE);
 	ck_assert_ptr_nonnull(strstr(eb, "undecodable JSON"));

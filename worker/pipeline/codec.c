@@ -359,6 +359,19 @@ static pa_err_t decode_json(pw_codec_t *c, const char *expect,
 			return pa_seterr(errbuf, PA_NOT_FOUND,
 					 "no schema called %s", expect);
 		}
+		/* A discriminator naming another schema is a wrong record. */
+		size_t di;
+		const char *t = json_string_value(json_object_get(in, "type"));
+		const char *et = json_string_value(json_object_get(in, "event_type"));
+		if (((t && pw_schemas_for_type("type", t, &di) == PA_OK) ||
+		     (et && pw_schemas_for_type("event_type", et, &di) == PA_OK)) &&
+		    di < c->n_embedded && c->sch[di] != s) {
+			json_decref(in);
+			return pa_seterr(errbuf, PA_VALIDATION,
+					 "expected a %s record, got %s",
+					 short_name(pw_avsc_fullname(s)),
+					 short_name(pw_avsc_fullname(c->sch[di])));
+		}
 		err = pw__json_conform(pw_avsc_root(s), in, PW__CONFORM_READ,
 				       rec, eb);
 		json_decref(in);
