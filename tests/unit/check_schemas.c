@@ -71,6 +71,22 @@ START_TEST(test_schemas_parse_with_avro_c_and_ours)
 }
 END_TEST
 
+START_TEST(test_schemas_parse_rejects_invalid_and_recursive)
+{
+	pw_avsc_t *s = NULL;
+	char eb[PA_ERRBUF_SIZE] = "";
+	const char *bad = "{\"type\":\"record\",\"name\":\"R\",\"fields\":"
+			  "[{\"name\":\"a\",\"type\":\"nosuchtype\"}]}";
+	ck_assert_int_eq(pw_avsc_parse(bad, strlen(bad), &s, eb), PA_PARSE);
+	ck_assert_ptr_null(s);
+	ck_assert_int_eq(pw_avsc_parse("{nope", 5, &s, eb), PA_PARSE);
+	const char *rec = "{\"type\":\"record\",\"name\":\"L\",\"fields\":"
+			  "[{\"name\":\"next\",\"type\":[\"null\",\"L\"]}]}";
+	ck_assert_int_eq(pw_avsc_parse(rec, strlen(rec), &s, eb), PA_UNSUPPORTED);
+	ck_assert_ptr_nonnull(strstr(eb, "recursive"));
+}
+END_TEST
+
 START_TEST(test_schemas_find_by_record_full_and_file_name)
 {
 	size_t a, b, c, d;
@@ -354,6 +370,7 @@ int main(void)
 	} cases[] = {
 		{"embedded", test_schemas_embedded_every_avsc_file},
 		{"parse", test_schemas_parse_with_avro_c_and_ours},
+		{"parse_errors", test_schemas_parse_rejects_invalid_and_recursive},
 		{"lookup", test_schemas_find_by_record_full_and_file_name},
 		{"conventions", test_schemas_follow_contract_conventions},
 		{"envelope", test_schemas_events_carry_id_version_and_discriminator},
