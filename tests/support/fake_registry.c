@@ -19,6 +19,7 @@ struct pwt_registry {
 	char url[128];
 	char prefix[64];
 	char *user, *password;
+	char *cert, *key; /* PEM, kept alive for the daemon */
 	pthread_mutex_t mu;
 	size_t requests;
 	json_t *ids;	  /* array: index = id - 1 -> schema text */
@@ -223,8 +224,9 @@ static void done(void *cls, struct MHD_Connection *c, void **con_cls,
 	}
 }
 
-pwt_registry_t *pwt_registry_start(const char *prefix, const char *user,
-				   const char *password)
+static pwt_registry_t *start(const char *prefix, const char *user,
+			     const char *password, const char *cert,
+			     const char *key)
 {
 	pwt_registry_t *fr = calloc(1, sizeof *fr);
 	if (!fr)
@@ -233,26 +235,52 @@ pwt_registry_t *pwt_registry_start(const char *prefix, const char *user,
 	snprintf(fr->prefix, sizeof fr->prefix, "%s", prefix ? prefix : "");
 	fr->user = user ? strdup(user) : NULL;
 	fr->password = password ? strdup(password) : NULL;
+	fr->cert = cert ? strdup(cert) : NULL;
+	fr->key = key ? strdup(key) : NULL;
 	fr->ids = json_array();
 	fr->subjects = json_object();
 	struct sockaddr_in sa = {0};
 	sa.sin_family = AF_INET;
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	fr->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-					 MHD_USE_ERROR_LOG,
-				 0, NULL, NULL, handle, fr,
-				 MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-				 MHD_OPTION_NOTIFY_COMPLETED, done, fr,
-				 MHD_OPTION_END);
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+	if (cert)
+		fr->d = MHD_start_daemon(flags | MHD_USE_TLS, 0, NULL, NULL, handle,
+					 fr, MHD_OPTION_SOCK_ADDR,
+					 (struct sockaddr *)&sa,
+					 MHD_OPTION_NOTIFY_COMPLETED, done, fr,
+					 MHD_OPTION_HTTPS_MEM_CERT, fr->cert,
+					 MHD_OPTION_HTTPS_MEM_KEY, fr->key,
+					 MHD_OPTION_END);
+	else
+		fr->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, fr,
+					 MHD_OPTION_SOCK_ADDR,
+					 (struct sockaddr *)&sa,
+					 MHD_OPTION_NOTIFY_COMPLETED, done, fr,
+					 MHD_OPTION_END);
 	if (!fr->d) {
 		pwt_registry_stop(fr);
 		return NULL;
 	}
 	const union MHD_DaemonInfo *di =
 		MHD_get_daemon_info(fr->d, MHD_DAEMON_INFO_BIND_PORT);
-	snprintf(fr->url, sizeof fr->url, "http://127.0.0.1:%u%s",
-		 di ? (unsigned)di->port : 0u, fr->prefix);
+	snprintf(fr->url, sizeof fr->url, "%s://127.0.0.1:%u%s",
+		 cert ? "https" : "http", di ? (unsigned)di->port : 0u,
+		 fr->prefix);
 	return fr;
+}
+
+pwt_registry_t *pwt_registry_start(const char *prefix, const char *user,
+				   const char *password)
+{
+	return start(prefix, user, password, NULL, NULL);
+}
+
+pwt_registry_t *pwt_registry_start_tls(const char *prefix, const char *cert_pem,
+				       const char *key_pem)
+{
+	if (!cert_pem || !key_pem)
+		return NULL;
+	return start(prefix, NULL, NULL, cert_pem, key_pem);
 }
 
 void pwt_registry_stop(pwt_registry_t *fr)
@@ -265,6 +293,8 @@ void pwt_registry_stop(pwt_registry_t *fr)
 	json_decref(fr->subjects);
 	free(fr->user);
 	free(fr->password);
+	free(fr->cert);
+	free(fr->key);
 	pthread_mutex_destroy(&fr->mu);
 	free(fr);
 }

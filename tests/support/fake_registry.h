@@ -3,7 +3,8 @@
  *       POST /subjects/{s}, GET /schemas/ids/{id}) under an optional path
  *       prefix (Apicurio's "/apis/ccompat/v7"), BACKWARD compatibility of a
  *       new version against the subject's latest (409 otherwise, checked
- *       with pw_avsc_check_compat), optional basic auth, request counters.
+ *       with pw_avsc_check_compat), optional basic auth, optional TLS,
+ *       request counters.
  *       Served by libmicrohttpd's own thread.
  * Not here: the client (worker/pipeline/registry.c). Nothing else of the
  *           registry API (modes, config, deletes) exists. */
@@ -19,6 +20,10 @@ typedef struct pwt_registry pwt_registry_t;
  * New (caller frees with pwt_registry_stop()); NULL on failure. */
 pwt_registry_t *pwt_registry_start(const char *prefix, const char *user,
 				   const char *password);
+/* The same over https with the given PEM certificate and key (strings,
+ * copied), URL "https://127.0.0.1:<port><prefix>". */
+pwt_registry_t *pwt_registry_start_tls(const char *prefix, const char *cert_pem,
+				       const char *key_pem);
 /* NULL is a safe no-op. */
 void pwt_registry_stop(pwt_registry_t *fr);
 

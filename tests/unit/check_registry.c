@@ -164,6 +164,35 @@ START_TEST(test_registry_unreachable_is_retryable)
 }
 END_TEST
 
+/* https with the CA given by ca_file; without it the server certificate is
+ * not trusted: PA_TLS. */
+START_TEST(test_registry_tls_ca_file)
+{
+	char *cert = pwt_read_data("avro/tls/server.pem", NULL);
+	char *key = pwt_read_data("avro/tls/server.key", NULL);
+	ck_assert_ptr_nonnull(cert);
+	ck_assert_ptr_nonnull(key);
+	pwt_registry_t *fr = pwt_registry_start_tls("", cert, key);
+	ck_assert_ptr_nonnull(fr);
+	ck_assert(strncmp(pwt_registry_url(fr), "https://", 8) == 0);
+	char ca[1024], eb[PA_ERRBUF_SIZE] = "";
+	pwt_data_path("avro/tls/ca.pem", ca, sizeof ca);
+	int32_t id;
+	pw_registry_t *reg = client(pwt_registry_url(fr), NULL, NULL, 1);
+	ck_assert_int_eq(pw_registry_register(reg, "s-value", V1, &id, eb), PA_TLS);
+	pw_registry_destroy(reg);
+	pw_registry_conf_t conf = {.url = pwt_registry_url(fr), .ca_file = ca,
+				   .timeout_ms = pwt_ms(5000), .auto_register = 1};
+	ck_assert_int_eq(pw_registry_new(&conf, &reg, eb), PA_OK);
+	ck_assert_msg(pw_registry_register(reg, "s-value", V1, &id, eb) == PA_OK, "%s", eb);
+	ck_assert_int_gt(id, 0);
+	pw_registry_destroy(reg);
+	pwt_registry_stop(fr);
+	free(cert);
+	free(key);
+}
+END_TEST
+
 /* Confluent framing: 0x00 + big-endian id; subject "<topic>-value";
  * every schema round-trips; a second codec (a consumer) learns the ids
  * from the registry. */
@@ -258,6 +287,7 @@ int main(void)
 		{"incompatible", test_registry_incompatible_schema_is_a_clear_error},
 		{"auth_prefix", test_registry_basic_auth_and_path_prefix},
 		{"unreachable", test_registry_unreachable_is_retryable},
+		{"tls", test_registry_tls_ca_file},
 		{"confluent", test_registry_confluent_round_trip_every_schema},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
