@@ -481,6 +481,18 @@ START_TEST(test_codec_decode_errors_are_precise)
 	j = "{\"hello\":1}";
 	ck_assert_int_eq(decode_err(codec, NULL, j, strlen(j), eb), PA_VALIDATION);
 	ck_assert_ptr_nonnull(strstr(eb, "matches no schema"));
+	ck_assert_str_eq(pw_codec_dlq_reason(PA_PARSE), "UNDECODABLE");
+	ck_assert_str_eq(pw_codec_dlq_reason(PA_NOT_FOUND), "UNKNOWN_SCHEMA");
+	ck_assert_str_eq(pw_codec_dlq_reason(PA_VALIDATION), "VALIDATION");
+	ck_assert_ptr_null(pw_codec_dlq_reason(PA_OK));
+	ck_assert_ptr_null(pw_codec_dlq_reason(PA_TIMEOUT));
+	static const pa_err_t errs[] = {PA_PARSE, PA_NOT_FOUND, PA_VALIDATION, PA_INTERNAL};
+	for (size_t i = 0; i < sizeof errs / sizeof errs[0]; i++) {
+		/* every reason is a DeadLetterReason symbol */
+		json_t *dl = load_json("avro/samples/dead_letter.min.json");
+		json_object_set_new(dl, "reason", json_string(pw_codec_dlq_reason(errs[i])));
+		ck_assert_int_eq(encode_err(codec, "DeadLetter", dl, eb), PA_OK);
+	}
 	free(more);
 	free(buf);
 	pw_codec_destroy(codec);

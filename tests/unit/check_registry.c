@@ -150,6 +150,18 @@ START_TEST(test_registry_unreachable_is_retryable)
 	pa_err_t err = pw_registry_register(reg, "a-value", V1, &id, eb);
 	ck_assert_int_eq(err, PA_CONNECT);
 	ck_assert(pa_err_is_retryable(err));
+	/* Through the codec: an unknown id with the registry down is not a
+	 * dead letter but a retry. */
+	pw_codec_conf_t cc = {.serialization = PW_SER_AVRO, .registry = reg};
+	pw_codec_t *codec;
+	ck_assert_int_eq(pw_codec_new(&cc, &codec, eb), PA_OK);
+	static const uint8_t rec[] = {0, 0, 0, 0, 7, 0};
+	json_t *out;
+	err = pw_codec_decode(codec, NULL, rec, sizeof rec, &out, NULL, eb);
+	ck_assert_int_eq(err, PA_CONNECT);
+	ck_assert_ptr_nonnull(strstr(eb, "schema id 7"));
+	ck_assert_ptr_null(pw_codec_dlq_reason(err));
+	pw_codec_destroy(codec);
 	pw_registry_destroy(reg);
 	/* Credentials in the URL never reach an error message. */
 	char cred[160];

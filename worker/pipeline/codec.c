@@ -269,6 +269,18 @@ fail:
 	return PA_OK;
 }
 
+const char *pw_codec_dlq_reason(pa_err_t err)
+{
+	if (err == PA_OK || pa_err_is_retryable(err))
+		return NULL;
+	switch (err) {
+	case PA_PARSE: return "UNDECODABLE";
+	case PA_NOT_FOUND: return "UNKNOWN_SCHEMA";
+	case PA_VALIDATION: return "VALIDATION";
+	default: return "INTERNAL";
+	}
+}
+
 pw_framing_t pw_codec_detect(const uint8_t *buf, size_t len)
 {
 	if (!buf || len == 0)

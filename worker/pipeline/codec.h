@@ -112,6 +112,12 @@ pa_err_t pw_codec_decode(pw_codec_t *codec, const char *expect,
 			 const uint8_t *buf, size_t len, json_t **rec,
 			 const char **schema_name, char *errbuf);
 
+/* DeadLetter "reason" symbol for a pw_codec_decode() failure: PA_PARSE ->
+ * "UNDECODABLE", PA_NOT_FOUND -> "UNKNOWN_SCHEMA", PA_VALIDATION ->
+ * "VALIDATION"; NULL for retryable errors (registry unreachable: retry, do
+ * not dead-letter) and for PA_OK. Borrowed (static). */
+const char *pw_codec_dlq_reason(pa_err_t err);
+
 /* Framing of buf judged from its first bytes only. */
 pw_framing_t pw_codec_detect(const uint8_t *buf, size_t len);
 /* "confluent", "single-object", "json", "unknown". Borrowed (static). */
