@@ -262,8 +262,6 @@ fail:
 		free(b.p);
 		return err;
 	}
-	if (!b.p && (err = pw__buf_put(&b, "", 0)))
-		return err;
 	*out = b.p;
 	*len = b.len;
 	return PA_OK;
