@@ -149,53 +149,58 @@ def main():
         sch = schemas[f]
         name = sch.name
         fp = crc64_avro(spec_canonical(sch.canonical_form).encode())
-        sample_path = os.path.join(a.samples, base + ".full.json")
-        sample = json.load(open(sample_path))
-        # 2. C writes, Python reads (both framings)
-        for framing in ("single", "confluent"):
-            out = os.path.join(a.work, "%s.%s.bin" % (base, framing))
-            meta = out + ".meta.json"
-            run([a.tool, "encode", framing, name, sample_path, out, meta])
-            data = open(out, "rb").read()
-            if framing == "single":
-                check(data[:2] == b"\xc3\x01", "%s: single-object magic" % f)
-                check(struct.unpack("<Q", data[2:10])[0] == fp,
-                      "%s: single-object fingerprint" % f)
-                body = data[10:]
-            else:
-                m = json.load(open(meta))
-                check(data[0] == 0, "%s: Confluent magic byte" % f)
-                check(struct.unpack(">I", data[1:5])[0] == m["id"], "%s: Confluent id" % f)
-                body = data[5:]
-            dec = avro.io.BinaryDecoder(io.BytesIO(body))
-            got = plain(avro.io.DatumReader(sch, sch).read(dec))
-            check(got == sample, "%s (%s): python read differs\n got %s\nwant %s"
-                  % (f, framing, got, sample))
-        # 3. Python writes, C reads (commands are what the worker consumes,
-        #    but every schema is checked)
-        datum = to_datum(json.loads(texts[f]), sample, {})
-        buf = io.BytesIO()
-        avro.io.DatumWriter(sch).write(datum, avro.io.BinaryEncoder(buf))
-        body = buf.getvalue()
-        for framing, payload in (
-                ("single", b"\xc3\x01" + struct.pack("<Q", fp) + body),
-                ("confluent", b"\x00" + struct.pack(">I", 1) + body),
-                ("json", json.dumps(sample).encode())):
-            inp = os.path.join(a.work, "%s.py.%s.bin" % (base, framing))
-            outp = inp + ".json"
-            open(inp, "wb").write(payload)
-            cmd = [a.tool, "decode", framing, inp, outp]
-            if framing == "confluent":
-                cmd += [os.path.join(a.schemas, f), "payatom.interop-value"]
-            try:
-                run(cmd)
-            except AssertionError as e:
-                check(False, "%s (%s): C decode: %s" % (f, framing, e))
-                continue
-            res = json.load(open(outp))
-            check(res["schema"] == name, "%s (%s): schema %s" % (f, framing, res["schema"]))
-            check(res["value"] == sample, "%s (%s): C read differs\n got %s\nwant %s"
-                  % (f, framing, res["value"], sample))
+        for variant in ("full", "min"):
+            sample_path = os.path.join(a.samples, "%s.%s.json" % (base, variant))
+            sample = json.load(open(sample_path))
+            # a minimal sample leaves optional fields out: the .avsc defaults
+            for fld in json.loads(texts[f])["fields"]:
+                if fld["name"] not in sample:
+                    sample[fld["name"]] = fld["default"]
+            # 2. C writes, Python reads (both framings)
+            for framing in ("single", "confluent"):
+                out = os.path.join(a.work, "%s.%s.%s.bin" % (base, variant, framing))
+                meta = out + ".meta.json"
+                run([a.tool, "encode", framing, name, sample_path, out, meta])
+                data = open(out, "rb").read()
+                if framing == "single":
+                    check(data[:2] == b"\xc3\x01", "%s: single-object magic" % f)
+                    check(struct.unpack("<Q", data[2:10])[0] == fp,
+                          "%s: single-object fingerprint" % f)
+                    body = data[10:]
+                else:
+                    m = json.load(open(meta))
+                    check(data[0] == 0, "%s: Confluent magic byte" % f)
+                    check(struct.unpack(">I", data[1:5])[0] == m["id"], "%s: Confluent id" % f)
+                    body = data[5:]
+                dec = avro.io.BinaryDecoder(io.BytesIO(body))
+                got = plain(avro.io.DatumReader(sch, sch).read(dec))
+                check(got == sample, "%s %s (%s): python read differs\n got %s\nwant %s"
+                      % (f, variant, framing, got, sample))
+            # 3. Python writes, C reads (commands are what the worker consumes,
+            #    but every schema is checked)
+            datum = to_datum(json.loads(texts[f]), sample, {})
+            buf = io.BytesIO()
+            avro.io.DatumWriter(sch).write(datum, avro.io.BinaryEncoder(buf))
+            body = buf.getvalue()
+            for framing, payload in (
+                    ("single", b"\xc3\x01" + struct.pack("<Q", fp) + body),
+                    ("confluent", b"\x00" + struct.pack(">I", 1) + body),
+                    ("json", json.dumps(sample).encode())):
+                inp = os.path.join(a.work, "%s.%s.py.%s.bin" % (base, variant, framing))
+                outp = inp + ".json"
+                open(inp, "wb").write(payload)
+                cmd = [a.tool, "decode", framing, inp, outp]
+                if framing == "confluent":
+                    cmd += [os.path.join(a.schemas, f), "payatom.interop-value"]
+                try:
+                    run(cmd)
+                except AssertionError as e:
+                    check(False, "%s (%s): C decode: %s" % (f, framing, e))
+                    continue
+                res = json.load(open(outp))
+                check(res["schema"] == name, "%s (%s): schema %s" % (f, framing, res["schema"]))
+                check(res["value"] == sample, "%s (%s): C read differs\n got %s\nwant %s"
+                      % (f, framing, res["value"], sample))
     print("interop: %d schemas, %d failures" % (len(files), len(failures)))
     return 1 if failures else 0
 
