@@ -92,7 +92,11 @@ json_t *pwt_read_topic(const char *bootstraps, const char *topic,
 	int64_t start = pwt_now_ms(), last = start;
 	idle_ms = (int)pwt_ms(idle_ms);
 	max_ms = (int)pwt_ms(max_ms);
-	while (pwt_now_ms() - last < idle_ms && pwt_now_ms() - start < max_ms) {
+	/* the first fetch needs a connection and offsets: allow it longer */
+	int64_t first_wait = pwt_ms(3000);
+	while ((json_array_size(out) ? pwt_now_ms() - last < idle_ms
+				     : pwt_now_ms() - start < first_wait) &&
+	       pwt_now_ms() - start < max_ms) {
 		rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
 		if (!m)
 			continue;

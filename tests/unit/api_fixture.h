@@ -119,8 +119,9 @@ static inline void fx_assert_v2_signature(json_t *b)
 /* Reads tests/data/spec/<name>.json. New (free()). */
 static inline char *fx_spec(const char *name, size_t *len)
 {
-	char path[160];
-	snprintf(path, sizeof(path), "spec/%s.json", name);
+	char path[512];
+	int n = snprintf(path, sizeof(path), "spec/%s.json", name);
+	ck_assert(n > 0 && (size_t)n < sizeof(path));
 	char *s = pwt_read_data(path, len);
 	ck_assert_msg(s != NULL, "missing %s", path);
 	return s;
