@@ -92,8 +92,9 @@ static const opt_t opts[] = {
 	 "1-63 of [A-Za-z0-9_-]."},
 	{"merchant", LIST(merchants), "",
 	 "Add a merchant (repeatable): pid=,secret=,api_key=,token=,"
-	 "operator_key=,email=,password=,callback=URL,ips=CIDR|CIDR,"
-	 "account=,float=. Without any, one default merchant exists "
+	 "operator_key=,email=,password=,callback=URL|self,ips=CIDR|CIDR,"
+	 "account=,float=. callback=self sends webhooks to the sandbox's own "
+	 "sink (GET /_sandbox/sink). Without any, one default merchant exists "
 	 "(printed at the end of --help)."},
 	{"fault", LIST(faults), "",
 	 "Add a fault rule (repeatable): ENDPOINT:key=value,... ENDPOINT is a "

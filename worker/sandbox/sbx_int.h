@@ -195,7 +195,7 @@ struct sbx {
 	sbx_held_t *held_list;
 	void *wh_transport; /* webhooks.c's client state */
 	void *route_binds;  /* routes.c's (sbx, endpoint) pairs */
-	void *ctl;          /* control.c's state */
+	void *ctl;          /* control.c's state (the webhook sink) */
 	sbx_counters_t c;
 };
 
@@ -340,6 +340,9 @@ void sbx__held_cancel_all(sbx_t *sbx);
 json_t *sbx__endpoint_counts(const sbx_t *sbx);
 void sbx__endpoint_counts_clear(sbx_t *sbx);
 void sbx__control_print(FILE *f);
+
+/* control.c: frees the webhook sink. */
+void sbx__control_fini(sbx_t *sbx);
 
 /* Answers with a JSON value (stolen) and status. */
 void sbx__reply_json(pw_http_req_t *req, int status, json_t *v);
