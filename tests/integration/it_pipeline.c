@@ -68,7 +68,7 @@ static void env_init(env_t *e)
 	e->o.shutdown_timeout_ms = 5000;
 	e->o.on_event = on_event;
 	e->o.on_event_ud = e;
-	static const pw_kv_t kafka[] = {{"log_level", "3"}};
+	static const pw_kafka_kv_t kafka[] = {{"log_level", "3"}};
 	e->o.kafka = kafka;
 	e->o.n_kafka = 1;
 	e->prod = pwt_producer(e->o.brokers);
