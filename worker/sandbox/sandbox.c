@@ -198,6 +198,11 @@ uint16_t sbx_port(const sbx_t *sbx)
 	return sbx ? pw_http_port(sbx->http) : 0;
 }
 
+const char *sbx_base_url(const sbx_t *sbx)
+{
+	return sbx ? sbx->base_url : "";
+}
+
 const char *sbx_bind_addr(const sbx_t *sbx)
 {
 	return sbx ? sbx->bind : "";
