@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# fetch.sh -- puts a pinned Apache Kafka and Apicurio Registry into the cache.
+# Owns: the pinned versions, the throw-away pom, the cache layout.
+# Not here: starting anything (kafka_harness.py).
+#
+# Usage: tests/kafka/fetch.sh [kafka|registry|all]   (default: all)
+# Cache: ${PAYATOM_CACHE:-$HOME/.cache/payatom}/kafka-<ver>/lib/*.jar
+#        ${PAYATOM_CACHE:-$HOME/.cache/payatom}/apicurio-<ver>/…/quarkus-run.jar
+# A complete entry has a .complete stamp and is never fetched again. Maven
+# runs offline (-o) first, so a warm ~/.m2 needs no network; when that fails
+# it goes to Maven Central. Prints the resolved directories on stdout as
+#   KAFKA_HOME=<dir>  /  APICURIO_HOME=<dir>
+set -euo pipefail
+
+KAFKA_VERSION=${PAYATOM_KAFKA_VERSION:-4.4.0}
+# log4j2 version that kafka-server $KAFKA_VERSION brings (mvn dependency:tree
+# -Dincludes=org.apache.logging.log4j); the SLF4J 1.7 binding is pinned to it.
+LOG4J_VERSION=${PAYATOM_LOG4J_VERSION:-2.25.5}
+APICURIO_VERSION=${PAYATOM_APICURIO_VERSION:-3.3.3}
+DEP_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.8.1
+CACHE=${PAYATOM_CACHE:-$HOME/.cache/payatom}
+what=${1:-all}
+
+log() { echo "fetch.sh: $*" >&2; }
+die() { log "error: $*"; exit 1; }
+command -v mvn >/dev/null || die "mvn not found (make deps installs maven)"
+command -v java >/dev/null || die "java not found (make deps installs openjdk-17-jre-headless)"
+
+mkdir -p "$CACHE"
+# One fetch at a time per cache (parallel ctest runs, two checkouts).
+exec 9>"$CACHE/.fetch.lock"
+flock 9
+
+# mvn_try <args…>: offline first, then online.
+mvn_try() {
+  if mvn -B -q -o "$@" >"$work/mvn-offline.log" 2>&1; then return 0; fi
+  log "not in the local Maven repository; downloading from Maven Central"
+  mvn -B -q "$@" >"$work/mvn.log" 2>&1 || { tail -40 "$work/mvn.log" >&2; return 1; }
+}
+
+fetch_kafka() {
+  local dest="$CACHE/kafka-$KAFKA_VERSION"
+  if [[ -f "$dest/.complete" ]]; then echo "KAFKA_HOME=$dest"; return 0; fi
+  local t0=$SECONDS
+  work=$(mktemp -d "$CACHE/.kafka-tmp.XXXXXX")
+  trap 'rm -rf "$work"' RETURN
+  cat >"$work/pom.xml" <<POM
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>local.payatom</groupId>
+  <artifactId>kafka-test-broker</artifactId>
+  <version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <!-- the broker (kafka.Kafka, kafka.tools.StorageTool) -->
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId><version>$KAFKA_VERSION</version></dependency>
+    <!-- TopicCommand, ConsumerGroupCommand (org.apache.kafka.tools); Connect is not needed -->
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-tools</artifactId><version>$KAFKA_VERSION</version>
+      <exclusions><exclusion><groupId>org.apache.kafka</groupId><artifactId>connect-runtime</artifactId></exclusion></exclusions></dependency>
+    <!-- Kafka logs through SLF4J 1.7; this binding routes it to log4j2 -->
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j-impl</artifactId><version>$LOG4J_VERSION</version></dependency>
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-api</artifactId><version>$LOG4J_VERSION</version></dependency>
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-core</artifactId><version>$LOG4J_VERSION</version></dependency>
+  </dependencies>
+</project>
+POM
+  log "resolving org.apache.kafka:kafka_2.13:$KAFKA_VERSION"
+  (cd "$work" && mvn_try "$DEP_PLUGIN:copy-dependencies" -DincludeScope=runtime \
+     -DoutputDirectory="$work/lib") || die "kafka $KAFKA_VERSION could not be resolved"
+  ls "$work/lib"/kafka_2.13-"$KAFKA_VERSION".jar >/dev/null || die "kafka jar missing after fetch"
+  rm -rf "$dest"; mkdir -p "$dest"
+  mv "$work/lib" "$dest/lib"
+  echo "$KAFKA_VERSION log4j=$LOG4J_VERSION" >"$dest/.complete"
+  log "kafka $KAFKA_VERSION: $(ls "$dest/lib" | wc -l) jars, $(du -sh "$dest/lib" | cut -f1), $((SECONDS - t0))s"
+  echo "KAFKA_HOME=$dest"
+}
+
+fetch_registry() {
+  local dest="$CACHE/apicurio-$APICURIO_VERSION"
+  if [[ -f "$dest/.complete" ]]; then echo "APICURIO_HOME=$dest"; return 0; fi
+  local t0=$SECONDS
+  work=$(mktemp -d "$CACHE/.apicurio-tmp.XXXXXX")
+  trap 'rm -rf "$work"' RETURN
+  printf '<project><modelVersion>4.0.0</modelVersion><groupId>local.payatom</groupId><artifactId>x</artifactId><version>1</version><packaging>pom</packaging></project>\n' >"$work/pom.xml"
+  log "resolving io.apicurio:apicurio-registry-app:$APICURIO_VERSION:tar.gz:all"
+  (cd "$work" && mvn_try "$DEP_PLUGIN:copy" \
+     -Dartifact="io.apicurio:apicurio-registry-app:$APICURIO_VERSION:tar.gz:all" \
+     -DoutputDirectory="$work/dl") || die "apicurio $APICURIO_VERSION could not be resolved"
+  mkdir -p "$work/app"
+  tar -xzf "$work"/dl/*.tar.gz -C "$work/app"
+  local run
+  run=$(find "$work/app" -name quarkus-run.jar | head -1)
+  [[ -n "$run" ]] || die "no quarkus-run.jar in the apicurio archive"
+  rm -rf "$dest"; mkdir -p "$dest"
+  mv "$work/app" "$dest/app"
+  echo "${run#"$work/"}" >"$dest/.complete"
+  log "apicurio $APICURIO_VERSION: $(du -sh "$dest/app" | cut -f1) unpacked, $((SECONDS - t0))s"
+  echo "APICURIO_HOME=$dest"
+}
+
+case "$what" in
+  kafka) fetch_kafka ;;
+  registry) fetch_registry ;;
+  all) fetch_kafka; fetch_registry ;;
+  *) die "usage: fetch.sh [kafka|registry|all]" ;;
+esac

@@ -1,0 +1,379 @@
+#!/usr/bin/env python3
+"""selftest.py -- the harness's own tests against the real broker/registry.
+
+Owns: one subcommand per behaviour the harness promises (topics, kcat round
+      trip, librdkafka transactions, kill -9 + restart, leader failover in a
+      three-node cluster, registry compatibility, SASL/SCRAM and TLS).
+Not here: starting/stopping (kafka_harness.py; CTest fixtures do it), the
+      worker's end-to-end tests (they run through `kafka_harness.py exec`).
+
+    selftest.py --dir RUN <test> [args]
+
+Each test prints its counts and exits 0 only when they are what Kafka
+promises. Python 3 standard library + kcat/curl only.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+HARNESS = os.path.join(HERE, "kafka_harness.py")
+sys.path.insert(0, HERE)
+import kafka_harness as kh  # noqa: E402
+
+
+class Fail(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise Fail(msg)
+
+
+def say(msg):
+    print("selftest: " + msg, flush=True)
+
+
+def harness(run, *args):
+    r = subprocess.run([sys.executable, HARNESS, "--dir", run] + list(args),
+                       stdout=subprocess.PIPE, text=True)
+    if r.returncode != 0:
+        raise Fail("kafka_harness %s failed (rc %d)" % (" ".join(args), r.returncode))
+    return r.stdout.strip()
+
+
+def kcat_base(bs, extra=()):
+    return [kh.kcat(), "-b", bs] + list(extra)
+
+
+def produce(bs, topic, lines, extra=(), key_sep=":", timeout=60):
+    """Produces lines (key:value) with acks=all; returns kcat's rc and stderr."""
+    cmd = kcat_base(bs, extra) + ["-P", "-t", topic, "-K", key_sep, "-X", "acks=all",
+                                  "-X", "enable.idempotence=true"]
+    r = subprocess.run(cmd, input="\n".join(lines) + "\n", text=True, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=timeout)
+    return r.returncode, r.stderr
+
+
+def consume_all(bs, topic, extra=(), timeout=60):
+    """Every message of topic from the beginning to the end: [(partition, offset, key, value)]."""
+    cmd = kcat_base(bs, extra) + ["-C", "-t", topic, "-o", "beginning", "-e", "-q",
+                                  "-f", "%p\t%o\t%k\t%s\n"]
+    r = subprocess.run(cmd, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=timeout)
+    check(r.returncode == 0, "kcat -C %s failed: %s" % (topic, r.stderr[-500:]))
+    out = []
+    for line in r.stdout.splitlines():
+        p, o, k, v = line.split("\t", 3)
+        out.append((int(p), int(o), k, v))
+    return out
+
+
+def metadata(bs, topic=None, extra=()):
+    cmd = kcat_base(bs, extra) + ["-L", "-J"] + (["-t", topic] if topic else [])
+    r = subprocess.run(cmd, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+    check(r.returncode == 0, "kcat -L failed: %s" % r.stderr[-500:])
+    return json.loads(r.stdout)
+
+
+def topics(run, *args):
+    r = subprocess.run([sys.executable, HARNESS, "--dir", run, "topics", "--"] + list(args),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return r.returncode, r.stdout + r.stderr
+
+
+# --------------------------------------------------------------------------
+
+def t_topic(run, bs, a):
+    rc, out = topics(run, "--create", "--topic", "st.compact", "--partitions", "3",
+                     "--replication-factor", "1", "--config", "cleanup.policy=compact",
+                     "--config", "segment.bytes=1048576")
+    check(rc == 0 and "Created topic" in out, "TopicCommand --create: " + out)
+    rc, out = topics(run, "--describe", "--topic", "st.compact")
+    check(rc == 0 and "cleanup.policy=compact" in out, "describe lacks compaction: " + out)
+    md = metadata(bs, "st.compact")
+    parts = len(md["topics"][0]["partitions"])
+    check(parts == 3, "metadata says %d partitions" % parts)
+    rc, out = topics(run, "--create", "--topic", "st.compact", "--partitions", "1",
+                     "--replication-factor", "1")
+    check(rc != 0 and "already exists" in out, "second --create did not fail: " + out)
+    # auto.create.topics.enable=false: producing to an unknown topic fails
+    rc, err = produce(bs, "st.nosuch", ["k:v"], extra=["-X", "message.timeout.ms=2000"])
+    check(rc != 0 or "Delivery failed" in err, "unknown topic was auto-created")
+    md = metadata(bs)
+    check("st.nosuch" not in [t["topic"] for t in md["topics"]], "st.nosuch exists")
+    say("topic: created 3 partitions compact (TopicCommand), duplicate refused, "
+        "no auto-create")
+
+
+def t_roundtrip(run, bs, a):
+    n = a.count
+    rc, out = topics(run, "--create", "--topic", "st.rt", "--partitions", "3",
+                     "--replication-factor", "1")
+    check(rc == 0, out)
+    lines = ["order-%d:seq-%d" % (i % 50, i) for i in range(n)]
+    t0 = time.monotonic()
+    rc, err = produce(bs, "st.rt", lines)
+    check(rc == 0, "produce failed: " + err[-500:])
+    msgs = consume_all(bs, "st.rt")
+    dt = time.monotonic() - t0
+    got = [m[3] for m in msgs]
+    check(len(got) == n, "produced %d, consumed %d" % (n, len(got)))
+    check(sorted(got) == sorted("seq-%d" % i for i in range(n)), "content differs")
+    # per key: one partition, and the order it was produced in
+    by_key = {}
+    for p, o, k, v in msgs:
+        by_key.setdefault(k, []).append((p, o, int(v.split("-")[1])))
+    for k, lst in by_key.items():
+        check(len({p for p, _, _ in lst}) == 1, "key %s on several partitions" % k)
+        seqs = [s for _, _, s in sorted(lst, key=lambda x: x[1])]
+        check(seqs == sorted(seqs), "key %s out of order" % k)
+    say("roundtrip: produced %d, consumed %d, %d keys each in one partition in order, %.2fs"
+        % (n, len(got), len(by_key), dt))
+
+
+def t_txn(run, bs, a):
+    r = subprocess.run([a.probe, bs, "st.txn", str(a.rf)], timeout=180)
+    check(r.returncode == 0, "txn_probe failed")
+
+
+def t_crash(run, bs, a):
+    n = a.count
+    rc, out = topics(run, "--create", "--topic", "st.crash", "--partitions", "2",
+                     "--replication-factor", "1")
+    check(rc == 0, out)
+    rc, err = produce(bs, "st.crash", ["k%d:before-%d" % (i % 7, i) for i in range(n)])
+    check(rc == 0, "produce failed: " + err[-500:])
+    before = consume_all(bs, "st.crash")
+    check(len(before) == n, "only %d of %d before the crash" % (len(before), n))
+    t0 = time.monotonic()
+    harness(run, "kill9", "1")
+    # the outage is visible to a client: metadata cannot be fetched
+    r = subprocess.run(kcat_base(bs) + ["-L", "-m", "2"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=30)
+    check(r.returncode != 0, "metadata answered while the broker was dead")
+    harness(run, "restart", "1")
+    t_restart = time.monotonic() - t0
+    after = consume_all(bs, "st.crash")
+    check(sorted(after) == sorted(before),
+          "after kill -9 + restart: %d messages, %d before" % (len(after), len(before)))
+    rc, err = produce(bs, "st.crash", ["k%d:after-%d" % (i % 7, i) for i in range(n // 5)])
+    check(rc == 0, "produce after restart failed: " + err[-500:])
+    total = len(consume_all(bs, "st.crash"))
+    check(total == n + n // 5, "total %d" % total)
+    # clean restart (SIGTERM, controlled shutdown) on the same data
+    t1 = time.monotonic()
+    harness(run, "restart", "1")
+    t_clean = time.monotonic() - t1
+    total2 = len(consume_all(bs, "st.crash"))
+    check(total2 == total, "after clean restart %d of %d" % (total2, total))
+    say("crash: %d messages survive kill -9 (restart %.1fs) and a clean restart (%.1fs); "
+        "%d produced after, %d total" % (len(after), t_restart, t_clean, n // 5, total2))
+
+
+def t_leader_kill(run, bs, a):
+    n = a.count
+    rc, out = topics(run, "--create", "--topic", "st.ha", "--partitions", "1",
+                     "--replication-factor", "3", "--config", "min.insync.replicas=2")
+    check(rc == 0, out)
+    leader = str(harness(run, "leader", "st.ha", "0"))
+    # one producer all along: acks=all, idempotent, long delivery timeout
+    cmd = kcat_base(bs) + ["-P", "-t", "st.ha", "-K", ":", "-X", "acks=all",
+                           "-X", "enable.idempotence=true", "-X", "message.timeout.ms=120000",
+                           "-X", "linger.ms=5"]
+    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    half = n // 2
+    for i in range(half):
+        p.stdin.write("k:%d\n" % i)
+        if i % 50 == 0:
+            p.stdin.flush()
+            time.sleep(0.02)
+    p.stdin.flush()
+    time.sleep(0.5)
+    t0 = time.monotonic()
+    harness(run, "kill9", leader)
+    for i in range(half, n):
+        p.stdin.write("k:%d\n" % i)
+        if i % 50 == 0:
+            p.stdin.flush()
+            time.sleep(0.02)
+    p.stdin.close()
+    err = p.stderr.read()
+    rc = p.wait(timeout=180)
+    t_fail = time.monotonic() - t0
+    check(rc == 0 and "Delivery failed" not in err, "producer lost messages: " + err[-800:])
+    new_leader = str(harness(run, "leader", "st.ha", "0"))
+    check(new_leader != leader, "leader still %s" % leader)
+    msgs = consume_all(bs, "st.ha")
+    vals = [int(m[3]) for m in msgs]
+    lost = set(range(n)) - set(vals)
+    dups = len(vals) - len(set(vals))
+    check(not lost, "%d lost after leader kill" % len(lost))
+    check(dups == 0, "%d duplicates from an idempotent producer" % dups)
+    check(vals == sorted(vals), "order broken within the partition")
+    harness(run, "restart", leader)
+    # the restarted node catches up and rejoins the ISR
+    end = time.monotonic() + 60
+    isr = []
+    while time.monotonic() < end:
+        isr = metadata(bs, "st.ha")["topics"][0]["partitions"][0]["isrs"]
+        if len(isr) == 3:
+            break
+        time.sleep(0.5)
+    check(len(isr) == 3, "ISR after restart: %s" % isr)
+    say("leader_kill: %d produced across the kill of leader %s, consumed %d, lost 0, "
+        "duplicates 0, new leader %s, all sent %.1fs after the kill, ISR back to 3"
+        % (n, leader, len(vals), new_leader, t_fail))
+
+
+def curl(method, url, body=None):
+    cmd = ["curl", "-sS", "-m", "20", "-X", method, "-w", "\n%{http_code}",
+           "-H", "Content-Type: application/vnd.schemaregistry.v1+json"]
+    if body is not None:
+        cmd += ["--data-binary", json.dumps(body)]
+    r = subprocess.run(cmd + [url], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    check(r.returncode == 0, "curl %s %s: %s" % (method, url, r.stderr))
+    text, _, code = r.stdout.rpartition("\n")
+    return int(code), (json.loads(text) if text.strip() else None)
+
+
+def avro(fields):
+    return {"schema": json.dumps({"type": "record", "name": "Order",
+                                  "namespace": "payatom.test", "fields": fields})}
+
+
+def t_registry(run, bs, a):
+    url = kh.env_of(kh.Run(run).load())["PAYATOM_TEST_SCHEMA_REGISTRY_URL"]
+    subj = "st.orders-value"
+    code, body = curl("PUT", url + "/config", {"compatibility": "BACKWARD"})
+    check(code == 200, "PUT /config: %s %s" % (code, body))
+    code, body = curl("GET", url + "/config")
+    check(code == 200 and body.get("compatibilityLevel") == "BACKWARD", "GET /config: %s" % body)
+    v1 = avro([{"name": "id", "type": "string"}, {"name": "amount", "type": "long"}])
+    code, body = curl("POST", url + "/subjects/%s/versions" % subj, v1)
+    check(code == 200 and isinstance(body.get("id"), int), "register v1: %s %s" % (code, body))
+    id1 = body["id"]
+    code, body = curl("POST", url + "/subjects/%s/versions" % subj, v1)
+    check(code == 200 and body.get("id") == id1, "re-register v1 gave %s" % body)
+    v2 = avro([{"name": "id", "type": "string"}, {"name": "amount", "type": "long"},
+               {"name": "note", "type": ["null", "string"], "default": None}])
+    code, body = curl("POST", url + "/subjects/%s/versions" % subj, v2)
+    check(code == 200 and body.get("id") != id1, "register compatible v2: %s %s" % (code, body))
+    bad = avro([{"name": "id", "type": "string"}, {"name": "amount", "type": "long"},
+                {"name": "note", "type": ["null", "string"], "default": None},
+                {"name": "currency", "type": "string"}])  # new field, no default
+    code, body = curl("POST", url + "/compatibility/subjects/%s/versions/latest" % subj, bad)
+    check(code == 200 and body.get("is_compatible") is False, "compat check: %s %s" % (code, body))
+    code, body = curl("POST", url + "/subjects/%s/versions" % subj, bad)
+    check(code == 409, "incompatible schema: HTTP %s %s (want 409)" % (code, body))
+    code, body = curl("GET", url + "/subjects/%s/versions" % subj)
+    check(code == 200 and body == [1, 2], "versions: %s" % body)
+    code, body = curl("GET", url + "/schemas/ids/%d" % id1)
+    check(code == 200 and "amount" in body.get("schema", ""), "schema by id: %s" % body)
+    say("registry: BACKWARD set; v1 id %d, v2 registered, incompatible v3 refused (409); "
+        "versions %s" % (id1, body and [1, 2]))
+
+
+def kcat_conf(lines):
+    """A kcat -F file (0600) so no secret is on a command line."""
+    fd, path = tempfile.mkstemp(prefix="kcat-", suffix=".conf")
+    with os.fdopen(fd, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
+
+
+def try_metadata(bs, conf_lines, timeout_s=10):
+    """(ok, seconds, stderr) of kcat -L through the given client config."""
+    path = kcat_conf(conf_lines)
+    try:
+        t0 = time.monotonic()
+        r = subprocess.run([kh.kcat(), "-F", path, "-b", bs, "-L", "-m", str(timeout_s)],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           timeout=timeout_s + 30)
+        return r.returncode == 0 and "broker" in r.stdout, time.monotonic() - t0, r.stderr
+    finally:
+        os.unlink(path)
+
+
+def t_scram(run, bs, a):
+    e = kh.env_of(kh.Run(run).load())
+    sbs = e["PAYATOM_TEST_BOOTSTRAP_SASL"]
+    with open(e["PAYATOM_TEST_SASL_PASSWORD_FILE"]) as f:
+        pw = f.read().strip()
+    base = ["security.protocol=SASL_PLAINTEXT", "sasl.username=" + e["PAYATOM_TEST_SASL_USER"]]
+    res = {}
+    for mech in ("SCRAM-SHA-256", "SCRAM-SHA-512"):
+        ok, dt, err = try_metadata(sbs, base + ["sasl.mechanisms=" + mech, "sasl.password=" + pw])
+        check(ok, "%s with the right password failed: %s" % (mech, err[-300:]))
+        res[mech] = dt
+    ok, dt_wrong, err = try_metadata(sbs, base + ["sasl.mechanisms=SCRAM-SHA-256",
+                                                  "sasl.password=wrong-" + pw[:4]])
+    check(not ok, "wrong password accepted")
+    check("auth" in err.lower(), "wrong password: no authentication error: " + err[-300:])
+    check(pw not in err, "the password appears in the client's error output")
+    ok, dt_user, err = try_metadata(sbs, ["security.protocol=SASL_PLAINTEXT",
+                                          "sasl.mechanisms=SCRAM-SHA-256",
+                                          "sasl.username=nobody", "sasl.password=" + pw])
+    check(not ok, "unknown user accepted")
+    # plaintext client on the SASL port fails too
+    ok_plain, _, _ = try_metadata(sbs, [], timeout_s=4)
+    check(not ok_plain, "PLAINTEXT client got metadata from the SASL listener")
+    say("scram: SHA-256 ok %.2fs, SHA-512 ok %.2fs; wrong password refused (%.2fs, "
+        "authentication error reported), unknown user refused (%.2fs), plaintext refused"
+        % (res["SCRAM-SHA-256"], res["SCRAM-SHA-512"], dt_wrong, dt_user))
+    check(max(dt_wrong, dt_user) < 8, "wrong credentials took %.1fs to fail" % max(dt_wrong, dt_user))
+
+
+def t_tls(run, bs, a):
+    e = kh.env_of(kh.Run(run).load())
+    tbs = e["PAYATOM_TEST_BOOTSTRAP_SSL"]
+    good = ["security.protocol=SSL", "ssl.ca.location=" + e["PAYATOM_TEST_SSL_CA"],
+            "ssl.certificate.location=" + e["PAYATOM_TEST_SSL_CERT"],
+            "ssl.key.location=" + e["PAYATOM_TEST_SSL_KEY"]]
+    ok, dt_ok, err = try_metadata(tbs, good)
+    check(ok, "TLS with the test CA and client cert failed: " + err[-300:])
+    wrong_ca = ["security.protocol=SSL", "ssl.ca.location=" + e["PAYATOM_TEST_SSL_WRONG_CA"],
+                "ssl.certificate.location=" + e["PAYATOM_TEST_SSL_CERT"],
+                "ssl.key.location=" + e["PAYATOM_TEST_SSL_KEY"]]
+    ok, dt_ca, err = try_metadata(tbs, wrong_ca)
+    check(not ok, "broker cert accepted with an unrelated CA")
+    check("certificate verify failed" in err or "SSL" in err, "no TLS error shown: " + err[-300:])
+    ok, dt_nocert, err = try_metadata(tbs, ["security.protocol=SSL",
+                                            "ssl.ca.location=" + e["PAYATOM_TEST_SSL_CA"]])
+    check(not ok, "client without a certificate accepted (ssl.client.auth=required)")
+    say("tls: CA + client cert ok %.2fs; unrelated CA refused %.2fs; no client cert refused %.2fs"
+        % (dt_ok, dt_ca, dt_nocert))
+
+
+TESTS = {"topic": t_topic, "roundtrip": t_roundtrip, "txn": t_txn, "crash": t_crash,
+         "leader_kill": t_leader_kill, "registry": t_registry, "scram": t_scram, "tls": t_tls}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dir", required=True)
+    ap.add_argument("test", choices=sorted(TESTS))
+    ap.add_argument("--count", type=int, default=1000)
+    ap.add_argument("--probe", help="txn_probe binary")
+    ap.add_argument("--rf", type=int, default=1)
+    a = ap.parse_args()
+    t0 = time.monotonic()
+    try:
+        st = kh.Run(a.dir).load()
+        bs = kh.bootstrap(st) if st["nodes"] else None
+        TESTS[a.test](a.dir, bs, a)
+    except (Fail, kh.HarnessError, subprocess.TimeoutExpired) as e:
+        print("selftest: %s: FAIL: %s" % (a.test, e), flush=True)
+        return 1
+    say("%s: OK in %.1fs" % (a.test, time.monotonic() - t0))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
