@@ -3,7 +3,8 @@
 # Owns: the pinned versions, the throw-away pom, the cache layout.
 # Not here: starting anything (kafka_harness.py).
 #
-# Usage: tests/kafka/fetch.sh [kafka|registry|all]   (default: all)
+# Usage: tests/kafka/fetch.sh [kafka|kafka3|registry|all]   (default: all)
+#   kafka3: the 3.9 line (PAYATOM_KAFKA3_VERSION), for librdkafka < 2.6.1 + SCRAM
 # Cache: ${PAYATOM_CACHE:-$HOME/.cache/payatom}/kafka-<ver>/lib/*.jar
 #        ${PAYATOM_CACHE:-$HOME/.cache/payatom}/apicurio-<ver>/…/quarkus-run.jar
 # A complete entry has a .complete stamp and is never fetched again. Maven
@@ -13,9 +14,12 @@
 set -euo pipefail
 
 KAFKA_VERSION=${PAYATOM_KAFKA_VERSION:-4.4.0}
-# log4j2 version that kafka-server $KAFKA_VERSION brings (mvn dependency:tree
-# -Dincludes=org.apache.logging.log4j); the SLF4J 1.7 binding is pinned to it.
+# Kafka 4.x: log4j2 at the version kafka-server $KAFKA_VERSION brings (mvn
+# dependency:tree -Dincludes=org.apache.logging.log4j); the SLF4J 1.7 binding
+# is pinned to it. Kafka 3.x (used where librdkafka 2.0.2 cannot talk to 4.x,
+# see README.md) logs through SLF4J 1.7 into reload4j, as its tarball does.
 LOG4J_VERSION=${PAYATOM_LOG4J_VERSION:-2.25.5}
+RELOAD4J_VERSION=1.2.25
 APICURIO_VERSION=${PAYATOM_APICURIO_VERSION:-3.3.3}
 DEP_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.8.1
 CACHE=${PAYATOM_CACHE:-$HOME/.cache/payatom}
@@ -44,6 +48,16 @@ fetch_kafka() {
   local t0=$SECONDS
   work=$(mktemp -d "$CACHE/.kafka-tmp.XXXXXX")
   trap 'rm -rf "$work"' RETURN
+  local logging_deps
+  case "$KAFKA_VERSION" in
+    3.*) logging_deps="    <!-- Kafka 3.x logs through SLF4J 1.7 into reload4j (log4j 1.2 API) -->
+    <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-reload4j</artifactId><version>1.7.36</version></dependency>
+    <dependency><groupId>ch.qos.reload4j</groupId><artifactId>reload4j</artifactId><version>$RELOAD4J_VERSION</version></dependency>" ;;
+    *) logging_deps="    <!-- Kafka logs through SLF4J 1.7; this binding routes it to log4j2 -->
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j-impl</artifactId><version>$LOG4J_VERSION</version></dependency>
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-api</artifactId><version>$LOG4J_VERSION</version></dependency>
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-core</artifactId><version>$LOG4J_VERSION</version></dependency>" ;;
+  esac
   cat >"$work/pom.xml" <<POM
 <project xmlns="http://maven.apache.org/POM/4.0.0">
   <modelVersion>4.0.0</modelVersion>
@@ -54,13 +68,10 @@ fetch_kafka() {
   <dependencies>
     <!-- the broker (kafka.Kafka, kafka.tools.StorageTool) -->
     <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId><version>$KAFKA_VERSION</version></dependency>
-    <!-- TopicCommand, ConsumerGroupCommand (org.apache.kafka.tools); Connect is not needed -->
+    <!-- TopicCommand, ConfigCommand (org.apache.kafka.tools); Connect is not needed -->
     <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-tools</artifactId><version>$KAFKA_VERSION</version>
       <exclusions><exclusion><groupId>org.apache.kafka</groupId><artifactId>connect-runtime</artifactId></exclusion></exclusions></dependency>
-    <!-- Kafka logs through SLF4J 1.7; this binding routes it to log4j2 -->
-    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j-impl</artifactId><version>$LOG4J_VERSION</version></dependency>
-    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-api</artifactId><version>$LOG4J_VERSION</version></dependency>
-    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-core</artifactId><version>$LOG4J_VERSION</version></dependency>
+$logging_deps
   </dependencies>
 </project>
 POM
@@ -100,7 +111,9 @@ fetch_registry() {
 
 case "$what" in
   kafka) fetch_kafka ;;
+  kafka3) KAFKA_VERSION=${PAYATOM_KAFKA3_VERSION:-3.9.2}; fetch_kafka ;;
   registry) fetch_registry ;;
-  all) fetch_kafka; fetch_registry ;;
-  *) die "usage: fetch.sh [kafka|registry|all]" ;;
+  all) fetch_kafka; fetch_registry
+       KAFKA_VERSION=${PAYATOM_KAFKA3_VERSION:-3.9.2}; fetch_kafka ;;
+  *) die "usage: fetch.sh [kafka|kafka3|registry|all]" ;;
 esac

@@ -61,13 +61,20 @@ class HarnessError(Exception):
 # --------------------------------------------------------------------------
 # distribution (fetch.sh) and java
 
-def dist_home(kind):
+def dist_home(kind, version=None):
     """Directory of the cached distribution; runs fetch.sh when missing."""
     env = {"kafka": "PAYATOM_KAFKA_HOME", "registry": "PAYATOM_APICURIO_HOME"}[kind]
-    if os.environ.get(env):
+    if os.environ.get(env) and not version:
         return os.environ[env]
-    out = subprocess.run([os.path.join(HERE, "fetch.sh"), kind], check=False,
-                         stdout=subprocess.PIPE, text=True)
+    fenv = dict(os.environ)
+    if version == "3":  # the pinned 3.9 line (fetch.sh kafka3)
+        kind_arg = "kafka3"
+    else:
+        kind_arg = kind
+        if version:
+            fenv["PAYATOM_KAFKA_VERSION"] = version
+    out = subprocess.run([os.path.join(HERE, "fetch.sh"), kind_arg], check=False,
+                         stdout=subprocess.PIPE, text=True, env=fenv)
     if out.returncode != 0:
         raise HarnessError("fetch.sh %s failed (rc %d)" % (kind, out.returncode))
     for line in out.stdout.splitlines():
@@ -225,6 +232,28 @@ logger.raft.name = kafka.server.KafkaRaftServer
 logger.raft.level = INFO
 """
 
+# Kafka 3.x: reload4j (log4j 1.2 syntax), same levels.
+LOG4J1 = """log4j.rootLogger={level}, out
+log4j.appender.out=org.apache.log4j.ConsoleAppender
+log4j.appender.out.layout=org.apache.log4j.PatternLayout
+log4j.appender.out.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka.server.KafkaRaftServer=INFO
+"""
+
+
+def log_config(ndir, version):
+    """Writes the node's logging config; returns the JVM flag that names it."""
+    level = os.environ.get("PAYATOM_KAFKA_LOG_LEVEL", "WARN")
+    if version.startswith("3."):
+        path = os.path.join(ndir, "log4j.properties")
+        with open(path, "w") as f:
+            f.write(LOG4J1.format(level=level))
+        return "-Dlog4j.configuration=file:" + path
+    path = os.path.join(ndir, "log4j2.properties")
+    with open(path, "w") as f:
+        f.write(LOG4J2.format(level=level))
+    return "-Dlog4j2.configurationFile=" + path
+
 
 def node_props(run, node, nodes, mode, sec):
     """server.properties text for one combined broker+controller node."""
@@ -343,11 +372,11 @@ def make_tls_material(run):
 # --------------------------------------------------------------------------
 # nodes
 
-def kafka_cmd(run, node, home):
+def kafka_cmd(run, st, node):
     ndir = os.path.join(run.dir, "node%s" % node)
     return [java()] + jvm_opts("512m") + [
-        "-Dlog4j2.configurationFile=" + os.path.join(ndir, "log4j2.properties"),
-        "-cp", os.path.join(home, "lib", "*"), "kafka.Kafka",
+        st["nodes"][node]["log_flag"],
+        "-cp", os.path.join(st["kafka_home"], "lib", "*"), "kafka.Kafka",
         os.path.join(ndir, "server.properties")]
 
 
@@ -359,7 +388,7 @@ def launch(run, st, node):
     with open(logpath, "ab") as lf:
         lf.write(("==== harness: start node %s at %s\n" % (node, time.strftime("%H:%M:%S"))).encode())
         lf.flush()
-        p = subprocess.Popen(kafka_cmd(run, node, st["kafka_home"]), stdin=subprocess.DEVNULL,
+        p = subprocess.Popen(kafka_cmd(run, st, node), stdin=subprocess.DEVNULL,
                              stdout=lf, stderr=subprocess.STDOUT, start_new_session=True,
                              cwd=os.path.join(run.dir, "node%s" % node))
     n["pid"] = p.pid
@@ -396,7 +425,7 @@ def start_timeout():
 def format_node(run, st, node, sec):
     ndir = os.path.join(run.dir, "node%s" % node)
     cmd = [java()] + jvm_opts("256m") + [
-        "-Dlog4j2.configurationFile=" + os.path.join(ndir, "log4j2.properties"),
+        st["nodes"][node]["log_flag"],
         "-cp", os.path.join(st["kafka_home"], "lib", "*"), "kafka.tools.StorageTool",
         "format", "-t", st["cluster_id"], "-c", os.path.join(ndir, "server.properties")]
     if sec:
@@ -410,11 +439,17 @@ def format_node(run, st, node, sec):
         raise HarnessError("StorageTool format node %s failed:\n%s" % (node, out[-2000:]))
 
 
-def start_kafka(run, mode, security):
+def kafka_version_of(home):
+    with open(os.path.join(home, ".complete")) as f:
+        return f.read().split()[0]
+
+
+def start_kafka(run, mode, security, version=None):
     st = run.load()
     if any(pid_is_ours(n.get("pid"), run.dir) for n in st["nodes"].values()):
         raise HarnessError("a cluster is already running in %s (stop it first)" % run.dir)
-    home = dist_home("kafka")
+    home = dist_home("kafka", version)
+    version = kafka_version_of(home)
     ids = ["1"] if mode == "single" else ["1", "2", "3"]
     attempts = 3
     for attempt in range(attempts):
@@ -430,7 +465,7 @@ def start_kafka(run, mode, security):
                         "log": os.path.join(run.dir, "node%s" % i, "kafka.log")}
             if security:
                 nodes[i]["sasl_port"], nodes[i]["ssl_port"] = pp[2], pp[3]
-        st = {"mode": mode, "kafka_home": home, "cluster_id": CLUSTER_ID, "nodes": nodes,
+        st = {"mode": mode, "kafka_home": home, "kafka_version": version, "cluster_id": CLUSTER_ID, "nodes": nodes,
               "registry": st.get("registry"), "reaper": st.get("reaper"), "security": None}
         sec = make_tls_material(run) if security else None
         if sec:
@@ -440,8 +475,7 @@ def start_kafka(run, mode, security):
             os.makedirs(os.path.join(ndir, "data"), exist_ok=True)
             with open(os.path.join(ndir, "server.properties"), "w") as f:
                 f.write(node_props(run, i, nodes, mode, security))
-            with open(os.path.join(ndir, "log4j2.properties"), "w") as f:
-                f.write(LOG4J2.format(level=os.environ.get("PAYATOM_KAFKA_LOG_LEVEL", "WARN")))
+            nodes[i]["log_flag"] = log_config(ndir, version)
             format_node(run, st, i, sec)
         offsets = {i: launch(run, st, i) for i in ids}
         run.save(st)
@@ -461,7 +495,8 @@ def start_kafka(run, mode, security):
         st["start_s"] = round(time.monotonic() - t0, 2)
         run.save(st)
         write_env(run, st)
-        log("%s up in %.1fs: bootstrap %s" % (mode, st["start_s"], bootstrap(st, "plain")))
+        log("%s (Kafka %s) up in %.1fs: bootstrap %s"
+            % (mode, version, st["start_s"], bootstrap(st, "plain")))
         return st
 
 
@@ -623,7 +658,7 @@ def stop_all(run, own_reaper=True):
     run.lock()
     try:
         st = run.load()
-        stop_nodes(run, st, list(st["nodes"]), grace=float(os.environ.get("PAYATOM_KAFKA_STOP_GRACE", "20")))
+        stop_nodes(run, st, list(st["nodes"]), grace=float(os.environ.get("PAYATOM_KAFKA_STOP_GRACE", "10")))
         stop_registry(run, st)
         rp = st.get("reaper")
         if own_reaper and rp and pid_is_ours(rp.get("pid"), run.dir):
@@ -647,6 +682,8 @@ def bootstrap(st, listener="plain"):
 
 def env_of(st):
     e = {"PAYATOM_TEST_KAFKA": "real"}
+    if st.get("kafka_version"):
+        e["PAYATOM_TEST_KAFKA_VERSION"] = st["kafka_version"]
     if st["nodes"]:
         e["PAYATOM_TEST_BOOTSTRAP"] = bootstrap(st)
         e["PAYATOM_TEST_KAFKA_NODES"] = ",".join(sorted(st["nodes"]))
@@ -719,6 +756,7 @@ def main(argv):
     s = sub.add_parser("start")
     s.add_argument("what", choices=["single", "cluster3", "registry"])
     s.add_argument("--security", action="store_true", help="add SASL/SCRAM and TLS listeners")
+    s.add_argument("--kafka-version", help="another Kafka (fetched on demand), e.g. 3.9.2, or 3 for fetch.sh's pinned 3.9")
     s = sub.add_parser("stop")
     s.add_argument("what", nargs="?", default="all")
     sub.add_parser("kill9").add_argument("node")
@@ -746,7 +784,7 @@ def main(argv):
             if a.what == "registry":
                 start_registry(run)
             else:
-                start_kafka(run, a.what, a.security)
+                start_kafka(run, a.what, a.security, a.kafka_version)
             print(bootstrap(run.load()) if a.what != "registry" else run.load()["registry"]["url"])
         elif a.cmd == "stop":
             if a.what == "all":
