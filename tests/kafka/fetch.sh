@@ -5,6 +5,8 @@
 #
 # Usage: tests/kafka/fetch.sh [kafka|kafka3|registry|all]   (default: all)
 #   kafka3: the 3.9 line (PAYATOM_KAFKA3_VERSION), for librdkafka < 2.6.1 + SCRAM
+# Env: PAYATOM_CACHE, PAYATOM_M2_REPO (default ~/.m2), PAYATOM_KAFKA_VERSION,
+#      PAYATOM_KAFKA3_VERSION, PAYATOM_APICURIO_VERSION.
 # Cache: ${PAYATOM_CACHE:-$HOME/.cache/payatom}/kafka-<ver>/lib/*.jar
 #        ${PAYATOM_CACHE:-$HOME/.cache/payatom}/apicurio-<ver>/…/quarkus-run.jar
 # A complete entry has a .complete stamp and is never fetched again. Maven
@@ -35,11 +37,15 @@ mkdir -p "$CACHE"
 exec 9>"$CACHE/.fetch.lock"
 flock 9
 
+# Local Maven repository: ~/.m2 unless PAYATOM_M2_REPO names another.
+m2=()
+[[ -n "${PAYATOM_M2_REPO:-}" ]] && m2=("-Dmaven.repo.local=$PAYATOM_M2_REPO")
+
 # mvn_try <args…>: offline first, then online.
 mvn_try() {
-  if mvn -B -q -o "$@" >"$work/mvn-offline.log" 2>&1; then return 0; fi
+  if mvn -B -q -o "${m2[@]}" "$@" >"$work/mvn-offline.log" 2>&1; then return 0; fi
   log "not in the local Maven repository; downloading from Maven Central"
-  mvn -B -q "$@" >"$work/mvn.log" 2>&1 || { tail -40 "$work/mvn.log" >&2; return 1; }
+  mvn -B -q "${m2[@]}" "$@" >"$work/mvn.log" 2>&1 || { tail -40 "$work/mvn.log" >&2; return 1; }
 }
 
 fetch_kafka() {

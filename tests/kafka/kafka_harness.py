@@ -447,7 +447,10 @@ def kafka_version_of(home):
 def start_kafka(run, mode, security, version=None):
     st = run.load()
     if any(pid_is_ours(n.get("pid"), run.dir) for n in st["nodes"].values()):
-        raise HarnessError("a cluster is already running in %s (stop it first)" % run.dir)
+        # Left over from a run whose runner died: this directory is ours.
+        log("stopping what a previous run left running in " + run.dir)
+        stop_all(run)
+        st = run.load()
     home = dist_home("kafka", version)
     version = kafka_version_of(home)
     ids = ["1"] if mode == "single" else ["1", "2", "3"]
@@ -561,7 +564,9 @@ def start_registry(run):
     st = run.load()
     r = st.get("registry")
     if r and pid_is_ours(r.get("pid"), run.dir):
-        raise HarnessError("the registry is already running in %s" % run.dir)
+        log("stopping the registry a previous run left in " + run.dir)
+        stop_registry(run, st)
+        run.save(st)
     home = dist_home("registry")
     with open(os.path.join(home, ".complete")) as f:
         jar = os.path.join(home, f.read().strip())
