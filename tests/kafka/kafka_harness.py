@@ -11,8 +11,9 @@ Not here: fetching the jars (fetch.sh), the tests themselves (selftest.py,
 
 Python 3 standard library only.
 
-    kafka_harness.py --dir RUN start single [--security]
-    kafka_harness.py --dir RUN start cluster3
+    kafka_harness.py --dir RUN start single [--security] [--with-registry]
+                                            [--kafka-version V]
+    kafka_harness.py --dir RUN start cluster3 [--with-registry]
     kafka_harness.py --dir RUN start registry
     kafka_harness.py --dir RUN stop [NODE|registry]     (default: everything)
     kafka_harness.py --dir RUN kill9 NODE
@@ -761,6 +762,8 @@ def main(argv):
     s = sub.add_parser("start")
     s.add_argument("what", choices=["single", "cluster3", "registry"])
     s.add_argument("--security", action="store_true", help="add SASL/SCRAM and TLS listeners")
+    s.add_argument("--with-registry", action="store_true",
+                   help="also start the registry in the same run (one env for both)")
     s.add_argument("--kafka-version", help="another Kafka (fetched on demand), e.g. 3.9.2, or 3 for fetch.sh's pinned 3.9")
     s = sub.add_parser("stop")
     s.add_argument("what", nargs="?", default="all")
@@ -790,6 +793,8 @@ def main(argv):
                 start_registry(run)
             else:
                 start_kafka(run, a.what, a.security, a.kafka_version)
+                if a.with_registry:
+                    start_registry(run)
             print(bootstrap(run.load()) if a.what != "registry" else run.load()["registry"]["url"])
         elif a.cmd == "stop":
             if a.what == "all":
