@@ -715,11 +715,13 @@ def write_env(run, st):
             f.write("%s=%s\n" % (k, v))
 
 
-def kafka_tool(st, cls, args, check=True):
+def kafka_tool(st, cls, args):
+    """Runs a Kafka command-line tool class; returns (rc, stdout); stderr passes."""
     cmd = [java()] + jvm_opts("256m") + [
         "-Dlog4j2.configurationFile=" + os.path.join(HERE, "log4j2-tools.properties"),
         "-cp", os.path.join(st["kafka_home"], "lib", "*"), cls] + args
-    return subprocess.run(cmd, check=check, stdout=subprocess.PIPE, text=True).stdout
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
+    return r.returncode, r.stdout
 
 
 def leader_of(st, topic, partition):
@@ -830,8 +832,10 @@ def main(argv):
         elif a.cmd == "topics":
             argv2 = a.argv
             st = run.load()
-            sys.stdout.write(kafka_tool(st, "org.apache.kafka.tools.TopicCommand",
-                                        ["--bootstrap-server", bootstrap(st)] + argv2))
+            rc, out = kafka_tool(st, "org.apache.kafka.tools.TopicCommand",
+                                 ["--bootstrap-server", bootstrap(st)] + argv2)
+            sys.stdout.write(out)
+            return rc
         elif a.cmd == "leader":
             print(leader_of(run.load(), a.topic, a.partition))
         elif a.cmd == "_reaper":

@@ -179,6 +179,44 @@ def t_crash(run, bs, a):
         "%d produced after, %d total" % (len(after), t_restart, t_clean, n // 5, total2))
 
 
+def t_compaction(run, bs, a):
+    """The log cleaner compacts on this broker config within a test's time.
+    Kafka 4.x refuses segment.bytes below 1 MiB, so segments roll by time."""
+    keys, rounds = 10, a.count
+    rc, out = topics(run, "--create", "--topic", "st.compacted", "--partitions", "1",
+                     "--replication-factor", "1", "--config", "cleanup.policy=compact",
+                     "--config", "segment.ms=200", "--config", "min.cleanable.dirty.ratio=0.01",
+                     "--config", "min.compaction.lag.ms=0", "--config", "delete.retention.ms=100")
+    check(rc == 0, out)
+    rc, out = topics(run, "--create", "--topic", "st.tinyseg", "--partitions", "1",
+                     "--replication-factor", "1", "--config", "segment.bytes=1024")
+    check(rc != 0 and "at least 1048576" in out, "segment.bytes=1024 accepted: " + out[-300:])
+    for r in range(rounds):
+        rc, err = produce(bs, "st.compacted", ["k%d:r%d" % (k, r) for k in range(keys)])
+        check(rc == 0, "produce: " + err[-300:])
+        time.sleep(0.25)  # > segment.ms: the next append rolls a segment
+    rc, err = produce(bs, "st.compacted", ["roll:x"])  # closes the last round's segment
+    check(rc == 0, "produce: " + err[-300:])
+    produced = keys * rounds + 1
+    t0 = time.monotonic()
+    msgs = []
+    while time.monotonic() - t0 < 60:
+        msgs = consume_all(bs, "st.compacted")
+        if len(msgs) <= keys + 1:
+            break
+        time.sleep(1)
+    latest = {}
+    for _, _, k, v in msgs:
+        latest[k] = v
+    check(len(msgs) <= keys + 1, "not compacted after 60 s: %d of %d records" % (len(msgs), produced))
+    want = {"k%d" % k: "r%d" % (rounds - 1) for k in range(keys)}
+    want["roll"] = "x"
+    check(latest == want, "latest values differ after compaction: %s" % latest)
+    say("compaction: produced %d records over %d keys; the cleaner left %d (the latest of each) "
+        "after %.1fs; segment.bytes below 1 MiB refused" % (produced, keys + 1, len(msgs),
+                                                            time.monotonic() - t0))
+
+
 def t_leader_kill(run, bs, a):
     n = a.count
     rc, out = topics(run, "--create", "--topic", "st.ha", "--partitions", "1",
@@ -470,7 +508,7 @@ def t_reaper(run, bs, a):
 
 
 TESTS = {"topic": t_topic, "roundtrip": t_roundtrip, "txn": t_txn, "crash": t_crash,
-         "leader_kill": t_leader_kill, "registry": t_registry, "scram": t_scram, "scram_kafka4": t_scram_kafka4,
+         "leader_kill": t_leader_kill, "registry": t_registry, "compaction": t_compaction, "scram": t_scram, "scram_kafka4": t_scram_kafka4,
          "tls": t_tls, "reaper": t_reaper}
 
 
