@@ -3,8 +3,9 @@
 # Owns: the pinned versions, the throw-away pom, the cache layout.
 # Not here: starting anything (kafka_harness.py).
 #
-# Usage: tests/kafka/fetch.sh [kafka|kafka3|registry|all]   (default: all)
+# Usage: tests/kafka/fetch.sh [kafka|kafka3|registry|pytools|all]   (default: all)
 #   kafka3: the 3.9 line (PAYATOM_KAFKA3_VERSION), for librdkafka < 2.6.1 + SCRAM
+#   pytools: a venv with confluent-kafka + fastavro from PyPI (avro_tool.py)
 # Env: PAYATOM_CACHE, PAYATOM_M2_REPO (default ~/.m2), PAYATOM_KAFKA_VERSION,
 #      PAYATOM_KAFKA3_VERSION, PAYATOM_APICURIO_VERSION.
 # Cache: ${PAYATOM_CACHE:-$HOME/.cache/payatom}/kafka-<ver>/lib/*.jar
@@ -29,8 +30,10 @@ what=${1:-all}
 
 log() { echo "fetch.sh: $*" >&2; }
 die() { log "error: $*"; exit 1; }
-command -v mvn >/dev/null || die "mvn not found (make deps installs maven)"
-command -v java >/dev/null || die "java not found (make deps installs openjdk-17-jre-headless)"
+if [[ "$what" != pytools ]]; then
+  command -v mvn >/dev/null || die "mvn not found (make deps installs maven)"
+  command -v java >/dev/null || die "java not found (make deps installs openjdk-17-jre-headless)"
+fi
 
 mkdir -p "$CACHE"
 # One fetch at a time per cache (parallel ctest runs, two checkouts).
@@ -115,11 +118,29 @@ fetch_registry() {
   echo "APICURIO_HOME=$dest"
 }
 
+# The independent Avro reader's Python packages (avro_tool.py), from PyPI,
+# in a venv in the cache. confluent-kafka's wheel brings its own librdkafka.
+PYTOOLS_PKGS=("confluent-kafka[avro,schemaregistry]==2.16.1" "fastavro==1.13.1")
+fetch_pytools() {
+  local dest="$CACHE/pytools-cfk2.16.1"
+  if [[ -f "$dest/.complete" ]]; then echo "PYTOOLS_PYTHON=$dest/bin/python"; return 0; fi
+  local t0=$SECONDS py=${PAYATOM_PYTHON:-python3}
+  rm -rf "$dest"
+  "$py" -m venv "$dest" || die "python3 -m venv failed"
+  "$dest/bin/pip" install -q --disable-pip-version-check "${PYTOOLS_PKGS[@]}" >&2 \
+    || { rm -rf "$dest"; die "pip install ${PYTOOLS_PKGS[*]} failed"; }
+  "$dest/bin/python" -c 'import confluent_kafka, fastavro' || die "pytools venv broken"
+  echo "${PYTOOLS_PKGS[*]}" >"$dest/.complete"
+  log "pytools: $(du -sh "$dest" | cut -f1), $((SECONDS - t0))s"
+  echo "PYTOOLS_PYTHON=$dest/bin/python"
+}
+
 case "$what" in
   kafka) fetch_kafka ;;
   kafka3) KAFKA_VERSION=${PAYATOM_KAFKA3_VERSION:-3.9.2}; fetch_kafka ;;
+  pytools) fetch_pytools ;;
   registry) fetch_registry ;;
-  all) fetch_kafka; fetch_registry
+  all) fetch_kafka; fetch_registry; fetch_pytools
        KAFKA_VERSION=${PAYATOM_KAFKA3_VERSION:-3.9.2}; fetch_kafka ;;
-  *) die "usage: fetch.sh [kafka|kafka3|registry|all]" ;;
+  *) die "usage: fetch.sh [kafka|kafka3|registry|pytools|all]" ;;
 esac

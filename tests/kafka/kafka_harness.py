@@ -85,6 +85,17 @@ def dist_home(kind, version=None):
     raise HarnessError("fetch.sh %s printed no home" % kind)
 
 
+def pytools_python():
+    """The venv interpreter with confluent-kafka + fastavro (fetch.sh pytools)."""
+    out = subprocess.run([os.path.join(HERE, "fetch.sh"), "pytools"], check=False,
+                         stdout=subprocess.PIPE, text=True)
+    for line in out.stdout.splitlines():
+        k, _, v = line.partition("=")
+        if k == "PYTOOLS_PYTHON" and out.returncode == 0:
+            return v
+    raise HarnessError("fetch.sh pytools failed (rc %d)" % out.returncode)
+
+
 def java():
     jh = os.environ.get("JAVA_HOME")
     if jh and os.path.exists(os.path.join(jh, "bin", "java")):
@@ -607,6 +618,7 @@ def start_registry(run):
         raise HarnessError("registry not ready after %ss" % start_timeout())
     st = run.load()
     st["registry"]["start_s"] = round(time.monotonic() - t0, 2)
+    st["registry"]["avro_reader"] = "%s %s" % (pytools_python(), os.path.join(HERE, "avro_tool.py"))
     run.save(st)
     write_env(run, st)
     log("registry up in %.1fs: %s" % (st["registry"]["start_s"], url))
@@ -706,6 +718,8 @@ def env_of(st):
                   "PAYATOM_TEST_SSL_KEY": sec["key"]})
     if st.get("registry") and st["registry"].get("pid"):
         e["PAYATOM_TEST_SCHEMA_REGISTRY_URL"] = st["registry"]["url"]
+        if st["registry"].get("avro_reader"):
+            e["PAYATOM_TEST_AVRO_READER"] = st["registry"]["avro_reader"]
     return e
 
 
