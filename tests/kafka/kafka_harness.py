@@ -204,13 +204,14 @@ def pid_is_ours(pid, rundir):
         return False
     try:
         with open("/proc/%d/cmdline" % pid, "rb") as f:
-            cmd = f.read().decode(errors="replace")
+            args = f.read().decode(errors="replace").split("\0")
         with open("/proc/%d/stat" % pid) as f:
             if f.read().rsplit(")", 1)[1].split()[0] == "Z":
                 return False
     except (FileNotFoundError, ProcessLookupError, IndexError):
         return False
-    return rundir in cmd
+    # /tmp/run1 must not match a process of /tmp/run10
+    return any(a == rundir or (rundir + "/") in a or a.endswith("=" + rundir) for a in args)
 
 
 def reap_child(pid):

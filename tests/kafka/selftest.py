@@ -227,7 +227,8 @@ def t_leader_kill(run, bs, a):
     cmd = kcat_base(bs) + ["-P", "-t", "st.ha", "-K", ":", "-X", "acks=all",
                            "-X", "enable.idempotence=true", "-X", "message.timeout.ms=120000",
                            "-X", "linger.ms=5"]
-    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    errf = tempfile.TemporaryFile(mode="w+")  # a pipe could fill up during failover
+    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=errf, text=True)
     half = n // 2
     for i in range(half):
         p.stdin.write("k:%d\n" % i)
@@ -244,8 +245,10 @@ def t_leader_kill(run, bs, a):
             p.stdin.flush()
             time.sleep(0.02)
     p.stdin.close()
-    err = p.stderr.read()
     rc = p.wait(timeout=180)
+    errf.seek(0)
+    err = errf.read()
+    errf.close()
     t_fail = time.monotonic() - t0
     check(rc == 0 and "Delivery failed" not in err, "producer lost messages: " + err[-800:])
     new_leader = str(harness(run, "leader", "st.ha", "0"))

@@ -254,7 +254,14 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	bootstrap = argv[1];
-	int rf = argc > 3 ? atoi(argv[3]) : 1;
+	int rf = 1;
+	if (argc > 3) {
+		char *end;
+		long v = strtol(argv[3], &end, 10);
+		if (*end || v < -1 || v > 32 || v == 0)
+			fail("replication factor: '%s'", argv[3]);
+		rf = (int)v;
+	}
 	snprintf(topic_in, sizeof(topic_in), "%s.in", argv[2]);
 	snprintf(topic_out, sizeof(topic_out), "%s.out", argv[2]);
 	snprintf(txn_id, sizeof(txn_id), "%s.txn", argv[2]);
