@@ -17,6 +17,7 @@ Python 3 standard library only.
     kafka_harness.py --dir RUN start registry
     kafka_harness.py --dir RUN stop [NODE|registry]     (default: everything)
     kafka_harness.py --dir RUN kill9 NODE
+    kafka_harness.py --dir RUN pause NODE | resume NODE  (SIGSTOP / SIGCONT)
     kafka_harness.py --dir RUN restart NODE
     kafka_harness.py --dir RUN status
     kafka_harness.py --dir RUN bootstrap [--listener plain|sasl|ssl]
@@ -521,6 +522,7 @@ def stop_nodes(run, st, ids, grace):
     live = [i for i in ids if pid_is_ours(st["nodes"][i].get("pid"), run.dir)]
     for i in live:
         try:
+            os.kill(st["nodes"][i]["pid"], signal.SIGCONT)  # a paused node too
             os.kill(st["nodes"][i]["pid"], signal.SIGTERM)
         except ProcessLookupError:
             pass
@@ -552,6 +554,18 @@ def kill9(run, node):
     n["state"] = "killed"
     run.save(st)
     log("node %s killed (SIGKILL)" % node)
+
+
+def pause(run, node, resume=False):
+    """SIGSTOP / SIGCONT: a hung broker (open sockets, no answers), unlike kill9."""
+    st = run.load()
+    n = st["nodes"].get(node)
+    if not n or not pid_is_ours(n.get("pid"), run.dir):
+        raise HarnessError("node %s is not running" % node)
+    os.kill(n["pid"], signal.SIGCONT if resume else signal.SIGSTOP)
+    n["state"] = "running" if resume else "paused"
+    run.save(st)
+    log("node %s %s" % (node, "resumed (SIGCONT)" if resume else "paused (SIGSTOP)"))
 
 
 def restart(run, node):
@@ -763,7 +777,7 @@ def status(run):
     for i, n in sorted(st["nodes"].items()):
         alive = pid_is_ours(n.get("pid"), run.dir)
         print("node %s: %s pid=%s plain=127.0.0.1:%s controller=%s%s" % (
-            i, "running" if alive else n.get("state", "stopped"), n.get("pid"), n["port"],
+            i, n.get("state", "running") if alive else n.get("state", "stopped"), n.get("pid"), n["port"],
             n["cport"], (" sasl=%s ssl=%s" % (n["sasl_port"], n["ssl_port"])) if "sasl_port" in n else ""))
     r = st.get("registry")
     if r:
@@ -785,6 +799,8 @@ def main(argv):
     s = sub.add_parser("stop")
     s.add_argument("what", nargs="?", default="all")
     sub.add_parser("kill9").add_argument("node")
+    sub.add_parser("pause").add_argument("node")
+    sub.add_parser("resume").add_argument("node")
     sub.add_parser("restart").add_argument("node")
     sub.add_parser("status")
     sub.add_parser("bootstrap").add_argument("--listener", default="plain",
@@ -826,6 +842,8 @@ def main(argv):
                 run.save(st)
         elif a.cmd == "kill9":
             kill9(run, a.node)
+        elif a.cmd in ("pause", "resume"):
+            pause(run, a.node, resume=(a.cmd == "resume"))
         elif a.cmd == "restart":
             restart(run, a.node)
         elif a.cmd == "status":

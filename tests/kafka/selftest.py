@@ -175,8 +175,20 @@ def t_crash(run, bs, a):
     t_clean = time.monotonic() - t1
     total2 = len(consume_all(bs, "st.crash"))
     check(total2 == total, "after clean restart %d of %d" % (total2, total))
+    # a hung broker (SIGSTOP): clients time out instead of being refused; after
+    # SIGCONT it serves again without a restart, nothing lost
+    harness(run, "pause", "1")
+    try:
+        r = subprocess.run(kcat_base(bs) + ["-L", "-m", "2"], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=30)
+        check(r.returncode != 0, "metadata answered by a paused broker")
+    finally:
+        harness(run, "resume", "1")
+    total3 = len(consume_all(bs, "st.crash"))
+    check(total3 == total, "after pause/resume %d of %d" % (total3, total))
     say("crash: %d messages survive kill -9 (restart %.1fs) and a clean restart (%.1fs); "
-        "%d produced after, %d total" % (len(after), t_restart, t_clean, n // 5, total2))
+        "%d produced after, %d total; a paused broker times clients out and serves all %d "
+        "after resume" % (len(after), t_restart, t_clean, n // 5, total2, total3))
 
 
 def t_compaction(run, bs, a):
