@@ -1,0 +1,68 @@
+/* canonjson.h -- the JSON text PHP's json_encode() gives for a decoded body.
+ * Owns: canonical JSON for the V2 signature (spec §3.4 [I]): object keys
+ *       sorted by bytes (recursively), compact, PHP default escaping.
+ * Not here: the signature itself (sign.h), digests (crypto.h).
+ *
+ * The gateway is PHP; the V2 guide (per [I]) signs json_encode() of the body
+ * without "signature", keys sorted A→Z. We reproduce what PHP does to a body
+ * decoded with json_decode($raw, true):
+ *  - objects: keys sorted by byte order (memcmp) at every depth, written
+ *    compact ({"a":1,"b":2}); an EMPTY object becomes [] because PHP decodes
+ *    {} into an empty array and json_encode() prints that as a list;
+ *  - arrays keep their order;
+ *  - strings: `"` `\` `/` escaped as \" \\ \/; \b \f \n \r \t; other bytes
+ *    below 0x20 as \u00XX; every non-ASCII code point as lowercase \uXXXX
+ *    (UTF-16 surrogate pairs above U+FFFF); 0x7f is kept raw; invalid UTF-8
+ *    is refused (PHP's json_encode() fails on it too);
+ *  - integers as integers, true/false/null as such (amount:100 stays 100,
+ *    amount:"100" stays "100": the JSON type of the body is kept);
+ *  - reals as PHP 7.1+ prints them with serialize_precision = -1: shortest
+ *    round-trip digits, exponent form (1.0e+25, 1.0e-5) when the decimal
+ *    exponent is < -4 or > 16, integral values without ".0" (100.0 -> 100).
+ * Refused (PA_UNSUPPORTED): object keys PHP would treat as numbers (first
+ * byte a digit, sign, '.', or whitespace), because PHP turns them into
+ * integer keys that sort and encode differently (a list instead of an
+ * object); and NaN/Inf (json_encode() fails). Our own request bodies never
+ * contain either. */
+#ifndef PAYATOM_CANONJSON_H
+#define PAYATOM_CANONJSON_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "payatom/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * @brief Writes the PHP-canonical JSON text of @p v (see file comment).
+ *
+ * @param v         any JSON value (usually the request body object).
+ * @param skip_key  when not NULL and @p v is an object, this top-level key
+ *                  is left out (the V2 "signature" field is never signed).
+ * @param out       new NUL-terminated text (caller frees with free()).
+ *                  Not valid unless PA_OK is returned.
+ * @param out_len   receives strlen(*out); may be NULL.
+ * @param errbuf    optional, PA_ERRBUF_SIZE bytes.
+ * @returns PA_OK, PA_INVAL (NULL v/out, invalid UTF-8), PA_UNSUPPORTED
+ *          (numeric-looking key, NaN/Inf), PA_RANGE (nesting deeper than
+ *          512, PHP's json_encode depth limit), PA_NOMEM.
+ */
+pa_err_t pa_canonjson(const json_t *v, const char *skip_key, char **out,
+		      size_t *out_len, char *errbuf);
+
+/**
+ * @brief Writes @p d as PHP's json_encode() prints a float (see file
+ * comment) into @p out.
+ * @param out  at least 32 bytes; NUL-terminated.
+ * @returns PA_OK, or PA_UNSUPPORTED for NaN/Inf (out is then "").
+ */
+pa_err_t pa_canonjson_double(double d, char out[32]);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

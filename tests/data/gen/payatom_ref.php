@@ -1,0 +1,142 @@
+<?php
+// payatom_ref.php -- PayAtom's own PHP reference code (spec §3.1-§3.4, the
+// encrypt()/decrypt() functions of the seed page
+// /work/shared/spec/000_2ba833a2bd8f7455.txt), adapted minimally:
+//   * encrypt() takes an optional fixed IV (known-answer vectors); with NULL
+//     it draws 16 random bytes exactly as the docs do;
+//   * the docs' typo `$iv=openssl_$iv=openssl_random_pseudo_bytes(16);` is
+//     fixed.
+// Everything else (key = hash('sha256', $password, true), HMAC over
+// ciphertext . iv, blob = iv . hash . ciphertext) is the docs' code verbatim.
+// Used by make_vectors.sh (generates tests/data/{crypto,sign}/*) and by the
+// cross-check in tests/unit/check_crypto.c (opens blobs sealed by our C).
+//
+// Usage (binary arguments are hex):
+//   php payatom_ref.php seal <secret_hex> <plaintext_hex> [iv_hex]  -> base64
+//   php payatom_ref.php open <secret_hex> <base64>  -> plaintext hex | NULL
+//   php payatom_ref.php formulas <formulas_in.txt>   -> formula vectors
+//   php payatom_ref.php v2 <v2_bodies.txt>            -> V2 vectors (jsonl)
+//   php payatom_ref.php money <money_in.txt>          -> money vectors
+//   php payatom_ref.php doubles                       -> float vectors
+
+// Function for encryption (docs, + optional $iv)
+function encrypt($plaintext, $password, $iv = null)
+{
+    $method = "AES-256-CBC";
+    $key = hash('sha256', $password, true);
+    if ($iv === null)
+        $iv = openssl_random_pseudo_bytes(16);
+    $ciphertext = openssl_encrypt($plaintext, $method, $key, OPENSSL_RAW_DATA, $iv);
+    $hash = hash_hmac('sha256', $ciphertext . $iv, $key, true);
+    return $iv . $hash . $ciphertext;
+}
+
+// Function to decrypt (docs, verbatim)
+function decrypt($ivHashCiphertext, $password) {
+    $method = "AES-256-CBC";
+    $iv = substr($ivHashCiphertext, 0, 16);
+    $hash = substr($ivHashCiphertext, 16, 32);
+    $ciphertext = substr($ivHashCiphertext, 48);
+    $key = hash('sha256', $password, true);
+
+    if (!hash_equals(hash_hmac('sha256', $ciphertext . $iv, $key, true), $hash)) {
+        return null;
+    }
+
+    return openssl_decrypt($ciphertext, $method, $key, OPENSSL_RAW_DATA, $iv);
+}
+
+// V2 canonical JSON per [I] (spec §3.4): keys sorted A->Z at every depth.
+// SORT_STRING = byte order (what our C does; numeric-looking keys are
+// refused there, see canonjson.h).
+function ksort_deep(&$a) {
+    if (!is_array($a)) return;
+    if (array_keys($a) !== range(0, count($a) - 1) || count($a) == 0)
+        ksort($a, SORT_STRING);
+    foreach ($a as &$v) ksort_deep($v);
+}
+
+function fields($line) { return explode('|', rtrim($line, "\n")); }
+
+$cmd = $argv[1] ?? '';
+if ($cmd === 'seal') {
+    $iv = isset($argv[4]) ? hex2bin($argv[4]) : null;
+    echo base64_encode(encrypt(hex2bin($argv[3]), hex2bin($argv[2]), $iv)), "\n";
+} elseif ($cmd === 'open') {
+    $pt = decrypt(base64_decode($argv[3], true), hex2bin($argv[2]));
+    echo ($pt === null || $pt === false) ? "NULL" : bin2hex($pt), "\n";
+} elseif ($cmd === 'formulas') {
+    // input: kind|secret|a|b|c   output: the same line + |expected
+    foreach (file($argv[2]) as $line) {
+        if ($line[0] === '#' || trim($line) === '') continue;
+        $f = fields($line);
+        [$kind, $secret] = [$f[0], $f[1]];
+        $a = $f[2] ?? ''; $b = $f[3] ?? ''; $c = $f[4] ?? '';
+        switch ($kind) {
+        // spec §3.2: $local_hash = md5($order_id.$received_amount.$status.$secret_key)
+        case 'callback': $h = md5($a . $b . $c . $secret); break;
+        // spec §3.2: md5($ref_code.$pid.$secret_key) (or order_id)
+        case 'poll_request': $h = md5($a . $b . $secret); break;
+        case 'refund': $h = md5($a . $b . $secret); break;
+        // spec §3.3: hash('sha256', $pid . $secret_key . $date)
+        case 'recon': $h = hash('sha256', $a . $secret . $b); break;
+        // spec §3.5: verification_code = md5(password); secret = password
+        case 'wallet_code': $h = md5($secret); break;
+        // complaint: ASSUMED (spec §13), see include/payatom/sign.h
+        case 'complaint_pid_order_ref_secret': $h = hash('sha256', $a . $b . $c . $secret); break;
+        case 'complaint_pid_secret_order_ref': $h = hash('sha256', $a . $secret . $b . $c); break;
+        default: fwrite(STDERR, "unknown kind $kind\n"); exit(1);
+        }
+        echo rtrim($line, "\n"), '|', $h, "\n";
+    }
+} elseif ($cmd === 'v2') {
+    // input: name|secret|<raw JSON body> per line ('#' comments); the raw
+    // body goes to the output unchanged so that the C side parses it itself
+    foreach (file($argv[2]) as $line) {
+        $line = rtrim($line, "\n");
+        if ($line === '' || $line[0] === '#') continue;
+        [$name, $secret, $raw] = explode('|', $line, 3);
+        $data = json_decode($raw, true);
+        if ($data === null) { fwrite(STDERR, "bad body: $line\n"); exit(1); }
+        unset($data['signature']);
+        ksort_deep($data);
+        $canon = json_encode($data);
+        if ($canon === false) { fwrite(STDERR, "json_encode failed: " . json_last_error_msg() . "\n"); exit(1); }
+        echo json_encode([
+            'name' => $name, 'secret' => $secret, 'body' => $raw,
+            'canonical' => $canon,
+            'sha256' => hash('sha256', $canon . $secret),
+            'hmac' => hash_hmac('sha256', $canon, $secret),
+        ]), "\n";
+    }
+} elseif ($cmd === 'money') {
+    // input: amount text per line; output: text|PHP concat form|2dp form
+    foreach (file($argv[2]) as $line) {
+        $s = rtrim($line, "\n");
+        if ($s === '' || $s[0] === '#') continue;
+        $n = $s + 0;              // what PHP holds after arithmetic/DB
+        echo $s, '|', (string)$n, '|', number_format((float)$s, 2, '.', ''), "\n";
+    }
+} elseif ($cmd === 'doubles') {
+    // output: %.17e text|json_encode() (serialize_precision -1), for a fixed
+    // list plus seeded random doubles of every magnitude
+    $list = [0.0, -0.0, 1.0, -1.0, 0.1, 0.5, 100.0, 12.5, 28.7041, 77.1025,
+             1e15, 1e16, 1e17, 1e-4, 1e-5, 0.00012345, 123456789012345678.0,
+             1.7976931348623157e308, 5e-324, 2.2250738585072014e-308,
+             0.30000000000000004, 9007199254740993.0, 1e21, 1e22, 123.456];
+    mt_srand(20261126);
+    for ($i = 0; $i < 300; $i++) {
+        $m = mt_rand() / mt_getrandmax();
+        $e = mt_rand(-30, 30);
+        $v = $m * (10 ** $e);
+        if ($i % 3 == 0) $v = round($v, mt_rand(0, 6));
+        if ($i % 5 == 0) $v = -$v;
+        $list[] = $v;
+    }
+    foreach ($list as $d)
+        echo ($d == 0 && fdiv(1, $d) < 0) ? '-' : '', sprintf('%.17e', $d),
+             '|', json_encode($d), "\n";
+} else {
+    fwrite(STDERR, "usage: see header\n");
+    exit(2);
+}

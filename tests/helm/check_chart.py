@@ -1,0 +1,514 @@
+#!/usr/bin/env python3
+"""check_chart.py -- lints and renders helm/payatom-worker and checks the result.
+
+Owns: what the rendered manifests must say (issue 6 and design.md §6):
+restricted securityContext, probes, grace period above the shutdown
+deadline, worker.conf without secrets in clear, checksum roll-outs,
+replicas <= partitions, KEDA/HPA, monitoring objects, NetworkPolicy, and
+values that must be rejected.
+Not here: fetching helm (get-helm.sh), the worker itself.
+
+Usage: check_chart.py --helm BIN --chart DIR {lint|render SET|reject|rollout|notes|all}
+SET is "default" or the stem of a file in DIR/ci (keda-values, ...).
+Exit status 0 when every check passed; every failure is printed.
+"""
+import argparse
+import base64
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+import yaml
+
+SECRET_KEY_RE = re.compile(
+    r"^(merchant\.[^.]+\.(secret|api\.key|recon\.token|bot\.api\.key|complaint\.token)"
+    r"|kafka\.sasl\.password|kafka\.ssl\.key\.password|kafka\.ssl\.keystore\.password"
+    r"|kafka\.sasl\.oauthbearer\.client\.secret|schema\.registry\.basic\.auth)$")
+CONF_PATH = "/etc/payatom/worker.conf"
+SECRETS_DIR = "/etc/payatom/secrets"
+ALERT_METRICS = {
+    "PayatomDeadLettersGrowing": "payatom_dlq_records_total",
+    "PayatomGatewayCircuitOpen": "payatom_circuit_state",
+    "PayatomConsumerLagGrowing": "payatom_consumer_lag",
+    "PayatomWebhookHashMismatch": "payatom_webhooks_received_total",
+}
+DNS1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+# What each CI value set must render, beyond the checks every set gets.
+EXPECT = {
+    "default": {
+        "kinds": {"ServiceAccount", "ConfigMap", "Service", "Deployment",
+                  "PodDisruptionBudget"},
+        "conf": {"processing.guarantee": "at_least_once", "serialization": "avro"},
+        "secret": None,
+        "notes": ["http://rel-payatom-worker.payments.svc:80/webhooks/payatom",
+                  "kubectl port-forward -n payments svc/rel-payatom-worker 9090:9090"],
+    },
+    "keda-values": {
+        "kinds": {"ServiceAccount", "ConfigMap", "Secret", "Service", "Deployment",
+                  "PodDisruptionBudget", "ScaledObject", "TriggerAuthentication",
+                  "Ingress", "ServiceMonitor", "PrometheusRule", "NetworkPolicy"},
+        "conf": {"processing.guarantee": "at_least_once",
+                 "kafka.security.protocol": "sasl_ssl",
+                 "kafka.ssl.ca.location": "/etc/payatom/kafka-tls/ca.crt"},
+        "secret": "chart",
+        "kafka_tls": "kafka-cluster-ca",
+        "notes": ["https://payatom-webhooks.example.com/webhooks/payatom", "KEDA between 2 and 12"],
+    },
+    "existing-secret-values": {
+        "kinds": {"ServiceAccount", "ConfigMap", "Service", "Deployment",
+                  "PodDisruptionBudget", "HorizontalPodAutoscaler"},
+        "conf": {"serialization": "json",
+                 "merchant.pkh2h.secret": "@/etc/payatom/secrets/pkh2h-secret-key",
+                 "kafka.ssl.certificate.location": "/etc/payatom/kafka-tls/tls.crt",
+                 "kafka.ssl.key.location": "/etc/payatom/kafka-tls/tls.key"},
+        "secret": "payatom-worker-credentials",
+        "kafka_tls": "payatom-worker-kafka-client",
+        "notes": ["status.loadBalancer.ingress", "HPA between 2 and 6"],
+    },
+    "exactly-once-values": {
+        "kinds": {"ServiceAccount", "ConfigMap", "Secret", "Service", "Deployment",
+                  "PodDisruptionBudget", "ServiceMonitor", "PrometheusRule",
+                  "NetworkPolicy"},
+        "conf": {"processing.guarantee": "exactly_once",
+                 "schema.registry.url": "https://schema-registry.kafka.svc:8081",
+                 "shutdown.timeout": "55s"},
+        "secret": "chart",
+        "egress_ports": {8081},
+        "notes": ["4 replicas for 24 partitions"],
+    },
+}
+
+# Values that must make `helm template` fail, with the reason it must give.
+REJECT = [
+    ("processing.guarantee=bogus", ["--set", "config.processing\\.guarantee=bogus"],
+     r"/config/processing\.guarantee': value must be one of"),
+    ("serialization=xml", ["--set", "config.serialization=xml"], r"/config/serialization': value must be one of"),
+    ("log.level=verbose", ["--set", "config.log\\.level=verbose"], r"/config/log\.level': value must be one of"),
+    ("grace period below shutdown timeout",
+     ["--set", "terminationGracePeriodSeconds=20"], r"terminationGracePeriodSeconds \(20\) must exceed"),
+    ("grace period equal to preStop + shutdown",
+     ["--set", "terminationGracePeriodSeconds=30"], r"terminationGracePeriodSeconds \(30\) must exceed"),
+    ("shutdown timeout in minutes above grace",
+     ["--set", "shutdownTimeout=1m"], r"shutdownTimeout \(1m = 60s\)"),
+    ("shutdown timeout not a duration", ["--set", "shutdownTimeout=soon"], r"/shutdownTimeout"),
+    ("KEDA max replicas above partitions",
+     ["--set", "autoscaling.enabled=true,autoscaling.kind=keda,autoscaling.maxReplicas=24"],
+     r"autoscaling\.maxReplicas \(24\) exceeds partitions \(12\)"),
+    ("HPA max replicas above partitions",
+     ["--set", "autoscaling.enabled=true,autoscaling.kind=hpa,partitions=3,autoscaling.maxReplicas=4"],
+     r"autoscaling\.maxReplicas \(4\) exceeds partitions \(3\)"),
+    ("replicaCount above partitions", ["--set", "replicaCount=13"],
+     r"replicaCount \(13\) exceeds partitions \(12\)"),
+    ("unknown autoscaler", ["--set", "autoscaling.kind=vpa"], r"/autoscaling/kind': value must be one of"),
+    ("unknown top-level value", ["--set", "replicas=3"], r"'replicas' not allowed"),
+    ("unknown config key", ["--set", "config.brokerz=x"], r"'brokerz' not allowed"),
+    ("chart-owned config key", ["--set", "config.http\\.listen=0.0.0.0:9000"], r"'http\.listen' not allowed"),
+    ("merchant secret in clear in config",
+     ["--set", "config.merchant\\.acme\\.secret=plaintext-secret"], r"/config/merchant\.acme\.secret': .* does not match pattern '\^@/'"),
+    ("SASL password in clear in config",
+     ["--set", "config.kafka\\.sasl\\.password=hunter2"], r"/config/kafka\.sasl\.password': .* does not match pattern '\^@/'"),
+    ("secret in clear in extraConfig",
+     ["--set", "extraConfig.merchant\\.acme\\.api\\.key=k"], r"extraConfig\.merchant\.acme\.api\.key is a secret"),
+    ("non-secret key in secrets", ["--set", "secrets.log\\.level=debug"], r"invalid propertyName 'log\.level'"),
+    ("secrets and existingSecret together",
+     ["--set", "secrets.merchant\\.a\\.secret=s,existingSecret.name=x"], r"either secrets or existingSecret"),
+    ("brokers missing", ["--set", "config.brokers=null"], r"missing property 'brokers'"),
+    ("ingress without hosts", ["--set", "ingress.enabled=true"], r"ingress\.hosts"),
+    ("PDB with both limits", ["--set", "podDisruptionBudget.minAvailable=1"], r"exactly one"),
+    ("privileged container port", ["--set", "containerPort=80"], r"/containerPort': minimum"),
+    ("Kubernetes older than 1.27 (matchLabelKeys in topology spread)",
+     ["--kube-version", "1.26.0"], r"requires kubeVersion"),
+    ("KEDA SASL without password",
+     ["--set", "autoscaling.enabled=true,autoscaling.kind=keda,autoscaling.keda.sasl=scram_sha512"],
+     r"kafka\.sasl\.password|existingSecret"),
+]
+
+
+class Checker:
+    def __init__(self, label):
+        self.label = label
+        self.failures = []
+        self.passed = 0
+
+    def ok(self, cond, what):
+        if cond:
+            self.passed += 1
+        else:
+            self.failures.append(what)
+            print(f"FAIL [{self.label}] {what}")
+        return cond
+
+    def done(self):
+        print(f"[{self.label}] {self.passed} checks passed, {len(self.failures)} failed")
+        return 0 if not self.failures else 1
+
+
+def helm(args, opts, check=True):
+    r = subprocess.run([opts.helm] + args, capture_output=True, text=True)
+    if check and r.returncode != 0:
+        sys.stderr.write(r.stdout + r.stderr)
+        raise SystemExit(f"helm {' '.join(args)} failed ({r.returncode})")
+    return r
+
+
+def value_args(opts, set_name):
+    if set_name == "default":
+        return []
+    path = os.path.join(opts.chart, "ci", set_name + ".yaml")
+    if not os.path.exists(path):
+        raise SystemExit(f"no value set {path}")
+    return ["-f", path]
+
+
+def render(opts, extra):
+    r = helm(["template", "rel", opts.chart, "--namespace", "payments"] + extra, opts)
+    return [d for d in yaml.safe_load_all(r.stdout) if d]
+
+
+def parse_conf(text):
+    conf, dup = {}, []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        k, sep, v = line.partition("=")
+        if not sep:
+            dup.append(f"line without '=': {line!r}")
+            continue
+        if k in conf:
+            dup.append(f"duplicate key {k}")
+        conf[k] = v
+    return conf, dup
+
+
+def seconds(d):
+    m = re.fullmatch(r"(\d+)(ms|s|m|h)?", d)
+    if not m:
+        return None
+    n, unit = int(m.group(1)), m.group(2) or "s"
+    return {"ms": -(-n // 1000), "s": n, "m": n * 60, "h": n * 3600}[unit]
+
+
+def by_kind(docs):
+    out = {}
+    for d in docs:
+        out.setdefault(d["kind"], []).append(d)
+    return out
+
+
+def selects(selector, labels):
+    return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
+
+
+def check_rendered(c, docs, exp):
+    k = by_kind(docs)
+    if exp.get("kinds") is not None:
+        c.ok(set(k) == exp["kinds"], f"kinds {sorted(k)} == {sorted(exp['kinds'])}")
+    for d in docs:
+        name = d["metadata"]["name"]
+        c.ok(DNS1123.match(name) and len(name) <= 63, f"{d['kind']} name {name} is DNS-1123, <= 63")
+        c.ok(d["metadata"].get("namespace") == "payments", f"{d['kind']} {name} in release namespace")
+        c.ok(d["metadata"].get("labels", {}).get("app.kubernetes.io/name") == "payatom-worker",
+             f"{d['kind']} {name} labelled app.kubernetes.io/name")
+    if not c.ok(len(k.get("Deployment", [])) == 1, "exactly one Deployment"):
+        return
+    dep = k["Deployment"][0]
+    pod = dep["spec"]["template"]
+    plabels = pod["metadata"]["labels"]
+    spec = pod["spec"]
+    c.ok(selects(dep["spec"]["selector"]["matchLabels"], plabels), "Deployment selector matches pod labels")
+    psc = spec.get("securityContext", {})
+    c.ok(psc.get("runAsNonRoot") is True, "pod runAsNonRoot")
+    c.ok(psc.get("runAsUser") == 65532, "pod runAsUser 65532")
+    c.ok(psc.get("seccompProfile", {}).get("type") == "RuntimeDefault", "pod seccomp RuntimeDefault")
+    c.ok(spec.get("automountServiceAccountToken") is False, "no service account token")
+    conts = spec["containers"]
+    c.ok(len(conts) == 1, "one container")
+    ct = conts[0]
+    sc = ct.get("securityContext", {})
+    c.ok(sc.get("runAsNonRoot") is True and sc.get("runAsUser") == 65532, "container non-root 65532")
+    c.ok(sc.get("readOnlyRootFilesystem") is True, "readOnlyRootFilesystem")
+    c.ok(sc.get("allowPrivilegeEscalation") is False, "allowPrivilegeEscalation false")
+    c.ok(sc.get("capabilities", {}).get("drop") == ["ALL"] and not sc.get("capabilities", {}).get("add"),
+         "capabilities drop ALL, add none")
+    c.ok(sc.get("privileged") in (None, False), "not privileged")
+    c.ok(sc.get("seccompProfile", {}).get("type") == "RuntimeDefault", "container seccomp RuntimeDefault")
+    res = ct.get("resources", {})
+    c.ok(res.get("requests", {}).get("cpu") and res.get("requests", {}).get("memory"), "cpu/memory requests")
+    c.ok(res.get("limits", {}).get("memory"), "memory limit")
+    ports = {p["name"]: p["containerPort"] for p in ct.get("ports", [])}
+    c.ok("http" in ports, "container port named http")
+    for probe, path in (("startupProbe", "/healthz"), ("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")):
+        g = ct.get(probe, {}).get("httpGet", {})
+        c.ok(g.get("path") == path and g.get("port") == "http", f"{probe} GET {path} on port http")
+    c.ok(ct.get("args") == ["--config", CONF_PATH], "worker started with --config " + CONF_PATH)
+
+    # worker.conf: rendered from the ConfigMap mounted at CONF_PATH.
+    vols = {v["name"]: v for v in spec.get("volumes", [])}
+    mounts = {m["mountPath"]: m for m in ct.get("volumeMounts", [])}
+    cm_mount = mounts.get(CONF_PATH)
+    conf = {}
+    if c.ok(cm_mount is not None, "worker.conf mounted"):
+        vol = vols.get(cm_mount["name"], {})
+        cms = {d["metadata"]["name"]: d for d in k.get("ConfigMap", [])}
+        cm = cms.get(vol.get("configMap", {}).get("name"))
+        if c.ok(cm is not None and cm_mount.get("subPath") in cm.get("data", {}),
+                "worker.conf comes from a rendered ConfigMap"):
+            conf, bad = parse_conf(cm["data"][cm_mount["subPath"]])
+            c.ok(not bad, f"worker.conf well-formed {bad}")
+            c.ok(not [v for v in conf.values() if re.fullmatch(r"[0-9.]+e[+-]?[0-9]+", v)],
+                 "numbers written in full, not in exponent form")
+    c.ok(conf.get("http.listen", "").endswith(":%d" % ports.get("http", -1)), "http.listen on the container port")
+    for key, want in exp.get("conf", {}).items():
+        c.ok(conf.get(key) == want, f"worker.conf {key}={want} (got {conf.get(key)!r})")
+    c.ok(conf.get("brokers") and conf.get("group.id"), "brokers and group.id set")
+    writable = [m for m in ct.get("volumeMounts", []) if not m.get("readOnly")]
+    c.ok(all("emptyDir" in vols.get(m["name"], {}) for m in writable), "only emptyDirs are writable")
+    c.ok("/tmp" in mounts, "/tmp is a writable emptyDir (read-only root)")
+
+    # Shutdown: grace period > preStop sleep + shutdown.timeout.
+    grace = spec.get("terminationGracePeriodSeconds")
+    pre = ct.get("lifecycle", {}).get("preStop", {}).get("exec", {}).get("command", [])
+    c.ok(len(pre) == 2 and pre[0].endswith("sleep") and pre[1].isdigit(), f"preStop sleep {pre}")
+    sd = seconds(conf.get("shutdown.timeout", ""))
+    if c.ok(sd is not None and isinstance(grace, int), "shutdown.timeout and grace period present"):
+        pre_s = int(pre[1]) if len(pre) == 2 and pre[1].isdigit() else 0
+        c.ok(grace > sd + pre_s, f"terminationGracePeriodSeconds {grace} > preStop {pre_s} + shutdown {sd}")
+
+    # Checksums roll the pods on config/secret change (behaviour: rollout).
+    ann = pod["metadata"].get("annotations", {})
+    c.ok(re.fullmatch(r"[0-9a-f]{64}", ann.get("checksum/config", "")), "checksum/config annotation")
+
+    # Secrets: mounted files, referenced with @, never in clear.
+    secrets = {d["metadata"]["name"]: d for d in k.get("Secret", [])}
+    smount = mounts.get(SECRETS_DIR)
+    secret_refs = {key: v for key, v in conf.items() if v.startswith("@" + SECRETS_DIR + "/")}
+    for key, v in conf.items():
+        if SECRET_KEY_RE.match(key):
+            c.ok(v.startswith("@/"), f"secret key {key} is a file reference")
+    if exp.get("secret") is None:
+        c.ok(not secrets and smount is None and not secret_refs, "no secret volume without secrets")
+    else:
+        if c.ok(smount is not None and smount.get("readOnly"), "secrets mounted read-only"):
+            sname = vols.get(smount["name"], {}).get("secret", {}).get("secretName")
+            if exp["secret"] == "chart":
+                c.ok(sname in secrets, f"secret volume {sname} is the chart's Secret")
+                c.ok(re.fullmatch(r"[0-9a-f]{64}", ann.get("checksum/secret", "")), "checksum/secret annotation")
+                data = secrets.get(sname, {}).get("data", {})
+                for key, v in secret_refs.items():
+                    c.ok(v[len("@" + SECRETS_DIR + "/"):] in data, f"{key} file exists in Secret")
+                clear = yaml.safe_dump_all([d for d in docs if d["kind"] != "Secret"])
+                for sk, b64 in data.items():
+                    val = base64.b64decode(b64).decode()
+                    if sk != "keda-kafka-username":  # a user name, copied for KEDA
+                        c.ok(val not in clear, f"secret {sk} not in clear outside the Secret")
+            else:
+                c.ok(sname == exp["secret"] and not secrets, f"existing Secret {exp['secret']} mounted, none rendered")
+                c.ok("checksum/secret" not in ann, "no checksum for a Secret the chart cannot see")
+        c.ok(secret_refs, "worker.conf references mounted secrets")
+    if exp.get("kafka_tls"):
+        tm = mounts.get("/etc/payatom/kafka-tls")
+        c.ok(tm is not None and vols.get(tm["name"], {}).get("secret", {}).get("secretName") == exp["kafka_tls"],
+             "Kafka TLS secret mounted")
+
+    # Service: webhooks + metrics ports onto the one listener.
+    svc = (k.get("Service") or [{}])[0]
+    sports = {p["name"]: p for p in svc.get("spec", {}).get("ports", [])}
+    c.ok(selects(svc.get("spec", {}).get("selector"), plabels), "Service selects the pods")
+    for pn in ("webhooks", "http-metrics"):
+        c.ok(sports.get(pn, {}).get("targetPort") == "http", f"Service port {pn} -> http")
+
+    # Scaling: replicas <= partitions, one autoscaler at most.
+    parts = int(conf.get("topics.partitions", "0"))
+    c.ok(parts > 0, "topics.partitions set")
+    hpa, so = k.get("HorizontalPodAutoscaler", []), k.get("ScaledObject", [])
+    c.ok(len(hpa) + len(so) <= 1, "at most one autoscaler")
+    if hpa or so:
+        c.ok("replicas" not in dep["spec"], "no fixed replicas under an autoscaler")
+    else:
+        c.ok(0 < dep["spec"].get("replicas", 0) <= parts, "replicas <= partitions")
+    for h in hpa:
+        c.ok(h["spec"]["scaleTargetRef"]["name"] == dep["metadata"]["name"], "HPA targets the Deployment")
+        c.ok(h["spec"]["maxReplicas"] <= parts, "HPA maxReplicas <= partitions")
+        c.ok(h["spec"]["metrics"][0]["resource"]["name"] == "cpu", "HPA on CPU")
+    for s in so:
+        c.ok(s["spec"]["scaleTargetRef"]["name"] == dep["metadata"]["name"], "ScaledObject targets the Deployment")
+        c.ok(s["spec"]["maxReplicaCount"] <= parts, "KEDA maxReplicaCount <= partitions")
+        trig = s["spec"]["triggers"][0]
+        md = trig["metadata"]
+        c.ok(trig["type"] == "kafka", "KEDA kafka trigger")
+        c.ok(md.get("consumerGroup") == conf.get("group.id"), "KEDA consumerGroup = group.id")
+        c.ok(md.get("bootstrapServers") == conf.get("brokers"), "KEDA bootstrapServers = brokers")
+        c.ok(str(md.get("lagThreshold", "")).isdigit(), "KEDA lagThreshold")
+        c.ok(md.get("allowIdleConsumers") == "false", "KEDA allowIdleConsumers false")
+        ref = trig.get("authenticationRef", {}).get("name")
+        if md.get("sasl") or md.get("tls"):
+            tas = {t["metadata"]["name"]: t for t in k.get("TriggerAuthentication", [])}
+            if c.ok(ref in tas, "KEDA authenticationRef resolves"):
+                params = {p["parameter"]: p for p in tas[ref]["spec"]["secretTargetRef"]}
+                if md.get("sasl"):
+                    c.ok({"username", "password"} <= set(params), "KEDA SASL username/password")
+                    for p in ("username", "password"):
+                        sec = secrets.get(params[p]["name"], {}).get("data", {})
+                        c.ok(not secrets or params[p]["key"] in sec, f"KEDA {p} key exists in Secret")
+                if md.get("tls"):
+                    c.ok("ca" in params, "KEDA TLS CA")
+
+    pdb = k.get("PodDisruptionBudget", [])
+    if c.ok(len(pdb) == 1, "PodDisruptionBudget"):
+        c.ok(selects(pdb[0]["spec"]["selector"]["matchLabels"], plabels), "PDB selects the pods")
+        c.ok(("maxUnavailable" in pdb[0]["spec"]) != ("minAvailable" in pdb[0]["spec"]), "PDB sets one limit")
+    tsc = spec.get("topologySpreadConstraints", [])
+    c.ok({t["topologyKey"] for t in tsc} >= {"kubernetes.io/hostname", "topology.kubernetes.io/zone"},
+         "spread over zones and nodes")
+    c.ok(all(selects(t["labelSelector"]["matchLabels"], plabels) for t in tsc), "spread selects the pods")
+
+    for sm in k.get("ServiceMonitor", []):
+        ep = sm["spec"]["endpoints"][0]
+        c.ok(ep["port"] in sports and ep.get("path") == "/metrics", "ServiceMonitor scrapes /metrics on a Service port")
+        c.ok(selects(sm["spec"]["selector"]["matchLabels"], svc["metadata"]["labels"]), "ServiceMonitor selects the Service")
+    for pr in k.get("PrometheusRule", []):
+        rules = {r["alert"]: r for g in pr["spec"]["groups"] for r in g["rules"] if "alert" in r}
+        for alert, metric in ALERT_METRICS.items():
+            r = rules.get(alert)
+            if c.ok(r is not None, f"alert {alert}"):
+                expr = r["expr"]
+                c.ok(metric in expr, f"{alert} uses {metric}")
+                c.ok(expr.count("(") == expr.count(")") and expr.count("{") == expr.count("}"),
+                     f"{alert} expression balanced")
+                c.ok(r.get("labels", {}).get("severity") in ("info", "warning", "critical"), f"{alert} severity")
+                c.ok('service="%s"' % svc["metadata"]["name"] in expr, f"{alert} scoped to this release")
+        c.ok('result="hash_mismatch"' in rules.get("PayatomWebhookHashMismatch", {}).get("expr", ""),
+             "hash-mismatch alert filters result")
+        c.ok("== 2" in rules.get("PayatomGatewayCircuitOpen", {}).get("expr", ""), "circuit alert on state 2 (open)")
+
+    for np in k.get("NetworkPolicy", []):
+        c.ok(selects(np["spec"]["podSelector"]["matchLabels"], plabels), "NetworkPolicy selects the pods")
+        c.ok(set(np["spec"]["policyTypes"]) == {"Ingress", "Egress"}, "NetworkPolicy ingress + egress")
+        ing = np["spec"]["ingress"]
+        c.ok(all(p["port"] == "http" for r in ing for p in r["ports"]), "ingress only to the http port")
+        froms = [f for r in ing for f in r.get("from", [])]
+        if froms:
+            ns = {f.get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name") for f in froms}
+            c.ok("monitoring" in ns, "metrics reachable from the monitoring namespace")
+        eports = {p["port"] for r in np["spec"]["egress"] for p in r.get("ports", [])}
+        c.ok(53 in eports, "egress DNS")
+        c.ok(443 in eports, "egress to the gateway (443)")
+        c.ok(eports & {9092, 9093, 9094, 9096}, "egress to Kafka")
+        c.ok(exp.get("egress_ports", set()) <= eports, f"egress ports {exp.get('egress_ports')}")
+    for ingr in k.get("Ingress", []):
+        paths = [p for r in ingr["spec"]["rules"] for p in r["http"]["paths"]]
+        c.ok(all(p["path"] == "/webhooks/payatom" and p["pathType"] == "Exact" for p in paths),
+             "Ingress routes only /webhooks/payatom")
+        c.ok(all(p["backend"]["service"]["port"]["name"] == "webhooks" for p in paths), "Ingress -> webhooks port")
+        c.ok(ingr["spec"].get("tls"), "Ingress has TLS")
+
+
+def cmd_lint(opts):
+    c = Checker("lint")
+    sets = ["default"] + sorted(f[:-5] for f in os.listdir(os.path.join(opts.chart, "ci")) if f.endswith(".yaml"))
+    for s in sets:
+        r = helm(["lint", "--strict", opts.chart] + value_args(opts, s), opts, check=False)
+        c.ok(r.returncode == 0, f"helm lint --strict ({s})\n{r.stdout}{r.stderr}")
+    c.ok(len(sets) >= 4, f"default + at least three value sets ({sets})")
+    for s in sets:  # the oldest Kubernetes the chart supports (Chart.yaml kubeVersion)
+        r = helm(["template", "rel", opts.chart, "--kube-version", "1.27.0"] + value_args(opts, s), opts, check=False)
+        c.ok(r.returncode == 0, f"renders for Kubernetes 1.27 ({s})\n{r.stderr}")
+    return c.done()
+
+
+def cmd_render(opts, set_name):
+    c = Checker("render " + set_name)
+    check_rendered(c, render(opts, value_args(opts, set_name)), EXPECT.get(set_name, {}))
+    notes = render_notes(opts, value_args(opts, set_name))
+    for want in EXPECT.get(set_name, {}).get("notes", []) + ["/webhooks/payatom", "/metrics", "--check-config"]:
+        c.ok(want in notes, f"NOTES.txt mentions {want}")
+    c.ok("WARNING" not in notes, "NOTES.txt has no warning for a CI value set")
+    return c.done()
+
+
+def render_notes(opts, extra):
+    """NOTES.txt as `helm install` prints it (client-side dry run, no cluster)."""
+    r = helm(["install", "rel", opts.chart, "--namespace", "payments", "--dry-run=client"] + extra, opts)
+    return r.stdout.partition("\nNOTES:\n")[2]
+
+
+def cmd_reject(opts):
+    c = Checker("reject")
+    for what, args, reason in REJECT:
+        r = helm(["template", "rel", opts.chart] + args, opts, check=False)
+        err = r.stderr
+        c.ok(r.returncode != 0, f"{what}: helm template must fail")
+        c.ok(re.search(reason, err) is not None, f"{what}: error names /{reason}/ (got: {err.strip()[-300:]})")
+    return c.done()
+
+
+def annotations(opts, extra):
+    dep = [d for d in render(opts, extra) if d["kind"] == "Deployment"][0]
+    return dep["spec"]["template"]["metadata"].get("annotations", {})
+
+
+def cmd_rollout(opts):
+    """A config or secret change changes the pod template; other changes do not."""
+    c = Checker("rollout")
+    base = ["--set", "secrets.merchant\\.acme\\.secret=one"]
+    a = annotations(opts, base)
+    b = annotations(opts, base + ["--set", "config.log\\.level=debug"])
+    s = annotations(opts, ["--set", "secrets.merchant\\.acme\\.secret=two"])
+    same = annotations(opts, base + ["--set", "service.metricsPort=9100"])
+    c.ok(a["checksum/config"] != b["checksum/config"], "config change changes checksum/config")
+    c.ok(a["checksum/secret"] == b["checksum/secret"], "config change keeps checksum/secret")
+    c.ok(a["checksum/secret"] != s["checksum/secret"], "secret change changes checksum/secret")
+    c.ok(a["checksum/config"] == s["checksum/config"], "secret value change keeps checksum/config")
+    c.ok(a == same, "Service-only change keeps the pod annotations")
+    # Values files are read as YAML: the same values always render the same.
+    c.ok(annotations(opts, base) == a, "rendering is deterministic")
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
+        f.write("podAnnotations:\n  example.com/team: payments\n")
+        f.flush()
+        c.ok(annotations(opts, ["-f", f.name]).get("example.com/team") == "payments", "podAnnotations kept")
+    return c.done()
+
+
+def cmd_notes(opts):
+    """NOTES.txt warns about settings that silently break webhook delivery."""
+    c = Checker("notes")
+    notes = render_notes(opts, ["--set", "ingress.enabled=true,ingress.hosts[0]=h.example.com",
+                                "--set", "config.webhook\\.allow\\.ips=203.0.113.1/32"])
+    c.ok("WARNING: behind an Ingress" in notes, "NOTES warns: allowlist behind an Ingress")
+    c.ok("WARNING: the Ingress has no TLS" in notes, "NOTES warns: Ingress without TLS")
+    c.ok("http://h.example.com/webhooks/payatom" in notes, "NOTES gives the plain-http URL it warns about")
+    notes = render_notes(opts, ["--set", "service.type=LoadBalancer",
+                                "--set", "config.webhook\\.allow\\.ips=203.0.113.1/32"])
+    c.ok("needs service.externalTrafficPolicy=Local" in notes, "NOTES warns: allowlist without Local traffic policy")
+    return c.done()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--helm", required=True)
+    ap.add_argument("--chart", required=True)
+    ap.add_argument("what", choices=["lint", "render", "reject", "rollout", "notes", "all"])
+    ap.add_argument("set", nargs="?")
+    opts = ap.parse_args()
+    if opts.what == "lint":
+        return cmd_lint(opts)
+    if opts.what == "render":
+        return cmd_render(opts, opts.set or "default")
+    if opts.what == "reject":
+        return cmd_reject(opts)
+    if opts.what == "rollout":
+        return cmd_rollout(opts)
+    if opts.what == "notes":
+        return cmd_notes(opts)
+    rc = cmd_lint(opts)
+    for s in EXPECT:
+        rc |= cmd_render(opts, s)
+    return rc | cmd_reject(opts) | cmd_rollout(opts) | cmd_notes(opts)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+/* kafkat.h -- Kafka helpers for tests: produce records, read topics back,
+ * run a loop until a condition holds (bounded). */
+#ifndef PWT_KAFKAT_H
+#define PWT_KAFKAT_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+#include <librdkafka/rdkafka.h>
+
+#include "core/loop.h"
+
+/* Producer like our users' (idempotent, murmur2 partitioner).
+ * New (caller frees with rd_kafka_destroy()). */
+rd_kafka_t *pwt_producer(const char *bootstraps);
+/* Produces value (NUL-terminated or len bytes) with key; aborts the test
+ * program on failure. */
+void pwt_produce(rd_kafka_t *p, const char *topic, const char *key,
+		 const void *value, size_t len);
+void pwt_flush(rd_kafka_t *p);
+
+/* Reads every record of topic from the beginning until no record arrived
+ * for idle_ms (or max_ms passed). Returns a JSON array of
+ * {"key":..., "value": <parsed JSON or string>, "partition":n,
+ *  "offset":n}. New reference. */
+json_t *pwt_read_topic(const char *bootstraps, const char *topic,
+		       int idle_ms, int max_ms);
+
+/* Runs loop iterations until pred(ud) is true or timeout_ms (stretched by
+ * pwt_ms) passes. Returns 1 when pred held. */
+int pwt_run_until(pw_loop_t *loop, int (*pred)(void *ud), void *ud,
+		  long timeout_ms);
+
+#endif

@@ -1,0 +1,88 @@
+/* api_internal.h -- helpers shared by the api_*.c and webhook.c files.
+ * Owns: the pa__ tier of the API layer: JSON reading, reply envelope,
+ *       request assembly, field validation, post_hash and V2 signatures.
+ * Not here: the public API (include/payatom/api.h). */
+#ifndef PAYATOM_API_INTERNAL_H
+#define PAYATOM_API_INTERNAL_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "payatom/api.h"
+#include "payatom/crypto.h"
+#include "payatom/money.h"
+#include "payatom/webhook.h"
+
+#include "payatom/sign.h"
+
+/* Largest reply body a parser accepts (wallet data lists can be long). */
+#define PA__MAX_REPLY (8u << 20)
+
+/* ---- replies ---- */
+/* Parses body into a JSON object. PA_TOO_BIG, PA_PARSE. *root new. */
+pa_err_t pa__json_object(const char *body, size_t len, size_t max,
+			 json_t **root, char *errbuf);
+/* {"status":"error"} -> classified error with the message in errbuf.
+ * need_ok: the status must also be "success" or "ok" (else PA_PARSE). */
+pa_err_t pa__envelope(json_t *root, int need_ok, char *errbuf);
+/* String member or NULL (borrowed from o). */
+const char *pa__jstr(json_t *o, const char *key);
+/* Amount member into an amount field (text as sent + value). Numbers are
+ * rendered as their shortest decimal text. PA_PARSE when the text is too
+ * long or the type is not string/number; absent -> present = 0, PA_OK. */
+pa_err_t pa__jamount(json_t *o, const char *key, pa_amount_field_t *f,
+		     char *errbuf);
+/* Amount member in minor units; whole_units: the number is major units
+ * (1 -> 100), else it is already minor units (1 -> 1). Absent or null ->
+ * *minor = 0, PA_OK. */
+pa_err_t pa__jmoney(json_t *o, const char *key, int whole_units,
+		    int64_t *minor, char *errbuf);
+/* Integer (number or digit string) member; absent -> *v = 0, *has = 0. */
+pa_err_t pa__jint(json_t *o, const char *key, int64_t *v, int *has,
+		  char *errbuf);
+
+/* ---- requests ---- */
+/* New request: method, base_url + path, Content-Type: application/json. */
+pa_err_t pa__req_new(const pa_merchant_t *m, pa_op_t op, const char *method,
+		     const char *path, pa_request_t **out, char *errbuf);
+pa_err_t pa__req_header(pa_request_t *req, const char *name,
+			const char *value);
+/* Serializes body (compact) into req->body. Does not take body. */
+pa_err_t pa__req_body(pa_request_t *req, json_t *body);
+/* For V2 merchants: X-Api-Key header. */
+pa_err_t pa__req_v2_key(const pa_merchant_t *m, pa_request_t *req,
+			char *errbuf);
+/* Adds "signature" = pa_sign_v2(secret, body, mode). */
+pa_err_t pa__sign_v2(const pa_merchant_t *m, json_t *body, char *errbuf);
+/* Sets "post_hash" = base64(seal(md5(parts . secret))) (spec §3.1-3.2);
+ * only for formulas sign.h has no builder for (UTR submit, A1). */
+pa_err_t pa__post_hash(const pa_merchant_t *m, json_t *body,
+		       const pa_part_t *parts, size_t n, char *errbuf);
+/* Sets "post_hash" from a sealed blob (new, freed here whatever happens). */
+pa_err_t pa__set_sealed(json_t *body, pa_err_t built, char *sealed,
+			char *errbuf);
+/* json_object_set_new with a string; PA_NOMEM on failure. */
+pa_err_t pa__set_str(json_t *o, const char *key, const char *val);
+pa_err_t pa__set_int(json_t *o, const char *key, int64_t v);
+
+/* ---- validation (PA_VALIDATION, "<field>: <reason> (spec §N)") ---- */
+int pa__given(const char *s);
+pa_err_t pa__need(const char *field, const char *v, size_t max,
+		  const char *spec, char *errbuf);
+/* order_id: min..max chars; alnum only unless the merchant is lenient
+ * (then 1-63 of [A-Za-z0-9_-]). */
+pa_err_t pa__check_order_id(const pa_merchant_t *m, const char *v, size_t min,
+			    size_t max, const char *spec, char *errbuf);
+/* Whole, positive amount (spec §2.2, §12.7). */
+pa_err_t pa__check_amount(const char *field, int64_t minor, const char *spec,
+			  char *errbuf);
+/* DD-MM-YYYY and a real calendar date (spec §10.5). */
+pa_err_t pa__check_date(const char *field, const char *v, const char *spec,
+			char *errbuf);
+int pa__all_digits(const char *s);
+int pa__all_alnum(const char *s);
+/* ASCII case-insensitive match against a NULL-terminated list; returns the
+ * list entry (the canonical spelling) or NULL. */
+const char *pa__one_of(const char *v, const char *const *list);
+
+#endif

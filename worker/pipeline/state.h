@@ -1,0 +1,79 @@
+/* state.h -- the state record of one order and its transitions.
+ * Owns: pw_order_t, the transition rule (events only for real transitions),
+ *       deterministic event ids, the changelog encoding of a record.
+ * Not here: per-key gating (ordering.c), Kafka I/O (worker.c, publisher.c),
+ *           the raw -> normalized mapping (libpayatom status.c). */
+#ifndef PW_STATE_H
+#define PW_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "payatom/status.h"
+
+typedef enum pw_kind {
+	PW_KIND_PAYIN = 0,
+	PW_KIND_PAYOUT = 1,
+	PW_KIND_COMPLAINT = 2,
+} pw_kind_t;
+
+/* Where the worker is with the order. */
+typedef enum pw_phase {
+	PW_PHASE_NEW = 0,      /* nothing sent yet, or the send failed */
+	PW_PHASE_ACCEPTED = 1, /* gateway took it: polling until settled */
+	PW_PHASE_SETTLED = 2,  /* terminal status seen (later webhooks still
+				  apply: Late Approved, refunds) */
+	PW_PHASE_LOOKUP = 3,   /* duplicate/unknown outcome: resolving by
+				  polling on order_id */
+} pw_phase_t;
+
+#define PW_ID_MAX 64
+#define PW_REF_MAX 96
+#define PW_EVENT_ID_LEN 32
+
+typedef struct pw_order {
+	char order_id[PW_ID_MAX];
+	char merchant[32];
+	char ref_code[PW_REF_MAX];
+	char raw_status[40];
+	char product[24];
+	char currency[4];
+	uint8_t kind;  /* pw_kind_t */
+	uint8_t phase; /* pw_phase_t */
+	uint8_t status; /* pa_status_t */
+	uint8_t restored; /* 1 when loaded from the changelog */
+	int32_t partition;
+	uint32_t seq;      /* sequence of the last event published */
+	uint32_t attempts; /* gateway send attempts */
+	uint32_t polls;
+	int64_t amount_minor;
+	int64_t received_minor; /* -1 unknown */
+	int64_t created_ms;     /* wall clock, epoch ms */
+	int64_t next_poll_ms;   /* wall clock, 0 = none */
+	int64_t deadline_ms;    /* wall clock: UNRESOLVED after it */
+	void *owner;            /* runtime: the worker holding it */
+	void *rt;               /* runtime: its poll timer; not persisted */
+} pw_order_t;
+
+/* Applies a status observed from the gateway (reply, webhook or poll).
+ * Returns 1 when it is a real transition (the caller publishes an event
+ * with the new ord->seq), 0 when it is a duplicate or a regression the spec
+ * does not allow (suppressed). */
+int pw_order_apply(pw_order_t *ord, pa_status_t st, const char *raw);
+
+/* Deterministic event id of the order's transition number seq into st:
+ * hex of the first 16 bytes of SHA-256("payatom-event|v1|" merchant "|"
+ * order_id "|" seq "|" status name). out gets PW_EVENT_ID_LEN+1 bytes. */
+void pw_event_id(const pw_order_t *ord, uint32_t seq, pa_status_t st,
+		 char out[PW_EVENT_ID_LEN + 1]);
+
+/* Changelog encoding (compact JSON; a versioned record). New reference. */
+json_t *pw_order_to_json(const pw_order_t *ord);
+/* Decodes a changelog record into ord (zeroed first). PA_PARSE when bad. */
+pa_err_t pw_order_from_json(const json_t *j, pw_order_t *ord);
+
+const char *pw_kind_name(pw_kind_t k);
+
+#endif

@@ -1,0 +1,752 @@
+/* worker.c -- the worker's Kafka side: clients, group membership, restore of
+ * the state changelog, offsets, back-pressure, graceful shutdown.
+ * Owns: the consumer, the producer, the restore consumer, the partition
+ *       table.
+ * Not here: what is done with each record (process.c), the gateway
+ *           (gateway_payatom.c), configuration (core/config.c). */
+#include "pipeline/worker_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+void pw_worker_opts_default(pw_worker_opts_t *o)
+{
+	memset(o, 0, sizeof *o);
+	o->group_id = "payatom-worker";
+	o->topic_cmd_payin = "payatom.cmd.payin";
+	o->topic_cmd_payout = "payatom.cmd.payout";
+	o->topic_cmd_complaint = "payatom.cmd.complaint";
+	o->topic_evt_payment = "payatom.evt.payment";
+	o->topic_evt_refund = "payatom.evt.refund";
+	o->topic_evt_complaint = "payatom.evt.complaint";
+	o->topic_evt_report = "payatom.evt.report";
+	o->topic_dlq = "payatom.dlq";
+	o->topic_int_webhook = "payatom.int.webhook";
+	o->topic_int_state = "payatom.int.state";
+	o->max_inflight = 10000;
+	o->max_inflight_per_partition = 1000;
+	o->poll_first_ms = 30000;
+	o->poll_max_interval_ms = 300000;
+	o->poll_deadline_ms = 24LL * 3600 * 1000;
+	o->retry_base_ms = 500;
+	o->retry_max_ms = 60000;
+	o->retry_max_attempts = 8;
+	o->commit_interval_ms = 1000;
+	o->shutdown_timeout_ms = 25000;
+}
+
+int64_t pw__wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+uint64_t pw__rand(pw_worker_t *w)
+{
+	/* splitmix64: jitter only, not security */
+	uint64_t z = (w->rng += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+pw_part_t *pw__part(pw_worker_t *w, int32_t id, int create)
+{
+	if (id < 0 || id > 65535)
+		return NULL;
+	if (id >= w->nparts) {
+		if (!create)
+			return NULL;
+		int n = id + 1;
+		pw_part_t **np = realloc(w->parts, (size_t)n * sizeof *np);
+		if (!np)
+			return NULL;
+		memset(np + w->nparts, 0,
+		       (size_t)(n - w->nparts) * sizeof *np);
+		w->parts = np;
+		w->nparts = n;
+	}
+	if (!w->parts[id] && create) {
+		pw_part_t *p = calloc(1, sizeof *p);
+		if (!p)
+			return NULL;
+		p->id = id;
+		for (int i = 0; i < PW_IN_N; i++) {
+			pw_offtrack_init(&p->off[i]);
+			p->stored[i] = -1;
+		}
+		w->parts[id] = p;
+	}
+	return w->parts[id];
+}
+
+static int topic_index(pw_worker_t *w, const char *topic)
+{
+	for (int i = 0; i < PW_IN_N; i++)
+		if (strcmp(w->in_topics[i], topic) == 0)
+			return i;
+	return -1;
+}
+
+json_t *pw__decode(pw_worker_t *w, const void *buf, size_t len)
+{
+	json_error_t je;
+	json_t *j = json_loadb(buf, len, 0, &je);
+	if (j && !json_is_object(j)) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
+/* ---- configuration of the clients ---------------------------------- */
+
+static pa_err_t conf_set(rd_kafka_conf_t *c, const char *k, const char *v,
+			 char *errbuf)
+{
+	char es[256];
+	if (rd_kafka_conf_set(c, k, v, es, sizeof es) != RD_KAFKA_CONF_OK)
+		return pa_seterr(errbuf, PA_CONFIG, "kafka.%s: %s", k, es);
+	return PA_OK;
+}
+
+static rd_kafka_conf_t *base_conf(pw_worker_t *w, char *errbuf)
+{
+	rd_kafka_conf_t *c = rd_kafka_conf_new();
+	if (conf_set(c, "bootstrap.servers", w->o.brokers, errbuf) != PA_OK)
+		goto fail;
+	for (size_t i = 0; i < w->o.n_kafka; i++)
+		if (conf_set(c, w->o.kafka[i].key, w->o.kafka[i].value,
+			     errbuf) != PA_OK)
+			goto fail;
+	return c;
+fail:
+	rd_kafka_conf_destroy(c);
+	return NULL;
+}
+
+/* ---- producer ------------------------------------------------------ */
+
+static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+	pw_worker_t *w = opaque;
+	pw_item_t *it = m->_private;
+	if (m->err) {
+		PW_LOG(w, "warn", "delivery to %s failed: %s",
+		       rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
+	}
+	if (it)
+		pw__item_written(it, m->err == RD_KAFKA_RESP_ERR_NO_ERROR);
+}
+
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *op)
+{
+	pw_worker_t *w = op;
+	if (err == RD_KAFKA_RESP_ERR__FATAL) {
+		char es[256];
+		rd_kafka_fatal_error(rk, es, sizeof es);
+		PW_LOG(w, "error", "fatal Kafka error: %s", es);
+		if (rk == w->producer)
+			w->producer_fatal = 1;
+		return;
+	}
+	PW_LOG(w, "warn", "kafka: %s: %s", rd_kafka_err2name(err), reason);
+}
+
+static int serve_producer(rd_kafka_queue_t *q, void *ud)
+{
+	pw_worker_t *w = ud;
+	/* rd_kafka_poll serves delivery reports through dr_cb */
+	for (int i = 0; i < 64; i++)
+		if (rd_kafka_poll(w->producer, 0) == 0)
+			return 0;
+	return 1;
+}
+
+pa_err_t pw__produce(pw_worker_t *w, pw_item_t *it, const char *topic,
+		     int32_t partition, const char *key, size_t klen,
+		     const void *val, size_t len)
+{
+	rd_kafka_resp_err_t err = rd_kafka_producev(
+		w->producer, RD_KAFKA_V_TOPIC(topic),
+		RD_KAFKA_V_PARTITION(partition < 0 ? RD_KAFKA_PARTITION_UA
+						   : partition),
+		RD_KAFKA_V_KEY(key, klen),
+		RD_KAFKA_V_VALUE((void *)val, len),
+		RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+		RD_KAFKA_V_OPAQUE(it), RD_KAFKA_V_END);
+	if (err) {
+		PW_LOG(w, "warn", "produce to %s: %s", topic,
+		       rd_kafka_err2str(err));
+		return err == RD_KAFKA_RESP_ERR__QUEUE_FULL ? PA_BUSY
+							    : PA_KAFKA;
+	}
+	if (it)
+		it->pending++;
+	return PA_OK;
+}
+
+/* ---- offsets ------------------------------------------------------- */
+
+/* Hands the lowest unfinished offset of every assigned input partition
+ * to librdkafka (enable.auto.offset.store=false; the auto-commit timer
+ * commits what was stored). */
+static void store_offsets(pw_worker_t *w)
+{
+	rd_kafka_topic_partition_list_t *l = NULL;
+	for (int i = 0; i < w->nparts; i++) {
+		pw_part_t *p = w->parts[i];
+		if (!p)
+			continue;
+		for (int t = 0; t < PW_IN_N; t++) {
+			if (!p->assigned[t])
+				continue;
+			int64_t pos = pw_offtrack_position(&p->off[t]);
+			if (pos < 0 || pos == p->stored[t])
+				continue;
+			if (!l)
+				l = rd_kafka_topic_partition_list_new(16);
+			rd_kafka_topic_partition_list_add(l, w->in_topics[t],
+							  p->id)
+				->offset = pos;
+			p->stored[t] = pos;
+		}
+	}
+	if (!l)
+		return;
+	rd_kafka_resp_err_t err = rd_kafka_offsets_store(w->consumer, l);
+	if (err)
+		PW_LOG(w, "warn", "offsets_store: %s", rd_kafka_err2str(err));
+	rd_kafka_topic_partition_list_destroy(l);
+}
+
+static void commit_tick(pw_loop_t *loop, pw_timer_t *t, void *ud)
+{
+	pw_worker_t *w = ud;
+	w->commit_timer = NULL;
+	store_offsets(w);
+	w->st.commits++;
+	if (!w->shutting_down)
+		w->commit_timer = pw_timer_add(w->loop, w->o.commit_interval_ms,
+					       commit_tick, w);
+}
+
+/* ---- back-pressure --------------------------------------------------- */
+
+static void set_paused(pw_worker_t *w, pw_part_t *p, int pause)
+{
+	rd_kafka_topic_partition_list_t *l =
+		rd_kafka_topic_partition_list_new(PW_IN_N);
+	for (int t = 0; t < PW_IN_N; t++)
+		if (p->assigned[t])
+			rd_kafka_topic_partition_list_add(l, w->in_topics[t],
+							  p->id);
+	if (l->cnt) {
+		if (pause)
+			rd_kafka_pause_partitions(w->consumer, l);
+		else
+			rd_kafka_resume_partitions(w->consumer, l);
+	}
+	rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* Pauses a partition while it restores, while it has too much in flight,
+ * or while the whole worker does; resumes it when all have cleared. */
+void pw__backpressure(pw_worker_t *w)
+{
+	int global_full = w->inflight >= w->o.max_inflight;
+	int global_ok = w->inflight <= (w->o.max_inflight * 8) / 10;
+	if (global_full)
+		w->paused_all = 1;
+	else if (global_ok)
+		w->paused_all = 0;
+	for (int i = 0; i < w->nparts; i++) {
+		pw_part_t *p = w->parts[i];
+		if (!p || !p->nassigned)
+			continue;
+		int want = p->restoring || w->paused_all || w->shutting_down ||
+			   p->inflight >= w->o.max_inflight_per_partition;
+		if (!want && p->paused &&
+		    p->inflight > (w->o.max_inflight_per_partition * 8) / 10 &&
+		    w->o.max_inflight_per_partition > 1)
+			want = 1; /* hysteresis */
+		if (want != p->paused) {
+			set_paused(w, p, want);
+			p->paused = want;
+		}
+	}
+}
+
+/* ---- restore of the state changelog ---------------------------------- */
+
+static void restore_start(pw_worker_t *w, pw_part_t *p)
+{
+	p->restoring = 1;
+	w->st.partitions_restoring++;
+	rd_kafka_topic_partition_list_t *l =
+		rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_list_add(l, w->o.topic_int_state, p->id)
+		->offset = RD_KAFKA_OFFSET_BEGINNING;
+	rd_kafka_error_t *e = rd_kafka_incremental_assign(w->restorer, l);
+	if (e) {
+		PW_LOG(w, "error", "restore assign p%d: %s", p->id,
+		       rd_kafka_error_string(e));
+		rd_kafka_error_destroy(e);
+	}
+	rd_kafka_topic_partition_list_destroy(l);
+}
+
+static void restore_done(pw_worker_t *w, int32_t id)
+{
+	pw_part_t *p = pw__part(w, id, 0);
+	rd_kafka_topic_partition_list_t *l =
+		rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_list_add(l, w->o.topic_int_state, id);
+	rd_kafka_error_t *e = rd_kafka_incremental_unassign(w->restorer, l);
+	if (e)
+		rd_kafka_error_destroy(e);
+	rd_kafka_topic_partition_list_destroy(l);
+	if (!p || !p->restoring)
+		return;
+	p->restoring = 0;
+	w->st.partitions_restoring--;
+	pw__partition_restored(w, p);
+	pw__backpressure(w);
+}
+
+static int serve_restorer(rd_kafka_queue_t *q, void *ud)
+{
+	pw_worker_t *w = ud;
+	for (int i = 0; i < 2000; i++) {
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(w->restorer, 0);
+		if (!m)
+			return 0;
+		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+			restore_done(w, m->partition);
+		else if (!m->err)
+			pw__restore_record(w, m);
+		else
+			PW_LOG(w, "warn", "restore: %s",
+			       rd_kafka_message_errstr(m));
+		rd_kafka_message_destroy(m);
+	}
+	return 1;
+}
+
+/* ---- group membership ---------------------------------------------- */
+
+static void on_assign(pw_worker_t *w,
+		      rd_kafka_topic_partition_list_t *parts)
+{
+	for (int i = 0; i < parts->cnt; i++) {
+		int t = topic_index(w, parts->elems[i].topic);
+		pw_part_t *p = pw__part(w, parts->elems[i].partition, 1);
+		if (t < 0 || !p)
+			continue;
+		if (!p->assigned[t]) {
+			p->assigned[t] = 1;
+			pw_offtrack_init(&p->off[t]);
+			p->stored[t] = -1;
+			if (p->nassigned++ == 0) {
+				w->st.partitions_assigned++;
+				restore_start(w, p);
+			}
+		}
+	}
+	rd_kafka_error_t *e = rd_kafka_incremental_assign(w->consumer, parts);
+	if (e) {
+		PW_LOG(w, "error", "incremental_assign: %s",
+		       rd_kafka_error_string(e));
+		rd_kafka_error_destroy(e);
+	}
+	w->assigned_any = 1;
+	/* pause what restores; fetched records wait for the restore */
+	for (int i = 0; i < w->nparts; i++) {
+		pw_part_t *p = w->parts[i];
+		if (p && p->restoring && !p->paused) {
+			set_paused(w, p, 1);
+			p->paused = 1;
+		}
+	}
+}
+
+static void on_revoke(pw_worker_t *w,
+		      rd_kafka_topic_partition_list_t *parts)
+{
+	store_offsets(w);
+	for (int i = 0; i < parts->cnt; i++) {
+		int t = topic_index(w, parts->elems[i].topic);
+		pw_part_t *p = pw__part(w, parts->elems[i].partition, 0);
+		if (t < 0 || !p || !p->assigned[t])
+			continue;
+		p->assigned[t] = 0;
+		if (--p->nassigned == 0) {
+			w->st.partitions_assigned--;
+			if (p->restoring) {
+				p->restoring = 0;
+				w->st.partitions_restoring--;
+			}
+			pw__partition_revoked(w, p);
+			p->paused = 0;
+		}
+	}
+	if (!w->o.exactly_once) {
+		/* commit what is stored before another member takes over */
+		rd_kafka_resp_err_t err = rd_kafka_commit(w->consumer, NULL, 0);
+		if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+			PW_LOG(w, "warn", "commit on revoke: %s",
+			       rd_kafka_err2str(err));
+	}
+	rd_kafka_error_t *e =
+		rd_kafka_incremental_unassign(w->consumer, parts);
+	if (e) {
+		PW_LOG(w, "error", "incremental_unassign: %s",
+		       rd_kafka_error_string(e));
+		rd_kafka_error_destroy(e);
+	}
+}
+
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+			 rd_kafka_topic_partition_list_t *parts, void *op)
+{
+	pw_worker_t *w = op;
+	w->st.rebalances++;
+	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS)
+		on_assign(w, parts);
+	else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
+		on_revoke(w, parts);
+	else
+		PW_LOG(w, "error", "rebalance: %s", rd_kafka_err2str(err));
+}
+
+static int serve_consumer(rd_kafka_queue_t *q, void *ud)
+{
+	pw_worker_t *w = ud;
+	for (int i = 0; i < 512; i++) {
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(w->consumer, 0);
+		if (!m)
+			return 0;
+		if (m->err) {
+			if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+				PW_LOG(w, "warn", "consume: %s",
+				       rd_kafka_message_errstr(m));
+			rd_kafka_message_destroy(m);
+			continue;
+		}
+		int t = topic_index(w, rd_kafka_topic_name(m->rkt));
+		if (t < 0) {
+			rd_kafka_message_destroy(m);
+			continue;
+		}
+		pw__on_message(w, m, t);
+		rd_kafka_message_destroy(m);
+	}
+	return 1;
+}
+
+/* ---- lifecycle ------------------------------------------------------- */
+
+static char *dupopts(pw_worker_t *w, const pw_worker_opts_t *in)
+{
+	/* Copies every string option into one block owned by the worker. */
+	const char **src[] = {
+		&w->o.brokers,		 &w->o.group_id,
+		&w->o.topic_cmd_payin,	 &w->o.topic_cmd_payout,
+		&w->o.topic_cmd_complaint, &w->o.topic_evt_payment,
+		&w->o.topic_evt_refund,	 &w->o.topic_evt_complaint,
+		&w->o.topic_evt_report,	 &w->o.topic_dlq,
+		&w->o.topic_int_webhook, &w->o.topic_int_state,
+	};
+	size_t n = sizeof src / sizeof src[0], total = 0;
+	w->o = *in;
+	for (size_t i = 0; i < n; i++)
+		total += (*src[i] ? strlen(*src[i]) : 0) + 1;
+	char *blk = malloc(total), *p = blk;
+	if (!blk)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		const char *s = *src[i] ? *src[i] : "";
+		size_t l = strlen(s) + 1;
+		memcpy(p, s, l);
+		*src[i] = p;
+		p += l;
+	}
+	/* kafka pass-through is read only during pw_worker_new */
+	return blk;
+}
+
+pa_err_t pw_worker_new(pw_loop_t *loop, const pw_worker_opts_t *opts,
+		       pw_gateway_t *gw, pw_worker_t **out, char *errbuf)
+{
+	char es[512];
+	pa_err_t err = PA_OK;
+	if (!opts->brokers || !*opts->brokers)
+		return pa_seterr(errbuf, PA_CONFIG, "brokers: not set");
+	pw_worker_t *w = calloc(1, sizeof *w);
+	if (!w)
+		return PA_NOMEM;
+	w->loop = loop;
+	w->strs = dupopts(w, opts);
+	if (!w->strs) {
+		free(w);
+		return PA_NOMEM;
+	}
+	w->rng = (uint64_t)pw__wall_ms() ^ ((uint64_t)getpid() << 32);
+	w->in_topics[PW_IN_PAYIN] = w->o.topic_cmd_payin;
+	w->in_topics[PW_IN_PAYOUT] = w->o.topic_cmd_payout;
+	w->in_topics[PW_IN_COMPLAINT] = w->o.topic_cmd_complaint;
+	w->in_topics[PW_IN_WEBHOOK] = w->o.topic_int_webhook;
+	if (pw_gate_new(&w->gate) != PA_OK || pw_hmap_new(&w->orders) != PA_OK) {
+		err = PA_NOMEM;
+		goto fail;
+	}
+
+	/* producer: idempotent, murmur2 like the Java clients so that our
+	 * keys land where our users' producers put the same order_id */
+	rd_kafka_conf_t *pc = base_conf(w, errbuf);
+	if (!pc) {
+		err = PA_CONFIG;
+		goto fail;
+	}
+	conf_set(pc, "enable.idempotence", "true", NULL);
+	conf_set(pc, "linger.ms", "2", NULL);
+	conf_set(pc, "partitioner", "murmur2_random", NULL);
+	rd_kafka_conf_set_dr_msg_cb(pc, dr_cb);
+	rd_kafka_conf_set_error_cb(pc, error_cb);
+	rd_kafka_conf_set_opaque(pc, w);
+	w->producer = rd_kafka_new(RD_KAFKA_PRODUCER, pc, es, sizeof es);
+	if (!w->producer) {
+		rd_kafka_conf_destroy(pc);
+		err = pa_seterr(errbuf, PA_CONFIG, "producer: %s", es);
+		goto fail;
+	}
+
+	/* group consumer: cooperative-sticky, offsets stored by us */
+	rd_kafka_conf_t *cc = base_conf(w, errbuf);
+	if (!cc) {
+		err = PA_CONFIG;
+		goto fail;
+	}
+	conf_set(cc, "group.id", w->o.group_id, NULL);
+	conf_set(cc, "partition.assignment.strategy", "cooperative-sticky",
+		 NULL);
+	conf_set(cc, "enable.auto.offset.store", "false", NULL);
+	conf_set(cc, "auto.offset.reset", "earliest", NULL);
+	if (w->o.exactly_once) {
+		conf_set(cc, "enable.auto.commit", "false", NULL);
+		conf_set(cc, "isolation.level", "read_committed", NULL);
+	} else {
+		char iv[32];
+		snprintf(iv, sizeof iv, "%lld",
+			 (long long)w->o.commit_interval_ms);
+		conf_set(cc, "enable.auto.commit", "true", NULL);
+		conf_set(cc, "auto.commit.interval.ms", iv, NULL);
+	}
+	rd_kafka_conf_set_rebalance_cb(cc, rebalance_cb);
+	rd_kafka_conf_set_error_cb(cc, error_cb);
+	rd_kafka_conf_set_opaque(cc, w);
+	w->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, cc, es, sizeof es);
+	if (!w->consumer) {
+		rd_kafka_conf_destroy(cc);
+		err = pa_seterr(errbuf, PA_CONFIG, "consumer: %s", es);
+		goto fail;
+	}
+	rd_kafka_poll_set_consumer(w->consumer);
+
+	/* restore consumer: no group, reads the changelog to its end */
+	rd_kafka_conf_t *rc = base_conf(w, errbuf);
+	if (!rc) {
+		err = PA_CONFIG;
+		goto fail;
+	}
+	conf_set(rc, "enable.partition.eof", "true", NULL);
+	conf_set(rc, "enable.auto.commit", "false", NULL);
+	conf_set(rc, "group.id", "payatom-worker-restore-unused", NULL);
+	if (w->o.exactly_once)
+		conf_set(rc, "isolation.level", "read_committed", NULL);
+	rd_kafka_conf_set_error_cb(rc, error_cb);
+	rd_kafka_conf_set_opaque(rc, w);
+	w->restorer = rd_kafka_new(RD_KAFKA_CONSUMER, rc, es, sizeof es);
+	if (!w->restorer) {
+		rd_kafka_conf_destroy(rc);
+		err = pa_seterr(errbuf, PA_CONFIG, "restorer: %s", es);
+		goto fail;
+	}
+	rd_kafka_poll_set_consumer(w->restorer);
+
+	w->cq = rd_kafka_queue_get_consumer(w->consumer);
+	w->pq = rd_kafka_queue_get_main(w->producer);
+	w->rq = rd_kafka_queue_get_consumer(w->restorer);
+	if (pw_kq_attach(loop, w->cq, serve_consumer, w, &w->ckq) != PA_OK ||
+	    pw_kq_attach(loop, w->pq, serve_producer, w, &w->pkq) != PA_OK ||
+	    pw_kq_attach(loop, w->rq, serve_restorer, w, &w->rkq) != PA_OK) {
+		err = pa_seterr(errbuf, PA_IO, "cannot attach Kafka queues");
+		goto fail;
+	}
+
+	rd_kafka_topic_partition_list_t *sub =
+		rd_kafka_topic_partition_list_new(PW_IN_N);
+	for (int t = 0; t < PW_IN_N; t++)
+		rd_kafka_topic_partition_list_add(sub, w->in_topics[t],
+						  RD_KAFKA_PARTITION_UA);
+	rd_kafka_resp_err_t kerr = rd_kafka_subscribe(w->consumer, sub);
+	rd_kafka_topic_partition_list_destroy(sub);
+	if (kerr) {
+		err = pa_seterr(errbuf, PA_KAFKA, "subscribe: %s",
+				rd_kafka_err2str(kerr));
+		goto fail;
+	}
+	w->commit_timer =
+		pw_timer_add(loop, w->o.commit_interval_ms, commit_tick, w);
+	w->gw = gw;
+	*out = w;
+	return PA_OK;
+fail:
+	w->gw = NULL;
+	pw_worker_destroy(w);
+	return err;
+}
+
+static void finish_shutdown(pw_worker_t *w)
+{
+	if (w->deadline_timer) {
+		pw_timer_cancel(w->loop, w->deadline_timer);
+		w->deadline_timer = NULL;
+	}
+	if (w->shutdown_timer) {
+		pw_timer_cancel(w->loop, w->shutdown_timer);
+		w->shutdown_timer = NULL;
+	}
+	store_offsets(w);
+	rd_kafka_flush(w->producer, 10000);
+	if (!w->o.exactly_once)
+		rd_kafka_commit(w->consumer, NULL, 0);
+	/* leaves the group: the revoke callback runs from here */
+	rd_kafka_consumer_close(w->consumer);
+	void (*done)(void *) = w->shutdown_done;
+	w->shutdown_done = NULL;
+	if (done)
+		done(w->shutdown_ud);
+}
+
+static void shutdown_check(pw_loop_t *loop, pw_timer_t *t, void *ud)
+{
+	pw_worker_t *w = ud;
+	w->shutdown_timer = NULL;
+	if (w->inflight == 0 || t == NULL) {
+		finish_shutdown(w);
+		return;
+	}
+	w->shutdown_timer = pw_timer_add(loop, 50, shutdown_check, w);
+}
+
+static void shutdown_deadline(pw_loop_t *loop, pw_timer_t *t, void *ud)
+{
+	pw_worker_t *w = ud;
+	w->deadline_timer = NULL;
+	PW_LOG(w, "warn",
+	       "shutdown deadline: %lld items not finished are handed back",
+	       (long long)w->inflight);
+	if (w->shutdown_timer) {
+		pw_timer_cancel(loop, w->shutdown_timer);
+		w->shutdown_timer = NULL;
+	}
+	finish_shutdown(w);
+}
+
+void pw_worker_shutdown(pw_worker_t *w, void (*done)(void *ud), void *ud)
+{
+	if (w->shutting_down)
+		return;
+	w->shutting_down = 1;
+	w->shutdown_done = done;
+	w->shutdown_ud = ud;
+	pw__backpressure(w); /* pauses every partition: stop fetching */
+	w->deadline_timer = pw_timer_add(w->loop, w->o.shutdown_timeout_ms,
+					 shutdown_deadline, w);
+	w->shutdown_timer = pw_timer_add(w->loop, 0, shutdown_check, w);
+}
+
+static int free_order(const char *k, size_t kl, void *v, void *ud)
+{
+	pw_worker_t *w = ud;
+	pw_order_t *ord = v;
+	if (ord->rt)
+		pw_timer_cancel(w->loop, ord->rt);
+	free(ord);
+	return PW_HMAP_DELETE;
+}
+
+void pw_worker_destroy(pw_worker_t *w)
+{
+	if (!w)
+		return;
+	/* free work without running it */
+	while (w->items) {
+		pw_item_t *it = w->items;
+		it->dead = 1;
+		it->pending = 0;
+		pw__item_free(it);
+	}
+	if (w->commit_timer)
+		pw_timer_cancel(w->loop, w->commit_timer);
+	if (w->shutdown_timer)
+		pw_timer_cancel(w->loop, w->shutdown_timer);
+	if (w->deadline_timer)
+		pw_timer_cancel(w->loop, w->deadline_timer);
+	pw_kq_detach(w->ckq);
+	pw_kq_detach(w->pkq);
+	pw_kq_detach(w->rkq);
+	if (w->cq)
+		rd_kafka_queue_destroy(w->cq);
+	if (w->pq)
+		rd_kafka_queue_destroy(w->pq);
+	if (w->rq)
+		rd_kafka_queue_destroy(w->rq);
+	if (w->consumer) {
+		if (!rd_kafka_consumer_closed(w->consumer))
+			rd_kafka_consumer_close(w->consumer);
+		rd_kafka_destroy(w->consumer);
+	}
+	if (w->restorer) {
+		rd_kafka_consumer_close(w->restorer);
+		rd_kafka_destroy(w->restorer);
+	}
+	if (w->producer) {
+		rd_kafka_flush(w->producer, 2000);
+		rd_kafka_destroy(w->producer);
+	}
+	for (int i = 0; i < w->nparts; i++) {
+		if (!w->parts[i])
+			continue;
+		if (w->parts[i]->nassigned)
+			pw__partition_revoked(w, w->parts[i]);
+		for (int t = 0; t < PW_IN_N; t++)
+			pw_offtrack_free(&w->parts[i]->off[t]);
+		free(w->parts[i]);
+	}
+	free(w->parts);
+	pw_hmap_walk(w->orders, free_order, w);
+	pw_gate_destroy(w->gate);
+	pw_hmap_destroy(w->orders);
+	if (w->gw && w->gw->destroy)
+		w->gw->destroy(w->gw);
+	free(w->strs);
+	free(w);
+}
+
+void pw_worker_stats(const pw_worker_t *w, pw_worker_stats_t *st)
+{
+	*st = w->st;
+	st->inflight = (uint64_t)w->inflight;
+	st->queued = pw_gate_keys(w->gate);
+}
+
+int pw_worker_ready(const pw_worker_t *w)
+{
+	return !w->producer_fatal && !w->shutting_down &&
+	       (w->st.partitions_assigned > 0 || !w->assigned_any);
+}

@@ -1,0 +1,78 @@
+/* worker.h -- the payatom-worker pipeline: Kafka commands in, gateway calls,
+ * webhooks and polls, normalized events out.
+ * Owns: pw_worker_t and its options.
+ * Not here: configuration parsing (core/config.c), the gateway adapter
+ *           (gateway_payatom.c), the HTTP listener (core/http.c). */
+#ifndef PW_WORKER_H
+#define PW_WORKER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/loop.h"
+#include "payatom/error.h"
+#include "pipeline/gateway.h"
+
+typedef struct pw_worker pw_worker_t;
+
+typedef struct pw_kv {
+	const char *key;
+	const char *value;
+} pw_kv_t;
+
+typedef struct pw_worker_opts {
+	const char *brokers;  /* bootstrap servers; required */
+	const char *group_id; /* default "payatom-worker" */
+	const char *topic_cmd_payin, *topic_cmd_payout, *topic_cmd_complaint;
+	const char *topic_evt_payment, *topic_evt_refund, *topic_evt_complaint;
+	const char *topic_evt_report, *topic_dlq;
+	const char *topic_int_webhook, *topic_int_state;
+	int exactly_once;               /* processing.guarantee */
+	int max_inflight;               /* whole worker; default 10000 */
+	int max_inflight_per_partition; /* default 1000 */
+	int64_t poll_first_ms, poll_max_interval_ms, poll_deadline_ms;
+	int64_t retry_base_ms, retry_max_ms;
+	int retry_max_attempts;
+	int64_t commit_interval_ms;
+	int64_t shutdown_timeout_ms;
+	const pw_kv_t *kafka; /* kafka.* pass-through (prefix stripped) */
+	size_t n_kafka;
+	/* Observer for tests and the demo: called for every event record
+	 * published (after delivery). May be NULL. */
+	void (*on_event)(void *ud, const char *topic, const char *json);
+	void *on_event_ud;
+} pw_worker_opts_t;
+
+/* Fills opts with the defaults (topic names of design.md, schedule of
+ * the poller, limits). */
+void pw_worker_opts_default(pw_worker_opts_t *opts);
+
+/* New worker on loop with gw (takes ownership of gw on success; on failure
+ * the caller still owns it). Connects to Kafka and joins the group; work
+ * starts as the loop runs. New (caller frees with pw_worker_destroy()). */
+pa_err_t pw_worker_new(pw_loop_t *loop, const pw_worker_opts_t *opts,
+		       pw_gateway_t *gw, pw_worker_t **out, char *errbuf);
+
+/* Graceful stop: stop fetching, finish in-flight work until the deadline,
+ * flush, commit, leave the group. *done is called when finished (from the
+ * loop). */
+void pw_worker_shutdown(pw_worker_t *w, void (*done)(void *ud), void *ud);
+/* NULL is a safe no-op. Abrupt if pw_worker_shutdown() did not finish. */
+void pw_worker_destroy(pw_worker_t *w);
+
+typedef struct pw_worker_stats {
+	uint64_t commands_in, commands_done, duplicates_suppressed;
+	uint64_t events_out, state_out, dlq_out;
+	uint64_t gw_calls, gw_retries, polls, webhooks_in;
+	uint64_t rebalances, commits, txn_commits, txn_aborts;
+	uint64_t inflight, queued;
+	uint64_t partitions_assigned, partitions_restoring;
+	uint64_t terminal_events, unresolved;
+} pw_worker_stats_t;
+
+void pw_worker_stats(const pw_worker_t *w, pw_worker_stats_t *st);
+/* 1 when partitions are assigned (or the group is idle waiting) and the
+ * producer is healthy. */
+int pw_worker_ready(const pw_worker_t *w);
+
+#endif

@@ -1,0 +1,129 @@
+/* worker_int.h -- what the files of the worker pipeline share.
+ * Owns: pw_worker_t, pw_part_t, pw_item_t layouts.
+ * Not here: the public API (worker.h). */
+#ifndef PW_WORKER_INT_H
+#define PW_WORKER_INT_H
+
+#include <stdio.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "core/hmap.h"
+#include "core/loop.h"
+#include "core/loop_kafka.h"
+#include "pipeline/ordering.h"
+#include "pipeline/state.h"
+#include "pipeline/worker.h"
+
+/* Input topics, co-partitioned: the same partition number of each holds
+ * the same order_ids (design.md §2). */
+enum { PW_IN_PAYIN, PW_IN_PAYOUT, PW_IN_COMPLAINT, PW_IN_WEBHOOK, PW_IN_N };
+
+typedef struct pw_part {
+	int32_t id;
+	int nassigned;      /* input topics assigned with this number */
+	int restoring;      /* state changelog being read */
+	int paused;         /* back-pressure pause in force */
+	uint32_t epoch;     /* bumped on revoke: stale work is dropped */
+	int inflight;       /* Kafka-sourced items not finished */
+	uint8_t assigned[PW_IN_N];
+	struct pw_item *deferred; /* heads waiting for the restore */
+	pw_offtrack_t off[PW_IN_N];
+	int64_t stored[PW_IN_N]; /* last position handed to Kafka */
+} pw_part_t;
+
+enum pw_item_kind { PW_ITEM_CMD, PW_ITEM_WEBHOOK, PW_ITEM_POLL };
+
+typedef struct pw_item {
+	pw_qlink_t link; /* first member: gate links are cast to items */
+	struct pw_item *prev, *next; /* all live items */
+	pw_worker_t *w;
+	uint8_t kind;
+	uint8_t topic; /* PW_IN_*, or PW_IN_N when not from Kafka */
+	uint8_t dead;  /* partition revoked: finish silently */
+	uint8_t queued_in_gate;
+	int32_t partition;
+	uint32_t epoch;
+	int64_t offset;
+	int pending; /* produce requests awaiting a delivery report */
+	int attempts;
+	char key[PW_ID_MAX];
+	size_t klen;
+	json_t *rec;       /* decoded command or webhook, new reference */
+	void *raw;         /* original bytes (for dead letters) */
+	size_t raw_len;
+	pw_gw_call_t *call; /* gateway call in flight */
+	pw_timer_t *timer;  /* retry backoff */
+	/* Outputs awaiting delivery: the event first, then the state record
+	 * (at-least-once: a state record never gets ahead of its event). */
+	char *out_evt, *out_state;
+	size_t out_evt_len, out_state_len;
+	const char *out_evt_topic;
+	struct pw_item *dnext; /* in pw_part_t.deferred while restoring */
+	pw_order_t *ord;
+} pw_item_t;
+
+struct pw_worker {
+	pw_loop_t *loop;
+	pw_worker_opts_t o;
+	char *strs; /* owned copies of option strings */
+	const char *in_topics[PW_IN_N];
+	pw_gateway_t *gw;
+
+	rd_kafka_t *consumer, *producer, *restorer;
+	rd_kafka_queue_t *cq, *pq, *rq;
+	pw_kq_t *ckq, *pkq, *rkq;
+	int producer_fatal;
+	int in_txn;
+
+	pw_part_t **parts;
+	int nparts;
+	int assigned_any;
+	int group_idle;
+
+	pw_gate_t *gate;
+	pw_hmap_t *orders; /* order_id -> pw_order_t* (owned partitions) */
+	pw_item_t *items;  /* live items list */
+
+	pw_timer_t *commit_timer;
+	int paused_all;
+	int64_t inflight;
+
+	int shutting_down;
+	void (*shutdown_done)(void *);
+	void *shutdown_ud;
+	pw_timer_t *shutdown_timer, *deadline_timer;
+
+	pw_worker_stats_t st;
+	uint64_t rng;
+};
+
+#define PW_LOG(w, lvl, ...)                                                    \
+	do {                                                                   \
+		(void)(w);                                                     \
+		fprintf(stderr, "[pw] " lvl ": " __VA_ARGS__);                 \
+		fputc('\n', stderr);                                           \
+	} while (0)
+
+/* worker.c */
+pw_part_t *pw__part(pw_worker_t *w, int32_t id, int create);
+void pw__backpressure(pw_worker_t *w);
+pa_err_t pw__produce(pw_worker_t *w, pw_item_t *it, const char *topic,
+		     int32_t partition, const char *key, size_t klen,
+		     const void *val, size_t len);
+uint64_t pw__rand(pw_worker_t *w);
+/* Decodes a command or internal record (framing detected). New reference,
+ * NULL when undecodable. */
+json_t *pw__decode(pw_worker_t *w, const void *buf, size_t len);
+int64_t pw__wall_ms(void);
+
+/* process.c */
+void pw__item_start(pw_item_t *it);
+void pw__item_written(pw_item_t *it, int ok);
+void pw__item_free(pw_item_t *it);
+void pw__on_message(pw_worker_t *w, rd_kafka_message_t *m, int topic);
+void pw__partition_restored(pw_worker_t *w, pw_part_t *p);
+void pw__partition_revoked(pw_worker_t *w, pw_part_t *p);
+void pw__restore_record(pw_worker_t *w, rd_kafka_message_t *m);
+
+#endif
