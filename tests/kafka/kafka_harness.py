@@ -6,8 +6,9 @@ Owns: the run directory layout (state.json, node configs, data, logs), free
       port choice, StorageTool format, readiness ("Kafka Server started"),
       SIGTERM / SIGKILL / restart of nodes, the SCRAM + TLS material, and the
       environment handed to tests (PAYATOM_TEST_KAFKA=real, …).
-Not here: fetching the jars (fetch.sh), the tests themselves (selftest.py,
-      txn_probe.c, the worker's end-to-end tests).
+Not here: fetching the jars (fetch.sh), the certificates and SCRAM password
+      (kafka_security.py), the tests themselves (selftest.py, txn_probe.c,
+      the worker's end-to-end tests).
 
 Python 3 standard library only.
 
@@ -37,7 +38,6 @@ import argparse
 import fcntl
 import json
 import os
-import secrets
 import shutil
 import signal
 import socket
@@ -45,6 +45,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import kafka_security  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 READY_LINE = "Kafka Server started"
@@ -343,46 +346,6 @@ def node_props(run, node, nodes, mode, sec):
     return "".join("%s=%s\n" % (k, v) for k, v in p.items())
 
 
-def make_tls_material(run):
-    """A test CA, a broker cert (SAN 127.0.0.1/localhost), a client cert, and
-    an unrelated CA for the negative test. openssl only."""
-    s = os.path.join(run.dir, "security")
-    os.makedirs(s, exist_ok=True)
-
-    def ossl(*args):
-        r = subprocess.run(["openssl"] + list(args), cwd=s, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, text=True)
-        if r.returncode != 0:
-            raise HarnessError("openssl %s: %s" % (args[0], r.stdout[-500:]))
-
-    for ca in ("ca", "wrong-ca"):
-        ossl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-             "-subj", "/CN=payatom-test-" + ca, "-keyout", ca + ".key", "-out", ca + ".pem")
-    ext = os.path.join(s, "san.ext")
-    with open(ext, "w") as f:
-        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
-    for who in ("broker", "client"):
-        ossl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=payatom-test-" + who,
-             "-keyout", who + ".key", "-out", who + ".csr")
-        ossl("x509", "-req", "-in", who + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-             "-CAcreateserial", "-days", "2", "-extfile", ext, "-out", who + ".crt")
-    # Kafka's PEM keystore: unencrypted PKCS#8 key followed by the chain.
-    ossl("pkcs8", "-topk8", "-nocrypt", "-in", "broker.key", "-out", "broker.p8")
-    with open(os.path.join(s, "broker.pem"), "w") as out:
-        for part in ("broker.p8", "broker.crt", "ca.pem"):
-            with open(os.path.join(s, part)) as f:
-                out.write(f.read())
-    for name in os.listdir(s):
-        os.chmod(os.path.join(s, name), 0o600)
-    password = secrets.token_urlsafe(18)
-    pw_file = os.path.join(s, "scram-password")
-    with os.fdopen(os.open(pw_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
-        f.write(password)
-    return {"dir": s, "user": SCRAM_USER, "password_file": pw_file, "password": password,
-            "ca": os.path.join(s, "ca.pem"), "wrong_ca": os.path.join(s, "wrong-ca.pem"),
-            "cert": os.path.join(s, "client.crt"), "key": os.path.join(s, "client.key")}
-
-
 # --------------------------------------------------------------------------
 # nodes
 
@@ -484,7 +447,8 @@ def start_kafka(run, mode, security, version=None):
                 nodes[i]["sasl_port"], nodes[i]["ssl_port"] = pp[2], pp[3]
         st = {"mode": mode, "kafka_home": home, "kafka_version": version, "cluster_id": CLUSTER_ID, "nodes": nodes,
               "registry": st.get("registry"), "reaper": st.get("reaper"), "security": None}
-        sec = make_tls_material(run) if security else None
+        sec = kafka_security.make_material(os.path.join(run.dir, "security"), SCRAM_USER) \
+            if security else None
         if sec:
             st["security"] = {k: v for k, v in sec.items() if k != "password"}
         for i in ids:
@@ -873,7 +837,7 @@ def main(argv):
             print(leader_of(run.load(), a.topic, a.partition))
         elif a.cmd == "_reaper":
             reaper(run, a.deadline)
-    except HarnessError as e:
+    except (HarnessError, kafka_security.SecurityError) as e:
         log("error: %s" % e)
         return 1
     except subprocess.CalledProcessError as e:
