@@ -88,6 +88,16 @@ static char *scrape(fx_t *fx)
 	return c.resp;
 }
 
+/* Feeds tests/data/metrics/rdkafka_stats.json as librdkafka's stats_cb. */
+static void load_stats(fx_t *fx)
+{
+	size_t len;
+	char *stats = pwt_read_data("metrics/rdkafka_stats.json", &len);
+	ck_assert_ptr_nonnull(stats);
+	ck_assert_int_eq(pw_metrics_worker_on_stats(fx->mw, stats, len), PA_OK);
+	free(stats);
+}
+
 START_TEST(test_opsapi_metrics_exposition_is_valid)
 {
 	fx_t fx;
@@ -123,11 +133,7 @@ START_TEST(test_opsapi_metrics_cover_prometheusrule_names)
 	fx_t fx;
 	fx_init(&fx);
 	/* lag and circuit families show once they have a child */
-	size_t len;
-	char *stats = pwt_read_data("metrics/rdkafka_stats.json", &len);
-	ck_assert_ptr_nonnull(stats);
-	ck_assert_int_eq(pw_metrics_worker_on_stats(fx.mw, stats, len), PA_OK);
-	free(stats);
+	load_stats(&fx);
 	pw_metrics_worker_circuit(fx.mw, "demo", 0);
 	pw_metrics_worker_on_event(fx.mw, "payatom.dlq",
 				   "{\"reason\":\"MALFORMED\",\"topic\":"
@@ -174,11 +180,7 @@ START_TEST(test_opsapi_stats_json_sets_lag_and_rtt)
 {
 	fx_t fx;
 	fx_init(&fx);
-	size_t len;
-	char *stats = pwt_read_data("metrics/rdkafka_stats.json", &len);
-	ck_assert_ptr_nonnull(stats);
-	ck_assert_int_eq(pw_metrics_worker_on_stats(fx.mw, stats, len), PA_OK);
-	free(stats);
+	load_stats(&fx);
 	ck_assert_int_eq(pw_metrics_worker_on_stats(fx.mw, "[1]", 3),
 			 PA_PARSE);
 	char *text = scrape(&fx);
