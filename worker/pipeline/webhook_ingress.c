@@ -497,6 +497,9 @@ static pa_err_t make_producer(pw_ingress_t *in, const pw_ingress_opts_t *o,
 		{"partitioner", "murmur2_random"},
 		{"message.timeout.ms", tmo},
 		{"linger.ms", "1"},
+		/* kafka.transactional.id is the worker's (exactly_once):
+		 * this producer writes outside any transaction */
+		{"transactional.id", NULL},
 	};
 	for (size_t i = 0; !err && i < sizeof must / sizeof must[0]; i++)
 		err = conf_set(c, must[i][0], must[i][1], errbuf);

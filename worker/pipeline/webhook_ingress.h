@@ -65,8 +65,8 @@ typedef struct pw_ingress_opts {
 	size_t max_body;           /* 0 = PA_WEBHOOK_MAX_BODY */
 	int64_t kafka_timeout_ms;  /* message.timeout.ms; 0 = 10000 */
 	/* kafka.* pass-through (SASL, TLS, ...) applied before the settings
-	 * this module needs (idempotence, acks, partitioner, timeout), which
-	 * win. May be NULL. */
+	 * this module needs (idempotence, acks=all, murmur2_random, timeout,
+	 * linger.ms=1, no transactional.id), which win. May be NULL. */
 	const pw_config_t *kafka_cfg;
 	/* Further librdkafka pairs: key, value, ..., NULL. May be NULL. */
 	const char *const *kafka_kv;
