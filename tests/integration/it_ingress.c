@@ -326,10 +326,26 @@ START_TEST(test_ingress_oversized_body_gets_413)
 	big[8191] = '}';
 	pwt_call_t c;
 	post(&e, "/webhooks/payatom", big, NULL, &c);
-	expect_ack(&c, 413, "HashMismatch", "no");
+	expect_ack(&c, 413, "HashMismatch", "no"); /* the ingress limit */
 	pwt_call_free(&c);
 	free(big);
 	ck_assert(pw_metrics_worker_webhooks(e.mw, PW_WH_TOO_LARGE) == 1);
+	/* over the listener's own limit: it answers before the route */
+	size_t huge_len = 300 * 1024;
+	char *huge = malloc(huge_len + 1);
+	memset(huge, ' ', huge_len);
+	huge[huge_len] = '\0';
+	post(&e, "/webhooks/payatom", huge, NULL, &c);
+	ck_assert_int_eq(c.status, 413);
+	pwt_call_free(&c);
+	free(huge);
+	pw_metrics_worker_set_http(e.mw, e.http);
+	char *text = NULL;
+	ck_assert_int_eq(pw_metrics_render(e.reg, &text, NULL), PA_OK);
+	ck_assert_ptr_nonnull(strstr(
+		text, "payatom_webhooks_received_total{result=\"too_large\"} 2\n"));
+	free(text);
+	pw_metrics_worker_set_http(e.mw, NULL);
 	env_fini(&e);
 }
 END_TEST

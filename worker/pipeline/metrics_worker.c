@@ -18,6 +18,8 @@ struct pw_metrics_worker {
 	pw_metrics_t *reg;
 	const pw_worker_t *w;
 	pw_gateway_t *gw;
+	const pw_http_t *http;
+	uint64_t seen_too_big;
 	const pw_merchants_t *ms;
 	pw_mfamily_t *commands, *events, *dlq, *gw_req, *gw_dur, *retries,
 		*polls, *webhooks, *inflight, *queued, *circuit, *rebalances,
@@ -57,6 +59,11 @@ static void on_render(pw_metrics_t *reg, void *ud)
 {
 	pw_metrics_worker_t *mw = ud;
 	(void)reg;
+	if (mw->http) {
+		pw_http_stats_t hs;
+		pw_http_get_stats(mw->http, &hs);
+		follow(mw->wh[PW_WH_TOO_LARGE], hs.too_big, &mw->seen_too_big);
+	}
 	if (mw->gw && mw->ms)
 		for (size_t i = 0; i < pw_merchants_count(mw->ms); i++) {
 			const char *name = NULL;
@@ -187,6 +194,14 @@ void pw_metrics_worker_set_worker(pw_metrics_worker_t *mw,
 {
 	if (mw)
 		mw->w = w;
+}
+
+void pw_metrics_worker_set_http(pw_metrics_worker_t *mw, const pw_http_t *http)
+{
+	if (!mw)
+		return;
+	mw->http = http;
+	mw->seen_too_big = 0; /* what it refused so far counts too */
 }
 
 void pw_metrics_worker_set_gateway(pw_metrics_worker_t *mw, pw_gateway_t *gw,

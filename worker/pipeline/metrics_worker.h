@@ -31,6 +31,7 @@
 
 #include <stddef.h>
 
+#include "core/http.h"
 #include "core/metrics.h"
 #include "payatom/error.h"
 #include "payatom/request.h"
@@ -71,6 +72,13 @@ void pw_metrics_worker_destroy(pw_metrics_worker_t *mw);
  * gauges its current in-flight and queued-key counts. */
 void pw_metrics_worker_set_worker(pw_metrics_worker_t *mw,
 				  const struct pw_worker *w);
+
+/* The worker's HTTP listener (borrowed; NULL detaches, before
+ * pw_http_destroy()): bodies over its max_body are answered 413 by the
+ * listener before the webhook route sees them; the render hook adds them
+ * to payatom_webhooks_received_total{result="too_large"} (the listener
+ * takes POST bodies only for webhooks). */
+void pw_metrics_worker_set_http(pw_metrics_worker_t *mw, const pw_http_t *http);
 
 /* The PayAtom gateway (gateway_payatom.h) and its merchant set, both
  * borrowed: the render hook sets payatom_circuit_state{merchant} from
