@@ -82,11 +82,15 @@ pa_err_t pw_ingress_new(pw_loop_t *loop, const pw_ingress_opts_t *opts,
 			pw_ingress_t **out, char *errbuf);
 
 /* Routes PW_INGRESS_PATH (any method; non-POST gets 405) on http to in.
- * http is borrowed; destroy in before or after http, either is safe. */
+ * http is borrowed. Routes cannot be removed: destroy the listener first
+ * (it drops held requests through their abort callbacks), or destroy in
+ * first only when the loop will not serve the listener again before
+ * pw_http_destroy() (held requests are then answered 503). */
 pa_err_t pw_ingress_mount(pw_ingress_t *in, pw_http_t *http);
 
 /* Answers every request still waiting for Kafka with 503/acknowledge "no",
- * purges the producer and frees everything. NULL is a safe no-op. */
+ * purges the producer and frees everything. The metrics (opts.mw) and the
+ * logger must still be alive. NULL is a safe no-op. */
 void pw_ingress_destroy(pw_ingress_t *in);
 
 /* Counts since creation, by result (index pw_wh_result_t), and requests
