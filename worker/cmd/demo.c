@@ -197,7 +197,11 @@ static void publish_mix(demo_t *d, int per_product)
 			demo_order_t *o = add_order(d, id, p);
 			if (!o)
 				return;
-			o->want_refund = !strcmp(pre, "REFUND");
+			/* REFUND* orders are refunded by the gateway itself;
+			 * approved UPI P2C payins get a refund command */
+			o->want_refund = !strcmp(pre, "APPROVE") && !p->payout &&
+					 !strcmp(p->product,
+						 "PAYIN_UPI_P2C_SEAMLESS");
 			o->want_utr = !strcmp(p->product,
 					      "PAYIN_UPI_P2P_SEAMLESS") ||
 				      !strcmp(p->product,
