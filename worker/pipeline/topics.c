@@ -410,17 +410,36 @@ static pa_err_t validate_counts(const pw_topics_spec_t *s, const topic_t *t,
 				size_t n, pw_topics_report_t *rep,
 				char *errbuf)
 {
-	for (size_t i = 0; i < n; i++)
-		if (t[i].partitions < 0)
-			return pa_seterr(
-				errbuf, PA_CONFIG,
-				"topic %s does not exist%s: create it with "
-				"%d partitions like the other command topics "
-				"(or set topics.create=true); " SEE_README,
-				t[i].name,
-				s->create ? " (creating it failed)"
-					  : " and topics.create=false",
-				s->partitions);
+	/* an existing co-partitioned topic sets the count a missing one
+	 * must have */
+	const topic_t *have = NULL;
+	for (size_t i = 0; i < n && !have; i++)
+		if (t[i].role != ROLE_OUTPUT && t[i].partitions >= 0)
+			have = &t[i];
+	for (size_t i = 0; i < n; i++) {
+		if (t[i].partitions >= 0)
+			continue;
+		char how[200];
+		if (t[i].role == ROLE_OUTPUT)
+			snprintf(how, sizeof how, "any partition count");
+		else if (have)
+			snprintf(how, sizeof how, "%d partitions like %s",
+				 have->partitions, have->name);
+		else
+			snprintf(how, sizeof how,
+				 "the same partition count as the other "
+				 "command, webhook and state topics");
+		return pa_seterr(errbuf, PA_CONFIG,
+				 "topic %s does not exist%s: create it (%s%s) "
+				 "or set topics.create=true; " SEE_README,
+				 t[i].name,
+				 s->create ? " (creating it failed)"
+					   : " and topics.create=false",
+				 how,
+				 t[i].role == ROLE_STATE
+					 ? ", cleanup.policy=compact"
+					 : "");
+	}
 	/* the reference is the first co-partitioned topic (cmd.payin) */
 	const topic_t *ref = NULL;
 	for (size_t i = 0; i < n; i++) {
