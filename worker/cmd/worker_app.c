@@ -34,7 +34,8 @@ static int ready(void *ud, const char **why)
 {
 	pw_app_t *app = ud;
 	if (!app->w || !pw_worker_ready(app->w)) {
-		*why = "kafka: no partitions assigned yet, or producer failed";
+		*why = "kafka: no partitions assigned yet, every broker down, "
+		       "or producer failed";
 		return 0;
 	}
 	if (!pw_gateway_payatom_any_closed(app->gw)) {

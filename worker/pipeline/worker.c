@@ -134,6 +134,8 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
 	pw_worker_t *w = opaque;
 	pw_item_t *it = m->_private;
+	if (!m->err)
+		w->brokers_down = 0;
 	if (m->err) {
 		PW_LOG(w, PW_LOG_WARN, "delivery to %s failed: %s",
 		       rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
@@ -156,7 +158,30 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *op)
 		}
 		return;
 	}
+	if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN && !w->brokers_down) {
+		/* not ready until a broker answers again (/readyz) */
+		w->brokers_down = 1;
+		PW_LOG(w, PW_LOG_ERROR, "kafka: every broker is down (%s): "
+		       "not ready until one answers", reason);
+		return;
+	}
 	PW_LOG(w, PW_LOG_WARN, "kafka: %s: %s", rd_kafka_err2name(err), reason);
+}
+
+/* While every broker is down: one metadata request (bounded, 100 ms)
+ * per commit interval tells when a broker answers again, also when no
+ * record flows to say so. */
+static void brokers_probe(pw_worker_t *w)
+{
+	const struct rd_kafka_metadata *md = NULL;
+	if (!w->brokers_down)
+		return;
+	if (rd_kafka_metadata(w->consumer, 0, NULL, &md, 100) ==
+	    RD_KAFKA_RESP_ERR_NO_ERROR) {
+		rd_kafka_metadata_destroy(md);
+		w->brokers_down = 0;
+		PW_LOG(w, PW_LOG_INFO, "kafka: a broker answers again");
+	}
 }
 
 static int serve_producer(rd_kafka_queue_t *q, void *ud)
@@ -343,6 +368,7 @@ static void commit_tick(pw_loop_t *loop, pw_timer_t *t, void *ud)
 {
 	pw_worker_t *w = ud;
 	w->commit_timer = NULL;
+	brokers_probe(w);
 	if (w->o.exactly_once)
 		txn_commit(w);
 	else
@@ -608,6 +634,7 @@ static int serve_consumer(rd_kafka_queue_t *q, void *ud)
 			rd_kafka_message_destroy(m);
 			continue;
 		}
+		w->brokers_down = 0;
 		int t = topic_index(w, rd_kafka_topic_name(m->rkt));
 		if (t < 0) {
 			rd_kafka_message_destroy(m);
@@ -956,6 +983,6 @@ void pw_worker_stats(const pw_worker_t *w, pw_worker_stats_t *st)
 
 int pw_worker_ready(const pw_worker_t *w)
 {
-	return !w->producer_fatal && !w->shutting_down &&
+	return !w->producer_fatal && !w->shutting_down && !w->brokers_down &&
 	       (w->st.partitions_assigned > 0 || !w->assigned_any);
 }

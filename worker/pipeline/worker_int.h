@@ -78,6 +78,7 @@ struct pw_worker {
 	pw_kq_t *ckq, *pkq, *rkq;
 	int producer_fatal;
 	int in_txn;
+	int brokers_down; /* _ALL_BROKERS_DOWN seen, no broker answer since */
 
 	pw_part_t **parts;
 	int nparts;
