@@ -544,11 +544,82 @@ static inline long eos_rand_ms(long lo, long hi)
 	return lo + (long)(rand() % (int)(hi - lo + 1));
 }
 
-/* Gateway create calls (POST of a payin) the sandbox logged, from its
- * request log (log-requests = 1): with orders_created, the repeats. */
-static inline long eos_sandbox_creates(rig_t *r, const char *path_needle)
+/* Runs "$PAYATOM_TEST_KAFKA_HARNESS <args>" as a child process (so the
+ * test keeps consuming and polling meanwhile); the caller waits for it. */
+static inline pwt_proc_t *eos_harness(const char *args)
 {
-	return pwt_proc_count_log(r->sbx, path_needle);
+	const char *h = getenv("PAYATOM_TEST_KAFKA_HARNESS");
+	ck_assert_msg(h && *h, "PAYATOM_TEST_KAFKA_HARNESS not set");
+	char cmd[2048];
+	snprintf(cmd, sizeof cmd, "%s %s", h, args);
+	char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+	pwt_proc_t *p = pwt_proc_spawn("harness", argv);
+	ck_assert_ptr_nonnull(p);
+	return p;
+}
+
+/* Runs a harness command to its end (bounded), consuming meanwhile;
+ * returns its exit code; out (if set) gets the first stdout line. */
+static inline int eos_harness_run(rig_t *r, const char *args, long timeout_ms,
+				  char *out, size_t size)
+{
+	pwt_proc_t *p = eos_harness(args);
+	int64_t end = pwt_now_ms() + pwt_ms(timeout_ms);
+	while (pwt_proc_alive(p) && pwt_now_ms() < end)
+		eos_poll(r, 100);
+	int st = 0;
+	ck_assert_msg(pwt_proc_wait(p, 1000, &st), "harness %s: no exit", args);
+	if (out && !pwt_proc_first_line(p, out, size, 1000))
+		*out = 0;
+	pwt_proc_free(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Records in topic's partitions as a read_uncommitted reader sees them
+ * (aborted transactions included), read to the end (bounded). */
+static inline long eos_count_uncommitted(rig_t *r, const char *topic)
+{
+	char es[256];
+	rd_kafka_conf_t *c = rd_kafka_conf_new();
+	rd_kafka_conf_set(c, "bootstrap.servers", r->brokers, es, sizeof es);
+	rd_kafka_conf_set(c, "group.id", "pwt-eos-uncommitted", es, sizeof es);
+	rd_kafka_conf_set(c, "enable.auto.commit", "false", es, sizeof es);
+	rd_kafka_conf_set(c, "enable.partition.eof", "true", es, sizeof es);
+	rd_kafka_conf_set(c, "isolation.level", "read_uncommitted", es,
+			  sizeof es);
+	rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, es, sizeof es);
+	ck_assert_msg(rk != NULL, "%s", es);
+	rd_kafka_poll_set_consumer(rk);
+	rd_kafka_topic_partition_list_t *l =
+		rd_kafka_topic_partition_list_new(EOS_PARTS);
+	for (int p = 0; p < EOS_PARTS; p++)
+		rd_kafka_topic_partition_list_add(l, topic, p)->offset =
+			RD_KAFKA_OFFSET_BEGINNING;
+	ck_assert_int_eq(rd_kafka_assign(rk, l), 0);
+	rd_kafka_topic_partition_list_destroy(l);
+	long n = 0;
+	int eofs = 0;
+	int64_t end = pwt_now_ms() + pwt_ms(30000);
+	while (eofs < EOS_PARTS && pwt_now_ms() < end) {
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+		if (!m)
+			continue;
+		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+			eofs++;
+		else if (!m->err)
+			n++;
+		rd_kafka_message_destroy(m);
+	}
+	ck_assert_int_eq(eofs, EOS_PARTS);
+	rd_kafka_consumer_close(rk);
+	rd_kafka_destroy(rk);
+	return n;
+}
+
+/* Gateway create calls the sandbox logged (log-requests = 1). */
+static inline long eos_creates(rig_t *r)
+{
+	return pwt_proc_count_log(r->sbx, "\"path\":\"/api/request.php\"");
 }
 
 static inline json_t *eos_sandbox_counters(rig_t *r)

@@ -38,6 +38,7 @@ START_TEST(test_eos_kill9_exactly_one_outcome)
 	       r.t.dup_seq, n - settled, r.t.regressions, r.t.dlq,
 	       r.t.webhook_events, r.t.records,
 	       eos_jint(c, "orders_created", NULL), seed, (double)ms / 1000);
+	fflush(stdout);
 	ck_assert_int_ge(done, kills);
 	ck_assert_int_eq(settled, n);
 	ck_assert_int_eq(multi, 0);
@@ -53,6 +54,128 @@ START_TEST(test_eos_kill9_exactly_one_outcome)
 }
 END_TEST
 
+/* A worker paused (SIGSTOP) past its session timeout while a second one
+ * takes its partitions over, then resumed (SIGCONT): the group has moved
+ * on, so its transaction (whose offsets carry the old generation) can no
+ * longer commit -- nothing it writes after the resume is committed. The
+ * read_committed output shows each transition once; what the zombie wrote
+ * is visible to a read_uncommitted reader only (aborted). */
+START_TEST(test_eos_paused_worker_is_fenced)
+{
+	unsigned seed = eos_seed();
+	int n = (int)eos_env_long("PAYATOM_EOS_FENCE_COMMANDS", 4000);
+	rig_t r;
+	eos_rig_init(&r, "fence", n, 1, "exactly_once", NULL, NULL);
+	char tid0[200], tid1[200];
+	snprintf(tid0, sizeof tid0, "kafka.transactional.id=%s-slot0", r.group);
+	snprintf(tid1, sizeof tid1, "kafka.transactional.id=%s-slot1", r.group);
+	/* a 2 s transaction: the zombie is stopped with one open, which
+	 * holds read_committed readers (the second worker's restore
+	 * included) back until the broker aborts it: 10 s, as Kafka
+	 * Streams does, instead of the worker's 60 s default */
+	const char *o0[] = {tid0, "commit.interval=2s",
+			    "kafka.transaction.timeout.ms=10000", NULL},
+		   *o1[] = {tid1, "commit.interval=2s",
+			    "kafka.transaction.timeout.ms=10000", NULL};
+	int64_t t0 = pwt_now_ms();
+	/* a quarter first; a burst the first worker is stopped in the middle
+	 * of (300 ms after it: created at the gateway, PENDING events in
+	 * the open transaction, webhooks due); the rest while it is stopped */
+	int burst = n / 4 + 200;
+	eos_send(&r, 0, n / 4);
+	pwt_proc_t *a = eos_worker_start(&r, 0, o0);
+	int64_t end = pwt_now_ms() + pwt_ms(60000);
+	while (eos_settled(&r, NULL) < n / 4 && pwt_now_ms() < end)
+		eos_poll(&r, 100);
+	eos_send(&r, n / 4, burst);
+	eos_poll(&r, 300);
+	int at_stop = eos_settled(&r, NULL);
+	ck_assert_int_eq(at_stop, n / 4);
+	ck_assert_int_eq(pwt_proc_signal(a, SIGSTOP), 0);
+	int64_t stopped = pwt_now_ms();
+	eos_send(&r, burst, n);
+	pwt_proc_t *b = eos_worker_start(&r, 1, o1);
+	/* b takes over once a's session (6 s) expired: output moves on */
+	end = pwt_now_ms() + pwt_ms(60000);
+	while (eos_settled(&r, NULL) <= burst && pwt_now_ms() < end)
+		eos_poll(&r, 100);
+	int taken = eos_settled(&r, NULL);
+	ck_assert_msg(taken > at_stop, "second worker made no progress");
+	/* b works on a while longer, then the zombie wakes up */
+	eos_poll(&r, eos_rand_ms(1000, 4000));
+	long paused_ms = (long)(pwt_now_ms() - stopped);
+	ck_assert_int_eq(pwt_proc_signal(a, SIGCONT), 0);
+	int64_t resumed = pwt_now_ms();
+	/* the zombie finds out: fatal (exit 1) or an aborted transaction */
+	end = pwt_now_ms() + pwt_ms(30000);
+	while (pwt_now_ms() < end && pwt_proc_alive(a) &&
+	       pwt_proc_count_log(a, "exactly-once: ") == 0)
+		eos_poll(&r, 100);
+	char fence_line[1024] = "";
+	pwt_proc_wait_log(a, "exactly-once: ", fence_line, sizeof fence_line,
+			  100);
+	eos_wait_settled(&r, 180000);
+	eos_poll(&r, 3000);
+	/* the zombie's own account of its transactions */
+	char murl[128], *mtext = NULL;
+	snprintf(murl, sizeof murl, "http://127.0.0.1:%d/metrics", r.wport[0]);
+	if (pwt_proc_alive(a) &&
+	    pwt_proc_http(NULL, murl, NULL, &mtext, 3000) == 200 && mtext) {
+		for (char *l = strtok(mtext, "\n"); l; l = strtok(NULL, "\n"))
+			if (strstr(l, "payatom_transactions_total{") ||
+			    strstr(l, "rebalance"))
+				printf("fence: zombie metric %s\n", l);
+	}
+	free(mtext);
+	int a_status = -1;
+	if (pwt_proc_alive(a))
+		a_status = eos_worker_stop(a, 20000);
+	else
+		ck_assert(pwt_proc_wait(a, 1000, &a_status)),
+			a_status = WIFEXITED(a_status) ? WEXITSTATUS(a_status)
+						       : 128 + WTERMSIG(a_status);
+	long a_commit_fail = pwt_proc_count_log(a, "commit failed");
+	long a_fatal = pwt_proc_count_log(a, "failed fatally");
+	ck_assert_int_eq(eos_worker_stop(b, 20000), 0);
+	eos_poll(&r, 2000);
+	long uncommitted = eos_count_uncommitted(&r, r.topic[ET_EVT_PAYMENT]);
+	long committed = r.t.records - r.t.dlq;
+	int multi = 0, settled = eos_settled(&r, &multi);
+	printf("fence: commands %d paused %.1f s (settled %d at SIGSTOP, "
+	       "%d when the second worker took over) zombie exit %d "
+	       "commit_failed %ld fatal %ld; read_committed payment records "
+	       "%ld, read_uncommitted %ld (aborted %ld); terminal_outcomes %d "
+	       "multi %d duplicates %ld losses %d seed %u took %.1f s\n",
+	       n, (double)paused_ms / 1000, at_stop, taken, a_status,
+	       a_commit_fail, a_fatal, committed, uncommitted,
+	       uncommitted - committed, settled, multi,
+	       r.t.dup_eid + r.t.dup_seq, n - settled, seed,
+	       (double)(pwt_now_ms() - t0) / 1000);
+	printf("fence: zombie's line after %.1f s: %s\n",
+	       (double)(pwt_now_ms() - resumed) / 1000, fence_line);
+	fflush(stdout);
+	/* the zombie noticed and did not commit */
+	/* the zombie's open transaction was aborted by the broker at its
+	 * timeout (the second worker could not restore before): its producer
+	 * is fenced, it says so and exits 1; without an open transaction at
+	 * SIGSTOP, its next commit fails on the group generation instead
+	 * (aborted, rewound) */
+	ck_assert_msg((a_fatal > 0 && a_status == 1) || a_commit_fail > 0,
+		      "the resumed worker was not fenced (exit %d, see %s)",
+		      a_status, pwt_proc_err_path(a));
+	ck_assert_int_eq(settled, n);
+	ck_assert_int_eq(multi, 0);
+	ck_assert_int_eq(r.t.dup_eid, 0);
+	ck_assert_int_eq(r.t.dup_seq, 0);
+	ck_assert_int_eq(r.t.regressions, 0);
+	ck_assert_int_eq(r.t.wrong_status, 0);
+	ck_assert_int_eq(r.t.dlq, 0);
+	pwt_proc_free(a);
+	pwt_proc_free(b);
+	eos_rig_fini(&r);
+}
+END_TEST
+
 static TCase *tc_kills(void)
 {
 	TCase *tc = tcase_create("eos_kill9");
@@ -61,8 +184,16 @@ static TCase *tc_kills(void)
 	return tc;
 }
 
+static TCase *tc_fence(void)
+{
+	TCase *tc = tcase_create("eos_fence");
+	tcase_set_timeout(tc, 600);
+	tcase_add_test(tc, test_eos_paused_worker_is_fenced);
+	return tc;
+}
+
 int main(void)
 {
-	TCase *(*tcs[])(void) = {tc_kills, NULL};
+	TCase *(*tcs[])(void) = {tc_fence, tc_kills, NULL};
 	return eos_main("eos_real", tcs);
 }

@@ -451,21 +451,32 @@ void pw_http_destroy(pw_http_t *http)
 {
 	if (!http)
 		return;
-	/* Drop held requests: tell their owners, then let MHD close them. */
-	while (http->held) {
-		pw_http_req_t *req = http->held;
-		held_unlink(req);
-		req->state = REQ_ANSWERED;
-		req->abort = 1;
-		if (req->abort_cb)
-			req->abort_cb(req, req->abort_ud);
-		MHD_resume_connection(req->conn);
-	}
+	/* Accept nothing new: MHD_run below would otherwise accept queued
+	 * connections whose handlers hold them again, and MHD aborts the
+	 * process when stopped with a suspended connection. */
+	MHD_socket ls = MHD_quiesce_daemon(http->d);
 	pw_loop_unwatch(http->loop, http->epfd);
 	pw_timer_cancel(http->loop, http->timer);
 	pw_timer_cancel(http->loop, http->kick);
-	MHD_run(http->d); /* processes the resumed connections */
+	/* Drop held requests: tell their owners, then let MHD close them;
+	 * again while the resumed handlers hold more (bounded). */
+	for (int round = 0; round < 100; round++) {
+		while (http->held) {
+			pw_http_req_t *req = http->held;
+			held_unlink(req);
+			req->state = REQ_ANSWERED;
+			req->abort = 1;
+			if (req->abort_cb)
+				req->abort_cb(req, req->abort_ud);
+			MHD_resume_connection(req->conn);
+		}
+		MHD_run(http->d); /* processes the resumed connections */
+		if (!http->held)
+			break;
+	}
 	MHD_stop_daemon(http->d);
+	if (ls != MHD_INVALID_SOCKET)
+		close(ls);
 	for (size_t i = 0; i < http->nroutes; i++) {
 		free(http->routes[i].method);
 		free(http->routes[i].prefix);

@@ -718,12 +718,19 @@ pa_err_t pw_worker_new(pw_loop_t *loop, const pw_worker_opts_t *opts,
 		gethostname(host, sizeof host - 1);
 		snprintf(tid, sizeof tid, "%s-%s-%d", w->o.group_id, host,
 			 (int)getpid());
-		int has = 0;
-		for (size_t i = 0; i < w->o.n_kafka; i++)
+		int has = 0, has_tmo = 0;
+		for (size_t i = 0; i < w->o.n_kafka; i++) {
 			has |= !strcmp(w->o.kafka[i].key, "transactional.id");
+			has_tmo |= !strcmp(w->o.kafka[i].key,
+					   "transaction.timeout.ms");
+		}
 		if (!has)
 			conf_set(pc, "transactional.id", tid, NULL);
-		conf_set(pc, "transaction.timeout.ms", "60000", NULL);
+		/* a hung worker's open transaction holds read_committed
+		 * readers of its partitions back until this expires:
+		 * kafka.transaction.timeout.ms may shorten it */
+		if (!has_tmo)
+			conf_set(pc, "transaction.timeout.ms", "60000", NULL);
 	}
 	rd_kafka_conf_set_dr_msg_cb(pc, dr_cb);
 	rd_kafka_conf_set_error_cb(pc, error_cb);
