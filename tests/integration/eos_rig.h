@@ -291,8 +291,13 @@ static inline void eos_record(rig_t *r, rd_kafka_message_t *m)
 		return;
 	}
 	json_object_set_new(r->eids, eid, json_string(sig));
-	if (seq >= 0 && seq < 32 && (o->seqs & (1u << seq)))
+	if (seq >= 0 && seq < 32 && (o->seqs & (1u << seq))) {
 		r->t.dup_seq++;
+		if (getenv("PAYATOM_EOS_DEBUG") && r->t.dup_seq <= 5)
+			printf("%s: another event for %s sequence %d: %.*s\n",
+			       r->tag, oid, seq, (int)m->len,
+			       (const char *)m->payload);
+	}
 	if (seq >= 0 && seq < 32)
 		o->seqs |= 1u << seq;
 	if (seq <= o->maxseq)
@@ -527,10 +532,11 @@ static inline pwt_proc_t *eos_worker_start(rig_t *r, int slot,
 	return w;
 }
 
-/* SIGTERM and reap; the exit code. */
+/* SIGTERM (unless it exited already) and reap; the exit code. */
 static inline int eos_worker_stop(pwt_proc_t *w, long timeout_ms)
 {
-	ck_assert_int_eq(pwt_proc_signal(w, SIGTERM), 0);
+	if (pwt_proc_alive(w))
+		ck_assert_int_eq(pwt_proc_signal(w, SIGTERM), 0);
 	int status = 0;
 	ck_assert_msg(pwt_proc_wait(w, timeout_ms, &status),
 		      "%s did not exit within %ld ms of SIGTERM",
@@ -614,6 +620,28 @@ static inline long eos_count_uncommitted(rig_t *r, const char *topic)
 	rd_kafka_consumer_close(rk);
 	rd_kafka_destroy(rk);
 	return n;
+}
+
+/* Sum of the samples of a metric (every label set) on the worker in
+ * slot's /metrics; -1 when it does not answer. */
+static inline double eos_metric(rig_t *r, int slot, const char *name)
+{
+	char url[128], *text = NULL;
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/metrics", r->wport[slot]);
+	if (pwt_proc_http(NULL, url, NULL, &text, 3000) != 200 || !text) {
+		free(text);
+		return -1;
+	}
+	double sum = 0;
+	size_t nl = strlen(name);
+	for (char *l = strtok(text, "\n"); l; l = strtok(NULL, "\n"))
+		if (!strncmp(l, name, nl) && (l[nl] == ' ' || l[nl] == '{')) {
+			char *sp = strrchr(l, ' ');
+			if (sp)
+				sum += strtod(sp + 1, NULL);
+		}
+	free(text);
+	return sum;
 }
 
 /* Gateway create calls the sandbox logged (log-requests = 1). */

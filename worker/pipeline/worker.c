@@ -599,17 +599,45 @@ static void on_revoke(pw_worker_t *w,
 	}
 }
 
+/* The group assigns the partitions of one topic (cmd.payin, the only one
+ * subscribed); partition k of every input topic goes with it, so one member
+ * owns all inputs of an order and its state (design.md §2, co-partitioned).
+ * cooperative-sticky balances topic-partitions, not partition numbers: with
+ * every input topic subscribed, cmd.payin[k] and int.webhook[k] could be
+ * owned by two members at once, each holding state for the same orders.
+ * parts may already name the other topics (the whole assignment, on close):
+ * nothing is listed twice. New (caller destroys). */
+static rd_kafka_topic_partition_list_t *
+copartitions(pw_worker_t *w, const rd_kafka_topic_partition_list_t *parts)
+{
+	rd_kafka_topic_partition_list_t *l =
+		rd_kafka_topic_partition_list_new(parts->cnt * PW_IN_N + 1);
+	for (int i = 0; i < parts->cnt; i++) {
+		if (topic_index(w, parts->elems[i].topic) < 0)
+			continue;
+		for (int t = 0; t < PW_IN_N; t++)
+			if (!rd_kafka_topic_partition_list_find(
+				    l, w->in_topics[t], parts->elems[i].partition))
+				rd_kafka_topic_partition_list_add(
+					l, w->in_topics[t],
+					parts->elems[i].partition);
+	}
+	return l;
+}
+
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 			 rd_kafka_topic_partition_list_t *parts, void *op)
 {
 	pw_worker_t *w = op;
 	w->st.rebalances++;
+	rd_kafka_topic_partition_list_t *all = copartitions(w, parts);
 	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS)
-		on_assign(w, parts);
+		on_assign(w, all);
 	else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
-		on_revoke(w, parts);
+		on_revoke(w, all);
 	else
 		PW_LOG(w, PW_LOG_ERROR, "rebalance: %s", rd_kafka_err2str(err));
+	rd_kafka_topic_partition_list_destroy(all);
 }
 
 static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *op)
@@ -827,11 +855,11 @@ pa_err_t pw_worker_new(pw_loop_t *loop, const pw_worker_opts_t *opts,
 		goto fail;
 	}
 
+	/* one topic in the group; the others follow it (copartitions()) */
 	rd_kafka_topic_partition_list_t *sub =
-		rd_kafka_topic_partition_list_new(PW_IN_N);
-	for (int t = 0; t < PW_IN_N; t++)
-		rd_kafka_topic_partition_list_add(sub, w->in_topics[t],
-						  RD_KAFKA_PARTITION_UA);
+		rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_list_add(sub, w->in_topics[PW_IN_PAYIN],
+					  RD_KAFKA_PARTITION_UA);
 	rd_kafka_resp_err_t kerr = rd_kafka_subscribe(w->consumer, sub);
 	rd_kafka_topic_partition_list_destroy(sub);
 	if (kerr) {

@@ -1,0 +1,280 @@
+/* it_alo_real.c -- at-least-once, rebalances and a broker crash on the
+ * real broker (issue 8 items 3, 4, 5), with processing.guarantee =
+ * at_least_once (the default):
+ *  - the worker SIGKILLed at random moments and restarted: zero lost, and
+ *    every duplicate carries the event_id of its original;
+ *  - 1 -> 3 -> 1 workers in one group mid-stream (cooperative-sticky):
+ *    nothing lost, per-order sequences strictly increasing, no gateway
+ *    create repeated;
+ *  - the single broker kill -9'd mid-stream and restarted on its data: the
+ *    same worker process recovers, loses nothing, and /readyz says 503
+ *    while the broker is away (last: it disturbs the broker).
+ *
+ * Real broker only (PAYATOM_TEST_KAFKA=real; CTest's kafka_it_alo_real
+ * twin on its own single broker); exits 77 (skipped) otherwise.
+ * Knobs: PAYATOM_EOS_COMMANDS (default 20000) and PAYATOM_EOS_KILLS (5)
+ * for the kills, PAYATOM_REBALANCE_COMMANDS (6000),
+ * PAYATOM_CRASH_COMMANDS (6000), PAYATOM_EOS_SEED. Every test prints one
+ * line of counts. */
+#include "eos_rig.h"
+
+START_TEST(test_alo_kill9_no_loss_same_event_id)
+{
+	unsigned seed = eos_seed();
+	int n = (int)eos_env_long("PAYATOM_EOS_COMMANDS", 20000);
+	int kills = (int)eos_env_long("PAYATOM_EOS_KILLS", 5);
+	rig_t r;
+	eos_rig_init(&r, "alo", n, 1, "at_least_once", NULL, NULL);
+	int done = 0;
+	int64_t ms = eos_kill_run(&r, kills, &done, NULL);
+	int multi = 0, settled = eos_settled(&r, &multi);
+	json_t *c = eos_sandbox_counters(&r);
+	long creates = eos_creates(&r);
+	printf("alo: at_least_once commands %d kills %d terminal_outcomes %d "
+	       "losses %d duplicates %ld (same event_id %ld, different "
+	       "content %ld, another event_id for an order+sequence %ld) "
+	       "regressions %ld dlq %ld webhook_events %ld records %ld "
+	       "gateway creates %ld orders_created %ld seed %u took %.1f s\n",
+	       n, done, settled, n - settled, r.t.dup_eid + r.t.dup_seq,
+	       r.t.dup_eid, r.t.dup_eid_diff, r.t.dup_seq, r.t.regressions,
+	       r.t.dlq, r.t.webhook_events, r.t.records, creates,
+	       eos_jint(c, "orders_created", NULL), seed, (double)ms / 1000);
+	fflush(stdout);
+	ck_assert_int_ge(done, kills);
+	ck_assert_int_eq(settled, n);
+	/* a replayed transition is the same record again */
+	ck_assert_int_eq(r.t.dup_seq, 0);
+	ck_assert_int_eq(r.t.dup_eid_diff, 0);
+	ck_assert_int_eq(multi, 0);
+	ck_assert_int_eq(r.t.regressions, 0);
+	ck_assert_int_eq(r.t.wrong_status, 0);
+	ck_assert_int_eq(r.t.dlq, 0);
+	ck_assert_int_eq(r.t.foreign, 0);
+	ck_assert_int_eq(eos_jint(c, "orders_created", NULL), n);
+	json_decref(c);
+	eos_rig_fini(&r);
+}
+END_TEST
+
+/* Sends [from, to) in batches of 100 every 200 ms, consuming between. */
+static void send_trickle(rig_t *r, int from, int to)
+{
+	for (int i = from; i < to; i += 100) {
+		eos_send(r, i, i + 100 < to ? i + 100 : to);
+		eos_poll(r, 200);
+	}
+}
+
+/* Waits (bounded) until settled reaches want, consuming. */
+static void settle_to(rig_t *r, int want, long timeout_ms)
+{
+	int64_t end = pwt_now_ms() + pwt_ms(timeout_ms);
+	while (eos_settled(r, NULL) < want && pwt_now_ms() < end)
+		eos_poll(r, 100);
+}
+
+START_TEST(test_alo_rebalance_1_3_1)
+{
+	unsigned seed = eos_seed();
+	int n = (int)eos_env_long("PAYATOM_REBALANCE_COMMANDS", 6000);
+	rig_t r;
+	eos_rig_init(&r, "rebal", n, 1, "at_least_once", NULL, NULL);
+	int64_t t0 = pwt_now_ms();
+	int third = n / 3;
+	eos_send(&r, 0, third);
+	pwt_proc_t *w[EOS_SLOTS] = {NULL};
+	w[0] = eos_worker_start(&r, 0, NULL);
+	settle_to(&r, third / 4, 60000);
+	/* scale out mid-stream */
+	w[1] = eos_worker_start(&r, 1, NULL);
+	w[2] = eos_worker_start(&r, 2, NULL);
+	/* the second third as a stream across the rebalance */
+	send_trickle(&r, third, 2 * third);
+	/* every member works (commands counted per worker) */
+	int64_t end = pwt_now_ms() + pwt_ms(60000);
+	double cmds[EOS_SLOTS] = {0};
+	for (;;) {
+		int all = 1;
+		for (int s = 0; s < EOS_SLOTS; s++) {
+			cmds[s] = eos_metric(&r, s, "payatom_commands_total");
+			all &= cmds[s] > 0;
+		}
+		if (all || pwt_now_ms() > end)
+			break;
+		if (getenv("PAYATOM_EOS_DEBUG"))
+			printf("rebal: cmds %.0f %.0f %.0f rebalances %.0f %.0f "
+			       "%.0f\n",
+			       cmds[0], cmds[1], cmds[2],
+			       eos_metric(&r, 0, "payatom_rebalances_total"),
+			       eos_metric(&r, 1, "payatom_rebalances_total"),
+			       eos_metric(&r, 2, "payatom_rebalances_total"));
+		eos_poll(&r, 300);
+	}
+	printf("rebal: commands per worker at 3 members: %.0f %.0f %.0f\n",
+	       cmds[0], cmds[1], cmds[2]);
+	fflush(stdout);
+	for (int s = 0; s < EOS_SLOTS; s++)
+		ck_assert_msg(cmds[s] > 0, "worker %d got no partition", s);
+	settle_to(&r, third + third / 4, 60000);
+	/* scale in mid-stream: the last third arrives as two members leave */
+	int mid = 2 * third + third / 3;
+	send_trickle(&r, 2 * third, mid);
+	int settled_at_scale_in = eos_settled(&r, NULL);
+	ck_assert_int_eq(pwt_proc_signal(w[1], SIGTERM), 0);
+	ck_assert_int_eq(pwt_proc_signal(w[2], SIGTERM), 0);
+	send_trickle(&r, mid, n);
+	ck_assert_int_eq(eos_worker_stop(w[1], 30000), 0);
+	ck_assert_int_eq(eos_worker_stop(w[2], 30000), 0);
+	eos_wait_settled(&r, 120000);
+	eos_poll(&r, 3000);
+	double cmds0 = eos_metric(&r, 0, "payatom_commands_total");
+	ck_assert_int_eq(eos_worker_stop(w[0], 30000), 0);
+	eos_poll(&r, 1000);
+	int multi = 0, settled = eos_settled(&r, &multi);
+	json_t *c = eos_sandbox_counters(&r);
+	long created = eos_jint(c, "orders_created", NULL);
+	long creates = eos_creates(&r);
+	printf("rebal: 1->3->1 workers commands %d terminal_outcomes %d losses "
+	       "%d duplicates %ld (same event_id %ld, other event_id for an "
+	       "order+sequence %ld) order_violations %ld gateway creates %ld "
+	       "orders_created %ld repeated_creates %ld (settled %d at "
+	       "scale-in; worker 0 handled %.0f commands) seed %u took %.1f s\n",
+	       n, settled, n - settled, r.t.dup_eid + r.t.dup_seq, r.t.dup_eid,
+	       r.t.dup_seq, r.t.regressions, creates, created,
+	       creates - created, settled_at_scale_in, cmds0, seed,
+	       (double)(pwt_now_ms() - t0) / 1000);
+	fflush(stdout);
+	ck_assert_int_lt(settled_at_scale_in, n);
+	ck_assert_int_eq(settled, n);
+	ck_assert_int_eq(multi, 0);
+	ck_assert_int_eq(r.t.dup_seq, 0);
+	ck_assert_int_eq(r.t.dup_eid_diff, 0);
+	ck_assert_int_eq(r.t.regressions, 0);
+	ck_assert_int_eq(r.t.wrong_status, 0);
+	ck_assert_int_eq(r.t.dlq, 0);
+	ck_assert_int_eq(created, n);
+	ck_assert_int_eq(creates, n); /* no create repeated */
+	json_decref(c);
+	for (int s = 0; s < EOS_SLOTS; s++)
+		pwt_proc_free(w[s]);
+	eos_rig_fini(&r);
+}
+END_TEST
+
+START_TEST(test_alo_broker_kill9_recovers)
+{
+	unsigned seed = eos_seed();
+	int n = (int)eos_env_long("PAYATOM_CRASH_COMMANDS", 6000);
+	const char *nodes = getenv("PAYATOM_TEST_KAFKA_NODES");
+	int node = nodes && *nodes ? atoi(nodes) : 1;
+	rig_t r;
+	eos_rig_init(&r, "bcrash", n, 1, "at_least_once", NULL, NULL);
+	int64_t t0 = pwt_now_ms();
+	eos_send(&r, 0, n);
+	pwt_proc_t *w = eos_worker_start(&r, 0, NULL);
+	settle_to(&r, n / 5, 60000);
+	eos_poll(&r, eos_rand_ms(0, 1000));
+	int at_kill = eos_settled(&r, NULL);
+	ck_assert_int_lt(at_kill, n);
+	char args[64];
+	snprintf(args, sizeof args, "kill9 %d", node);
+	ck_assert_int_eq(eos_harness_run(&r, args, 30000, NULL, 0), 0);
+	int64_t killed = pwt_now_ms();
+	/* the broker stays away for 8 s: /readyz must say so */
+	int saw503 = 0, polls = 0;
+	long first503_ms = -1;
+	while (pwt_now_ms() < killed + 8000) {
+		long st = eos_readyz(&r, 0, 1000);
+		polls++;
+		if (st == 503 && !saw503) {
+			saw503 = 1;
+			first503_ms = (long)(pwt_now_ms() - killed);
+		}
+		eos_poll(&r, 200);
+	}
+	snprintf(args, sizeof args, "restart %d", node);
+	pwt_proc_t *h = eos_harness(args);
+	int ready_during_restart = 0;
+	int64_t end = pwt_now_ms() + pwt_ms(120000);
+	while (pwt_proc_alive(h) && pwt_now_ms() < end) {
+		if (eos_readyz(&r, 0, 1000) == 503)
+			saw503 = 1;
+		eos_poll(&r, 200);
+	}
+	int hst = 0;
+	ck_assert_msg(pwt_proc_wait(h, 1000, &hst) && WIFEXITED(hst) &&
+			      WEXITSTATUS(hst) == 0,
+		      "harness restart failed");
+	pwt_proc_free(h);
+	int64_t restarted = pwt_now_ms();
+	/* ready again, same process */
+	long st = 0;
+	end = pwt_now_ms() + pwt_ms(60000);
+	while ((st = eos_readyz(&r, 0, 1000)) != 200 && pwt_now_ms() < end &&
+	       pwt_proc_alive(w))
+		eos_poll(&r, 200);
+	long ready_after_ms = (long)(pwt_now_ms() - restarted);
+	ck_assert_msg(pwt_proc_alive(w), "the worker died with the broker (%s)",
+		      pwt_proc_err_path(w));
+	(void)ready_during_restart;
+	eos_wait_settled(&r, 180000);
+	eos_poll(&r, 3000);
+	ck_assert_msg(pwt_proc_alive(w), "the worker exited (%s)",
+		      pwt_proc_err_path(w));
+	ck_assert_int_eq(eos_worker_stop(w, 30000), 0);
+	eos_poll(&r, 1000);
+	int multi = 0, settled = eos_settled(&r, &multi);
+	printf("bcrash: commands %d broker kill -9 at settled %d, down %.1f s; "
+	       "/readyz 503 %s (first after %ld ms, %d polls), 200 again %ld "
+	       "ms after the restart; terminal_outcomes %d losses %d "
+	       "duplicates %ld (same event_id %ld, other event_id %ld) "
+	       "worker restarts 0 seed %u took %.1f s\n",
+	       n, at_kill, (double)(restarted - killed) / 1000,
+	       saw503 ? "seen" : "NOT seen", first503_ms, polls,
+	       ready_after_ms, settled, n - settled, r.t.dup_eid + r.t.dup_seq,
+	       r.t.dup_eid, r.t.dup_seq, seed,
+	       (double)(pwt_now_ms() - t0) / 1000);
+	fflush(stdout);
+	ck_assert_msg(saw503, "/readyz never reported the broker outage");
+	ck_assert_int_eq(st, 200);
+	ck_assert_int_eq(settled, n);
+	ck_assert_int_eq(multi, 0);
+	ck_assert_int_eq(r.t.dup_seq, 0);
+	ck_assert_int_eq(r.t.dup_eid_diff, 0);
+	ck_assert_int_eq(r.t.regressions, 0);
+	ck_assert_int_eq(r.t.wrong_status, 0);
+	ck_assert_int_eq(r.t.dlq, 0);
+	pwt_proc_free(w);
+	eos_rig_fini(&r);
+}
+END_TEST
+
+static TCase *tc_kills(void)
+{
+	TCase *tc = tcase_create("alo_kill9");
+	tcase_set_timeout(tc, 600);
+	tcase_add_test(tc, test_alo_kill9_no_loss_same_event_id);
+	return tc;
+}
+
+static TCase *tc_rebalance(void)
+{
+	TCase *tc = tcase_create("alo_rebalance");
+	tcase_set_timeout(tc, 600);
+	tcase_add_test(tc, test_alo_rebalance_1_3_1);
+	return tc;
+}
+
+static TCase *tc_broker(void)
+{
+	TCase *tc = tcase_create("alo_broker_kill9");
+	tcase_set_timeout(tc, 600);
+	tcase_add_test(tc, test_alo_broker_kill9_recovers);
+	return tc;
+}
+
+int main(void)
+{
+	TCase *(*tcs[])(void) = {tc_kills, tc_rebalance, tc_broker, NULL};
+	return eos_main("alo_real", tcs);
+}
