@@ -96,7 +96,10 @@ typedef struct rig {
 	char conf[1024];
 	rd_kafka_t *tail; /* read_committed */
 	json_t *eids;	  /* event_id -> "status|sequence" */
-	int n;		  /* orders sent */
+	int n;		  /* orders of the test */
+	int fed;	  /* orders sent by the feeder so far */
+	long feed_rate;	  /* feeder: orders per second (0: off) */
+	int64_t feed_t0;
 	eos_order_t *ord;
 	eos_tally_t t;
 } rig_t;
@@ -314,12 +317,36 @@ static inline void eos_record(rig_t *r, rd_kafka_message_t *m)
 	json_decref(v);
 }
 
-/* Consumes output records for ms milliseconds; returns how many arrived. */
+/* The feeder: sends orders [fed, n) at feed_rate per second from
+ * feed_t0, as a stream the test's kills and rebalances land in. */
+static inline void eos_feed(rig_t *r)
+{
+	if (r->feed_rate <= 0 || r->fed >= r->n)
+		return;
+	int64_t due = (pwt_now_ms() - r->feed_t0) * r->feed_rate / 1000;
+	int to = due < r->n ? (int)due : r->n;
+	if (to > r->fed) {
+		eos_send(r, r->fed, to);
+		r->fed = to;
+	}
+}
+
+static inline void eos_feed_start(rig_t *r, long rate)
+{
+	r->feed_rate = rate;
+	r->feed_t0 = pwt_now_ms();
+	r->fed = 0;
+	eos_feed(r);
+}
+
+/* Consumes output records for ms milliseconds (feeding meanwhile);
+ * returns how many arrived. */
 static inline int eos_poll(rig_t *r, long ms)
 {
 	int64_t end = pwt_now_ms() + ms;
 	int n = 0;
 	do {
+		eos_feed(r);
 		rd_kafka_message_t *m = rd_kafka_consumer_poll(r->tail, 20);
 		if (!m)
 			continue;
@@ -680,17 +707,20 @@ static inline unsigned eos_seed(void)
 	return s;
 }
 
-/* N payins, kills SIGKILLs at random moments, a restart after each. Shared
- * by the exactly-once and at-least-once runs; returns the wall time. A kill
- * comes 0.3-6 s after the incarnation made visible progress (an order
- * settled since it started; at most 60 s of waiting for that), so every
- * kill hits a worker in the middle of its work. opts: the worker's -o. */
+/* N payins sent as a stream (PAYATOM_EOS_RATE per second), kills SIGKILLs
+ * at random moments, a restart after each. Shared by the exactly-once and
+ * at-least-once runs; returns the wall time. A kill comes 0.3-6 s after the
+ * incarnation made visible progress (an order settled since it started; at
+ * most 60 s of waiting for that), so every kill hits a worker in the middle
+ * of its work while commands still arrive. opts: the worker's -o. */
 static inline int64_t eos_kill_run(rig_t *r, int kills, int *done_kills,
 			const char *const *opts)
 {
 	int64_t t0 = pwt_now_ms();
-	eos_send(r, 0, r->n);
+	/* a stream of rate orders/s (default 300: 20,000 over ~67 s) */
+	eos_feed_start(r, eos_env_long("PAYATOM_EOS_RATE", 300));
 	pwt_proc_t *w = eos_worker_start(r, 0, opts);
+	int64_t end_feed;
 	int k = 0;
 	for (; k < kills; k++) {
 		int base = eos_settled(r, NULL);
@@ -714,6 +744,12 @@ static inline int64_t eos_kill_run(rig_t *r, int kills, int *done_kills,
 		w = eos_worker_start(r, 0, opts);
 	}
 	*done_kills = k;
+	printf("%s: %d of %d orders sent when the last kill came\n", r->tag,
+	       r->fed, r->n);
+	end_feed = pwt_now_ms() + pwt_ms(300000);
+	while (r->fed < r->n && pwt_now_ms() < end_feed)
+		eos_poll(r, 100);
+	ck_assert_int_eq(r->fed, r->n);
 	eos_wait_settled(r, (long)eos_env_long("PAYATOM_EOS_SETTLE_MS", 240000));
 	/* anything late: a duplicate would come now */
 	eos_poll(r, 3000);

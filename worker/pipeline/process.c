@@ -377,6 +377,17 @@ static void on_submit(void *ud, const pw_gw_result_t *res)
 		 * resolve by polling, never report it as a failure. */
 		ord->phase = PW_PHASE_LOOKUP;
 		schedule_poll(w, ord, 0);
+		if (ord->seq == 0) {
+			/* The gateway accepted it before: publish the PENDING
+			 * that attempt published, or would have (a replay
+			 * after a crash between that event and its state, a
+			 * retry whose first attempt arrived). Same sequence,
+			 * same event_id; what the poll finds follows as
+			 * sequence 2, as it would have -- not as a second
+			 * sequence 1. */
+			transition(it, ord, PA_STATUS_PENDING, "", NULL, NULL);
+			return;
+		}
 		emit(it, ord, NULL, NULL);
 		return;
 	}
