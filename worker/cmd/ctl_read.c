@@ -135,6 +135,8 @@ static void tail_help(FILE *fp)
 		"milliseconds\n"
 		"  --redact           mask personal data (phone, e-mail, "
 		"accounts, UPI ids)\n"
+		"  --timeout MS       limit for finding the topics' "
+		"partitions (default 10000)\n"
 		"\n");
 	ctl_kafka_help(fp);
 }
@@ -146,12 +148,13 @@ int ctl_tail(int argc, char **argv)
 					 {"max", 'n', 1},
 					 {"idle-exit", 0, 1},
 					 {"redact", 0, 0},
+					 {"timeout", 0, 1},
 					 CTL_KAFKA_OPTS,
 					 {NULL, 0, 0}};
 	ctl_kafka_t k = {.cmd = "tail"};
 	const char *topics[64];
 	size_t ntopics = 0;
-	long max = 0, idle = 0;
+	long max = 0, idle = 0, timeout_ms = 10000;
 	int beginning = 0, redact = 0;
 	ctl_args_t a;
 	const char *v;
@@ -185,6 +188,13 @@ int ctl_tail(int argc, char **argv)
 		case 4:
 			redact = 1;
 			break;
+		case 5:
+			if (ctl_parse_long(v, 1, 3600000, &timeout_ms))
+				return ctl_usage_error(k.cmd, "--timeout: "
+							      "milliseconds, "
+							      "not '%s'",
+						       v);
+			break;
 		case CTL_ARG_POS:
 			if (ntopics == sizeof topics / sizeof topics[0])
 				return ctl_usage_error(k.cmd, "too many "
@@ -213,14 +223,14 @@ int ctl_tail(int argc, char **argv)
 	parts = rd_kafka_topic_partition_list_new(16);
 	for (size_t t = 0; t < ntopics; t++) {
 		int n = 0;
-		if (partition_count(&k, rk, topics[t], 10000, &n))
+		if (partition_count(&k, rk, topics[t], (int)timeout_ms, &n))
 			goto out;
 		for (int p = 0; p < n; p++) {
 			/* asking the leaders now connects to them, so that
 			 * --idle-exit measures silence, not start-up */
 			int64_t lo, hi;
 			rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(
-				rk, topics[t], p, &lo, &hi, 10000);
+				rk, topics[t], p, &lo, &hi, (int)timeout_ms);
 			if (e) {
 				ctl_fail(k.cmd, "%s/%d: %s", topics[t], p,
 					 rd_kafka_err2str(e));
@@ -275,7 +285,8 @@ int ctl_tail(int argc, char **argv)
 		last = mono_ms();
 	}
 out:
-	rd_kafka_topic_partition_list_destroy(parts);
+	if (parts)
+		rd_kafka_topic_partition_list_destroy(parts);
 	if (rk) {
 		rd_kafka_consumer_close(rk);
 		rd_kafka_destroy(rk);
@@ -572,7 +583,8 @@ int ctl_dlq(int argc, char **argv)
 out:
 	free(hi);
 	free(next);
-	rd_kafka_topic_partition_list_destroy(parts);
+	if (parts)
+		rd_kafka_topic_partition_list_destroy(parts);
 	if (rk) {
 		rd_kafka_consumer_close(rk);
 		rd_kafka_destroy(rk);
