@@ -589,6 +589,37 @@ START_TEST(test_ctl_send_then_tail_avro_and_json)
 	ck_assert_ptr_nonnull(strstr(r.out, "sent payatom.cmd.complaint/"));
 	ck_assert_ptr_nonnull(strstr(r.out, " CTL-ORD-3\n"));
 	ck_assert_ptr_nonnull(strstr(r.out, " ctl-c7\n"));
+	/* each key on the partition any murmur2_random producer (Java's
+	 * default) picks: ask one, on a topic with the same count */
+	rd_kafka_t *prod = pwt_producer(m.bootstrap);
+	const char *keys[] = {"CTL-ORD-1", "CTL-ORD-2", "CTL-ORD-3", "ctl-c7"};
+	for (size_t i = 0; i < 4; i++)
+		pwt_produce(prod, "payatom.evt.refund", keys[i], "x", 1);
+	pwt_flush(prod);
+	rd_kafka_destroy(prod);
+	json_t *ref = pwt_read_topic(m.bootstrap, "payatom.evt.refund", 1000,
+				     20000);
+	ck_assert_uint_eq(json_array_size(ref), 4);
+	for (size_t i = 0; i < 4; i++) {
+		json_t *e = json_array_get(ref, i);
+		char want[128];
+		snprintf(want, sizeof want, "/%d@",
+			 (int)json_integer_value(json_object_get(e, "partition")));
+		const char *k = json_string_value(json_object_get(e, "key"));
+		/* every "sent T/P@O KEY" line of this key has partition P */
+		for (const char *l = r.out; l && *l;) {
+			const char *nl = strchr(l, '\n');
+			size_t n = nl ? (size_t)(nl - l) : strlen(l);
+			size_t kl = strlen(k);
+			if (n > kl + 1 && !strncmp(l + n - kl, k, kl) &&
+			    l[n - kl - 1] == ' ')
+				ck_assert_msg(memmem(l, n, want, strlen(want)),
+					      "%.*s: want partition %s", (int)n,
+					      l, want);
+			l = nl ? nl + 1 : NULL;
+		}
+	}
+	json_decref(ref);
 	run_free(&r);
 
 	/* the same commands as JSON, from stdin, with the global -b */
