@@ -934,7 +934,7 @@ START_TEST(test_ctl_mock_cluster_topics_from_config)
 	const char *want[] = {"acme.cmd.payin",     "payatom.cmd.payout",
 			      "payatom.cmd.complaint", "acme.evt.payment",
 			      "payatom.evt.refund", "payatom.evt.complaint",
-			      "payatom.evt.report", "payatom.dlq",
+			      "payatom.evt.report", "acme.dlq",
 			      "payatom.int.webhook", "payatom.int.state",
 			      "extra.topic"};
 	for (size_t w = 0; w < sizeof want / sizeof want[0]; w++) {
@@ -951,9 +951,42 @@ START_TEST(test_ctl_mock_cluster_topics_from_config)
 		ck_assert_str_ne(md->topics[t].topic, "payatom.cmd.payin");
 	rd_kafka_metadata_destroy(md);
 	rd_kafka_destroy(p);
+
+	/* send/tail/dlq --config: topic names and serialization of the
+	 * config, brokers from the worker's own variable PAYATOM_BROKERS */
+	char envb[300];
+	snprintf(envb, sizeof envb, "PAYATOM_BROKERS=%s", m.bootstrap);
+	const char *env[] = {envb, "PAYATOM_BOOTSTRAP=", NULL};
+	run_t r;
+	ctl_run_env(&r, env, "send", "--config", data_path("ctl/topics.conf"),
+		    data_path("ctl/registry_commands.jsonl"), NULL);
+	ck_assert_msg(r.rc == 0, "%s", r.err);
+	ck_assert_ptr_nonnull(strstr(r.out, "sent acme.cmd.payin/"));
+	ck_assert_ptr_nonnull(strstr(r.out, "sent payatom.cmd.payout/"));
+	run_free(&r);
+	ctl_run_env(&r, env, "tail", "--config", data_path("ctl/topics.conf"),
+		    "acme.cmd.payin", "--from-beginning", "--max", "1", NULL);
+	ck_assert_msg(r.rc == 0, "%s", r.err);
+	json_t *lines = json_lines(r.out);
+	ck_assert_uint_eq(json_array_size(lines), 1);
+	ck_assert_str_eq(json_string_value(json_object_get(
+				 json_array_get(lines, 0), "framing")),
+			 "json");
+	json_decref(lines);
+	run_free(&r);
+	/* dlq show reads the config's dead-letter topic: empty here */
+	ctl_run_env(&r, env, "dlq", "show", "--config",
+		    data_path("ctl/topics.conf"), NULL);
+	ck_assert_msg(r.rc == 0, "%s", r.err);
+	ck_assert_str_eq(r.out, "");
+	run_free(&r);
+	ctl_run_env(&r, env, "dlq", "show", "--config",
+		    data_path("ctl/topics.conf"), "--offset", "0:0", NULL);
+	ck_assert_int_eq(r.rc, 1);
+	ck_assert_ptr_nonnull(strstr(r.err, "acme.dlq/0@0"));
+	run_free(&r);
 	mock_stop(&m);
 
-	run_t r;
 	ctl_run(&r, "mock-cluster", "--topics-from-config",
 		data_path("config/typo.conf"), NULL);
 	ck_assert_int_eq(r.rc, 1);

@@ -215,6 +215,16 @@ int ctl_kafka_open(ctl_kafka_t *k, int need_bootstrap)
 	return CTL_OK;
 }
 
+/* librdkafka already logs each connection failure once (FAIL); its
+ * default error callback would repeat them. Only fatal errors are news. */
+static void on_error(rd_kafka_t *rk, int err, const char *reason, void *ud)
+{
+	(void)ud;
+	if (err == RD_KAFKA_RESP_ERR__FATAL)
+		fprintf(stderr, "payatom-ctl: kafka: %s (%s)\n", reason,
+			rd_kafka_name(rk));
+}
+
 rd_kafka_conf_t *ctl_kafka_conf(ctl_kafka_t *k)
 {
 	char es[512], eb[PA_ERRBUF_SIZE];
@@ -223,6 +233,7 @@ rd_kafka_conf_t *ctl_kafka_conf(ctl_kafka_t *k)
 	/* librdkafka's own logs: warnings and errors only (no secrets:
 	 * librdkafka never logs credentials) */
 	rd_kafka_conf_set(c, "log_level", "4", NULL, 0);
+	rd_kafka_conf_set_error_cb(c, on_error);
 	if (k->bootstrap && *k->bootstrap &&
 	    rd_kafka_conf_set(c, "bootstrap.servers", k->bootstrap, es,
 			      sizeof es) != RD_KAFKA_CONF_OK) {
@@ -655,8 +666,8 @@ static int encode_all(ctl_kafka_t *k, const char *name, json_t *recs,
 	return CTL_OK;
 }
 
-static int produce_all(ctl_kafka_t *k, send_rec_t *srs, size_t n,
-		       long timeout_ms)
+static int produce_all(ctl_kafka_t *k, const char *name, send_rec_t *srs,
+		       size_t n, long timeout_ms)
 {
 	char es[512], tmo[32];
 	rd_kafka_conf_t *c = ctl_kafka_conf(k);
@@ -696,9 +707,10 @@ static int produce_all(ctl_kafka_t *k, send_rec_t *srs, size_t n,
 			rd_kafka_poll(p, 100);
 		}
 		if (err) {
-			rc = ctl_fail(k->cmd, "line %zu: cannot produce to "
-					      "%s: %s",
-				      sr->line, sr->topic, rd_kafka_err2str(err));
+			rc = ctl_fail(k->cmd, "%s:%zu: cannot produce to %s: "
+					      "%s",
+				      name, sr->line, sr->topic,
+				      rd_kafka_err2str(err));
 			break;
 		}
 		queued++;
@@ -712,13 +724,13 @@ static int produce_all(ctl_kafka_t *k, send_rec_t *srs, size_t n,
 	for (size_t i = 0; i < queued; i++) {
 		send_rec_t *sr = &srs[i];
 		if (!sr->done) {
-			rc = ctl_fail(k->cmd, "line %zu: no delivery report "
+			rc = ctl_fail(k->cmd, "%s:%zu: no delivery report "
 					      "(interrupted)",
-				      sr->line);
+				      name, sr->line);
 		} else if (sr->err) {
-			rc = ctl_fail(k->cmd, "line %zu: delivery to %s "
-					      "failed: %s",
-				      sr->line, sr->topic,
+			rc = ctl_fail(k->cmd, "%s:%zu: delivery to %s failed: "
+					      "%s",
+				      name, sr->line, sr->topic,
 				      rd_kafka_err2str(sr->err));
 		} else {
 			printf("sent %s/%d@%lld %s\n", sr->topic,
@@ -819,7 +831,7 @@ int ctl_send(int argc, char **argv)
 	}
 	if (encode_all(&k, name, recs, lines, topic, key, srs))
 		goto out;
-	rc = produce_all(&k, srs, n, timeout_ms);
+	rc = produce_all(&k, name, srs, n, timeout_ms);
 out:
 	for (size_t i = 0; srs && i < n; i++) {
 		free(srs[i].key);
