@@ -56,8 +56,13 @@ int ctl_usage_error(const char *cmd, const char *fmt, ...)
 int ctl_fail(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* Parses a non-negative decimal integer (whole string). 0 on success. */
+/* Parses a decimal integer (whole string) within [min, max]. 0 on
+ * success. */
 int ctl_parse_long(const char *s, long min, long max, long *out);
+/* The same for the value of option --opt: on failure prints a usage error
+ * naming the option and the range, returns CTL_USAGE; 0 on success. */
+int ctl_opt_long(const char *cmd, const char *opt, const char *v, long min,
+		 long max, long *out);
 
 /* Settings shared by send, tail and dlq show: from the command line, the
  * environment (PAYATOM_BOOTSTRAP) and optionally a worker config file

@@ -336,17 +336,12 @@ int ctl_mock_cluster(int argc, char **argv)
 			mock_help(stdout);
 			return CTL_OK;
 		case 1:
-			if (ctl_parse_long(v, 1, 16, &brokers))
-				return ctl_usage_error(cmd, "--brokers: 1..16, "
-							    "not '%s'",
-						       v);
+			if (ctl_opt_long(cmd, "brokers", v, 1, 16, &brokers))
+				return CTL_USAGE;
 			break;
 		case 2:
-			if (ctl_parse_long(v, 1, 1000, &parts))
-				return ctl_usage_error(cmd, "--partitions: "
-							    "1..1000, not "
-							    "'%s'",
-						       v);
+			if (ctl_opt_long(cmd, "partitions", v, 1, 1000, &parts))
+				return CTL_USAGE;
 			break;
 		case 3:
 			cfile = v;
@@ -776,11 +771,9 @@ int ctl_send(int argc, char **argv)
 			k.serialization = v;
 			break;
 		case 4:
-			if (ctl_parse_long(v, 1, 3600000, &timeout_ms))
-				return ctl_usage_error(k.cmd, "--timeout: "
-							      "milliseconds, "
-							      "not '%s'",
-						       v);
+			if (ctl_opt_long(k.cmd, "timeout", v, 1, 3600000,
+					 &timeout_ms))
+				return CTL_USAGE;
 			break;
 		case CTL_ARG_POS:
 			if (file)

@@ -171,29 +171,21 @@ int ctl_tail(int argc, char **argv)
 			beginning = 1;
 			break;
 		case 2:
-			if (ctl_parse_long(v, 1, 1L << 40, &max))
-				return ctl_usage_error(k.cmd, "--max: a "
-							      "positive "
-							      "count, not "
-							      "'%s'",
-						       v);
+			if (ctl_opt_long(k.cmd, "max", v, 1, 1000000000L, &max))
+				return CTL_USAGE;
 			break;
 		case 3:
-			if (ctl_parse_long(v, 1, 86400000L, &idle))
-				return ctl_usage_error(k.cmd, "--idle-exit: "
-							      "milliseconds, "
-							      "not '%s'",
-						       v);
+			if (ctl_opt_long(k.cmd, "idle-exit", v, 1, 86400000L,
+					 &idle))
+				return CTL_USAGE;
 			break;
 		case 4:
 			redact = 1;
 			break;
 		case 5:
-			if (ctl_parse_long(v, 1, 3600000, &timeout_ms))
-				return ctl_usage_error(k.cmd, "--timeout: "
-							      "milliseconds, "
-							      "not '%s'",
-						       v);
+			if (ctl_opt_long(k.cmd, "timeout", v, 1, 3600000,
+					 &timeout_ms))
+				return CTL_USAGE;
 			break;
 		case CTL_ARG_POS:
 			if (ntopics == sizeof topics / sizeof topics[0])
@@ -438,11 +430,9 @@ int ctl_dlq(int argc, char **argv)
 			redact = 1;
 			break;
 		case 6:
-			if (ctl_parse_long(v, 1, 3600000, &timeout_ms))
-				return ctl_usage_error(k.cmd, "--timeout: "
-							      "milliseconds, "
-							      "not '%s'",
-						       v);
+			if (ctl_opt_long(k.cmd, "timeout", v, 1, 3600000,
+					 &timeout_ms))
+				return CTL_USAGE;
 			break;
 		case CTL_ARG_POS:
 			if (!have_show && !strcmp(v, "show")) {

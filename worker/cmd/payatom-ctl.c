@@ -179,6 +179,16 @@ int ctl_parse_long(const char *s, long min, long max, long *out)
 	return 0;
 }
 
+int ctl_opt_long(const char *cmd, const char *opt, const char *v, long min,
+		 long max, long *out)
+{
+	if (!ctl_parse_long(v, min, max, out))
+		return 0;
+	return ctl_usage_error(cmd, "--%s wants an integer in %ld..%ld, not "
+				    "'%s'",
+			       opt, min, max, v);
+}
+
 /* ---- schemas ---- */
 
 static void schemas_help(FILE *fp)
