@@ -428,6 +428,27 @@ END_TEST
 
 /* ---- schemas ---- */
 
+START_TEST(test_ctl_schemas_dir_error_names_file)
+{
+	char dir[] = "/tmp/it_ctl_avscXXXXXX", path[128];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/broken.avsc", dir);
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("{\"type\": \"record\"", f);
+	fclose(f);
+	run_t r;
+	/* rejected before any connection is tried */
+	ctl_run(&r, "tail", "-b", "127.0.0.1:1", "--schemas-dir", dir, "t",
+		NULL);
+	ck_assert_int_eq(r.rc, 1);
+	ck_assert_msg(strstr(r.err, "broken.avsc"), "%s", r.err);
+	run_free(&r);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 START_TEST(test_ctl_schemas_export_equals_sources)
 {
 	char dir[] = "/tmp/it_ctl_schemasXXXXXX";
@@ -672,6 +693,14 @@ START_TEST(test_ctl_send_then_tail_avro_and_json)
 	}
 	ck_assert_int_ge(part, 0);
 	json_decref(lines);
+	run_free(&r);
+
+	/* released schema versions may be added for old records */
+	ctl_run(&r, "tail", "-b", m.bootstrap, "payatom.cmd.payout",
+		"--schemas-dir", data_path("schemas_prev"), "--from-beginning",
+		"--max", "1", NULL);
+	ck_assert_msg(r.rc == 0, "%s", r.err);
+	ck_assert_ptr_nonnull(strstr(r.out, "\"schema\":\"PayoutCommand\""));
 	run_free(&r);
 
 	/* --redact masks personal data, --idle-exit ends a quiet tail */
@@ -1005,6 +1034,7 @@ static Suite *suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("schemas");
 	tcase_add_test(tc, test_ctl_schemas_export_equals_sources);
+	tcase_add_test(tc, test_ctl_schemas_dir_error_names_file);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("config");
 	tcase_add_test(tc, test_ctl_check_config_masks_secrets);

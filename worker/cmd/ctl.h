@@ -75,6 +75,7 @@ typedef struct ctl_kafka {
 	const char *registry_url;  /* --registry */
 	const char *config_file;   /* --config */
 	const char *serialization; /* --serialization (send only) */
+	const char *schemas_dir;   /* --schemas-dir: older writer schemas */
 	const char *x[CTL_MAX_X];  /* -X prop=value, librdkafka properties */
 	size_t nx;
 	/* built by ctl_kafka_open(): */
@@ -90,7 +91,7 @@ int ctl_kafka_opt(ctl_kafka_t *k, const char *name, const char *val);
 /* The ctl_opt_t entries of ctl_kafka_opt(), to append to a table. */
 #define CTL_KAFKA_OPTS                                                         \
 	{"bootstrap", 'b', 1}, {"registry", 0, 1}, {"config", 0, 1},          \
-		{"property", 'X', 1}
+		{"property", 'X', 1}, {"schemas-dir", 0, 1}
 
 /* Loads the config (if any), creates the registry client and the codec.
  * Prints the error and returns CTL_FAIL (or CTL_USAGE when no bootstrap is

@@ -124,7 +124,12 @@ void ctl_kafka_help(FILE *fp)
 		"                        schema.registry.*, topic.* are taken "
 		"from it (and\n"
 		"                        from PAYATOM_* variables, as the "
-		"worker does)\n");
+		"worker does)\n"
+		"  --schemas-dir DIR     also know the *.avsc writer schemas in "
+		"DIR (released\n"
+		"                        versions), so single-object records "
+		"written with\n"
+		"                        them decode\n");
 }
 
 int ctl_kafka_opt(ctl_kafka_t *k, const char *name, const char *val)
@@ -135,6 +140,8 @@ int ctl_kafka_opt(ctl_kafka_t *k, const char *name, const char *val)
 		k->registry_url = val;
 	else if (!strcmp(name, "config"))
 		k->config_file = val;
+	else if (!strcmp(name, "schemas-dir"))
+		k->schemas_dir = val;
 	else if (!strcmp(name, "property")) {
 		if (!strchr(val, '=') || val[0] == '=') {
 			ctl_usage_error(k->cmd, "-X wants PROPERTY=VALUE, got "
@@ -212,6 +219,9 @@ int ctl_kafka_open(ctl_kafka_t *k, int need_bootstrap)
 	}
 	if (pw_codec_new(&cc, &k->codec, eb))
 		return ctl_fail(k->cmd, "%s", eb);
+	if (k->schemas_dir &&
+	    pw_codec_add_schema_dir(k->codec, k->schemas_dir, eb))
+		return ctl_fail(k->cmd, "--schemas-dir: %s", eb);
 	return CTL_OK;
 }
 
