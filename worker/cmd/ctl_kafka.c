@@ -560,12 +560,13 @@ static char *read_all(FILE *fp, size_t *len)
 	return buf;
 }
 
-static size_t line_of(const char *buf, size_t off)
+/* Line number of buf[off], counting on from an earlier position (*at,
+ * *line) so that a whole file costs one pass. */
+static size_t line_of(const char *buf, size_t off, size_t *at, size_t *line)
 {
-	size_t line = 1;
-	for (size_t i = 0; i < off; i++)
-		line += buf[i] == '\n';
-	return line;
+	for (; *at < off; (*at)++)
+		*line += buf[*at] == '\n';
+	return *line;
 }
 
 /* Parses buf as a sequence of JSON values (JSON lines, concatenated
@@ -576,7 +577,7 @@ static json_t *parse_records(const char *cmd, const char *name,
 {
 	json_t *recs = json_array();
 	*lines = json_array();
-	size_t off = 0;
+	size_t off = 0, at = 0, line = 1;
 	for (;;) {
 		while (off < len && (buf[off] == ' ' || buf[off] == '\t' ||
 				     buf[off] == '\r' || buf[off] == '\n'))
@@ -588,11 +589,12 @@ static json_t *parse_records(const char *cmd, const char *name,
 				       JSON_DISABLE_EOF_CHECK, &je);
 		if (!v) {
 			ctl_fail(cmd, "%s:%zu: not JSON: %s", name,
-				 line_of(buf, off) + (size_t)je.line - 1,
+				 line_of(buf, off, &at, &line) +
+					 (size_t)je.line - 1,
 				 je.text);
 			goto bad;
 		}
-		size_t ln = line_of(buf, off);
+		size_t ln = line_of(buf, off, &at, &line);
 		if (json_is_array(v)) {
 			size_t i;
 			json_t *e;
