@@ -719,6 +719,27 @@ START_TEST(test_ctl_send_then_tail_avro_and_json)
 	ck_assert_str_eq(r.out, "");
 	run_free(&r);
 
+	/* JSON that matches no schema: the error, and the JSON all the same */
+	rd_kafka_t *jp = pwt_producer(m.bootstrap);
+	pwt_produce(jp, "payatom.evt.payment", "k1", "{\"hello\":\"world\"}",
+		    17);
+	pwt_flush(jp);
+	rd_kafka_destroy(jp);
+	ctl_run(&r, "tail", "-b", m.bootstrap, "payatom.evt.payment",
+		"--from-beginning", "--max", "1", NULL);
+	ck_assert_msg(r.rc == 0, "%s", r.err);
+	lines = json_lines(r.out);
+	ck_assert_uint_eq(json_array_size(lines), 1);
+	l = json_array_get(lines, 0);
+	ck_assert_str_eq(json_string_value(json_object_get(l, "error_name")),
+			 "VALIDATION");
+	ck_assert_str_eq(json_string_value(json_object_get(
+				 json_object_get(l, "raw_json"), "hello")),
+			 "world");
+	ck_assert_ptr_null(json_object_get(l, "value"));
+	json_decref(lines);
+	run_free(&r);
+
 	/* no broker there: a runtime error, bounded by --timeout (the mock
 	 * cluster creates unknown topics on first use, so an unknown topic
 	 * cannot be shown here) */

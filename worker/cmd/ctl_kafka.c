@@ -309,12 +309,17 @@ static void mock_help(FILE *fp)
 		"can share it;\n"
 		"killing a worker does not lose the cluster's data. Other "
 		"topics are\n"
-		"created on first use. Data lives in memory only.\n"
+		"created on first use (with librdkafka's default of 4 "
+		"partitions).\n"
+		"Data lives in memory only.\n"
 		"\n"
-		"  --brokers N        mock brokers (default 1, max 16)\n"
-		"  --partitions P     partitions per topic (default 4, or "
-		"topics.partitions\n"
-		"                     of the config file when it sets it)\n"
+		"  --brokers N        mock brokers (default 3, as the "
+		"worker's embedded\n"
+		"                     cluster; max 16)\n"
+		"  --partitions P     partitions per topic (default: "
+		"topics.partitions of\n"
+		"                     the worker config, 12 unless the file "
+		"sets it)\n"
 		"  --topics-from-config FILE\n"
 		"                     topic names from a worker config "
 		"(topic.* keys and\n"
@@ -331,7 +336,7 @@ int ctl_mock_cluster(int argc, char **argv)
 					 {"topic", 0, 1},
 					 {NULL, 0, 0}};
 	const char *cmd = "mock-cluster";
-	long brokers = 1, parts = -1;
+	long brokers = 3, parts = -1;
 	const char *cfile = NULL, *extra[32];
 	size_t nextra = 0;
 	ctl_args_t a;
@@ -366,20 +371,23 @@ int ctl_mock_cluster(int argc, char **argv)
 					       v);
 		}
 	}
+	/* the worker's defaults, or its config file: topic names and
+	 * topics.partitions, as the worker's embedded cluster uses them */
+	char eb[PA_ERRBUF_SIZE];
 	pw_config_t *cfg = NULL;
-	if (cfile) {
+	if (cfile)
 		cfg = load_worker_config(cmd, cfile);
-		if (!cfg)
-			return CTL_FAIL;
-		if (parts < 0 &&
-		    pw_config_source(cfg, "topics.partitions") !=
-			    PW_CFG_SRC_DEFAULT)
-			parts = (long)((const pw_worker_conf_t *)
-					       pw_config_struct(cfg))
-					->topics_partitions;
+	else if (pw_config_new(pw_config_worker_table(), &cfg, eb) ||
+		 pw_config_finalize(cfg, eb)) {
+		ctl_fail(cmd, "%s", eb);
+		pw_config_destroy(cfg);
+		cfg = NULL;
 	}
+	if (!cfg)
+		return CTL_FAIL;
 	if (parts < 0)
-		parts = 4;
+		parts = (long)((const pw_worker_conf_t *)pw_config_struct(cfg))
+				->topics_partitions;
 
 	/* SIGINT/SIGTERM are blocked before librdkafka starts its threads
 	 * (they inherit the mask) and taken synchronously below. */
@@ -390,7 +398,6 @@ int ctl_mock_cluster(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &ss, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	char eb[PA_ERRBUF_SIZE];
 	pw_mock_t *m = NULL;
 	int rc = CTL_FAIL;
 	if (pw_mock_new((int)brokers, (int)parts, &m, eb)) {

@@ -88,6 +88,13 @@ static char *finish_line(const char *line, const rd_kafka_message_t *msg,
 	json_t *o = json_loads(line, 0, NULL);
 	if (!o)
 		return NULL;
+	/* JSON that is not a valid record of any schema (a producer that
+	 * does not follow the contract yet) is still worth reading */
+	json_t *raw = json_object_get(o, "error") && msg->payload
+			      ? json_loadb(msg->payload, msg->len, 0, NULL)
+			      : NULL;
+	if (raw)
+		json_object_set_new(o, "raw_json", raw);
 	json_t *key = msg->key ? json_stringn(msg->key, msg->key_len) : NULL;
 	json_object_set_new(o, "key", key ? key : json_null());
 	rd_kafka_timestamp_type_t tt;
@@ -124,9 +131,11 @@ static void tail_help(FILE *fp)
 		"JSON); a record\n"
 		"that does not decode prints \"error\", \"error_name\" and "
 		"\"raw_base64\"\n"
-		"instead of \"value\". Reads without a consumer group: no "
-		"offset is\n"
-		"committed and the worker's group is not disturbed.\n"
+		"instead of \"value\" (and \"raw_json\" when the bytes are "
+		"JSON all the\n"
+		"same). Reads without a consumer group: no offset is "
+		"committed and the\n"
+		"worker's group is not disturbed.\n"
 		"\n"
 		"  --from-beginning   start at the oldest record (default: "
 		"new records only)\n"
