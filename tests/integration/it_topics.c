@@ -23,6 +23,25 @@
 
 static const pw_kafka_kv_t quiet[] = {{"log_level", "3"}};
 
+/* pw_topics_ensure() must succeed; r gets the report. */
+static void ensure_ok(const char *bs, const pw_topics_spec_t *s,
+		      pw_topics_report_t *r)
+{
+	char eb[PA_ERRBUF_SIZE] = "";
+	pa_err_t err = pw_topics_ensure(bs, quiet, 1, s, r, eb);
+	ck_assert_msg(err == PA_OK, "ensure: %s", eb);
+}
+
+/* pw_topics_ensure() must refuse with PA_CONFIG and a message containing
+ * want; eb (PA_ERRBUF_SIZE) gets the message. */
+static void ensure_refused(const char *bs, const pw_topics_spec_t *s,
+			   pw_topics_report_t *r, const char *want, char *eb)
+{
+	eb[0] = '\0';
+	ck_assert_int_eq(pw_topics_ensure(bs, quiet, 1, s, r, eb), PA_CONFIG);
+	ck_assert_msg(strstr(eb, want), "want: %s\ngot:  %s", want, eb);
+}
+
 /* ---- mock cluster ---------------------------------------------------- */
 
 typedef struct mock {
@@ -78,16 +97,14 @@ START_TEST(test_topics_mock_mismatch_refused)
 	pw_topics_spec_t s;
 	mock_spec(&s);
 	mock_topics(&m, &s, 12, "payatom.cmd.payout", 6);
-	char eb[PA_ERRBUF_SIZE] = "";
-	pw_topics_report_t r;
-	ck_assert_int_eq(pw_topics_ensure(rd_kafka_mock_cluster_bootstraps(
-						  m.mc),
-					  quiet, 1, &s, &r, eb),
-			 PA_CONFIG);
-	ck_assert_str_eq(eb, "payatom.cmd.payout has 6 partitions but "
-			     "payatom.cmd.payin has 12: the command, webhook "
-			     "and state topics must be co-partitioned (same "
-			     "partition count); see README §Topics");
+	char eb[PA_ERRBUF_SIZE];
+	const char *want = "payatom.cmd.payout has 6 partitions but "
+			   "payatom.cmd.payin has 12: the command, webhook "
+			   "and state topics must be co-partitioned (same "
+			   "partition count); see README §Topics";
+	ensure_refused(rd_kafka_mock_cluster_bootstraps(m.mc), &s, NULL, want,
+		       eb);
+	ck_assert_str_eq(eb, want);
 	mock_stop(&m);
 }
 END_TEST
@@ -99,13 +116,11 @@ START_TEST(test_topics_mock_state_mismatch_refused)
 	pw_topics_spec_t s;
 	mock_spec(&s);
 	mock_topics(&m, &s, 4, "payatom.int.state", 8);
-	char eb[PA_ERRBUF_SIZE] = "";
-	ck_assert_int_eq(pw_topics_ensure(rd_kafka_mock_cluster_bootstraps(
-						  m.mc),
-					  quiet, 1, &s, NULL, eb),
-			 PA_CONFIG);
-	ck_assert_ptr_nonnull(strstr(eb, "payatom.int.state has 8 partitions "
-					 "but payatom.cmd.payin has 4"));
+	char eb[PA_ERRBUF_SIZE];
+	ensure_refused(rd_kafka_mock_cluster_bootstraps(m.mc), &s, NULL,
+		       "payatom.int.state has 8 partitions but "
+		       "payatom.cmd.payin has 4",
+		       eb);
 	mock_stop(&m);
 }
 END_TEST
@@ -118,11 +133,8 @@ START_TEST(test_topics_mock_equal_accepted)
 	mock_spec(&s);
 	/* outputs may have any count */
 	mock_topics(&m, &s, 4, "payatom.evt.payment", 9);
-	char eb[PA_ERRBUF_SIZE] = "";
 	pw_topics_report_t r;
-	ck_assert_msg(pw_topics_ensure(rd_kafka_mock_cluster_bootstraps(m.mc),
-				       quiet, 1, &s, &r, eb) == PA_OK,
-		      "%s", eb);
+	ensure_ok(rd_kafka_mock_cluster_bootstraps(m.mc), &s, &r);
 	ck_assert_int_eq(r.partitions, 4);
 	ck_assert_int_eq(r.created, 0);
 	/* the mock has no DescribeConfigs: cleanup.policy skipped */
@@ -139,14 +151,12 @@ START_TEST(test_topics_mock_missing_refused)
 	mock_spec(&s);
 	mock_topics(&m, &s, 4, NULL, 0);
 	s.int_webhook = "payatom.int.webhook.absent";
-	char eb[PA_ERRBUF_SIZE] = "";
-	ck_assert_int_eq(pw_topics_ensure(rd_kafka_mock_cluster_bootstraps(
-						  m.mc),
-					  quiet, 1, &s, NULL, eb),
-			 PA_CONFIG);
-	ck_assert_ptr_nonnull(strstr(eb, "topic payatom.int.webhook.absent "
-					 "does not exist and "
-					 "topics.create=false"));
+	char eb[PA_ERRBUF_SIZE];
+	ensure_refused(rd_kafka_mock_cluster_bootstraps(m.mc), &s, NULL,
+		       "topic payatom.int.webhook.absent does not exist and "
+		       "topics.create=false: create it (4 partitions like "
+		       "payatom.cmd.payin)",
+		       eb);
 	mock_stop(&m);
 }
 END_TEST
@@ -278,11 +288,8 @@ START_TEST(test_topics_real_create_from_scratch)
 	pw_topics_spec_t s;
 	names_t n;
 	real_spec(&s, &n, "scratch");
-	char eb[PA_ERRBUF_SIZE] = "";
 	pw_topics_report_t r;
-	ck_assert_msg(pw_topics_ensure(real_bootstrap(), quiet, 1, &s, &r,
-				       eb) == PA_OK,
-		      "%s", eb);
+	ensure_ok(real_bootstrap(), &s, &r);
 	ck_assert_int_eq(r.created, 10);
 	ck_assert_int_eq(r.partitions, 3);
 	ck_assert_int_eq(r.configs_checked, 1);
@@ -300,16 +307,12 @@ START_TEST(test_topics_real_create_from_scratch)
 	describe(s.int_webhook, "retention.ms", v, sizeof v);
 	ck_assert_str_eq(v, PW_TOPICS_WEBHOOK_RETENTION_MS);
 	/* a second start (another pod) finds them and creates nothing */
-	ck_assert_msg(pw_topics_ensure(real_bootstrap(), quiet, 1, &s, &r,
-				       eb) == PA_OK,
-		      "%s", eb);
+	ensure_ok(real_bootstrap(), &s, &r);
 	ck_assert_int_eq(r.created, 0);
 	ck_assert_int_eq(r.partitions, 3);
 	/* and validate-only mode accepts them too */
 	s.create = 0;
-	ck_assert_msg(pw_topics_ensure(real_bootstrap(), quiet, 1, &s, &r,
-				       eb) == PA_OK,
-		      "%s", eb);
+	ensure_ok(real_bootstrap(), &s, &r);
 	printf("it_topics: created 10 topics, state cleanup.policy=%s\n",
 	       r.state_cleanup_policy);
 }
@@ -321,16 +324,12 @@ START_TEST(test_topics_real_state_delete_refused)
 	names_t n;
 	real_spec(&s, &n, "delpol");
 	create_topic(s.int_state, 3, "delete");
-	char eb[PA_ERRBUF_SIZE] = "";
-	ck_assert_int_eq(pw_topics_ensure(real_bootstrap(), quiet, 1, &s, NULL,
-					  eb),
-			 PA_CONFIG);
-	char want[256];
+	char eb[PA_ERRBUF_SIZE], want[256];
 	snprintf(want, sizeof want,
 		 "%s has cleanup.policy=delete: the state changelog must be "
 		 "compacted (cleanup.policy=compact",
 		 s.int_state);
-	ck_assert_msg(strstr(eb, want), "got: %s", eb);
+	ensure_refused(real_bootstrap(), &s, NULL, want, eb);
 }
 END_TEST
 
@@ -340,13 +339,11 @@ START_TEST(test_topics_real_webhook_compact_refused)
 	names_t n;
 	real_spec(&s, &n, "whcompact");
 	create_topic(s.int_webhook, 3, "compact");
-	char eb[PA_ERRBUF_SIZE] = "";
-	ck_assert_int_eq(pw_topics_ensure(real_bootstrap(), quiet, 1, &s, NULL,
-					  eb),
-			 PA_CONFIG);
-	ck_assert_msg(strstr(eb, "has cleanup.policy=compact: the webhook "
-				 "topic must not be compacted"),
-		      "got: %s", eb);
+	char eb[PA_ERRBUF_SIZE];
+	ensure_refused(real_bootstrap(), &s, NULL,
+		       "has cleanup.policy=compact: the webhook topic must not "
+		       "be compacted",
+		       eb);
 }
 END_TEST
 
@@ -358,17 +355,14 @@ START_TEST(test_topics_real_mismatch_refused)
 	/* an existing payout topic with 6 partitions; the rest created
 	 * with 3 */
 	create_topic(s.cmd_payout, 6, NULL);
-	char eb[PA_ERRBUF_SIZE] = "";
+	char eb[PA_ERRBUF_SIZE], want[512];
 	pw_topics_report_t r;
-	ck_assert_int_eq(pw_topics_ensure(real_bootstrap(), quiet, 1, &s, &r,
-					  eb),
-			 PA_CONFIG);
-	char want[512];
 	snprintf(want, sizeof want,
 		 "%s has 6 partitions but %s has 3: the command, webhook and "
 		 "state topics must be co-partitioned (same partition count); "
 		 "see README §Topics",
 		 s.cmd_payout, s.cmd_payin);
+	ensure_refused(real_bootstrap(), &s, &r, want, eb);
 	ck_assert_str_eq(eb, want);
 	ck_assert_int_eq(r.created, 9);
 }
@@ -380,15 +374,11 @@ START_TEST(test_topics_real_missing_validate_only_refused)
 	names_t n;
 	real_spec(&s, &n, "absent");
 	s.create = 0;
-	char eb[PA_ERRBUF_SIZE] = "";
-	ck_assert_int_eq(pw_topics_ensure(real_bootstrap(), quiet, 1, &s, NULL,
-					  eb),
-			 PA_CONFIG);
-	char want[256];
+	char eb[PA_ERRBUF_SIZE], want[256];
 	snprintf(want, sizeof want,
 		 "topic %s does not exist and topics.create=false",
 		 s.cmd_payin);
-	ck_assert_msg(strstr(eb, want), "got: %s", eb);
+	ensure_refused(real_bootstrap(), &s, NULL, want, eb);
 }
 END_TEST
 
@@ -474,10 +464,7 @@ START_TEST(test_topics_real_state_compacted)
 		{"min.compaction.lag.ms", "0"}};
 	s.state_config = fast;
 	s.n_state_config = 3;
-	char eb[PA_ERRBUF_SIZE] = "";
-	ck_assert_msg(pw_topics_ensure(real_bootstrap(), quiet, 1, &s, NULL,
-				       eb) == PA_OK,
-		      "%s", eb);
+	ensure_ok(real_bootstrap(), &s, NULL);
 	const char *bs = real_bootstrap();
 	rd_kafka_t *p = pwt_producer(bs);
 	pw_order_t o;

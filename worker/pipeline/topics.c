@@ -28,17 +28,19 @@ typedef struct topic {
 
 void pw_topics_spec_default(pw_topics_spec_t *s)
 {
+	pw_worker_opts_t o; /* the topic names live there */
+	pw_worker_opts_default(&o);
 	memset(s, 0, sizeof *s);
-	s->cmd_payin = "payatom.cmd.payin";
-	s->cmd_payout = "payatom.cmd.payout";
-	s->cmd_complaint = "payatom.cmd.complaint";
-	s->int_webhook = "payatom.int.webhook";
-	s->int_state = "payatom.int.state";
-	s->evt_payment = "payatom.evt.payment";
-	s->evt_refund = "payatom.evt.refund";
-	s->evt_complaint = "payatom.evt.complaint";
-	s->evt_report = "payatom.evt.report";
-	s->dlq = "payatom.dlq";
+	s->cmd_payin = o.topic_cmd_payin;
+	s->cmd_payout = o.topic_cmd_payout;
+	s->cmd_complaint = o.topic_cmd_complaint;
+	s->int_webhook = o.topic_int_webhook;
+	s->int_state = o.topic_int_state;
+	s->evt_payment = o.topic_evt_payment;
+	s->evt_refund = o.topic_evt_refund;
+	s->evt_complaint = o.topic_evt_complaint;
+	s->evt_report = o.topic_evt_report;
+	s->dlq = o.topic_dlq;
 	s->create = 1;
 	s->partitions = 12;
 	s->replication_factor = -1;
