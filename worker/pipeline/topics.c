@@ -25,6 +25,7 @@ typedef struct topic {
 } topic_t;
 
 #define MAX_TOPICS 10
+#define POLICY_MAX sizeof(((pw_topics_report_t *)0)->state_cleanup_policy)
 
 void pw_topics_spec_default(pw_topics_spec_t *s)
 {
@@ -205,8 +206,8 @@ static pa_err_t new_topic(const pw_topics_spec_t *s, const topic_t *t,
 {
 	char es[256];
 	int rf = s->replication_factor ? s->replication_factor : -1;
-	rd_kafka_NewTopic_t *nt =
-		rd_kafka_NewTopic_new(t->name, s->partitions, rf, es, sizeof es);
+	rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(t->name, s->partitions,
+							rf, es, sizeof es);
 	if (!nt)
 		return pa_seterr(errbuf, PA_CONFIG, "topics: %s: %s", t->name,
 				 es);
@@ -237,6 +238,23 @@ static pa_err_t new_topic(const pw_topics_spec_t *s, const topic_t *t,
 	}
 	*out = nt;
 	return PA_OK;
+}
+
+/* A refusal the operator fixes in the config (or the broker's policy) is
+ * PA_CONFIG; anything else is the cluster's trouble. */
+static pa_err_t create_err_code(rd_kafka_resp_err_t e)
+{
+	switch (e) {
+	case RD_KAFKA_RESP_ERR_INVALID_CONFIG:
+	case RD_KAFKA_RESP_ERR_INVALID_REPLICATION_FACTOR:
+	case RD_KAFKA_RESP_ERR_INVALID_PARTITIONS:
+	case RD_KAFKA_RESP_ERR_POLICY_VIOLATION:
+	case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+	case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
+		return PA_CONFIG;
+	default:
+		return PA_KAFKA;
+	}
 }
 
 /* Creates the missing topics; TOPIC_ALREADY_EXISTS (a concurrent pod) is
@@ -279,27 +297,22 @@ static pa_err_t create_missing(rd_kafka_t *rk, rd_kafka_queue_t *q,
 		goto out;
 	}
 	size_t rn = 0;
-	const rd_kafka_topic_result_t **tr = rd_kafka_CreateTopics_result_topics(
-		rd_kafka_event_CreateTopics_result(ev), &rn);
+	const rd_kafka_topic_result_t **tr =
+		rd_kafka_CreateTopics_result_topics(
+			rd_kafka_event_CreateTopics_result(ev), &rn);
 	for (size_t i = 0; i < rn && !err; i++) {
 		rd_kafka_resp_err_t e = rd_kafka_topic_result_error(tr[i]);
-		if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
+		if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
 			(*created)++;
-		else if (e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
-			err = pa_seterr(
-				errbuf,
-				e == RD_KAFKA_RESP_ERR_INVALID_CONFIG ||
-						e == RD_KAFKA_RESP_ERR_INVALID_REPLICATION_FACTOR ||
-						e == RD_KAFKA_RESP_ERR_INVALID_PARTITIONS ||
-						e == RD_KAFKA_RESP_ERR_POLICY_VIOLATION
-					? PA_CONFIG
-					: PA_KAFKA,
+			continue;
+		}
+		if (e == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
+			continue;
+		const char *why = rd_kafka_topic_result_error_string(tr[i]);
+		err = pa_seterr(errbuf, create_err_code(e),
 				"topics: cannot create %s: %s",
 				rd_kafka_topic_result_name(tr[i]),
-				rd_kafka_topic_result_error_string(tr[i])
-					? rd_kafka_topic_result_error_string(
-						  tr[i])
-					: rd_kafka_err2str(e));
+				why ? why : rd_kafka_err2str(e));
 	}
 	rd_kafka_event_destroy(ev);
 out:
@@ -397,8 +410,8 @@ static pa_err_t read_policies(rd_kafka_t *rk, rd_kafka_queue_t *q,
 			const char *v = rd_kafka_ConfigEntry_value(ce[k]);
 			for (size_t d = 0; d < 2; d++)
 				if (names[d] && strcmp(names[d], rname) == 0)
-					snprintf(dst[d], sizeof rep->state_cleanup_policy,
-						 "%s", v ? v : "");
+					snprintf(dst[d], POLICY_MAX, "%s",
+						 v ? v : "");
 			answered = 1;
 		}
 	}
@@ -456,7 +469,8 @@ static pa_err_t validate_counts(const pw_topics_spec_t *s, const topic_t *t,
 				errbuf, PA_CONFIG,
 				"%s has %d partitions but %s has %d: the "
 				"command, webhook and state topics must be "
-				"co-partitioned (same partition count); " SEE_README,
+				"co-partitioned (same partition count); "
+				SEE_README,
 				t[i].name, t[i].partitions, ref->name,
 				ref->partitions);
 	}
@@ -521,7 +535,9 @@ pa_err_t pw_topics_ensure(const char *bootstraps, const pw_kafka_kv_t *kafka,
 			goto out;
 		/* created topics show up in metadata a little later */
 		for (;;) {
-			if ((err = read_counts(rk, t, n, deadline, &has_ctl, errbuf)))
+			err = read_counts(rk, t, n, deadline, &has_ctl,
+					  errbuf);
+			if (err)
 				goto out;
 			size_t missing = 0;
 			for (size_t i = 0; i < n; i++)
@@ -551,7 +567,7 @@ pa_err_t pw_topics_ensure(const char *bootstraps, const pw_kafka_kv_t *kafka,
 			PW_KV_STR("state_cleanup_policy",
 				  rep->configs_checked
 					  ? rep->state_cleanup_policy
-					  : "(not checked: no DescribeConfigs)"));
+					  : "(not checked)"));
 out:
 	rd_kafka_queue_destroy(q);
 	rd_kafka_destroy(rk);
