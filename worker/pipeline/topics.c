@@ -390,6 +390,17 @@ static pa_err_t read_policies(rd_kafka_t *rk, rd_kafka_queue_t *q,
 				 PW_KV_STR("error", rd_kafka_err2str(re)));
 			continue;
 		}
+		if (re == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
+		    re == RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED) {
+			/* a locked-down principal may lack DescribeConfigs:
+			 * start anyway, but say so */
+			pw_warn(s->log,
+				"topics: not allowed to describe the topic's "
+				"configs: cleanup.policy not checked (grant "
+				"DescribeConfigs on the topic to check it)",
+				PW_KV_STR("topic", rname));
+			continue;
+		}
 		if (re) {
 			err = pa_seterr(
 				errbuf, PA_KAFKA,
