@@ -168,8 +168,8 @@ static pa_err_t read_counts(rd_kafka_t *rk, topic_t *t, size_t n,
 	if (e)
 		return pa_seterr(errbuf, PA_KAFKA,
 				 "topics: cannot read cluster metadata (are "
-				 "the brokers reachable, the kafka.security.* "
-				 "settings right?): %s",
+				 "the brokers reachable, kafka.security.protocol "
+				 "and kafka.sasl.*/ssl.* right?): %s",
 				 rd_kafka_err2str(e));
 	for (size_t i = 0; i < n; i++) {
 		t[i].partitions = -1;
