@@ -902,22 +902,24 @@ static void log_skips(pw_reports_t *r)
 {
 	for (size_t i = 0; i < r->n; i++) {
 		rmerchant_t *rm = &r->rms[i];
-		char skipped[160] = "";
-		size_t n = 0;
+		const char *what[3];
+		int n = 0;
 		if (!rm->recon)
-			n += (size_t)snprintf(skipped + n, sizeof skipped - n,
-					      "reconciliation ");
-		if (!rm->bal_v2 && !rm->bal_p2p && n < sizeof skipped)
-			n += (size_t)snprintf(skipped + n, sizeof skipped - n,
-					      "wallet-balance ");
-		if (!rm->bot && n < sizeof skipped)
-			snprintf(skipped + n, sizeof skipped - n,
-				 "wallet-summary wallet-data");
-		if (skipped[0])
-			pw_log(r->o.log, PW_LOG_INFO,
-			       "scheduled reports skipped: no credentials",
-			       PW_KV_STR("merchant", rm->name),
-			       PW_KV_STR("skipped", skipped));
+			what[n++] = "reconciliation";
+		if (!rm->bal_v2 && !rm->bal_p2p)
+			what[n++] = "wallet-balance";
+		if (!rm->bot)
+			what[n++] = "wallet-summary/wallet-data";
+		if (!n)
+			continue;
+		char skipped[128];
+		snprintf(skipped, sizeof skipped, "%s%s%s%s%s", what[0],
+			 n > 1 ? "," : "", n > 1 ? what[1] : "",
+			 n > 2 ? "," : "", n > 2 ? what[2] : "");
+		pw_log(r->o.log, PW_LOG_INFO,
+		       "scheduled reports skipped: no credentials",
+		       PW_KV_STR("merchant", rm->name),
+		       PW_KV_STR("skipped", skipped));
 	}
 }
 
