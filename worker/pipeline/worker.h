@@ -39,6 +39,15 @@ typedef struct pw_worker_opts {
 	size_t n_kafka;
 	/* Logger (borrowed); NULL = the process default logger. */
 	struct pw_logger *log;
+	/* Called when the worker cannot go on (fenced producer, fatal Kafka
+	 * error): the owner should stop it. May be NULL. */
+	void (*on_fatal)(void *ud);
+	void *on_fatal_ud;
+	/* librdkafka statistics JSON of the consumer (lag, broker RTT), every
+	 * stats_interval_ms (0 = 15000) when set. May be NULL. */
+	void (*on_stats)(void *ud, const char *json, size_t len);
+	void *on_stats_ud;
+	int64_t stats_interval_ms;
 	/* Observer for tests and the demo: called for every event record
 	 * published (after delivery). May be NULL. */
 	void (*on_event)(void *ud, const char *topic, const char *json);

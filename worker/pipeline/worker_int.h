@@ -122,6 +122,8 @@ pa_err_t pw__produce(pw_worker_t *w, pw_item_t *it, const char *topic,
 		     int32_t partition, const char *key, size_t klen,
 		     const void *val, size_t len);
 uint64_t pw__rand(pw_worker_t *w);
+/* exactly-once: opens the batch transaction if none is open. */
+pa_err_t pw__txn_begin(pw_worker_t *w);
 /* Decodes a command or internal record (framing detected). New reference,
  * NULL when undecodable. */
 json_t *pw__decode(pw_worker_t *w, const void *buf, size_t len);
