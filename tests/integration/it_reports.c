@@ -76,14 +76,15 @@ static void on_poll(void *ud, const char *order_id)
 /* Sandbox with M1 (harness) and M3 (V2, bot key, a long account number);
  * profiles: "full" (M1 V1, every credential + wallet login), "v2" (M3 V2:
  * recon token, bot key), "bare" (M1 without any report credential). */
-static void fx_start(fx_t *f, int64_t schedule_ms, int with_bare_only)
+static void fx_start_limit(fx_t *f, int64_t schedule_ms, int with_bare_only,
+			   const char *gateway_payout_limit)
 {
 	char eb[PA_ERRBUF_SIZE];
 	memset(f, 0, sizeof *f);
 	h_start(&f->h, 0, "merchant",
 		"pid=M3,secret=" M3_SECRET ",api_key=k3,token=t3,"
 		"operator_key=op-3,account=" M3_ACCOUNT,
-		NULL);
+		"recon-daily-limit", gateway_payout_limit, NULL);
 	ck_assert_int_eq(pw_merchants_new(&f->ms), PA_OK);
 	pa_merchant_t bare = f->h.m;
 	bare.recon_token = bare.bot_api_key = bare.balance_token = NULL;
@@ -125,6 +126,11 @@ static void fx_start(fx_t *f, int64_t schedule_ms, int with_bare_only)
 	ck_assert_msg(pw_reports_new(f->h.loop, f->ms, NULL, &o, &f->r, eb) ==
 			      PA_OK,
 		      "%s", eb);
+}
+
+static void fx_start(fx_t *f, int64_t schedule_ms, int with_bare_only)
+{
+	fx_start_limit(f, schedule_ms, with_bare_only, "10");
 }
 
 static void fx_stop(fx_t *f)
@@ -341,6 +347,33 @@ START_TEST(test_reports_payout_limit_ten_per_day_keeps_one_for_commands)
 	ck_assert_int_eq(pw_reports_payout_calls_today(f->r, "full"), 10);
 	/* the sandbox saw 10 per pid: 20 for M1 and M3 */
 	ck_assert_int_eq(endpoint_count(f, PAYOUT_PATH), 10 + 9);
+	fx_stop(f);
+	free(f);
+}
+END_TEST
+
+START_TEST(test_reports_payout_gateway_limit_stops_the_day)
+{
+	/* a gateway that counted calls we did not (e.g. before a restart):
+	 * its daily-limit answer spends the local budget too */
+	fx_t *f = calloc(1, sizeof *f);
+	fx_start_limit(f, 0, 0, "3");
+	for (int i = 0; i < 6; i++) {
+		pw_reports_tick(f->r);
+		fx_settle(f);
+	}
+	/* per pid: rounds 1-2 send 3 (accepted), round 3 the 4th (answered
+	 * "Daily limit"), rounds 4-6 nothing */
+	ck_assert_int_eq(endpoint_count(f, PAYOUT_PATH), 2 * 4);
+	ck_assert_int_eq(pw_reports_payout_calls_today(f->r, "full"), 10);
+	json_t *e = fx_last(f, "full", "PAYOUT_RECONCILIATION");
+	const char *reason = json_string_value(json_object_get(e, "reason"));
+	ck_assert_msg(strstr(reason, "LIMIT: ") && strstr(reason, "Daily limit"),
+		      "%s", reason);
+	pw_reports_stats_t st;
+	pw_reports_stats(f->r, &st);
+	ck_assert_uint_eq(st.failures, 2);
+	ck_assert_uint_eq(st.payout_refused, 2 * 3);
 	fx_stop(f);
 	free(f);
 }
@@ -659,6 +692,7 @@ int main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc,
 		       test_reports_payout_limit_ten_per_day_keeps_one_for_commands);
+	tcase_add_test(tc, test_reports_payout_gateway_limit_stops_the_day);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("corrections");
 	tcase_set_timeout(tc, 120);

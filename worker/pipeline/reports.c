@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/config_worker.h"
 #include "core/loop_curl.h"
 #include "core/redact.h"
 #include "payatom/api.h"
@@ -86,6 +87,33 @@ void pw_reports_opts_default(pw_reports_opts_t *o)
 	o->payout_daily_limit = 10; /* spec §10.6 */
 	o->payout_reserve = 1;
 	o->max_summary_accounts = 16;
+}
+
+pa_err_t pw_reports_opts_from_config(const pw_config_t *cfg,
+				     pw_reports_opts_t *o,
+				     pw_reports_wallet_t **wallets)
+{
+	const pw_worker_conf_t *wc = pw_config_struct(cfg);
+	pw_reports_opts_default(o);
+	o->schedule_ms = wc->reports_schedule_ms;
+	o->topic_evt_report = wc->topic_evt_report;
+	o->topic_evt_payment = wc->topic_evt_payment;
+	size_t n = pw_config_profile_count(cfg);
+	*wallets = calloc(n ? n : 1, sizeof **wallets);
+	if (!*wallets)
+		return PA_NOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const pw_merchant_conf_t *mc = pw_config_profile(cfg, i);
+		if (!mc->wallet_email || !*mc->wallet_email ||
+		    !mc->wallet_password || !*mc->wallet_password)
+			continue;
+		pw_reports_wallet_t *wl = &(*wallets)[o->n_wallets++];
+		wl->merchant = pw_config_profile_name(cfg, i);
+		wl->email = mc->wallet_email;
+		wl->password = mc->wallet_password;
+	}
+	o->wallets = *wallets;
+	return PA_OK;
 }
 
 /* ---- time ----------------------------------------------------------- */
@@ -555,6 +583,11 @@ static void on_reply(pa_client_t *cli, const pa_reply_t *rep, void *ud)
 	default:
 		err = PA_INTERNAL;
 		snprintf(eb, sizeof eb, "unknown report");
+	}
+	if (err == PA_LIMIT && c->kind == PW_REPORT_PAYOUT_RECON) {
+		/* the gateway counts more than we did (a restart, another
+		 * worker with the pid): nothing more today */
+		c->rm->budget->payout_calls = r->o.payout_daily_limit;
 	}
 	if (err != PA_OK) {
 		char why[PA_ERRBUF_SIZE + 96];

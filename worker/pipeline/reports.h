@@ -107,6 +107,16 @@ typedef struct pw_reports_opts {
 /* Fills opts with the defaults above (no schedule, no callbacks). */
 void pw_reports_opts_default(pw_reports_opts_t *opts);
 
+/* Fills opts from a finalized worker config (pw_worker_conf_t table):
+ * defaults, reports.schedule, topic.evt.report, topic.evt.payment, and the
+ * wallet logins of the merchant.<name>.wallet.email/.password profiles.
+ * *wallets: new array behind opts->wallets (caller frees with free() after
+ * pw_reports_new(); its strings are borrowed from cfg). Callbacks are left
+ * NULL. Errors: PA_NOMEM. */
+pa_err_t pw_reports_opts_from_config(const pw_config_t *cfg,
+				     pw_reports_opts_t *opts,
+				     pw_reports_wallet_t **wallets);
+
 /* New reports module on loop for the profiles of ms (borrowed: must
  * outlive it). cli: a client already running on loop (borrowed), or NULL
  * to create and attach its own. Starts the schedule when schedule_ms > 0.
