@@ -10,6 +10,7 @@
 #include "core/config_worker.h"
 #include "core/loop.h"
 #include "pipeline/codec.h"
+#include "pipeline/report_event.h"
 #include "pipeline/reports.h"
 #include "pwtest.h"
 
@@ -195,6 +196,151 @@ START_TEST(test_reports_request_answered_locally_without_credentials)
 }
 END_TEST
 
+/* ---- record layout (report_event.c) ----------------------------------- */
+
+static pw_codec_t *codec_new(void)
+{
+	char eb[PA_ERRBUF_SIZE];
+	pw_codec_conf_t cc = {PW_SER_AVRO, NULL};
+	pw_codec_t *codec;
+	ck_assert_int_eq(pw_codec_new(&cc, &codec, eb), PA_OK);
+	return codec;
+}
+
+static void encodes(pw_codec_t *codec, const char *schema, const json_t *rec)
+{
+	char eb[PA_ERRBUF_SIZE] = "";
+	uint8_t *out = NULL;
+	size_t len;
+	ck_assert_msg(pw_codec_encode(codec, NULL, schema, rec, &out, &len,
+				      eb) == PA_OK,
+		      "%s: %s", schema, eb);
+	free(out);
+}
+
+static json_t *row(json_t *ev, const char *arr, size_t i)
+{
+	return json_array_get(json_object_get(ev, arr), i);
+}
+
+static json_int_t num(json_t *o, const char *k)
+{
+	return json_integer_value(json_object_get(o, k));
+}
+
+START_TEST(test_report_event_recon_totals_per_status_in_first_seen_order)
+{
+	char eb[PA_ERRBUF_SIZE];
+	size_t len;
+	char *body = pwt_read_data("reports/recon_payin.json", &len);
+	ck_assert_ptr_nonnull(body);
+	pa_recon_result_t res = {0};
+	ck_assert_int_eq(pa_parse_recon(NULL, body, len, &res, eb), PA_OK);
+	json_t *ev = pw_report_event_new("shop", "INR", PW_REPORT_PAYIN_RECON,
+					 NULL, 7, 1764115200000, "date=x");
+	pw_report_event_recon(ev, &res);
+	ck_assert_uint_eq(json_array_size(json_object_get(ev, "summary")), 3);
+	json_t *r0 = row(ev, "summary", 0), *r1 = row(ev, "summary", 1),
+	       *r2 = row(ev, "summary", 2);
+	ck_assert_str_eq(json_string_value(json_object_get(r0, "raw_status")),
+			 "Approved");
+	ck_assert_int_eq(num(r0, "transaction_count"), 2);
+	ck_assert_int_eq(num(r0, "requested_amount_minor"), 125000);
+	ck_assert_int_eq(num(r0, "received_amount_minor"), 125000);
+	ck_assert_str_eq(json_string_value(json_object_get(r1, "raw_status")),
+			 "User Timed Out");
+	ck_assert_int_eq(num(r1, "received_amount_minor"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(r2, "raw_status")),
+			 "Late Approved");
+	ck_assert_int_eq(num(ev, "sequence"), 7);
+	pw_codec_t *codec = codec_new();
+	encodes(codec, "WalletReportEvent", ev);
+	pw_codec_destroy(codec);
+	json_decref(ev);
+	pa_recon_result_clear(&res);
+	free(body);
+}
+END_TEST
+
+START_TEST(test_report_event_wallet_data_masks_account_numbers)
+{
+	char eb[PA_ERRBUF_SIZE];
+	size_t len;
+	char *body = pwt_read_data("reports/wallet_data.json", &len);
+	ck_assert_ptr_nonnull(body);
+	pa_wallet_data_result_t res = {0};
+	ck_assert_int_eq(pa_parse_wallet_data(body, len, &res, eb), PA_OK);
+	json_t *ev = pw_report_event_new("shop", "INR", PW_REPORT_WALLET_DATA,
+					 "cmd-1", 1, 1, NULL);
+	pw_report_event_data(ev, &res);
+	json_t *a0 = row(ev, "accounts", 0), *a1 = row(ev, "accounts", 1);
+	ck_assert_str_eq(json_string_value(json_object_get(a0, "account")),
+			 "****9012");
+	ck_assert_str_eq(json_string_value(json_object_get(a0, "kind")),
+			 "active");
+	ck_assert_int_eq(num(a0, "usage_minor"), 250050);
+	ck_assert_int_eq(num(a0, "limit_minor"), 10000000);
+	ck_assert_int_eq(num(a0, "available_minor"), 9749900);
+	/* no account number: the UPI id, masked the same way */
+	ck_assert_str_eq(json_string_value(json_object_get(a1, "account")),
+			 "****@ybl");
+	ck_assert(json_is_null(json_object_get(a1, "limit_minor")));
+	char *all = json_dumps(ev, 0);
+	ck_assert_ptr_null(strstr(all, "123456789012"));
+	ck_assert_ptr_null(strstr(all, "shop.collect@okaxis"));
+	ck_assert_ptr_null(strstr(all, "old.shop"));
+	free(all);
+	pw_codec_t *codec = codec_new();
+	encodes(codec, "WalletReportEvent", ev);
+	pw_codec_destroy(codec);
+	json_decref(ev);
+	pa_wallet_data_result_clear(&res);
+	free(body);
+}
+END_TEST
+
+START_TEST(test_report_correction_event_id_stable_per_transition)
+{
+	char eb[PA_ERRBUF_SIZE];
+	size_t len;
+	char *body = pwt_read_data("reports/recon_payin.json", &len);
+	pa_recon_result_t res = {0};
+	ck_assert_int_eq(pa_parse_recon(NULL, body, len, &res, eb), PA_OK);
+	pw_order_t ord = {0};
+	snprintf(ord.order_id, sizeof ord.order_id, "ORD0000000004");
+	snprintf(ord.merchant, sizeof ord.merchant, "shop");
+	ord.kind = PW_KIND_PAYIN;
+	ord.status = PA_STATUS_EXPIRED;
+	ord.seq = 4;
+	json_t *a = pw_report_correction_new("shop", 0, "2026-11-26",
+					     &res.items[3], &ord, "INR", 1);
+	json_t *b = pw_report_correction_new("shop", 0, "2026-11-26",
+					     &res.items[3], &ord, "INR", 999);
+	ck_assert_str_eq(json_string_value(json_object_get(a, "event_id")),
+			 json_string_value(json_object_get(b, "event_id")));
+	ck_assert_int_eq(num(a, "sequence"), 5);
+	ck_assert_str_eq(json_string_value(json_object_get(a, "status")),
+			 "SUCCEEDED_LATE");
+	ck_assert_str_eq(json_string_value(json_object_get(a, "currency")),
+			 "INR");
+	ck_assert_int_eq(num(a, "received_amount_minor"), 30000);
+	/* once the worker moved on, the next disagreement is another id */
+	ord.seq = 5;
+	json_t *c = pw_report_correction_new("shop", 0, "2026-11-26",
+					     &res.items[3], &ord, "INR", 1);
+	ck_assert_str_ne(json_string_value(json_object_get(a, "event_id")),
+			 json_string_value(json_object_get(c, "event_id")));
+	pw_codec_t *codec = codec_new();
+	encodes(codec, "ReconciliationEvent", a);
+	pw_codec_destroy(codec);
+	json_decref(a);
+	json_decref(b);
+	json_decref(c);
+	pa_recon_result_clear(&res);
+	free(body);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("reports");
@@ -207,6 +353,10 @@ int main(void)
 	tcase_add_test(tc, test_reports_kind_names_are_the_schema_symbols);
 	tcase_add_test(tc,
 		       test_reports_request_answered_locally_without_credentials);
+	tcase_add_test(tc,
+		       test_report_event_recon_totals_per_status_in_first_seen_order);
+	tcase_add_test(tc, test_report_event_wallet_data_masks_account_numbers);
+	tcase_add_test(tc, test_report_correction_event_id_stable_per_transition);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -14,29 +14,11 @@
 
 #include "core/config_worker.h"
 #include "core/loop_curl.h"
-#include "core/redact.h"
 #include "payatom/api.h"
-#include "payatom/money.h"
 
 #define DAY_MS 86400000LL
 #define DEDUP_N 1024
 #define CMD_ID_MAX 128
-#define SCHEMA_VERSION 1
-
-static const char *const kind_names[PW__REPORT_COUNT] = {
-	"UNKNOWN",
-	"PAYIN_RECONCILIATION",
-	"PAYOUT_RECONCILIATION",
-	"WALLET_BALANCE",
-	"P2P_WALLET_BALANCE",
-	"WALLET_TRANSACTION_SUMMARY",
-	"WALLET_DATA",
-};
-
-const char *pw_report_kind_name(pw_report_kind_t k)
-{
-	return (unsigned)k < PW__REPORT_COUNT ? kind_names[k] : "UNKNOWN";
-}
 
 typedef struct rmerchant {
 	const char *name;
@@ -159,66 +141,18 @@ static int iso_to_gw(const char *s, char iso[11], char gw[11])
 	return 1;
 }
 
-/* ---- records ---------------------------------------------------------- */
+/* ---- publishing ----------------------------------------------------- */
 
-static const char *currency_of(const pa_merchant_t *m)
-{
-	switch (m->country) {
-	case PA_COUNTRY_BD:
-		return "BDT";
-	case PA_COUNTRY_PK:
-		return "PKR";
-	default:
-		return "INR";
-	}
-}
-
-static void hash_id(const char *text, char out[PW_EVENT_ID_LEN + 1])
-{
-	char full[PA_SHA256_HEX_LEN + 1];
-	pa_part_t p = {text, strlen(text)};
-	pa_sha256_hex(&p, 1, full);
-	memcpy(out, full, PW_EVENT_ID_LEN);
-	out[PW_EVENT_ID_LEN] = '\0';
-}
-
-static json_t *str_or_null(const char *s)
-{
-	return s && *s ? json_string(s) : json_null();
-}
-
-/* A WalletReportEvent without figures (schemas/wallet_report_event.avsc).
- * New reference. */
+/* A WalletReportEvent of rm (NULL: a merchant not configured). New
+ * reference. */
 static json_t *report_new(pw_reports_t *r, rmerchant_t *rm, const char *mname,
 			  pw_report_kind_t kind, const char *command_id,
 			  const char *reason)
 {
-	int64_t at = now_ms(r);
-	int64_t seq = rm ? ++rm->seq[kind] : 0;
-	char text[512], id[PW_EVENT_ID_LEN + 1];
-	snprintf(text, sizeof text, "payatom-report|v1|%s|%s|%s|%lld|%lld",
-		 mname, kind_names[kind],
-		 command_id && *command_id ? command_id : "-", (long long)at,
-		 (long long)seq);
-	hash_id(text, id);
-	json_t *ev = json_object();
-	json_object_set_new(ev, "event_type", json_string("wallet_report"));
-	json_object_set_new(ev, "event_id", json_string(id));
-	json_object_set_new(ev, "schema_version", json_integer(SCHEMA_VERSION));
-	json_object_set_new(ev, "merchant", json_string(mname));
-	json_object_set_new(ev, "report", json_string(kind_names[kind]));
-	json_object_set_new(ev, "command_id", str_or_null(command_id));
-	json_object_set_new(ev, "sequence", json_integer(seq));
-	json_object_set_new(ev, "currency",
-			    rm ? json_string(currency_of(rm->m)) : json_null());
-	json_object_set_new(ev, "payin_balance_minor", json_null());
-	json_object_set_new(ev, "payout_balance_minor", json_null());
-	json_object_set_new(ev, "payin_matured_balance_minor", json_null());
-	json_object_set_new(ev, "accounts", json_array());
-	json_object_set_new(ev, "summary", json_array());
-	json_object_set_new(ev, "occurred_at", json_integer(at));
-	json_object_set_new(ev, "reason", str_or_null(reason));
-	return ev;
+	return pw_report_event_new(mname,
+				   rm ? pw_report_currency(rm->m) : NULL, kind,
+				   command_id, rm ? ++rm->seq[kind] : 0,
+				   now_ms(r), reason);
 }
 
 static void publish(pw_reports_t *r, const char *topic, const char *key,
@@ -237,50 +171,9 @@ static void publish_report(pw_reports_t *r, const char *mname, json_t *ev)
 static void count(pw_reports_t *r, pw_report_kind_t kind, const char *outcome)
 {
 	if (r->m_calls)
-		pw_counter_inc(pw_counter_get(r->m_calls, kind_names[kind],
+		pw_counter_inc(pw_counter_get(r->m_calls,
+					      pw_report_kind_name(kind),
 					      outcome));
-}
-
-/* One account row (WalletAccount). Identifiers are masked: last 4 kept. */
-static json_t *account_row(const char *label, const char *number,
-			   const char *kind, const char *status)
-{
-	char masked[96];
-	const char *acc = label ? label : "";
-	if (number && *number) {
-		pw_redact(PW_RED_ACCOUNT, number, strlen(number), masked,
-			  sizeof masked);
-		acc = masked;
-	}
-	json_t *a = json_object();
-	json_object_set_new(a, "account", json_string(acc));
-	json_object_set_new(a, "kind", json_string(kind));
-	json_object_set_new(a, "status", str_or_null(status));
-	json_object_set_new(a, "minimum_balance_minor", json_null());
-	json_object_set_new(a, "limit_minor", json_null());
-	json_object_set_new(a, "usage_minor", json_null());
-	json_object_set_new(a, "available_minor", json_null());
-	return a;
-}
-
-static void set_money_text(json_t *a, const char *field, const char *text)
-{
-	int64_t v;
-	if (text && pa_money_parse(text, strlen(text), &v, NULL) == PA_OK)
-		json_object_set_new(a, field, json_integer(v));
-}
-
-static void summary_add(json_t *summary, const char *raw, int64_t n,
-			int64_t received, int64_t requested)
-{
-	json_t *row = json_object();
-	json_object_set_new(row, "raw_status", json_string(raw ? raw : ""));
-	json_object_set_new(row, "transaction_count", json_integer(n));
-	json_object_set_new(row, "received_amount_minor",
-			    json_integer(received));
-	json_object_set_new(row, "requested_amount_minor",
-			    json_integer(requested));
-	json_array_append_new(summary, row);
 }
 
 /* ---- calls ------------------------------------------------------------ */
@@ -302,7 +195,7 @@ static void fail(pw_reports_t *r, rcall_t *c, const char *reason)
 	count(r, c->kind, "error");
 	pw_log(r->o.log, PW_LOG_WARN, "report failed",
 	       PW_KV_STR("merchant", c->rm->name),
-	       PW_KV_STR("report", kind_names[c->kind]),
+	       PW_KV_STR("report", pw_report_kind_name(c->kind)),
 	       PW_KV_STR("date", c->iso), PW_KV_STR("reason", reason));
 	char why[PA_ERRBUF_SIZE + 128];
 	if (c->iso[0])
@@ -314,60 +207,21 @@ static void fail(pw_reports_t *r, rcall_t *c, const char *reason)
 				  c->command_id, why));
 }
 
-/* A ReconciliationEvent kind=CORRECTION for it against ord (spec §4
- * transitions): the event id is stable for one (order, sequence, status)
- * so a repeated round before the poll lands is a duplicate by event_id. */
+/* Publishes the correction of row it against ord, then has the worker
+ * poll the order (its normal path publishes the real transition). */
 static void correction(pw_reports_t *r, rcall_t *c, const pa_recon_item_t *it,
 		       const pw_order_t *ord)
 {
-	char text[256], id[PW_EVENT_ID_LEN + 1], reason[256];
-	char oid[PW_ID_MAX], cur[4];
+	char oid[PW_ID_MAX];
 	snprintf(oid, sizeof oid, "%s", ord->order_id);
-	snprintf(cur, sizeof cur, "%s",
-		 ord->currency[0] ? ord->currency : currency_of(c->rm->m));
 	pa_status_t prev = (pa_status_t)ord->status;
-	int64_t seq = (int64_t)ord->seq + 1;
-	snprintf(text, sizeof text, "payatom-recon|v1|%s|%s|%lld|%s",
-		 c->rm->name, oid, (long long)seq, pa_status_name(it->status));
-	hash_id(text, id);
-	snprintf(reason, sizeof reason,
-		 "reconciliation of %s reports '%s'; the worker had %s",
-		 c->iso, it->transaction_status ? it->transaction_status : "",
-		 pa_status_name(prev));
-	json_t *ev = json_object();
-	json_object_set_new(ev, "event_type", json_string("reconciliation"));
-	json_object_set_new(ev, "event_id", json_string(id));
-	json_object_set_new(ev, "schema_version", json_integer(SCHEMA_VERSION));
-	json_object_set_new(ev, "order_id", json_string(oid));
-	json_object_set_new(ev, "merchant", json_string(c->rm->name));
-	json_object_set_new(ev, "kind", json_string("CORRECTION"));
-	json_object_set_new(ev, "direction",
-			    json_string(c->kind == PW_REPORT_PAYOUT_RECON
-						? "PAYOUT"
-						: "PAYIN"));
-	json_object_set_new(ev, "status",
-			    json_string(pa_status_name(it->status)));
-	json_object_set_new(ev, "previous_status",
-			    json_string(pa_status_name(prev)));
-	json_object_set_new(ev, "raw_status",
-			    json_string(it->transaction_status
-						? it->transaction_status
-						: ""));
-	json_object_set_new(ev, "sequence", json_integer(seq));
-	json_object_set_new(ev, "requested_amount_minor",
-			    json_integer(it->amount_requested_minor));
-	json_object_set_new(ev, "received_amount_minor",
-			    json_integer(it->amount_settled_minor));
-	json_object_set_new(ev, "currency", json_string(cur));
-	json_object_set_new(ev, "report_date", json_string(c->iso));
-	json_object_set_new(ev, "ref_code", str_or_null(it->ref_code));
-	json_object_set_new(ev, "bank_ref", str_or_null(it->bank_ref));
-	json_object_set_new(ev, "occurred_at", json_integer(now_ms(r)));
-	json_object_set_new(ev, "reason", json_string(reason));
+	json_t *ev = pw_report_correction_new(
+		c->rm->name, c->kind == PW_REPORT_PAYOUT_RECON, c->iso, it, ord,
+		pw_report_currency(c->rm->m), now_ms(r));
 	r->st.corrections++;
 	if (r->m_corrections)
 		pw_counter_inc(pw_counter_get(r->m_corrections,
-					      kind_names[c->kind]));
+					      pw_report_kind_name(c->kind)));
 	pw_log(r->o.log, PW_LOG_WARN, "reconciliation disagrees with state",
 	       PW_KV_STR("merchant", c->rm->name), PW_KV_STR("order_id", oid),
 	       PW_KV_STR("state", pa_status_name(prev)),
@@ -387,33 +241,16 @@ static int disagrees(const rcall_t *c, const pa_recon_item_t *it,
 	       pa_status_can_move((pa_status_t)ord->status, it->status);
 }
 
-/* Rows totalled per transaction_status, in order of first appearance. */
+/* The report, then a correction per row of an order held here that the
+ * gateway has further on (spec §4 transitions). */
 static void recon_done(pw_reports_t *r, rcall_t *c, const pa_recon_result_t *res)
 {
-	json_t *ev = NULL;
 	char why[PA_ERRBUF_SIZE + 32];
 	snprintf(why, sizeof why, "date=%s: %s", c->iso,
 		 res->message ? res->message : "Success");
-	ev = report_new(r, c->rm, c->rm->name, c->kind, c->command_id, why);
-	json_t *summary = json_object_get(ev, "summary");
-	char *done = calloc(res->n_items ? res->n_items : 1, 1);
-	for (size_t i = 0; done && i < res->n_items; i++) {
-		if (done[i])
-			continue;
-		const char *st = res->items[i].transaction_status;
-		int64_t n = 0, recv = 0, req = 0;
-		for (size_t j = i; j < res->n_items; j++) {
-			const char *sj = res->items[j].transaction_status;
-			if (done[j] || strcmp(st ? st : "", sj ? sj : "") != 0)
-				continue;
-			done[j] = 1;
-			n++;
-			recv += res->items[j].amount_settled_minor;
-			req += res->items[j].amount_requested_minor;
-		}
-		summary_add(summary, st, n, recv, req);
-	}
-	free(done);
+	json_t *ev = report_new(r, c->rm, c->rm->name, c->kind, c->command_id,
+				why);
+	pw_report_event_recon(ev, res);
 	publish_report(r, c->rm->name, ev);
 	if (!r->o.lookup)
 		return;
@@ -433,31 +270,7 @@ static void balance_done(pw_reports_t *r, rcall_t *c,
 {
 	json_t *ev = report_new(r, c->rm, c->rm->name, c->kind, c->command_id,
 				res->message);
-	if (res->has_v2) {
-		json_object_set_new(ev, "payin_balance_minor",
-				    json_integer(res->payin_balance_minor));
-		json_object_set_new(ev, "payout_balance_minor",
-				    json_integer(res->payout_balance_minor));
-		json_object_set_new(
-			ev, "payin_matured_balance_minor",
-			json_integer(res->payin_matured_balance_minor));
-	}
-	json_t *accs = json_object_get(ev, "accounts");
-	for (size_t i = 0; i < res->n_accounts; i++) {
-		const pa_wallet_account_t *a = &res->accounts[i];
-		json_t *row = a->is_bank
-				      ? account_row(a->bank, a->account_number,
-						    "imps_upi", NULL)
-				      : account_row(a->account, NULL, "upi",
-						    NULL);
-		json_object_set_new(row, "minimum_balance_minor",
-				    json_integer(a->minimum_balance_minor));
-		json_object_set_new(row, "limit_minor",
-				    json_integer(a->limit_volume_minor));
-		json_object_set_new(row, "usage_minor",
-				    json_integer(a->usage_volume_minor));
-		json_array_append_new(accs, row);
-	}
+	pw_report_event_balance(ev, res);
 	publish_report(r, c->rm->name, ev);
 }
 
@@ -469,12 +282,7 @@ static void summary_done(pw_reports_t *r, rcall_t *c,
 		 res->message ? ": " : "", res->message ? res->message : "");
 	json_t *ev = report_new(r, c->rm, c->rm->name, c->kind, c->command_id,
 				why);
-	json_t *summary = json_object_get(ev, "summary");
-	for (size_t i = 0; i < res->n_groups; i++) {
-		const pa_wallet_summary_group_t *g = &res->groups[i];
-		summary_add(summary, g->key, g->transaction_count,
-			    g->received_amount_minor, g->request_amount_minor);
-	}
+	pw_report_event_summary(ev, res);
 	publish_report(r, c->rm->name, ev);
 }
 
@@ -489,25 +297,7 @@ static void data_done(pw_reports_t *r, rcall_t *c,
 {
 	json_t *ev = report_new(r, c->rm, c->rm->name, c->kind, c->command_id,
 				NULL);
-	json_t *accs = json_object_get(ev, "accounts");
-	for (size_t i = 0; i < res->n_accounts; i++) {
-		const pa_wallet_data_account_t *a = &res->accounts[i];
-		const char *num = a->account_no && *a->account_no ? a->account_no
-								   : a->upi;
-		json_t *row = account_row(a->account_detail, num,
-					  a->active ? "active" : "inactive",
-					  a->status);
-		set_money_text(row, "limit_minor", a->limit_volume);
-		set_money_text(row, "usage_minor", a->usage_volume);
-		if (a->has_available_limit) {
-			int64_t v;
-			if (pa_money_from_major(a->available_limit, &v) ==
-			    PA_OK)
-				json_object_set_new(row, "available_minor",
-						    json_integer(v));
-		}
-		json_array_append_new(accs, row);
-	}
+	pw_report_event_data(ev, res);
 	publish_report(r, c->rm->name, ev);
 	if (!c->scheduled)
 		return;
@@ -828,10 +618,7 @@ pa_err_t pw_reports_request(pw_reports_t *r, const json_t *rec, char *errbuf)
 	if (!mname)
 		return pa_seterr(errbuf, PA_VALIDATION,
 				 "merchant: required string");
-	pw_report_kind_t kind = PW_REPORT_UNKNOWN;
-	for (int k = 1; rep && k < PW__REPORT_COUNT; k++)
-		if (!strcmp(rep, kind_names[k]))
-			kind = (pw_report_kind_t)k;
+	pw_report_kind_t kind = pw_report_kind_from_name(rep);
 	if (seen_before(r, id)) {
 		r->st.commands_duplicate++;
 		return pa_seterr(errbuf, PA_DUPLICATE,

@@ -5,7 +5,8 @@
  *       §10.6), report calls through libpayatom (api.h), the
  *       WalletReportEvent / ReconciliationEvent records, the
  *       report_request command.
- * Not here: Kafka (the app's publish callback, e.g. pw_worker_publish()),
+ * Not here: record layout (report_event.c), Kafka (the app's publish
+ *           callback, e.g. pw_worker_publish()),
  *           order state (the worker: lookup and poll callbacks), the
  *           protocol (libpayatom api_report.c).
  *
@@ -64,6 +65,7 @@
 #include "payatom/client.h"
 #include "payatom/error.h"
 #include "pipeline/merchants.h"
+#include "pipeline/report_event.h"
 #include "pipeline/state.h"
 
 typedef struct pw_reports pw_reports_t;
@@ -156,20 +158,5 @@ int pw_reports_payout_calls_today(const pw_reports_t *r,
 				  const char *merchant);
 /* Calls in flight. */
 size_t pw_reports_in_flight(const pw_reports_t *r);
-
-/* "PAYIN_RECONCILIATION"... (the ReportKind symbols); the enum order is
- * the schema's. */
-typedef enum pw_report_kind {
-	PW_REPORT_UNKNOWN = 0,
-	PW_REPORT_PAYIN_RECON,
-	PW_REPORT_PAYOUT_RECON,
-	PW_REPORT_WALLET_BALANCE,     /* V2, spec §10.3 */
-	PW_REPORT_P2P_WALLET_BALANCE, /* V1, spec §10.2 */
-	PW_REPORT_WALLET_SUMMARY,     /* spec §10.7 */
-	PW_REPORT_WALLET_DATA,        /* spec §10.8 */
-	PW__REPORT_COUNT
-} pw_report_kind_t;
-/* Borrowed (static). */
-const char *pw_report_kind_name(pw_report_kind_t k);
 
 #endif
