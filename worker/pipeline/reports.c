@@ -1,10 +1,11 @@
 /* reports.c -- reconciliation and wallet reports, scheduled or on command.
  * Owns: the schedule timer, the payout reconciliation budget per pid, the
- *       report calls in flight, WalletReportEvent / ReconciliationEvent
- *       records, report_request commands and their dedup ring.
- * Not here: Kafka (the publish callback), order state and polling (the
- *           worker, through the lookup / poll callbacks), request building
- *           and reply parsing (libpayatom api_report.c). */
+ *       report calls in flight, which rows are corrections,
+ *       report_request commands and their dedup ring.
+ * Not here: record layout (report_event.c), Kafka (the publish callback),
+ *           order state and polling (the worker, through the lookup / poll
+ *           callbacks), request building and reply parsing (libpayatom
+ *           api_report.c). */
 #include "pipeline/reports.h"
 
 #include <stdio.h>
@@ -29,6 +30,7 @@ typedef struct rmerchant {
 	struct rmerchant *budget; /* the profile counting calls for the pid */
 	int64_t payout_day;       /* UTC day of payout_calls */
 	int payout_calls;
+	int64_t warned_day;    /* scheduled refusal logged once a day */
 	int64_t last_tick_day; /* payout for yesterday once per day */
 	int64_t seq[PW__REPORT_COUNT];
 } rmerchant_t;
@@ -438,12 +440,27 @@ static void refuse(pw_reports_t *r, rmerchant_t *rm, pw_report_kind_t kind,
 		       report_new(r, rm, rm->name, kind, command_id, text));
 }
 
+/* 1 when a scheduled call like this one has not answered yet (a slow
+ * gateway does not pile up rounds). */
+static int still_running(const pw_reports_t *r, const rmerchant_t *rm,
+			 pw_report_kind_t kind, const char *iso)
+{
+	for (const rcall_t *c = r->calls; c; c = c->next)
+		if (c->scheduled && c->rm == rm && c->kind == kind &&
+		    !strcmp(c->iso, iso ? iso : ""))
+			return 1;
+	return 0;
+}
+
 static void send_report(pw_reports_t *r, rmerchant_t *rm,
 			pw_report_kind_t kind, int scheduled,
 			const char *command_id, const char *iso,
 			const char *gwdate, const char *account,
 			const char *filter_type)
 {
+	if (scheduled && kind != PW_REPORT_WALLET_SUMMARY &&
+	    still_running(r, rm, kind, iso))
+		return;
 	const char *why = missing(rm, kind);
 	if (why) {
 		refuse(r, rm, kind, command_id, iso, why);
@@ -451,6 +468,13 @@ static void send_report(pw_reports_t *r, rmerchant_t *rm,
 	}
 	if (kind == PW_REPORT_PAYOUT_RECON && !payout_budget(r, rm, scheduled)) {
 		r->st.payout_refused++;
+		int64_t today = rm->budget->payout_day;
+		if (scheduled && rm->budget->warned_day == today) {
+			count(r, kind, "refused"); /* said so already today */
+			return;
+		}
+		if (scheduled)
+			rm->budget->warned_day = today;
 		char msg[160];
 		snprintf(msg, sizeof msg,
 			 "payout reconciliation budget spent: %d of %d calls "
@@ -684,6 +708,7 @@ static pa_err_t setup_merchants(pw_reports_t *r, const pw_merchants_t *ms,
 		rm->m = pw_merchants_at(ms, i, &rm->name);
 		rm->last_tick_day = -1;
 		rm->payout_day = -1;
+		rm->warned_day = -1;
 		rm->budget = rm;
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(r->rms[j].m->pid, rm->m->pid)) {
