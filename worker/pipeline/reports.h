@@ -41,10 +41,12 @@
  * calls are counted in memory per pid and UTC day. A scheduled call is
  * never made when it would spend the last `payout_reserve` calls of the
  * day: they are kept for report_request commands. Refused calls are not
- * sent; they log a warning, count in stats/metrics and (on command)
- * answer with a WalletReportEvent whose reason says so. The count starts
- * again at 0 when the process restarts (the gateway's own limit then
- * answers, and its error is published as the reason).
+ * sent; they log a warning (scheduled: once a day), count in stats and in
+ * payatom_report_calls_total{outcome="refused"}, and (on command) answer
+ * with a WalletReportEvent whose reason says so. The count starts again
+ * at 0 when the process restarts; the gateway's own "daily limit" answer
+ * (PA_LIMIT) is then published as the reason and spends the day's budget.
+ * A scheduled call whose previous one has not answered yet is skipped.
  *
  * report_request command (schemas/report_request_command.avsc): accepted
  * on any command topic (payatom.cmd.payin by convention), keyed by
