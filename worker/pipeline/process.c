@@ -513,7 +513,8 @@ static void poll_now(pw_item_t *it)
 		item_finish(it); /* forgotten meanwhile */
 		return;
 	}
-	if (ord->phase == PW_PHASE_SETTLED && it->kind == PW_ITEM_POLL) {
+	if (ord->phase == PW_PHASE_SETTLED && it->kind == PW_ITEM_POLL &&
+	    !it->force) {
 		item_finish(it);
 		return;
 	}
@@ -599,6 +600,14 @@ static void start_command(pw_item_t *it)
 	if (!it->rec) {
 		dead_letter(it, "UNDECODABLE",
 			    "payload is not a JSON or Avro command record");
+		return;
+	}
+	const char *type = json_string_value(json_object_get(it->rec, "type"));
+	if (w->o.on_report_request && type &&
+	    !strcmp(type, "report_request")) {
+		/* reports.c answers asynchronously: nothing to order */
+		w->o.on_report_request(w->o.on_report_request_ud, it->rec);
+		item_finish(it);
 		return;
 	}
 	if (pw_cmd_check(it->rec, it->topic, &ci, msg) != PA_OK) {
@@ -930,4 +939,15 @@ void pw__partition_revoked(pw_worker_t *w, pw_part_t *p)
 	}
 	struct walk_ctx c = {w, p->id, 0};
 	pw_hmap_walk(w->orders, drop_orders, &c);
+}
+
+pa_err_t pw__poll_order(pw_worker_t *w, pw_order_t *ord, int force)
+{
+	pw_item_t *it = item_new(w, PW_ITEM_POLL, ord->order_id,
+				 strlen(ord->order_id), ord->partition);
+	if (!it)
+		return PA_NOMEM;
+	it->force = (uint8_t)(force != 0);
+	item_submit(it);
+	return PA_OK;
 }

@@ -959,3 +959,36 @@ int pw_worker_ready(const pw_worker_t *w)
 	return !w->producer_fatal && !w->shutting_down &&
 	       (w->st.partitions_assigned > 0 || !w->assigned_any);
 }
+
+/* ---- for the reports module (pipeline/reports.h) -------------------- */
+
+pa_err_t pw_worker_publish(pw_worker_t *w, const char *topic, const char *key,
+			   const json_t *rec)
+{
+	char *s = json_dumps(rec, JSON_COMPACT | JSON_ENSURE_ASCII);
+	if (!s)
+		return PA_NOMEM;
+	size_t len = strlen(s);
+	pa_err_t err = pw__produce(w, NULL, topic, -1, key, strlen(key), s,
+				   len);
+	if (err == PA_OK) {
+		w->st.events_out++;
+		if (w->o.on_event)
+			w->o.on_event(w->o.on_event_ud, topic, s);
+	}
+	free(s);
+	return err;
+}
+
+const pw_order_t *pw_worker_order(const pw_worker_t *w, const char *order_id)
+{
+	return pw_hmap_get(w->orders, order_id, strlen(order_id));
+}
+
+pa_err_t pw_worker_poll_now(pw_worker_t *w, const char *order_id)
+{
+	pw_order_t *ord = pw_hmap_get(w->orders, order_id, strlen(order_id));
+	if (!ord || ord->kind == PW_KIND_COMPLAINT)
+		return PA_NOT_FOUND;
+	return pw__poll_order(w, ord, 1);
+}

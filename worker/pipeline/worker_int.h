@@ -43,6 +43,7 @@ typedef struct pw_item {
 	uint8_t topic; /* PW_IN_*, or PW_IN_N when not from Kafka */
 	uint8_t dead;  /* partition revoked: finish silently */
 	uint8_t queued_in_gate;
+	uint8_t force; /* poll even a settled order (pw_worker_poll_now) */
 	int32_t partition;
 	uint32_t epoch;
 	int64_t offset;
@@ -136,5 +137,8 @@ void pw__on_message(pw_worker_t *w, rd_kafka_message_t *m, int topic);
 void pw__partition_restored(pw_worker_t *w, pw_part_t *p);
 void pw__partition_revoked(pw_worker_t *w, pw_part_t *p);
 void pw__restore_record(pw_worker_t *w, rd_kafka_message_t *m);
+/* Queues an immediate status poll of ord behind its gate (force: even when
+ * settled). PA_NOMEM. */
+pa_err_t pw__poll_order(pw_worker_t *w, pw_order_t *ord, int force);
 
 #endif
