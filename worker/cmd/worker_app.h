@@ -25,6 +25,7 @@ typedef struct pw_app {
 	pw_merchants_t *ms;
 	pw_gateway_t *gw; /* owned by w once it exists */
 	pw_worker_t *w;
+	struct pw_reports *reports; /* reconciliation / wallet reports */
 	pw_http_t *http;
 	struct pw_ingress *ingress;   /* POST /webhooks/payatom */
 	struct pw_opsapi *ops;        /* /metrics /healthz /readyz */
