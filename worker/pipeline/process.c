@@ -620,6 +620,8 @@ static void retry_decode(pw_loop_t *loop, pw_timer_t *t, void *ud)
 				 &it->rec, eb);
 	if (it->dec_err)
 		it->dec_msg = strdup(eb);
+	else
+		it->attempts = 0; /* the gateway's retries count afresh */
 	start_command(it);
 }
 
