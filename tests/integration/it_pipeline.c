@@ -83,7 +83,7 @@ static void env_init_mode(env_t *e, env_mode_t mode, pw_registry_t *reg)
 	e->o.on_event = on_event;
 	e->o.on_event_ud = e;
 	e->o.codec = e->codec;
-	static const pw_kv_t kafka[] = {{"log_level", "3"}};
+	static const pw_kafka_kv_t kafka[] = {{"log_level", "3"}};
 	e->o.kafka = kafka;
 	e->o.n_kafka = 1;
 	e->prod = pwt_producer(e->o.brokers);
@@ -180,7 +180,7 @@ static void stop_worker(env_t *e, pw_worker_t *w)
 /* Per order: events in sequence order, one terminal, unique event ids. */
 static void check_events(env_t *e, int orders, int terminal_per_order)
 {
-	json_t *evs = read_topic(e, e->o.topic_evt_payment, 500, 20000);
+	json_t *evs = read_topic(e, e->o.topic_evt_payment, 1500, 20000);
 	json_t *seen = json_object(), *last_seq = json_object(),
 	       *terms = json_object();
 	size_t i;

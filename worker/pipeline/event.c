@@ -53,7 +53,7 @@ static const pw_product_t products[] = {
 	PI("PAYIN_WALLET_P2C_SEAMLESS", "BD", "BDT", SEAMLESS, P2C, WALLET),
 	PI("PAYIN_WALLET_P2C_NON_SEAMLESS", "BD", "BDT", NON_SEAMLESS, P2C,
 	   WALLET),
-	PI("PAYIN_PK_H2H", "PK", "PKR", H2H, P2P, PAK),
+	PI("PAYIN_PK_H2H", "PK", "PKR", H2H, P2C, PAK),
 	PO("PAYOUT_IMPS_P2P_SEAMLESS", "IN", "INR", P2P, IMPS),
 	PO("PAYOUT_UPI_P2C_SEAMLESS", "IN", "INR", P2C, UPI),
 	PO("PAYOUT_WALLET_P2P_SEAMLESS", "BD", "BDT", P2P, WALLET),
@@ -157,6 +157,13 @@ static const char *complaint_status(pa_status_t st, const char *raw)
 	}
 }
 
+/* "terminal" of an event: no further change expected; UNRESOLVED is the
+ * worker giving up (polling deadline), final too. */
+static int is_final(pa_status_t st)
+{
+	return pa_status_is_terminal(st) || st == PA_STATUS_UNRESOLVED;
+}
+
 /* The fields every status event starts with, in schema order. */
 static json_t *event_head(const pw_order_t *ord, const char *type)
 {
@@ -220,7 +227,7 @@ json_t *pw_event_build(const pw_order_t *ord, int prev_status,
 		json_object_set_new(ev, "status",
 				    json_string(pa_status_name(st)));
 		json_object_set_new(ev, "terminal",
-				    json_boolean(pa_status_is_terminal(st)));
+				    json_boolean(is_final(st)));
 		json_object_set_new(ev, "raw_status",
 				    json_string(ord->raw_status));
 		json_object_set_new(ev, "sequence", json_integer(ord->seq));
@@ -240,7 +247,7 @@ json_t *pw_event_build(const pw_order_t *ord, int prev_status,
 				json_string(pa_status_name(
 					(pa_status_t)prev_status)));
 		json_object_set_new(ev, "terminal",
-				    json_boolean(pa_status_is_terminal(st)));
+				    json_boolean(is_final(st)));
 		json_object_set_new(ev, "raw_status",
 				    json_string(ord->raw_status));
 		json_object_set_new(ev, "sequence", json_integer(ord->seq));

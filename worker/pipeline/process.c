@@ -15,6 +15,17 @@ static void item_finish(pw_item_t *it);
 static void schedule_poll(pw_worker_t *w, pw_order_t *ord, int64_t in_ms);
 static void poll_now(pw_item_t *it);
 
+/* Key of an order in the state map and the changelog: the order_id, or
+ * "complaint:" + order_id for a complaint about that order (it lives beside
+ * the payment's own record and shares its partition and gate). */
+#define COMPLAINT_PREFIX "complaint:"
+static size_t order_key(int kind, const char *oid, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "%s%s",
+			 kind == PW_KIND_COMPLAINT ? COMPLAINT_PREFIX : "", oid);
+	return n < 0 || (size_t)n >= size ? 0 : (size_t)n;
+}
+
 /* ---- items --------------------------------------------------------- */
 
 static pw_item_t *item_new(pw_worker_t *w, int kind, const char *key,
@@ -81,7 +92,7 @@ static void item_submit(pw_item_t *it)
 	int run = 0;
 	if (pw_gate_push(it->w->gate, it->key, it->klen, &it->link, &run) !=
 	    PA_OK) {
-		PW_LOG(it->w, "error", "out of memory queueing %s", it->key);
+		PW_LOG(it->w, PW_LOG_ERROR, "out of memory queueing %s", it->key);
 		it->dead = 1;
 		pw__item_free(it);
 		return;
@@ -129,8 +140,8 @@ static void write_state(pw_item_t *it)
 	pw_worker_t *w = it->w;
 	if (!it->out_state)
 		return;
-	if (pw__produce(w, it, w->o.topic_int_state, it->partition, it->key,
-			it->klen, it->out_state,
+	if (pw__produce(w, it, w->o.topic_int_state, it->partition, it->skey,
+			it->sklen, it->out_state,
 			it->out_state_len) == PA_OK) {
 		free(it->out_state);
 		it->out_state = NULL;
@@ -224,6 +235,8 @@ static void emit(pw_item_t *it, pw_order_t *ord, json_t *event,
 	pw_worker_t *w = it->w;
 	const char *schema = pw_event_schema(event);
 	if (ord) {
+		it->sklen = order_key(ord->kind, ord->order_id, it->skey,
+				      sizeof it->skey);
 		json_t *sj = pw_order_to_json(ord);
 		free(it->out_state);
 		it->out_state = dump(sj, &it->out_state_len);
@@ -245,7 +258,7 @@ static void emit(pw_item_t *it, pw_order_t *ord, json_t *event,
 		if (err != PA_OK) {
 			/* a record we built does not fit its schema: a bug;
 			 * loud, and kept in the DLQ rather than lost */
-			PW_LOG(w, "error", "cannot encode %s for %s: %s: %s",
+			PW_LOG(w, PW_LOG_ERROR, "cannot encode %s for %s: %s: %s",
 			       schema, topic, pa_err_name(err), eb);
 			free(json);
 			json_decref(event);
@@ -279,7 +292,9 @@ static void transition(pw_item_t *it, pw_order_t *ord, pa_status_t st,
 		emit(it, ord, NULL, NULL); /* keeps learned fields durable */
 		return;
 	}
-	if (pa_status_is_terminal(st))
+	/* UNRESOLVED after the deadline is the order's outcome too: it is
+	 * reported, and an operator or reconciliation takes over */
+	if (pa_status_is_terminal(st) || st == PA_STATUS_UNRESOLVED)
 		w->st.terminal_events++;
 	if (st == PA_STATUS_UNRESOLVED)
 		w->st.unresolved++;
@@ -291,7 +306,7 @@ static void transition(pw_item_t *it, pw_order_t *ord, pa_status_t st,
 static void dead_letter(pw_item_t *it, const char *reason, const char *msg)
 {
 	pw_worker_t *w = it->w;
-	PW_LOG(w, "warn", "dead letter %s p%d@%lld: %s: %s",
+	PW_LOG(w, PW_LOG_WARN, "dead letter %s p%d@%lld: %s: %s",
 	       it->topic < PW_IN_N ? w->in_topics[it->topic] : "-",
 	       it->partition, (long long)it->offset, reason, msg);
 	json_t *dl = pw_dead_letter_build(
@@ -325,8 +340,10 @@ static pw_order_t *order_new(pw_worker_t *w, const char *key, size_t klen,
 	ord->received_minor = -1;
 	ord->created_ms = pw__wall_ms();
 	ord->deadline_ms = ord->created_ms + w->o.poll_deadline_ms;
+	char mk[PW_ID_MAX + 16];
+	size_t mkl = order_key(kind, ord->order_id, mk, sizeof mk);
 	void *old = NULL;
-	if (pw_hmap_put(w->orders, key, klen, ord, &old) != PA_OK) {
+	if (pw_hmap_put(w->orders, mk, mkl, ord, &old) != PA_OK) {
 		free(ord);
 		return NULL;
 	}
@@ -337,7 +354,9 @@ static pw_order_t *order_new(pw_worker_t *w, const char *key, size_t klen,
 
 static void order_forget(pw_worker_t *w, pw_order_t *ord)
 {
-	pw_hmap_del(w->orders, ord->order_id, strlen(ord->order_id));
+	char k[PW_ID_MAX + 16];
+	size_t kl = order_key(ord->kind, ord->order_id, k, sizeof k);
+	pw_hmap_del(w->orders, k, kl);
 	order_free(w, ord);
 }
 
@@ -505,7 +524,7 @@ static void on_poll(void *ud, const pw_gw_result_t *res)
 		if (res->status == PA_STATUS_UNRESOLVED) {
 			/* an unknown raw status: never guessed, keep
 			 * polling, say so when the deadline passes */
-			PW_LOG(w, "warn", "order %s: unknown gateway status",
+			PW_LOG(w, PW_LOG_WARN, "order %s: unknown gateway status",
 			       ord->order_id);
 			emit(it, ord, NULL, NULL);
 			return;
@@ -582,6 +601,11 @@ static void on_followup(void *ud, const pw_gw_result_t *res)
 	}
 	learn(ord, res);
 	if (res->raw && *res->raw && res->status != PA_STATUS_UNRESOLVED) {
+		/* refund accepted, complaint state: polls follow what is not
+		 * settled yet */
+		if (!pa_status_is_terminal(res->status) &&
+		    ord->kind != PW_KIND_COMPLAINT)
+			schedule_poll(it->w, ord, it->w->o.poll_first_ms);
 		transition(it, ord, res->status, res->raw, res->details, NULL);
 		return;
 	}
@@ -633,7 +657,7 @@ static void start_command(pw_item_t *it)
 	if (!it->rec) {
 		if (it->dec_err && pa_err_is_retryable(it->dec_err)) {
 			if (it->attempts % 20 == 0)
-				PW_LOG(w, "warn",
+				PW_LOG(w, PW_LOG_WARN,
 				       "%s p%d@%lld: %s; decoding again later",
 				       w->in_topics[it->topic], it->partition,
 				       (long long)it->offset,
@@ -668,7 +692,9 @@ static void start_command(pw_item_t *it)
 		return;
 	}
 	w->st.commands_in++;
-	pw_order_t *ord = pw_hmap_get(w->orders, it->key, it->klen);
+	char mk[PW_ID_MAX + 16];
+	size_t mkl = order_key(ci.kind, it->key, mk, sizeof mk);
+	pw_order_t *ord = pw_hmap_get(w->orders, mk, mkl);
 	if (ci.op == PW_OP_CREATE) {
 		if (ord) {
 			/* redelivered or repeated: never call the gateway
@@ -759,7 +785,7 @@ static void apply_webhook(pw_item_t *it)
 	if (ord->phase == PW_PHASE_LOOKUP || ord->phase == PW_PHASE_NEW)
 		ord->phase = PW_PHASE_ACCEPTED;
 	if (st == PA_STATUS_UNRESOLVED) {
-		PW_LOG(w, "warn", "order %s: webhook with unknown status",
+		PW_LOG(w, PW_LOG_WARN, "order %s: webhook with unknown status",
 		       ord->order_id);
 		emit(it, ord, NULL, NULL);
 		return;
@@ -873,7 +899,7 @@ void pw__restore_record(pw_worker_t *w, rd_kafka_message_t *m)
 	pw_order_t tmp;
 	if (pw_order_from_json(j, &tmp) != PA_OK) {
 		json_decref(j);
-		PW_LOG(w, "warn", "state p%d@%lld: unreadable record skipped",
+		PW_LOG(w, PW_LOG_WARN, "state p%d@%lld: unreadable record skipped",
 		       m->partition, (long long)m->offset);
 		return;
 	}

@@ -172,7 +172,7 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 	pw_worker_t *w = opaque;
 	pw_item_t *it = m->_private;
 	if (m->err) {
-		PW_LOG(w, "warn", "delivery to %s failed: %s",
+		PW_LOG(w, PW_LOG_WARN, "delivery to %s failed: %s",
 		       rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
 	}
 	if (it)
@@ -185,12 +185,12 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *op)
 	if (err == RD_KAFKA_RESP_ERR__FATAL) {
 		char es[256];
 		rd_kafka_fatal_error(rk, es, sizeof es);
-		PW_LOG(w, "error", "fatal Kafka error: %s", es);
+		PW_LOG(w, PW_LOG_ERROR, "fatal Kafka error: %s", es);
 		if (rk == w->producer)
 			w->producer_fatal = 1;
 		return;
 	}
-	PW_LOG(w, "warn", "kafka: %s: %s", rd_kafka_err2name(err), reason);
+	PW_LOG(w, PW_LOG_WARN, "kafka: %s: %s", rd_kafka_err2name(err), reason);
 }
 
 static int serve_producer(rd_kafka_queue_t *q, void *ud)
@@ -216,7 +216,7 @@ pa_err_t pw__produce(pw_worker_t *w, pw_item_t *it, const char *topic,
 		RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 		RD_KAFKA_V_OPAQUE(it), RD_KAFKA_V_END);
 	if (err) {
-		PW_LOG(w, "warn", "produce to %s: %s", topic,
+		PW_LOG(w, PW_LOG_WARN, "produce to %s: %s", topic,
 		       rd_kafka_err2str(err));
 		return err == RD_KAFKA_RESP_ERR__QUEUE_FULL ? PA_BUSY
 							    : PA_KAFKA;
@@ -256,7 +256,7 @@ static void store_offsets(pw_worker_t *w)
 		return;
 	rd_kafka_resp_err_t err = rd_kafka_offsets_store(w->consumer, l);
 	if (err)
-		PW_LOG(w, "warn", "offsets_store: %s", rd_kafka_err2str(err));
+		PW_LOG(w, PW_LOG_WARN, "offsets_store: %s", rd_kafka_err2str(err));
 	rd_kafka_topic_partition_list_destroy(l);
 }
 
@@ -329,7 +329,7 @@ static void restore_start(pw_worker_t *w, pw_part_t *p)
 		->offset = RD_KAFKA_OFFSET_BEGINNING;
 	rd_kafka_error_t *e = rd_kafka_incremental_assign(w->restorer, l);
 	if (e) {
-		PW_LOG(w, "error", "restore assign p%d: %s", p->id,
+		PW_LOG(w, PW_LOG_ERROR, "restore assign p%d: %s", p->id,
 		       rd_kafka_error_string(e));
 		rd_kafka_error_destroy(e);
 	}
@@ -366,7 +366,7 @@ static int serve_restorer(rd_kafka_queue_t *q, void *ud)
 		else if (!m->err)
 			pw__restore_record(w, m);
 		else
-			PW_LOG(w, "warn", "restore: %s",
+			PW_LOG(w, PW_LOG_WARN, "restore: %s",
 			       rd_kafka_message_errstr(m));
 		rd_kafka_message_destroy(m);
 	}
@@ -395,7 +395,7 @@ static void on_assign(pw_worker_t *w,
 	}
 	rd_kafka_error_t *e = rd_kafka_incremental_assign(w->consumer, parts);
 	if (e) {
-		PW_LOG(w, "error", "incremental_assign: %s",
+		PW_LOG(w, PW_LOG_ERROR, "incremental_assign: %s",
 		       rd_kafka_error_string(e));
 		rd_kafka_error_destroy(e);
 	}
@@ -434,13 +434,13 @@ static void on_revoke(pw_worker_t *w,
 		/* commit what is stored before another member takes over */
 		rd_kafka_resp_err_t err = rd_kafka_commit(w->consumer, NULL, 0);
 		if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
-			PW_LOG(w, "warn", "commit on revoke: %s",
+			PW_LOG(w, PW_LOG_WARN, "commit on revoke: %s",
 			       rd_kafka_err2str(err));
 	}
 	rd_kafka_error_t *e =
 		rd_kafka_incremental_unassign(w->consumer, parts);
 	if (e) {
-		PW_LOG(w, "error", "incremental_unassign: %s",
+		PW_LOG(w, PW_LOG_ERROR, "incremental_unassign: %s",
 		       rd_kafka_error_string(e));
 		rd_kafka_error_destroy(e);
 	}
@@ -456,7 +456,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
 		on_revoke(w, parts);
 	else
-		PW_LOG(w, "error", "rebalance: %s", rd_kafka_err2str(err));
+		PW_LOG(w, PW_LOG_ERROR, "rebalance: %s", rd_kafka_err2str(err));
 }
 
 static int serve_consumer(rd_kafka_queue_t *q, void *ud)
@@ -468,7 +468,7 @@ static int serve_consumer(rd_kafka_queue_t *q, void *ud)
 			return 0;
 		if (m->err) {
 			if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-				PW_LOG(w, "warn", "consume: %s",
+				PW_LOG(w, PW_LOG_WARN, "consume: %s",
 				       rd_kafka_message_errstr(m));
 			rd_kafka_message_destroy(m);
 			continue;
@@ -689,7 +689,7 @@ static void shutdown_deadline(pw_loop_t *loop, pw_timer_t *t, void *ud)
 {
 	pw_worker_t *w = ud;
 	w->deadline_timer = NULL;
-	PW_LOG(w, "warn",
+	PW_LOG(w, PW_LOG_WARN,
 	       "shutdown deadline: %lld items not finished are handed back",
 	       (long long)w->inflight);
 	if (w->shutdown_timer) {

@@ -16,10 +16,10 @@
 
 typedef struct pw_worker pw_worker_t;
 
-typedef struct pw_kv {
+typedef struct pw_kafka_kv {
 	const char *key;
 	const char *value;
-} pw_kv_t;
+} pw_kafka_kv_t;
 
 typedef struct pw_worker_opts {
 	const char *brokers;  /* bootstrap servers; required */
@@ -44,8 +44,10 @@ typedef struct pw_worker_opts {
 	 * read with json_loadb (old tests). The internal webhook topic and the
 	 * state changelog are plain JSON either way. */
 	pw_codec_t *codec;
-	const pw_kv_t *kafka; /* kafka.* pass-through (prefix stripped) */
+	const pw_kafka_kv_t *kafka; /* kafka.* pass-through (prefix stripped) */
 	size_t n_kafka;
+	/* Logger (borrowed); NULL = the process default logger. */
+	struct pw_logger *log;
 	/* Observer for tests and the demo: called for every event record
 	 * published (after delivery) with its JSON rendering, whatever the
 	 * encoding on the wire. May be NULL. */

@@ -9,6 +9,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "core/hmap.h"
+#include "core/log.h"
 #include "core/loop.h"
 #include "core/loop_kafka.h"
 #include "pipeline/ordering.h"
@@ -61,6 +62,8 @@ typedef struct pw_item {
 	char *out_evt, *out_state; /* encoded bytes */
 	char *out_evt_json; /* JSON of out_evt for on_event, owned; NULL when
 			       out_evt is that JSON */
+	char skey[PW_ID_MAX + 16]; /* changelog key of out_state */
+	size_t sklen;
 	size_t out_evt_len, out_state_len;
 	const char *out_evt_topic;
 	struct pw_item *dnext; /* in pw_part_t.deferred while restoring */
@@ -102,11 +105,17 @@ struct pw_worker {
 	uint64_t rng;
 };
 
+/* Formats a one-line message for the worker's logger (core/log.h). Only
+ * identifiers and Kafka/gateway reasons go into it, never secrets or
+ * personal data. */
 #define PW_LOG(w, lvl, ...)                                                    \
 	do {                                                                   \
-		(void)(w);                                                     \
-		fprintf(stderr, "[pw] " lvl ": " __VA_ARGS__);                 \
-		fputc('\n', stderr);                                           \
+		if (pw_log_enabled((w)->o.log, (lvl))) {                       \
+			char pw__m[512];                                       \
+			snprintf(pw__m, sizeof pw__m, __VA_ARGS__);            \
+			pw_log((w)->o.log, (lvl), pw__m,                       \
+			       PW_KV_STR("component", "worker"));              \
+		}                                                              \
 	} while (0)
 
 /* worker.c */
