@@ -8,7 +8,6 @@
 
 #include <strings.h>
 #include <inttypes.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -295,12 +294,13 @@ const char *pw_event_schema(const json_t *ev)
 	return NULL;
 }
 
+/* base64 of len bytes, "" for none; NULL only when out of memory. */
 static char *b64(const void *raw, size_t len)
 {
-	char *s = malloc(4 * ((len + 2) / 3) + 1);
-	if (s)
-		EVP_EncodeBlock((unsigned char *)s, raw, (int)len);
-	return s;
+	char *s = NULL;
+	if (!len)
+		return strdup("");
+	return pa_base64_encode(raw, len, &s, NULL) == PA_OK ? s : NULL;
 }
 
 json_t *pw_dead_letter_build(const char *topic, int32_t partition,
