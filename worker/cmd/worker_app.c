@@ -60,6 +60,16 @@ static void shutdown_done(void *ud)
 	pw_loop_stop(app->loop);
 }
 
+static void on_fatal(void *ud)
+{
+	pw_app_t *app = ud;
+	pw_error(app->log, "fatal Kafka error: stopping without committing "
+			   "(uncommitted work is redone by the group)");
+	app->exit_code = 1;
+	app->stopped = 1;
+	pw_loop_stop(app->loop);
+}
+
 void pw_app_shutdown(pw_app_t *app)
 {
 	if (!app->w) {
@@ -243,6 +253,8 @@ pa_err_t pw_app_start(pw_app_t *app, pw_config_t *cfg, pw_merchants_t *ms,
 	o.n_kafka = app->n_kafka;
 	o.log = app->log;
 	o.on_event = app->on_event;
+	o.on_fatal = on_fatal;
+	o.on_fatal_ud = app;
 	o.on_event_ud = app->on_event_ud;
 
 	/* HTTP listener first: its port goes into the sandbox's callback

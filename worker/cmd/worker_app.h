@@ -31,6 +31,7 @@ typedef struct pw_app {
 	size_t n_kafka;
 	int sigfd;
 	int stopped;
+	int exit_code; /* 1 after a fatal error */
 	char brokers[1024];
 	const char *config_path; /* for SIGHUP; set before pw_app_start */
 	/* observers (demo, tests) */

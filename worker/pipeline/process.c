@@ -279,6 +279,10 @@ static void emit(pw_item_t *it, pw_order_t *ord, json_t *event,
 	it->out_evt_topic = topic;
 	json_decref(event);
 	write_event(it);
+	/* exactly-once: both go into the open transaction together;
+	 * the commit makes them visible atomically */
+	if (w->o.exactly_once)
+		write_state(it);
 }
 
 static void transition(pw_item_t *it, pw_order_t *ord, pa_status_t st,

@@ -48,6 +48,10 @@ typedef struct pw_worker_opts {
 	size_t n_kafka;
 	/* Logger (borrowed); NULL = the process default logger. */
 	struct pw_logger *log;
+	/* Called when the worker cannot go on (fenced producer, fatal Kafka
+	 * error): the owner should stop it. May be NULL. */
+	void (*on_fatal)(void *ud);
+	void *on_fatal_ud;
 	/* Observer for tests and the demo: called for every event record
 	 * published (after delivery) with its JSON rendering, whatever the
 	 * encoding on the wire. May be NULL. */

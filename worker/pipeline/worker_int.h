@@ -125,6 +125,8 @@ pa_err_t pw__produce(pw_worker_t *w, pw_item_t *it, const char *topic,
 		     int32_t partition, const char *key, size_t klen,
 		     const void *val, size_t len);
 uint64_t pw__rand(pw_worker_t *w);
+/* exactly-once: opens the batch transaction if none is open. */
+pa_err_t pw__txn_begin(pw_worker_t *w);
 /* Decodes a record of input topic (PW_IN_*): commands with the codec (any
  * framing; plain JSON without one), the internal webhook topic as plain
  * JSON. *rec: new reference, NULL unless PA_OK. Errors as
