@@ -140,9 +140,11 @@ START_TEST(test_event_refund_uses_refund_schema)
 {
 	pw_order_t o = order(PW_KIND_PAYIN, PA_STATUS_REFUNDED,
 			     "Refund Completed");
-	json_t *det = json_pack("{s:{s:I s:s}}", "refund",
+	/* as gateway_payatom.c gives it: refund_info, amount in minor */
+	json_t *det = json_pack("{s:{s:I s:s s:s}}", "refund_info",
 				"refund_amount_minor", (json_int_t)2500,
-				"refund_status", "Refund Completed");
+				"refund_status", "Refund Completed",
+				"refund_completed_time", "May 2, 2026");
 	const char *topic;
 	json_t *ev = pw_event_build(&o, PA_STATUS_SUCCEEDED, det, NULL, &topic,
 				    &opts);
@@ -150,6 +152,9 @@ START_TEST(test_event_refund_uses_refund_schema)
 	assert_fits(ev, PW_SCHEMA_REFUND);
 	ck_assert_int_eq(json_integer_value(json_object_get(ev, "amount_minor")),
 			 2500);
+	ck_assert_str_eq(json_string_value(json_object_get(
+				 json_object_get(ev, "refund"), "completed_at")),
+			 "May 2, 2026");
 	ck_assert_ptr_null(json_object_get(ev, "direction"));
 	ck_assert_ptr_null(json_object_get(ev, "product"));
 	ck_assert(json_is_true(json_object_get(ev, "terminal")));

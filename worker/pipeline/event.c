@@ -89,9 +89,10 @@ static void set_minor(json_t *ev, const char *field, const json_t *minor,
 		json_object_set_new(ev, field, json_integer(m));
 }
 
-/* RefundInfo from the gateway's refund_info (spec §5: refund_amount,
- * refund_status, refund_initiated_time, refund_completed_time,
- * refund_notes; refunded_upi is personal data and is dropped) or from an
+/* RefundInfo from the gateway's refund_info (spec §5: refund_amount, or
+ * refund_amount_minor as the adapter gives it, refund_status,
+ * refund_initiated_time, refund_completed_time, refund_notes; refunded_upi
+ * is personal data and is dropped) or from an
  * already normalized "refund" object. NULL when neither is there. */
 static json_t *refund_info(const json_t *details)
 {
@@ -108,7 +109,8 @@ static json_t *refund_info(const json_t *details)
 		set_str(r, "completed_at", json_object_get(n, "completed_at"));
 		set_str(r, "notes", json_object_get(n, "notes"));
 	} else {
-		set_minor(r, "refund_amount_minor", NULL,
+		set_minor(r, "refund_amount_minor",
+			  json_object_get(g, "refund_amount_minor"),
 			  json_object_get(g, "refund_amount"));
 		set_str(r, "refund_status", json_object_get(g, "refund_status"));
 		set_str(r, "initiated_at",
