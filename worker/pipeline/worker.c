@@ -623,6 +623,14 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		PW_LOG(w, PW_LOG_ERROR, "rebalance: %s", rd_kafka_err2str(err));
 }
 
+static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *op)
+{
+	pw_worker_t *w = op;
+	if (w->o.on_stats)
+		w->o.on_stats(w->o.on_stats_ud, json, len);
+	return 0; /* librdkafka frees json */
+}
+
 static int serve_consumer(rd_kafka_queue_t *q, void *ud)
 {
 	pw_worker_t *w = ud;
@@ -777,6 +785,15 @@ pa_err_t pw_worker_new(pw_loop_t *loop, const pw_worker_opts_t *opts,
 		conf_set(cc, "auto.commit.interval.ms", iv, NULL);
 	}
 	rd_kafka_conf_set_rebalance_cb(cc, rebalance_cb);
+	if (w->o.on_stats) {
+		char iv[32];
+		snprintf(iv, sizeof iv, "%lld",
+			 (long long)(w->o.stats_interval_ms > 0
+					     ? w->o.stats_interval_ms
+					     : 15000));
+		conf_set(cc, "statistics.interval.ms", iv, NULL);
+		rd_kafka_conf_set_stats_cb(cc, stats_cb);
+	}
 	rd_kafka_conf_set_error_cb(cc, error_cb);
 	rd_kafka_conf_set_opaque(cc, w);
 	w->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, cc, es, sizeof es);

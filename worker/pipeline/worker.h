@@ -52,6 +52,11 @@ typedef struct pw_worker_opts {
 	 * error): the owner should stop it. May be NULL. */
 	void (*on_fatal)(void *ud);
 	void *on_fatal_ud;
+	/* librdkafka statistics JSON of the consumer (lag, broker RTT), every
+	 * stats_interval_ms (0 = 15000) when set. May be NULL. */
+	void (*on_stats)(void *ud, const char *json, size_t len);
+	void *on_stats_ud;
+	int64_t stats_interval_ms;
 	/* Observer for tests and the demo: called for every event record
 	 * published (after delivery) with its JSON rendering, whatever the
 	 * encoding on the wire. May be NULL. */
