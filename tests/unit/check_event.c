@@ -224,6 +224,13 @@ START_TEST(test_event_dead_letter_fits_schema_and_id_is_deterministic)
 	ck_assert_str_eq(json_string_value(json_object_get(a, "error_name")),
 			 "NOT_FOUND");
 	ck_assert(json_is_null(json_object_get(c, "error_name")));
+	/* no record: the key (commands are keyed by order_id) */
+	ck_assert_str_eq(json_string_value(json_object_get(c, "order_id")),
+			 "ORD1");
+	json_t *d = pw_dead_letter_build("t", 0, 1, "a b", 3, NULL, 0,
+					 "MALFORMED", NULL, "m", NULL);
+	ck_assert(json_is_null(json_object_get(d, "order_id")));
+	json_decref(d);
 	ck_assert_str_eq(json_string_value(json_object_get(c, "payload")), "");
 	json_decref(a);
 	json_decref(b);

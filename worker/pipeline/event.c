@@ -330,6 +330,19 @@ json_t *pw_dead_letter_build(const char *topic, int32_t partition,
 	char *kb = key && klen ? b64(key, klen) : NULL;
 	const char *oid = json_string_value(json_object_get(rec, "order_id"));
 	const char *mer = json_string_value(json_object_get(rec, "merchant"));
+	/* undecodable: commands are keyed by order_id (design.md §2), so a
+	 * printable key short enough to be one is the order_id */
+	char kid[PW_ID_MAX];
+	if (!oid && key && klen && klen < sizeof kid) {
+		size_t i = 0;
+		while (i < klen && key[i] > ' ' && key[i] < 0x7f)
+			i++;
+		if (i == klen) {
+			memcpy(kid, key, klen);
+			kid[klen] = '\0';
+			oid = kid;
+		}
+	}
 	json_t *dl = json_pack(
 		"{s:s s:s s:i s:s s:i s:I s:o s:s s:s s:s s:o s:o s:o s:I}",
 		"event_type", "dead_letter", "event_id", full, "schema_version",
