@@ -140,10 +140,13 @@ static const char *out_framing(const env_t *e)
 	return e->mode == MODE_JSON ? "json" : "single-object";
 }
 
+/* Partitions arrive one fetch after another; on a loaded machine a short
+ * idle time ends the read between two of them: wait at least 2 s. */
 static json_t *read_topic(env_t *e, const char *topic, int idle_ms,
 			  int max_ms)
 {
-	return pwt_read_topic_codec(e->o.brokers, topic, idle_ms, max_ms,
+	return pwt_read_topic_codec(e->o.brokers, topic,
+				    idle_ms < 2000 ? 2000 : idle_ms, max_ms,
 				    e->codec);
 }
 
