@@ -15,6 +15,7 @@
 #include "pipeline/codec.h"
 #include "pipeline/metrics_worker.h"
 #include "pipeline/opsapi.h"
+#include "pipeline/topics.h"
 #include "pipeline/webhook_ingress.h"
 
 static const char *cfg_topics(const pw_worker_conf_t *wc, size_t i)
@@ -238,6 +239,30 @@ pa_err_t pw_app_start(pw_app_t *app, pw_config_t *cfg, pw_merchants_t *ms,
 	for (size_t i = 0; i < app->n_kafka; i++)
 		pw_config_passthrough(cfg, i, &app->kafka[i].key,
 				      &app->kafka[i].value);
+
+	/* ---- topics (pipeline/topics.c): create / validate ---- */
+	pw_topics_spec_t ts = {
+		.cmd_payin = wc->topic_cmd_payin,
+		.cmd_payout = wc->topic_cmd_payout,
+		.cmd_complaint = wc->topic_cmd_complaint,
+		.int_webhook = wc->topic_int_webhook,
+		.int_state = wc->topic_int_state,
+		.evt_payment = wc->topic_evt_payment,
+		.evt_refund = wc->topic_evt_refund,
+		.evt_complaint = wc->topic_evt_complaint,
+		.evt_report = wc->topic_evt_report,
+		.dlq = wc->topic_dlq,
+		/* the mock's topics were created above */
+		.create = wc->topics_create && !app->mock,
+		.partitions = (int)wc->topics_partitions,
+		.replication_factor = (int)wc->topics_replication_factor,
+		.timeout_ms = 30000,
+		.log = app->log,
+	};
+	if ((err = pw_topics_ensure(app->brokers, app->kafka, app->n_kafka,
+				    &ts, NULL, errbuf)) != PA_OK)
+		return err == PA_KAFKA ? PA_CONFIG : err;
+	/* ---- end topics ---- */
 
 	pw_worker_opts_t o;
 	pw_worker_opts_default(&o);
