@@ -91,15 +91,52 @@ static int topic_index(pw_worker_t *w, const char *topic)
 	return -1;
 }
 
-json_t *pw__decode(pw_worker_t *w, const void *buf, size_t len)
+pa_err_t pw__decode(pw_worker_t *w, int topic, const void *buf, size_t len,
+		    json_t **rec, char *errbuf)
 {
+	*rec = NULL;
+	if (!buf || !len)
+		return pa_seterr(errbuf, PA_PARSE, "undecodable: empty value");
+	if (w->o.codec && topic != PW_IN_WEBHOOK)
+		return pw_codec_decode(w->o.codec, NULL, buf, len, rec, NULL,
+				       errbuf);
 	json_error_t je;
 	json_t *j = json_loadb(buf, len, 0, &je);
-	if (j && !json_is_object(j)) {
+	if (!j)
+		return pa_seterr(errbuf, PA_PARSE,
+				 "undecodable JSON at byte %d: %s", je.position,
+				 je.text);
+	if (!json_is_object(j)) {
 		json_decref(j);
-		return NULL;
+		return pa_seterr(errbuf, PA_PARSE,
+				 "undecodable: JSON value is not an object");
 	}
-	return j;
+	*rec = j;
+	return PA_OK;
+}
+
+/* With a registry: registers (or looks up) every (topic, schema) the
+ * worker writes, so that encoding never blocks on the network later. */
+static pa_err_t prepare_schemas(pw_worker_t *w, char *errbuf)
+{
+	const char *pairs[][2] = {
+		{w->o.topic_evt_payment, "PaymentStatusEvent"},
+		{w->o.topic_evt_refund, "RefundStatusEvent"},
+		{w->o.topic_evt_complaint, "ComplaintStatusEvent"},
+		{w->o.topic_dlq, "DeadLetter"},
+	};
+	for (size_t i = 0; w->o.codec && i < sizeof pairs / sizeof pairs[0];
+	     i++) {
+		char eb[PA_ERRBUF_SIZE] = "";
+		pa_err_t err = pw_codec_prepare(w->o.codec, pairs[i][0],
+						pairs[i][1], eb);
+		if (err)
+			return pa_seterr(errbuf, err,
+					 "schema registry: %s for subject "
+					 "%s-value: %s",
+					 pairs[i][1], pairs[i][0], eb);
+	}
+	return PA_OK;
 }
 
 /* ---- configuration of the clients ---------------------------------- */
@@ -665,6 +702,11 @@ pa_err_t pw_worker_new(pw_loop_t *loop, const pw_worker_opts_t *opts,
 	if (!w->strs) {
 		free(w);
 		return PA_NOMEM;
+	}
+	if ((err = prepare_schemas(w, errbuf)) != PA_OK) {
+		free(w->strs);
+		free(w);
+		return err;
 	}
 	w->rng = (uint64_t)pw__wall_ms() ^ ((uint64_t)getpid() << 32);
 	w->in_topics[PW_IN_PAYIN] = w->o.topic_cmd_payin;

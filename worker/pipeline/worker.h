@@ -11,6 +11,7 @@
 
 #include "core/loop.h"
 #include "payatom/error.h"
+#include "pipeline/codec.h"
 #include "pipeline/gateway.h"
 
 typedef struct pw_worker pw_worker_t;
@@ -35,6 +36,14 @@ typedef struct pw_worker_opts {
 	int retry_max_attempts;
 	int64_t commit_interval_ms;
 	int64_t shutdown_timeout_ms;
+	/* Borrowed (must outlive the worker), used from the loop thread only.
+	 * Encodes every event and dead letter (serialization=avro: Confluent
+	 * with a registry, else single-object; or json) and decodes commands
+	 * in any of the three framings. With a registry, pw_worker_new
+	 * registers the schemas it writes. NULL: plain JSON as built, commands
+	 * read with json_loadb (old tests). The internal webhook topic and the
+	 * state changelog are plain JSON either way. */
+	pw_codec_t *codec;
 	const pw_kafka_kv_t *kafka; /* kafka.* pass-through (prefix stripped) */
 	size_t n_kafka;
 	/* Logger (borrowed); NULL = the process default logger. */
@@ -49,7 +58,8 @@ typedef struct pw_worker_opts {
 	void *on_stats_ud;
 	int64_t stats_interval_ms;
 	/* Observer for tests and the demo: called for every event record
-	 * published (after delivery). May be NULL. */
+	 * published (after delivery) with its JSON rendering, whatever the
+	 * encoding on the wire. May be NULL. */
 	void (*on_event)(void *ud, const char *topic, const char *json);
 	void *on_event_ud;
 	/* A "report_request" command (any command topic) is handed here and
