@@ -132,8 +132,7 @@ static pa_err_t prepare_schemas(pw_worker_t *w, char *errbuf)
 						pairs[i][1], eb);
 		if (err)
 			return pa_seterr(errbuf, err,
-					 "schema registry: %s for subject "
-					 "%s-value: %s",
+					 "schema registry: %s on topic %s: %s",
 					 pairs[i][1], pairs[i][0], eb);
 	}
 	return PA_OK;
