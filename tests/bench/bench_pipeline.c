@@ -51,6 +51,7 @@ typedef struct opts {
 	unsigned timeout_s;
 	int pin;
 	int resolve_delay_ms;
+	int fetch_wait_ms;
 	const char *sandbox_bin;
 	const char *self;
 	int is_short;
@@ -92,6 +93,8 @@ typedef struct run {
 	long n_acc, n_term;
 	long produced;
 	long long t_last_term;
+	char letter; /* order_id prefix of the phase: W (warm-up) or mode */
+	long target; /* commands of the phase */
 	const char *sandbox_url;
 } run_t;
 
@@ -133,6 +136,8 @@ static pa_err_t worker_mark(run_t *r, usage_rec_t *u, char *eb)
 static pa_err_t start_worker(run_t *r, char *eb)
 {
 	char inflight[16], per[16], parts[16], lat[16], pf[24], group[64];
+	char fw[16];
+	snprintf(fw, sizeof fw, "%d", r->o->fetch_wait_ms);
 	snprintf(inflight, sizeof inflight, "%d", r->m->inflight);
 	snprintf(per, sizeof per, "%d", r->m->per_partition);
 	snprintf(parts, sizeof parts, "%d", r->o->partitions);
@@ -148,7 +153,7 @@ static pa_err_t start_worker(run_t *r, char *eb)
 		"--inflight",	    inflight,	   "--per-partition",
 		per,		    "--partitions", parts,
 		"--latency-ms",	    lat,	   "--poll-first-ms",
-		pf,		    NULL};
+		pf,		    "--fetch-wait-ms", fw, NULL};
 	pa_err_t err = pwb_spawn(&r->worker, "worker", argv,
 				 r->o->pin ? 0 : -1, eb);
 	if (err != PA_OK)
@@ -218,7 +223,7 @@ static void produce_one(run_t *r)
 {
 	char oid[32], cmd[512];
 	long i = r->produced;
-	snprintf(oid, sizeof oid, "B%c%09ld", r->m->letter, i);
+	snprintf(oid, sizeof oid, "B%c%09ld", r->letter, i);
 	/* whole amounts 100..149: no sandbox magic value (x900..x909) */
 	snprintf(cmd, sizeof cmd,
 		 "{\"type\":\"payin\",\"merchant\":\"bench\",\"order_id\":"
@@ -247,7 +252,7 @@ static void produce_one(run_t *r)
 
 static long order_index(run_t *r, const char *oid)
 {
-	if (!oid || oid[0] != 'B' || oid[1] != r->m->letter)
+	if (!oid || oid[0] != 'B' || oid[1] != r->letter)
 		return -1;
 	char *end;
 	long i = strtol(oid + 2, &end, 10);
@@ -342,15 +347,15 @@ static int drive(run_t *r, long long deadline_us)
 	const long stall_us = 60 * 1000000L;
 	long long last_progress = pwb_now_us();
 	long seen = 0;
-	while (r->n_term < r->m->n) {
+	while (r->n_term < r->target) {
 		long long now = pwb_now_us();
 		if (now > deadline_us || now - last_progress > stall_us)
 			return 0;
-		while (r->produced < r->m->n &&
+		while (r->produced < r->target &&
 		       r->produced - r->n_acc < r->m->window)
 			produce_one(r);
 		rd_kafka_poll(r->prod, 0);
-		int room = r->produced < r->m->n &&
+		int room = r->produced < r->target &&
 			   r->produced - r->n_acc < r->m->window;
 		drain_events(r, room ? 0 : 5);
 		if (r->n_acc + r->n_term != seen) {
@@ -392,7 +397,8 @@ static int run_mode(const opts_t *o, bmode_t *m, const char *sandbox_url,
 	r.m = m;
 	r.sandbox_url = sandbox_url;
 	r.worker.ctl_fd = r.worker.rep_fd = -1;
-	size_t n = (size_t)m->n;
+	long warm = 2L * o->partitions;
+	size_t n = (size_t)(m->n > warm ? m->n : warm);
 	r.t_prod = calloc(n, sizeof *r.t_prod);
 	r.t_first = calloc(n, sizeof *r.t_first);
 	r.flags = calloc(n, 1);
@@ -415,10 +421,32 @@ static int run_mode(const opts_t *o, bmode_t *m, const char *sandbox_url,
 	if (err == PA_OK)
 		err = start_worker(&r, eb);
 	usage_rec_t u0, u1, uf;
-	if (err == PA_OK)
-		err = worker_mark(&r, &u0, eb);
 	if (err != PA_OK) {
 		fprintf(stderr, "bench: %s: setup: %s\n", m->name, eb);
+		run_free(&r);
+		return 0;
+	}
+	/* Warm-up, not measured: the worker's producer learns the output
+	 * topics' metadata on first use (about 1 s per topic on the mock
+	 * cluster), which would otherwise weigh on the first commands. */
+	r.letter = 'W';
+	r.target = warm;
+	if (!drive(&r, deadline_us)) {
+		fprintf(stderr, "bench: %s: warm-up commands did not finish\n",
+			m->name);
+		run_free(&r);
+		return 0;
+	}
+	long long settle = pwb_now_us() + 300000;
+	while (pwb_now_us() < settle)
+		drain_events(&r, 20);
+	r.produced = r.n_acc = r.n_term = 0;
+	r.t_last_term = 0;
+	memset(r.flags, 0, n);
+	r.letter = m->letter;
+	r.target = m->n;
+	if (worker_mark(&r, &u0, eb) != PA_OK) {
+		fprintf(stderr, "bench: %s: %s\n", m->name, eb);
 		run_free(&r);
 		return 0;
 	}
@@ -550,8 +578,10 @@ static void print_settings(const opts_t *o, const bmode_t *m, int nm)
 	       "partitions per topic (topics.partitions default 12)\n",
 	       o->partitions);
 	printf("  worker             poll.first %ld ms (orders are final at "
-	       "the first poll), JSON commands and events\n",
-	       o->poll_first_ms);
+	       "the first poll), JSON commands and events,\n"
+	       "                     kafka.fetch.wait.max.ms %d (the mock "
+	       "broker holds every fetch that long; -1 = librdkafka's 500)\n",
+	       o->poll_first_ms, o->fetch_wait_ms);
 	for (int i = 0; i < nm; i++)
 		printf("  %-18s %ld payins, max.inflight %d, "
 		       "max.inflight.per.partition %d, window %ld\n",
@@ -624,7 +654,8 @@ static void usage(FILE *f)
 		"         [--latency-ms MS] [--gateway fake|sandbox] "
 		"[--partitions P]\n"
 		"         [--inflight N] [--poll-first-ms MS] [--window N]\n"
-		"         [--resolve-delay-ms MS] [--sandbox-bin PATH] "
+		"         [--fetch-wait-ms MS] [--resolve-delay-ms MS] "
+		"[--sandbox-bin PATH]\n         "
 		"[--timeout-s S] [--no-pin]\n"
 		"defaults: 100000 commands (sequential mode: 2000), 50 ms, "
 		"12 partitions,\n"
@@ -635,7 +666,7 @@ static void usage(FILE *f)
 enum {
 	O_COMMANDS = 256, O_SEQ, O_LATENCY, O_GATEWAY, O_PARTS, O_INFLIGHT,
 	O_POLLFIRST, O_WINDOW, O_TIMEOUT, O_NOPIN, O_SHORT, O_RESOLVE,
-	O_SBXBIN, O_ROLE, O_BROKERS, O_GROUP, O_PERPART, O_SBXURL, O_HELP
+	O_SBXBIN, O_ROLE, O_BROKERS, O_GROUP, O_PERPART, O_SBXURL, O_FETCHWAIT, O_HELP
 };
 
 int main(int argc, char **argv)
@@ -659,12 +690,13 @@ int main(int argc, char **argv)
 		{"group", 1, 0, O_GROUP},
 		{"per-partition", 1, 0, O_PERPART},
 		{"sandbox-url", 1, 0, O_SBXURL},
+		{"fetch-wait-ms", 1, 0, O_FETCHWAIT},
 		{"help", 0, 0, O_HELP},
 		{0, 0, 0, 0}};
 	opts_t o = {.commands = -1, .seq_commands = -1, .latency_ms = 50,
 		    .gateway = "fake", .partitions = 12, .inflight = 1000,
 		    .poll_first_ms = 200, .timeout_s = 900, .pin = 1,
-		    .resolve_delay_ms = 100};
+		    .resolve_delay_ms = 100, .fetch_wait_ms = 10};
 	pwb_worker_args_t wa = {.group = "bench", .merchant = "bench",
 				.pid = BENCH_PID, .secret = BENCH_SECRET,
 				.per_partition = 1000};
@@ -690,6 +722,7 @@ int main(int argc, char **argv)
 		case O_GROUP: wa.group = optarg; break;
 		case O_PERPART: wa.per_partition = atoi(optarg); break;
 		case O_SBXURL: wa.sandbox_url = optarg; break;
+		case O_FETCHWAIT: o.fetch_wait_ms = atoi(optarg); break;
 		case O_HELP: usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -700,6 +733,7 @@ int main(int argc, char **argv)
 		wa.latency_ms = o.latency_ms;
 		wa.max_inflight = o.inflight;
 		wa.poll_first_ms = o.poll_first_ms;
+		wa.fetch_wait_ms = o.fetch_wait_ms;
 		return pwb_worker_main(&wa);
 	}
 	if (o.commands < 0)

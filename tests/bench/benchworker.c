@@ -171,9 +171,25 @@ int pwb_worker_main(const pwb_worker_args_t *a)
 	o.retry_max_ms = 1000;
 	o.commit_interval_ms = 1000;
 	o.shutdown_timeout_ms = 10000;
-	static const pw_kv_t kafka[] = {{"log_level", "3"}};
+	/* librdkafka's mock broker answers a fetch only when
+	 * fetch.wait.max.ms has passed (a real broker answers as soon as
+	 * fetch.min.bytes arrived): with the default 500 ms every command
+	 * would wait for it. The driver sets it (kafka.* pass-through). */
+	char fw[16];
+	snprintf(fw, sizeof fw, "%d", a->fetch_wait_ms);
+	pw_kv_t kafka[3] = {{"log_level", "3"}};
+	size_t nk = 1;
+	if (a->fetch_wait_ms >= 0)
+		kafka[nk++] = (pw_kv_t){"fetch.wait.max.ms", fw};
+	/* librdkafka debug contexts of the worker's clients, for looking
+	 * into a slow run (e.g. "fetch,consumer"); logs go to stderr */
+	const char *dbg = getenv("PAYATOM_BENCH_KAFKA_DEBUG");
+	if (dbg && *dbg) {
+		kafka[0].value = "7";
+		kafka[nk++] = (pw_kv_t){"debug", dbg};
+	}
 	o.kafka = kafka;
-	o.n_kafka = 1;
+	o.n_kafka = nk;
 	if (pw_worker_new(b.loop, &o, gw, &b.w, eb) != PA_OK) {
 		fprintf(stderr, "bench worker: %s\n", eb);
 		gw->destroy(gw);

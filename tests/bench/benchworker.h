@@ -27,6 +27,7 @@ typedef struct pwb_worker_args {
 	int latency_ms; /* fake gateway only */
 	int max_inflight, per_partition;
 	long poll_first_ms;
+	int fetch_wait_ms; /* kafka.fetch.wait.max.ms; < 0: librdkafka's */
 } pwb_worker_args_t;
 
 /* Runs the worker until 'q' or EOF on stdin. Returns the exit status. */
