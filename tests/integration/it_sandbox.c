@@ -241,6 +241,72 @@ START_TEST(test_sandbox_v2_signature_and_api_key_checked)
 }
 END_TEST
 
+START_TEST(test_sandbox_v2_hosted_payout_and_polling)
+{
+	h_t h;
+	h_start(&h, 0, NULL);
+	char eb[PA_ERRBUF_SIZE];
+	pa_request_t *req;
+	pa_payin_req_t r = {0};
+	r.flow = PA_FLOW_NON_SEAMLESS;
+	r.party = PA_PARTY_P2P;
+	r.channel = PA_CHANNEL_UPI;
+	r.order_id = "ORDV2HOST01";
+	r.amount_minor = 10000;
+	r.name = "Asha";
+	r.email = "asha@example.test";
+	r.phone = "9000000000";
+	r.redirect_url = "https://merchant.test/r";
+	r.ip = "203.0.113.7";
+	r.latitude = "28.7041";
+	r.longitude = "77.1025";
+	r.customer_id = "CUST001";
+	ck_assert_msg(pa_build_payin(&h.m2, &r, &req, eb) == PA_OK, "%s", eb);
+	ck_assert_str_eq(pa_request_header(req, "X-Api-Key"), H_APIKEY);
+	ck_assert_int_eq(h_send(&h, req), PA_OK);
+	pa_payin_result_t res = {0};
+	ck_assert_msg(pa_parse_payin(&h.m2, h.body, h.body_len, &res, eb) ==
+			      PA_OK,
+		      "%s", h.body);
+	ck_assert_uint_eq(strlen(res.hash_value), 64);
+	pa_payin_result_clear(&res);
+	/* V2 requires the customer fields (spec §8.2 V2) */
+	h_raw(&h, "POST", "/pay/v2/request.php",
+	      "{\"pid\":\"M1\",\"signature\":\"x\"}", "X-Api-Key: " H_APIKEY,
+	      NULL);
+	ck_assert_str_eq(h_message(&h), "Invalid signature");
+
+	pa_payout_req_t po = {0};
+	po.mode = PA_PAYOUT_UPI;
+	po.order_id = "PAYV2000001";
+	po.amount_minor = 20000;
+	po.upi_id = "meera@upi";
+	po.account_holder = "Meera";
+	ck_assert_msg(pa_build_payout(&h.m2, &po, &req, eb) == PA_OK, "%s", eb);
+	ck_assert_int_eq(h_send(&h, req), PA_OK);
+	pa_payout_result_t pr = {0};
+	ck_assert_msg(pa_parse_payout(h.body, h.body_len, &pr, eb) == PA_OK,
+		      "%s", h.body);
+	char ref[80];
+	snprintf(ref, sizeof ref, "%s", pr.ref_code);
+	pa_payout_result_clear(&pr);
+
+	ck_assert_int_eq(h_payin(&h, &h.m2, "ORDV2POLL01", 100, &res), PA_OK);
+	snprintf(ref, sizeof ref, "%s", res.ref_code);
+	pa_payin_result_clear(&res);
+	ck_assert_int_eq(pa_build_status(&h.m2, PA_OP_STATUS, ref, &req, eb),
+			 PA_OK);
+	ck_assert_ptr_nonnull(strstr(req->url, "/api/v2/status_polling.php"));
+	ck_assert_int_eq(h_send(&h, req), PA_OK);
+	pa_txn_update_t upd = {0};
+	ck_assert_msg(pa_parse_status(&h.m2, h.body, h.body_len, &upd, eb) ==
+			      PA_OK,
+		      "%s", h.body);
+	pa_txn_update_clear(&upd);
+	h_stop(&h);
+}
+END_TEST
+
 /* ---- payout --------------------------------------------------------- */
 
 static pa_err_t payout(h_t *h, pa_payout_mode_t mode, const char *oid,
@@ -713,6 +779,7 @@ int main(void)
 	tc = tcase_create("v2");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_sandbox_v2_signature_and_api_key_checked);
+	tcase_add_test(tc, test_sandbox_v2_hosted_payout_and_polling);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("payout");
 	tcase_set_timeout(tc, 60);

@@ -233,6 +233,94 @@ START_TEST(test_sandbox_control_resolve_and_endpoint_counters)
 }
 END_TEST
 
+START_TEST(test_sandbox_sink_verifies_and_acknowledges_webhooks)
+{
+	h_t h;
+	h_start(&h, 0, "merchant", "pid=M3,secret=sink-secret,callback=self",
+		"webhook-max-attempts", "3", NULL);
+	pa_secret_t *s3;
+	pa_secret_new("sink-secret", 11, &s3);
+	pa_merchant_t m3 = h.m;
+	m3.pid = "M3";
+	m3.secret = s3;
+	pa_payin_result_t res = {0};
+	ck_assert_int_eq(h_payin(&h, &m3, "APPROVESNK1", 250, &res), PA_OK);
+	char ref[80], p[160];
+	snprintf(ref, sizeof ref, "%s", res.ref_code);
+	pa_payin_result_clear(&res);
+	int64_t end = pw_now_ms() + pwt_ms(3000);
+	json_t *sk = NULL;
+	while (pw_now_ms() < end) {
+		json_decref(sk);
+		sk = h_ctl(&h, "GET", "sink", NULL);
+		if (json_array_size(json_object_get(sk, "received")) >= 1)
+			break;
+		h_run_for(&h, 20);
+	}
+	json_t *e = json_array_get(json_object_get(sk, "received"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(e, "status")),
+			 "Approved");
+	ck_assert_str_eq(json_string_value(json_object_get(e, "hash_status")),
+			 "Hash Matched");
+	ck_assert_str_eq(
+		json_string_value(json_object_get(e, "received_amount")), "250");
+	json_decref(sk);
+	snprintf(p, sizeof p, "orders/%s", ref);
+	end = pw_now_ms() + pwt_ms(3000);
+	while (strcmp(ctl_field(&h, p, "webhook_acknowledged"), "1") &&
+	       pw_now_ms() < end)
+		h_run_for(&h, 20);
+	ck_assert_str_eq(ctl_field(&h, p, "webhook_acknowledged"), "1");
+	/* a wrong hash is reported and not acknowledged: re-sent, then
+	 * given up after webhook-max-attempts */
+	snprintf(p, sizeof p, "orders/%s/webhook", ref);
+	json_decref(h_ctl(&h, "POST", p, "{\"bad_hash\":true}"));
+	end = pw_now_ms() + pwt_ms(3000);
+	size_t n = 0;
+	while (n < 4 && pw_now_ms() < end) {
+		sk = h_ctl(&h, "GET", "sink", NULL);
+		n = json_array_size(json_object_get(sk, "received"));
+		json_decref(sk);
+		h_run_for(&h, 20);
+	}
+	ck_assert_uint_eq(n, 4); /* 1 good + 3 attempts of the bad one */
+	sk = h_ctl(&h, "GET", "sink", NULL);
+	e = json_array_get(json_object_get(sk, "received"), 3);
+	ck_assert_str_eq(json_string_value(json_object_get(e, "hash_status")),
+			 "Hash Mismatch");
+	json_decref(sk);
+	pa_secret_destroy(s3);
+	h_stop(&h);
+}
+END_TEST
+
+START_TEST(test_sandbox_max_orders_forgets_oldest_tenth)
+{
+	h_t h;
+	h_start(&h, 0, "max-orders", "100", NULL);
+	for (int i = 0; i < 101; i++) {
+		char oid[32], ref[80];
+		snprintf(oid, sizeof oid, "ORDEVICT%03d", i);
+		new_payin(&h, oid, 100, ref);
+	}
+	json_t *c = h_ctl(&h, "GET", "counters", NULL);
+	ck_assert_int_eq(json_integer_value(json_object_get(c,
+							    "orders_evicted")),
+			 10);
+	json_decref(c);
+	h_order_status(&h, "ORDEVICT000");
+	ck_assert_int_eq(h.status, 404);
+	h_order_status(&h, "ORDEVICT010");
+	ck_assert_int_eq(h.status, 200);
+	h_order_status(&h, "ORDEVICT100");
+	ck_assert_int_eq(h.status, 200);
+	/* a forgotten order_id can be used again */
+	char ref[80];
+	new_payin(&h, "ORDEVICT000", 100, ref);
+	h_stop(&h);
+}
+END_TEST
+
 /* ---- request faults, classified by libpayatom's client --------------- */
 
 static void set_fault(h_t *h, const char *rule)
@@ -543,6 +631,8 @@ int main(void)
 	tcase_add_test(tc, test_sandbox_webhook_every_status_change_in_order);
 	tcase_add_test(tc, test_sandbox_control_webhook_with_wrong_hash);
 	tcase_add_test(tc, test_sandbox_control_resolve_and_endpoint_counters);
+	tcase_add_test(tc, test_sandbox_max_orders_forgets_oldest_tenth);
+	tcase_add_test(tc, test_sandbox_sink_verifies_and_acknowledges_webhooks);
 	tcase_add_test(tc,
 		       test_sandbox_fault_webhook_duplicated_and_out_of_order);
 	suite_add_tcase(s, tc);

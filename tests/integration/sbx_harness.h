@@ -93,8 +93,11 @@ static void h_start(h_t *h, long client_timeout_ms, ...)
 					       : pwt_ms(5000);
 	ck_assert_int_eq(pa_client_new(&o, &h->cli), PA_OK);
 	ck_assert_int_eq(pw_loop_curl_attach(h->loop, h->cli, &h->lc), PA_OK);
-	snprintf(h->base, sizeof h->base, "http://127.0.0.1:%u",
-		 (unsigned)sbx_port(h->sbx));
+	snprintf(h->base, sizeof h->base, "%s", sbx_base_url(h->sbx));
+	ck_assert_uint_eq(strlen(h->base),
+			  strlen("http://127.0.0.1:") +
+				  (size_t)snprintf(NULL, 0, "%u",
+						   (unsigned)sbx_port(h->sbx)));
 	ck_assert_int_eq(pa_secret_new(H_SECRET, strlen(H_SECRET), &h->sec),
 			 PA_OK);
 	pa_merchant_t *m = &h->m;

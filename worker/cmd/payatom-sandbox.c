@@ -50,8 +50,8 @@ static void usage(FILE *f)
 		"  pid=SBX0000001 secret=sandbox-secret-key "
 		"api_key=sbx-api-key-0000-0001\n"
 		"  token=sbx-token-0001 operator_key=sbx-operator-key-0001\n"
-		"  email=operator@sandbox.test password=sandbox-password, no "
-		"callback URL\n");
+		"  email=operator@sandbox.test password=sandbox-password\n"
+		"  callback=self (webhooks land in GET /_sandbox/sink)\n");
 }
 
 /* Enough descriptors for thousands of concurrent connections. */

@@ -10,7 +10,10 @@
  * either answers at once with pw_http_reply() or keeps the request and
  * answers later (from a timer or another event): the connection is then
  * suspended, costing no thread and no polling, and resumed by the reply.
- * Many thousands of requests can be held this way at once. */
+ * Many thousands of requests can be held this way at once.
+ *
+ * Everything here runs on the loop's thread: call these functions from loop
+ * callbacks only, and never pw_http_destroy() from inside a handler. */
 #ifndef PW_HTTP_H
 #define PW_HTTP_H
 

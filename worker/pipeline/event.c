@@ -54,7 +54,8 @@ json_t *pw_event_build(const pw_order_t *ord, const json_t *details,
 	json_object_set_new(ev, "status", json_string(pa_status_name(st)));
 	json_object_set_new(ev, "raw_status", json_string(ord->raw_status));
 	json_object_set_new(ev, "terminal",
-			    json_boolean(pa_status_is_terminal(st)));
+			    json_boolean(pa_status_is_terminal(st) ||
+					 st == PA_STATUS_UNRESOLVED));
 	json_object_set_new(ev, "sequence", json_integer(ord->seq));
 	json_object_set_new(ev, "amount_minor",
 			    json_integer(ord->amount_minor));

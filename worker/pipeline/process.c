@@ -15,6 +15,17 @@ static void item_finish(pw_item_t *it);
 static void schedule_poll(pw_worker_t *w, pw_order_t *ord, int64_t in_ms);
 static void poll_now(pw_item_t *it);
 
+/* Key of an order in the state map and the changelog: the order_id, or
+ * "complaint:" + order_id for a complaint about that order (it lives beside
+ * the payment's own record and shares its partition and gate). */
+#define COMPLAINT_PREFIX "complaint:"
+static size_t order_key(int kind, const char *oid, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "%s%s",
+			 kind == PW_KIND_COMPLAINT ? COMPLAINT_PREFIX : "", oid);
+	return n < 0 || (size_t)n >= size ? 0 : (size_t)n;
+}
+
 /* ---- items --------------------------------------------------------- */
 
 static pw_item_t *item_new(pw_worker_t *w, int kind, const char *key,
@@ -79,7 +90,7 @@ static void item_submit(pw_item_t *it)
 	int run = 0;
 	if (pw_gate_push(it->w->gate, it->key, it->klen, &it->link, &run) !=
 	    PA_OK) {
-		PW_LOG(it->w, "error", "out of memory queueing %s", it->key);
+		PW_LOG(it->w, PW_LOG_ERROR, "out of memory queueing %s", it->key);
 		it->dead = 1;
 		pw__item_free(it);
 		return;
@@ -127,8 +138,8 @@ static void write_state(pw_item_t *it)
 	pw_worker_t *w = it->w;
 	if (!it->out_state)
 		return;
-	if (pw__produce(w, it, w->o.topic_int_state, it->partition, it->key,
-			it->klen, it->out_state,
+	if (pw__produce(w, it, w->o.topic_int_state, it->partition, it->skey,
+			it->sklen, it->out_state,
 			it->out_state_len) == PA_OK) {
 		free(it->out_state);
 		it->out_state = NULL;
@@ -213,6 +224,8 @@ static void emit(pw_item_t *it, pw_order_t *ord, json_t *event,
 		 const char *topic)
 {
 	if (ord) {
+		it->sklen = order_key(ord->kind, ord->order_id, it->skey,
+				      sizeof it->skey);
 		json_t *sj = pw_order_to_json(ord);
 		it->out_state = dump(sj, &it->out_state_len);
 		json_decref(sj);
@@ -222,6 +235,10 @@ static void emit(pw_item_t *it, pw_order_t *ord, json_t *event,
 		it->out_evt_topic = topic;
 		json_decref(event);
 		write_event(it);
+		/* exactly-once: both go into the open transaction together;
+		 * the commit makes them visible atomically */
+		if (it->w->o.exactly_once)
+			write_state(it);
 		return;
 	}
 	write_state(it);
@@ -238,7 +255,9 @@ static void transition(pw_item_t *it, pw_order_t *ord, pa_status_t st,
 		emit(it, ord, NULL, NULL); /* keeps learned fields durable */
 		return;
 	}
-	if (pa_status_is_terminal(st))
+	/* UNRESOLVED after the deadline is the order's outcome too: it is
+	 * reported, and an operator or reconciliation takes over */
+	if (pa_status_is_terminal(st) || st == PA_STATUS_UNRESOLVED)
 		w->st.terminal_events++;
 	if (st == PA_STATUS_UNRESOLVED)
 		w->st.unresolved++;
@@ -250,7 +269,7 @@ static void transition(pw_item_t *it, pw_order_t *ord, pa_status_t st,
 static void dead_letter(pw_item_t *it, const char *reason, const char *msg)
 {
 	pw_worker_t *w = it->w;
-	PW_LOG(w, "warn", "dead letter %s p%d@%lld: %s: %s",
+	PW_LOG(w, PW_LOG_WARN, "dead letter %s p%d@%lld: %s: %s",
 	       it->topic < PW_IN_N ? w->in_topics[it->topic] : "-",
 	       it->partition, (long long)it->offset, reason, msg);
 	json_t *dl = pw_dead_letter_build(
@@ -283,8 +302,10 @@ static pw_order_t *order_new(pw_worker_t *w, const char *key, size_t klen,
 	ord->received_minor = -1;
 	ord->created_ms = pw__wall_ms();
 	ord->deadline_ms = ord->created_ms + w->o.poll_deadline_ms;
+	char mk[PW_ID_MAX + 16];
+	size_t mkl = order_key(kind, ord->order_id, mk, sizeof mk);
 	void *old = NULL;
-	if (pw_hmap_put(w->orders, key, klen, ord, &old) != PA_OK) {
+	if (pw_hmap_put(w->orders, mk, mkl, ord, &old) != PA_OK) {
 		free(ord);
 		return NULL;
 	}
@@ -295,7 +316,9 @@ static pw_order_t *order_new(pw_worker_t *w, const char *key, size_t klen,
 
 static void order_forget(pw_worker_t *w, pw_order_t *ord)
 {
-	pw_hmap_del(w->orders, ord->order_id, strlen(ord->order_id));
+	char k[PW_ID_MAX + 16];
+	size_t kl = order_key(ord->kind, ord->order_id, k, sizeof k);
+	pw_hmap_del(w->orders, k, kl);
 	order_free(w, ord);
 }
 
@@ -463,7 +486,7 @@ static void on_poll(void *ud, const pw_gw_result_t *res)
 		if (res->status == PA_STATUS_UNRESOLVED) {
 			/* an unknown raw status: never guessed, keep
 			 * polling, say so when the deadline passes */
-			PW_LOG(w, "warn", "order %s: unknown gateway status",
+			PW_LOG(w, PW_LOG_WARN, "order %s: unknown gateway status",
 			       ord->order_id);
 			emit(it, ord, NULL, NULL);
 			return;
@@ -540,6 +563,11 @@ static void on_followup(void *ud, const pw_gw_result_t *res)
 	}
 	learn(ord, res);
 	if (res->raw && *res->raw && res->status != PA_STATUS_UNRESOLVED) {
+		/* refund accepted, complaint state: polls follow what is not
+		 * settled yet */
+		if (!pa_status_is_terminal(res->status) &&
+		    ord->kind != PW_KIND_COMPLAINT)
+			schedule_poll(it->w, ord, it->w->o.poll_first_ms);
 		transition(it, ord, res->status, res->raw, res->details, NULL);
 		return;
 	}
@@ -589,7 +617,9 @@ static void start_command(pw_item_t *it)
 		return;
 	}
 	w->st.commands_in++;
-	pw_order_t *ord = pw_hmap_get(w->orders, it->key, it->klen);
+	char mk[PW_ID_MAX + 16];
+	size_t mkl = order_key(ci.kind, it->key, mk, sizeof mk);
+	pw_order_t *ord = pw_hmap_get(w->orders, mk, mkl);
 	if (ci.op == PW_OP_CREATE) {
 		if (ord) {
 			/* redelivered or repeated: never call the gateway
@@ -680,7 +710,7 @@ static void apply_webhook(pw_item_t *it)
 	if (ord->phase == PW_PHASE_LOOKUP || ord->phase == PW_PHASE_NEW)
 		ord->phase = PW_PHASE_ACCEPTED;
 	if (st == PA_STATUS_UNRESOLVED) {
-		PW_LOG(w, "warn", "order %s: webhook with unknown status",
+		PW_LOG(w, PW_LOG_WARN, "order %s: webhook with unknown status",
 		       ord->order_id);
 		emit(it, ord, NULL, NULL);
 		return;
@@ -791,7 +821,7 @@ void pw__restore_record(pw_worker_t *w, rd_kafka_message_t *m)
 	pw_order_t tmp;
 	if (pw_order_from_json(j, &tmp) != PA_OK) {
 		json_decref(j);
-		PW_LOG(w, "warn", "state p%d@%lld: unreadable record skipped",
+		PW_LOG(w, PW_LOG_WARN, "state p%d@%lld: unreadable record skipped",
 		       m->partition, (long long)m->offset);
 		return;
 	}

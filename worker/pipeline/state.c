@@ -31,8 +31,10 @@ int pw_order_apply(pw_order_t *ord, pa_status_t st, const char *raw)
 	ord->status = (uint8_t)st;
 	copy(ord->raw_status, sizeof ord->raw_status, raw);
 	ord->seq++;
-	if (pa_status_is_terminal(st))
-		ord->phase = PW_PHASE_SETTLED;
+	if (pa_status_is_terminal(st) || st == PA_STATUS_UNRESOLVED)
+		ord->phase = PW_PHASE_SETTLED; /* UNRESOLVED: given up */
+	else if (ord->phase == PW_PHASE_SETTLED)
+		ord->phase = PW_PHASE_ACCEPTED; /* reopened: refund pending */
 	return 1;
 }
 

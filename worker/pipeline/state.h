@@ -38,7 +38,7 @@ typedef struct pw_order {
 	char merchant[32];
 	char ref_code[PW_REF_MAX];
 	char raw_status[40];
-	char product[24];
+	char product[40];
 	char currency[4];
 	uint8_t kind;  /* pw_kind_t */
 	uint8_t phase; /* pw_phase_t */

@@ -135,7 +135,7 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 	pw_worker_t *w = opaque;
 	pw_item_t *it = m->_private;
 	if (m->err) {
-		PW_LOG(w, "warn", "delivery to %s failed: %s",
+		PW_LOG(w, PW_LOG_WARN, "delivery to %s failed: %s",
 		       rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
 	}
 	if (it)
@@ -148,12 +148,15 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *op)
 	if (err == RD_KAFKA_RESP_ERR__FATAL) {
 		char es[256];
 		rd_kafka_fatal_error(rk, es, sizeof es);
-		PW_LOG(w, "error", "fatal Kafka error: %s", es);
-		if (rk == w->producer)
+		PW_LOG(w, PW_LOG_ERROR, "fatal Kafka error: %s", es);
+		if (rk == w->producer) {
 			w->producer_fatal = 1;
+			if (w->o.on_fatal)
+				w->o.on_fatal(w->o.on_fatal_ud);
+		}
 		return;
 	}
-	PW_LOG(w, "warn", "kafka: %s: %s", rd_kafka_err2name(err), reason);
+	PW_LOG(w, PW_LOG_WARN, "kafka: %s: %s", rd_kafka_err2name(err), reason);
 }
 
 static int serve_producer(rd_kafka_queue_t *q, void *ud)
@@ -170,6 +173,8 @@ pa_err_t pw__produce(pw_worker_t *w, pw_item_t *it, const char *topic,
 		     int32_t partition, const char *key, size_t klen,
 		     const void *val, size_t len)
 {
+	if (pw__txn_begin(w) != PA_OK)
+		return PA_KAFKA;
 	rd_kafka_resp_err_t err = rd_kafka_producev(
 		w->producer, RD_KAFKA_V_TOPIC(topic),
 		RD_KAFKA_V_PARTITION(partition < 0 ? RD_KAFKA_PARTITION_UA
@@ -179,7 +184,7 @@ pa_err_t pw__produce(pw_worker_t *w, pw_item_t *it, const char *topic,
 		RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 		RD_KAFKA_V_OPAQUE(it), RD_KAFKA_V_END);
 	if (err) {
-		PW_LOG(w, "warn", "produce to %s: %s", topic,
+		PW_LOG(w, PW_LOG_WARN, "produce to %s: %s", topic,
 		       rd_kafka_err2str(err));
 		return err == RD_KAFKA_RESP_ERR__QUEUE_FULL ? PA_BUSY
 							    : PA_KAFKA;
@@ -219,15 +224,129 @@ static void store_offsets(pw_worker_t *w)
 		return;
 	rd_kafka_resp_err_t err = rd_kafka_offsets_store(w->consumer, l);
 	if (err)
-		PW_LOG(w, "warn", "offsets_store: %s", rd_kafka_err2str(err));
+		PW_LOG(w, PW_LOG_WARN, "offsets_store: %s", rd_kafka_err2str(err));
 	rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* ---- exactly-once: one transaction per commit interval ------------------
+ * Events, state records and dead letters produced since the last commit
+ * and the consumed offsets (the lowest unfinished offset of every assigned
+ * partition) are committed atomically with
+ * rd_kafka_send_offsets_to_transaction. The commit calls block the loop
+ * for one broker round trip per interval (bounded by txn_timeout). */
+
+static const int txn_timeout_ms = 30000;
+
+static void txn_fatal(pw_worker_t *w, rd_kafka_error_t *e, const char *what)
+{
+	PW_LOG(w, PW_LOG_ERROR,
+	       "exactly-once: %s failed fatally (%s): this worker is fenced or "
+	       "broken and stops; its uncommitted work is redone elsewhere",
+	       what, rd_kafka_error_string(e));
+	w->producer_fatal = 1;
+	if (w->o.on_fatal)
+		w->o.on_fatal(w->o.on_fatal_ud);
+}
+
+/* Starts a transaction if none is open; every produce happens inside one. */
+pa_err_t pw__txn_begin(pw_worker_t *w)
+{
+	if (!w->o.exactly_once || w->in_txn)
+		return PA_OK;
+	if (w->producer_fatal)
+		return PA_KAFKA;
+	rd_kafka_error_t *e = rd_kafka_begin_transaction(w->producer);
+	if (e) {
+		txn_fatal(w, e, "begin_transaction");
+		rd_kafka_error_destroy(e);
+		return PA_KAFKA;
+	}
+	w->in_txn = 1;
+	return PA_OK;
+}
+
+static rd_kafka_topic_partition_list_t *positions(pw_worker_t *w)
+{
+	rd_kafka_topic_partition_list_t *l =
+		rd_kafka_topic_partition_list_new(16);
+	for (int i = 0; i < w->nparts; i++) {
+		pw_part_t *p = w->parts[i];
+		if (!p)
+			continue;
+		for (int t = 0; t < PW_IN_N; t++) {
+			int64_t pos = pw_offtrack_position(&p->off[t]);
+			if (!p->assigned[t] || pos < 0)
+				continue;
+			rd_kafka_topic_partition_list_add(l, w->in_topics[t],
+							  p->id)
+				->offset = pos;
+		}
+	}
+	return l;
+}
+
+static void eos_rewind(pw_worker_t *w);
+
+/* Commits the open transaction with the current positions. On an abortable
+ * error the transaction is aborted and every owned partition rewinds to its
+ * committed offsets with its state re-read from the changelog. */
+static void txn_commit(pw_worker_t *w)
+{
+	if (!w->in_txn || w->producer_fatal)
+		return;
+	rd_kafka_topic_partition_list_t *l = positions(w);
+	rd_kafka_error_t *e = NULL;
+	if (l->cnt) {
+		rd_kafka_consumer_group_metadata_t *cgmd =
+			rd_kafka_consumer_group_metadata(w->consumer);
+		e = rd_kafka_send_offsets_to_transaction(w->producer, l, cgmd,
+							 txn_timeout_ms);
+		rd_kafka_consumer_group_metadata_destroy(cgmd);
+	}
+	rd_kafka_topic_partition_list_destroy(l);
+	if (!e)
+		e = rd_kafka_commit_transaction(w->producer, txn_timeout_ms);
+	if (!e) {
+		w->in_txn = 0;
+		w->st.txn_commits++;
+		return;
+	}
+	if (rd_kafka_error_txn_requires_abort(e)) {
+		PW_LOG(w, PW_LOG_WARN,
+		       "exactly-once: commit failed (%s): aborting and "
+		       "rewinding to the committed offsets",
+		       rd_kafka_error_string(e));
+		rd_kafka_error_destroy(e);
+		e = rd_kafka_abort_transaction(w->producer, txn_timeout_ms);
+		w->in_txn = 0;
+		w->st.txn_aborts++;
+		if (e) {
+			txn_fatal(w, e, "abort_transaction");
+			rd_kafka_error_destroy(e);
+			return;
+		}
+		eos_rewind(w);
+		return;
+	}
+	if (rd_kafka_error_is_retriable(e)) {
+		/* keep the transaction open; the next tick commits it */
+		PW_LOG(w, PW_LOG_WARN, "exactly-once: commit will be retried: %s",
+		       rd_kafka_error_string(e));
+		rd_kafka_error_destroy(e);
+		return;
+	}
+	txn_fatal(w, e, "commit_transaction");
+	rd_kafka_error_destroy(e);
 }
 
 static void commit_tick(pw_loop_t *loop, pw_timer_t *t, void *ud)
 {
 	pw_worker_t *w = ud;
 	w->commit_timer = NULL;
-	store_offsets(w);
+	if (w->o.exactly_once)
+		txn_commit(w);
+	else
+		store_offsets(w);
 	w->st.commits++;
 	if (!w->shutting_down)
 		w->commit_timer = pw_timer_add(w->loop, w->o.commit_interval_ms,
@@ -292,7 +411,7 @@ static void restore_start(pw_worker_t *w, pw_part_t *p)
 		->offset = RD_KAFKA_OFFSET_BEGINNING;
 	rd_kafka_error_t *e = rd_kafka_incremental_assign(w->restorer, l);
 	if (e) {
-		PW_LOG(w, "error", "restore assign p%d: %s", p->id,
+		PW_LOG(w, PW_LOG_ERROR, "restore assign p%d: %s", p->id,
 		       rd_kafka_error_string(e));
 		rd_kafka_error_destroy(e);
 	}
@@ -329,11 +448,53 @@ static int serve_restorer(rd_kafka_queue_t *q, void *ud)
 		else if (!m->err)
 			pw__restore_record(w, m);
 		else
-			PW_LOG(w, "warn", "restore: %s",
+			PW_LOG(w, PW_LOG_WARN, "restore: %s",
 			       rd_kafka_message_errstr(m));
 		rd_kafka_message_destroy(m);
 	}
 	return 1;
+}
+
+/* After an aborted transaction the in-memory state of every owned
+ * partition may hold transitions that were never committed: drop it, read
+ * the changelog again (read_committed) and consume from the committed
+ * offsets. */
+static void eos_rewind(pw_worker_t *w)
+{
+	rd_kafka_topic_partition_list_t *l =
+		rd_kafka_topic_partition_list_new(16);
+	for (int i = 0; i < w->nparts; i++) {
+		pw_part_t *p = w->parts[i];
+		if (!p || !p->nassigned)
+			continue;
+		pw__partition_revoked(w, p);
+		for (int t = 0; t < PW_IN_N; t++)
+			if (p->assigned[t])
+				rd_kafka_topic_partition_list_add(
+					l, w->in_topics[t], p->id);
+		if (!p->restoring)
+			restore_start(w, p);
+		set_paused(w, p, 1);
+		p->paused = 1;
+	}
+	rd_kafka_resp_err_t err =
+		rd_kafka_committed(w->consumer, l, txn_timeout_ms);
+	if (!err) {
+		for (int i = 0; i < l->cnt; i++)
+			if (l->elems[i].offset < 0)
+				l->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+		rd_kafka_error_t *e = rd_kafka_seek_partitions(w->consumer, l,
+							       txn_timeout_ms);
+		if (e) {
+			PW_LOG(w, PW_LOG_ERROR, "rewind: seek: %s",
+			       rd_kafka_error_string(e));
+			rd_kafka_error_destroy(e);
+		}
+	} else {
+		PW_LOG(w, PW_LOG_ERROR, "rewind: committed offsets: %s",
+		       rd_kafka_err2str(err));
+	}
+	rd_kafka_topic_partition_list_destroy(l);
 }
 
 /* ---- group membership ---------------------------------------------- */
@@ -358,7 +519,7 @@ static void on_assign(pw_worker_t *w,
 	}
 	rd_kafka_error_t *e = rd_kafka_incremental_assign(w->consumer, parts);
 	if (e) {
-		PW_LOG(w, "error", "incremental_assign: %s",
+		PW_LOG(w, PW_LOG_ERROR, "incremental_assign: %s",
 		       rd_kafka_error_string(e));
 		rd_kafka_error_destroy(e);
 	}
@@ -376,7 +537,10 @@ static void on_assign(pw_worker_t *w,
 static void on_revoke(pw_worker_t *w,
 		      rd_kafka_topic_partition_list_t *parts)
 {
-	store_offsets(w);
+	if (w->o.exactly_once)
+		txn_commit(w); /* hands over committed state and offsets */
+	else
+		store_offsets(w);
 	for (int i = 0; i < parts->cnt; i++) {
 		int t = topic_index(w, parts->elems[i].topic);
 		pw_part_t *p = pw__part(w, parts->elems[i].partition, 0);
@@ -397,13 +561,13 @@ static void on_revoke(pw_worker_t *w,
 		/* commit what is stored before another member takes over */
 		rd_kafka_resp_err_t err = rd_kafka_commit(w->consumer, NULL, 0);
 		if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
-			PW_LOG(w, "warn", "commit on revoke: %s",
+			PW_LOG(w, PW_LOG_WARN, "commit on revoke: %s",
 			       rd_kafka_err2str(err));
 	}
 	rd_kafka_error_t *e =
 		rd_kafka_incremental_unassign(w->consumer, parts);
 	if (e) {
-		PW_LOG(w, "error", "incremental_unassign: %s",
+		PW_LOG(w, PW_LOG_ERROR, "incremental_unassign: %s",
 		       rd_kafka_error_string(e));
 		rd_kafka_error_destroy(e);
 	}
@@ -419,7 +583,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
 		on_revoke(w, parts);
 	else
-		PW_LOG(w, "error", "rebalance: %s", rd_kafka_err2str(err));
+		PW_LOG(w, PW_LOG_ERROR, "rebalance: %s", rd_kafka_err2str(err));
 }
 
 static int serve_consumer(rd_kafka_queue_t *q, void *ud)
@@ -431,7 +595,7 @@ static int serve_consumer(rd_kafka_queue_t *q, void *ud)
 			return 0;
 		if (m->err) {
 			if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-				PW_LOG(w, "warn", "consume: %s",
+				PW_LOG(w, PW_LOG_WARN, "consume: %s",
 				       rd_kafka_message_errstr(m));
 			rd_kafka_message_destroy(m);
 			continue;
@@ -514,6 +678,18 @@ pa_err_t pw_worker_new(pw_loop_t *loop, const pw_worker_opts_t *opts,
 	conf_set(pc, "enable.idempotence", "true", NULL);
 	conf_set(pc, "linger.ms", "2", NULL);
 	conf_set(pc, "partitioner", "murmur2_random", NULL);
+	if (w->o.exactly_once) {
+		char tid[256], host[128] = "worker";
+		gethostname(host, sizeof host - 1);
+		snprintf(tid, sizeof tid, "%s-%s-%d", w->o.group_id, host,
+			 (int)getpid());
+		int has = 0;
+		for (size_t i = 0; i < w->o.n_kafka; i++)
+			has |= !strcmp(w->o.kafka[i].key, "transactional.id");
+		if (!has)
+			conf_set(pc, "transactional.id", tid, NULL);
+		conf_set(pc, "transaction.timeout.ms", "60000", NULL);
+	}
 	rd_kafka_conf_set_dr_msg_cb(pc, dr_cb);
 	rd_kafka_conf_set_error_cb(pc, error_cb);
 	rd_kafka_conf_set_opaque(pc, w);
@@ -522,6 +698,19 @@ pa_err_t pw_worker_new(pw_loop_t *loop, const pw_worker_opts_t *opts,
 		rd_kafka_conf_destroy(pc);
 		err = pa_seterr(errbuf, PA_CONFIG, "producer: %s", es);
 		goto fail;
+	}
+
+	if (w->o.exactly_once) {
+		rd_kafka_error_t *e =
+			rd_kafka_init_transactions(w->producer, txn_timeout_ms);
+		if (e) {
+			err = pa_seterr(errbuf, PA_KAFKA,
+					"exactly_once: init_transactions: %s "
+					"(needs Kafka >= 2.5 with transactions)",
+					rd_kafka_error_string(e));
+			rd_kafka_error_destroy(e);
+			goto fail;
+		}
 	}
 
 	/* group consumer: cooperative-sticky, offsets stored by us */
@@ -620,10 +809,13 @@ static void finish_shutdown(pw_worker_t *w)
 		pw_timer_cancel(w->loop, w->shutdown_timer);
 		w->shutdown_timer = NULL;
 	}
-	store_offsets(w);
-	rd_kafka_flush(w->producer, 10000);
-	if (!w->o.exactly_once)
+	if (w->o.exactly_once) {
+		txn_commit(w);
+	} else {
+		store_offsets(w);
+		rd_kafka_flush(w->producer, 10000);
 		rd_kafka_commit(w->consumer, NULL, 0);
+	}
 	/* leaves the group: the revoke callback runs from here */
 	rd_kafka_consumer_close(w->consumer);
 	void (*done)(void *) = w->shutdown_done;
@@ -647,7 +839,7 @@ static void shutdown_deadline(pw_loop_t *loop, pw_timer_t *t, void *ud)
 {
 	pw_worker_t *w = ud;
 	w->deadline_timer = NULL;
-	PW_LOG(w, "warn",
+	PW_LOG(w, PW_LOG_WARN,
 	       "shutdown deadline: %lld items not finished are handed back",
 	       (long long)w->inflight);
 	if (w->shutdown_timer) {

@@ -15,10 +15,10 @@
 
 typedef struct pw_worker pw_worker_t;
 
-typedef struct pw_kv {
+typedef struct pw_kafka_kv {
 	const char *key;
 	const char *value;
-} pw_kv_t;
+} pw_kafka_kv_t;
 
 typedef struct pw_worker_opts {
 	const char *brokers;  /* bootstrap servers; required */
@@ -35,8 +35,14 @@ typedef struct pw_worker_opts {
 	int retry_max_attempts;
 	int64_t commit_interval_ms;
 	int64_t shutdown_timeout_ms;
-	const pw_kv_t *kafka; /* kafka.* pass-through (prefix stripped) */
+	const pw_kafka_kv_t *kafka; /* kafka.* pass-through (prefix stripped) */
 	size_t n_kafka;
+	/* Logger (borrowed); NULL = the process default logger. */
+	struct pw_logger *log;
+	/* Called when the worker cannot go on (fenced producer, fatal Kafka
+	 * error): the owner should stop it. May be NULL. */
+	void (*on_fatal)(void *ud);
+	void *on_fatal_ud;
 	/* Observer for tests and the demo: called for every event record
 	 * published (after delivery). May be NULL. */
 	void (*on_event)(void *ud, const char *topic, const char *json);

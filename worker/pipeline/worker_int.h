@@ -9,6 +9,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "core/hmap.h"
+#include "core/log.h"
 #include "core/loop.h"
 #include "core/loop_kafka.h"
 #include "pipeline/ordering.h"
@@ -57,6 +58,8 @@ typedef struct pw_item {
 	/* Outputs awaiting delivery: the event first, then the state record
 	 * (at-least-once: a state record never gets ahead of its event). */
 	char *out_evt, *out_state;
+	char skey[PW_ID_MAX + 16]; /* changelog key of out_state */
+	size_t sklen;
 	size_t out_evt_len, out_state_len;
 	const char *out_evt_topic;
 	struct pw_item *dnext; /* in pw_part_t.deferred while restoring */
@@ -98,11 +101,17 @@ struct pw_worker {
 	uint64_t rng;
 };
 
+/* Formats a one-line message for the worker's logger (core/log.h). Only
+ * identifiers and Kafka/gateway reasons go into it, never secrets or
+ * personal data. */
 #define PW_LOG(w, lvl, ...)                                                    \
 	do {                                                                   \
-		(void)(w);                                                     \
-		fprintf(stderr, "[pw] " lvl ": " __VA_ARGS__);                 \
-		fputc('\n', stderr);                                           \
+		if (pw_log_enabled((w)->o.log, (lvl))) {                       \
+			char pw__m[512];                                       \
+			snprintf(pw__m, sizeof pw__m, __VA_ARGS__);            \
+			pw_log((w)->o.log, (lvl), pw__m,                       \
+			       PW_KV_STR("component", "worker"));              \
+		}                                                              \
 	} while (0)
 
 /* worker.c */
@@ -112,6 +121,8 @@ pa_err_t pw__produce(pw_worker_t *w, pw_item_t *it, const char *topic,
 		     int32_t partition, const char *key, size_t klen,
 		     const void *val, size_t len);
 uint64_t pw__rand(pw_worker_t *w);
+/* exactly-once: opens the batch transaction if none is open. */
+pa_err_t pw__txn_begin(pw_worker_t *w);
 /* Decodes a command or internal record (framing detected). New reference,
  * NULL when undecodable. */
 json_t *pw__decode(pw_worker_t *w, const void *buf, size_t len);

@@ -50,6 +50,9 @@ static const opt_t opts[] = {
 	 "1 = one JSON line per gateway request and webhook attempt on stderr "
 	 "(method, path, client IP, status, injected fault; never bodies or "
 	 "credentials)."},
+	{"max-orders", NUM(max_orders, 100, 100000000), "200000",
+	 "Orders kept in memory; beyond it the oldest tenth is forgotten "
+	 "(counted in orders_evicted) so that long benchmarks stay bounded."},
 	{"late-delay-ms", NUM(late_delay_ms, 0, 86400000), "2000",
 	 "Time from User Timed Out to Late Approved (outcome 'Late "
 	 "Approved')."},
@@ -68,7 +71,7 @@ static const opt_t opts[] = {
 	{"webhook-retry-max-ms", NUM(wh_retry_max_ms, 1, 86400000), "60000",
 	 "Cap of the re-send delay."},
 	{"webhook-max-attempts", NUM(wh_max_attempts, 1, 1000), "20",
-	 "Attempts before a webhook is given up (counted in 'wh_given_up')."},
+	 "Attempts before a webhook is given up (counted in webhooks.given_up of /_sandbox/counters)."},
 	{"recon-daily-limit", NUM(recon_limit, 0, 1000000), "10",
 	 "Payout reconciliation calls allowed per pid per UTC day (spec "
 	 "§10.6)."},
@@ -89,9 +92,10 @@ static const opt_t opts[] = {
 	 "1-63 of [A-Za-z0-9_-]."},
 	{"merchant", LIST(merchants), "",
 	 "Add a merchant (repeatable): pid=,secret=,api_key=,token=,"
-	 "operator_key=,email=,password=,callback=URL,ips=CIDR|CIDR,"
-	 "account=,float=. Without any, one default merchant exists "
-	 "(see README)."},
+	 "operator_key=,email=,password=,callback=URL|self,ips=CIDR|CIDR,"
+	 "account=,float=. callback=self sends webhooks to the sandbox's own "
+	 "sink (GET /_sandbox/sink). Without any, one default merchant exists "
+	 "(printed at the end of --help)."},
 	{"fault", LIST(faults), "",
 	 "Add a fault rule (repeatable): ENDPOINT:key=value,... ENDPOINT is a "
 	 "path prefix, '*' or 'webhook'. Keys: latency=fixed:MS | "
@@ -362,6 +366,24 @@ pa_err_t sbx_cfg_load_file(sbx_cfg_t *cfg, const char *path, char *errbuf)
 	return err;
 }
 
+/* Prints text indented by 6, wrapped at 78 columns. */
+static void wrap(FILE *f, const char *text)
+{
+	const char *p = text;
+	while (*p) {
+		size_t n = strlen(p);
+		if (n > 72) {
+			n = 72;
+			while (n > 20 && p[n] != ' ')
+				n--;
+		}
+		fprintf(f, "      %.*s\n", (int)n, p);
+		p += n;
+		while (*p == ' ')
+			p++;
+	}
+}
+
 void sbx_cfg_print_help(FILE *f)
 {
 	for (size_t i = 0; i < NOPTS; i++) {
@@ -370,7 +392,7 @@ void sbx_cfg_print_help(FILE *f)
 			o->type == OPT_LIST  ? " SPEC"
 			: o->type == OPT_STR ? " TEXT"
 					     : " N");
-		fprintf(f, "      %s\n", o->help);
+		wrap(f, o->help);
 		if (o->dflt[0])
 			fprintf(f, "      default: %s\n", o->dflt);
 	}

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "payatom/money.h"
+#include "payatom/webhook.h"
 #include "sandbox/sbx_int.h"
 
 #define PREFIX "/_sandbox/"
@@ -35,6 +36,10 @@ static const char *const reference[][2] = {
 	 "{\"bad_hash\":false} the webhook body, not sent"},
 	{"POST /_sandbox/orders/ID/refund", "{\"amount\":\"50\"} start a refund"},
 	{"GET  /_sandbox/webhooks", "deliveries pending and the last 256 attempts"},
+	{"POST /_sandbox/sink",
+	 "a merchant webhook endpoint (callback=self): verifies post_hash, "
+	 "acknowledges"},
+	{"GET  /_sandbox/sink", "the last 256 webhooks the sink received"},
 	{"GET  /_sandbox/faults", "fault rules"},
 	{"POST /_sandbox/faults",
 	 "{\"replace\":false,\"rules\":[\"ENDPOINT:k=v,..\" or "
@@ -42,7 +47,7 @@ static const char *const reference[][2] = {
 	{"DELETE /_sandbox/faults", "remove every rule"},
 	{"POST /_sandbox/reset",
 	 "{\"seed\":N,\"faults\":true} drop orders, webhooks, counters, "
-	 "daily limits"},
+	 "daily limits, the sink's log"},
 };
 
 void sbx__control_print(FILE *f)
@@ -61,6 +66,91 @@ void sbx__reply_json(pw_http_req_t *req, int status, json_t *v)
 	}
 	pw_http_reply(req, status, "application/json", s, strlen(s));
 	free(s);
+}
+
+/* ---- webhook sink: a merchant endpoint inside the sandbox ------------- */
+
+#define SINK_MAX 256
+
+typedef struct sink_entry {
+	char ts[32];
+	char order_id[64];
+	char ref_code[65];
+	char status[32];
+	char received_amount[PA_AMOUNT_TEXT_MAX + 1];
+	int hash_ok;
+} sink_entry_t;
+
+typedef struct sink {
+	sink_entry_t e[SINK_MAX];
+	uint64_t n;
+} sink_t;
+
+void sbx__control_fini(sbx_t *sbx)
+{
+	free(sbx->ctl);
+	sbx->ctl = NULL;
+}
+
+/* spec §5 from the merchant's side: verify with the merchant's secret
+ * (found through ref_code), record, answer the documented acknowledgement
+ * through libpayatom. */
+static void sink_post(sbx_t *sbx, pw_http_req_t *req)
+{
+	size_t len;
+	const uint8_t *body = pw_http_body(req, &len);
+	pa_txn_update_t upd = {0};
+	int ok = 0;
+	if (pa_webhook_parse(body, len, &upd, NULL) == PA_OK) {
+		sbx_order_t *ord = upd.ref_code ? sbx__order_by_ref(
+							  sbx, upd.ref_code)
+						: NULL;
+		ok = ord && pa_txn_update_verify(ord->m->secret,
+						 PA_AMOUNT_PREF_RECEIVED, &upd,
+						 NULL) == PA_OK;
+		if (!sbx->ctl)
+			sbx->ctl = calloc(1, sizeof(sink_t));
+		sink_t *sk = sbx->ctl;
+		if (sk) {
+			sink_entry_t *e = &sk->e[sk->n++ % SINK_MAX];
+			sbx__log_ts(e->ts);
+			snprintf(e->order_id, sizeof e->order_id, "%s",
+				 upd.order_id ? upd.order_id : "");
+			snprintf(e->ref_code, sizeof e->ref_code, "%s",
+				 upd.ref_code ? upd.ref_code : "");
+			snprintf(e->status, sizeof e->status, "%s",
+				 upd.status_raw ? upd.status_raw : "");
+			snprintf(e->received_amount, sizeof e->received_amount,
+				 "%s", upd.received_amount.text);
+			e->hash_ok = ok;
+		}
+	}
+	pa_txn_update_clear(&upd);
+	/* a mismatched hash is not acknowledged: the gateway re-sends */
+	const char *ack = pa_webhook_ack_body(ok, ok);
+	pw_http_reply(req, 200, PA_WEBHOOK_ACK_CONTENT_TYPE, ack, strlen(ack));
+}
+
+static json_t *sink_json(const sbx_t *sbx)
+{
+	const sink_t *sk = sbx->ctl;
+	json_t *a = json_array();
+	if (sk) {
+		uint64_t first = sk->n > SINK_MAX ? sk->n - SINK_MAX : 0;
+		for (uint64_t i = first; i < sk->n; i++) {
+			const sink_entry_t *e = &sk->e[i % SINK_MAX];
+			json_array_append_new(
+				a, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}",
+					     "received_at", e->ts, "order_id",
+					     e->order_id, "ref_code",
+					     e->ref_code, "status", e->status,
+					     "received_amount",
+					     e->received_amount, "hash_status",
+					     e->hash_ok ? "Hash Matched"
+							: "Hash Mismatch"));
+		}
+	}
+	return json_pack("{s:o}", "received", a);
 }
 
 static void err(pw_http_req_t *req, int status, const char *msg)
@@ -103,13 +193,14 @@ static json_t *counters_base(sbx_t *sbx)
 				    json_integer(json_integer_value(n) + 1));
 	}
 	return json_pack(
-		"{s:I,s:I,s:I,s:I,s:i,s:i,s:i,s:i,s:o,"
+		"{s:I,s:I,s:I,s:I,s:I,s:i,s:i,s:i,s:i,s:o,"
 		"s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},"
 		"s:{s:I,s:I,s:I,s:I,s:I}}",
 		"gateway_requests", (json_int_t)c->gw_requests,
 		"control_requests", (json_int_t)c->ctl_requests,
 		"orders_created", (json_int_t)c->orders_created,
-		"status_changes", (json_int_t)c->status_changes, "in_flight",
+		"status_changes", (json_int_t)c->status_changes,
+		"orders_evicted", (json_int_t)c->orders_evicted, "in_flight",
 		(int)hs.in_flight, "in_flight_max", (int)hs.in_flight_max,
 		"held", (int)c->held, "held_max", (int)c->held_max,
 		"orders_by_status", by, "faults", "latency",
@@ -221,6 +312,7 @@ static void reset(sbx_t *sbx, json_t *body)
 	sbx__orders_clear(sbx);
 	memset(&sbx->c, 0, sizeof sbx->c);
 	sbx__endpoint_counts_clear(sbx);
+	sbx__control_fini(sbx); /* the sink's log */
 	sbx->complaint_seq = 0;
 	for (int i = 0; i < sbx->nmerchants; i++)
 		sbx->merchants[i].recon_calls = 0;
@@ -344,6 +436,10 @@ static void ctl_handle(pw_http_req_t *req, void *ud)
 	int get = !strcmp(method, "GET"), post = !strcmp(method, "POST");
 	size_t blen;
 	const uint8_t *raw = pw_http_body(req, &blen);
+	if (post && !strcmp(path, "sink")) {
+		sink_post(sbx, req);
+		return;
+	}
 	json_t *body = blen ? json_loadb((const char *)raw, blen, 0, NULL)
 			    : json_object();
 	if (!json_is_object(body)) {
@@ -355,6 +451,8 @@ static void ctl_handle(pw_http_req_t *req, void *ud)
 		sbx__reply_json(req, 200, json_pack("{s:s}", "status", "ok"));
 	} else if (get && !strcmp(path, "counters")) {
 		sbx__reply_json(req, 200, counters(sbx));
+	} else if (get && !strcmp(path, "sink")) {
+		sbx__reply_json(req, 200, sink_json(sbx));
 	} else if (get && !strcmp(path, "webhooks")) {
 		sbx__reply_json(req, 200, sbx__wh_list_json(sbx));
 	} else if (get && !strcmp(path, "faults")) {

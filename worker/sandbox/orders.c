@@ -182,12 +182,43 @@ static pa_err_t index_put(sbx_t *sbx, const char *key, sbx_order_t *ord)
 	return pw_hmap_put(sbx->by_key, key, strlen(key), ord, NULL);
 }
 
+static void unindex(sbx_t *sbx, const sbx_order_t *ord)
+{
+	char k[160];
+	key_order(k, sizeof k, ord->m->pid, ord->order_id);
+	pw_hmap_del(sbx->by_key, k, strlen(k));
+	snprintf(k, sizeof k, "r:%s", ord->ref_code);
+	pw_hmap_del(sbx->by_key, k, strlen(k));
+	snprintf(k, sizeof k, "h:%s", ord->hash_value);
+	pw_hmap_del(sbx->by_key, k, strlen(k));
+}
+
+/* Forgets the oldest tenth of the orders (--max-orders): one memmove per
+ * batch keeps creation O(1) amortized. */
+static void evict_oldest(sbx_t *sbx)
+{
+	size_t n = sbx->norders / 10 ? sbx->norders / 10 : 1;
+	for (size_t i = 0; i < n; i++) {
+		sbx_order_t *ord = sbx->orders[i];
+		pw_timer_cancel(sbx->loop, ord->timer);
+		sbx__wh_forget(sbx, ord);
+		unindex(sbx, ord);
+		free(ord);
+	}
+	memmove(sbx->orders, sbx->orders + n,
+		(sbx->norders - n) * sizeof sbx->orders[0]);
+	sbx->norders -= n;
+	sbx->c.orders_evicted += n;
+}
+
 pa_err_t sbx__order_create(sbx_t *sbx, sbx_merchant_t *m, int kind,
 			   const char *product, const char *order_id,
 			   int64_t amount_minor, sbx_order_t **out)
 {
 	if (strlen(order_id) >= sizeof((sbx_order_t *)0)->order_id)
 		return PA_VALIDATION;
+	if ((int64_t)sbx->norders >= sbx->cfg.max_orders)
+		evict_oldest(sbx);
 	if (sbx->norders == sbx->cap_orders) {
 		size_t cap = sbx->cap_orders ? sbx->cap_orders * 2 : 256;
 		sbx_order_t **no = realloc(sbx->orders, cap * sizeof *no);

@@ -16,7 +16,7 @@ static const char k_default_merchant[] =
 	"pid=SBX0000001,secret=sandbox-secret-key,"
 	"api_key=sbx-api-key-0000-0001,token=sbx-token-0001,"
 	"operator_key=sbx-operator-key-0001,email=operator@sandbox.test,"
-	"password=sandbox-password";
+	"password=sandbox-password,callback=self";
 
 pa_err_t sbx_cfg_check(const sbx_cfg_t *cfg, char *errbuf)
 {
@@ -132,6 +132,12 @@ pa_err_t sbx_new(pw_loop_t *loop, const sbx_cfg_t *cfg, sbx_t **out,
 	else
 		snprintf(sbx->base_url, sizeof sbx->base_url, "http://%s:%u",
 			 cfg->bind, (unsigned)pw_http_port(sbx->http));
+	/* callback=self: the sandbox's own webhook sink (control.c) */
+	for (int i = 0; i < sbx->nmerchants; i++)
+		if (!strcmp(sbx->merchants[i].callback, "self"))
+			snprintf(sbx->merchants[i].callback,
+				 sizeof sbx->merchants[i].callback,
+				 "%s/_sandbox/sink", sbx->base_url);
 	if ((err = sbx__wh_init(sbx))) {
 		pa_seterr(errbuf, err, "cannot start the webhook client");
 		goto fail;
@@ -157,6 +163,7 @@ void sbx_destroy(sbx_t *sbx)
 	sbx->http = NULL;
 	sbx__held_cancel_all(sbx);
 	sbx__wh_fini(sbx);
+	sbx__control_fini(sbx);
 	if (sbx->by_key)
 		sbx__orders_clear(sbx);
 	pw_hmap_destroy(sbx->by_key);
@@ -189,6 +196,11 @@ void sbx_print_reference(FILE *f)
 uint16_t sbx_port(const sbx_t *sbx)
 {
 	return sbx ? pw_http_port(sbx->http) : 0;
+}
+
+const char *sbx_base_url(const sbx_t *sbx)
+{
+	return sbx ? sbx->base_url : "";
 }
 
 const char *sbx_bind_addr(const sbx_t *sbx)

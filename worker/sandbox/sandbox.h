@@ -66,5 +66,8 @@ void sbx_destroy(sbx_t *sbx);
 uint16_t sbx_port(const sbx_t *sbx);
 /* Bound address text ("127.0.0.1"). Borrowed (valid until sbx_destroy()). */
 const char *sbx_bind_addr(const sbx_t *sbx);
+/* "http://127.0.0.1:PORT" (or --public-url): the base_url a client's
+ * merchant profile uses. Borrowed (valid until sbx_destroy()). */
+const char *sbx_base_url(const sbx_t *sbx);
 
 #endif

@@ -147,6 +147,7 @@ struct sbx_cfg {
 	int64_t resolve_delay_ms;
 	int64_t hosted_delay_ms; /* -1 = resolve_delay_ms */
 	int64_t log_requests;
+	int64_t max_orders;
 	int64_t late_delay_ms;
 	int64_t refund_delay_ms;
 	char mix[256];
@@ -166,7 +167,7 @@ typedef struct sbx_counters {
 	uint64_t gw_requests, ctl_requests;
 	uint64_t f_latency, f_5xx, f_429, f_hang, f_reset, f_malformed,
 		f_truncated, f_bad_hash, f_wh_dup, f_wh_reorder, f_wh_bad_hash;
-	uint64_t orders_created, status_changes;
+	uint64_t orders_created, status_changes, orders_evicted;
 	uint64_t wh_attempts, wh_acked, wh_nacked, wh_failed, wh_given_up;
 	unsigned held, held_max; /* replies held by a latency timer */
 } sbx_counters_t;
@@ -194,7 +195,7 @@ struct sbx {
 	sbx_held_t *held_list;
 	void *wh_transport; /* webhooks.c's client state */
 	void *route_binds;  /* routes.c's (sbx, endpoint) pairs */
-	void *ctl;          /* control.c's state */
+	void *ctl;          /* control.c's state (the webhook sink) */
 	sbx_counters_t c;
 };
 
@@ -339,6 +340,9 @@ void sbx__held_cancel_all(sbx_t *sbx);
 json_t *sbx__endpoint_counts(const sbx_t *sbx);
 void sbx__endpoint_counts_clear(sbx_t *sbx);
 void sbx__control_print(FILE *f);
+
+/* control.c: frees the webhook sink. */
+void sbx__control_fini(sbx_t *sbx);
 
 /* Answers with a JSON value (stolen) and status. */
 void sbx__reply_json(pw_http_req_t *req, int status, json_t *v);

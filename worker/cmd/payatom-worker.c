@@ -1,0 +1,134 @@
+/* payatom-worker.c -- the main of payatom-worker.
+ * Owns: argument parsing, loading the configuration, --help,
+ *       --check-config, the `demo` subcommand's entry.
+ * Not here: the running service (worker_app.c), the demo (demo.c). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/config.h"
+#include "core/config_worker.h"
+#include "worker_app.h"
+
+int pw_demo_main(int argc, char **argv);
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: payatom-worker [--config FILE] [-o key=value]... [--check-config]\n"
+		"       payatom-worker demo [--help]\n"
+		"       payatom-worker --print-config markdown|schema\n"
+		"\n"
+		"Consumes payin, payout and complaint commands from Kafka, calls the\n"
+		"PayAtom gateway, receives its webhooks, polls status until each order\n"
+		"settles, and publishes normalized events. With no `brokers` configured\n"
+		"it starts librdkafka's mock cluster in-process.\n"
+		"\n"
+		"Options:\n"
+		"  --config FILE     key=value configuration file (librdkafka style)\n"
+		"  -o key=value      set one key (overrides the file and the environment)\n"
+		"  --check-config    validate the configuration, print it (secrets masked)\n"
+		"                    with the source of every value, and exit\n"
+		"  --print-config F  print the configuration reference as markdown or as\n"
+		"                    a JSON Schema (the Helm chart's values.schema.json)\n"
+		"  --help            this text and the configuration reference\n"
+		"\n"
+		"Every key can be set from the environment: PAYATOM_ + the key in upper\n"
+		"case with '.' as '_' (log.level -> PAYATOM_LOG_LEVEL). Secret keys\n"
+		"accept @/path/to/file. kafka.* keys pass through to librdkafka.\n"
+		"\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && strcmp(argv[1], "demo") == 0)
+		return pw_demo_main(argc - 1, argv + 1);
+	const char *config_path = NULL;
+	int check = 0;
+	char eb[PA_ERRBUF_SIZE] = "";
+	pw_config_t *cfg = NULL;
+	if (pw_config_new(pw_config_worker_table(), &cfg, eb) != PA_OK) {
+		fprintf(stderr, "payatom-worker: %s\n", eb);
+		return 1;
+	}
+	/* two passes: the file first, then -o on top of it and the env */
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			pw_config_print_help(pw_config_worker_table(), stdout);
+			pw_config_destroy(cfg);
+			return 0;
+		} else if (!strcmp(argv[i], "--print-config") && i + 1 < argc) {
+			const char *what = argv[++i];
+			if (!strcmp(what, "markdown"))
+				pw_config_print_markdown(pw_config_worker_table(),
+							 stdout);
+			else if (!strcmp(what, "schema"))
+				pw_config_print_json_schema(
+					pw_config_worker_table(), stdout);
+			else {
+				fprintf(stderr, "payatom-worker: --print-config "
+						"takes markdown or schema\n");
+				pw_config_destroy(cfg);
+				return 2;
+			}
+			pw_config_destroy(cfg);
+			return 0;
+		} else if (!strcmp(argv[i], "--config") && i + 1 < argc) {
+			config_path = argv[++i];
+		} else if (!strcmp(argv[i], "--check-config")) {
+			check = 1;
+		} else if (!strcmp(argv[i], "-o") && i + 1 < argc) {
+			i++;
+		} else {
+			fprintf(stderr, "payatom-worker: unknown argument '%s'\n",
+				argv[i]);
+			usage(stderr);
+			pw_config_destroy(cfg);
+			return 2;
+		}
+	}
+	pa_err_t err = PA_OK;
+	if (config_path)
+		err = pw_config_load_file(cfg, config_path, eb);
+	if (err == PA_OK)
+		err = pw_config_load_env(cfg, NULL, eb);
+	for (int i = 1; err == PA_OK && i < argc; i++)
+		if (!strcmp(argv[i], "-o") && i + 1 < argc)
+			err = pw_config_set_arg(cfg, argv[++i], eb);
+		else if (!strcmp(argv[i], "--config"))
+			i++;
+	if (err == PA_OK)
+		err = pw_config_finalize(cfg, eb);
+	if (err != PA_OK) {
+		fprintf(stderr, "payatom-worker: configuration: %s\n", eb);
+		pw_config_destroy(cfg);
+		return 1;
+	}
+	if (check) {
+		pw_merchants_t *ms = NULL;
+		err = pw_merchants_from_config(cfg, &ms, eb);
+		pw_config_dump(cfg, stdout);
+		pw_merchants_destroy(ms);
+		if (err != PA_OK)
+			fprintf(stderr, "payatom-worker: %s\n", eb);
+		else
+			printf("configuration OK\n");
+		pw_config_destroy(cfg);
+		return err == PA_OK ? 0 : 1;
+	}
+	pw_app_t app = {.config_path = config_path};
+	err = pw_app_start(&app, cfg, NULL, eb);
+	if (err != PA_OK) {
+		fprintf(stderr, "payatom-worker: cannot start: %s\n",
+			eb[0] ? eb : pa_strerror(err));
+		pw_app_destroy(&app);
+		pw_config_destroy(cfg);
+		return 1;
+	}
+	pw_app_run(&app);
+	int rc = app.exit_code;
+	pw_app_destroy(&app);
+	pw_config_destroy(cfg);
+	return rc;
+}
