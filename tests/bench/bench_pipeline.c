@@ -221,15 +221,21 @@ static pa_err_t open_clients(run_t *r, char *eb)
 
 static void produce_one(run_t *r)
 {
-	char oid[32], cmd[512];
+	char oid[32], cmd[768];
 	long i = r->produced;
 	snprintf(oid, sizeof oid, "B%c%09ld", r->letter, i);
-	/* whole amounts 100..149: no sandbox magic value (x900..x909) */
+	/* India UPI P2C seamless payin of a test customer (example.com,
+	 * reserved test values); whole amounts 100..149: no sandbox magic
+	 * value (x900..x909) */
 	snprintf(cmd, sizeof cmd,
 		 "{\"type\":\"payin\",\"merchant\":\"bench\",\"order_id\":"
-		 "\"%s\",\"product\":\"IN_UPI_P2C_SEAMLESS\","
-		 "\"amount_minor\":%ld,\"currency\":\"INR\"}",
-		 oid, 10000 + (i % 50) * 100);
+		 "\"%s\",\"command_id\":\"cmd-%s\","
+		 "\"product\":\"PAYIN_UPI_P2C_SEAMLESS\",\"country\":\"IN\","
+		 "\"amount_minor\":%ld,\"currency\":\"INR\","
+		 "\"customer\":{\"name\":\"Bench Customer\","
+		 "\"email\":\"bench@example.com\",\"phone\":\"9000000000\"},"
+		 "\"upi_id\":\"bench@upi\"}",
+		 oid, oid, 10000 + (i % 50) * 100);
 	for (;;) {
 		rd_kafka_resp_err_t err = rd_kafka_producev(
 			r->prod, RD_KAFKA_V_TOPIC("payatom.cmd.payin"),
@@ -397,6 +403,7 @@ static int run_mode(const opts_t *o, bmode_t *m, const char *sandbox_url,
 	r.m = m;
 	r.sandbox_url = sandbox_url;
 	r.worker.ctl_fd = r.worker.rep_fd = -1;
+	m->missing = m->n; /* until measured */
 	long warm = 2L * o->partitions;
 	size_t n = (size_t)(m->n > warm ? m->n : warm);
 	r.t_prod = calloc(n, sizeof *r.t_prod);
@@ -658,7 +665,7 @@ static void usage(FILE *f)
 		"[--sandbox-bin PATH]\n         "
 		"[--timeout-s S] [--no-pin]\n"
 		"defaults: 100000 commands (sequential mode: 2000), 50 ms, "
-		"12 partitions,\n"
+		"gateway sandbox, 12 partitions,\n"
 		"max.inflight 1000, poll.first 200 ms, timeout 900 s; "
 		"--short: 5000 and 200 commands.\n");
 }
@@ -694,7 +701,7 @@ int main(int argc, char **argv)
 		{"help", 0, 0, O_HELP},
 		{0, 0, 0, 0}};
 	opts_t o = {.commands = -1, .seq_commands = -1, .latency_ms = 50,
-		    .gateway = "fake", .partitions = 12, .inflight = 1000,
+		    .gateway = "sandbox", .partitions = 12, .inflight = 1000,
 		    .poll_first_ms = 200, .timeout_s = 900, .pin = 1,
 		    .resolve_delay_ms = 100, .fetch_wait_ms = 10};
 	pwb_worker_args_t wa = {.group = "bench", .merchant = "bench",

@@ -10,11 +10,14 @@
 
 #include "core/loop.h"
 #include "fakegw.h"
+#include "pipeline/gateway_payatom.h"
+#include "pipeline/merchants.h"
 #include "pipeline/worker.h"
 
 typedef struct bw {
 	pw_loop_t *loop;
 	pw_worker_t *w;
+	pw_merchants_t *ms; /* sandbox gateway's profiles */
 	const pwb_worker_args_t *a;
 	pw_timer_t *tick;
 	int ready_sent;
@@ -138,11 +141,27 @@ static pw_gateway_t *make_gateway(bw_t *b)
 		};
 		return pwt_fakegw_new(b->loop, &go);
 	}
-	fprintf(stderr,
-		"bench worker: gateway '%s' is not available in this build "
-		"(the PayAtom adapter, gateway_payatom.c, has not landed)\n",
-		a->gateway);
-	return NULL;
+	/* the real adapter (libpayatom's async client) against the sandbox:
+	 * one V1 India merchant, polled by ref_code */
+	char eb[PA_ERRBUF_SIZE];
+	pa_merchant_t pm = {0};
+	pm.pid = a->pid;
+	pm.api_version = PA_API_V1;
+	pm.base_url = a->sandbox_url;
+	pm.country = PA_COUNTRY_IN;
+	pm.poll_key = PA_POLL_BY_REF_CODE;
+	pm.lenient_order_id = 1;
+	pw_gateway_t *gw = NULL;
+	pw_gwp_opts_t go = {0};
+	go.client.connect_timeout_ms = 5000;
+	go.client.total_timeout_ms = 30000;
+	if (pw_merchants_new(&b->ms) != PA_OK ||
+	    pw_merchants_add(b->ms, a->merchant, &pm, a->secret, eb) != PA_OK ||
+	    pw_gateway_payatom_new(b->loop, b->ms, &go, &gw, eb) != PA_OK) {
+		fprintf(stderr, "bench worker: gateway: %s\n", eb);
+		return NULL;
+	}
+	return gw;
 }
 
 int pwb_worker_main(const pwb_worker_args_t *a)
@@ -155,6 +174,7 @@ int pwb_worker_main(const pwb_worker_args_t *a)
 		return 2;
 	pw_gateway_t *gw = make_gateway(&b);
 	if (!gw) {
+		pw_merchants_destroy(b.ms);
 		pw_loop_destroy(b.loop);
 		return 2;
 	}
@@ -177,27 +197,29 @@ int pwb_worker_main(const pwb_worker_args_t *a)
 	 * would wait for it. The driver sets it (kafka.* pass-through). */
 	char fw[16];
 	snprintf(fw, sizeof fw, "%d", a->fetch_wait_ms);
-	pw_kv_t kafka[3] = {{"log_level", "3"}};
+	pw_kafka_kv_t kafka[3] = {{"log_level", "3"}};
 	size_t nk = 1;
 	if (a->fetch_wait_ms >= 0)
-		kafka[nk++] = (pw_kv_t){"fetch.wait.max.ms", fw};
+		kafka[nk++] = (pw_kafka_kv_t){"fetch.wait.max.ms", fw};
 	/* librdkafka debug contexts of the worker's clients, for looking
 	 * into a slow run (e.g. "fetch,consumer"); logs go to stderr */
 	const char *dbg = getenv("PAYATOM_BENCH_KAFKA_DEBUG");
 	if (dbg && *dbg) {
 		kafka[0].value = "7";
-		kafka[nk++] = (pw_kv_t){"debug", dbg};
+		kafka[nk++] = (pw_kafka_kv_t){"debug", dbg};
 	}
 	o.kafka = kafka;
 	o.n_kafka = nk;
 	if (pw_worker_new(b.loop, &o, gw, &b.w, eb) != PA_OK) {
 		fprintf(stderr, "bench worker: %s\n", eb);
 		gw->destroy(gw);
+		pw_merchants_destroy(b.ms);
 		pw_loop_destroy(b.loop);
 		return 2;
 	}
 	if (pw_loop_watch(b.loop, 0, PW_READ, on_ctl, &b) != PA_OK) {
 		pw_worker_destroy(b.w);
+		pw_merchants_destroy(b.ms);
 		pw_loop_destroy(b.loop);
 		return 2;
 	}
@@ -208,6 +230,7 @@ int pwb_worker_main(const pwb_worker_args_t *a)
 	report(&b, "final");
 	pw_worker_destroy(b.w);
 	b.w = NULL;
+	pw_merchants_destroy(b.ms);
 	pw_loop_destroy(b.loop);
 	return 0;
 }
