@@ -631,6 +631,26 @@ static void print_table(const bmode_t *m, int nm)
 	}
 }
 
+static void print_notes(const opts_t *o, const bmode_t *m, int nm)
+{
+	if (m[0].inflight_max >= m[0].inflight)
+		printf("\nnote: %s reached max.inflight (%lld): back-pressure "
+		       "(partition pause/resume) was engaged\n",
+		       m[0].name, m[0].inflight_max);
+	if (nm > 1 && o->latency_ms > 0) {
+		/* what per-partition one-at-a-time processing could do if
+		 * only the gateway call cost time */
+		double ideal = (double)o->partitions * 1000.0 /
+			       (double)o->latency_ms;
+		printf("reference: one command at a time per partition, "
+		       "bounded only by the gateway: <= %d x 1000 / %d ms = "
+		       "%.0f commands/s (measured sequential: %.0f); "
+		       "concurrent / that bound = %.1fx\n",
+		       o->partitions, o->latency_ms, ideal, m[1].rate,
+		       m[0].rate / ideal);
+	}
+}
+
 static void print_targets(const bmode_t *m, int nm)
 {
 	/* Printed, not judged (see the file header). */
@@ -819,6 +839,7 @@ int main(int argc, char **argv)
 		kill(sbx.pid, SIGTERM);
 	pwb_reap(&sbx, 5000, NULL);
 	print_table(modes, nm);
+	print_notes(&o, modes, nm);
 	print_targets(modes, nm);
 	for (int i = 0; i < nm; i++)
 		if (!modes[i].ok)
