@@ -3,6 +3,10 @@
  * the worker's concurrency and once as the sequential consumer
  * (max.inflight.per.partition=1); prints commands/s, command-to-event
  * latencies, the worker's CPU per command and its peak RSS, and the ratio.
+ * Owns: the load (closed loop), the latencies, the modes, the table.
+ * Not here: the worker process (benchworker.c), spawning and killing
+ *           children (benchproc.c), the gateway (payatom-sandbox, or
+ *           tests/support/fakegw with --gateway fake).
  *
  * Processes: this driver hosts the mock cluster (librdkafka's, in-process),
  * produces the commands and consumes payatom.evt.payment; the worker runs
