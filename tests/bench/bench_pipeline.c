@@ -35,6 +35,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "benchpipe.h"
 #include "benchproc.h"
 #include "benchworker.h"
 #include "pipeline/codec.h"
@@ -44,49 +45,10 @@
 #define BENCH_PID "BENCH00001"
 #define BENCH_SECRET "bench-secret-key-not-a-real-one"
 
-typedef struct opts {
-	long commands, seq_commands;
-	int latency_ms;
-	const char *gateway;
-	int partitions;
-	int inflight;
-	long poll_first_ms;
-	long window;
-	unsigned timeout_s;
-	int pin;
-	int resolve_delay_ms;
-	int fetch_wait_ms;
-	const char *sandbox_bin;
-	const char *self;
-	int is_short;
-} opts_t;
-
-typedef struct usage_rec {
-	long long cpu_us;
-	long rss_kb, hwm_kb;
-	long long inflight_max, done, terminal, gw_calls, polls, dlq;
-} usage_rec_t;
-
-typedef struct mode {
-	const char *name;
-	char letter; /* order_id prefix BC..., BS... */
-	long n;
-	int per_partition;
-	int inflight;
-	long window;
-	/* results */
-	int ok;
-	double secs, rate;
-	double acc_p50, acc_p99, term_p50, term_p99; /* ms */
-	double cpu_us_per_cmd, cpu_util;
-	double hwm_mb, rss_mb;
-	long long inflight_max;
-	long terminal, missing, dup_terminal, undecodable, schema_invalid;
-} bmode_t;
 
 typedef struct run {
-	const opts_t *o;
-	bmode_t *m;
+	const pwb_opts_t *o;
+	pwb_mode_t *m;
 	pw_mock_t *mock;
 	pwb_child_t worker;
 	rd_kafka_t *prod, *cons;
@@ -110,7 +72,7 @@ static const char *const k_topics[] = {
 
 /* ---- worker child ---------------------------------------------------- */
 
-static int parse_usage(const char *line, usage_rec_t *u)
+static int parse_usage(const char *line, pwb_usage_t *u)
 {
 	memset(u, 0, sizeof *u);
 	const char *p = strchr(line, ' ');
@@ -125,7 +87,7 @@ static int parse_usage(const char *line, usage_rec_t *u)
 	return n == 9;
 }
 
-static pa_err_t worker_mark(run_t *r, usage_rec_t *u, char *eb)
+static pa_err_t worker_mark(run_t *r, pwb_usage_t *u, char *eb)
 {
 	char line[512];
 	pa_err_t err = pwb_send(&r->worker, "m", eb);
@@ -397,7 +359,7 @@ static void run_free(run_t *r)
 	free(r->lat_term);
 }
 
-static int run_mode(const opts_t *o, bmode_t *m, const char *sandbox_url,
+static int run_mode(const pwb_opts_t *o, pwb_mode_t *m, const char *sandbox_url,
 		    long long deadline_us)
 {
 	char eb[PA_ERRBUF_SIZE] = "";
@@ -431,7 +393,7 @@ static int run_mode(const opts_t *o, bmode_t *m, const char *sandbox_url,
 		err = open_clients(&r, eb);
 	if (err == PA_OK)
 		err = start_worker(&r, eb);
-	usage_rec_t u0, u1, uf;
+	pwb_usage_t u0, u1, uf;
 	if (err != PA_OK) {
 		fprintf(stderr, "bench: %s: setup: %s\n", m->name, eb);
 		run_free(&r);
@@ -523,7 +485,7 @@ static int run_mode(const opts_t *o, bmode_t *m, const char *sandbox_url,
 
 /* ---- sandbox --------------------------------------------------------- */
 
-static pa_err_t start_sandbox(const opts_t *o, pwb_child_t *c, char *url,
+static pa_err_t start_sandbox(const pwb_opts_t *o, pwb_child_t *c, char *url,
 			      size_t size, char *eb)
 {
 	char fault[64], delay[16], merchant[128];
@@ -561,118 +523,6 @@ static pa_err_t start_sandbox(const opts_t *o, pwb_child_t *c, char *url,
 		return pa_seterr(eb, PA_PARSE, "sandbox printed '%s'", line);
 	snprintf(url, size, "http://127.0.0.1:%d", port);
 	return PA_OK;
-}
-
-/* ---- output ---------------------------------------------------------- */
-
-static void print_settings(const opts_t *o, const bmode_t *m, int nm)
-{
-	double load[3] = {0, 0, 0};
-	FILE *f = fopen("/proc/loadavg", "r");
-	if (f) {
-		if (fscanf(f, "%lf %lf %lf", &load[0], &load[1], &load[2]) != 3)
-			load[0] = load[1] = load[2] = 0;
-		fclose(f);
-	}
-	printf("payatom-worker pipeline benchmark\n");
-	printf("  gateway            %s, %d ms per call (submit and status)\n",
-	       strcmp(o->gateway, "fake") == 0
-		       ? "in-process fake (tests/support/fakegw)"
-		       : "payatom-sandbox (HTTP, --fault '*:latency=fixed')",
-	       o->latency_ms);
-	if (strcmp(o->gateway, "sandbox") == 0)
-		printf("  sandbox            --mix Approved:1 "
-		       "--resolve-delay-ms %d --order-id-rules lenient "
-		       "--seed 1\n",
-		       o->resolve_delay_ms);
-	printf("  kafka              librdkafka mock cluster, 1 broker, %d "
-	       "partitions per topic (topics.partitions default 12)\n",
-	       o->partitions);
-	printf("  worker             poll.first %ld ms (orders are final at "
-	       "the first poll), JSON commands and events,\n"
-	       "                     kafka.fetch.wait.max.ms %d (the mock "
-	       "broker holds every fetch that long; -1 = librdkafka's 500)\n",
-	       o->poll_first_ms, o->fetch_wait_ms);
-	for (int i = 0; i < nm; i++)
-		printf("  %-18s %ld payins, max.inflight %d, "
-		       "max.inflight.per.partition %d, window %ld\n",
-		       m[i].name, m[i].n, m[i].inflight, m[i].per_partition,
-		       m[i].window);
-	printf("  cpus               worker pinned to cpu 0, driver + mock "
-	       "cluster%s on cpu 1: %s; nproc %ld, loadavg %.2f %.2f %.2f\n",
-	       strcmp(o->gateway, "sandbox") == 0 ? " + sandbox" : "",
-	       o->pin ? "yes" : "no (--no-pin or one cpu)",
-	       sysconf(_SC_NPROCESSORS_ONLN), load[0], load[1], load[2]);
-	printf("\n");
-}
-
-static void print_table(const bmode_t *m, int nm)
-{
-	printf("%-11s %8s %9s %15s %17s %10s %8s %7s %9s %8s %7s\n", "mode",
-	       "commands", "cmds/s", "accept p50/p99", "terminal p50/p99",
-	       "CPU us/cmd", "CPU s/1k", "CPU %", "peak RSS", "inflight",
-	       "ratio");
-	printf("%-11s %8s %9s %15s %17s %10s %8s %7s %9s %8s %7s\n", "", "",
-	       "", "ms", "ms", "(worker)", "(worker)", "(worker)", "MB",
-	       "max", "");
-	for (int i = 0; i < nm; i++) {
-		char acc[32], term[32], ratio[16] = "";
-		snprintf(acc, sizeof acc, "%.0f/%.0f", m[i].acc_p50,
-			 m[i].acc_p99);
-		snprintf(term, sizeof term, "%.0f/%.0f", m[i].term_p50,
-			 m[i].term_p99);
-		if (i > 0 && m[i].rate > 0)
-			snprintf(ratio, sizeof ratio, "%.1fx",
-				 m[0].rate / m[i].rate);
-		else if (i == 0)
-			snprintf(ratio, sizeof ratio, "1.0x");
-		printf("%-11s %8ld %9.0f %15s %17s %10.1f %8.3f %6.0f%% %9.1f "
-		       "%8lld %7s%s\n",
-		       m[i].name, m[i].n, m[i].rate, acc, term,
-		       m[i].cpu_us_per_cmd, m[i].cpu_us_per_cmd / 1000.0,
-		       m[i].cpu_util * 100.0, m[i].hwm_mb, m[i].inflight_max,
-		       ratio, m[i].ok ? "" : "  INCOMPLETE");
-	}
-}
-
-static void print_notes(const opts_t *o, const bmode_t *m, int nm)
-{
-	if (m[0].inflight_max >= m[0].inflight)
-		printf("\nnote: %s reached max.inflight (%lld): back-pressure "
-		       "(partition pause/resume) was engaged\n",
-		       m[0].name, m[0].inflight_max);
-	if (nm > 1 && o->latency_ms > 0) {
-		/* what per-partition one-at-a-time processing could do if
-		 * only the gateway call cost time */
-		double ideal = (double)o->partitions * 1000.0 /
-			       (double)o->latency_ms;
-		printf("reference: one command at a time per partition, "
-		       "bounded only by the gateway: <= %d x 1000 / %d ms = "
-		       "%.0f commands/s (measured sequential: %.0f); "
-		       "concurrent / that bound = %.1fx\n",
-		       o->partitions, o->latency_ms, ideal, m[1].rate,
-		       m[0].rate / ideal);
-	}
-}
-
-static void print_targets(const bmode_t *m, int nm)
-{
-	/* Printed, not judged (see the file header). */
-	printf("\ntargets (one core for the worker; informative, never the "
-	       "exit status):\n");
-	printf("  >= 5000 commands/s at the gateway latency   %.0f   %s\n",
-	       m[0].rate, m[0].rate >= 5000 ? "met" : "not met");
-	if (nm > 1 && m[1].rate > 0)
-		printf("  >= 25x the sequential mode                  %.1fx  "
-		       "%s\n",
-		       m[0].rate / m[1].rate,
-		       m[0].rate / m[1].rate >= 25 ? "met" : "not met");
-	printf("  <= 50 us worker CPU per command             %.1f   %s\n",
-	       m[0].cpu_us_per_cmd,
-	       m[0].cpu_us_per_cmd <= 50 ? "met" : "not met");
-	printf("  <= 30 MB peak RSS, %lld in flight           %.1f   %s\n",
-	       m[0].inflight_max, m[0].hwm_mb,
-	       m[0].hwm_mb <= 30 ? "met" : "not met");
 }
 
 /* ---- main ------------------------------------------------------------ */
@@ -724,7 +574,7 @@ int main(int argc, char **argv)
 		{"fetch-wait-ms", 1, 0, O_FETCHWAIT},
 		{"help", 0, 0, O_HELP},
 		{0, 0, 0, 0}};
-	opts_t o = {.commands = -1, .seq_commands = -1, .latency_ms = 50,
+	pwb_opts_t o = {.commands = -1, .seq_commands = -1, .latency_ms = 50,
 		    .gateway = "sandbox", .partitions = 12, .inflight = 1000,
 		    .poll_first_ms = 200, .timeout_s = 900, .pin = 1,
 		    .resolve_delay_ms = 100, .fetch_wait_ms = 10};
@@ -806,24 +656,24 @@ int main(int argc, char **argv)
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
-	bmode_t modes[2];
+	pwb_mode_t modes[2];
 	memset(modes, 0, sizeof modes);
 	int cap = o.inflight < o.partitions * 1000 ? o.inflight
 						  : o.partitions * 1000;
-	modes[0] = (bmode_t){.name = "concurrent", .letter = 'C',
+	modes[0] = (pwb_mode_t){.name = "concurrent", .letter = 'C',
 			    .n = o.commands, .per_partition = 1000,
 			    .inflight = o.inflight};
 	modes[0].window = o.window ? o.window : (cap < 64 ? cap + 64 : 2 * cap);
 	int nm = 1;
 	if (o.seq_commands > 0) {
 		cap = o.partitions < o.inflight ? o.partitions : o.inflight;
-		modes[1] = (bmode_t){.name = "sequential", .letter = 'S',
+		modes[1] = (pwb_mode_t){.name = "sequential", .letter = 'S',
 				    .n = o.seq_commands, .per_partition = 1,
 				    .inflight = o.inflight,
 				    .window = cap < 64 ? cap + 64 : 2 * cap};
 		nm = 2;
 	}
-	print_settings(&o, modes, nm);
+	pwb_print_settings(&o, modes, nm);
 
 	pwb_child_t sbx;
 	memset(&sbx, 0, sizeof sbx);
@@ -842,9 +692,9 @@ int main(int argc, char **argv)
 	if (sbx.pid)
 		kill(sbx.pid, SIGTERM);
 	pwb_reap(&sbx, 5000, NULL);
-	print_table(modes, nm);
-	print_notes(&o, modes, nm);
-	print_targets(modes, nm);
+	pwb_print_table(modes, nm);
+	pwb_print_notes(&o, modes, nm);
+	pwb_print_targets(modes, nm);
 	for (int i = 0; i < nm; i++)
 		if (!modes[i].ok)
 			printf("FAILED: %s: %ld of %ld commands without a "
