@@ -38,6 +38,7 @@
 #include "benchpipe.h"
 #include "benchproc.h"
 #include "benchworker.h"
+#include "kafkat.h"
 #include "pipeline/codec.h"
 #include "pipeline/mockcluster.h"
 #include "pipeline/worker.h"
@@ -153,18 +154,12 @@ static rd_kafka_t *new_client(rd_kafka_type_t type, const char *brokers,
 static pa_err_t open_clients(run_t *r, char *eb)
 {
 	const char *brokers = pw_mock_bootstraps(r->mock);
-	/* like our users' producers: idempotent, murmur2 partitioner */
-	static const char *const pkv[] = {
-		"enable.idempotence", "true", "partitioner", "murmur2_random",
-		"linger.ms", "2", "queue.buffering.max.messages", "1000000",
-		NULL};
 	static const char *const ckv[] = {
 		"group.id", "bench-reader", "enable.auto.commit", "false",
 		"fetch.wait.max.ms", "10", "fetch.error.backoff.ms", "10",
 		NULL};
-	r->prod = new_client(RD_KAFKA_PRODUCER, brokers, pkv, eb);
-	if (!r->prod)
-		return PA_KAFKA;
+	/* like our users' producers: idempotent, murmur2 partitioner */
+	r->prod = pwt_producer(brokers);
 	r->cons = new_client(RD_KAFKA_CONSUMER, brokers, ckv, eb);
 	if (!r->cons)
 		return PA_KAFKA;
@@ -202,22 +197,7 @@ static void produce_one(run_t *r)
 		 "\"email\":\"bench@example.com\",\"phone\":\"9000000000\"},"
 		 "\"upi_id\":\"bench@upi\"}",
 		 oid, oid, 10000 + (i % 50) * 100);
-	for (;;) {
-		rd_kafka_resp_err_t err = rd_kafka_producev(
-			r->prod, RD_KAFKA_V_TOPIC("payatom.cmd.payin"),
-			RD_KAFKA_V_KEY(oid, strlen(oid)),
-			RD_KAFKA_V_VALUE(cmd, strlen(cmd)),
-			RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-			RD_KAFKA_V_END);
-		if (!err)
-			break;
-		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-			fprintf(stderr, "bench: produce: %s\n",
-				rd_kafka_err2str(err));
-			exit(2);
-		}
-		rd_kafka_poll(r->prod, 5);
-	}
+	pwt_produce(r->prod, "payatom.cmd.payin", oid, cmd, 0);
 	r->t_prod[i] = pwb_now_us();
 	r->produced++;
 }
