@@ -88,8 +88,46 @@ static int parse_usage(const char *line, pwb_usage_t *u)
 	return n == 9;
 }
 
+/* The real payatom-worker reports nothing on stdout: its CPU time and
+ * memory are read from /proc (clock ticks: 10 ms resolution, enough over
+ * a run of seconds). Counters it does not expose stay 0. */
+static pa_err_t proc_usage(pid_t pid, pwb_usage_t *u, char *eb)
+{
+	char path[64], buf[1024];
+	memset(u, 0, sizeof *u);
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return pa_seterr(eb, PA_IO, "%s: worker gone", path);
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* fields after "(comm)": state is field 3, utime 14, stime 15 */
+	char *p = strrchr(buf, ')');
+	unsigned long long ut = 0, st = 0;
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u "
+				"%*u %llu %llu",
+			 &ut, &st) != 2)
+		return pa_seterr(eb, PA_PARSE, "%s: unreadable", path);
+	long hz = sysconf(_SC_CLK_TCK);
+	u->cpu_us = (long long)((ut + st) * 1000000ULL / (unsigned long long)hz);
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	while (f && fgets(buf, sizeof buf, f)) {
+		if (!strncmp(buf, "VmRSS:", 6))
+			u->rss_kb = strtol(buf + 6, NULL, 10);
+		else if (!strncmp(buf, "VmHWM:", 6))
+			u->hwm_kb = strtol(buf + 6, NULL, 10);
+	}
+	if (f)
+		fclose(f);
+	return PA_OK;
+}
+
 static pa_err_t worker_mark(run_t *r, pwb_usage_t *u, char *eb)
 {
+	if (r->o->worker_bin)
+		return proc_usage(r->worker.pid, u, eb);
 	char line[512];
 	pa_err_t err = pwb_send(&r->worker, "m", eb);
 	if (err == PA_OK)
@@ -100,8 +138,56 @@ static pa_err_t worker_mark(run_t *r, pwb_usage_t *u, char *eb)
 	return err;
 }
 
+/* payatom-worker itself, configured with -o (no file): the same settings
+ * as the in-process worker except poll.first, whose minimum is 1 s. Its
+ * readiness is proven by the warm-up commands. */
+static pa_err_t start_worker_bin(run_t *r, char *eb)
+{
+	const pwb_opts_t *o = r->o;
+	char kv[20][160];
+	int n = 0;
+	snprintf(kv[n++], sizeof kv[0], "brokers=%s",
+		 pw_mock_bootstraps(r->mock));
+	snprintf(kv[n++], sizeof kv[0], "group.id=bench-%s-%d", r->m->name,
+		 getpid());
+	snprintf(kv[n++], sizeof kv[0], "topics.partitions=%d", o->partitions);
+	snprintf(kv[n++], sizeof kv[0], "max.inflight=%d", r->m->inflight);
+	snprintf(kv[n++], sizeof kv[0], "max.inflight.per.partition=%d",
+		 r->m->per_partition);
+	snprintf(kv[n++], sizeof kv[0], "poll.first=%ldms",
+		 o->poll_first_ms < 1000 ? 1000 : o->poll_first_ms);
+	snprintf(kv[n++], sizeof kv[0], "poll.max.interval=1s");
+	snprintf(kv[n++], sizeof kv[0], "http.listen=127.0.0.1:0");
+	snprintf(kv[n++], sizeof kv[0], "log.level=warn");
+	snprintf(kv[n++], sizeof kv[0], "serialization=json");
+	if (o->fetch_wait_ms >= 0)
+		snprintf(kv[n++], sizeof kv[0], "kafka.fetch.wait.max.ms=%d",
+			 o->fetch_wait_ms);
+	snprintf(kv[n++], sizeof kv[0], "merchant.bench.pid=%s", BENCH_PID);
+	snprintf(kv[n++], sizeof kv[0], "merchant.bench.secret=%s",
+		 BENCH_SECRET);
+	snprintf(kv[n++], sizeof kv[0], "merchant.bench.base.url=%s",
+		 r->sandbox_url ? r->sandbox_url : "");
+	snprintf(kv[n++], sizeof kv[0], "merchant.bench.country=IN");
+	/* the default per-merchant limit (50 calls/s) would be the
+	 * benchmark's result: lifted to the maximum */
+	snprintf(kv[n++], sizeof kv[0], "rate.limit.rps=100000");
+	char *argv[2 + 2 * 20];
+	int a = 0;
+	argv[a++] = (char *)o->worker_bin;
+	for (int i = 0; i < n; i++) {
+		argv[a++] = "-o";
+		argv[a++] = kv[i];
+	}
+	argv[a] = NULL;
+	return pwb_spawn(&r->worker, "payatom-worker", argv, o->pin ? 0 : -1,
+			 eb);
+}
+
 static pa_err_t start_worker(run_t *r, char *eb)
 {
+	if (r->o->worker_bin)
+		return start_worker_bin(r, eb);
 	char inflight[16], per[16], parts[16], lat[16], pf[24], group[64];
 	char fw[16];
 	snprintf(fw, sizeof fw, "%d", r->o->fetch_wait_ms);
@@ -417,7 +503,11 @@ static int run_mode(const pwb_opts_t *o, pwb_mode_t *m, const char *sandbox_url,
 		drain_events(&r, 20);
 	char line[512];
 	memset(&uf, 0, sizeof uf);
-	if (pwb_send(&r.worker, "q", eb) == PA_OK &&
+	if (o->worker_bin) {
+		/* graceful SIGTERM; VmHWM was read at the last mark */
+		uf = u1;
+		kill(r.worker.pid, SIGTERM);
+	} else if (pwb_send(&r.worker, "q", eb) == PA_OK &&
 	    pwb_expect(&r.worker, "final ", line, sizeof line, 30000, eb) ==
 		    PA_OK)
 		parse_usage(line, &uf);
@@ -518,6 +608,8 @@ static void usage(FILE *f)
 		"         [--fetch-wait-ms MS] [--resolve-delay-ms MS] "
 		"[--sandbox-bin PATH]\n         "
 		"[--timeout-s S] [--no-pin]\n"
+		"         [--worker-bin PATH/payatom-worker]  (the real program, "
+		"sandbox gateway only)\n"
 		"defaults: 100000 commands (sequential mode: 2000), 50 ms, "
 		"gateway sandbox, 12 partitions,\n"
 		"max.inflight 1000, poll.first 200 ms, timeout 900 s; "
@@ -527,7 +619,7 @@ static void usage(FILE *f)
 enum {
 	O_COMMANDS = 256, O_SEQ, O_LATENCY, O_GATEWAY, O_PARTS, O_INFLIGHT,
 	O_POLLFIRST, O_WINDOW, O_TIMEOUT, O_NOPIN, O_SHORT, O_RESOLVE,
-	O_SBXBIN, O_ROLE, O_BROKERS, O_GROUP, O_PERPART, O_SBXURL, O_FETCHWAIT, O_HELP
+	O_SBXBIN, O_ROLE, O_BROKERS, O_GROUP, O_PERPART, O_SBXURL, O_FETCHWAIT, O_WORKERBIN, O_HELP
 };
 
 int main(int argc, char **argv)
@@ -552,6 +644,7 @@ int main(int argc, char **argv)
 		{"per-partition", 1, 0, O_PERPART},
 		{"sandbox-url", 1, 0, O_SBXURL},
 		{"fetch-wait-ms", 1, 0, O_FETCHWAIT},
+		{"worker-bin", 1, 0, O_WORKERBIN},
 		{"help", 0, 0, O_HELP},
 		{0, 0, 0, 0}};
 	pwb_opts_t o = {.commands = -1, .seq_commands = -1, .latency_ms = 50,
@@ -584,6 +677,7 @@ int main(int argc, char **argv)
 		case O_PERPART: wa.per_partition = atoi(optarg); break;
 		case O_SBXURL: wa.sandbox_url = optarg; break;
 		case O_FETCHWAIT: o.fetch_wait_ms = atoi(optarg); break;
+		case O_WORKERBIN: o.worker_bin = optarg; break;
 		case O_HELP: usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -607,6 +701,10 @@ int main(int argc, char **argv)
 	    o.latency_ms < 0 || o.poll_first_ms < 0 ||
 	    (strcmp(o.gateway, "fake") && strcmp(o.gateway, "sandbox"))) {
 		usage(stderr);
+		return 2;
+	}
+	if (o.worker_bin && strcmp(o.gateway, "sandbox") != 0) {
+		fprintf(stderr, "bench: --worker-bin needs --gateway sandbox\n");
 		return 2;
 	}
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)

@@ -18,6 +18,7 @@ typedef struct pwb_opts {
 	int resolve_delay_ms;
 	int fetch_wait_ms;
 	const char *sandbox_bin;
+	const char *worker_bin; /* NULL: this program as the worker */
 	const char *self;
 	int is_short;
 } pwb_opts_t;

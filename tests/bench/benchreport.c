@@ -34,6 +34,12 @@ void pwb_print_settings(const pwb_opts_t *o, const pwb_mode_t *m, int nm)
 	       "                     kafka.fetch.wait.max.ms %d (the mock "
 	       "broker holds every fetch that long; -1 = librdkafka's 500)\n",
 	       o->poll_first_ms, o->fetch_wait_ms);
+	if (o->worker_bin)
+		printf("  worker program     %s -o ... (poll.first >= 1 s, "
+		       "rate.limit.rps 100000;\n"
+		       "                     CPU and RSS from /proc, 10 ms "
+		       "ticks; no in-flight counter)\n",
+		       o->worker_bin);
 	for (int i = 0; i < nm; i++)
 		printf("  %-18s %ld payins, max.inflight %d, "
 		       "max.inflight.per.partition %d, window %ld\n",
