@@ -408,15 +408,51 @@ static void set_paused(pw_worker_t *w, pw_part_t *p, int pause)
 	rd_kafka_topic_partition_list_destroy(l);
 }
 
+/* Global back-pressure in two steps. At max.inflight the worker first just
+ * stops reading its consumer queue (librdkafka stops fetching once its
+ * prefetch queue is full) and reads again as soon as a slot frees: no
+ * pause/resume round trip, which in librdkafka 2.0.2 costs about a second
+ * before the first fetch after a resume. If it stays saturated for
+ * THROTTLE_PAUSE_MS (a failing gateway, an open circuit), every partition
+ * is paused so that the consumer can go on serving group events without
+ * taking new records. */
+#define THROTTLE_PAUSE_MS 2000
+
+static void throttle_expired(pw_loop_t *loop, pw_timer_t *t, void *ud)
+{
+	pw_worker_t *w = ud;
+	w->throttle_timer = NULL;
+	if (!w->throttled)
+		return;
+	w->paused_all = 1;
+	pw__backpressure(w);
+	pw_kq_kick(w->ckq); /* serve group events while paused */
+}
+
+static void throttle(pw_worker_t *w)
+{
+	if (w->throttled)
+		return;
+	w->throttled = 1;
+	w->throttle_timer =
+		pw_timer_add(w->loop, THROTTLE_PAUSE_MS, throttle_expired, w);
+}
+
 /* Pauses a partition while it restores, while it has too much in flight,
- * or while the whole worker does; resumes it when all have cleared. */
+ * or while the whole worker has been saturated for a while; resumes it
+ * when all have cleared. */
 void pw__backpressure(pw_worker_t *w)
 {
-	int global_full = w->inflight >= w->o.max_inflight;
-	int global_ok = w->inflight <= (w->o.max_inflight * 8) / 10;
-	if (global_full)
-		w->paused_all = 1;
-	else if (global_ok)
+	if (w->throttled && w->inflight < w->o.max_inflight) {
+		w->throttled = 0;
+		if (w->throttle_timer) {
+			pw_timer_cancel(w->loop, w->throttle_timer);
+			w->throttle_timer = NULL;
+		}
+		if (w->ckq)
+			pw_kq_kick(w->ckq);
+	}
+	if (w->paused_all && w->inflight <= (w->o.max_inflight * 8) / 10)
 		w->paused_all = 0;
 	for (int i = 0; i < w->nparts; i++) {
 		pw_part_t *p = w->parts[i];
@@ -634,6 +670,11 @@ static int serve_consumer(rd_kafka_queue_t *q, void *ud)
 {
 	pw_worker_t *w = ud;
 	for (int i = 0; i < 512; i++) {
+		if (w->inflight >= w->o.max_inflight && !w->paused_all &&
+		    !w->shutting_down) {
+			throttle(w); /* read on when a slot frees */
+			return 0;
+		}
 		rd_kafka_message_t *m = rd_kafka_consumer_poll(w->consumer, 0);
 		if (!m)
 			return 0;
@@ -947,6 +988,8 @@ void pw_worker_destroy(pw_worker_t *w)
 		pw_timer_cancel(w->loop, w->shutdown_timer);
 	if (w->deadline_timer)
 		pw_timer_cancel(w->loop, w->deadline_timer);
+	if (w->throttle_timer)
+		pw_timer_cancel(w->loop, w->throttle_timer);
 	pw_kq_detach(w->ckq);
 	pw_kq_detach(w->pkq);
 	pw_kq_detach(w->rkq);
