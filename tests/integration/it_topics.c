@@ -16,12 +16,33 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include "fakegw.h"
 #include "kafkat.h"
 #include "pipeline/state.h"
 #include "pipeline/topics.h"
+#include "pipeline/worker.h"
 #include "pwtest.h"
 
 static const pw_kafka_kv_t quiet[] = {{"log_level", "3"}};
+
+/* pw_topics_ensure() must succeed; r gets the report. */
+static void ensure_ok(const char *bs, const pw_topics_spec_t *s,
+		      pw_topics_report_t *r)
+{
+	char eb[PA_ERRBUF_SIZE] = "";
+	pa_err_t err = pw_topics_ensure(bs, quiet, 1, s, r, eb);
+	ck_assert_msg(err == PA_OK, "ensure: %s", eb);
+}
+
+/* pw_topics_ensure() must refuse with PA_CONFIG and a message containing
+ * want; eb (PA_ERRBUF_SIZE) gets the message. */
+static void ensure_refused(const char *bs, const pw_topics_spec_t *s,
+			   pw_topics_report_t *r, const char *want, char *eb)
+{
+	eb[0] = '\0';
+	ck_assert_int_eq(pw_topics_ensure(bs, quiet, 1, s, r, eb), PA_CONFIG);
+	ck_assert_msg(strstr(eb, want), "want: %s\ngot:  %s", want, eb);
+}
 
 /* ---- mock cluster ---------------------------------------------------- */
 
@@ -78,16 +99,14 @@ START_TEST(test_topics_mock_mismatch_refused)
 	pw_topics_spec_t s;
 	mock_spec(&s);
 	mock_topics(&m, &s, 12, "payatom.cmd.payout", 6);
-	char eb[PA_ERRBUF_SIZE] = "";
-	pw_topics_report_t r;
-	ck_assert_int_eq(pw_topics_ensure(rd_kafka_mock_cluster_bootstraps(
-						  m.mc),
-					  quiet, 1, &s, &r, eb),
-			 PA_CONFIG);
-	ck_assert_str_eq(eb, "payatom.cmd.payout has 6 partitions but "
-			     "payatom.cmd.payin has 12: the command, webhook "
-			     "and state topics must be co-partitioned (same "
-			     "partition count); see README §Topics");
+	char eb[PA_ERRBUF_SIZE];
+	const char *want = "payatom.cmd.payout has 6 partitions but "
+			   "payatom.cmd.payin has 12: the command, webhook "
+			   "and state topics must be co-partitioned (same "
+			   "partition count); see README §Topics";
+	ensure_refused(rd_kafka_mock_cluster_bootstraps(m.mc), &s, NULL, want,
+		       eb);
+	ck_assert_str_eq(eb, want);
 	mock_stop(&m);
 }
 END_TEST
@@ -99,13 +118,11 @@ START_TEST(test_topics_mock_state_mismatch_refused)
 	pw_topics_spec_t s;
 	mock_spec(&s);
 	mock_topics(&m, &s, 4, "payatom.int.state", 8);
-	char eb[PA_ERRBUF_SIZE] = "";
-	ck_assert_int_eq(pw_topics_ensure(rd_kafka_mock_cluster_bootstraps(
-						  m.mc),
-					  quiet, 1, &s, NULL, eb),
-			 PA_CONFIG);
-	ck_assert_ptr_nonnull(strstr(eb, "payatom.int.state has 8 partitions "
-					 "but payatom.cmd.payin has 4"));
+	char eb[PA_ERRBUF_SIZE];
+	ensure_refused(rd_kafka_mock_cluster_bootstraps(m.mc), &s, NULL,
+		       "payatom.int.state has 8 partitions but "
+		       "payatom.cmd.payin has 4",
+		       eb);
 	mock_stop(&m);
 }
 END_TEST
@@ -118,11 +135,8 @@ START_TEST(test_topics_mock_equal_accepted)
 	mock_spec(&s);
 	/* outputs may have any count */
 	mock_topics(&m, &s, 4, "payatom.evt.payment", 9);
-	char eb[PA_ERRBUF_SIZE] = "";
 	pw_topics_report_t r;
-	ck_assert_msg(pw_topics_ensure(rd_kafka_mock_cluster_bootstraps(m.mc),
-				       quiet, 1, &s, &r, eb) == PA_OK,
-		      "%s", eb);
+	ensure_ok(rd_kafka_mock_cluster_bootstraps(m.mc), &s, &r);
 	ck_assert_int_eq(r.partitions, 4);
 	ck_assert_int_eq(r.created, 0);
 	/* the mock has no DescribeConfigs: cleanup.policy skipped */
@@ -139,14 +153,12 @@ START_TEST(test_topics_mock_missing_refused)
 	mock_spec(&s);
 	mock_topics(&m, &s, 4, NULL, 0);
 	s.int_webhook = "payatom.int.webhook.absent";
-	char eb[PA_ERRBUF_SIZE] = "";
-	ck_assert_int_eq(pw_topics_ensure(rd_kafka_mock_cluster_bootstraps(
-						  m.mc),
-					  quiet, 1, &s, NULL, eb),
-			 PA_CONFIG);
-	ck_assert_ptr_nonnull(strstr(eb, "topic payatom.int.webhook.absent "
-					 "does not exist and "
-					 "topics.create=false"));
+	char eb[PA_ERRBUF_SIZE];
+	ensure_refused(rd_kafka_mock_cluster_bootstraps(m.mc), &s, NULL,
+		       "topic payatom.int.webhook.absent does not exist and "
+		       "topics.create=false: create it (4 partitions like "
+		       "payatom.cmd.payin)",
+		       eb);
 	mock_stop(&m);
 }
 END_TEST
@@ -278,11 +290,8 @@ START_TEST(test_topics_real_create_from_scratch)
 	pw_topics_spec_t s;
 	names_t n;
 	real_spec(&s, &n, "scratch");
-	char eb[PA_ERRBUF_SIZE] = "";
 	pw_topics_report_t r;
-	ck_assert_msg(pw_topics_ensure(real_bootstrap(), quiet, 1, &s, &r,
-				       eb) == PA_OK,
-		      "%s", eb);
+	ensure_ok(real_bootstrap(), &s, &r);
 	ck_assert_int_eq(r.created, 10);
 	ck_assert_int_eq(r.partitions, 3);
 	ck_assert_int_eq(r.configs_checked, 1);
@@ -300,16 +309,12 @@ START_TEST(test_topics_real_create_from_scratch)
 	describe(s.int_webhook, "retention.ms", v, sizeof v);
 	ck_assert_str_eq(v, PW_TOPICS_WEBHOOK_RETENTION_MS);
 	/* a second start (another pod) finds them and creates nothing */
-	ck_assert_msg(pw_topics_ensure(real_bootstrap(), quiet, 1, &s, &r,
-				       eb) == PA_OK,
-		      "%s", eb);
+	ensure_ok(real_bootstrap(), &s, &r);
 	ck_assert_int_eq(r.created, 0);
 	ck_assert_int_eq(r.partitions, 3);
 	/* and validate-only mode accepts them too */
 	s.create = 0;
-	ck_assert_msg(pw_topics_ensure(real_bootstrap(), quiet, 1, &s, &r,
-				       eb) == PA_OK,
-		      "%s", eb);
+	ensure_ok(real_bootstrap(), &s, &r);
 	printf("it_topics: created 10 topics, state cleanup.policy=%s\n",
 	       r.state_cleanup_policy);
 }
@@ -321,16 +326,12 @@ START_TEST(test_topics_real_state_delete_refused)
 	names_t n;
 	real_spec(&s, &n, "delpol");
 	create_topic(s.int_state, 3, "delete");
-	char eb[PA_ERRBUF_SIZE] = "";
-	ck_assert_int_eq(pw_topics_ensure(real_bootstrap(), quiet, 1, &s, NULL,
-					  eb),
-			 PA_CONFIG);
-	char want[256];
+	char eb[PA_ERRBUF_SIZE], want[256];
 	snprintf(want, sizeof want,
 		 "%s has cleanup.policy=delete: the state changelog must be "
 		 "compacted (cleanup.policy=compact",
 		 s.int_state);
-	ck_assert_msg(strstr(eb, want), "got: %s", eb);
+	ensure_refused(real_bootstrap(), &s, NULL, want, eb);
 }
 END_TEST
 
@@ -340,13 +341,11 @@ START_TEST(test_topics_real_webhook_compact_refused)
 	names_t n;
 	real_spec(&s, &n, "whcompact");
 	create_topic(s.int_webhook, 3, "compact");
-	char eb[PA_ERRBUF_SIZE] = "";
-	ck_assert_int_eq(pw_topics_ensure(real_bootstrap(), quiet, 1, &s, NULL,
-					  eb),
-			 PA_CONFIG);
-	ck_assert_msg(strstr(eb, "has cleanup.policy=compact: the webhook "
-				 "topic must not be compacted"),
-		      "got: %s", eb);
+	char eb[PA_ERRBUF_SIZE];
+	ensure_refused(real_bootstrap(), &s, NULL,
+		       "has cleanup.policy=compact: the webhook topic must not "
+		       "be compacted",
+		       eb);
 }
 END_TEST
 
@@ -358,17 +357,14 @@ START_TEST(test_topics_real_mismatch_refused)
 	/* an existing payout topic with 6 partitions; the rest created
 	 * with 3 */
 	create_topic(s.cmd_payout, 6, NULL);
-	char eb[PA_ERRBUF_SIZE] = "";
+	char eb[PA_ERRBUF_SIZE], want[512];
 	pw_topics_report_t r;
-	ck_assert_int_eq(pw_topics_ensure(real_bootstrap(), quiet, 1, &s, &r,
-					  eb),
-			 PA_CONFIG);
-	char want[512];
 	snprintf(want, sizeof want,
 		 "%s has 6 partitions but %s has 3: the command, webhook and "
 		 "state topics must be co-partitioned (same partition count); "
 		 "see README §Topics",
 		 s.cmd_payout, s.cmd_payin);
+	ensure_refused(real_bootstrap(), &s, &r, want, eb);
 	ck_assert_str_eq(eb, want);
 	ck_assert_int_eq(r.created, 9);
 }
@@ -380,17 +376,20 @@ START_TEST(test_topics_real_missing_validate_only_refused)
 	names_t n;
 	real_spec(&s, &n, "absent");
 	s.create = 0;
-	char eb[PA_ERRBUF_SIZE] = "";
-	ck_assert_int_eq(pw_topics_ensure(real_bootstrap(), quiet, 1, &s, NULL,
-					  eb),
-			 PA_CONFIG);
-	char want[256];
+	char eb[PA_ERRBUF_SIZE], want[256];
 	snprintf(want, sizeof want,
 		 "topic %s does not exist and topics.create=false",
 		 s.cmd_payin);
-	ck_assert_msg(strstr(eb, want), "got: %s", eb);
+	ensure_refused(real_bootstrap(), &s, NULL, want, eb);
 }
 END_TEST
+
+/* Roll segments by time (segment.bytes < 1 MiB is refused by Kafka 4.x)
+ * and let the cleaner take any dirt at once. */
+static const pw_kafka_kv_t fast_compaction[] = {
+	{"segment.ms", "300"},
+	{"min.cleanable.dirty.ratio", "0.01"},
+	{"min.compaction.lag.ms", "0"}};
 
 #define KEYS 8
 #define VERSIONS 15
@@ -461,23 +460,32 @@ static int read_state(const char *bs, const char *topic,
 	return total;
 }
 
+/* A segment rolls only when a record arrives after segment.ms: one
+ * tombstone of a key nobody uses into every partition (a restoring worker
+ * deletes nothing with it). */
+static void roll_segments(rd_kafka_t *p, const char *topic, int partitions)
+{
+	for (int part = 0; part < partitions; part++) {
+		char key[32];
+		snprintf(key, sizeof key, "filler-%d", part);
+		ck_assert_int_eq(
+			rd_kafka_producev(p, RD_KAFKA_V_TOPIC(topic),
+					  RD_KAFKA_V_PARTITION(part),
+					  RD_KAFKA_V_KEY(key, strlen(key)),
+					  RD_KAFKA_V_VALUE(NULL, 0),
+					  RD_KAFKA_V_END),
+			RD_KAFKA_RESP_ERR_NO_ERROR);
+	}
+}
+
 START_TEST(test_topics_real_state_compacted)
 {
 	pw_topics_spec_t s;
 	names_t n;
 	real_spec(&s, &n, "compaction");
-	/* roll segments by time (segment.bytes < 1 MiB is refused by
-	 * Kafka 4.x) and let the cleaner take any dirt at once */
-	static const pw_kafka_kv_t fast[] = {
-		{"segment.ms", "300"},
-		{"min.cleanable.dirty.ratio", "0.01"},
-		{"min.compaction.lag.ms", "0"}};
-	s.state_config = fast;
+	s.state_config = fast_compaction;
 	s.n_state_config = 3;
-	char eb[PA_ERRBUF_SIZE] = "";
-	ck_assert_msg(pw_topics_ensure(real_bootstrap(), quiet, 1, &s, NULL,
-				       eb) == PA_OK,
-		      "%s", eb);
+	ensure_ok(real_bootstrap(), &s, NULL);
 	const char *bs = real_bootstrap();
 	rd_kafka_t *p = pwt_producer(bs);
 	pw_order_t o;
@@ -491,25 +499,10 @@ START_TEST(test_topics_real_state_compacted)
 	pw_order_t latest[KEYS];
 	int max_per_key = VERSIONS, total = produced, rounds = 0;
 	int64_t deadline = pwt_now_ms() + pwt_ms(60000);
-	/* a segment rolls only when a record arrives after segment.ms: keep
-	 * writing a filler record into every partition until the cleaner
-	 * has run */
+	/* keep rolling segments until the cleaner has run */
 	while (max_per_key > 1 && pwt_now_ms() < deadline) {
 		usleep(400 * 1000);
-		for (int part = 0; part < s.partitions; part++) {
-			char key[32];
-			snprintf(key, sizeof key, "filler-%d", part);
-			ck_assert_int_eq(
-				rd_kafka_producev(
-					p, RD_KAFKA_V_TOPIC(s.int_state),
-					RD_KAFKA_V_PARTITION(part),
-					RD_KAFKA_V_KEY(key, strlen(key)),
-					RD_KAFKA_V_VALUE("{}", 2),
-					RD_KAFKA_V_MSGFLAGS(
-						RD_KAFKA_MSG_F_COPY),
-					RD_KAFKA_V_END),
-				RD_KAFKA_RESP_ERR_NO_ERROR);
-		}
+		roll_segments(p, s.int_state, s.partitions);
 		pwt_flush(p);
 		total = read_state(bs, s.int_state, latest, &max_per_key);
 		rounds++;
@@ -534,6 +527,164 @@ START_TEST(test_topics_real_state_compacted)
 		ck_assert_str_eq(latest[k].ref_code, o.ref_code);
 	}
 	rd_kafka_destroy(p);
+}
+END_TEST
+
+/* ---- a worker restored from the compacted changelog ------------------ */
+
+typedef struct wenv {
+	pw_loop_t *loop;
+	int events, terminal;
+} wenv_t;
+
+static void on_event(void *ud, const char *topic, const char *json)
+{
+	wenv_t *we = ud;
+	(void)topic;
+	we->events++;
+	if (strstr(json, "\"terminal\":true"))
+		we->terminal++;
+}
+
+static int terminal_reached(void *ud)
+{
+	return ((wenv_t *)ud)->terminal >= KEYS;
+}
+
+static int flag_set(void *ud)
+{
+	return *(int *)ud;
+}
+
+static void set_flag(void *ud)
+{
+	*(int *)ud = 1;
+}
+
+static pw_worker_t *start_worker(wenv_t *we, const pw_topics_spec_t *s,
+				 pw_worker_opts_t *o, const char *group,
+				 pw_gateway_t *gw)
+{
+	pw_worker_opts_default(o);
+	o->brokers = real_bootstrap();
+	o->group_id = group;
+	o->topic_cmd_payin = s->cmd_payin;
+	o->topic_cmd_payout = s->cmd_payout;
+	o->topic_cmd_complaint = s->cmd_complaint;
+	o->topic_int_webhook = s->int_webhook;
+	o->topic_int_state = s->int_state;
+	o->topic_evt_payment = s->evt_payment;
+	o->topic_evt_refund = s->evt_refund;
+	o->topic_evt_complaint = s->evt_complaint;
+	o->topic_evt_report = s->evt_report;
+	o->topic_dlq = s->dlq;
+	o->poll_first_ms = 50;
+	o->poll_max_interval_ms = 200;
+	o->retry_base_ms = 20;
+	o->retry_max_ms = 100;
+	o->commit_interval_ms = 100;
+	o->shutdown_timeout_ms = 5000;
+	o->kafka = quiet;
+	o->n_kafka = 1;
+	o->on_event = on_event;
+	o->on_event_ud = we;
+	pw_worker_t *w = NULL;
+	char eb[PA_ERRBUF_SIZE] = "";
+	ck_assert_msg(pw_worker_new(we->loop, o, gw, &w, eb) == PA_OK, "%s",
+		      eb);
+	return w;
+}
+
+static void stop_worker(wenv_t *we, pw_worker_t *w)
+{
+	int done = 0;
+	pw_worker_shutdown(w, set_flag, &done);
+	ck_assert(pwt_run_until(we->loop, flag_set, &done, 20000));
+	pw_worker_destroy(w);
+}
+
+START_TEST(test_topics_real_worker_restores_compacted_state)
+{
+	pw_topics_spec_t s;
+	names_t n;
+	real_spec(&s, &n, "restore");
+	s.partitions = 2;
+	s.state_config = fast_compaction;
+	s.n_state_config = 3;
+	ensure_ok(real_bootstrap(), &s, NULL);
+	const char *bs = real_bootstrap();
+	wenv_t we = {0};
+	ck_assert_int_eq(pw_loop_new(&we.loop), PA_OK);
+	char group[96];
+	snprintf(group, sizeof group, "it-topics-%d-a", (int)getpid());
+
+	/* worker A: every order accepted (PENDING), then Approved by a
+	 * poll: several state versions per order */
+	pwt_fakegw_opts_t go = {.latency_ms = 2, .polls_until_final = 1};
+	pw_gateway_t *gw = pwt_fakegw_new(we.loop, &go);
+	pw_worker_opts_t o;
+	pw_worker_t *w = start_worker(&we, &s, &o, group, gw);
+	rd_kafka_t *p = pwt_producer(bs);
+	for (int k = 0; k < KEYS; k++) {
+		char oid[32], cmd[512];
+		snprintf(oid, sizeof oid, "ORD-%d", k);
+		snprintf(cmd, sizeof cmd,
+			 "{\"type\":\"payin\",\"merchant\":\"demo\","
+			 "\"order_id\":\"%s\",\"product\":"
+			 "\"PAYIN_UPI_P2C_SEAMLESS\",\"amount_minor\":%d,"
+			 "\"currency\":\"INR\"}",
+			 oid, 10000 + k);
+		pwt_produce(p, s.cmd_payin, oid, cmd, 0);
+	}
+	pwt_flush(p);
+	ck_assert_msg(pwt_run_until(we.loop, terminal_reached, &we, 60000),
+		      "only %d terminal events", we.terminal);
+	stop_worker(&we, w);
+	int events_a = we.events;
+
+	pw_order_t latest[KEYS];
+	int max_per_key = 0;
+	int before = read_state(bs, s.int_state, latest, &max_per_key);
+	ck_assert_msg(max_per_key > 1, "only %d state version per order",
+		      max_per_key);
+	int total = before, rounds = 0;
+	int64_t deadline = pwt_now_ms() + pwt_ms(60000);
+	while (max_per_key > 1 && pwt_now_ms() < deadline) {
+		usleep(400 * 1000);
+		roll_segments(p, s.int_state, s.partitions);
+		pwt_flush(p);
+		total = read_state(bs, s.int_state, latest, &max_per_key);
+		rounds++;
+	}
+	printf("it_topics: worker state: %d records for %d orders, %d after "
+	       "the cleaner (%d reads)\n",
+	       before, KEYS, total, rounds);
+	ck_assert_msg(max_per_key == 1, "not compacted in time (%d)",
+		      max_per_key);
+	for (int k = 0; k < KEYS; k++) {
+		ck_assert_int_eq(latest[k].status, PA_STATUS_SUCCEEDED);
+		ck_assert_int_eq(latest[k].phase, PW_PHASE_SETTLED);
+	}
+
+	/* worker B, a new group: sees every command again (as after an
+	 * offset loss) and must answer all of them from the restored,
+	 * compacted state: no gateway call, no event */
+	snprintf(group, sizeof group, "it-topics-%d-b", (int)getpid());
+	gw = pwt_fakegw_new(we.loop, &go);
+	w = start_worker(&we, &s, &o, group, gw);
+	pw_worker_stats_t st = {0};
+	int64_t until = pwt_now_ms() + pwt_ms(60000);
+	while (st.commands_done < KEYS && pwt_now_ms() < until) {
+		pw_loop_run_once(we.loop, 20);
+		pw_worker_stats(w, &st);
+	}
+	ck_assert_uint_eq(st.commands_done, KEYS);
+	ck_assert_uint_eq(st.duplicates_suppressed, KEYS);
+	ck_assert_int_eq(pwt_fakegw_total_submits(gw), 0);
+	stop_worker(&we, w);
+	ck_assert_int_eq(we.events, events_a);
+	rd_kafka_destroy(p);
+	pw_loop_destroy(we.loop);
 }
 END_TEST
 
@@ -566,6 +717,8 @@ static Suite *suite(void)
 		 test_topics_real_missing_validate_only_refused, 1, 90},
 		{"real_state_compacted", test_topics_real_state_compacted, 1,
 		 150},
+		{"real_worker_restores_compacted_state",
+		 test_topics_real_worker_restores_compacted_state, 1, 240},
 	};
 	const char *k = getenv("PAYATOM_TEST_KAFKA");
 	int real = k && strcmp(k, "real") == 0;

@@ -229,6 +229,17 @@ def pid_is_ours(pid, rundir):
     return any(a == rundir or (rundir + "/") in a or a.endswith("=" + rundir) for a in args)
 
 
+def alive(pid):
+    """True while pid exists and is not a zombie. Unlike pid_is_ours this
+    does not read the command line, which can be briefly empty while a
+    just-launched JVM is exec'ing (seen under load on 2 cores)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+
+
 def reap_child(pid):
     try:
         os.waitpid(pid, os.WNOHANG)
@@ -397,7 +408,8 @@ def wait_ready(run, st, node, offset, timeout):
             n["ready_s"] = round(time.monotonic() - t0, 2)
             return
         reap_child(n["pid"])
-        if not pid_is_ours(n["pid"], run.dir):
+        # the pid was launched by this run moments ago: liveness is enough
+        if not alive(n["pid"]):
             n["state"] = "dead"
             raise HarnessError("node %s exited before it was ready; log tail:\n%s"
                                % (node, text[-3000:]))

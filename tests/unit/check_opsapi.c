@@ -214,10 +214,12 @@ START_TEST(test_opsapi_events_and_dead_letters_are_counted)
 		"\"status\":\"PENDING\",\"terminal\":false}");
 	pw_metrics_worker_on_event(
 		fx.mw, "payatom.evt.payment",
-		"{\"event_type\":\"payment\",\"direction\":\"payin\","
+		"{\"event_type\":\"payment\",\"direction\":\"PAYIN\","
 		"\"status\":\"APPROVED\",\"terminal\":true}");
+	/* a DeadLetter record as the worker renders it */
 	pw_metrics_worker_on_event(fx.mw, "payatom.dlq",
-				   "{\"reason\":\"VALIDATION\",\"topic\":"
+				   "{\"event_type\":\"dead_letter\","
+				   "\"reason\":\"VALIDATION\",\"topic\":"
 				   "\"payatom.cmd.payout\",\"partition\":1}");
 	pw_metrics_worker_on_event(fx.mw, "payatom.evt.payment", "not json");
 	char *text = scrape(&fx);

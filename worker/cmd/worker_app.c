@@ -14,9 +14,10 @@
 #include "core/metrics.h"
 #include "pipeline/codec.h"
 #include "pipeline/metrics_worker.h"
+#include "pipeline/reports.h"
 #include "pipeline/opsapi.h"
-#include "pipeline/webhook_ingress.h"
 #include "pipeline/topics.h"
+#include "pipeline/webhook_ingress.h"
 
 static const char *cfg_topics(const pw_worker_conf_t *wc, size_t i)
 {
@@ -63,6 +64,39 @@ static void app_on_stats(void *ud, const char *json, size_t len)
 	pw_metrics_worker_on_stats(app->mw, json, len);
 }
 
+/* ---- reports (pipeline/reports.h) ------------------------------------ */
+
+static void app_on_report_request(void *ud, const json_t *cmd)
+{
+	pw_app_t *app = ud;
+	char eb[PA_ERRBUF_SIZE] = "";
+	if (!app->reports)
+		return; /* shutting down */
+	pa_err_t err = pw_reports_request(app->reports, cmd, eb);
+	if (err != PA_OK && err != PA_DUPLICATE)
+		pw_warn(app->log, "report_request refused",
+			PW_KV_STR("reason", eb));
+}
+
+static void app_report_publish(void *ud, const char *topic, const char *key,
+			       const json_t *rec)
+{
+	pw_app_t *app = ud;
+	if (pw_worker_publish(app->w, topic, key, rec) != PA_OK)
+		pw_warn(app->log, "report event not published",
+			PW_KV_STR("topic", topic));
+}
+
+static const pw_order_t *app_report_lookup(void *ud, const char *order_id)
+{
+	return pw_worker_order(((pw_app_t *)ud)->w, order_id);
+}
+
+static void app_report_poll(void *ud, const char *order_id)
+{
+	pw_worker_poll_now(((pw_app_t *)ud)->w, order_id);
+}
+
 /* ---- signals ------------------------------------------------------------ */
 
 static void shutdown_done(void *ud)
@@ -89,6 +123,8 @@ void pw_app_shutdown(pw_app_t *app)
 		return;
 	}
 	pw_info(app->log, "shutting down: finishing in-flight work");
+	pw_reports_destroy(app->reports); /* no new report calls */
+	app->reports = NULL;
 	pw_worker_shutdown(app->w, shutdown_done, app);
 }
 
@@ -300,6 +336,12 @@ pa_err_t pw_app_start(pw_app_t *app, pw_config_t *cfg, pw_merchants_t *ms,
 	o.on_event_ud = app;
 	o.on_stats = app_on_stats;
 	o.on_stats_ud = app;
+	if ((err = pw_codec_setup(wc, &app->cs, errbuf)) != PA_OK)
+		return err;
+	app->have_cs = 1;
+	o.codec = app->cs.codec;
+	o.on_report_request = app_on_report_request;
+	o.on_report_request_ud = app;
 
 	/* HTTP listener first: its port goes into the sandbox's callback
 	 * URL in the demo */
@@ -342,6 +384,25 @@ pa_err_t pw_app_start(pw_app_t *app, pw_config_t *cfg, pw_merchants_t *ms,
 		return err;
 	pw_metrics_worker_set_worker(app->mw, app->w);
 	pw_metrics_worker_set_gateway(app->mw, app->gw, app->ms);
+	pw_reports_opts_t ro;
+	pw_reports_wallet_t *wl = NULL;
+	if ((err = pw_reports_opts_from_config(cfg, &ro, &wl)) != PA_OK)
+		return err;
+	ro.client.connect_timeout_ms = 5000;
+	ro.client.total_timeout_ms = 30000;
+	ro.publish = app_report_publish;
+	ro.publish_ud = app;
+	ro.lookup = app_report_lookup;
+	ro.lookup_ud = app;
+	ro.poll = app_report_poll;
+	ro.poll_ud = app;
+	ro.log = app->log;
+	ro.metrics = app->reg;
+	err = pw_reports_new(app->loop, app->ms, NULL, &ro, &app->reports,
+			     errbuf);
+	free(wl);
+	if (err != PA_OK)
+		return err;
 	if ((err = setup_signals(app)) != PA_OK)
 		return pa_seterr(errbuf, err, "signalfd failed");
 	pw_info(app->log, "payatom-worker started",
@@ -375,10 +436,13 @@ void pw_app_destroy(pw_app_t *app)
 	pw_http_destroy(app->http);
 	pw_ingress_destroy(app->ingress);
 	pw_opsapi_destroy(app->ops);
+	pw_reports_destroy(app->reports); /* before the worker it publishes to */
 	if (app->w)
 		pw_worker_destroy(app->w); /* destroys the gateway too */
 	else if (app->gw)
 		app->gw->destroy(app->gw);
+	if (app->have_cs)
+		pw_codec_setup_free(&app->cs);
 	pw_metrics_worker_destroy(app->mw);
 	pw_metrics_destroy(app->reg);
 	pw_merchants_destroy(app->ms);

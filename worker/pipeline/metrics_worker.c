@@ -312,6 +312,8 @@ void pw_metrics_worker_on_event(void *ud, const char *topic, const char *json)
 	}
 	const char *type = json_string_value(json_object_get(ev, "event_type"));
 	const char *reason = json_string_value(json_object_get(ev, "reason"));
+	if (type && !strcmp(type, "dead_letter"))
+		type = NULL; /* DeadLetter records carry event_type too */
 	if (type) {
 		const char *status =
 			json_string_value(json_object_get(ev, "status"));
@@ -319,10 +321,17 @@ void pw_metrics_worker_on_event(void *ud, const char *topic, const char *json)
 			status = "unknown";
 		pw_counter_inc(pw_counter_get(mw->events, type, status));
 		if (json_is_true(json_object_get(ev, "terminal"))) {
+			/* the command type: Direction PAYIN/PAYOUT as the
+			 * lower-case type of the command ("payin") */
 			const char *dir = json_string_value(
 				json_object_get(ev, "direction"));
+			char lc[16];
+			size_t i = 0;
+			for (; dir && dir[i] && i + 1 < sizeof lc; i++)
+				lc[i] = (char)tolower((unsigned char)dir[i]);
+			lc[i] = '\0';
 			pw_counter_inc(pw_counter_get(
-				mw->commands, dir ? dir : type, status));
+				mw->commands, dir ? lc : type, status));
 		}
 	} else if (reason) {
 		pw_counter_inc(pw_counter_get(mw->dlq, reason));

@@ -25,20 +25,23 @@ typedef struct topic {
 } topic_t;
 
 #define MAX_TOPICS 10
+#define POLICY_MAX sizeof(((pw_topics_report_t *)0)->state_cleanup_policy)
 
 void pw_topics_spec_default(pw_topics_spec_t *s)
 {
+	pw_worker_opts_t o; /* the topic names live there */
+	pw_worker_opts_default(&o);
 	memset(s, 0, sizeof *s);
-	s->cmd_payin = "payatom.cmd.payin";
-	s->cmd_payout = "payatom.cmd.payout";
-	s->cmd_complaint = "payatom.cmd.complaint";
-	s->int_webhook = "payatom.int.webhook";
-	s->int_state = "payatom.int.state";
-	s->evt_payment = "payatom.evt.payment";
-	s->evt_refund = "payatom.evt.refund";
-	s->evt_complaint = "payatom.evt.complaint";
-	s->evt_report = "payatom.evt.report";
-	s->dlq = "payatom.dlq";
+	s->cmd_payin = o.topic_cmd_payin;
+	s->cmd_payout = o.topic_cmd_payout;
+	s->cmd_complaint = o.topic_cmd_complaint;
+	s->int_webhook = o.topic_int_webhook;
+	s->int_state = o.topic_int_state;
+	s->evt_payment = o.topic_evt_payment;
+	s->evt_refund = o.topic_evt_refund;
+	s->evt_complaint = o.topic_evt_complaint;
+	s->evt_report = o.topic_evt_report;
+	s->dlq = o.topic_dlq;
 	s->create = 1;
 	s->partitions = 12;
 	s->replication_factor = -1;
@@ -164,7 +167,9 @@ static pa_err_t read_counts(rd_kafka_t *rk, topic_t *t, size_t n,
 		rd_kafka_metadata(rk, 1, NULL, &md, tmo > 0 ? tmo : 1);
 	if (e)
 		return pa_seterr(errbuf, PA_KAFKA,
-				 "topics: cannot read cluster metadata: %s",
+				 "topics: cannot read cluster metadata (are "
+				 "the brokers reachable, kafka.security.protocol "
+				 "and kafka.sasl.*/ssl.* right?): %s",
 				 rd_kafka_err2str(e));
 	for (size_t i = 0; i < n; i++) {
 		t[i].partitions = -1;
@@ -203,8 +208,8 @@ static pa_err_t new_topic(const pw_topics_spec_t *s, const topic_t *t,
 {
 	char es[256];
 	int rf = s->replication_factor ? s->replication_factor : -1;
-	rd_kafka_NewTopic_t *nt =
-		rd_kafka_NewTopic_new(t->name, s->partitions, rf, es, sizeof es);
+	rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(t->name, s->partitions,
+							rf, es, sizeof es);
 	if (!nt)
 		return pa_seterr(errbuf, PA_CONFIG, "topics: %s: %s", t->name,
 				 es);
@@ -235,6 +240,23 @@ static pa_err_t new_topic(const pw_topics_spec_t *s, const topic_t *t,
 	}
 	*out = nt;
 	return PA_OK;
+}
+
+/* A refusal the operator fixes in the config (or the broker's policy) is
+ * PA_CONFIG; anything else is the cluster's trouble. */
+static pa_err_t create_err_code(rd_kafka_resp_err_t e)
+{
+	switch (e) {
+	case RD_KAFKA_RESP_ERR_INVALID_CONFIG:
+	case RD_KAFKA_RESP_ERR_INVALID_REPLICATION_FACTOR:
+	case RD_KAFKA_RESP_ERR_INVALID_PARTITIONS:
+	case RD_KAFKA_RESP_ERR_POLICY_VIOLATION:
+	case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+	case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
+		return PA_CONFIG;
+	default:
+		return PA_KAFKA;
+	}
 }
 
 /* Creates the missing topics; TOPIC_ALREADY_EXISTS (a concurrent pod) is
@@ -277,27 +299,22 @@ static pa_err_t create_missing(rd_kafka_t *rk, rd_kafka_queue_t *q,
 		goto out;
 	}
 	size_t rn = 0;
-	const rd_kafka_topic_result_t **tr = rd_kafka_CreateTopics_result_topics(
-		rd_kafka_event_CreateTopics_result(ev), &rn);
+	const rd_kafka_topic_result_t **tr =
+		rd_kafka_CreateTopics_result_topics(
+			rd_kafka_event_CreateTopics_result(ev), &rn);
 	for (size_t i = 0; i < rn && !err; i++) {
 		rd_kafka_resp_err_t e = rd_kafka_topic_result_error(tr[i]);
-		if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
+		if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
 			(*created)++;
-		else if (e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
-			err = pa_seterr(
-				errbuf,
-				e == RD_KAFKA_RESP_ERR_INVALID_CONFIG ||
-						e == RD_KAFKA_RESP_ERR_INVALID_REPLICATION_FACTOR ||
-						e == RD_KAFKA_RESP_ERR_INVALID_PARTITIONS ||
-						e == RD_KAFKA_RESP_ERR_POLICY_VIOLATION
-					? PA_CONFIG
-					: PA_KAFKA,
+			continue;
+		}
+		if (e == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
+			continue;
+		const char *why = rd_kafka_topic_result_error_string(tr[i]);
+		err = pa_seterr(errbuf, create_err_code(e),
 				"topics: cannot create %s: %s",
 				rd_kafka_topic_result_name(tr[i]),
-				rd_kafka_topic_result_error_string(tr[i])
-					? rd_kafka_topic_result_error_string(
-						  tr[i])
-					: rd_kafka_err2str(e));
+				why ? why : rd_kafka_err2str(e));
 	}
 	rd_kafka_event_destroy(ev);
 out:
@@ -375,6 +392,17 @@ static pa_err_t read_policies(rd_kafka_t *rk, rd_kafka_queue_t *q,
 				 PW_KV_STR("error", rd_kafka_err2str(re)));
 			continue;
 		}
+		if (re == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
+		    re == RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED) {
+			/* a locked-down principal may lack DescribeConfigs:
+			 * start anyway, but say so */
+			pw_warn(s->log,
+				"topics: not allowed to describe the topic's "
+				"configs: cleanup.policy not checked (grant "
+				"DescribeConfigs on the topic to check it)",
+				PW_KV_STR("topic", rname));
+			continue;
+		}
 		if (re) {
 			err = pa_seterr(
 				errbuf, PA_KAFKA,
@@ -395,8 +423,8 @@ static pa_err_t read_policies(rd_kafka_t *rk, rd_kafka_queue_t *q,
 			const char *v = rd_kafka_ConfigEntry_value(ce[k]);
 			for (size_t d = 0; d < 2; d++)
 				if (names[d] && strcmp(names[d], rname) == 0)
-					snprintf(dst[d], sizeof rep->state_cleanup_policy,
-						 "%s", v ? v : "");
+					snprintf(dst[d], POLICY_MAX, "%s",
+						 v ? v : "");
 			answered = 1;
 		}
 	}
@@ -454,7 +482,8 @@ static pa_err_t validate_counts(const pw_topics_spec_t *s, const topic_t *t,
 				errbuf, PA_CONFIG,
 				"%s has %d partitions but %s has %d: the "
 				"command, webhook and state topics must be "
-				"co-partitioned (same partition count); " SEE_README,
+				"co-partitioned (same partition count); "
+				SEE_README,
 				t[i].name, t[i].partitions, ref->name,
 				ref->partitions);
 	}
@@ -519,7 +548,9 @@ pa_err_t pw_topics_ensure(const char *bootstraps, const pw_kafka_kv_t *kafka,
 			goto out;
 		/* created topics show up in metadata a little later */
 		for (;;) {
-			if ((err = read_counts(rk, t, n, deadline, &has_ctl, errbuf)))
+			err = read_counts(rk, t, n, deadline, &has_ctl,
+					  errbuf);
+			if (err)
 				goto out;
 			size_t missing = 0;
 			for (size_t i = 0; i < n; i++)
@@ -549,7 +580,7 @@ pa_err_t pw_topics_ensure(const char *bootstraps, const pw_kafka_kv_t *kafka,
 			PW_KV_STR("state_cleanup_policy",
 				  rep->configs_checked
 					  ? rep->state_cleanup_policy
-					  : "(not checked: no DescribeConfigs)"));
+					  : "(not checked)"));
 out:
 	rd_kafka_queue_destroy(q);
 	rd_kafka_destroy(rk);

@@ -91,15 +91,51 @@ static int topic_index(pw_worker_t *w, const char *topic)
 	return -1;
 }
 
-json_t *pw__decode(pw_worker_t *w, const void *buf, size_t len)
+pa_err_t pw__decode(pw_worker_t *w, int topic, const void *buf, size_t len,
+		    json_t **rec, char *errbuf)
 {
+	*rec = NULL;
+	if (!buf || !len)
+		return pa_seterr(errbuf, PA_PARSE, "undecodable: empty value");
+	if (w->o.codec && topic != PW_IN_WEBHOOK)
+		return pw_codec_decode(w->o.codec, NULL, buf, len, rec, NULL,
+				       errbuf);
 	json_error_t je;
 	json_t *j = json_loadb(buf, len, 0, &je);
-	if (j && !json_is_object(j)) {
+	if (!j)
+		return pa_seterr(errbuf, PA_PARSE,
+				 "undecodable JSON at byte %d: %s", je.position,
+				 je.text);
+	if (!json_is_object(j)) {
 		json_decref(j);
-		return NULL;
+		return pa_seterr(errbuf, PA_PARSE,
+				 "undecodable: JSON value is not an object");
 	}
-	return j;
+	*rec = j;
+	return PA_OK;
+}
+
+/* With a registry: registers (or looks up) every (topic, schema) the
+ * worker writes, so that encoding never blocks on the network later. */
+static pa_err_t prepare_schemas(pw_worker_t *w, char *errbuf)
+{
+	const char *pairs[][2] = {
+		{w->o.topic_evt_payment, "PaymentStatusEvent"},
+		{w->o.topic_evt_refund, "RefundStatusEvent"},
+		{w->o.topic_evt_complaint, "ComplaintStatusEvent"},
+		{w->o.topic_dlq, "DeadLetter"},
+	};
+	for (size_t i = 0; w->o.codec && i < sizeof pairs / sizeof pairs[0];
+	     i++) {
+		char eb[PA_ERRBUF_SIZE] = "";
+		pa_err_t err = pw_codec_prepare(w->o.codec, pairs[i][0],
+						pairs[i][1], eb);
+		if (err)
+			return pa_seterr(errbuf, err,
+					 "schema registry: %s on topic %s: %s",
+					 pairs[i][1], pairs[i][0], eb);
+	}
+	return PA_OK;
 }
 
 /* ---- configuration of the clients ---------------------------------- */
@@ -398,15 +434,51 @@ static void set_paused(pw_worker_t *w, pw_part_t *p, int pause)
 	rd_kafka_topic_partition_list_destroy(l);
 }
 
+/* Global back-pressure in two steps. At max.inflight the worker first just
+ * stops reading its consumer queue (librdkafka stops fetching once its
+ * prefetch queue is full) and reads again as soon as a slot frees: no
+ * pause/resume round trip, which in librdkafka 2.0.2 costs about a second
+ * before the first fetch after a resume. If it stays saturated for
+ * THROTTLE_PAUSE_MS (a failing gateway, an open circuit), every partition
+ * is paused so that the consumer can go on serving group events without
+ * taking new records. */
+#define THROTTLE_PAUSE_MS 2000
+
+static void throttle_expired(pw_loop_t *loop, pw_timer_t *t, void *ud)
+{
+	pw_worker_t *w = ud;
+	w->throttle_timer = NULL;
+	if (!w->throttled)
+		return;
+	w->paused_all = 1;
+	pw__backpressure(w);
+	pw_kq_kick(w->ckq); /* serve group events while paused */
+}
+
+static void throttle(pw_worker_t *w)
+{
+	if (w->throttled)
+		return;
+	w->throttled = 1;
+	w->throttle_timer =
+		pw_timer_add(w->loop, THROTTLE_PAUSE_MS, throttle_expired, w);
+}
+
 /* Pauses a partition while it restores, while it has too much in flight,
- * or while the whole worker does; resumes it when all have cleared. */
+ * or while the whole worker has been saturated for a while; resumes it
+ * when all have cleared. */
 void pw__backpressure(pw_worker_t *w)
 {
-	int global_full = w->inflight >= w->o.max_inflight;
-	int global_ok = w->inflight <= (w->o.max_inflight * 8) / 10;
-	if (global_full)
-		w->paused_all = 1;
-	else if (global_ok)
+	if (w->throttled && w->inflight < w->o.max_inflight) {
+		w->throttled = 0;
+		if (w->throttle_timer) {
+			pw_timer_cancel(w->loop, w->throttle_timer);
+			w->throttle_timer = NULL;
+		}
+		if (w->ckq)
+			pw_kq_kick(w->ckq);
+	}
+	if (w->paused_all && w->inflight <= (w->o.max_inflight * 8) / 10)
 		w->paused_all = 0;
 	for (int i = 0; i < w->nparts; i++) {
 		pw_part_t *p = w->parts[i];
@@ -652,6 +724,11 @@ static int serve_consumer(rd_kafka_queue_t *q, void *ud)
 {
 	pw_worker_t *w = ud;
 	for (int i = 0; i < 512; i++) {
+		if (w->inflight >= w->o.max_inflight && !w->paused_all &&
+		    !w->shutting_down) {
+			throttle(w); /* read on when a slot frees */
+			return 0;
+		}
 		rd_kafka_message_t *m = rd_kafka_consumer_poll(w->consumer, 0);
 		if (!m)
 			return 0;
@@ -720,6 +797,11 @@ pa_err_t pw_worker_new(pw_loop_t *loop, const pw_worker_opts_t *opts,
 	if (!w->strs) {
 		free(w);
 		return PA_NOMEM;
+	}
+	if ((err = prepare_schemas(w, errbuf)) != PA_OK) {
+		free(w->strs);
+		free(w);
+		return err;
 	}
 	w->rng = (uint64_t)pw__wall_ms() ^ ((uint64_t)getpid() << 32);
 	w->in_topics[PW_IN_PAYIN] = w->o.topic_cmd_payin;
@@ -968,6 +1050,8 @@ void pw_worker_destroy(pw_worker_t *w)
 		pw_timer_cancel(w->loop, w->shutdown_timer);
 	if (w->deadline_timer)
 		pw_timer_cancel(w->loop, w->deadline_timer);
+	if (w->throttle_timer)
+		pw_timer_cancel(w->loop, w->throttle_timer);
 	pw_kq_detach(w->ckq);
 	pw_kq_detach(w->pkq);
 	pw_kq_detach(w->rkq);
@@ -1020,4 +1104,37 @@ int pw_worker_ready(const pw_worker_t *w)
 {
 	return !w->producer_fatal && !w->shutting_down && !w->brokers_down &&
 	       (w->st.partitions_assigned > 0 || !w->assigned_any);
+}
+
+/* ---- for the reports module (pipeline/reports.h) -------------------- */
+
+pa_err_t pw_worker_publish(pw_worker_t *w, const char *topic, const char *key,
+			   const json_t *rec)
+{
+	char *s = json_dumps(rec, JSON_COMPACT | JSON_ENSURE_ASCII);
+	if (!s)
+		return PA_NOMEM;
+	size_t len = strlen(s);
+	pa_err_t err = pw__produce(w, NULL, topic, -1, key, strlen(key), s,
+				   len);
+	if (err == PA_OK) {
+		w->st.events_out++;
+		if (w->o.on_event)
+			w->o.on_event(w->o.on_event_ud, topic, s);
+	}
+	free(s);
+	return err;
+}
+
+const pw_order_t *pw_worker_order(const pw_worker_t *w, const char *order_id)
+{
+	return pw_hmap_get(w->orders, order_id, strlen(order_id));
+}
+
+pa_err_t pw_worker_poll_now(pw_worker_t *w, const char *order_id)
+{
+	pw_order_t *ord = pw_hmap_get(w->orders, order_id, strlen(order_id));
+	if (!ord || ord->kind == PW_KIND_COMPLAINT)
+		return PA_NOT_FOUND;
+	return pw__poll_order(w, ord, 1);
 }
