@@ -33,11 +33,11 @@ START_TEST(test_alo_kill9_no_loss_same_event_id)
 	printf("alo: at_least_once commands %d kills %d terminal_outcomes %d "
 	       "losses %d duplicates %ld (same event_id %ld, different "
 	       "content %ld, another event_id for an order+sequence %ld) "
-	       "regressions %ld dlq %ld webhook_events %ld records %ld "
+	       "regressions %ld dlq %ld webhooks_acknowledged %ld records %ld "
 	       "gateway creates %ld orders_created %ld seed %u took %.1f s\n",
 	       n, done, settled, n - settled, r.t.dup_eid + r.t.dup_seq,
 	       r.t.dup_eid, r.t.dup_eid_diff, r.t.dup_seq, r.t.regressions,
-	       r.t.dlq, r.t.webhook_events, r.t.records, creates,
+	       r.t.dlq, eos_jint(c, "webhooks", "acknowledged"), r.t.records, creates,
 	       eos_jint(c, "orders_created", NULL), seed, (double)ms / 1000);
 	fflush(stdout);
 	ck_assert_int_ge(done, kills);
@@ -51,6 +51,8 @@ START_TEST(test_alo_kill9_no_loss_same_event_id)
 	ck_assert_int_eq(r.t.dlq, 0);
 	ck_assert_int_eq(r.t.foreign, 0);
 	ck_assert_int_eq(eos_jint(c, "orders_created", NULL), n);
+	/* outcomes came through the worker's webhook ingress too */
+	ck_assert_int_gt(eos_jint(c, "webhooks", "acknowledged"), 0);
 	json_decref(c);
 	eos_rig_fini(&r);
 }

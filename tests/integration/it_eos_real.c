@@ -32,11 +32,11 @@ START_TEST(test_eos_kill9_exactly_one_outcome)
 	printf("eos: exactly_once commands %d kills %d terminal_outcomes %d "
 	       "multi_outcomes %d duplicates %ld (same event_id %ld, same "
 	       "order+sequence %ld) losses %d regressions %ld dlq %ld "
-	       "webhook_events %ld records %ld orders_created %ld seed %u "
+	       "webhooks_acknowledged %ld records %ld orders_created %ld seed %u "
 	       "took %.1f s\n",
 	       n, done, settled, multi, r.t.dup_eid + r.t.dup_seq, r.t.dup_eid,
 	       r.t.dup_seq, n - settled, r.t.regressions, r.t.dlq,
-	       r.t.webhook_events, r.t.records,
+	       eos_jint(c, "webhooks", "acknowledged"), r.t.records,
 	       eos_jint(c, "orders_created", NULL), seed, (double)ms / 1000);
 	fflush(stdout);
 	ck_assert_int_ge(done, kills);
@@ -49,6 +49,8 @@ START_TEST(test_eos_kill9_exactly_one_outcome)
 	ck_assert_int_eq(r.t.dlq, 0);
 	ck_assert_int_eq(r.t.foreign, 0);
 	ck_assert_int_eq(eos_jint(c, "orders_created", NULL), n);
+	/* outcomes came through the worker's webhook ingress too */
+	ck_assert_int_gt(eos_jint(c, "webhooks", "acknowledged"), 0);
 	json_decref(c);
 	eos_rig_fini(&r);
 }
