@@ -196,7 +196,7 @@ static inline void eos_tail_start(rig_t *r)
 	r->eids = json_object();
 }
 
-/* ---- orders: magic ids with one deterministic outcome each ---------------- */
+/* ---- orders: magic ids with one deterministic outcome each --------------- */
 
 static const char *const eos_magic[] = {"APPROVE", "DECLINE", "FAIL",
 					"CANCEL"};
@@ -253,7 +253,7 @@ static inline void eos_send(rig_t *r, int from, int to)
 	pwt_flush(r->prod);
 }
 
-/* ---- the read_committed tally ----------------------------------------------- */
+/* ---- the read_committed tally -------------------------------------------- */
 
 static inline void eos_record(rig_t *r, rd_kafka_message_t *m)
 {
@@ -384,7 +384,7 @@ static inline int eos_wait_settled(rig_t *r, long timeout_ms)
 	return s;
 }
 
-/* ---- sandbox and workers ------------------------------------------------------ */
+/* ---- sandbox and workers ------------------------------------------------- */
 
 /* The sandbox: one merchant whose callback is the worker in slot 0,
  * gateway latency, orders resolving after a delay (webhook + poll). */

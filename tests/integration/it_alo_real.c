@@ -37,8 +37,9 @@ START_TEST(test_alo_kill9_no_loss_same_event_id)
 	       "gateway creates %ld orders_created %ld seed %u took %.1f s\n",
 	       n, done, settled, n - settled, r.t.dup_eid + r.t.dup_seq,
 	       r.t.dup_eid, r.t.dup_eid_diff, r.t.dup_seq, r.t.regressions,
-	       r.t.dlq, eos_jint(c, "webhooks", "acknowledged"), r.t.records, creates,
-	       eos_jint(c, "orders_created", NULL), seed, (double)ms / 1000);
+	       r.t.dlq, eos_jint(c, "webhooks", "acknowledged"), r.t.records,
+	       creates, eos_jint(c, "orders_created", NULL), seed,
+	       (double)ms / 1000);
 	fflush(stdout);
 	ck_assert_int_ge(done, kills);
 	ck_assert_int_eq(settled, n);
