@@ -173,12 +173,21 @@ START_TEST(test_alo_broker_kill9_recovers)
 	rig_t r;
 	eos_rig_init(&r, "bcrash", n, 1, "at_least_once", NULL, NULL);
 	int64_t t0 = pwt_now_ms();
-	eos_send(&r, 0, n);
+	/* a stream of 300 orders/s; paused while the broker is away (the
+	 * test's producer would block), resumed after its restart */
+	const long rate = 300;
+	eos_feed_start(&r, rate);
 	pwt_proc_t *w = eos_worker_start(&r, 0, NULL);
-	settle_to(&r, n / 5, 60000);
+	/* mid-stream: the worker has settled orders, a fifth of the stream
+	 * is out, more keeps coming */
+	settle_to(&r, 1, 60000);
+	while (r.fed < n / 5)
+		eos_poll(&r, 50);
 	eos_poll(&r, eos_rand_ms(0, 1000));
 	int at_kill = eos_settled(&r, NULL);
-	ck_assert_int_lt(at_kill, n);
+	r.feed_rate = 0;
+	int sent_at_kill = r.fed;
+	ck_assert_int_lt(sent_at_kill, n);
 	char args[64];
 	snprintf(args, sizeof args, "kill9 %d", node);
 	ck_assert_int_eq(eos_harness_run(&r, args, 30000, NULL, 0), 0);
@@ -210,6 +219,8 @@ START_TEST(test_alo_broker_kill9_recovers)
 		      "harness restart failed");
 	pwt_proc_free(h);
 	int64_t restarted = pwt_now_ms();
+	r.feed_t0 = restarted - (int64_t)r.fed * 1000 / rate;
+	r.feed_rate = rate;
 	/* ready again, same process */
 	long st = 0;
 	end = pwt_now_ms() + pwt_ms(60000);
@@ -227,12 +238,13 @@ START_TEST(test_alo_broker_kill9_recovers)
 	ck_assert_int_eq(eos_worker_stop(w, 30000), 0);
 	eos_poll(&r, 1000);
 	int multi = 0, settled = eos_settled(&r, &multi);
-	printf("bcrash: commands %d broker kill -9 at settled %d, down %.1f s; "
+	printf("bcrash: commands %d broker kill -9 at settled %d (sent %d), "
+	       "down %.1f s; "
 	       "/readyz 503 %s (first after %ld ms, %d polls), 200 again %ld "
 	       "ms after the restart; terminal_outcomes %d losses %d "
 	       "duplicates %ld (same event_id %ld, other event_id %ld) "
 	       "worker restarts 0 seed %u took %.1f s\n",
-	       n, at_kill, (double)(restarted - killed) / 1000,
+	       n, at_kill, sent_at_kill, (double)(restarted - killed) / 1000,
 	       saw503 ? "seen" : "NOT seen", first503_ms, polls,
 	       ready_after_ms, settled, n - settled, r.t.dup_eid + r.t.dup_seq,
 	       r.t.dup_eid, r.t.dup_seq, seed,
