@@ -176,11 +176,15 @@ START_TEST(test_alo_broker_kill9_recovers)
 	/* a stream of 300 orders/s; paused while the broker is away (the
 	 * test's producer would block), resumed after its restart */
 	const long rate = 300;
-	eos_feed_start(&r, rate);
+	int first = n / 20;
+	eos_send(&r, 0, first);
 	pwt_proc_t *w = eos_worker_start(&r, 0, NULL);
 	/* mid-stream: the worker has settled orders, a fifth of the stream
 	 * is out, more keeps coming */
 	settle_to(&r, 1, 60000);
+	eos_feed_start(&r, rate);
+	r.fed = first;
+	r.feed_t0 = pwt_now_ms() - (int64_t)first * 1000 / rate;
 	while (r.fed < n / 5)
 		eos_poll(&r, 50);
 	eos_poll(&r, eos_rand_ms(0, 1000));
