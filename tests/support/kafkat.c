@@ -58,6 +58,39 @@ void pwt_flush(rd_kafka_t *p)
 json_t *pwt_read_topic(const char *bootstraps, const char *topic,
 		       int idle_ms, int max_ms)
 {
+	return pwt_read_topic_codec(bootstraps, topic, idle_ms, max_ms, NULL);
+}
+
+/* "value" of one record: decoded by codec (any framing), else JSON, else
+ * the bytes as a string. */
+static json_t *record_value(pw_codec_t *codec, const rd_kafka_message_t *m,
+			    json_t *entry)
+{
+	if (!m->payload)
+		return json_null();
+	if (codec) {
+		json_t *v = NULL;
+		const char *schema = NULL;
+		char eb[PA_ERRBUF_SIZE] = "";
+		pa_err_t err = pw_codec_decode(codec, NULL, m->payload, m->len,
+					       &v, &schema, eb);
+		json_object_set_new(entry, "framing",
+				    json_string(pw_framing_name(pw_codec_detect(
+					    m->payload, m->len))));
+		if (!err) {
+			json_object_set_new(entry, "schema", json_string(schema));
+			return v;
+		}
+		json_object_set_new(entry, "error", json_string(eb));
+	}
+	json_error_t je;
+	json_t *v = json_loadb(m->payload, m->len, 0, &je);
+	return v ? v : json_stringn(m->payload, m->len);
+}
+
+json_t *pwt_read_topic_codec(const char *bootstraps, const char *topic,
+			     int idle_ms, int max_ms, pw_codec_t *codec)
+{
 	char es[256];
 	rd_kafka_conf_t *c = rd_kafka_conf_new();
 	rd_kafka_conf_set(c, "bootstrap.servers", bootstraps, es, sizeof es);
@@ -101,19 +134,14 @@ json_t *pwt_read_topic(const char *bootstraps, const char *topic,
 		if (!m)
 			continue;
 		if (!m->err) {
-			json_error_t je;
-			json_t *v = m->payload ? json_loadb(m->payload, m->len,
-							    0, &je)
-					       : json_null();
-			if (!v)
-				v = json_stringn(m->payload, m->len);
-			json_array_append_new(
-				out,
-				json_pack("{s:s% s:o s:i s:I}", "key",
-					  m->key ? (char *)m->key : "",
-					  m->key ? m->key_len : 0, "value", v,
-					  "partition", (int)m->partition,
-					  "offset", (json_int_t)m->offset));
+			json_t *e = json_pack(
+				"{s:s% s:i s:I}", "key",
+				m->key ? (char *)m->key : "",
+				m->key ? m->key_len : 0, "partition",
+				(int)m->partition, "offset",
+				(json_int_t)m->offset);
+			json_object_set_new(e, "value", record_value(codec, m, e));
+			json_array_append_new(out, e);
 			last = pwt_now_ms();
 		}
 		rd_kafka_message_destroy(m);

@@ -9,6 +9,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "core/loop.h"
+#include "pipeline/codec.h"
 
 /* Producer like our users' (idempotent, murmur2 partitioner).
  * New (caller frees with rd_kafka_destroy()). */
@@ -25,6 +26,12 @@ void pwt_flush(rd_kafka_t *p);
  *  "offset":n}. New reference. */
 json_t *pwt_read_topic(const char *bootstraps, const char *topic,
 		       int idle_ms, int max_ms);
+/* The same, values decoded by codec (borrowed; NULL: as above) in any
+ * framing. Entries also get "framing" and "schema" (record name), or
+ * "error" (the codec's message; "value" is then the JSON or string of the
+ * bytes). */
+json_t *pwt_read_topic_codec(const char *bootstraps, const char *topic,
+			     int idle_ms, int max_ms, pw_codec_t *codec);
 
 /* Runs loop iterations until pred(ud) is true or timeout_ms (stretched by
  * pwt_ms) passes. Returns 1 when pred held. */

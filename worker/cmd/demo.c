@@ -42,6 +42,7 @@ typedef struct demo {
 	int commands_sent;
 	json_t *events_by_status, *dlq_by_reason, *events_by_topic;
 	int quiet;
+	long linger_ms;
 	int64_t start_ms;
 	int done;
 } demo_t;
@@ -197,7 +198,11 @@ static void publish_mix(demo_t *d, int per_product)
 			demo_order_t *o = add_order(d, id, p);
 			if (!o)
 				return;
-			o->want_refund = !strcmp(pre, "REFUND");
+			/* REFUND* orders are refunded by the gateway itself;
+			 * approved UPI P2C payins get a refund command */
+			o->want_refund = !strcmp(pre, "APPROVE") && !p->payout &&
+					 !strcmp(p->product,
+						 "PAYIN_UPI_P2C_SEAMLESS");
 			o->want_utr = !strcmp(p->product,
 					      "PAYIN_UPI_P2P_SEAMLESS") ||
 				      !strcmp(p->product,
@@ -372,12 +377,20 @@ static int all_done(demo_t *d)
 	return st.inflight == 0;
 }
 
+static void linger_over(pw_loop_t *loop, pw_timer_t *t, void *ud)
+{
+	demo_t *d = ud;
+	pw_app_shutdown(&d->app);
+}
+
 static void check_tick(pw_loop_t *loop, pw_timer_t *t, void *ud)
 {
 	demo_t *d = ud;
 	if (all_done(d)) {
 		d->done = 1;
-		pw_app_shutdown(&d->app);
+		printf("demo: all outcomes in\n");
+		fflush(stdout);
+		pw_timer_add(loop, d->linger_ms, linger_over, d);
 		return;
 	}
 	if (pw_now_ms() - d->start_ms > 120000) {
@@ -527,6 +540,8 @@ static pa_err_t start_sandbox(demo_t *d, char *eb)
 int pw_demo_main(int argc, char **argv)
 {
 	int per_product = 3;
+	const char *log_level = "warn";
+	long linger_ms = 0;
 	demo_t *d = calloc(1, sizeof *d);
 	if (!d)
 		return 1;
@@ -535,21 +550,30 @@ int pw_demo_main(int argc, char **argv)
 			d->quiet = 1;
 		else if (!strcmp(argv[i], "--orders-per-product") && i + 1 < argc)
 			per_product = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--log-level") && i + 1 < argc)
+			log_level = argv[++i];
+		else if (!strcmp(argv[i], "--linger-ms") && i + 1 < argc)
+			linger_ms = atol(argv[++i]);
 		else {
 			printf("usage: payatom-worker demo [--quiet] "
-			       "[--orders-per-product N]\n\n"
+			       "[--orders-per-product N] [--log-level L]\n"
+			       "                           [--linger-ms MS]\n\n"
 			       "Starts librdkafka's mock cluster and "
 			       "payatom-sandbox in-process, publishes a mix of\n"
 			       "commands for every product (with invalid ones "
 			       "and gateway faults), prints the\nevent stream "
 			       "and a summary. Exit 0 when every command "
-			       "reached a terminal outcome.\n");
+			       "reached a terminal outcome.\n"
+			       "--linger-ms keeps the worker (and /metrics, "
+			       "/healthz, /readyz) up that long after\nthe "
+			       "last outcome, for scraping.\n");
 			free(d);
 			return strcmp(argv[i], "--help") ? 2 : 0;
 		}
 	}
 	if (per_product < 1 || per_product > 200)
 		per_product = 3;
+	d->linger_ms = linger_ms < 0 ? 0 : linger_ms;
 	char eb[PA_ERRBUF_SIZE] = "";
 	pw_config_t *cfg = NULL;
 	pw_merchants_t *ms = NULL;
@@ -568,12 +592,17 @@ int pw_demo_main(int argc, char **argv)
 			      "retry.max=1s",
 			      "commit.interval=200ms",
 			      "shutdown.timeout=5s",
-			      "log.level=warn",
+			      NULL, /* log.level */
 			      "log.format=text"};
 	pa_err_t err = pw_config_new(pw_config_worker_table(), &cfg, eb);
 	for (size_t i = 0; err == PA_OK && i < sizeof sets / sizeof sets[0];
 	     i++)
-		err = pw_config_set_arg(cfg, sets[i], eb);
+		if (sets[i])
+			err = pw_config_set_arg(cfg, sets[i], eb);
+	if (err == PA_OK)
+		err = pw_config_set(cfg, "log.level", log_level,
+				    PW_CFG_SRC_CLI, "demo --log-level",
+				    eb);
 	if (err == PA_OK)
 		err = pw_config_finalize(cfg, eb);
 	if (err == PA_OK)
@@ -600,6 +629,7 @@ int pw_demo_main(int argc, char **argv)
 		fprintf(stderr, "demo: producer: %s\n", es);
 		goto out;
 	}
+	printf("http_port=%u\n", pw_app_http_port(&d->app));
 	printf("payatom-worker demo\n  kafka     %s (embedded mock cluster)\n"
 	       "  gateway   %s (payatom-sandbox, in-process)\n"
 	       "  webhooks  http://127.0.0.1:%u/webhooks/payatom/<merchant>\n\n",

@@ -127,7 +127,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	pw_app_run(&app);
+	int rc = app.exit_code;
 	pw_app_destroy(&app);
 	pw_config_destroy(cfg);
-	return 0;
+	return rc;
 }

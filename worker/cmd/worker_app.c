@@ -11,7 +11,13 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "core/metrics.h"
 #include "pipeline/codec.h"
+#include "pipeline/metrics_worker.h"
+#include "pipeline/reports.h"
+#include "pipeline/opsapi.h"
+#include "pipeline/topics.h"
+#include "pipeline/webhook_ingress.h"
 
 static const char *cfg_topics(const pw_worker_conf_t *wc, size_t i)
 {
@@ -23,32 +29,71 @@ static const char *cfg_topics(const pw_worker_conf_t *wc, size_t i)
 	return i < sizeof t / sizeof t[0] ? t[i] : NULL;
 }
 
-/* ---- HTTP: health endpoints (metrics and webhooks mount beside) ------- */
+/* ---- HTTP: readiness and observers ----------------------------------- */
 
-static void healthz(pw_http_req_t *req, void *ud)
-{
-	pw_app_t *app = ud;
-	int64_t age = pw_now_ms() - pw_loop_last_tick(app->loop);
-	if (age > 10000) {
-		pw_http_reply(req, 503, "text/plain", "loop stalled\n", 13);
-		return;
-	}
-	pw_http_reply(req, 200, "text/plain", "ok\n", 3);
-}
-
-static void readyz(pw_http_req_t *req, void *ud)
+static int ready(void *ud, const char **why)
 {
 	pw_app_t *app = ud;
 	if (!app->w || !pw_worker_ready(app->w)) {
-		pw_http_reply(req, 503, "text/plain", "not ready: kafka\n", 17);
-		return;
+		*why = "kafka: no partitions assigned yet, or producer failed";
+		return 0;
 	}
 	if (!pw_gateway_payatom_any_closed(app->gw)) {
-		pw_http_reply(req, 503, "text/plain",
-			      "not ready: every merchant circuit open\n", 39);
-		return;
+		*why = "gateway: every merchant's circuit is open";
+		return 0;
 	}
-	pw_http_reply(req, 200, "text/plain", "ready\n", 6);
+	if (app->ingress && !pw_ingress_ok(app->ingress)) {
+		*why = "webhook producer failed";
+		return 0;
+	}
+	return 1;
+}
+
+static void app_on_event(void *ud, const char *topic, const char *json)
+{
+	pw_app_t *app = ud;
+	pw_metrics_worker_on_event(app->mw, topic, json);
+	if (app->on_event)
+		app->on_event(app->on_event_ud, topic, json);
+}
+
+static void app_on_stats(void *ud, const char *json, size_t len)
+{
+	pw_app_t *app = ud;
+	pw_metrics_worker_on_stats(app->mw, json, len);
+}
+
+/* ---- reports (pipeline/reports.h) ------------------------------------ */
+
+static void app_on_report_request(void *ud, const json_t *cmd)
+{
+	pw_app_t *app = ud;
+	char eb[PA_ERRBUF_SIZE] = "";
+	if (!app->reports)
+		return; /* shutting down */
+	pa_err_t err = pw_reports_request(app->reports, cmd, eb);
+	if (err != PA_OK && err != PA_DUPLICATE)
+		pw_warn(app->log, "report_request refused",
+			PW_KV_STR("reason", eb));
+}
+
+static void app_report_publish(void *ud, const char *topic, const char *key,
+			       const json_t *rec)
+{
+	pw_app_t *app = ud;
+	if (pw_worker_publish(app->w, topic, key, rec) != PA_OK)
+		pw_warn(app->log, "report event not published",
+			PW_KV_STR("topic", topic));
+}
+
+static const pw_order_t *app_report_lookup(void *ud, const char *order_id)
+{
+	return pw_worker_order(((pw_app_t *)ud)->w, order_id);
+}
+
+static void app_report_poll(void *ud, const char *order_id)
+{
+	pw_worker_poll_now(((pw_app_t *)ud)->w, order_id);
 }
 
 /* ---- signals ------------------------------------------------------------ */
@@ -60,6 +105,16 @@ static void shutdown_done(void *ud)
 	pw_loop_stop(app->loop);
 }
 
+static void on_fatal(void *ud)
+{
+	pw_app_t *app = ud;
+	pw_error(app->log, "fatal Kafka error: stopping without committing "
+			   "(uncommitted work is redone by the group)");
+	app->exit_code = 1;
+	app->stopped = 1;
+	pw_loop_stop(app->loop);
+}
+
 void pw_app_shutdown(pw_app_t *app)
 {
 	if (!app->w) {
@@ -67,6 +122,8 @@ void pw_app_shutdown(pw_app_t *app)
 		return;
 	}
 	pw_info(app->log, "shutting down: finishing in-flight work");
+	pw_reports_destroy(app->reports); /* no new report calls */
+	app->reports = NULL;
 	pw_worker_shutdown(app->w, shutdown_done, app);
 }
 
@@ -196,7 +253,13 @@ pa_err_t pw_app_start(pw_app_t *app, pw_config_t *cfg, pw_merchants_t *ms,
 		pw_warn(app->log, "no merchant profile configured: every "
 				  "command will be dead-lettered");
 
+	if ((err = pw_metrics_new(&app->reg)) != PA_OK ||
+	    (err = pw_metrics_worker_new(app->reg, &app->mw, errbuf)) != PA_OK)
+		return err;
+
 	pw_gwp_opts_t go = {0};
+	go.on_call = pw_metrics_worker_on_gateway_call;
+	go.on_call_ud = app->mw;
 	go.client.connect_timeout_ms = 5000;
 	go.client.total_timeout_ms = 30000;
 	go.rate_limit_rps = (double)wc->rate_limit_rps;
@@ -212,6 +275,30 @@ pa_err_t pw_app_start(pw_app_t *app, pw_config_t *cfg, pw_merchants_t *ms,
 	for (size_t i = 0; i < app->n_kafka; i++)
 		pw_config_passthrough(cfg, i, &app->kafka[i].key,
 				      &app->kafka[i].value);
+
+	/* ---- topics (pipeline/topics.c): create / validate ---- */
+	pw_topics_spec_t ts = {
+		.cmd_payin = wc->topic_cmd_payin,
+		.cmd_payout = wc->topic_cmd_payout,
+		.cmd_complaint = wc->topic_cmd_complaint,
+		.int_webhook = wc->topic_int_webhook,
+		.int_state = wc->topic_int_state,
+		.evt_payment = wc->topic_evt_payment,
+		.evt_refund = wc->topic_evt_refund,
+		.evt_complaint = wc->topic_evt_complaint,
+		.evt_report = wc->topic_evt_report,
+		.dlq = wc->topic_dlq,
+		/* the mock's topics were created above */
+		.create = wc->topics_create && !app->mock,
+		.partitions = (int)wc->topics_partitions,
+		.replication_factor = (int)wc->topics_replication_factor,
+		.timeout_ms = 30000,
+		.log = app->log,
+	};
+	if ((err = pw_topics_ensure(app->brokers, app->kafka, app->n_kafka,
+				    &ts, NULL, errbuf)) != PA_OK)
+		return err == PA_KAFKA ? PA_CONFIG : err;
+	/* ---- end topics ---- */
 
 	pw_worker_opts_t o;
 	pw_worker_opts_default(&o);
@@ -242,8 +329,14 @@ pa_err_t pw_app_start(pw_app_t *app, pw_config_t *cfg, pw_merchants_t *ms,
 	o.kafka = app->kafka;
 	o.n_kafka = app->n_kafka;
 	o.log = app->log;
-	o.on_event = app->on_event;
-	o.on_event_ud = app->on_event_ud;
+	o.on_event = app_on_event;
+	o.on_fatal = on_fatal;
+	o.on_fatal_ud = app;
+	o.on_event_ud = app;
+	o.on_stats = app_on_stats;
+	o.on_stats_ud = app;
+	o.on_report_request = app_on_report_request;
+	o.on_report_request_ud = app;
 
 	/* HTTP listener first: its port goes into the sandbox's callback
 	 * URL in the demo */
@@ -257,10 +350,52 @@ pa_err_t pw_app_start(pw_app_t *app, pw_config_t *cfg, pw_merchants_t *ms,
 	ho.max_body = (size_t)wc->http_max_body;
 	if ((err = pw_http_new(app->loop, &ho, &app->http, errbuf)) != PA_OK)
 		return err;
-	pw_http_route(app->http, "GET", "/healthz", healthz, app);
-	pw_http_route(app->http, "GET", "/readyz", readyz, app);
+	pw_metrics_worker_set_http(app->mw, app->http);
+	pw_opsapi_opts_t oo = {.metrics = app->reg, .ready = ready,
+			       .ready_ud = app};
+	if ((err = pw_opsapi_new(app->loop, app->http, &oo, &app->ops,
+				 errbuf)) != PA_OK)
+		return err;
+	if (pw_merchants_count(app->ms) > 0) {
+		pw_ingress_opts_t io = {
+			.brokers = app->brokers,
+			.topic = wc->topic_int_webhook,
+			.merchants = app->ms,
+			.allow = wc->webhook_allow_ips.v,
+			.n_allow = wc->webhook_allow_ips.n,
+			.max_body = (size_t)wc->http_max_body,
+			.kafka_cfg = cfg,
+			.log = app->log,
+			.mw = app->mw,
+		};
+		if ((err = pw_ingress_new(app->loop, &io, &app->ingress,
+					  errbuf)) != PA_OK ||
+		    (err = pw_ingress_mount(app->ingress, app->http)) != PA_OK)
+			return err;
+	}
 
 	err = pw_worker_new(app->loop, &o, app->gw, &app->w, errbuf);
+	if (err != PA_OK)
+		return err;
+	pw_metrics_worker_set_worker(app->mw, app->w);
+	pw_metrics_worker_set_gateway(app->mw, app->gw, app->ms);
+	pw_reports_opts_t ro;
+	pw_reports_wallet_t *wl = NULL;
+	if ((err = pw_reports_opts_from_config(cfg, &ro, &wl)) != PA_OK)
+		return err;
+	ro.client.connect_timeout_ms = 5000;
+	ro.client.total_timeout_ms = 30000;
+	ro.publish = app_report_publish;
+	ro.publish_ud = app;
+	ro.lookup = app_report_lookup;
+	ro.lookup_ud = app;
+	ro.poll = app_report_poll;
+	ro.poll_ud = app;
+	ro.log = app->log;
+	ro.metrics = app->reg;
+	err = pw_reports_new(app->loop, app->ms, NULL, &ro, &app->reports,
+			     errbuf);
+	free(wl);
 	if (err != PA_OK)
 		return err;
 	if ((err = setup_signals(app)) != PA_OK)
@@ -288,11 +423,21 @@ void pw_app_run(pw_app_t *app)
 
 void pw_app_destroy(pw_app_t *app)
 {
+	if (app->mw) {
+		pw_metrics_worker_set_worker(app->mw, NULL);
+		pw_metrics_worker_set_gateway(app->mw, NULL, NULL);
+		pw_metrics_worker_set_http(app->mw, NULL);
+	}
+	pw_http_destroy(app->http);
+	pw_ingress_destroy(app->ingress);
+	pw_opsapi_destroy(app->ops);
+	pw_reports_destroy(app->reports); /* before the worker it publishes to */
 	if (app->w)
 		pw_worker_destroy(app->w); /* destroys the gateway too */
 	else if (app->gw)
 		app->gw->destroy(app->gw);
-	pw_http_destroy(app->http);
+	pw_metrics_worker_destroy(app->mw);
+	pw_metrics_destroy(app->reg);
 	pw_merchants_destroy(app->ms);
 	if (app->sigfd >= 0) {
 		pw_loop_unwatch(app->loop, app->sigfd);

@@ -25,12 +25,17 @@ typedef struct pw_app {
 	pw_merchants_t *ms;
 	pw_gateway_t *gw; /* owned by w once it exists */
 	pw_worker_t *w;
+	struct pw_reports *reports; /* reconciliation / wallet reports */
 	pw_http_t *http;
-	void *ingress, *ops; /* webhook ingress and ops endpoints */
+	struct pw_ingress *ingress;   /* POST /webhooks/payatom */
+	struct pw_opsapi *ops;        /* /metrics /healthz /readyz */
+	struct pw_metrics *reg;
+	struct pw_metrics_worker *mw;
 	pw_kafka_kv_t *kafka;
 	size_t n_kafka;
 	int sigfd;
 	int stopped;
+	int exit_code; /* 1 after a fatal error */
 	char brokers[1024];
 	const char *config_path; /* for SIGHUP; set before pw_app_start */
 	/* observers (demo, tests) */

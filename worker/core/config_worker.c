@@ -48,6 +48,10 @@ static const pw_cfg_entry_t worker_entries[] = {
 		 W(topics_partitions), 0, NULL,
 		 "Partitions of topics the worker creates (all equal, for "
 		 "co-partitioning)"),
+	PW_CFG_E("topics.replication.factor", PW_CFG_INT, "-1", -1, 32767,
+		 W(topics_replication_factor), 0, NULL,
+		 "Replication factor of topics the worker creates (-1 = the "
+		 "broker's default.replication.factor)"),
 	PW_CFG_E("processing.guarantee", PW_CFG_ENUM, "at_least_once", 0, 0,
 		 W(processing_guarantee), 0, "at_least_once|exactly_once",
 		 "exactly_once = events, state and offsets in one Kafka "

@@ -48,6 +48,7 @@ typedef struct pw_worker_conf {
 	const char *topic_int_webhook, *topic_int_state;
 	int topics_create;
 	int64_t topics_partitions;
+	int64_t topics_replication_factor; /* -1 = broker default */
 	int processing_guarantee; /* PW_GUARANTEE_* */
 	int64_t max_inflight, max_inflight_per_partition;
 	int serialization; /* PW_SERDE_* */

@@ -124,7 +124,7 @@ const pa_merchant_t *pw_merchants_at(const pw_merchants_t *ms, size_t i,
 const pa_merchant_t *pw_merchants_find(const pw_merchants_t *ms,
 				       const char *name)
 {
-	if (!ms || !name)
+	if (!ms || !name || ms->n == 0) /* bsearch on NULL is UB */
 		return NULL;
 	struct ent key = {.name = name};
 	struct ent *e = bsearch(&key, ms->v, ms->n, sizeof *ms->v, by_name);

@@ -67,8 +67,10 @@ void pw__item_free(pw_item_t *it)
 	if (it->next)
 		it->next->prev = it->prev;
 	json_decref(it->rec);
+	free(it->dec_msg);
 	free(it->raw);
 	free(it->out_evt);
+	free(it->out_evt_json);
 	free(it->out_state);
 	free(it);
 }
@@ -203,42 +205,84 @@ void pw__item_written(pw_item_t *it, int ok)
 			w->st.events_out++;
 		if (w->o.on_event)
 			w->o.on_event(w->o.on_event_ud, it->out_evt_topic,
-				      it->out_evt);
+				      it->out_evt_json ? it->out_evt_json
+						       : it->out_evt);
 		free(it->out_evt);
 		it->out_evt = NULL;
+		free(it->out_evt_json);
+		it->out_evt_json = NULL;
 		write_state(it);
 	}
 	maybe_finish(it);
 }
 
-static char *dump(json_t *j, size_t *len)
+static char *dump(const json_t *j, size_t *len)
 {
 	char *s = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII);
 	*len = s ? strlen(s) : 0;
 	return s;
 }
 
+static void dead_letter(pw_item_t *it, const char *reason, const char *msg);
+
 /* Queues the item's outputs (event may be NULL: state only) and finishes
- * the item once they are delivered. */
+ * the item once they are delivered. event (consumed) is encoded with the
+ * worker's codec as the schema its event_type names (plain JSON without a
+ * codec). */
 static void emit(pw_item_t *it, pw_order_t *ord, json_t *event,
 		 const char *topic)
 {
+	pw_worker_t *w = it->w;
+	const char *schema = pw_event_schema(event);
 	if (ord) {
 		it->sklen = order_key(ord->kind, ord->order_id, it->skey,
 				      sizeof it->skey);
 		json_t *sj = pw_order_to_json(ord);
+		free(it->out_state);
 		it->out_state = dump(sj, &it->out_state_len);
 		json_decref(sj);
 	}
-	if (event) {
-		it->out_evt = dump(event, &it->out_evt_len);
-		it->out_evt_topic = topic;
-		json_decref(event);
-		write_event(it);
+	if (!event) {
+		write_state(it);
+		maybe_finish(it);
 		return;
 	}
-	write_state(it);
-	maybe_finish(it);
+	char *json = dump(event, &it->out_evt_len);
+	if (!w->o.codec) {
+		it->out_evt = json;
+	} else {
+		char eb[PA_ERRBUF_SIZE] = "";
+		uint8_t *bytes = NULL;
+		pa_err_t err = pw_codec_encode(w->o.codec, topic, schema, event,
+					       &bytes, &it->out_evt_len, eb);
+		if (err != PA_OK) {
+			/* a record we built does not fit its schema: a bug;
+			 * loud, and kept in the DLQ rather than lost */
+			PW_LOG(w, PW_LOG_ERROR, "cannot encode %s for %s: %s: %s",
+			       schema, topic, pa_err_name(err), eb);
+			free(json);
+			json_decref(event);
+			if (topic == w->o.topic_dlq) {
+				write_state(it);
+				maybe_finish(it);
+				return;
+			}
+			char msg[PA_ERRBUF_SIZE + 64];
+			snprintf(msg, sizeof msg, "%s event not encodable: %s",
+				 schema, eb);
+			dead_letter(it, "INTERNAL", msg);
+			return;
+		}
+		it->out_evt = (char *)bytes;
+		it->out_evt_json = json;
+	}
+	it->out_evt_topic = topic;
+	json_decref(event);
+	write_event(it);
+	/* exactly-once: both go into the open transaction together;
+	 * the commit makes them visible atomically */
+	if (w->o.exactly_once)
+		write_state(it);
 }
 
 static void transition(pw_item_t *it, pw_order_t *ord, pa_status_t st,
@@ -246,6 +290,7 @@ static void transition(pw_item_t *it, pw_order_t *ord, pa_status_t st,
 		       const char *reason)
 {
 	pw_worker_t *w = it->w;
+	int prev = ord->seq > 0 ? (int)ord->status : -1;
 	if (!pw_order_apply(ord, st, raw)) {
 		w->st.duplicates_suppressed++;
 		emit(it, ord, NULL, NULL); /* keeps learned fields durable */
@@ -258,7 +303,7 @@ static void transition(pw_item_t *it, pw_order_t *ord, pa_status_t st,
 	if (st == PA_STATUS_UNRESOLVED)
 		w->st.unresolved++;
 	const char *topic;
-	json_t *ev = pw_event_build(ord, details, reason, &topic, &w->o);
+	json_t *ev = pw_event_build(ord, prev, details, reason, &topic, &w->o);
 	emit(it, ord, ev, topic);
 }
 
@@ -270,8 +315,9 @@ static void dead_letter(pw_item_t *it, const char *reason, const char *msg)
 	       it->partition, (long long)it->offset, reason, msg);
 	json_t *dl = pw_dead_letter_build(
 		it->topic < PW_IN_N ? w->in_topics[it->topic] : "",
-		it->partition, it->offset, it->key, it->raw, it->raw_len,
-		reason, msg);
+		it->partition, it->offset, it->key, it->klen, it->raw,
+		it->raw_len, reason,
+		it->dec_err ? pa_err_name(it->dec_err) : NULL, msg, it->rec);
 	emit(it, NULL, dl, w->o.topic_dlq);
 }
 
@@ -509,7 +555,8 @@ static void poll_now(pw_item_t *it)
 		item_finish(it); /* forgotten meanwhile */
 		return;
 	}
-	if (ord->phase == PW_PHASE_SETTLED && it->kind == PW_ITEM_POLL) {
+	if (ord->phase == PW_PHASE_SETTLED && it->kind == PW_ITEM_POLL &&
+	    !it->force) {
 		item_finish(it);
 		return;
 	}
@@ -587,18 +634,63 @@ static void send_command_or_followup(pw_item_t *it, int followup)
 	dead_letter(it, "VALIDATION", w->gw->last_error(w->gw));
 }
 
+static void start_command(pw_item_t *it);
+
+/* Decoding failed for a retryable reason (schema registry unreachable):
+ * decode again later; the item keeps its order's queue and its offset. */
+static void retry_decode(pw_loop_t *loop, pw_timer_t *t, void *ud)
+{
+	pw_item_t *it = ud;
+	char eb[PA_ERRBUF_SIZE] = "";
+	it->timer = NULL;
+	free(it->dec_msg);
+	it->dec_msg = NULL;
+	it->dec_err = pw__decode(it->w, it->topic, it->raw, it->raw_len,
+				 &it->rec, eb);
+	if (it->dec_err)
+		it->dec_msg = strdup(eb);
+	else
+		it->attempts = 0; /* the gateway's retries count afresh */
+	start_command(it);
+}
+
 static void start_command(pw_item_t *it)
 {
 	pw_worker_t *w = it->w;
 	char msg[PA_ERRBUF_SIZE] = "";
 	pw_cmd_info_t ci;
 	if (!it->rec) {
-		dead_letter(it, "UNDECODABLE",
-			    "payload is not a JSON or Avro command record");
+		if (it->dec_err && pa_err_is_retryable(it->dec_err)) {
+			if (it->attempts % 20 == 0)
+				PW_LOG(w, PW_LOG_WARN,
+				       "%s p%d@%lld: %s; decoding again later",
+				       w->in_topics[it->topic], it->partition,
+				       (long long)it->offset,
+				       it->dec_msg ? it->dec_msg : "");
+			it->timer = pw_timer_add(w->loop,
+						 backoff_ms(w, ++it->attempts),
+						 retry_decode, it);
+			return;
+		}
+		const char *reason = pw_codec_dlq_reason(it->dec_err);
+		dead_letter(it, reason ? reason : "UNDECODABLE",
+			    it->dec_msg ? it->dec_msg
+					: "payload is not a command record");
 		return;
 	}
-	if (pw_cmd_check(it->rec, it->topic, &ci, msg) != PA_OK) {
-		dead_letter(it, "MALFORMED", msg);
+	const char *type = json_string_value(json_object_get(it->rec, "type"));
+	if (w->o.on_report_request && type &&
+	    !strcmp(type, "report_request")) {
+		/* reports.c answers asynchronously: nothing to order */
+		w->o.on_report_request(w->o.on_report_request_ud, it->rec);
+		item_finish(it);
+		return;
+	}
+	pa_err_t cerr = pw_cmd_check(it->rec, it->topic, &ci, msg);
+	if (cerr != PA_OK) {
+		dead_letter(it, cerr == PA_UNSUPPORTED ? "UNSUPPORTED_PRODUCT"
+						       : "MALFORMED",
+			    msg);
 		return;
 	}
 	if (strcmp(ci.order_id, it->key) != 0) {
@@ -756,8 +848,8 @@ void pw__on_message(pw_worker_t *w, rd_kafka_message_t *m, int topic)
 	if (!p || !p->assigned[topic])
 		return; /* revoked meanwhile; redelivered to the new owner */
 	json_t *rec = NULL;
-	if (m->len > 0 && m->payload)
-		rec = pw__decode(w, m->payload, m->len);
+	char deb[PA_ERRBUF_SIZE] = "";
+	pa_err_t derr = pw__decode(w, topic, m->payload, m->len, &rec, deb);
 	const char *key = m->key;
 	size_t klen = m->key_len;
 	const char *oid = json_string_value(json_object_get(rec, "order_id"));
@@ -776,6 +868,9 @@ void pw__on_message(pw_worker_t *w, rd_kafka_message_t *m, int topic)
 	it->topic = (uint8_t)topic;
 	it->offset = m->offset;
 	it->rec = rec;
+	it->dec_err = derr;
+	if (derr)
+		it->dec_msg = strdup(deb);
 	if (m->len) {
 		it->raw = malloc(m->len);
 		if (it->raw) {
@@ -926,4 +1021,15 @@ void pw__partition_revoked(pw_worker_t *w, pw_part_t *p)
 	}
 	struct walk_ctx c = {w, p->id, 0};
 	pw_hmap_walk(w->orders, drop_orders, &c);
+}
+
+pa_err_t pw__poll_order(pw_worker_t *w, pw_order_t *ord, int force)
+{
+	pw_item_t *it = item_new(w, PW_ITEM_POLL, ord->order_id,
+				 strlen(ord->order_id), ord->partition);
+	if (!it)
+		return PA_NOMEM;
+	it->force = (uint8_t)(force != 0);
+	item_submit(it);
+	return PA_OK;
 }

@@ -91,15 +91,52 @@ static int topic_index(pw_worker_t *w, const char *topic)
 	return -1;
 }
 
-json_t *pw__decode(pw_worker_t *w, const void *buf, size_t len)
+pa_err_t pw__decode(pw_worker_t *w, int topic, const void *buf, size_t len,
+		    json_t **rec, char *errbuf)
 {
+	*rec = NULL;
+	if (!buf || !len)
+		return pa_seterr(errbuf, PA_PARSE, "undecodable: empty value");
+	if (w->o.codec && topic != PW_IN_WEBHOOK)
+		return pw_codec_decode(w->o.codec, NULL, buf, len, rec, NULL,
+				       errbuf);
 	json_error_t je;
 	json_t *j = json_loadb(buf, len, 0, &je);
-	if (j && !json_is_object(j)) {
+	if (!j)
+		return pa_seterr(errbuf, PA_PARSE,
+				 "undecodable JSON at byte %d: %s", je.position,
+				 je.text);
+	if (!json_is_object(j)) {
 		json_decref(j);
-		return NULL;
+		return pa_seterr(errbuf, PA_PARSE,
+				 "undecodable: JSON value is not an object");
 	}
-	return j;
+	*rec = j;
+	return PA_OK;
+}
+
+/* With a registry: registers (or looks up) every (topic, schema) the
+ * worker writes, so that encoding never blocks on the network later. */
+static pa_err_t prepare_schemas(pw_worker_t *w, char *errbuf)
+{
+	const char *pairs[][2] = {
+		{w->o.topic_evt_payment, "PaymentStatusEvent"},
+		{w->o.topic_evt_refund, "RefundStatusEvent"},
+		{w->o.topic_evt_complaint, "ComplaintStatusEvent"},
+		{w->o.topic_dlq, "DeadLetter"},
+	};
+	for (size_t i = 0; w->o.codec && i < sizeof pairs / sizeof pairs[0];
+	     i++) {
+		char eb[PA_ERRBUF_SIZE] = "";
+		pa_err_t err = pw_codec_prepare(w->o.codec, pairs[i][0],
+						pairs[i][1], eb);
+		if (err)
+			return pa_seterr(errbuf, err,
+					 "schema registry: %s for subject "
+					 "%s-value: %s",
+					 pairs[i][1], pairs[i][0], eb);
+	}
+	return PA_OK;
 }
 
 /* ---- configuration of the clients ---------------------------------- */
@@ -149,8 +186,11 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *op)
 		char es[256];
 		rd_kafka_fatal_error(rk, es, sizeof es);
 		PW_LOG(w, PW_LOG_ERROR, "fatal Kafka error: %s", es);
-		if (rk == w->producer)
+		if (rk == w->producer) {
 			w->producer_fatal = 1;
+			if (w->o.on_fatal)
+				w->o.on_fatal(w->o.on_fatal_ud);
+		}
 		return;
 	}
 	PW_LOG(w, PW_LOG_WARN, "kafka: %s: %s", rd_kafka_err2name(err), reason);
@@ -170,6 +210,8 @@ pa_err_t pw__produce(pw_worker_t *w, pw_item_t *it, const char *topic,
 		     int32_t partition, const char *key, size_t klen,
 		     const void *val, size_t len)
 {
+	if (pw__txn_begin(w) != PA_OK)
+		return PA_KAFKA;
 	rd_kafka_resp_err_t err = rd_kafka_producev(
 		w->producer, RD_KAFKA_V_TOPIC(topic),
 		RD_KAFKA_V_PARTITION(partition < 0 ? RD_KAFKA_PARTITION_UA
@@ -223,11 +265,125 @@ static void store_offsets(pw_worker_t *w)
 	rd_kafka_topic_partition_list_destroy(l);
 }
 
+/* ---- exactly-once: one transaction per commit interval ------------------
+ * Events, state records and dead letters produced since the last commit
+ * and the consumed offsets (the lowest unfinished offset of every assigned
+ * partition) are committed atomically with
+ * rd_kafka_send_offsets_to_transaction. The commit calls block the loop
+ * for one broker round trip per interval (bounded by txn_timeout). */
+
+static const int txn_timeout_ms = 30000;
+
+static void txn_fatal(pw_worker_t *w, rd_kafka_error_t *e, const char *what)
+{
+	PW_LOG(w, PW_LOG_ERROR,
+	       "exactly-once: %s failed fatally (%s): this worker is fenced or "
+	       "broken and stops; its uncommitted work is redone elsewhere",
+	       what, rd_kafka_error_string(e));
+	w->producer_fatal = 1;
+	if (w->o.on_fatal)
+		w->o.on_fatal(w->o.on_fatal_ud);
+}
+
+/* Starts a transaction if none is open; every produce happens inside one. */
+pa_err_t pw__txn_begin(pw_worker_t *w)
+{
+	if (!w->o.exactly_once || w->in_txn)
+		return PA_OK;
+	if (w->producer_fatal)
+		return PA_KAFKA;
+	rd_kafka_error_t *e = rd_kafka_begin_transaction(w->producer);
+	if (e) {
+		txn_fatal(w, e, "begin_transaction");
+		rd_kafka_error_destroy(e);
+		return PA_KAFKA;
+	}
+	w->in_txn = 1;
+	return PA_OK;
+}
+
+static rd_kafka_topic_partition_list_t *positions(pw_worker_t *w)
+{
+	rd_kafka_topic_partition_list_t *l =
+		rd_kafka_topic_partition_list_new(16);
+	for (int i = 0; i < w->nparts; i++) {
+		pw_part_t *p = w->parts[i];
+		if (!p)
+			continue;
+		for (int t = 0; t < PW_IN_N; t++) {
+			int64_t pos = pw_offtrack_position(&p->off[t]);
+			if (!p->assigned[t] || pos < 0)
+				continue;
+			rd_kafka_topic_partition_list_add(l, w->in_topics[t],
+							  p->id)
+				->offset = pos;
+		}
+	}
+	return l;
+}
+
+static void eos_rewind(pw_worker_t *w);
+
+/* Commits the open transaction with the current positions. On an abortable
+ * error the transaction is aborted and every owned partition rewinds to its
+ * committed offsets with its state re-read from the changelog. */
+static void txn_commit(pw_worker_t *w)
+{
+	if (!w->in_txn || w->producer_fatal)
+		return;
+	rd_kafka_topic_partition_list_t *l = positions(w);
+	rd_kafka_error_t *e = NULL;
+	if (l->cnt) {
+		rd_kafka_consumer_group_metadata_t *cgmd =
+			rd_kafka_consumer_group_metadata(w->consumer);
+		e = rd_kafka_send_offsets_to_transaction(w->producer, l, cgmd,
+							 txn_timeout_ms);
+		rd_kafka_consumer_group_metadata_destroy(cgmd);
+	}
+	rd_kafka_topic_partition_list_destroy(l);
+	if (!e)
+		e = rd_kafka_commit_transaction(w->producer, txn_timeout_ms);
+	if (!e) {
+		w->in_txn = 0;
+		w->st.txn_commits++;
+		return;
+	}
+	if (rd_kafka_error_txn_requires_abort(e)) {
+		PW_LOG(w, PW_LOG_WARN,
+		       "exactly-once: commit failed (%s): aborting and "
+		       "rewinding to the committed offsets",
+		       rd_kafka_error_string(e));
+		rd_kafka_error_destroy(e);
+		e = rd_kafka_abort_transaction(w->producer, txn_timeout_ms);
+		w->in_txn = 0;
+		w->st.txn_aborts++;
+		if (e) {
+			txn_fatal(w, e, "abort_transaction");
+			rd_kafka_error_destroy(e);
+			return;
+		}
+		eos_rewind(w);
+		return;
+	}
+	if (rd_kafka_error_is_retriable(e)) {
+		/* keep the transaction open; the next tick commits it */
+		PW_LOG(w, PW_LOG_WARN, "exactly-once: commit will be retried: %s",
+		       rd_kafka_error_string(e));
+		rd_kafka_error_destroy(e);
+		return;
+	}
+	txn_fatal(w, e, "commit_transaction");
+	rd_kafka_error_destroy(e);
+}
+
 static void commit_tick(pw_loop_t *loop, pw_timer_t *t, void *ud)
 {
 	pw_worker_t *w = ud;
 	w->commit_timer = NULL;
-	store_offsets(w);
+	if (w->o.exactly_once)
+		txn_commit(w);
+	else
+		store_offsets(w);
 	w->st.commits++;
 	if (!w->shutting_down)
 		w->commit_timer = pw_timer_add(w->loop, w->o.commit_interval_ms,
@@ -336,6 +492,48 @@ static int serve_restorer(rd_kafka_queue_t *q, void *ud)
 	return 1;
 }
 
+/* After an aborted transaction the in-memory state of every owned
+ * partition may hold transitions that were never committed: drop it, read
+ * the changelog again (read_committed) and consume from the committed
+ * offsets. */
+static void eos_rewind(pw_worker_t *w)
+{
+	rd_kafka_topic_partition_list_t *l =
+		rd_kafka_topic_partition_list_new(16);
+	for (int i = 0; i < w->nparts; i++) {
+		pw_part_t *p = w->parts[i];
+		if (!p || !p->nassigned)
+			continue;
+		pw__partition_revoked(w, p);
+		for (int t = 0; t < PW_IN_N; t++)
+			if (p->assigned[t])
+				rd_kafka_topic_partition_list_add(
+					l, w->in_topics[t], p->id);
+		if (!p->restoring)
+			restore_start(w, p);
+		set_paused(w, p, 1);
+		p->paused = 1;
+	}
+	rd_kafka_resp_err_t err =
+		rd_kafka_committed(w->consumer, l, txn_timeout_ms);
+	if (!err) {
+		for (int i = 0; i < l->cnt; i++)
+			if (l->elems[i].offset < 0)
+				l->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+		rd_kafka_error_t *e = rd_kafka_seek_partitions(w->consumer, l,
+							       txn_timeout_ms);
+		if (e) {
+			PW_LOG(w, PW_LOG_ERROR, "rewind: seek: %s",
+			       rd_kafka_error_string(e));
+			rd_kafka_error_destroy(e);
+		}
+	} else {
+		PW_LOG(w, PW_LOG_ERROR, "rewind: committed offsets: %s",
+		       rd_kafka_err2str(err));
+	}
+	rd_kafka_topic_partition_list_destroy(l);
+}
+
 /* ---- group membership ---------------------------------------------- */
 
 static void on_assign(pw_worker_t *w,
@@ -376,7 +574,10 @@ static void on_assign(pw_worker_t *w,
 static void on_revoke(pw_worker_t *w,
 		      rd_kafka_topic_partition_list_t *parts)
 {
-	store_offsets(w);
+	if (w->o.exactly_once)
+		txn_commit(w); /* hands over committed state and offsets */
+	else
+		store_offsets(w);
 	for (int i = 0; i < parts->cnt; i++) {
 		int t = topic_index(w, parts->elems[i].topic);
 		pw_part_t *p = pw__part(w, parts->elems[i].partition, 0);
@@ -420,6 +621,14 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		on_revoke(w, parts);
 	else
 		PW_LOG(w, PW_LOG_ERROR, "rebalance: %s", rd_kafka_err2str(err));
+}
+
+static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *op)
+{
+	pw_worker_t *w = op;
+	if (w->o.on_stats)
+		w->o.on_stats(w->o.on_stats_ud, json, len);
+	return 0; /* librdkafka frees json */
 }
 
 static int serve_consumer(rd_kafka_queue_t *q, void *ud)
@@ -494,6 +703,11 @@ pa_err_t pw_worker_new(pw_loop_t *loop, const pw_worker_opts_t *opts,
 		free(w);
 		return PA_NOMEM;
 	}
+	if ((err = prepare_schemas(w, errbuf)) != PA_OK) {
+		free(w->strs);
+		free(w);
+		return err;
+	}
 	w->rng = (uint64_t)pw__wall_ms() ^ ((uint64_t)getpid() << 32);
 	w->in_topics[PW_IN_PAYIN] = w->o.topic_cmd_payin;
 	w->in_topics[PW_IN_PAYOUT] = w->o.topic_cmd_payout;
@@ -514,6 +728,18 @@ pa_err_t pw_worker_new(pw_loop_t *loop, const pw_worker_opts_t *opts,
 	conf_set(pc, "enable.idempotence", "true", NULL);
 	conf_set(pc, "linger.ms", "2", NULL);
 	conf_set(pc, "partitioner", "murmur2_random", NULL);
+	if (w->o.exactly_once) {
+		char tid[256], host[128] = "worker";
+		gethostname(host, sizeof host - 1);
+		snprintf(tid, sizeof tid, "%s-%s-%d", w->o.group_id, host,
+			 (int)getpid());
+		int has = 0;
+		for (size_t i = 0; i < w->o.n_kafka; i++)
+			has |= !strcmp(w->o.kafka[i].key, "transactional.id");
+		if (!has)
+			conf_set(pc, "transactional.id", tid, NULL);
+		conf_set(pc, "transaction.timeout.ms", "60000", NULL);
+	}
 	rd_kafka_conf_set_dr_msg_cb(pc, dr_cb);
 	rd_kafka_conf_set_error_cb(pc, error_cb);
 	rd_kafka_conf_set_opaque(pc, w);
@@ -522,6 +748,19 @@ pa_err_t pw_worker_new(pw_loop_t *loop, const pw_worker_opts_t *opts,
 		rd_kafka_conf_destroy(pc);
 		err = pa_seterr(errbuf, PA_CONFIG, "producer: %s", es);
 		goto fail;
+	}
+
+	if (w->o.exactly_once) {
+		rd_kafka_error_t *e =
+			rd_kafka_init_transactions(w->producer, txn_timeout_ms);
+		if (e) {
+			err = pa_seterr(errbuf, PA_KAFKA,
+					"exactly_once: init_transactions: %s "
+					"(needs Kafka >= 2.5 with transactions)",
+					rd_kafka_error_string(e));
+			rd_kafka_error_destroy(e);
+			goto fail;
+		}
 	}
 
 	/* group consumer: cooperative-sticky, offsets stored by us */
@@ -546,6 +785,15 @@ pa_err_t pw_worker_new(pw_loop_t *loop, const pw_worker_opts_t *opts,
 		conf_set(cc, "auto.commit.interval.ms", iv, NULL);
 	}
 	rd_kafka_conf_set_rebalance_cb(cc, rebalance_cb);
+	if (w->o.on_stats) {
+		char iv[32];
+		snprintf(iv, sizeof iv, "%lld",
+			 (long long)(w->o.stats_interval_ms > 0
+					     ? w->o.stats_interval_ms
+					     : 15000));
+		conf_set(cc, "statistics.interval.ms", iv, NULL);
+		rd_kafka_conf_set_stats_cb(cc, stats_cb);
+	}
 	rd_kafka_conf_set_error_cb(cc, error_cb);
 	rd_kafka_conf_set_opaque(cc, w);
 	w->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, cc, es, sizeof es);
@@ -620,10 +868,13 @@ static void finish_shutdown(pw_worker_t *w)
 		pw_timer_cancel(w->loop, w->shutdown_timer);
 		w->shutdown_timer = NULL;
 	}
-	store_offsets(w);
-	rd_kafka_flush(w->producer, 10000);
-	if (!w->o.exactly_once)
+	if (w->o.exactly_once) {
+		txn_commit(w);
+	} else {
+		store_offsets(w);
+		rd_kafka_flush(w->producer, 10000);
 		rd_kafka_commit(w->consumer, NULL, 0);
+	}
 	/* leaves the group: the revoke callback runs from here */
 	rd_kafka_consumer_close(w->consumer);
 	void (*done)(void *) = w->shutdown_done;
@@ -749,4 +1000,37 @@ int pw_worker_ready(const pw_worker_t *w)
 {
 	return !w->producer_fatal && !w->shutting_down &&
 	       (w->st.partitions_assigned > 0 || !w->assigned_any);
+}
+
+/* ---- for the reports module (pipeline/reports.h) -------------------- */
+
+pa_err_t pw_worker_publish(pw_worker_t *w, const char *topic, const char *key,
+			   const json_t *rec)
+{
+	char *s = json_dumps(rec, JSON_COMPACT | JSON_ENSURE_ASCII);
+	if (!s)
+		return PA_NOMEM;
+	size_t len = strlen(s);
+	pa_err_t err = pw__produce(w, NULL, topic, -1, key, strlen(key), s,
+				   len);
+	if (err == PA_OK) {
+		w->st.events_out++;
+		if (w->o.on_event)
+			w->o.on_event(w->o.on_event_ud, topic, s);
+	}
+	free(s);
+	return err;
+}
+
+const pw_order_t *pw_worker_order(const pw_worker_t *w, const char *order_id)
+{
+	return pw_hmap_get(w->orders, order_id, strlen(order_id));
+}
+
+pa_err_t pw_worker_poll_now(pw_worker_t *w, const char *order_id)
+{
+	pw_order_t *ord = pw_hmap_get(w->orders, order_id, strlen(order_id));
+	if (!ord || ord->kind == PW_KIND_COMPLAINT)
+		return PA_NOT_FOUND;
+	return pw__poll_order(w, ord, 1);
 }

@@ -11,6 +11,7 @@
 
 #include "core/loop.h"
 #include "payatom/error.h"
+#include "pipeline/codec.h"
 #include "pipeline/gateway.h"
 
 typedef struct pw_worker pw_worker_t;
@@ -35,14 +36,38 @@ typedef struct pw_worker_opts {
 	int retry_max_attempts;
 	int64_t commit_interval_ms;
 	int64_t shutdown_timeout_ms;
+	/* Borrowed (must outlive the worker), used from the loop thread only.
+	 * Encodes every event and dead letter (serialization=avro: Confluent
+	 * with a registry, else single-object; or json) and decodes commands
+	 * in any of the three framings. With a registry, pw_worker_new
+	 * registers the schemas it writes. NULL: plain JSON as built, commands
+	 * read with json_loadb (old tests). The internal webhook topic and the
+	 * state changelog are plain JSON either way. */
+	pw_codec_t *codec;
 	const pw_kafka_kv_t *kafka; /* kafka.* pass-through (prefix stripped) */
 	size_t n_kafka;
 	/* Logger (borrowed); NULL = the process default logger. */
 	struct pw_logger *log;
+	/* Called when the worker cannot go on (fenced producer, fatal Kafka
+	 * error): the owner should stop it. May be NULL. */
+	void (*on_fatal)(void *ud);
+	void *on_fatal_ud;
+	/* librdkafka statistics JSON of the consumer (lag, broker RTT), every
+	 * stats_interval_ms (0 = 15000) when set. May be NULL. */
+	void (*on_stats)(void *ud, const char *json, size_t len);
+	void *on_stats_ud;
+	int64_t stats_interval_ms;
 	/* Observer for tests and the demo: called for every event record
-	 * published (after delivery). May be NULL. */
+	 * published (after delivery) with its JSON rendering, whatever the
+	 * encoding on the wire. May be NULL. */
 	void (*on_event)(void *ud, const char *topic, const char *json);
 	void *on_event_ud;
+	/* A "report_request" command (any command topic) is handed here and
+	 * its offset released at once; the results are published later
+	 * (pipeline/reports.h). NULL: such commands are dead-lettered as an
+	 * unknown type. cmd is borrowed for the call. */
+	void (*on_report_request)(void *ud, const struct json_t *cmd);
+	void *on_report_request_ud;
 } pw_worker_opts_t;
 
 /* Fills opts with the defaults (topic names of design.md, schedule of
@@ -76,5 +101,19 @@ void pw_worker_stats(const pw_worker_t *w, pw_worker_stats_t *st);
 /* 1 when partitions are assigned (or the group is idle waiting) and the
  * producer is healthy. */
 int pw_worker_ready(const pw_worker_t *w);
+
+/* Publishes rec (borrowed; serialized before return) to topic with key,
+ * outside any command's transaction and ordering (reports). Delivery is
+ * best effort: a failed delivery is logged. on_event sees it once it is
+ * queued. Errors: PA_BUSY (producer queue full), PA_KAFKA, PA_NOMEM. */
+pa_err_t pw_worker_publish(pw_worker_t *w, const char *topic, const char *key,
+			   const struct json_t *rec);
+/* The order this worker holds for order_id (payin or payout), or NULL.
+ * Borrowed (valid until the loop runs again). */
+const pw_order_t *pw_worker_order(const pw_worker_t *w, const char *order_id);
+/* Polls order_id's status now, through the order's gate like a poll timer
+ * does, even when the order is settled (a reconciliation saw it move).
+ * PA_NOT_FOUND when the worker does not hold it. */
+pa_err_t pw_worker_poll_now(pw_worker_t *w, const char *order_id);
 
 #endif

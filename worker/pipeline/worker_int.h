@@ -43,6 +43,7 @@ typedef struct pw_item {
 	uint8_t topic; /* PW_IN_*, or PW_IN_N when not from Kafka */
 	uint8_t dead;  /* partition revoked: finish silently */
 	uint8_t queued_in_gate;
+	uint8_t force; /* poll even a settled order (pw_worker_poll_now) */
 	int32_t partition;
 	uint32_t epoch;
 	int64_t offset;
@@ -51,13 +52,17 @@ typedef struct pw_item {
 	char key[PW_ID_MAX];
 	size_t klen;
 	json_t *rec;       /* decoded command or webhook, new reference */
+	pa_err_t dec_err;  /* why rec is NULL (codec.h errors) */
+	char *dec_msg;     /* its precise message, owned; NULL when none */
 	void *raw;         /* original bytes (for dead letters) */
 	size_t raw_len;
 	pw_gw_call_t *call; /* gateway call in flight */
 	pw_timer_t *timer;  /* retry backoff */
 	/* Outputs awaiting delivery: the event first, then the state record
 	 * (at-least-once: a state record never gets ahead of its event). */
-	char *out_evt, *out_state;
+	char *out_evt, *out_state; /* encoded bytes */
+	char *out_evt_json; /* JSON of out_evt for on_event, owned; NULL when
+			       out_evt is that JSON */
 	char skey[PW_ID_MAX + 16]; /* changelog key of out_state */
 	size_t sklen;
 	size_t out_evt_len, out_state_len;
@@ -121,9 +126,15 @@ pa_err_t pw__produce(pw_worker_t *w, pw_item_t *it, const char *topic,
 		     int32_t partition, const char *key, size_t klen,
 		     const void *val, size_t len);
 uint64_t pw__rand(pw_worker_t *w);
-/* Decodes a command or internal record (framing detected). New reference,
- * NULL when undecodable. */
-json_t *pw__decode(pw_worker_t *w, const void *buf, size_t len);
+/* exactly-once: opens the batch transaction if none is open. */
+pa_err_t pw__txn_begin(pw_worker_t *w);
+/* Decodes a record of input topic (PW_IN_*): commands with the codec (any
+ * framing; plain JSON without one), the internal webhook topic as plain
+ * JSON. *rec: new reference, NULL unless PA_OK. Errors as
+ * pw_codec_decode() (PA_PARSE for bad JSON or a non-object), with a
+ * precise message. */
+pa_err_t pw__decode(pw_worker_t *w, int topic, const void *buf, size_t len,
+		    json_t **rec, char *errbuf);
 int64_t pw__wall_ms(void);
 
 /* process.c */
@@ -134,5 +145,8 @@ void pw__on_message(pw_worker_t *w, rd_kafka_message_t *m, int topic);
 void pw__partition_restored(pw_worker_t *w, pw_part_t *p);
 void pw__partition_revoked(pw_worker_t *w, pw_part_t *p);
 void pw__restore_record(pw_worker_t *w, rd_kafka_message_t *m);
+/* Queues an immediate status poll of ord behind its gate (force: even when
+ * settled). PA_NOMEM. */
+pa_err_t pw__poll_order(pw_worker_t *w, pw_order_t *ord, int force);
 
 #endif
