@@ -1408,27 +1408,30 @@ int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0); /* counts survive a failing test */
 	Suite *s = suite_create("worker_procs");
-	TCase *tc = tcase_create("procs");
-	tcase_set_timeout(tc, 600);
-	/* PWT_ONLY=<part of a name> runs only the matching tests */
+	/* one tcase per behaviour; PWT_ONLY=<part of a name> runs only the
+	 * matching ones */
 	const struct {
 		const char *name;
 		const TTest *t;
 	} all[] = {
-#define T(x) {#x, x}
-		T(test_procs_every_product_end_to_end),
-		T(test_procs_sigkill_mid_stream_one_outcome_per_command),
-		T(test_procs_rebalance_two_workers_keeps_order),
-		T(test_procs_sigterm_finishes_commits_and_exits_zero),
-		T(test_procs_webhooks_dup_reorder_bad_hash_change_nothing),
-		T(test_procs_gateway_faults_recover_one_outcome_each),
-#undef T
+		{"end_to_end", test_procs_every_product_end_to_end},
+		{"sigkill", test_procs_sigkill_mid_stream_one_outcome_per_command},
+		{"rebalance", test_procs_rebalance_two_workers_keeps_order},
+		{"sigterm", test_procs_sigterm_finishes_commits_and_exits_zero},
+		{"webhooks",
+		 test_procs_webhooks_dup_reorder_bad_hash_change_nothing},
+		{"gateway_faults",
+		 test_procs_gateway_faults_recover_one_outcome_each},
 	};
 	const char *only = getenv("PWT_ONLY");
-	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-		if (!only || strstr(all[i].name, only))
-			tcase_add_test(tc, all[i].t);
-	suite_add_tcase(s, tc);
+	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+		if (only && !strstr(all[i].name, only))
+			continue;
+		TCase *tc = tcase_create(all[i].name);
+		tcase_set_timeout(tc, 300);
+		tcase_add_test(tc, all[i].t);
+		suite_add_tcase(s, tc);
+	}
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
