@@ -105,7 +105,7 @@ static void fx_start_limit(fx_t *f, int64_t schedule_ms, int with_bare_only,
 						  eb),
 				 PA_OK);
 	}
-	pw_codec_conf_t cc = {PW_SER_AVRO, NULL};
+	pw_codec_conf_t cc = {.serialization = PW_SER_AVRO};
 	ck_assert_int_eq(pw_codec_new(&cc, &f->codec, eb), PA_OK);
 	pw_reports_opts_t o;
 	pw_reports_opts_default(&o);

@@ -631,7 +631,7 @@ START_TEST(test_topics_real_worker_restores_compacted_state)
 		snprintf(cmd, sizeof cmd,
 			 "{\"type\":\"payin\",\"merchant\":\"demo\","
 			 "\"order_id\":\"%s\",\"product\":"
-			 "\"IN_UPI_P2C_SEAMLESS\",\"amount_minor\":%d,"
+			 "\"PAYIN_UPI_P2C_SEAMLESS\",\"amount_minor\":%d,"
 			 "\"currency\":\"INR\"}",
 			 oid, 10000 + k);
 		pwt_produce(p, s.cmd_payin, oid, cmd, 0);

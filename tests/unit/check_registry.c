@@ -287,6 +287,77 @@ START_TEST(test_registry_confluent_round_trip_every_schema)
 }
 END_TEST
 
+/* Two record types on one topic (a payin and a UTR submission on
+ * payatom.cmd.payin): AUTO registers the topic's main record under
+ * <topic>-value and the other under <topic>-<full name>; plain
+ * TopicNameStrategy cannot hold both and the second is refused. */
+static pa_err_t encode_sample(pw_codec_t *codec, const char *topic,
+			      const char *schema, const char *file, char *eb)
+{
+	char *txt = pwt_read_data(file, NULL);
+	ck_assert_ptr_nonnull(txt);
+	json_error_t je;
+	json_t *rec = json_loads(txt, 0, &je);
+	free(txt);
+	ck_assert_ptr_nonnull(rec);
+	uint8_t *out = NULL;
+	size_t len = 0;
+	pa_err_t err =
+		pw_codec_encode(codec, topic, schema, rec, &out, &len, eb);
+	if (err == PA_OK)
+		ck_assert_int_eq(out[0], 0); /* Confluent magic byte */
+	free(out);
+	json_decref(rec);
+	return err;
+}
+
+START_TEST(test_registry_subjects_follow_strategy)
+{
+	pwt_registry_t *fr = pwt_registry_start("", NULL, NULL);
+	pw_registry_t *reg = client(pwt_registry_url(fr), NULL, NULL, 1);
+	char eb[PA_ERRBUF_SIZE] = "";
+	pw_codec_conf_t cc = {.serialization = PW_SER_AVRO, .registry = reg};
+	pw_codec_t *codec;
+	ck_assert_int_eq(pw_codec_new(&cc, &codec, eb), PA_OK);
+	const char *t = "payatom.cmd.payin";
+	ck_assert_msg(encode_sample(codec, t, "PayinCommand",
+				    "avro/samples/payin_command.min.json",
+				    eb) == PA_OK, "%s", eb);
+	ck_assert_msg(encode_sample(codec, t, "UtrSubmitCommand",
+				    "avro/samples/utr_submit_command.min.json",
+				    eb) == PA_OK, "%s", eb);
+	size_t ip, iu;
+	const char *js;
+	int32_t id;
+	ck_assert_int_eq(pw_schemas_find("PayinCommand", &ip), PA_OK);
+	ck_assert_int_eq(pw_schemas_find("UtrSubmitCommand", &iu), PA_OK);
+	ck_assert_int_eq(pw_schemas_get(ip, NULL, &js, NULL), PA_OK);
+	ck_assert_msg(pw_registry_lookup(reg, "payatom.cmd.payin-value", js, &id,
+					 eb) == PA_OK, "%s", eb);
+	ck_assert_int_eq(pw_schemas_get(iu, NULL, &js, NULL), PA_OK);
+	ck_assert_msg(pw_registry_lookup(
+			      reg,
+			      "payatom.cmd.payin-io.payatom.worker.UtrSubmitCommand",
+			      js, &id, eb) == PA_OK,
+		      "%s", eb);
+	pw_codec_destroy(codec);
+	/* TopicNameStrategy only: the second record type is refused */
+	cc.subject_strategy = PW_SUBJECT_TOPIC;
+	ck_assert_int_eq(pw_codec_new(&cc, &codec, eb), PA_OK);
+	const char *t2 = "other.cmd.payin";
+	ck_assert_int_eq(encode_sample(codec, t2, "PayinCommand",
+				       "avro/samples/payin_command.min.json", eb),
+			 PA_OK);
+	ck_assert_int_ne(encode_sample(codec, t2, "UtrSubmitCommand",
+				       "avro/samples/utr_submit_command.min.json",
+				       eb),
+			 PA_OK);
+	pw_codec_destroy(codec);
+	pw_registry_destroy(reg);
+	pwt_registry_stop(fr);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("registry");
@@ -301,6 +372,7 @@ int main(void)
 		{"unreachable", test_registry_unreachable_is_retryable},
 		{"tls", test_registry_tls_ca_file},
 		{"confluent", test_registry_confluent_round_trip_every_schema},
+		{"subjects", test_registry_subjects_follow_strategy},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		TCase *tc = tcase_create(cases[i].name);

@@ -111,7 +111,7 @@ END_TEST
 START_TEST(test_reports_kind_names_are_the_schema_symbols)
 {
 	char eb[PA_ERRBUF_SIZE];
-	pw_codec_conf_t cc = {PW_SER_AVRO, NULL};
+	pw_codec_conf_t cc = {.serialization = PW_SER_AVRO};
 	pw_codec_t *codec;
 	ck_assert_int_eq(pw_codec_new(&cc, &codec, eb), PA_OK);
 	for (int k = 0; k < PW__REPORT_COUNT; k++) {
@@ -148,7 +148,7 @@ START_TEST(test_reports_request_answered_locally_without_credentials)
 	m.base_url = "http://127.0.0.1:1";
 	ck_assert_int_eq(pw_merchants_add(ms, "nocreds", &m, "s", eb), PA_OK);
 	sink_t s = {0};
-	pw_codec_conf_t cc = {PW_SER_AVRO, NULL};
+	pw_codec_conf_t cc = {.serialization = PW_SER_AVRO};
 	ck_assert_int_eq(pw_codec_new(&cc, &s.codec, eb), PA_OK);
 	pw_reports_opts_t o;
 	pw_reports_opts_default(&o);
@@ -201,7 +201,7 @@ END_TEST
 static pw_codec_t *codec_new(void)
 {
 	char eb[PA_ERRBUF_SIZE];
-	pw_codec_conf_t cc = {PW_SER_AVRO, NULL};
+	pw_codec_conf_t cc = {.serialization = PW_SER_AVRO};
 	pw_codec_t *codec;
 	ck_assert_int_eq(pw_codec_new(&cc, &codec, eb), PA_OK);
 	return codec;

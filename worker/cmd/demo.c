@@ -249,6 +249,17 @@ static void publish_mix(demo_t *d, int per_product)
 
 /* ---- follow-ups driven by what the events say ------------------------- */
 
+/* command_id and created_at, which every command schema requires */
+static json_t *stamped(json_t *c, const char *what, const char *oid)
+{
+	char cid[64];
+	snprintf(cid, sizeof cid, "%s-%s", what, oid);
+	json_object_set_new(c, "command_id", json_string(cid));
+	json_object_set_new(c, "created_at",
+			    json_integer((json_int_t)time(NULL) * 1000));
+	return c;
+}
+
 static void follow_up(demo_t *d, demo_order_t *o, const char *status,
 		      const char *ref)
 {
@@ -266,7 +277,7 @@ static void follow_up(demo_t *d, demo_order_t *o, const char *status,
 				      "utr_submit", "merchant", o->merchant,
 				      "order_id", o->id, "ref_code", ref,
 				      "utr", utr);
-		send_json(d, topic_of(d, 0), o->id, c, 3);
+		send_json(d, topic_of(d, 0), o->id, stamped(c, "utr", o->id), 3);
 	}
 	if (o->want_refund && !o->refund_sent &&
 	    (!strcmp(status, "SUCCEEDED") || !strcmp(status, "SUCCEEDED_LATE"))) {
@@ -275,7 +286,8 @@ static void follow_up(demo_t *d, demo_order_t *o, const char *status,
 				      "merchant", o->merchant, "order_id",
 				      o->id, "amount_minor", (json_int_t)0,
 				      "currency", p->currency);
-		send_json(d, topic_of(d, 0), o->id, c, 2);
+		send_json(d, topic_of(d, 0), o->id, stamped(c, "refund", o->id),
+			  2);
 	}
 	if (o->want_complaint && !o->complaint_sent &&
 	    !strcmp(status, "DECLINED") && ref) {
@@ -285,7 +297,8 @@ static void follow_up(demo_t *d, demo_order_t *o, const char *status,
 				      o->merchant, "order_id", o->id,
 				      "ref_code", ref, "description",
 				      "customer says the money left the account");
-		send_json(d, d->app.wc->topic_cmd_complaint, o->id, c, 4);
+		send_json(d, d->app.wc->topic_cmd_complaint, o->id,
+			  stamped(c, "complaint", o->id), 4);
 	}
 }
 
@@ -592,6 +605,8 @@ int pw_demo_main(int argc, char **argv)
 			      "retry.max=1s",
 			      "commit.interval=200ms",
 			      "shutdown.timeout=5s",
+			      /* lag and RTT gauges fill within the demo */
+			      "kafka.statistics.interval.ms=1000",
 			      NULL, /* log.level */
 			      "log.format=text"};
 	pa_err_t err = pw_config_new(pw_config_worker_table(), &cfg, eb);

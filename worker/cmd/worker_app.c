@@ -335,6 +335,10 @@ pa_err_t pw_app_start(pw_app_t *app, pw_config_t *cfg, pw_merchants_t *ms,
 	o.on_event_ud = app;
 	o.on_stats = app_on_stats;
 	o.on_stats_ud = app;
+	if ((err = pw_codec_setup(wc, &app->cs, errbuf)) != PA_OK)
+		return err;
+	app->have_cs = 1;
+	o.codec = app->cs.codec;
 	o.on_report_request = app_on_report_request;
 	o.on_report_request_ud = app;
 
@@ -436,6 +440,8 @@ void pw_app_destroy(pw_app_t *app)
 		pw_worker_destroy(app->w); /* destroys the gateway too */
 	else if (app->gw)
 		app->gw->destroy(app->gw);
+	if (app->have_cs)
+		pw_codec_setup_free(&app->cs);
 	pw_metrics_worker_destroy(app->mw);
 	pw_metrics_destroy(app->reg);
 	pw_merchants_destroy(app->ms);

@@ -14,6 +14,7 @@
 #include "pipeline/gateway_payatom.h"
 #include "pipeline/merchants.h"
 #include "pipeline/mockcluster.h"
+#include "pipeline/codec_setup.h"
 #include "pipeline/worker.h"
 
 typedef struct pw_app {
@@ -25,6 +26,8 @@ typedef struct pw_app {
 	pw_merchants_t *ms;
 	pw_gateway_t *gw; /* owned by w once it exists */
 	pw_worker_t *w;
+	pw_codec_setup_t cs; /* serialization + schema registry */
+	int have_cs;
 	struct pw_reports *reports; /* reconciliation / wallet reports */
 	pw_http_t *http;
 	struct pw_ingress *ingress;   /* POST /webhooks/payatom */

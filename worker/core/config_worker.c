@@ -70,6 +70,13 @@ static const pw_cfg_entry_t worker_entries[] = {
 	PW_CFG_E("schema.registry.basic.auth", PW_CFG_STR, NULL, 0, 0,
 		 W(schema_registry_basic_auth), SECF, NULL,
 		 "Schema Registry credentials user:password"),
+	PW_CFG_E("schema.registry.subject.strategy", PW_CFG_ENUM, "auto", 0, 0,
+		 W(schema_registry_subject_strategy), 0,
+		 "auto|topic|topic_record",
+		 "Registry subjects: topic = <topic>-value (TopicNameStrategy); "
+		 "topic_record = <topic>-<record full name>; auto = topic for "
+		 "each topic's main record, topic_record for records sharing "
+		 "a topic (follow-up commands, corrections)"),
 	PW_CFG_E("schema.registry.ca.location", PW_CFG_STR, "", 0, 0,
 		 W(schema_registry_ca_location), 0, NULL,
 		 "CA bundle file for the Schema Registry's TLS"),

@@ -20,6 +20,7 @@
 
 struct pw_codec {
 	pw_serialization_t ser;
+	pw_subject_strategy_t strategy;
 	pw_registry_t *reg;   /* borrowed */
 	pw_avsc_t **sch;      /* embedded (first n_embedded), then added */
 	size_t n_sch, n_embedded;
@@ -72,6 +73,7 @@ pa_err_t pw_codec_new(const pw_codec_conf_t *conf, pw_codec_t **out,
 	if (!c)
 		return PA_NOMEM;
 	c->ser = conf->serialization;
+	c->strategy = conf->subject_strategy;
 	c->reg = conf->registry;
 	c->by_id = json_object();
 	c->topic_ids = json_object();
@@ -164,6 +166,26 @@ static pw_avsc_t *reader_for(pw_codec_t *c, const pw_avsc_t *writer)
 	return NULL;
 }
 
+/* Records that share a topic with its main record (see codec.h). */
+static int subject_by_record(const pw_codec_t *c, const char *fullname)
+{
+	static const char *const sharing[] = {
+		"UtrSubmitCommand",	"RefundCommand",
+		"StatusCheckCommand", "ReportRequestCommand",
+		"ReconciliationEvent",
+	};
+	if (c->strategy == PW_SUBJECT_TOPIC)
+		return 0;
+	if (c->strategy == PW_SUBJECT_TOPIC_RECORD)
+		return 1;
+	const char *dot = strrchr(fullname, '.');
+	const char *name = dot ? dot + 1 : fullname;
+	for (size_t i = 0; i < sizeof sharing / sizeof sharing[0]; i++)
+		if (!strcmp(name, sharing[i]))
+			return 1;
+	return 0;
+}
+
 static pa_err_t schema_id(pw_codec_t *c, const char *topic, pw_avsc_t *s,
 			  int32_t *id, char *errbuf)
 {
@@ -179,7 +201,11 @@ static pa_err_t schema_id(pw_codec_t *c, const char *topic, pw_avsc_t *s,
 		return PA_OK;
 	}
 	char subject[400];
-	snprintf(subject, sizeof subject, "%s-value", topic);
+	if (subject_by_record(c, pw_avsc_fullname(s)))
+		snprintf(subject, sizeof subject, "%s-%s", topic,
+			 pw_avsc_fullname(s));
+	else
+		snprintf(subject, sizeof subject, "%s-value", topic);
 	pa_err_t err = pw_registry_id_for(c->reg, subject, pw_avsc_text(s),
 					  pw_avsc_fingerprint(s), id, errbuf);
 	if (!err)

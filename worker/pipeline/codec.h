@@ -45,11 +45,25 @@ typedef enum pw_framing {
 	PW_FRAMING_JSON,
 } pw_framing_t;
 
+/* Registry subject of a record written to a topic. Several record types
+ * share some topics (follow-up commands on payatom.cmd.payin, corrections
+ * on payatom.evt.payment, two report records on payatom.evt.report), which
+ * TopicNameStrategy cannot hold under one compatibility rule. AUTO keeps
+ * TopicNameStrategy (<topic>-value) for each topic's main record and uses
+ * TopicRecordNameStrategy (<topic>-<full name>) for the records that share
+ * it. Same order as the config enum. */
+typedef enum pw_subject_strategy {
+	PW_SUBJECT_AUTO = 0,
+	PW_SUBJECT_TOPIC = 1,
+	PW_SUBJECT_TOPIC_RECORD = 2
+} pw_subject_strategy_t;
+
 typedef struct pw_codec_conf {
 	pw_serialization_t serialization;
 	/* Borrowed (must outlive the codec); NULL: no registry (Avro output is
 	 * single-object; Confluent input cannot be decoded). */
 	pw_registry_t *registry;
+	pw_subject_strategy_t subject_strategy; /* 0 = AUTO */
 } pw_codec_conf_t;
 
 typedef struct pw_codec pw_codec_t;

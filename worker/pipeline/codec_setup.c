@@ -48,6 +48,8 @@ pa_err_t pw_codec_setup(const pw_worker_conf_t *wc, pw_codec_setup_t *out,
 	pw_codec_conf_t cc = {
 		.serialization = json ? PW_SER_JSON : PW_SER_AVRO,
 		.registry = out->registry,
+		.subject_strategy =
+			(pw_subject_strategy_t)wc->schema_registry_subject_strategy,
 	};
 	if ((err = pw_codec_new(&cc, &out->codec, errbuf)) != PA_OK) {
 		pw_registry_destroy(out->registry);

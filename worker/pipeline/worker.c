@@ -132,8 +132,7 @@ static pa_err_t prepare_schemas(pw_worker_t *w, char *errbuf)
 						pairs[i][1], eb);
 		if (err)
 			return pa_seterr(errbuf, err,
-					 "schema registry: %s for subject "
-					 "%s-value: %s",
+					 "schema registry: %s on topic %s: %s",
 					 pairs[i][1], pairs[i][0], eb);
 	}
 	return PA_OK;
@@ -409,15 +408,51 @@ static void set_paused(pw_worker_t *w, pw_part_t *p, int pause)
 	rd_kafka_topic_partition_list_destroy(l);
 }
 
+/* Global back-pressure in two steps. At max.inflight the worker first just
+ * stops reading its consumer queue (librdkafka stops fetching once its
+ * prefetch queue is full) and reads again as soon as a slot frees: no
+ * pause/resume round trip, which in librdkafka 2.0.2 costs about a second
+ * before the first fetch after a resume. If it stays saturated for
+ * THROTTLE_PAUSE_MS (a failing gateway, an open circuit), every partition
+ * is paused so that the consumer can go on serving group events without
+ * taking new records. */
+#define THROTTLE_PAUSE_MS 2000
+
+static void throttle_expired(pw_loop_t *loop, pw_timer_t *t, void *ud)
+{
+	pw_worker_t *w = ud;
+	w->throttle_timer = NULL;
+	if (!w->throttled)
+		return;
+	w->paused_all = 1;
+	pw__backpressure(w);
+	pw_kq_kick(w->ckq); /* serve group events while paused */
+}
+
+static void throttle(pw_worker_t *w)
+{
+	if (w->throttled)
+		return;
+	w->throttled = 1;
+	w->throttle_timer =
+		pw_timer_add(w->loop, THROTTLE_PAUSE_MS, throttle_expired, w);
+}
+
 /* Pauses a partition while it restores, while it has too much in flight,
- * or while the whole worker does; resumes it when all have cleared. */
+ * or while the whole worker has been saturated for a while; resumes it
+ * when all have cleared. */
 void pw__backpressure(pw_worker_t *w)
 {
-	int global_full = w->inflight >= w->o.max_inflight;
-	int global_ok = w->inflight <= (w->o.max_inflight * 8) / 10;
-	if (global_full)
-		w->paused_all = 1;
-	else if (global_ok)
+	if (w->throttled && w->inflight < w->o.max_inflight) {
+		w->throttled = 0;
+		if (w->throttle_timer) {
+			pw_timer_cancel(w->loop, w->throttle_timer);
+			w->throttle_timer = NULL;
+		}
+		if (w->ckq)
+			pw_kq_kick(w->ckq);
+	}
+	if (w->paused_all && w->inflight <= (w->o.max_inflight * 8) / 10)
 		w->paused_all = 0;
 	for (int i = 0; i < w->nparts; i++) {
 		pw_part_t *p = w->parts[i];
@@ -635,6 +670,11 @@ static int serve_consumer(rd_kafka_queue_t *q, void *ud)
 {
 	pw_worker_t *w = ud;
 	for (int i = 0; i < 512; i++) {
+		if (w->inflight >= w->o.max_inflight && !w->paused_all &&
+		    !w->shutting_down) {
+			throttle(w); /* read on when a slot frees */
+			return 0;
+		}
 		rd_kafka_message_t *m = rd_kafka_consumer_poll(w->consumer, 0);
 		if (!m)
 			return 0;
@@ -787,11 +827,16 @@ pa_err_t pw_worker_new(pw_loop_t *loop, const pw_worker_opts_t *opts,
 	rd_kafka_conf_set_rebalance_cb(cc, rebalance_cb);
 	if (w->o.on_stats) {
 		char iv[32];
+		int given = 0;
+		for (size_t i = 0; i < w->o.n_kafka; i++)
+			given |= !strcmp(w->o.kafka[i].key,
+					 "statistics.interval.ms");
 		snprintf(iv, sizeof iv, "%lld",
 			 (long long)(w->o.stats_interval_ms > 0
 					     ? w->o.stats_interval_ms
 					     : 15000));
-		conf_set(cc, "statistics.interval.ms", iv, NULL);
+		if (!given) /* kafka.statistics.interval.ms wins */
+			conf_set(cc, "statistics.interval.ms", iv, NULL);
 		rd_kafka_conf_set_stats_cb(cc, stats_cb);
 	}
 	rd_kafka_conf_set_error_cb(cc, error_cb);
@@ -948,6 +993,8 @@ void pw_worker_destroy(pw_worker_t *w)
 		pw_timer_cancel(w->loop, w->shutdown_timer);
 	if (w->deadline_timer)
 		pw_timer_cancel(w->loop, w->deadline_timer);
+	if (w->throttle_timer)
+		pw_timer_cancel(w->loop, w->throttle_timer);
 	pw_kq_detach(w->ckq);
 	pw_kq_detach(w->pkq);
 	pw_kq_detach(w->rkq);
@@ -1033,4 +1080,19 @@ pa_err_t pw_worker_poll_now(pw_worker_t *w, const char *order_id)
 	if (!ord || ord->kind == PW_KIND_COMPLAINT)
 		return PA_NOT_FOUND;
 	return pw__poll_order(w, ord, 1);
+}
+
+void pw_worker_partitions(const pw_worker_t *w, pw_part_stat_fn fn, void *ud)
+{
+	for (int i = 0; i < w->nparts; i++) {
+		const pw_part_t *p = w->parts[i];
+		if (!p)
+			continue;
+		int64_t unc = 0;
+		for (int t = 0; t < PW_IN_N; t++)
+			if (p->assigned[t])
+				unc += (int64_t)pw_offtrack_pending(&p->off[t]);
+		fn(ud, p->id, p->nassigned > 0, p->nassigned ? p->inflight : 0,
+		   unc);
+	}
 }

@@ -94,7 +94,9 @@ struct pw_worker {
 	pw_item_t *items;  /* live items list */
 
 	pw_timer_t *commit_timer;
-	int paused_all;
+	int paused_all;     /* saturated too long: every partition paused */
+	int throttled;      /* saturated: consumer queue left unread */
+	pw_timer_t *throttle_timer;
 	int64_t inflight;
 
 	int shutting_down;

@@ -1,0 +1,58 @@
+/* benchpipe.h -- what the pipeline benchmark's driver and its report
+ * share.
+ * Owns: the options of a run and the measured figures of one mode.
+ * Not here: measuring (bench_pipeline.c), printing (benchreport.c). */
+#ifndef PWB_BENCHPIPE_H
+#define PWB_BENCHPIPE_H
+
+typedef struct pwb_opts {
+	long commands, seq_commands;
+	int latency_ms;
+	const char *gateway;
+	int partitions;
+	int inflight;
+	long poll_first_ms;
+	long window;
+	unsigned timeout_s;
+	int pin;
+	int resolve_delay_ms;
+	int fetch_wait_ms;
+	const char *sandbox_bin;
+	const char *worker_bin; /* NULL: this program as the worker */
+	const char *self;
+	int is_short;
+} pwb_opts_t;
+
+typedef struct pwb_usage {
+	long long cpu_us;
+	long rss_kb, hwm_kb;
+	long long inflight_max, done, terminal, gw_calls, polls, dlq;
+} pwb_usage_t;
+
+typedef struct pwb_mode {
+	const char *name;
+	char letter; /* order_id prefix BC..., BS... */
+	long n;
+	int per_partition;
+	int inflight;
+	long window;
+	/* results */
+	int ok;
+	double secs, rate;
+	double acc_p50, acc_p99, term_p50, term_p99; /* ms */
+	double cpu_us_per_cmd, cpu_util;
+	double hwm_mb, rss_mb;
+	long long inflight_max;
+	long terminal, missing, dup_terminal, undecodable, schema_invalid;
+} pwb_mode_t;
+
+/* The run's settings, as the header of the output. */
+void pwb_print_settings(const pwb_opts_t *o, const pwb_mode_t *m, int nm);
+/* One row per mode; m[0] is the reference of the ratio column. */
+void pwb_print_table(const pwb_mode_t *m, int nm);
+/* Back-pressure engaged, the per-partition bound of sequential work. */
+void pwb_print_notes(const pwb_opts_t *o, const pwb_mode_t *m, int nm);
+/* The targets against m[0] (and m[1]): printed, never judged. */
+void pwb_print_targets(const pwb_mode_t *m, int nm);
+
+#endif

@@ -1,0 +1,123 @@
+/* benchreport.c -- the pipeline benchmark's output: settings, table,
+ * notes, targets (see benchpipe.h). */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "benchpipe.h"
+
+void pwb_print_settings(const pwb_opts_t *o, const pwb_mode_t *m, int nm)
+{
+	double load[3] = {0, 0, 0};
+	FILE *f = fopen("/proc/loadavg", "r");
+	if (f) {
+		if (fscanf(f, "%lf %lf %lf", &load[0], &load[1], &load[2]) != 3)
+			load[0] = load[1] = load[2] = 0;
+		fclose(f);
+	}
+	printf("payatom-worker pipeline benchmark\n");
+	printf("  gateway            %s, %d ms per call (submit and status)\n",
+	       strcmp(o->gateway, "fake") == 0
+		       ? "in-process fake (tests/support/fakegw)"
+		       : "payatom-sandbox (HTTP, --fault '*:latency=fixed')",
+	       o->latency_ms);
+	if (strcmp(o->gateway, "sandbox") == 0)
+		printf("  sandbox            --mix Approved:1 "
+		       "--resolve-delay-ms %d --order-id-rules lenient "
+		       "--seed 1\n",
+		       o->resolve_delay_ms);
+	printf("  kafka              librdkafka mock cluster, 1 broker, %d "
+	       "partitions per topic (topics.partitions default 12)\n",
+	       o->partitions);
+	printf("  worker             poll.first %ld ms (orders are final at "
+	       "the first poll), JSON commands and events,\n"
+	       "                     kafka.fetch.wait.max.ms %d (the mock "
+	       "broker holds every fetch that long; -1 = librdkafka's 500)\n",
+	       o->poll_first_ms, o->fetch_wait_ms);
+	if (o->worker_bin)
+		printf("  worker program     %s -o ... (poll.first >= 1 s, "
+		       "rate.limit.rps 100000;\n"
+		       "                     CPU and RSS from /proc, 10 ms "
+		       "ticks; no in-flight counter)\n",
+		       o->worker_bin);
+	for (int i = 0; i < nm; i++)
+		printf("  %-18s %ld payins, max.inflight %d, "
+		       "max.inflight.per.partition %d, window %ld\n",
+		       m[i].name, m[i].n, m[i].inflight, m[i].per_partition,
+		       m[i].window);
+	printf("  cpus               worker pinned to cpu 0, driver + mock "
+	       "cluster%s on cpu 1: %s; nproc %ld, loadavg %.2f %.2f %.2f\n",
+	       strcmp(o->gateway, "sandbox") == 0 ? " + sandbox" : "",
+	       o->pin ? "yes" : "no (--no-pin or one cpu)",
+	       sysconf(_SC_NPROCESSORS_ONLN), load[0], load[1], load[2]);
+	printf("\n");
+}
+
+void pwb_print_table(const pwb_mode_t *m, int nm)
+{
+	printf("%-11s %8s %9s %15s %17s %10s %8s %7s %9s %8s %7s\n", "mode",
+	       "commands", "cmds/s", "accept p50/p99", "terminal p50/p99",
+	       "CPU us/cmd", "CPU s/1k", "CPU %", "peak RSS", "inflight",
+	       "ratio");
+	printf("%-11s %8s %9s %15s %17s %10s %8s %7s %9s %8s %7s\n", "", "",
+	       "", "ms", "ms", "(worker)", "(worker)", "(worker)", "MB",
+	       "max", "");
+	for (int i = 0; i < nm; i++) {
+		char acc[32], term[32], ratio[16] = "";
+		snprintf(acc, sizeof acc, "%.0f/%.0f", m[i].acc_p50,
+			 m[i].acc_p99);
+		snprintf(term, sizeof term, "%.0f/%.0f", m[i].term_p50,
+			 m[i].term_p99);
+		if (i > 0 && m[i].rate > 0)
+			snprintf(ratio, sizeof ratio, "%.1fx",
+				 m[0].rate / m[i].rate);
+		else if (i == 0)
+			snprintf(ratio, sizeof ratio, "1.0x");
+		printf("%-11s %8ld %9.0f %15s %17s %10.1f %8.3f %6.0f%% %9.1f "
+		       "%8lld %7s%s\n",
+		       m[i].name, m[i].n, m[i].rate, acc, term,
+		       m[i].cpu_us_per_cmd, m[i].cpu_us_per_cmd / 1000.0,
+		       m[i].cpu_util * 100.0, m[i].hwm_mb, m[i].inflight_max,
+		       ratio, m[i].ok ? "" : "  INCOMPLETE");
+	}
+}
+
+void pwb_print_notes(const pwb_opts_t *o, const pwb_mode_t *m, int nm)
+{
+	if (m[0].inflight_max >= m[0].inflight)
+		printf("\nnote: %s reached max.inflight (%lld): back-pressure "
+		       "(partition pause/resume) was engaged\n",
+		       m[0].name, m[0].inflight_max);
+	if (nm > 1 && o->latency_ms > 0) {
+		/* what per-partition one-at-a-time processing could do if
+		 * only the gateway call cost time */
+		double ideal = (double)o->partitions * 1000.0 /
+			       (double)o->latency_ms;
+		printf("reference: one command at a time per partition, "
+		       "bounded only by the gateway: <= %d x 1000 / %d ms = "
+		       "%.0f commands/s (measured sequential: %.0f); "
+		       "concurrent / that bound = %.1fx\n",
+		       o->partitions, o->latency_ms, ideal, m[1].rate,
+		       m[0].rate / ideal);
+	}
+}
+
+void pwb_print_targets(const pwb_mode_t *m, int nm)
+{
+	/* Printed, not judged (see the file header). */
+	printf("\ntargets (one core for the worker; informative, never the "
+	       "exit status):\n");
+	printf("  >= 5000 commands/s at the gateway latency   %.0f   %s\n",
+	       m[0].rate, m[0].rate >= 5000 ? "met" : "not met");
+	if (nm > 1 && m[1].rate > 0)
+		printf("  >= 25x the sequential mode                  %.1fx  "
+		       "%s\n",
+		       m[0].rate / m[1].rate,
+		       m[0].rate / m[1].rate >= 25 ? "met" : "not met");
+	printf("  <= 50 us worker CPU per command             %.1f   %s\n",
+	       m[0].cpu_us_per_cmd,
+	       m[0].cpu_us_per_cmd <= 50 ? "met" : "not met");
+	printf("  <= 30 MB peak RSS, %lld in flight           %.1f   %s\n",
+	       m[0].inflight_max, m[0].hwm_mb,
+	       m[0].hwm_mb <= 30 ? "met" : "not met");
+}
