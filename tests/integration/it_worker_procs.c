@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kafkat.h"
@@ -540,6 +541,10 @@ static json_t *order_cmd(const product_t *p, const char *oid, long major)
 	char cid[64];
 	snprintf(cid, sizeof cid, "cmd-%s", oid);
 	json_object_set_new(c, "command_id", json_string(cid));
+	for (size_t i = 0; i < N_MERCHANTS; i++)
+		if (!strcmp(merchants[i].name, p->merchant))
+			json_object_set_new(c, "country",
+					    json_string(merchants[i].country));
 	if (strstr(pr, "PAYIN_UPI") && !strstr(pr, "NON_SEAMLESS"))
 		json_object_set_new(c, "upi_id", json_string("asha@okaxis"));
 	if (strstr(pr, "PAYIN_WALLET"))
@@ -575,8 +580,19 @@ static json_t *order_cmd(const product_t *p, const char *oid, long major)
 	return c;
 }
 
+/* Every command carries its id and creation time (schemas/, *_command);
+ * a payin/payout also its market. */
 static void send_cmd(rig_t *r, int topic, const char *key, json_t *cmd)
 {
+	const char *type = json_string_value(json_object_get(cmd, "type"));
+	if (!json_object_get(cmd, "command_id")) {
+		char cid[96];
+		snprintf(cid, sizeof cid, "cmd-%s-%s", type ? type : "x", key);
+		json_object_set_new(cmd, "command_id", json_string(cid));
+	}
+	if (!json_object_get(cmd, "created_at"))
+		json_object_set_new(cmd, "created_at",
+				    json_integer((json_int_t)time(NULL) * 1000));
 	char *s = json_dumps(cmd, JSON_COMPACT);
 	pwt_produce(r->prod, r->topic[topic], key, s, 0);
 	free(s);
