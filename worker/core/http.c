@@ -76,6 +76,7 @@ struct pw_http {
 	size_t max_body;
 	uint16_t port;
 	int in_run;
+	int closing; /* pw_http_destroy(): nothing new is held */
 	pw_http_req_t *held;
 	pw_http_stats_t st;
 };
@@ -272,6 +273,8 @@ static enum MHD_Result reply_now(pw_http_req_t *req, unsigned status,
 static const char k413[] =
 	"{\"status\":\"error\",\"message\":\"Request body too large\"}";
 static const char k404[] = "{\"status\":\"error\",\"message\":\"Not found\"}";
+static const char k503[] =
+	"{\"status\":\"error\",\"message\":\"Shutting down\"}";
 
 static enum MHD_Result dispatch(pw_http_req_t *req)
 {
@@ -280,6 +283,10 @@ static enum MHD_Result dispatch(pw_http_req_t *req)
 		http->st.too_big++;
 		return reply_now(req, 413, k413);
 	}
+	/* a request read while the listener closes (keep-alive, during the
+	 * last MHD_run) is refused: MHD must not stop with it suspended */
+	if (http->closing)
+		return reply_now(req, MHD_HTTP_SERVICE_UNAVAILABLE, k503);
 	const route_t *r = find_route(http, req->method, req->path);
 	if (!r) {
 		http->st.not_found++;
@@ -452,6 +459,7 @@ void pw_http_destroy(pw_http_t *http)
 	if (!http)
 		return;
 	/* Drop held requests: tell their owners, then let MHD close them. */
+	http->closing = 1;
 	while (http->held) {
 		pw_http_req_t *req = http->held;
 		held_unlink(req);

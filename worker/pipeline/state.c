@@ -44,8 +44,12 @@ void pw_event_id(const pw_order_t *ord, uint32_t seq, pa_status_t st,
 	char seqs[16], full[PA_SHA256_HEX_LEN + 1];
 	int n = snprintf(seqs, sizeof seqs, "%u", seq);
 	const char *sn = pa_status_name(st);
+	/* a complaint about an order shares its order_id and counts its own
+	 * sequence: its kind keeps the ids apart from the order's events */
+	int cmp = ord->kind == PW_KIND_COMPLAINT;
 	pa_part_t parts[] = {
 		{"payatom-event|v1|", 17},
+		{"complaint|", cmp ? 10u : 0u},
 		{ord->merchant, strlen(ord->merchant)},
 		{"|", 1},
 		{ord->order_id, strlen(ord->order_id)},

@@ -64,8 +64,9 @@ typedef struct pw_order {
 int pw_order_apply(pw_order_t *ord, pa_status_t st, const char *raw);
 
 /* Deterministic event id of the order's transition number seq into st:
- * hex of the first 16 bytes of SHA-256("payatom-event|v1|" merchant "|"
- * order_id "|" seq "|" status name). out gets PW_EVENT_ID_LEN+1 bytes. */
+ * hex of the first 16 bytes of SHA-256("payatom-event|v1|" ["complaint|"
+ * for complaints] merchant "|" order_id "|" seq "|" status name). out gets
+ * PW_EVENT_ID_LEN+1 bytes. */
 void pw_event_id(const pw_order_t *ord, uint32_t seq, pa_status_t st,
 		 char out[PW_EVENT_ID_LEN + 1]);
 
