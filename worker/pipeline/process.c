@@ -162,8 +162,15 @@ static void write_event(pw_item_t *it)
 
 static void maybe_finish(pw_item_t *it)
 {
-	if (it->pending == 0 && !it->out_evt && !it->out_state && !it->timer)
+	if (it->pending == 0 && !it->out_evt && !it->out_state && !it->timer) {
+		if (it->again && !it->dead) {
+			/* a first step was written: now the item itself */
+			it->again = 0;
+			pw__item_start(it);
+			return;
+		}
 		item_finish(it);
+	}
 }
 
 static void retry_write(pw_loop_t *loop, pw_timer_t *t, void *ud)
@@ -419,6 +426,17 @@ static void on_submit(void *ud, const pw_gw_result_t *res)
 		 * resolve by polling, never report it as a failure. */
 		ord->phase = PW_PHASE_LOOKUP;
 		schedule_poll(w, ord, 0);
+		if (ord->seq == 0) {
+			/* The gateway accepted it before: publish the PENDING
+			 * that attempt published, or would have (a replay
+			 * after a crash between that event and its state, a
+			 * retry whose first attempt arrived). Same sequence,
+			 * same event_id; what the poll finds follows as
+			 * sequence 2, as it would have -- not as a second
+			 * sequence 1. */
+			transition(it, ord, PA_STATUS_PENDING, "", NULL, NULL);
+			return;
+		}
 		emit(it, ord, NULL, NULL);
 		return;
 	}
@@ -785,6 +803,20 @@ static void apply_webhook(pw_item_t *it)
 		}
 		snprintf(ord->merchant, sizeof ord->merchant, "%s", merchant);
 		ord->phase = PW_PHASE_ACCEPTED;
+		pa_status_t first = pa_status_from_raw(raw, strlen(raw));
+		if (first != PA_STATUS_PENDING &&
+		    first != PA_STATUS_UNRESOLVED) {
+			/* Every accepted order's history starts with PENDING
+			 * as sequence 1 (the acceptance event). When the state
+			 * was lost (a crash between an event and its state
+			 * record) that event exists already: publish it again
+			 * -- same sequence, same event_id -- so this webhook
+			 * becomes sequence 2 instead of a second sequence 1. */
+			it->ord = ord;
+			it->again = 1;
+			transition(it, ord, PA_STATUS_PENDING, "", NULL, NULL);
+			return;
+		}
 	}
 	it->ord = ord;
 	pa_status_t st = pa_status_from_raw(raw, strlen(raw));
