@@ -7,6 +7,7 @@ build=${1:-build}
 export CK_FORK=no PAYATOM_UNDER_VALGRIND=1
 export PAYATOM_TEST_DATA=$(cd "$(dirname "$0")" && pwd)/data
 export PAYATOM_BIN_DIR=$(cd "$build" && pwd)/bin
+export PAYATOM_SOURCE_DIR=$(cd "$(dirname "$0")/.." && pwd)
 fail=0; n=0
 for t in "$build"/bin/check_*; do
   [ -x "$t" ] || continue

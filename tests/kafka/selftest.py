@@ -347,14 +347,14 @@ def t_avro(run, bs, a):
                          "--replication-factor", "1")
         check(rc == 0, out)
     r = subprocess.run(reader + ["produce", "--bootstrap", bs, "--registry", reg,
-                                 "--topic", "st.avro", "--count", str(n)], timeout=120)
+                                 "--topic", "st.avro", "--count", str(n)], timeout=240)
     check(r.returncode == 0, "avro_tool produce failed")
     code, subjects = curl("GET", reg + "/subjects")
     check(code == 200 and "st.avro-value" in subjects, "subject not registered: %s" % subjects)
     out = os.path.join(kh.Run(run).dir, "st.avro.jsonl")
     r = subprocess.run(reader + ["read", "--bootstrap", bs, "--registry", reg, "--topic",
                                  "st.avro", "--expect", str(n), "--out", out],
-                       stdout=subprocess.PIPE, text=True, timeout=120)
+                       stdout=subprocess.PIPE, text=True, timeout=240)
     print(r.stdout, end="")
     check(r.returncode == 0, "avro_tool read failed")
     with open(out) as f:
@@ -364,7 +364,7 @@ def t_avro(run, bs, a):
     check(rc == 0, err)
     r = subprocess.run(reader + ["read", "--bootstrap", bs, "--registry", reg, "--topic",
                                  "st.notavro"], stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, text=True, timeout=120)
+                       stderr=subprocess.PIPE, text=True, timeout=240)
     check(r.returncode != 0 and "failed=1" in r.stdout,
           "reader accepted a record that is not framed Avro: " + r.stdout)
     say("avro: %d framed records via subject st.avro-value decoded by PyPI confluent-kafka's "

@@ -39,7 +39,8 @@ bad=$(grep -vE '^(# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .*|[a-zA-Z_:][a-zA-Z0-9
 [ -z "$bad" ] || fail "malformed metrics lines: $bad"
 for fam in payatom_events_published_total payatom_dlq_records_total \
            payatom_gateway_requests_total payatom_gateway_request_duration_seconds_bucket \
-           payatom_webhooks_received_total payatom_circuit_state payatom_inflight; do
+           payatom_webhooks_received_total payatom_circuit_state payatom_inflight \
+           payatom_partition_inflight payatom_partition_uncommitted payatom_consumer_lag; do
   grep -q "^$fam" "$work/metrics" || fail "metric family $fam missing"
 done
 value() { awk -v m="$1" 'index($0, m) == 1 { s += $NF } END { print s + 0 }' "$work/metrics"; }

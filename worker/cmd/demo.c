@@ -605,6 +605,8 @@ int pw_demo_main(int argc, char **argv)
 			      "retry.max=1s",
 			      "commit.interval=200ms",
 			      "shutdown.timeout=5s",
+			      /* lag and RTT gauges fill within the demo */
+			      "kafka.statistics.interval.ms=1000",
 			      NULL, /* log.level */
 			      "log.format=text"};
 	pa_err_t err = pw_config_new(pw_config_worker_table(), &cfg, eb);

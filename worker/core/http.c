@@ -76,6 +76,7 @@ struct pw_http {
 	size_t max_body;
 	uint16_t port;
 	int in_run;
+	int closing; /* pw_http_destroy(): nothing new is held */
 	pw_http_req_t *held;
 	pw_http_stats_t st;
 };
@@ -272,6 +273,8 @@ static enum MHD_Result reply_now(pw_http_req_t *req, unsigned status,
 static const char k413[] =
 	"{\"status\":\"error\",\"message\":\"Request body too large\"}";
 static const char k404[] = "{\"status\":\"error\",\"message\":\"Not found\"}";
+static const char k503[] =
+	"{\"status\":\"error\",\"message\":\"Shutting down\"}";
 
 static enum MHD_Result dispatch(pw_http_req_t *req)
 {
@@ -280,6 +283,10 @@ static enum MHD_Result dispatch(pw_http_req_t *req)
 		http->st.too_big++;
 		return reply_now(req, 413, k413);
 	}
+	/* a request read while the listener closes (keep-alive, during the
+	 * last MHD_run) is refused: MHD must not stop with it suspended */
+	if (http->closing)
+		return reply_now(req, MHD_HTTP_SERVICE_UNAVAILABLE, k503);
 	const route_t *r = find_route(http, req->method, req->path);
 	if (!r) {
 		http->st.not_found++;
@@ -451,32 +458,22 @@ void pw_http_destroy(pw_http_t *http)
 {
 	if (!http)
 		return;
-	/* Accept nothing new: MHD_run below would otherwise accept queued
-	 * connections whose handlers hold them again, and MHD aborts the
-	 * process when stopped with a suspended connection. */
-	MHD_socket ls = MHD_quiesce_daemon(http->d);
+	/* Drop held requests: tell their owners, then let MHD close them. */
+	http->closing = 1;
+	while (http->held) {
+		pw_http_req_t *req = http->held;
+		held_unlink(req);
+		req->state = REQ_ANSWERED;
+		req->abort = 1;
+		if (req->abort_cb)
+			req->abort_cb(req, req->abort_ud);
+		MHD_resume_connection(req->conn);
+	}
 	pw_loop_unwatch(http->loop, http->epfd);
 	pw_timer_cancel(http->loop, http->timer);
 	pw_timer_cancel(http->loop, http->kick);
-	/* Drop held requests: tell their owners, then let MHD close them;
-	 * again while the resumed handlers hold more (bounded). */
-	for (int round = 0; round < 100; round++) {
-		while (http->held) {
-			pw_http_req_t *req = http->held;
-			held_unlink(req);
-			req->state = REQ_ANSWERED;
-			req->abort = 1;
-			if (req->abort_cb)
-				req->abort_cb(req, req->abort_ud);
-			MHD_resume_connection(req->conn);
-		}
-		MHD_run(http->d); /* processes the resumed connections */
-		if (!http->held)
-			break;
-	}
+	MHD_run(http->d); /* processes the resumed connections */
 	MHD_stop_daemon(http->d);
-	if (ls != MHD_INVALID_SOCKET)
-		close(ls);
 	for (size_t i = 0; i < http->nroutes; i++) {
 		free(http->routes[i].method);
 		free(http->routes[i].prefix);

@@ -12,6 +12,7 @@
 #include "core/loop_curl.h"
 #include "payatom/api.h"
 #include "payatom/webhook.h"
+#include "pipeline/event.h"
 
 typedef struct mstate {
 	double tokens;
@@ -71,48 +72,20 @@ static const char *jcust(const json_t *cmd, const char *k)
 	return js(json_object_get(cmd, "customer"), k);
 }
 
-static const struct {
-	const char *name;
-	pa_flow_t flow;
-	pa_party_t party;
-	pa_channel_t channel;
-} payins[] = {
-	{"PAYIN_UPI_P2P_SEAMLESS", PA_FLOW_SEAMLESS, PA_PARTY_P2P,
-	 PA_CHANNEL_UPI},
-	{"PAYIN_UPI_P2P_NON_SEAMLESS", PA_FLOW_NON_SEAMLESS, PA_PARTY_P2P,
-	 PA_CHANNEL_UPI},
-	{"PAYIN_IMPS_P2P_NON_SEAMLESS", PA_FLOW_NON_SEAMLESS, PA_PARTY_P2P,
-	 PA_CHANNEL_IMPS},
-	{"PAYIN_UPI_P2C_SEAMLESS", PA_FLOW_SEAMLESS, PA_PARTY_P2C,
-	 PA_CHANNEL_UPI},
-	{"PAYIN_UPI_P2C_NON_SEAMLESS", PA_FLOW_NON_SEAMLESS, PA_PARTY_P2C,
-	 PA_CHANNEL_UPI},
-	{"PAYIN_WALLET_P2P_SEAMLESS", PA_FLOW_SEAMLESS, PA_PARTY_P2P,
-	 PA_CHANNEL_WALLET},
-	{"PAYIN_WALLET_P2P_NON_SEAMLESS", PA_FLOW_NON_SEAMLESS, PA_PARTY_P2P,
-	 PA_CHANNEL_WALLET},
-	{"PAYIN_WALLET_P2C_SEAMLESS", PA_FLOW_SEAMLESS, PA_PARTY_P2C,
-	 PA_CHANNEL_WALLET},
-	{"PAYIN_WALLET_P2C_NON_SEAMLESS", PA_FLOW_NON_SEAMLESS, PA_PARTY_P2C,
-	 PA_CHANNEL_WALLET},
-	{"PAYIN_PK_H2H", PA_FLOW_H2H, PA_PARTY_P2C, PA_CHANNEL_PAK},
-};
-
+/* The product table is the schemas' Product enum (event.c): one place
+ * maps a product to libpayatom's flow, party, channel or payout mode. */
 static pa_err_t build_payin(const pa_merchant_t *m, const pw_order_t *ord,
 			    const json_t *cmd, pa_request_t **req, char *eb)
 {
-	size_t i;
-	for (i = 0; i < sizeof payins / sizeof payins[0]; i++)
-		if (strcmp(payins[i].name, ord->product) == 0)
-			break;
-	if (i == sizeof payins / sizeof payins[0])
+	const pw_product_t *pr = pw_product_find(ord->product);
+	if (!pr || pr->kind != PW_KIND_PAYIN)
 		return pa_seterr(eb, PA_VALIDATION,
 				 "product: '%s' is not a payin product",
 				 ord->product);
 	pa_payin_req_t r = {
-		.flow = payins[i].flow,
-		.party = payins[i].party,
-		.channel = payins[i].channel,
+		.flow = pr->flow,
+		.party = pr->party,
+		.channel = pr->channel,
 		.order_id = ord->order_id,
 		.amount_minor = ord->amount_minor,
 		.name = jcust(cmd, "name"),
@@ -146,17 +119,12 @@ static pa_err_t build_payout(const pa_merchant_t *m, const pw_order_t *ord,
 	};
 	if (!r.account_holder)
 		r.account_holder = jcust(cmd, "name");
-	if (!strcmp(ord->product, "PAYOUT_IMPS_P2P_SEAMLESS"))
-		r.mode = PA_PAYOUT_IMPS;
-	else if (!strcmp(ord->product, "PAYOUT_UPI_P2C_SEAMLESS"))
-		r.mode = PA_PAYOUT_UPI;
-	else if (!strcmp(ord->product, "PAYOUT_WALLET_P2P_SEAMLESS") ||
-		 !strcmp(ord->product, "PAYOUT_WALLET_P2C_SEAMLESS"))
-		r.mode = PA_PAYOUT_WALLET;
-	else
+	const pw_product_t *pr = pw_product_find(ord->product);
+	if (!pr || pr->kind != PW_KIND_PAYOUT)
 		return pa_seterr(eb, PA_VALIDATION,
 				 "product: '%s' is not a payout product",
 				 ord->product);
+	r.mode = pr->payout_mode;
 	return pa_build_payout(m, &r, req, eb);
 }
 

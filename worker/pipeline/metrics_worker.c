@@ -23,6 +23,7 @@ struct pw_metrics_worker {
 	const pw_merchants_t *ms;
 	pw_mfamily_t *commands, *events, *dlq, *gw_req, *gw_dur, *retries,
 		*polls, *webhooks, *inflight, *queued, *circuit, *rebalances,
+		*p_inflight, *p_uncommitted,
 		*txn, *lag, *rtt;
 	pw_counter_t *wh[PW_WH__COUNT];
 	pw_counter_t *c_retries, *c_polls, *c_rebalances, *c_commit, *c_abort;
@@ -55,6 +56,19 @@ static void follow(pw_counter_t *c, uint64_t now, uint64_t *seen)
 	*seen = now;
 }
 
+/* Per partition: in flight and received-but-not-committable records (what
+ * lag includes besides what was never fetched). */
+static void part_stat(void *ud, int32_t partition, int assigned,
+		      int64_t inflight, int64_t uncommitted)
+{
+	pw_metrics_worker_t *mw = ud;
+	char p[16];
+	snprintf(p, sizeof p, "%d", (int)partition);
+	pw_gauge_set(pw_gauge_get(mw->p_inflight, p), (double)inflight);
+	pw_gauge_set(pw_gauge_get(mw->p_uncommitted, p), (double)uncommitted);
+	(void)assigned;
+}
+
 static void on_render(pw_metrics_t *reg, void *ud)
 {
 	pw_metrics_worker_t *mw = ud;
@@ -85,6 +99,7 @@ static void on_render(pw_metrics_t *reg, void *ud)
 	follow(mw->c_abort, st.txn_aborts, &mw->seen_aborts);
 	pw_gauge_set(mw->g_inflight, (double)st.inflight);
 	pw_gauge_set(mw->g_queued, (double)st.queued);
+	pw_worker_partitions(mw->w, part_stat, mw);
 }
 
 #define L(...) ((const char *const[]){__VA_ARGS__, NULL})
@@ -138,6 +153,14 @@ pa_err_t pw_metrics_worker_new(pw_metrics_t *reg, pw_metrics_worker_t **out,
 		 NULL},
 		{&mw->queued, PW_METRIC_GAUGE, "payatom_queued_keys",
 		 "Order keys with work waiting behind an earlier item", NULL},
+		{&mw->p_inflight, PW_METRIC_GAUGE, "payatom_partition_inflight",
+		 "Records being worked on, per input partition number",
+		 L("partition")},
+		{&mw->p_uncommitted, PW_METRIC_GAUGE,
+		 "payatom_partition_uncommitted",
+		 "Records received whose offset cannot be committed yet "
+		 "(lowest unfinished offset rule), per partition number",
+		 L("partition")},
 		{&mw->circuit, PW_METRIC_GAUGE, "payatom_circuit_state",
 		 "Gateway circuit breaker per merchant: 0 closed, 1 half-open, "
 		 "2 open",

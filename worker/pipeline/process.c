@@ -162,8 +162,15 @@ static void write_event(pw_item_t *it)
 
 static void maybe_finish(pw_item_t *it)
 {
-	if (it->pending == 0 && !it->out_evt && !it->out_state && !it->timer)
+	if (it->pending == 0 && !it->out_evt && !it->out_state && !it->timer) {
+		if (it->again && !it->dead) {
+			/* a first step was written: now the item itself */
+			it->again = 0;
+			pw__item_start(it);
+			return;
+		}
 		item_finish(it);
+	}
 }
 
 static void retry_write(pw_loop_t *loop, pw_timer_t *t, void *ud)
@@ -796,6 +803,20 @@ static void apply_webhook(pw_item_t *it)
 		}
 		snprintf(ord->merchant, sizeof ord->merchant, "%s", merchant);
 		ord->phase = PW_PHASE_ACCEPTED;
+		pa_status_t first = pa_status_from_raw(raw, strlen(raw));
+		if (first != PA_STATUS_PENDING &&
+		    first != PA_STATUS_UNRESOLVED) {
+			/* Every accepted order's history starts with PENDING
+			 * as sequence 1 (the acceptance event). When the state
+			 * was lost (a crash between an event and its state
+			 * record) that event exists already: publish it again
+			 * -- same sequence, same event_id -- so this webhook
+			 * becomes sequence 2 instead of a second sequence 1. */
+			it->ord = ord;
+			it->again = 1;
+			transition(it, ord, PA_STATUS_PENDING, "", NULL, NULL);
+			return;
+		}
 	}
 	it->ord = ord;
 	pa_status_t st = pa_status_from_raw(raw, strlen(raw));

@@ -889,11 +889,16 @@ pa_err_t pw_worker_new(pw_loop_t *loop, const pw_worker_opts_t *opts,
 	rd_kafka_conf_set_rebalance_cb(cc, rebalance_cb);
 	if (w->o.on_stats) {
 		char iv[32];
+		int given = 0;
+		for (size_t i = 0; i < w->o.n_kafka; i++)
+			given |= !strcmp(w->o.kafka[i].key,
+					 "statistics.interval.ms");
 		snprintf(iv, sizeof iv, "%lld",
 			 (long long)(w->o.stats_interval_ms > 0
 					     ? w->o.stats_interval_ms
 					     : 15000));
-		conf_set(cc, "statistics.interval.ms", iv, NULL);
+		if (!given) /* kafka.statistics.interval.ms wins */
+			conf_set(cc, "statistics.interval.ms", iv, NULL);
 		rd_kafka_conf_set_stats_cb(cc, stats_cb);
 	}
 	rd_kafka_conf_set_error_cb(cc, error_cb);
@@ -1137,4 +1142,19 @@ pa_err_t pw_worker_poll_now(pw_worker_t *w, const char *order_id)
 	if (!ord || ord->kind == PW_KIND_COMPLAINT)
 		return PA_NOT_FOUND;
 	return pw__poll_order(w, ord, 1);
+}
+
+void pw_worker_partitions(const pw_worker_t *w, pw_part_stat_fn fn, void *ud)
+{
+	for (int i = 0; i < w->nparts; i++) {
+		const pw_part_t *p = w->parts[i];
+		if (!p)
+			continue;
+		int64_t unc = 0;
+		for (int t = 0; t < PW_IN_N; t++)
+			if (p->assigned[t])
+				unc += (int64_t)pw_offtrack_pending(&p->off[t]);
+		fn(ud, p->id, p->nassigned > 0, p->nassigned ? p->inflight : 0,
+		   unc);
+	}
 }

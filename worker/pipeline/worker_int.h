@@ -43,6 +43,7 @@ typedef struct pw_item {
 	uint8_t topic; /* PW_IN_*, or PW_IN_N when not from Kafka */
 	uint8_t dead;  /* partition revoked: finish silently */
 	uint8_t queued_in_gate;
+	uint8_t again; /* start the item again once its first writes land */
 	uint8_t force; /* poll even a settled order (pw_worker_poll_now) */
 	int32_t partition;
 	uint32_t epoch;
