@@ -155,8 +155,10 @@ START_TEST(test_alo_rebalance_1_3_1)
 	ck_assert_int_eq(r.t.regressions, 0);
 	ck_assert_int_eq(r.t.wrong_status, 0);
 	ck_assert_int_eq(r.t.dlq, 0);
-	ck_assert_int_eq(created, n);
-	ck_assert_int_eq(creates, n); /* no create repeated */
+	ck_assert_int_eq(created, n); /* the gateway holds each order once */
+	/* a create is repeated only when its call was in flight at a revoke
+	 * (redone by the new owner, answered "Duplicate order_id", resolved
+	 * by polling): printed above as repeated_creates */
 	json_decref(c);
 	for (int s = 0; s < EOS_SLOTS; s++)
 		pwt_proc_free(w[s]);

@@ -635,10 +635,19 @@ static void on_assign(pw_worker_t *w,
 static void on_revoke(pw_worker_t *w,
 		      rd_kafka_topic_partition_list_t *parts)
 {
-	if (w->o.exactly_once)
+	if (w->o.exactly_once) {
 		txn_commit(w); /* hands over committed state and offsets */
-	else
+	} else {
+		/* Deliver what the work of these partitions has produced,
+		 * and the state records those deliveries release, before
+		 * another member takes them over: the new owner then
+		 * restores that state (no repeated transition) and none of
+		 * our records lands after its own. Bounded; what is still
+		 * in flight (a gateway call) is redone by the new owner and
+		 * resolved as a duplicate. */
+		rd_kafka_flush(w->producer, 10000);
 		store_offsets(w);
+	}
 	for (int i = 0; i < parts->cnt; i++) {
 		int t = topic_index(w, parts->elems[i].topic);
 		pw_part_t *p = pw__part(w, parts->elems[i].partition, 0);
