@@ -194,6 +194,31 @@ pa_err_t pa__envelope(json_t *root, int need_ok, char *errbuf)
 	return PA_OK;
 }
 
+pa_err_t pa__reply_open(void *res, size_t size, const char *what,
+			const char *body, size_t len, json_t **root,
+			char *errbuf)
+{
+	pa_err_t e;
+	*root = NULL;
+	if (!res)
+		return pa_seterr(errbuf, PA_INVAL, "%s: NULL result", what);
+	memset(res, 0, size);
+	if ((e = pa__json_object(body, len, PA__MAX_REPLY, root, errbuf)))
+		return e;
+	if ((e = pa__envelope(*root, 1, errbuf))) {
+		json_decref(*root);
+		*root = NULL;
+	}
+	return e;
+}
+
+void pa__reply_clear(void *res, size_t size, void *json_, void *owned)
+{
+	free(owned);
+	json_decref((json_t *)json_);
+	memset(res, 0, size);
+}
+
 const char *pa__jstr(json_t *o, const char *key)
 {
 	json_t *v = json_object_get(o, key);
@@ -325,6 +350,17 @@ pa_err_t pa__req_new(const pa_merchant_t *m, pa_op_t op, const char *method,
 nomem:
 	pa_request_destroy(req);
 	return pa_seterr(errbuf, PA_NOMEM, "out of memory");
+}
+
+pa_err_t pa__req_done(pa_err_t e, pa_request_t *req, json_t *body,
+		      pa_request_t **out)
+{
+	json_decref(body);
+	if (e)
+		pa_request_destroy(req);
+	else
+		*out = req;
+	return e;
 }
 
 pa_err_t pa__req_header(pa_request_t *req, const char *name,

@@ -89,12 +89,7 @@ pa_err_t pa_build_complaint_submit(const pa_merchant_t *m, const char *order_id,
 	    pa__req_body(req, b))
 		e = pa_seterr(errbuf, PA_NOMEM, "out of memory");
 out:
-	json_decref(b);
-	if (e)
-		pa_request_destroy(req);
-	else
-		*out = req;
-	return e;
+	return pa__req_done(e, req, b, out);
 }
 
 /* A4: the view request has no order_id/ref_code; it signs complaint_id in
@@ -145,20 +140,13 @@ pa_err_t pa_build_complaint_view(const pa_merchant_t *m,
 	    pa__req_body(req, b))
 		e = pa_seterr(errbuf, PA_NOMEM, "out of memory");
 out:
-	json_decref(b);
-	if (e)
-		pa_request_destroy(req);
-	else
-		*out = req;
-	return e;
+	return pa__req_done(e, req, b, out);
 }
 
 void pa_complaint_result_clear(pa_complaint_result_t *res)
 {
-	if (!res)
-		return;
-	json_decref((json_t *)res->json_);
-	memset(res, 0, sizeof(*res));
+	if (res)
+		pa__reply_clear(res, sizeof(*res), res->json_, NULL);
 }
 
 /* Reads the first present string (or integer, rendered) among keys. */
@@ -183,16 +171,10 @@ pa_err_t pa_parse_complaint(const char *body, size_t len,
 					      "status_text", NULL};
 	json_t *root;
 	pa_err_t e;
-	if (!res)
-		return pa_seterr(errbuf, PA_INVAL, "complaint: NULL result");
-	memset(res, 0, sizeof(*res));
-	if ((e = pa__json_object(body, len, PA__MAX_REPLY, &root, errbuf)))
+	if ((e = pa__reply_open(res, sizeof(*res), "complaint", body, len,
+				&root, errbuf)))
 		return e;
 	res->json_ = root;
-	if ((e = pa__envelope(root, 1, errbuf))) {
-		pa_complaint_result_clear(res);
-		return e;
-	}
 	json_t *data = json_object_get(root, "data");
 	res->complaint_id = first_of(root, id_keys);
 	res->complaint_status = first_of(root, st_keys);

@@ -25,6 +25,18 @@ pa_err_t pa__json_object(const char *body, size_t len, size_t max,
 /* {"status":"error"} -> classified error with the message in errbuf.
  * need_ok: the status must also be "success" or "ok" (else PA_PARSE). */
 pa_err_t pa__envelope(json_t *root, int need_ok, char *errbuf);
+/* The prologue of every reply parser: res (size bytes) must not be NULL
+ * (PA_INVAL "<what>: NULL result"); it is zeroed, body is read as a JSON
+ * object (at most PA__MAX_REPLY bytes) and its envelope must say success
+ * (pa__envelope need_ok). On PA_OK *root is a new reference the caller
+ * keeps in res->json_; on error *root is NULL and res stays zeroed. */
+pa_err_t pa__reply_open(void *res, size_t size, const char *what,
+			const char *body, size_t len, json_t **root,
+			char *errbuf);
+/* What every pa_*_result_clear does: frees owned (the result's one malloc'd
+ * array, may be NULL), drops the reply JSON json_ (may be NULL) and zeroes
+ * res (size bytes). res must not be NULL. */
+void pa__reply_clear(void *res, size_t size, void *json_, void *owned);
 /* String member or NULL (borrowed from o). */
 const char *pa__jstr(json_t *o, const char *key);
 /* Amount member into an amount field (text as sent + value). Numbers are
@@ -49,6 +61,10 @@ pa_err_t pa__req_header(pa_request_t *req, const char *name,
 			const char *value);
 /* Serializes body (compact) into req->body. Does not take body. */
 pa_err_t pa__req_body(pa_request_t *req, json_t *body);
+/* The end of a builder: drops body (may be NULL); on e == PA_OK hands req
+ * to *out, else destroys req (may be NULL). Returns e. */
+pa_err_t pa__req_done(pa_err_t e, pa_request_t *req, json_t *body,
+		      pa_request_t **out);
 /* For V2 merchants: X-Api-Key header. */
 pa_err_t pa__req_v2_key(const pa_merchant_t *m, pa_request_t *req,
 			char *errbuf);

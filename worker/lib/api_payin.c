@@ -257,15 +257,11 @@ pa_err_t pa_build_payin(const pa_merchant_t *m, const pa_payin_req_t *r,
 	}
 	if (pa__req_body(req, b))
 		goto fail;
-	json_decref(b);
-	*out = req;
-	return PA_OK;
+	return pa__req_done(PA_OK, req, b, out);
 fail:
 	pa_seterr(errbuf, e, "payin: out of memory");
 out:
-	json_decref(b);
-	pa_request_destroy(req);
-	return e;
+	return pa__req_done(e, req, b, out);
 }
 
 pa_err_t pa_payment_link(const pa_merchant_t *m, const char *hash_value,
@@ -294,11 +290,9 @@ pa_err_t pa_payment_link(const pa_merchant_t *m, const char *hash_value,
 
 void pa_payin_result_clear(pa_payin_result_t *res)
 {
-	if (!res)
-		return;
-	free(res->payment_link);
-	json_decref((json_t *)res->json_);
-	memset(res, 0, sizeof(*res));
+	if (res)
+		pa__reply_clear(res, sizeof(*res), res->json_,
+				res->payment_link);
 }
 
 pa_err_t pa_parse_payin(const pa_merchant_t *m, const char *body, size_t len,
@@ -306,14 +300,10 @@ pa_err_t pa_parse_payin(const pa_merchant_t *m, const char *body, size_t len,
 {
 	json_t *root;
 	pa_err_t e;
-	if (!res)
-		return pa_seterr(errbuf, PA_INVAL, "payin: NULL result");
-	memset(res, 0, sizeof(*res));
-	if ((e = pa__json_object(body, len, PA__MAX_REPLY, &root, errbuf)))
+	if ((e = pa__reply_open(res, sizeof(*res), "payin", body, len, &root,
+				errbuf)))
 		return e;
 	res->json_ = root;
-	if ((e = pa__envelope(root, 1, errbuf)))
-		goto fail;
 	res->ref_code = pa__jstr(root, "ref_code");
 	res->qr_code = pa__jstr(root, "qr_code");
 	res->hash_value = pa__jstr(root, "hash_value");
@@ -388,20 +378,13 @@ pa_err_t pa_build_utr_submit(const pa_merchant_t *m, const char *ref_code,
 	if (pa__req_body(req, b))
 		e = pa_seterr(errbuf, PA_NOMEM, "out of memory");
 out:
-	json_decref(b);
-	if (e)
-		pa_request_destroy(req);
-	else
-		*out = req;
-	return e;
+	return pa__req_done(e, req, b, out);
 }
 
 void pa_ack_result_clear(pa_ack_result_t *res)
 {
-	if (!res)
-		return;
-	json_decref((json_t *)res->json_);
-	memset(res, 0, sizeof(*res));
+	if (res)
+		pa__reply_clear(res, sizeof(*res), res->json_, NULL);
 }
 
 pa_err_t pa_parse_ack(const char *body, size_t len, pa_ack_result_t *res,
@@ -409,16 +392,10 @@ pa_err_t pa_parse_ack(const char *body, size_t len, pa_ack_result_t *res,
 {
 	json_t *root;
 	pa_err_t e;
-	if (!res)
-		return pa_seterr(errbuf, PA_INVAL, "ack: NULL result");
-	memset(res, 0, sizeof(*res));
-	if ((e = pa__json_object(body, len, PA__MAX_REPLY, &root, errbuf)))
+	if ((e = pa__reply_open(res, sizeof(*res), "ack", body, len, &root,
+				errbuf)))
 		return e;
 	res->json_ = root;
-	if ((e = pa__envelope(root, 1, errbuf))) {
-		pa_ack_result_clear(res);
-		return e;
-	}
 	res->status = pa__jstr(root, "status");
 	res->message = pa__jstr(root, "message");
 	return PA_OK;
@@ -472,12 +449,7 @@ pa_err_t pa_build_status(const pa_merchant_t *m, pa_op_t op, const char *key,
 	if (pa__req_body(req, b))
 		e = pa_seterr(errbuf, PA_NOMEM, "out of memory");
 out:
-	json_decref(b);
-	if (e)
-		pa_request_destroy(req);
-	else
-		*out = req;
-	return e;
+	return pa__req_done(e, req, b, out);
 }
 
 pa_err_t pa_parse_status(const pa_merchant_t *m, const char *body, size_t len,
@@ -530,10 +502,5 @@ pa_err_t pa_build_refund(const pa_merchant_t *m, const char *ref_code,
 	    pa__req_body(req, b))
 		e = pa_seterr(errbuf, PA_NOMEM, "out of memory");
 out:
-	json_decref(b);
-	if (e)
-		pa_request_destroy(req);
-	else
-		*out = req;
-	return e;
+	return pa__req_done(e, req, b, out);
 }

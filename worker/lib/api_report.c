@@ -52,21 +52,13 @@ pa_err_t pa_build_recon(const pa_merchant_t *m, pa_op_t op, const char *date,
 		   pa__set_str(b, "signature", sig) || pa__req_body(req, b)) {
 		e = pa_seterr(errbuf, PA_NOMEM, "out of memory");
 	}
-	json_decref(b);
-	if (e)
-		pa_request_destroy(req);
-	else
-		*out = req;
-	return e;
+	return pa__req_done(e, req, b, out);
 }
 
 void pa_recon_result_clear(pa_recon_result_t *res)
 {
-	if (!res)
-		return;
-	free(res->items);
-	json_decref((json_t *)res->json_);
-	memset(res, 0, sizeof(*res));
+	if (res)
+		pa__reply_clear(res, sizeof(*res), res->json_, res->items);
 }
 
 pa_err_t pa_parse_recon(const pa_merchant_t *m, const char *body, size_t len,
@@ -74,14 +66,10 @@ pa_err_t pa_parse_recon(const pa_merchant_t *m, const char *body, size_t len,
 {
 	json_t *root;
 	pa_err_t e;
-	if (!res)
-		return pa_seterr(errbuf, PA_INVAL, "recon: NULL result");
-	memset(res, 0, sizeof(*res));
-	if ((e = pa__json_object(body, len, PA__MAX_REPLY, &root, errbuf)))
+	if ((e = pa__reply_open(res, sizeof(*res), "recon", body, len, &root,
+				errbuf)))
 		return e;
 	res->json_ = root;
-	if ((e = pa__envelope(root, 1, errbuf)))
-		goto fail;
 	res->message = pa__jstr(root, "message");
 	json_t *data = json_object_get(root, "data");
 	if (!data || json_is_null(data))
@@ -177,12 +165,7 @@ pa_err_t pa_build_wallet_balance(const pa_merchant_t *m, const char *email,
 	    pa__set_str(b, "verification_code", md5) || pa__req_body(req, b))
 		e = pa_seterr(errbuf, PA_NOMEM, "out of memory");
 	OPENSSL_cleanse(md5, sizeof(md5));
-	json_decref(b);
-	if (e)
-		pa_request_destroy(req);
-	else
-		*out = req;
-	return e;
+	return pa__req_done(e, req, b, out);
 }
 
 pa_err_t pa_build_wallet_balance_v2(const pa_merchant_t *m,
@@ -216,21 +199,13 @@ pa_err_t pa_build_wallet_balance_v2(const pa_merchant_t *m,
 	if (pa__req_body(req, b))
 		e = pa_seterr(errbuf, PA_NOMEM, "out of memory");
 out:
-	json_decref(b);
-	if (e)
-		pa_request_destroy(req);
-	else
-		*out = req;
-	return e;
+	return pa__req_done(e, req, b, out);
 }
 
 void pa_wallet_balance_result_clear(pa_wallet_balance_result_t *res)
 {
-	if (!res)
-		return;
-	free(res->accounts);
-	json_decref((json_t *)res->json_);
-	memset(res, 0, sizeof(*res));
+	if (res)
+		pa__reply_clear(res, sizeof(*res), res->json_, res->accounts);
 }
 
 /* §10.2: minimum_balance, limit_volume, usage_volume (strings, whole units). */
@@ -290,14 +265,10 @@ pa_err_t pa_parse_wallet_balance(const pa_merchant_t *m, const char *body,
 {
 	json_t *root;
 	pa_err_t e;
-	if (!res)
-		return pa_seterr(errbuf, PA_INVAL, "balance: NULL result");
-	memset(res, 0, sizeof(*res));
-	if ((e = pa__json_object(body, len, PA__MAX_REPLY, &root, errbuf)))
+	if ((e = pa__reply_open(res, sizeof(*res), "balance", body, len, &root,
+				errbuf)))
 		return e;
 	res->json_ = root;
-	if ((e = pa__envelope(root, 1, errbuf)))
-		goto fail;
 	res->message = pa__jstr(root, "message");
 	json_t *op = json_object_get(root, "operator_details");
 	if (json_is_object(op)) {
@@ -381,21 +352,13 @@ pa_err_t pa_build_wallet_summary(const pa_merchant_t *m,
 	    pa__set_str(b, "filter_date", filter_date) || pa__req_body(req, b))
 		e = pa_seterr(errbuf, PA_NOMEM, "out of memory");
 out:
-	json_decref(b);
-	if (e)
-		pa_request_destroy(req);
-	else
-		*out = req;
-	return e;
+	return pa__req_done(e, req, b, out);
 }
 
 void pa_wallet_summary_result_clear(pa_wallet_summary_result_t *res)
 {
-	if (!res)
-		return;
-	free(res->groups);
-	json_decref((json_t *)res->json_);
-	memset(res, 0, sizeof(*res));
+	if (res)
+		pa__reply_clear(res, sizeof(*res), res->json_, res->groups);
 }
 
 pa_err_t pa_parse_wallet_summary(const char *body, size_t len,
@@ -404,14 +367,10 @@ pa_err_t pa_parse_wallet_summary(const char *body, size_t len,
 {
 	json_t *root;
 	pa_err_t e;
-	if (!res)
-		return pa_seterr(errbuf, PA_INVAL, "summary: NULL result");
-	memset(res, 0, sizeof(*res));
-	if ((e = pa__json_object(body, len, PA__MAX_REPLY, &root, errbuf)))
+	if ((e = pa__reply_open(res, sizeof(*res), "summary", body, len, &root,
+				errbuf)))
 		return e;
 	res->json_ = root;
-	if ((e = pa__envelope(root, 1, errbuf)))
-		goto fail;
 	res->message = pa__jstr(root, "message");
 	json_t *data = json_object_get(root, "data");
 	if (!data || json_is_null(data) ||
@@ -468,24 +427,17 @@ pa_err_t pa_build_wallet_data(const pa_merchant_t *m, pa_request_t **out,
 		return pa_seterr(errbuf, PA_CONFIG,
 				 "merchant.bot_api_key: required (spec "
 				 "§10.8)");
-	if ((e = pa__req_new(m, PA_OP_WALLET_DATA, "GET",
-			     "/bot/api_v2/account_status.php", &req,
-			     errbuf)) ||
-	    (e = bot_key(m, req, errbuf))) {
-		pa_request_destroy(req);
-		return e;
-	}
-	*out = req;
-	return PA_OK;
+	if (!(e = pa__req_new(m, PA_OP_WALLET_DATA, "GET",
+			      "/bot/api_v2/account_status.php", &req,
+			      errbuf)))
+		e = bot_key(m, req, errbuf);
+	return pa__req_done(e, req, NULL, out);
 }
 
 void pa_wallet_data_result_clear(pa_wallet_data_result_t *res)
 {
-	if (!res)
-		return;
-	free(res->accounts);
-	json_decref((json_t *)res->json_);
-	memset(res, 0, sizeof(*res));
+	if (res)
+		pa__reply_clear(res, sizeof(*res), res->json_, res->accounts);
 }
 
 static pa_err_t data_group(json_t *grp, const char *name, int active,
@@ -541,14 +493,10 @@ pa_err_t pa_parse_wallet_data(const char *body, size_t len,
 {
 	json_t *root;
 	pa_err_t e;
-	if (!res)
-		return pa_seterr(errbuf, PA_INVAL, "wallet data: NULL result");
-	memset(res, 0, sizeof(*res));
-	if ((e = pa__json_object(body, len, PA__MAX_REPLY, &root, errbuf)))
+	if ((e = pa__reply_open(res, sizeof(*res), "wallet data", body, len,
+				&root, errbuf)))
 		return e;
 	res->json_ = root;
-	if ((e = pa__envelope(root, 1, errbuf)))
-		goto fail;
 	json_t *data = json_object_get(root, "data");
 	if (!json_is_object(data)) {
 		e = pa_seterr(errbuf, PA_PARSE, "data: must be an object");
