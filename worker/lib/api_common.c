@@ -319,6 +319,14 @@ pa_err_t pa__jint(json_t *o, const char *key, int64_t *v, int *has,
 
 /* ---- requests ---- */
 
+pa_err_t pa__req_args(const pa_merchant_t *m, pa_request_t **out,
+		      const char *what, char *errbuf)
+{
+	if (!m || !out)
+		return pa_seterr(errbuf, PA_INVAL, "%s: NULL argument", what);
+	return pa_merchant_check(m, errbuf);
+}
+
 pa_err_t pa__req_new(const pa_merchant_t *m, pa_op_t op, const char *method,
 		     const char *path, pa_request_t **out, char *errbuf)
 {
@@ -509,6 +517,15 @@ pa_err_t pa__need(const char *field, const char *v, size_t max,
 	if (has_ctl(v))
 		return pa_seterr(errbuf, PA_VALIDATION,
 				 "%s: control characters not allowed", field);
+	return PA_OK;
+}
+
+pa_err_t pa__need_setting(const char *field, const char *v, const char *why,
+			  char *errbuf)
+{
+	if (!pa__given(v))
+		return pa_seterr(errbuf, PA_CONFIG, "merchant.%s: required %s",
+				 field, why);
 	return PA_OK;
 }
 

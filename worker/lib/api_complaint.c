@@ -43,14 +43,10 @@ pa_err_t pa_build_complaint_submit(const pa_merchant_t *m, const char *order_id,
 	pa_request_t *req = NULL;
 	json_t *b = NULL;
 	pa_err_t e;
-	if (!m || !out)
-		return pa_seterr(errbuf, PA_INVAL, "complaint: NULL argument");
-	if ((e = pa_merchant_check(m, errbuf)))
+	if ((e = pa__req_args(m, out, "complaint", errbuf)) ||
+	    (e = pa__need_setting("complaint_token", m->complaint_token,
+				  "for complaints (spec §10.4)", errbuf)))
 		return e;
-	if (!pa__given(m->complaint_token))
-		return pa_seterr(errbuf, PA_CONFIG,
-				 "merchant.complaint_token: required for "
-				 "complaints (spec §10.4)");
 	if ((e = pa__check_order_id(m, order_id, 1, 63, "§10.4", errbuf)) ||
 	    (e = pa__need("ref_code", ref_code, 128, "§10.4", errbuf)))
 		return e;
@@ -116,14 +112,10 @@ pa_err_t pa_build_complaint_view(const pa_merchant_t *m,
 	pa_request_t *req = NULL;
 	json_t *b = NULL;
 	pa_err_t e;
-	if (!m || !out)
-		return pa_seterr(errbuf, PA_INVAL, "complaint: NULL argument");
-	if ((e = pa_merchant_check(m, errbuf)))
+	if ((e = pa__req_args(m, out, "complaint", errbuf)) ||
+	    (e = pa__need_setting("complaint_token", m->complaint_token,
+				  "for complaints (spec §10.4)", errbuf)))
 		return e;
-	if (!pa__given(m->complaint_token))
-		return pa_seterr(errbuf, PA_CONFIG,
-				 "merchant.complaint_token: required for "
-				 "complaints (spec §10.4)");
 	if ((e = pa__need("complaint_id", complaint_id, 128, "§10.4",
 			  errbuf)))
 		return e;

@@ -54,6 +54,10 @@ pa_err_t pa__jint(json_t *o, const char *key, int64_t *v, int *has,
 		  char *errbuf);
 
 /* ---- requests ---- */
+/* A builder's first checks: m and out given (PA_INVAL "<what>: NULL
+ * argument"), then pa_merchant_check(m). */
+pa_err_t pa__req_args(const pa_merchant_t *m, pa_request_t **out,
+		      const char *what, char *errbuf);
 /* New request: method, base_url + path, Content-Type: application/json. */
 pa_err_t pa__req_new(const pa_merchant_t *m, pa_op_t op, const char *method,
 		     const char *path, pa_request_t **out, char *errbuf);
@@ -85,6 +89,10 @@ pa_err_t pa__set_int(json_t *o, const char *key, int64_t v);
 int pa__given(const char *s);
 pa_err_t pa__need(const char *field, const char *v, size_t max,
 		  const char *spec, char *errbuf);
+/* A merchant setting an endpoint needs (a token, a key): PA_CONFIG
+ * "merchant.<field>: required <why>" when v is not given. */
+pa_err_t pa__need_setting(const char *field, const char *v, const char *why,
+			  char *errbuf);
 /* order_id: min..max chars; alnum only unless the merchant is lenient
  * (then 1-63 of [A-Za-z0-9_-]). */
 pa_err_t pa__check_order_id(const pa_merchant_t *m, const char *v, size_t min,

@@ -346,9 +346,7 @@ pa_err_t pa_build_utr_submit(const pa_merchant_t *m, const char *ref_code,
 	pa_request_t *req = NULL;
 	json_t *b = NULL;
 	pa_err_t e;
-	if (!m || !out)
-		return pa_seterr(errbuf, PA_INVAL, "utr: NULL argument");
-	if ((e = pa_merchant_check(m, errbuf)) ||
+	if ((e = pa__req_args(m, out, "utr", errbuf)) ||
 	    (e = check_ref("ref_code", ref_code, errbuf)))
 		return e;
 	if (pa__given(order_id) &&
@@ -475,9 +473,7 @@ pa_err_t pa_build_refund(const pa_merchant_t *m, const char *ref_code,
 	pa_request_t *req = NULL;
 	json_t *b = NULL;
 	pa_err_t e;
-	if (!m || !out)
-		return pa_seterr(errbuf, PA_INVAL, "refund: NULL argument");
-	if ((e = pa_merchant_check(m, errbuf)) ||
+	if ((e = pa__req_args(m, out, "refund", errbuf)) ||
 	    (e = check_ref("ref_code", ref_code, errbuf)))
 		return e;
 	if (amount_minor != 0 &&

@@ -30,10 +30,9 @@ pa_err_t pa_build_recon(const pa_merchant_t *m, pa_op_t op, const char *date,
 		return pa_seterr(errbuf, PA_INVAL, "recon: bad argument");
 	if ((e = pa_merchant_check(m, errbuf)))
 		return e;
-	if (!pa__given(m->recon_token))
-		return pa_seterr(errbuf, PA_CONFIG,
-				 "merchant.recon_token: required for "
-				 "reconciliation (spec §10.5)");
+	if ((e = pa__need_setting("recon_token", m->recon_token,
+				  "for reconciliation (spec §10.5)", errbuf)))
+		return e;
 	if ((e = pa__check_date("date", date, "§10.5", errbuf)))
 		return e;
 	if ((e = pa__req_new(m, op, "POST",
@@ -134,14 +133,11 @@ pa_err_t pa_build_wallet_balance(const pa_merchant_t *m, const char *email,
 	json_t *b = NULL;
 	pa_err_t e;
 	char md5[PA_MD5_HEX_LEN + 1];
-	if (!m || !out)
-		return pa_seterr(errbuf, PA_INVAL, "balance: NULL argument");
-	if ((e = pa_merchant_check(m, errbuf)))
+	if ((e = pa__req_args(m, out, "balance", errbuf)) ||
+	    (e = pa__need_setting("balance_token", m->balance_token,
+				  "for the wallet balance (spec §10.2)",
+				  errbuf)))
 		return e;
-	if (!pa__given(m->balance_token))
-		return pa_seterr(errbuf, PA_CONFIG,
-				 "merchant.balance_token: required for the "
-				 "wallet balance (spec §10.2)");
 	if ((e = pa__need("email", email, 254, "§10.2", errbuf)))
 		return e;
 	if (!password || !password_len)
@@ -174,9 +170,7 @@ pa_err_t pa_build_wallet_balance_v2(const pa_merchant_t *m,
 	pa_request_t *req = NULL;
 	json_t *b = NULL;
 	pa_err_t e;
-	if (!m || !out)
-		return pa_seterr(errbuf, PA_INVAL, "balance: NULL argument");
-	if ((e = pa_merchant_check(m, errbuf)))
+	if ((e = pa__req_args(m, out, "balance", errbuf)))
 		return e;
 	if (m->api_version != PA_API_V2)
 		return pa_seterr(errbuf, PA_UNSUPPORTED,
@@ -322,14 +316,10 @@ pa_err_t pa_build_wallet_summary(const pa_merchant_t *m,
 	pa_request_t *req = NULL;
 	json_t *b = NULL;
 	pa_err_t e;
-	if (!m || !out)
-		return pa_seterr(errbuf, PA_INVAL, "summary: NULL argument");
-	if ((e = pa_merchant_check(m, errbuf)))
+	if ((e = pa__req_args(m, out, "summary", errbuf)) ||
+	    (e = pa__need_setting("bot_api_key", m->bot_api_key,
+				  "(spec §10.7)", errbuf)))
 		return e;
-	if (!pa__given(m->bot_api_key))
-		return pa_seterr(errbuf, PA_CONFIG,
-				 "merchant.bot_api_key: required (spec "
-				 "§10.7)");
 	if ((e = pa__need("account_number", account_number, 64, "§10.7",
 			  errbuf)))
 		return e;
@@ -419,14 +409,10 @@ pa_err_t pa_build_wallet_data(const pa_merchant_t *m, pa_request_t **out,
 {
 	pa_request_t *req = NULL;
 	pa_err_t e;
-	if (!m || !out)
-		return pa_seterr(errbuf, PA_INVAL, "wallet data: NULL argument");
-	if ((e = pa_merchant_check(m, errbuf)))
+	if ((e = pa__req_args(m, out, "wallet data", errbuf)) ||
+	    (e = pa__need_setting("bot_api_key", m->bot_api_key,
+				  "(spec §10.8)", errbuf)))
 		return e;
-	if (!pa__given(m->bot_api_key))
-		return pa_seterr(errbuf, PA_CONFIG,
-				 "merchant.bot_api_key: required (spec "
-				 "§10.8)");
 	if (!(e = pa__req_new(m, PA_OP_WALLET_DATA, "GET",
 			      "/bot/api_v2/account_status.php", &req,
 			      errbuf)))
