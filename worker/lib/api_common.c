@@ -371,6 +371,14 @@ pa_err_t pa__req_done(pa_err_t e, pa_request_t *req, json_t *body,
 	return e;
 }
 
+pa_err_t pa__req_finish(pa_err_t e, pa_request_t *req, json_t *body,
+			pa_request_t **out, char *errbuf)
+{
+	if (!e && pa__req_body(req, body))
+		e = pa_seterr(errbuf, PA_NOMEM, "out of memory");
+	return pa__req_done(e, req, body, out);
+}
+
 pa_err_t pa__req_header(pa_request_t *req, const char *name,
 			const char *value)
 {

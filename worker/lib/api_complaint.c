@@ -81,11 +81,10 @@ pa_err_t pa_build_complaint_submit(const pa_merchant_t *m, const char *order_id,
 	    (pa__given(description) &&
 	     pa__set_str(b, "complaint_description", description)) ||
 	    (pa__given(screenshot_b64) &&
-	     pa__set_str(b, "screenshot_images", screenshot_b64)) ||
-	    pa__req_body(req, b))
+	     pa__set_str(b, "screenshot_images", screenshot_b64)))
 		e = pa_seterr(errbuf, PA_NOMEM, "out of memory");
 out:
-	return pa__req_done(e, req, b, out);
+	return pa__req_finish(e, req, b, out, errbuf);
 }
 
 /* A4: the view request has no order_id/ref_code; it signs complaint_id in
@@ -128,11 +127,10 @@ pa_err_t pa_build_complaint_view(const pa_merchant_t *m,
 	view_sig(m, complaint_id, sig);
 	if (!(b = json_object()) || pa__set_str(b, "pid", m->pid) ||
 	    pa__set_str(b, "complaint_id", complaint_id) ||
-	    pa__set_str(b, "signature", sig) ||
-	    pa__req_body(req, b))
+	    pa__set_str(b, "signature", sig))
 		e = pa_seterr(errbuf, PA_NOMEM, "out of memory");
 out:
-	return pa__req_done(e, req, b, out);
+	return pa__req_finish(e, req, b, out, errbuf);
 }
 
 void pa_complaint_result_clear(pa_complaint_result_t *res)

@@ -69,6 +69,10 @@ pa_err_t pa__req_body(pa_request_t *req, json_t *body);
  * to *out, else destroys req (may be NULL). Returns e. */
 pa_err_t pa__req_done(pa_err_t e, pa_request_t *req, json_t *body,
 		      pa_request_t **out);
+/* pa__req_done, but first, when e is PA_OK, serializes body (not NULL) into
+ * req (PA_NOMEM "out of memory" when that fails). */
+pa_err_t pa__req_finish(pa_err_t e, pa_request_t *req, json_t *body,
+			pa_request_t **out, char *errbuf);
 /* For V2 merchants: X-Api-Key header. */
 pa_err_t pa__req_v2_key(const pa_merchant_t *m, pa_request_t *req,
 			char *errbuf);

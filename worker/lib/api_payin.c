@@ -370,13 +370,10 @@ pa_err_t pa_build_utr_submit(const pa_merchant_t *m, const char *ref_code,
 		e = pa_seterr(errbuf, PA_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((e = pa__post_hash(m, b, parts, 3, errbuf)) ||
-	    (e = pa__req_v2_key(m, req, errbuf)))
-		goto out;
-	if (pa__req_body(req, b))
-		e = pa_seterr(errbuf, PA_NOMEM, "out of memory");
+	if (!(e = pa__post_hash(m, b, parts, 3, errbuf)))
+		e = pa__req_v2_key(m, req, errbuf);
 out:
-	return pa__req_done(e, req, b, out);
+	return pa__req_finish(e, req, b, out, errbuf);
 }
 
 void pa_ack_result_clear(pa_ack_result_t *res)
@@ -441,13 +438,10 @@ pa_err_t pa_build_status(const pa_merchant_t *m, pa_op_t op, const char *key,
 	e = pa_sign_poll_request_post_hash(m->secret, pa_part(key),
 					   pa_part(m->pid), NULL, &sealed,
 					   errbuf);
-	if ((e = pa__set_sealed(b, e, sealed, errbuf)) ||
-	    (e = pa__req_v2_key(m, req, errbuf)))
-		goto out;
-	if (pa__req_body(req, b))
-		e = pa_seterr(errbuf, PA_NOMEM, "out of memory");
+	if (!(e = pa__set_sealed(b, e, sealed, errbuf)))
+		e = pa__req_v2_key(m, req, errbuf);
 out:
-	return pa__req_done(e, req, b, out);
+	return pa__req_finish(e, req, b, out, errbuf);
 }
 
 pa_err_t pa_parse_status(const pa_merchant_t *m, const char *body, size_t len,
@@ -494,9 +488,8 @@ pa_err_t pa_build_refund(const pa_merchant_t *m, const char *ref_code,
 	if ((e = pa__set_sealed(b, e, sealed, errbuf)) ||
 	    (e = pa__req_v2_key(m, req, errbuf)))
 		goto out;
-	if ((amount_minor && pa__set_int(b, "amount", amount_minor / 100)) ||
-	    pa__req_body(req, b))
+	if (amount_minor && pa__set_int(b, "amount", amount_minor / 100))
 		e = pa_seterr(errbuf, PA_NOMEM, "out of memory");
 out:
-	return pa__req_done(e, req, b, out);
+	return pa__req_finish(e, req, b, out, errbuf);
 }

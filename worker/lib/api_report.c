@@ -48,10 +48,10 @@ pa_err_t pa_build_recon(const pa_merchant_t *m, pa_op_t op, const char *date,
 	} else if (pa__req_header(req, "Token", m->recon_token) ||
 		   !(b = json_object()) || pa__set_str(b, "pid", m->pid) ||
 		   pa__set_str(b, "date", date) ||
-		   pa__set_str(b, "signature", sig) || pa__req_body(req, b)) {
+		   pa__set_str(b, "signature", sig)) {
 		e = pa_seterr(errbuf, PA_NOMEM, "out of memory");
 	}
-	return pa__req_done(e, req, b, out);
+	return pa__req_finish(e, req, b, out, errbuf);
 }
 
 void pa_recon_result_clear(pa_recon_result_t *res)
@@ -158,10 +158,10 @@ pa_err_t pa_build_wallet_balance(const pa_merchant_t *m, const char *email,
 	pa_secret_destroy(pw);
 	if (pa__req_header(req, "Authorization", m->balance_token) ||
 	    !(b = json_object()) || pa__set_str(b, "email", email) ||
-	    pa__set_str(b, "verification_code", md5) || pa__req_body(req, b))
+	    pa__set_str(b, "verification_code", md5))
 		e = pa_seterr(errbuf, PA_NOMEM, "out of memory");
 	OPENSSL_cleanse(md5, sizeof(md5));
-	return pa__req_done(e, req, b, out);
+	return pa__req_finish(e, req, b, out, errbuf);
 }
 
 pa_err_t pa_build_wallet_balance_v2(const pa_merchant_t *m,
@@ -187,13 +187,10 @@ pa_err_t pa_build_wallet_balance_v2(const pa_merchant_t *m,
 		e = pa_seterr(errbuf, PA_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((e = pa__sign_v2(m, b, errbuf)) ||
-	    (e = pa__req_v2_key(m, req, errbuf)))
-		goto out;
-	if (pa__req_body(req, b))
-		e = pa_seterr(errbuf, PA_NOMEM, "out of memory");
+	if (!(e = pa__sign_v2(m, b, errbuf)))
+		e = pa__req_v2_key(m, req, errbuf);
 out:
-	return pa__req_done(e, req, b, out);
+	return pa__req_finish(e, req, b, out, errbuf);
 }
 
 void pa_wallet_balance_result_clear(pa_wallet_balance_result_t *res)
@@ -339,10 +336,10 @@ pa_err_t pa_build_wallet_summary(const pa_merchant_t *m,
 	if (!(b = json_object()) ||
 	    pa__set_str(b, "account_number", account_number) ||
 	    pa__set_str(b, "filter_date_type", filter_date_type) ||
-	    pa__set_str(b, "filter_date", filter_date) || pa__req_body(req, b))
+	    pa__set_str(b, "filter_date", filter_date))
 		e = pa_seterr(errbuf, PA_NOMEM, "out of memory");
 out:
-	return pa__req_done(e, req, b, out);
+	return pa__req_finish(e, req, b, out, errbuf);
 }
 
 void pa_wallet_summary_result_clear(pa_wallet_summary_result_t *res)
