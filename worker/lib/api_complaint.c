@@ -23,6 +23,18 @@ static pa_err_t bearer(const pa_merchant_t *m, pa_request_t *req, char *errbuf)
 	return e ? pa_seterr(errbuf, PA_NOMEM, "out of memory") : PA_OK;
 }
 
+/* What both complaint calls check first: the arguments, the merchant and its
+ * complaint token (spec §10.4). */
+static pa_err_t complaint_args(const pa_merchant_t *m, pa_request_t **out,
+			       char *errbuf)
+{
+	pa_err_t e = pa__req_args(m, out, "complaint", errbuf);
+	if (e)
+		return e;
+	return pa__need_setting("complaint_token", m->complaint_token,
+				"for complaints (spec §10.4)", errbuf);
+}
+
 static int is_base64_text(const char *s)
 {
 	size_t n = 0;
@@ -43,9 +55,7 @@ pa_err_t pa_build_complaint_submit(const pa_merchant_t *m, const char *order_id,
 	pa_request_t *req = NULL;
 	json_t *b = NULL;
 	pa_err_t e;
-	if ((e = pa__req_args(m, out, "complaint", errbuf)) ||
-	    (e = pa__need_setting("complaint_token", m->complaint_token,
-				  "for complaints (spec §10.4)", errbuf)))
+	if ((e = complaint_args(m, out, errbuf)))
 		return e;
 	if ((e = pa__check_order_id(m, order_id, 1, 63, "§10.4", errbuf)) ||
 	    (e = pa__need("ref_code", ref_code, 128, "§10.4", errbuf)))
@@ -111,9 +121,7 @@ pa_err_t pa_build_complaint_view(const pa_merchant_t *m,
 	pa_request_t *req = NULL;
 	json_t *b = NULL;
 	pa_err_t e;
-	if ((e = pa__req_args(m, out, "complaint", errbuf)) ||
-	    (e = pa__need_setting("complaint_token", m->complaint_token,
-				  "for complaints (spec §10.4)", errbuf)))
+	if ((e = complaint_args(m, out, errbuf)))
 		return e;
 	if ((e = pa__need("complaint_id", complaint_id, 128, "§10.4",
 			  errbuf)))
