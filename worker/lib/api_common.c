@@ -1,7 +1,9 @@
 /* api_common.c -- what every PayAtom call shares.
  * Owns: pa_request_t lifetime, the merchant check, gateway error
- *       classification (spec §2.3), JSON reading helpers, request assembly,
- *       post_hash / signatures of requests, field validation helpers.
+ *       classification (spec §2.3), JSON reading helpers, what every reply
+ *       parser and every builder starts and ends with (pa__reply_open/clear,
+ *       pa__req_args, pa__req_finish/done), request assembly, post_hash /
+ *       signatures of requests, field validation helpers.
  * Not here: per-endpoint builders and parsers (api_payin.c, api_payout.c,
  *           api_report.c, api_complaint.c), callbacks (webhook.c). */
 #include <ctype.h>
