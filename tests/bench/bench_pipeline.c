@@ -71,6 +71,7 @@ typedef struct run {
 	long target; /* commands of the phase */
 	const char *sandbox_url;
 	const char *brokers; /* the mock's or o->brokers */
+	long long created_at_ms; /* of the commands: the mode's start */
 	char prefix[96];     /* topic prefix; "" on the mock */
 	char topic[10][200]; /* k_topics with the prefix */
 } run_t;
@@ -305,7 +306,8 @@ static void produce_one(run_t *r)
 	snprintf(oid, sizeof oid, "B%c%09ld", r->letter, i);
 	/* India UPI P2C seamless payin of a test customer (example.com,
 	 * reserved test values); whole amounts 100..149: no sandbox magic
-	 * value (x900..x909) */
+	 * value (x900..x909); created_at is required by PayinCommand (the
+	 * real payatom-worker validates it, --worker-bin) */
 	snprintf(cmd, sizeof cmd,
 		 "{\"type\":\"payin\",\"merchant\":\"bench\",\"order_id\":"
 		 "\"%s\",\"command_id\":\"cmd-%s\","
@@ -313,8 +315,8 @@ static void produce_one(run_t *r)
 		 "\"amount_minor\":%ld,\"currency\":\"INR\","
 		 "\"customer\":{\"name\":\"Bench Customer\","
 		 "\"email\":\"bench@example.com\",\"phone\":\"9000000000\"},"
-		 "\"upi_id\":\"bench@upi\"}",
-		 oid, oid, 10000 + (i % 50) * 100);
+		 "\"upi_id\":\"bench@upi\",\"created_at\":%lld}",
+		 oid, oid, 10000 + (i % 50) * 100, r->created_at_ms);
 	pwt_produce(r->prod, r->topic[T_CMD_PAYIN], oid, cmd, 0);
 	r->t_prod[i] = pwb_now_us();
 	r->produced++;
@@ -512,6 +514,7 @@ static int run_mode(const pwb_opts_t *o, pwb_mode_t *m, const char *sandbox_url,
 	r.m = m;
 	r.sandbox_url = sandbox_url;
 	r.worker.ctl_fd = r.worker.rep_fd = -1;
+	r.created_at_ms = (long long)time(NULL) * 1000;
 	m->missing = m->n; /* until measured */
 	long warm = 2L * o->partitions;
 	size_t n = (size_t)(m->n > warm ? m->n : warm);
