@@ -28,6 +28,15 @@
  * 5,000/s): without that the driver, not the worker, would bound the rate
  * (window / commit.interval). See txn_room().
  *
+ * Kafka: by default the mock cluster, a fresh one per mode. --brokers
+ * HOST:PORT uses a real broker instead (tests/bench/run.sh --kafka real
+ * starts one with tests/kafka/kafka_harness.py): every mode gets topics of
+ * its own, bench-<time>-<pid>-<mode>-<alo|eos>.payatom.*, created by
+ * pw_topics_ensure() as payatom-worker does, and groups of its own, so runs
+ * never see each other's data. --guarantee exactly_once (real broker only:
+ * the mock writes no transaction markers) runs the worker with
+ * processing.guarantee=exactly_once and reads events read_committed.
+ *
  * Exit status: 0 when every command of every mode reached exactly one
  * terminal event; 1 otherwise; 2 on a setup error; 124 on the global
  * timeout. The performance targets are printed, never judged in the exit
@@ -674,17 +683,19 @@ static pa_err_t start_sandbox(const pwb_opts_t *o, pwb_child_t *c, char *url,
 
 /* ---- main ------------------------------------------------------------ */
 
-/* exactly_once: commands of one commit.interval at the mode's reachable
- * rate, min(cap x 1000 / latency_ms, 5000) per second (file header). */
+/* Commands of --window-delay-ms (default: one commit.interval with
+ * exactly_once, else 0) at the mode's reachable rate, min(cap x 1000 /
+ * latency_ms, 5000) per second (file header). */
 static long txn_room(const pwb_opts_t *o, int cap)
 {
-	if (!o->exactly_once)
-		return 0;
+	long delay_ms = o->window_delay_ms >= 0 ? o->window_delay_ms
+			: o->exactly_once	? o->commit_interval_ms
+						: 0;
 	double rate = o->latency_ms > 0 ? (double)cap * 1000.0 / o->latency_ms
 					: 5000.0;
 	if (rate > 5000.0)
 		rate = 5000.0;
-	return (long)(rate * (double)o->commit_interval_ms / 1000.0);
+	return (long)(rate * (double)delay_ms / 1000.0);
 }
 
 static void usage(FILE *f)
@@ -704,6 +715,9 @@ static void usage(FILE *f)
 		"(exactly_once: --brokers only)\n"
 		"         [--commit-interval-ms MS]  (the worker's "
 		"commit.interval, default 1000)\n"
+		"         [--window-delay-ms MS]  (window + commands of MS; "
+		"default commit.interval\n"
+		"                                  with exactly_once, else 0)\n"
 		"         [--worker-bin PATH/payatom-worker]  (the real program, "
 		"sandbox gateway only)\n"
 		"defaults: 100000 commands (sequential mode: 2000), 50 ms, "
@@ -716,7 +730,7 @@ enum {
 	O_COMMANDS = 256, O_SEQ, O_LATENCY, O_GATEWAY, O_PARTS, O_INFLIGHT,
 	O_POLLFIRST, O_WINDOW, O_TIMEOUT, O_NOPIN, O_SHORT, O_RESOLVE,
 	O_SBXBIN, O_ROLE, O_BROKERS, O_GROUP, O_PERPART, O_SBXURL, O_FETCHWAIT, O_WORKERBIN, O_GUARANTEE,
-	O_COMMITIV, O_TOPICPREFIX, O_HELP
+	O_COMMITIV, O_TOPICPREFIX, O_WINDOWDELAY, O_HELP
 };
 
 int main(int argc, char **argv)
@@ -745,13 +759,14 @@ int main(int argc, char **argv)
 		{"guarantee", 1, 0, O_GUARANTEE},
 		{"commit-interval-ms", 1, 0, O_COMMITIV},
 		{"topic-prefix", 1, 0, O_TOPICPREFIX},
+		{"window-delay-ms", 1, 0, O_WINDOWDELAY},
 		{"help", 0, 0, O_HELP},
 		{0, 0, 0, 0}};
 	pwb_opts_t o = {.commands = -1, .seq_commands = -1, .latency_ms = 50,
 		    .gateway = "sandbox", .partitions = 12, .inflight = 1000,
 		    .poll_first_ms = 200, .timeout_s = 900, .pin = 1,
 		    .resolve_delay_ms = 100, .fetch_wait_ms = 10,
-		    .commit_interval_ms = 1000};
+		    .commit_interval_ms = 1000, .window_delay_ms = -1};
 	pwb_worker_args_t wa = {.group = "bench", .merchant = "bench",
 				.pid = BENCH_PID, .secret = BENCH_SECRET,
 				.per_partition = 1000};
@@ -784,6 +799,7 @@ int main(int argc, char **argv)
 			break;
 		case O_COMMITIV: o.commit_interval_ms = atol(optarg); break;
 		case O_TOPICPREFIX: wa.topic_prefix = optarg; break;
+		case O_WINDOWDELAY: o.window_delay_ms = atol(optarg); break;
 		case O_GROUP: wa.group = optarg; break;
 		case O_PERPART: wa.per_partition = atoi(optarg); break;
 		case O_SBXURL: wa.sandbox_url = optarg; break;

@@ -27,6 +27,10 @@ typedef struct pwb_opts {
 	const char *brokers;
 	int exactly_once;	 /* processing.guarantee of the worker */
 	long commit_interval_ms; /* the worker's commit.interval */
+	/* the window grows by the commands of this delay (events held back
+	 * until their transaction commits); < 0: commit_interval_ms with
+	 * exactly_once, 0 otherwise */
+	long window_delay_ms;
 	char run_tag[48];	 /* unique per driver run: topics, groups */
 } pwb_opts_t;
 

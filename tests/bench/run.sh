@@ -18,8 +18,11 @@
 #                   once per row: mock cluster at_least_once; real broker
 #                   at_least_once; real broker exactly_once (commit.interval
 #                   1 s, the worker's default); and, without --short, real
-#                   exactly_once with commit.interval 100 ms. Then one
-#                   side-by-side table. The real broker is a single Kafka 4.4
+#                   exactly_once with commit.interval 100 ms; then (not with
+#                   --short) the same four at a light load (2,000 payins,
+#                   window 200: below max.inflight, so latencies are the
+#                   pipeline's own, no queue). Then one side-by-side
+#                   table. The real broker is a single Kafka 4.4
 #                   node from tests/kafka/kafka_harness.py (jars cached by
 #                   tests/kafka/fetch.sh), started here and always stopped on
 #                   exit; under `kafka_harness.py exec` (PAYATOM_TEST_KAFKA=
@@ -27,10 +30,17 @@
 #                   label kafka) the harness's broker is used instead. Every
 #                   row has topics and a group of its own
 #                   (bench-<time>-<pid>-<mode>-<alo|eos>.payatom.*).
-#                   Default 100,000 payins per row; --short: 2,000.
+#                   Default 100,000 payins per full-load row; --short:
+#                   2,000. Every full-load row has the same closed-loop
+#                   window (--window-delay-ms 1000: room for the events an
+#                   exactly_once transaction holds back for up to 1 s;
+#                   7,000 with the defaults), so the rows differ only in
+#                   broker and guarantee, and the worker is saturated.
 #
 # Options after BUILD_DIR go to every bench_pipeline run and win over the
-# defaults above (e.g. --commands 20000, --commit-interval-ms 200).
+# defaults above (e.g. --commands 20000), not over a row's own settings
+# (--kafka real: --guarantee, --commit-interval-ms, --brokers, and the light
+# rows' --commands and --window).
 #
 # Exit status: bench_pipeline's (0 = every command reached exactly one
 # terminal event; with --kafka real, in every row). Every process started is
@@ -63,10 +73,10 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 if [ "$KAFKA" = real ]; then
 	# ---- mock and real broker, side by side -------------------------
 	if [ "$SHORT" = 1 ]; then
-		DEFAULTS=(--commands 2000 --seq-commands 0 --timeout-s 60)
+		DEFAULTS=(--commands 2000 --seq-commands 0 --timeout-s 60 --window-delay-ms 1000)
 		RUN_TIMEOUT=80
 	else
-		DEFAULTS=(--seq-commands 0 --timeout-s 1200)
+		DEFAULTS=(--seq-commands 0 --timeout-s 1200 --window-delay-ms 1000)
 		RUN_TIMEOUT=1260
 	fi
 	OUT=$(mktemp -d "${TMPDIR:-/tmp}/payatom-bench-kafka.XXXXXX")
@@ -101,18 +111,27 @@ if [ "$KAFKA" = real ]; then
 		rc=0
 		echo "== real broker: single Kafka node at $BROKERS (logs: $RUNDIR/node1/kafka.log)"
 	fi
-	ROWS=("mock at_least_once 1000" "real at_least_once 1000" "real exactly_once 1000")
-	[ "$SHORT" = 1 ] || ROWS+=("real exactly_once 100")
+	# broker guarantee commit.interval load
+	ROWS=("mock at_least_once 1000 full" "real at_least_once 1000 full"
+		"real exactly_once 1000 full")
+	if [ "$SHORT" = 0 ]; then
+		ROWS+=("real exactly_once 100 full"
+			"mock at_least_once 1000 light" "real at_least_once 1000 light"
+			"real exactly_once 1000 light" "real exactly_once 100 light")
+	fi
 	i=0
 	for row in "${ROWS[@]}"; do
-		read -r broker guarantee commit <<<"$row"
-		args=("${DEFAULTS[@]}" --guarantee "$guarantee" --commit-interval-ms "$commit")
+		read -r broker guarantee commit load <<<"$row"
+		# the row's own settings come last: they win over "$@"
+		args=(--guarantee "$guarantee" --commit-interval-ms "$commit")
 		[ "$broker" = real ] && args+=(--brokers "$BROKERS")
+		[ "$load" = light ] && args+=(--commands 2000 --window 200)
 		i=$((i + 1))
 		echo
-		echo "== row $i: $broker broker, $guarantee, commit.interval $commit ms: bench_pipeline ${args[*]} $*"
+		echo "== row $i: $broker broker, $guarantee, commit.interval $commit ms, $load load:" \
+			"bench_pipeline ${DEFAULTS[*]} $* ${args[*]}"
 		r=0
-		timeout -k 10 "$RUN_TIMEOUT" "$BIN/bench_pipeline" "${args[@]}" "$@" |
+		timeout -k 10 "$RUN_TIMEOUT" "$BIN/bench_pipeline" "${DEFAULTS[@]}" "$@" "${args[@]}" |
 			tee "$OUT/$i.log" || r=$?
 		if [ "$r" != 0 ]; then
 			echo "== row $i: exit status $r"
