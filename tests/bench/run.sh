@@ -82,8 +82,19 @@ if [ "$KAFKA" = real ]; then
 	OUT=$(mktemp -d "${TMPDIR:-/tmp}/payatom-bench-kafka.XXXXXX")
 	HARNESS=()
 	RUNDIR=
+	CHILD=
 	rc=0
 	cleanup() {
+		if [ -n "$CHILD" ]; then
+			# an interrupted row: timeout passes SIGTERM on, and
+			# bench_pipeline stops its worker and sandbox
+			kill -TERM "$CHILD" 2>/dev/null || true
+			for _ in $(seq 100); do
+				kill -0 "$CHILD" 2>/dev/null || break
+				sleep 0.1
+			done
+			kill -KILL "$CHILD" 2>/dev/null || true
+		fi
 		if [ ${#HARNESS[@]} -gt 0 ]; then
 			"${HARNESS[@]}" stop >/dev/null 2>&1 || true
 			# the broker's data and log are kept after a failed row
@@ -130,9 +141,16 @@ if [ "$KAFKA" = real ]; then
 		echo
 		echo "== row $i: $broker broker, $guarantee, commit.interval $commit ms, $load load:" \
 			"bench_pipeline ${DEFAULTS[*]} $* ${args[*]}"
+		# in the background, so that a signal to this script runs its
+		# trap at once (which stops the row) instead of after the row
 		r=0
-		timeout -k 10 "$RUN_TIMEOUT" "$BIN/bench_pipeline" "${DEFAULTS[@]}" "$@" "${args[@]}" |
-			tee "$OUT/$i.log" || r=$?
+		timeout -k 10 "$RUN_TIMEOUT" "$BIN/bench_pipeline" "${DEFAULTS[@]}" "$@" "${args[@]}" \
+			>"$OUT/$i.log" &
+		CHILD=$!
+		tail -n +1 -f --pid="$CHILD" "$OUT/$i.log" &
+		wait "$CHILD" || r=$?
+		CHILD=
+		wait || true # tail, which ends with the row
 		if [ "$r" != 0 ]; then
 			echo "== row $i: exit status $r"
 			rc=1
