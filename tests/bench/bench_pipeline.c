@@ -223,7 +223,7 @@ static pa_err_t start_worker(run_t *r, char *eb)
 {
 	if (r->o->worker_bin)
 		return start_worker_bin(r, eb);
-	char inflight[16], per[16], parts[16], lat[16], pf[24], group[64];
+	char inflight[16], per[16], parts[16], lat[16], pf[24], group[128];
 	char fw[16], ci[24];
 	snprintf(fw, sizeof fw, "%d", r->o->fetch_wait_ms);
 	snprintf(ci, sizeof ci, "%ld", r->o->commit_interval_ms);
