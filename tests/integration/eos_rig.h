@@ -98,6 +98,10 @@ typedef struct rig {
 	int n;		  /* orders of the test */
 	int fed;	  /* orders sent by the feeder so far */
 	long feed_rate;	  /* feeder: orders per second (0: off) */
+	/* produces refused by librdkafka as out of the transaction's state
+	 * ("Erroneous state"), in the logs of the workers eos_kill_run ran:
+	 * a record that missed the transaction its neighbours went into */
+	long txn_refused;
 	int64_t feed_t0;
 	eos_order_t *ord;
 	eos_tally_t t;
@@ -737,6 +741,7 @@ static inline int64_t eos_kill_run(rig_t *r, int kills, int *done_kills,
 		int settled = eos_settled(r, NULL);
 		ck_assert_int_eq(pwt_proc_signal(w, SIGKILL), 0);
 		ck_assert(pwt_proc_wait(w, 5000, NULL));
+		r->txn_refused += pwt_proc_count_log(w, "Erroneous state");
 		pwt_proc_free(w);
 		printf("%s: kill %d at %.1f s (settled %d of %d)\n", r->tag,
 		       k + 1, (double)(pwt_now_ms() - t0) / 1000, settled,
@@ -755,6 +760,7 @@ static inline int64_t eos_kill_run(rig_t *r, int kills, int *done_kills,
 	/* anything late: a duplicate would come now */
 	eos_poll(r, 3000);
 	ck_assert_int_eq(eos_worker_stop(w, 20000), 0);
+	r->txn_refused += pwt_proc_count_log(w, "Erroneous state");
 	pwt_proc_free(w);
 	eos_poll(r, 2000);
 	return pwt_now_ms() - t0;

@@ -81,7 +81,10 @@ START_TEST(test_alo_rebalance_1_3_1)
 	unsigned seed = eos_seed();
 	int n = (int)eos_env_long("PAYATOM_REBALANCE_COMMANDS", 6000);
 	rig_t r;
-	eos_rig_init(&r, "rebal", n, 1, "at_least_once", NULL, NULL);
+	/* creates take 100-400 ms: calls are in flight at every revoke */
+	const char *sbx[] = {"fault = /api/request.php:latency=uniform:100-400",
+			     NULL};
+	eos_rig_init(&r, "rebal", n, 1, "at_least_once", sbx, NULL);
 	int64_t t0 = pwt_now_ms();
 	int third = n / 3;
 	eos_send(&r, 0, third);
@@ -131,6 +134,12 @@ START_TEST(test_alo_rebalance_1_3_1)
 	eos_wait_settled(&r, 120000);
 	eos_poll(&r, 3000);
 	double cmds0 = eos_metric(&r, 0, "payatom_commands_total");
+	/* worker 0's revoke at the scale-out: its calls in flight finished
+	 * before the partitions moved (drained), or handover.timeout came */
+	double drained = eos_metric(
+		&r, 0, "payatom_handovers_total{result=\"drained\"}");
+	double hand_tmo = eos_metric(
+		&r, 0, "payatom_handovers_total{result=\"timeout\"}");
 	ck_assert_int_eq(eos_worker_stop(w[0], 30000), 0);
 	eos_poll(&r, 1000);
 	int multi = 0, settled = eos_settled(&r, &multi);
@@ -140,11 +149,13 @@ START_TEST(test_alo_rebalance_1_3_1)
 	printf("rebal: 1->3->1 workers commands %d terminal_outcomes %d losses "
 	       "%d duplicates %ld (same event_id %ld, other event_id for an "
 	       "order+sequence %ld) order_violations %ld gateway creates %ld "
-	       "orders_created %ld repeated_creates %ld (settled %d at "
-	       "scale-in; worker 0 handled %.0f commands) seed %u took %.1f s\n",
+	       "orders_created %ld repeated_creates %ld handovers drained "
+	       "%.0f timeout %.0f (settled %d at scale-in; worker 0 handled "
+	       "%.0f commands) seed %u took %.1f s\n",
 	       n, settled, n - settled, r.t.dup_eid + r.t.dup_seq, r.t.dup_eid,
 	       r.t.dup_seq, r.t.regressions, creates, created,
-	       creates - created, settled_at_scale_in, cmds0, seed,
+	       creates - created, drained, hand_tmo, settled_at_scale_in, cmds0,
+	       seed,
 	       (double)(pwt_now_ms() - t0) / 1000);
 	fflush(stdout);
 	ck_assert_int_lt(settled_at_scale_in, n);
@@ -156,9 +167,12 @@ START_TEST(test_alo_rebalance_1_3_1)
 	ck_assert_int_eq(r.t.wrong_status, 0);
 	ck_assert_int_eq(r.t.dlq, 0);
 	ck_assert_int_eq(created, n); /* the gateway holds each order once */
-	/* a create is repeated only when its call was in flight at a revoke
-	 * (redone by the new owner, answered "Duplicate order_id", resolved
-	 * by polling): printed above as repeated_creates */
+	/* drained handover: a call in flight at a revoke returns on the old
+	 * owner before the partition moves, so no create is sent twice
+	 * (scale-in goes through SIGTERM, which drains first) */
+	ck_assert_int_eq(hand_tmo, 0);
+	ck_assert_int_ge(drained, 1);
+	ck_assert_int_eq(creates, created);
 	json_decref(c);
 	for (int s = 0; s < EOS_SLOTS; s++)
 		pwt_proc_free(w[s]);

@@ -19,34 +19,7 @@
 #include "pipeline/codec.h"
 #include "pipeline/registry.h"
 #include "pipeline/schemas.h"
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *fp = fopen(path, "rb");
-	if (!fp)
-		return NULL;
-	size_t cap = 1 << 16, n = 0;
-	char *buf = malloc(cap + 1);
-	size_t got;
-	while (buf && (got = fread(buf + n, 1, cap - n, fp)) > 0) {
-		n += got;
-		if (n == cap) {
-			char *nb = realloc(buf, cap * 2 + 1);
-			if (!nb) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-	}
-	fclose(fp);
-	if (buf)
-		buf[n] = '\0';
-	*len = n;
-	return buf;
-}
+#include "pwtest.h"
 
 static int spit(const char *path, const void *p, size_t len)
 {
@@ -116,7 +89,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	size_t len;
-	char *in = slurp(enc ? argv[4] : argv[3], &len);
+	char *in = pwt_read_file(enc ? argv[4] : argv[3], &len);
 	if (!in) {
 		fprintf(stderr, "cannot read input\n");
 		goto out;
@@ -153,7 +126,7 @@ int main(int argc, char **argv)
 	} else {
 		if (confluent && argc > 6) {
 			size_t slen;
-			char *sch = slurp(argv[5], &slen);
+			char *sch = pwt_read_file(argv[5], &slen);
 			int32_t id;
 			if (!sch || pw_registry_register(reg, argv[6], sch, &id, eb) != PA_OK) {
 				fprintf(stderr, "register: %s\n", eb);

@@ -30,19 +30,17 @@ static size_t on_data(char *p, size_t sz, size_t n, void *ud)
 	return add;
 }
 
-static void *run(void *ud)
+/* The request itself, blocking this thread; timeout_ms already stretched. */
+static void perform(pwt_call_t *c, long timeout_ms)
 {
-	job_t *j = ud;
-	pwt_call_t *c = j->c;
 	CURL *h = curl_easy_init();
 	if (!h) {
 		strcpy(c->err, "curl_easy_init failed");
-		atomic_store(&j->done, 1);
-		return NULL;
+		return;
 	}
 	curl_easy_setopt(h, CURLOPT_URL, c->url);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, j->timeout_ms);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->err);
@@ -71,6 +69,12 @@ static void *run(void *ud)
 	}
 	curl_slist_free_all(hd);
 	curl_easy_cleanup(h);
+}
+
+static void *run(void *ud)
+{
+	job_t *j = ud;
+	perform(j->c, j->timeout_ms);
 	atomic_store(&j->done, 1);
 	return NULL;
 }
@@ -80,12 +84,27 @@ static int finished(void *ud)
 	return atomic_load(&((job_t *)ud)->done);
 }
 
-int pwt_call_run(pw_loop_t *loop, pwt_call_t *c, long timeout_ms)
+static void call_reset(pwt_call_t *c)
 {
 	c->status = 0;
 	c->ctype[0] = c->err[0] = '\0';
 	c->resp = NULL;
 	c->resp_len = 0;
+}
+
+/* resp is never NULL after a call. */
+static int call_done(pwt_call_t *c)
+{
+	if (!c->resp) {
+		c->resp = calloc(1, 1);
+		c->resp_len = 0;
+	}
+	return c->status != 0;
+}
+
+int pwt_call_run(pw_loop_t *loop, pwt_call_t *c, long timeout_ms)
+{
+	call_reset(c);
 	curl_global_init(CURL_GLOBAL_DEFAULT); /* before any thread */
 	job_t j = {.c = c, .timeout_ms = pwt_ms(timeout_ms)};
 	atomic_init(&j.done, 0);
@@ -95,11 +114,14 @@ int pwt_call_run(pw_loop_t *loop, pwt_call_t *c, long timeout_ms)
 	/* the thread's own timeout bounds it; the loop waits a bit longer */
 	pwt_run_until(loop, finished, &j, timeout_ms + 2000);
 	pthread_join(t, NULL);
-	if (!c->resp) {
-		c->resp = calloc(1, 1);
-		c->resp_len = 0;
-	}
-	return c->status != 0;
+	return call_done(c);
+}
+
+int pwt_call_blocking(pwt_call_t *c, long timeout_ms)
+{
+	call_reset(c);
+	perform(c, pwt_ms(timeout_ms));
+	return call_done(c);
 }
 
 void pwt_call_free(pwt_call_t *c)

@@ -1,7 +1,8 @@
 /* httpcall.h -- one blocking HTTP request (libcurl easy) made from a helper
  * thread while the calling thread runs a pw_loop, so a test can talk to a
  * listener served by that loop and see everything a real client sees
- * (status, Content-Type, body), from a chosen loopback source address.
+ * (status, Content-Type, body), from a chosen loopback source address;
+ * or the same request on the calling thread (pwt_call_blocking).
  * Not here: the server side (testhttp.h is a scripted server). */
 #ifndef PWT_HTTPCALL_H
 #define PWT_HTTPCALL_H
@@ -29,6 +30,11 @@ typedef struct pwt_call {
  * timeout_ms (stretched by pwt_ms) passed. Returns 1 when an HTTP answer
  * arrived. */
 int pwt_call_run(pw_loop_t *loop, pwt_call_t *c, long timeout_ms);
+/* The same request made on this thread, for servers that do not run on a
+ * loop of the caller's (child processes): blocks until the answer or
+ * timeout_ms (stretched by pwt_ms). Returns 1 when an HTTP answer arrived;
+ * c->resp is set either way (pwt_call_free). */
+int pwt_call_blocking(pwt_call_t *c, long timeout_ms);
 /* Frees c->resp. */
 void pwt_call_free(pwt_call_t *c);
 

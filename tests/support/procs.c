@@ -1,7 +1,6 @@
 /* procs.c -- see procs.h. */
 #include "procs.h"
 
-#include <curl/curl.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "httpcall.h"
 #include "pwtest.h"
 
 #define MAX_PROCS 64
@@ -367,53 +367,14 @@ const char *pwt_procs_write_file(const char *name, const char *text,
 
 /* ---- blocking HTTP ------------------------------------------------------ */
 
-typedef struct buf {
-	char *p;
-	size_t n;
-} buf_t;
-
-static size_t on_data(char *d, size_t sz, size_t nm, void *ud)
-{
-	buf_t *b = ud;
-	size_t len = sz * nm;
-	char *np = realloc(b->p, b->n + len + 1);
-	if (!np)
-		return 0;
-	memcpy(np + b->n, d, len);
-	b->p = np;
-	b->n += len;
-	b->p[b->n] = '\0';
-	return len;
-}
-
 long pwt_proc_http(const char *method, const char *url, const char *body,
 		   char **resp, long timeout_ms)
 {
-	CURL *c = curl_easy_init();
-	if (!c)
-		return 0;
-	buf_t b = {NULL, 0};
-	struct curl_slist *h = NULL;
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, pwt_ms(timeout_ms));
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	if (body) {
-		h = curl_slist_append(h, "Content-Type: application/json");
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	}
-	if (method)
-		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	long status = 0;
-	if (curl_easy_perform(c) == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
+	pwt_call_t c = {.method = method, .url = url, .body = body};
+	pwt_call_blocking(&c, timeout_ms);
 	if (resp)
-		*resp = b.p ? b.p : strdup("");
+		*resp = c.resp;
 	else
-		free(b.p);
-	return status;
+		pwt_call_free(&c);
+	return c.status;
 }

@@ -5,7 +5,8 @@
  *       files there), the table of live children, reaping them at exit
  *       (also when a Check assertion fails: it exits), dumping the tail of
  *       their logs when the program did not finish cleanly; a blocking
- *       loopback HTTP call for talking to the children.
+ *       loopback HTTP call for talking to the children (made by
+ *       httpcall.c, pwt_call_blocking).
  * Not here: what the children are (the tests), Kafka (kafkat.h). */
 #ifndef PWT_PROCS_H
 #define PWT_PROCS_H

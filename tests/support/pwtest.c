@@ -46,6 +46,11 @@ char *pwt_read_data(const char *name, size_t *len)
 {
 	char path[1024];
 	pwt_data_path(name, path, sizeof path);
+	return pwt_read_file(path, len);
+}
+
+char *pwt_read_file(const char *path, size_t *len)
+{
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return NULL;

@@ -20,6 +20,8 @@ const char *pwt_bin_path(const char *name, char *buf, size_t size);
 /* Reads tests/data/<name> whole. New (caller frees with free()); NUL
  * terminated; *len (if not NULL) gets the length. NULL when missing. */
 char *pwt_read_data(const char *name, size_t *len);
+/* The same for any file path. */
+char *pwt_read_file(const char *path, size_t *len);
 
 /* Monotonic milliseconds. */
 int64_t pwt_now_ms(void);

@@ -124,6 +124,11 @@ static const pw_cfg_entry_t worker_entries[] = {
 		 W(shutdown_timeout_ms), 0, NULL,
 		 "SIGTERM: time to finish in-flight work before handing it "
 		 "back"),
+	PW_CFG_E("handover.timeout", PW_CFG_DURATION_MS, "10s", 0, 600000,
+		 W(handover_timeout_ms), 0, NULL,
+		 "Rebalance: time the gateway calls in flight on revoked "
+		 "partitions get to finish before the partitions are handed "
+		 "over (0 = cancel them, the new owner resolves them)"),
 	PW_CFG_E("reports.schedule", PW_CFG_DURATION_MS, "0", 0, 7 * DAY,
 		 W(reports_schedule_ms), 0, NULL,
 		 "Interval of scheduled reconciliation/balance reports; 0 = off"),

@@ -1,7 +1,9 @@
 /* api_common.c -- what every PayAtom call shares.
  * Owns: pa_request_t lifetime, the merchant check, gateway error
- *       classification (spec §2.3), JSON reading helpers, request assembly,
- *       post_hash / signatures of requests, field validation helpers.
+ *       classification (spec §2.3), JSON reading helpers, what every reply
+ *       parser and every builder starts and ends with (pa__reply_open/clear,
+ *       pa__req_args, pa__req_finish/done), request assembly, post_hash /
+ *       signatures of requests, field validation helpers.
  * Not here: per-endpoint builders and parsers (api_payin.c, api_payout.c,
  *           api_report.c, api_complaint.c), callbacks (webhook.c). */
 #include <ctype.h>
@@ -194,6 +196,31 @@ pa_err_t pa__envelope(json_t *root, int need_ok, char *errbuf)
 	return PA_OK;
 }
 
+pa_err_t pa__reply_open(void *res, size_t size, const char *what,
+			const char *body, size_t len, json_t **root,
+			char *errbuf)
+{
+	pa_err_t e;
+	*root = NULL;
+	if (!res)
+		return pa_seterr(errbuf, PA_INVAL, "%s: NULL result", what);
+	memset(res, 0, size);
+	if ((e = pa__json_object(body, len, PA__MAX_REPLY, root, errbuf)))
+		return e;
+	if ((e = pa__envelope(*root, 1, errbuf))) {
+		json_decref(*root);
+		*root = NULL;
+	}
+	return e;
+}
+
+void pa__reply_clear(void *res, size_t size, void *json_, void *owned)
+{
+	free(owned);
+	json_decref((json_t *)json_);
+	memset(res, 0, size);
+}
+
 const char *pa__jstr(json_t *o, const char *key)
 {
 	json_t *v = json_object_get(o, key);
@@ -294,6 +321,14 @@ pa_err_t pa__jint(json_t *o, const char *key, int64_t *v, int *has,
 
 /* ---- requests ---- */
 
+pa_err_t pa__req_args(const pa_merchant_t *m, pa_request_t **out,
+		      const char *what, char *errbuf)
+{
+	if (!m || !out)
+		return pa_seterr(errbuf, PA_INVAL, "%s: NULL argument", what);
+	return pa_merchant_check(m, errbuf);
+}
+
 pa_err_t pa__req_new(const pa_merchant_t *m, pa_op_t op, const char *method,
 		     const char *path, pa_request_t **out, char *errbuf)
 {
@@ -325,6 +360,25 @@ pa_err_t pa__req_new(const pa_merchant_t *m, pa_op_t op, const char *method,
 nomem:
 	pa_request_destroy(req);
 	return pa_seterr(errbuf, PA_NOMEM, "out of memory");
+}
+
+pa_err_t pa__req_done(pa_err_t e, pa_request_t *req, json_t *body,
+		      pa_request_t **out)
+{
+	json_decref(body);
+	if (e)
+		pa_request_destroy(req);
+	else
+		*out = req;
+	return e;
+}
+
+pa_err_t pa__req_finish(pa_err_t e, pa_request_t *req, json_t *body,
+			pa_request_t **out, char *errbuf)
+{
+	if (!e && pa__req_body(req, body))
+		e = pa_seterr(errbuf, PA_NOMEM, "out of memory");
+	return pa__req_done(e, req, body, out);
 }
 
 pa_err_t pa__req_header(pa_request_t *req, const char *name,
@@ -473,6 +527,15 @@ pa_err_t pa__need(const char *field, const char *v, size_t max,
 	if (has_ctl(v))
 		return pa_seterr(errbuf, PA_VALIDATION,
 				 "%s: control characters not allowed", field);
+	return PA_OK;
+}
+
+pa_err_t pa__need_setting(const char *field, const char *v, const char *why,
+			  char *errbuf)
+{
+	if (!pa__given(v))
+		return pa_seterr(errbuf, PA_CONFIG, "merchant.%s: required %s",
+				 field, why);
 	return PA_OK;
 }
 

@@ -23,6 +23,18 @@ static pa_err_t bearer(const pa_merchant_t *m, pa_request_t *req, char *errbuf)
 	return e ? pa_seterr(errbuf, PA_NOMEM, "out of memory") : PA_OK;
 }
 
+/* What both complaint calls check first: the arguments, the merchant and its
+ * complaint token (spec §10.4). */
+static pa_err_t complaint_args(const pa_merchant_t *m, pa_request_t **out,
+			       char *errbuf)
+{
+	pa_err_t e = pa__req_args(m, out, "complaint", errbuf);
+	if (e)
+		return e;
+	return pa__need_setting("complaint_token", m->complaint_token,
+				"for complaints (spec §10.4)", errbuf);
+}
+
 static int is_base64_text(const char *s)
 {
 	size_t n = 0;
@@ -43,14 +55,8 @@ pa_err_t pa_build_complaint_submit(const pa_merchant_t *m, const char *order_id,
 	pa_request_t *req = NULL;
 	json_t *b = NULL;
 	pa_err_t e;
-	if (!m || !out)
-		return pa_seterr(errbuf, PA_INVAL, "complaint: NULL argument");
-	if ((e = pa_merchant_check(m, errbuf)))
+	if ((e = complaint_args(m, out, errbuf)))
 		return e;
-	if (!pa__given(m->complaint_token))
-		return pa_seterr(errbuf, PA_CONFIG,
-				 "merchant.complaint_token: required for "
-				 "complaints (spec §10.4)");
 	if ((e = pa__check_order_id(m, order_id, 1, 63, "§10.4", errbuf)) ||
 	    (e = pa__need("ref_code", ref_code, 128, "§10.4", errbuf)))
 		return e;
@@ -85,16 +91,10 @@ pa_err_t pa_build_complaint_submit(const pa_merchant_t *m, const char *order_id,
 	    (pa__given(description) &&
 	     pa__set_str(b, "complaint_description", description)) ||
 	    (pa__given(screenshot_b64) &&
-	     pa__set_str(b, "screenshot_images", screenshot_b64)) ||
-	    pa__req_body(req, b))
+	     pa__set_str(b, "screenshot_images", screenshot_b64)))
 		e = pa_seterr(errbuf, PA_NOMEM, "out of memory");
 out:
-	json_decref(b);
-	if (e)
-		pa_request_destroy(req);
-	else
-		*out = req;
-	return e;
+	return pa__req_finish(e, req, b, out, errbuf);
 }
 
 /* A4: the view request has no order_id/ref_code; it signs complaint_id in
@@ -121,14 +121,8 @@ pa_err_t pa_build_complaint_view(const pa_merchant_t *m,
 	pa_request_t *req = NULL;
 	json_t *b = NULL;
 	pa_err_t e;
-	if (!m || !out)
-		return pa_seterr(errbuf, PA_INVAL, "complaint: NULL argument");
-	if ((e = pa_merchant_check(m, errbuf)))
+	if ((e = complaint_args(m, out, errbuf)))
 		return e;
-	if (!pa__given(m->complaint_token))
-		return pa_seterr(errbuf, PA_CONFIG,
-				 "merchant.complaint_token: required for "
-				 "complaints (spec §10.4)");
 	if ((e = pa__need("complaint_id", complaint_id, 128, "§10.4",
 			  errbuf)))
 		return e;
@@ -141,24 +135,16 @@ pa_err_t pa_build_complaint_view(const pa_merchant_t *m,
 	view_sig(m, complaint_id, sig);
 	if (!(b = json_object()) || pa__set_str(b, "pid", m->pid) ||
 	    pa__set_str(b, "complaint_id", complaint_id) ||
-	    pa__set_str(b, "signature", sig) ||
-	    pa__req_body(req, b))
+	    pa__set_str(b, "signature", sig))
 		e = pa_seterr(errbuf, PA_NOMEM, "out of memory");
 out:
-	json_decref(b);
-	if (e)
-		pa_request_destroy(req);
-	else
-		*out = req;
-	return e;
+	return pa__req_finish(e, req, b, out, errbuf);
 }
 
 void pa_complaint_result_clear(pa_complaint_result_t *res)
 {
-	if (!res)
-		return;
-	json_decref((json_t *)res->json_);
-	memset(res, 0, sizeof(*res));
+	if (res)
+		pa__reply_clear(res, sizeof(*res), res->json_, NULL);
 }
 
 /* Reads the first present string (or integer, rendered) among keys. */
@@ -183,16 +169,10 @@ pa_err_t pa_parse_complaint(const char *body, size_t len,
 					      "status_text", NULL};
 	json_t *root;
 	pa_err_t e;
-	if (!res)
-		return pa_seterr(errbuf, PA_INVAL, "complaint: NULL result");
-	memset(res, 0, sizeof(*res));
-	if ((e = pa__json_object(body, len, PA__MAX_REPLY, &root, errbuf)))
+	if ((e = pa__reply_open(res, sizeof(*res), "complaint", body, len,
+				&root, errbuf)))
 		return e;
 	res->json_ = root;
-	if ((e = pa__envelope(root, 1, errbuf))) {
-		pa_complaint_result_clear(res);
-		return e;
-	}
 	json_t *data = json_object_get(root, "data");
 	res->complaint_id = first_of(root, id_keys);
 	res->complaint_status = first_of(root, st_keys);

@@ -25,6 +25,18 @@ pa_err_t pa__json_object(const char *body, size_t len, size_t max,
 /* {"status":"error"} -> classified error with the message in errbuf.
  * need_ok: the status must also be "success" or "ok" (else PA_PARSE). */
 pa_err_t pa__envelope(json_t *root, int need_ok, char *errbuf);
+/* The prologue of every reply parser: res (size bytes) must not be NULL
+ * (PA_INVAL "<what>: NULL result"); it is zeroed, body is read as a JSON
+ * object (at most PA__MAX_REPLY bytes) and its envelope must say success
+ * (pa__envelope need_ok). On PA_OK *root is a new reference the caller
+ * keeps in res->json_; on error *root is NULL and res stays zeroed. */
+pa_err_t pa__reply_open(void *res, size_t size, const char *what,
+			const char *body, size_t len, json_t **root,
+			char *errbuf);
+/* What every pa_*_result_clear does: frees owned (the result's one malloc'd
+ * array, may be NULL), drops the reply JSON json_ (may be NULL) and zeroes
+ * res (size bytes). res must not be NULL. */
+void pa__reply_clear(void *res, size_t size, void *json_, void *owned);
 /* String member or NULL (borrowed from o). */
 const char *pa__jstr(json_t *o, const char *key);
 /* Amount member into an amount field (text as sent + value). Numbers are
@@ -42,6 +54,10 @@ pa_err_t pa__jint(json_t *o, const char *key, int64_t *v, int *has,
 		  char *errbuf);
 
 /* ---- requests ---- */
+/* A builder's first checks: m and out given (PA_INVAL "<what>: NULL
+ * argument"), then pa_merchant_check(m). */
+pa_err_t pa__req_args(const pa_merchant_t *m, pa_request_t **out,
+		      const char *what, char *errbuf);
 /* New request: method, base_url + path, Content-Type: application/json. */
 pa_err_t pa__req_new(const pa_merchant_t *m, pa_op_t op, const char *method,
 		     const char *path, pa_request_t **out, char *errbuf);
@@ -49,6 +65,14 @@ pa_err_t pa__req_header(pa_request_t *req, const char *name,
 			const char *value);
 /* Serializes body (compact) into req->body. Does not take body. */
 pa_err_t pa__req_body(pa_request_t *req, json_t *body);
+/* The end of a builder: drops body (may be NULL); on e == PA_OK hands req
+ * to *out, else destroys req (may be NULL). Returns e. */
+pa_err_t pa__req_done(pa_err_t e, pa_request_t *req, json_t *body,
+		      pa_request_t **out);
+/* pa__req_done, but first, when e is PA_OK, serializes body (not NULL) into
+ * req (PA_NOMEM "out of memory" when that fails). */
+pa_err_t pa__req_finish(pa_err_t e, pa_request_t *req, json_t *body,
+			pa_request_t **out, char *errbuf);
 /* For V2 merchants: X-Api-Key header. */
 pa_err_t pa__req_v2_key(const pa_merchant_t *m, pa_request_t *req,
 			char *errbuf);
@@ -69,6 +93,10 @@ pa_err_t pa__set_int(json_t *o, const char *key, int64_t v);
 int pa__given(const char *s);
 pa_err_t pa__need(const char *field, const char *v, size_t max,
 		  const char *spec, char *errbuf);
+/* A merchant setting an endpoint needs (a token, a key): PA_CONFIG
+ * "merchant.<field>: required <why>" when v is not given. */
+pa_err_t pa__need_setting(const char *field, const char *v, const char *why,
+			  char *errbuf);
 /* order_id: min..max chars; alnum only unless the merchant is lenient
  * (then 1-63 of [A-Za-z0-9_-]). */
 pa_err_t pa__check_order_id(const pa_merchant_t *m, const char *v, size_t min,

@@ -257,15 +257,11 @@ pa_err_t pa_build_payin(const pa_merchant_t *m, const pa_payin_req_t *r,
 	}
 	if (pa__req_body(req, b))
 		goto fail;
-	json_decref(b);
-	*out = req;
-	return PA_OK;
+	return pa__req_done(PA_OK, req, b, out);
 fail:
 	pa_seterr(errbuf, e, "payin: out of memory");
 out:
-	json_decref(b);
-	pa_request_destroy(req);
-	return e;
+	return pa__req_done(e, req, b, out);
 }
 
 pa_err_t pa_payment_link(const pa_merchant_t *m, const char *hash_value,
@@ -294,11 +290,9 @@ pa_err_t pa_payment_link(const pa_merchant_t *m, const char *hash_value,
 
 void pa_payin_result_clear(pa_payin_result_t *res)
 {
-	if (!res)
-		return;
-	free(res->payment_link);
-	json_decref((json_t *)res->json_);
-	memset(res, 0, sizeof(*res));
+	if (res)
+		pa__reply_clear(res, sizeof(*res), res->json_,
+				res->payment_link);
 }
 
 pa_err_t pa_parse_payin(const pa_merchant_t *m, const char *body, size_t len,
@@ -306,14 +300,10 @@ pa_err_t pa_parse_payin(const pa_merchant_t *m, const char *body, size_t len,
 {
 	json_t *root;
 	pa_err_t e;
-	if (!res)
-		return pa_seterr(errbuf, PA_INVAL, "payin: NULL result");
-	memset(res, 0, sizeof(*res));
-	if ((e = pa__json_object(body, len, PA__MAX_REPLY, &root, errbuf)))
+	if ((e = pa__reply_open(res, sizeof(*res), "payin", body, len, &root,
+				errbuf)))
 		return e;
 	res->json_ = root;
-	if ((e = pa__envelope(root, 1, errbuf)))
-		goto fail;
 	res->ref_code = pa__jstr(root, "ref_code");
 	res->qr_code = pa__jstr(root, "qr_code");
 	res->hash_value = pa__jstr(root, "hash_value");
@@ -356,9 +346,7 @@ pa_err_t pa_build_utr_submit(const pa_merchant_t *m, const char *ref_code,
 	pa_request_t *req = NULL;
 	json_t *b = NULL;
 	pa_err_t e;
-	if (!m || !out)
-		return pa_seterr(errbuf, PA_INVAL, "utr: NULL argument");
-	if ((e = pa_merchant_check(m, errbuf)) ||
+	if ((e = pa__req_args(m, out, "utr", errbuf)) ||
 	    (e = check_ref("ref_code", ref_code, errbuf)))
 		return e;
 	if (pa__given(order_id) &&
@@ -382,26 +370,16 @@ pa_err_t pa_build_utr_submit(const pa_merchant_t *m, const char *ref_code,
 		e = pa_seterr(errbuf, PA_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((e = pa__post_hash(m, b, parts, 3, errbuf)) ||
-	    (e = pa__req_v2_key(m, req, errbuf)))
-		goto out;
-	if (pa__req_body(req, b))
-		e = pa_seterr(errbuf, PA_NOMEM, "out of memory");
+	if (!(e = pa__post_hash(m, b, parts, 3, errbuf)))
+		e = pa__req_v2_key(m, req, errbuf);
 out:
-	json_decref(b);
-	if (e)
-		pa_request_destroy(req);
-	else
-		*out = req;
-	return e;
+	return pa__req_finish(e, req, b, out, errbuf);
 }
 
 void pa_ack_result_clear(pa_ack_result_t *res)
 {
-	if (!res)
-		return;
-	json_decref((json_t *)res->json_);
-	memset(res, 0, sizeof(*res));
+	if (res)
+		pa__reply_clear(res, sizeof(*res), res->json_, NULL);
 }
 
 pa_err_t pa_parse_ack(const char *body, size_t len, pa_ack_result_t *res,
@@ -409,16 +387,10 @@ pa_err_t pa_parse_ack(const char *body, size_t len, pa_ack_result_t *res,
 {
 	json_t *root;
 	pa_err_t e;
-	if (!res)
-		return pa_seterr(errbuf, PA_INVAL, "ack: NULL result");
-	memset(res, 0, sizeof(*res));
-	if ((e = pa__json_object(body, len, PA__MAX_REPLY, &root, errbuf)))
+	if ((e = pa__reply_open(res, sizeof(*res), "ack", body, len, &root,
+				errbuf)))
 		return e;
 	res->json_ = root;
-	if ((e = pa__envelope(root, 1, errbuf))) {
-		pa_ack_result_clear(res);
-		return e;
-	}
 	res->status = pa__jstr(root, "status");
 	res->message = pa__jstr(root, "message");
 	return PA_OK;
@@ -466,18 +438,10 @@ pa_err_t pa_build_status(const pa_merchant_t *m, pa_op_t op, const char *key,
 	e = pa_sign_poll_request_post_hash(m->secret, pa_part(key),
 					   pa_part(m->pid), NULL, &sealed,
 					   errbuf);
-	if ((e = pa__set_sealed(b, e, sealed, errbuf)) ||
-	    (e = pa__req_v2_key(m, req, errbuf)))
-		goto out;
-	if (pa__req_body(req, b))
-		e = pa_seterr(errbuf, PA_NOMEM, "out of memory");
+	if (!(e = pa__set_sealed(b, e, sealed, errbuf)))
+		e = pa__req_v2_key(m, req, errbuf);
 out:
-	json_decref(b);
-	if (e)
-		pa_request_destroy(req);
-	else
-		*out = req;
-	return e;
+	return pa__req_finish(e, req, b, out, errbuf);
 }
 
 pa_err_t pa_parse_status(const pa_merchant_t *m, const char *body, size_t len,
@@ -503,9 +467,7 @@ pa_err_t pa_build_refund(const pa_merchant_t *m, const char *ref_code,
 	pa_request_t *req = NULL;
 	json_t *b = NULL;
 	pa_err_t e;
-	if (!m || !out)
-		return pa_seterr(errbuf, PA_INVAL, "refund: NULL argument");
-	if ((e = pa_merchant_check(m, errbuf)) ||
+	if ((e = pa__req_args(m, out, "refund", errbuf)) ||
 	    (e = check_ref("ref_code", ref_code, errbuf)))
 		return e;
 	if (amount_minor != 0 &&
@@ -526,14 +488,8 @@ pa_err_t pa_build_refund(const pa_merchant_t *m, const char *ref_code,
 	if ((e = pa__set_sealed(b, e, sealed, errbuf)) ||
 	    (e = pa__req_v2_key(m, req, errbuf)))
 		goto out;
-	if ((amount_minor && pa__set_int(b, "amount", amount_minor / 100)) ||
-	    pa__req_body(req, b))
+	if (amount_minor && pa__set_int(b, "amount", amount_minor / 100))
 		e = pa_seterr(errbuf, PA_NOMEM, "out of memory");
 out:
-	json_decref(b);
-	if (e)
-		pa_request_destroy(req);
-	else
-		*out = req;
-	return e;
+	return pa__req_finish(e, req, b, out, errbuf);
 }

@@ -150,23 +150,17 @@ pa_err_t pa_build_payout(const pa_merchant_t *m, const pa_payout_req_t *r,
 	e = PA_NOMEM;
 	if (pa__req_body(req, b))
 		goto fail;
-	json_decref(b);
-	*out = req;
-	return PA_OK;
+	return pa__req_done(PA_OK, req, b, out);
 fail:
 	pa_seterr(errbuf, e, "payout: out of memory");
 out:
-	json_decref(b);
-	pa_request_destroy(req);
-	return e;
+	return pa__req_done(e, req, b, out);
 }
 
 void pa_payout_result_clear(pa_payout_result_t *res)
 {
-	if (!res)
-		return;
-	json_decref((json_t *)res->json_);
-	memset(res, 0, sizeof(*res));
+	if (res)
+		pa__reply_clear(res, sizeof(*res), res->json_, NULL);
 }
 
 pa_err_t pa_parse_payout(const char *body, size_t len, pa_payout_result_t *res,
@@ -174,14 +168,10 @@ pa_err_t pa_parse_payout(const char *body, size_t len, pa_payout_result_t *res,
 {
 	json_t *root;
 	pa_err_t e;
-	if (!res)
-		return pa_seterr(errbuf, PA_INVAL, "payout: NULL result");
-	memset(res, 0, sizeof(*res));
-	if ((e = pa__json_object(body, len, PA__MAX_REPLY, &root, errbuf)))
+	if ((e = pa__reply_open(res, sizeof(*res), "payout", body, len, &root,
+				errbuf)))
 		return e;
 	res->json_ = root;
-	if ((e = pa__envelope(root, 1, errbuf)))
-		goto fail;
 	res->ref_code = pa__jstr(root, "ref_code");
 	res->status = pa__jstr(root, "status");
 	res->message = pa__jstr(root, "message");

@@ -30,10 +30,9 @@ pa_err_t pa_build_recon(const pa_merchant_t *m, pa_op_t op, const char *date,
 		return pa_seterr(errbuf, PA_INVAL, "recon: bad argument");
 	if ((e = pa_merchant_check(m, errbuf)))
 		return e;
-	if (!pa__given(m->recon_token))
-		return pa_seterr(errbuf, PA_CONFIG,
-				 "merchant.recon_token: required for "
-				 "reconciliation (spec §10.5)");
+	if ((e = pa__need_setting("recon_token", m->recon_token,
+				  "for reconciliation (spec §10.5)", errbuf)))
+		return e;
 	if ((e = pa__check_date("date", date, "§10.5", errbuf)))
 		return e;
 	if ((e = pa__req_new(m, op, "POST",
@@ -49,24 +48,16 @@ pa_err_t pa_build_recon(const pa_merchant_t *m, pa_op_t op, const char *date,
 	} else if (pa__req_header(req, "Token", m->recon_token) ||
 		   !(b = json_object()) || pa__set_str(b, "pid", m->pid) ||
 		   pa__set_str(b, "date", date) ||
-		   pa__set_str(b, "signature", sig) || pa__req_body(req, b)) {
+		   pa__set_str(b, "signature", sig)) {
 		e = pa_seterr(errbuf, PA_NOMEM, "out of memory");
 	}
-	json_decref(b);
-	if (e)
-		pa_request_destroy(req);
-	else
-		*out = req;
-	return e;
+	return pa__req_finish(e, req, b, out, errbuf);
 }
 
 void pa_recon_result_clear(pa_recon_result_t *res)
 {
-	if (!res)
-		return;
-	free(res->items);
-	json_decref((json_t *)res->json_);
-	memset(res, 0, sizeof(*res));
+	if (res)
+		pa__reply_clear(res, sizeof(*res), res->json_, res->items);
 }
 
 pa_err_t pa_parse_recon(const pa_merchant_t *m, const char *body, size_t len,
@@ -74,14 +65,10 @@ pa_err_t pa_parse_recon(const pa_merchant_t *m, const char *body, size_t len,
 {
 	json_t *root;
 	pa_err_t e;
-	if (!res)
-		return pa_seterr(errbuf, PA_INVAL, "recon: NULL result");
-	memset(res, 0, sizeof(*res));
-	if ((e = pa__json_object(body, len, PA__MAX_REPLY, &root, errbuf)))
+	if ((e = pa__reply_open(res, sizeof(*res), "recon", body, len, &root,
+				errbuf)))
 		return e;
 	res->json_ = root;
-	if ((e = pa__envelope(root, 1, errbuf)))
-		goto fail;
 	res->message = pa__jstr(root, "message");
 	json_t *data = json_object_get(root, "data");
 	if (!data || json_is_null(data))
@@ -146,14 +133,11 @@ pa_err_t pa_build_wallet_balance(const pa_merchant_t *m, const char *email,
 	json_t *b = NULL;
 	pa_err_t e;
 	char md5[PA_MD5_HEX_LEN + 1];
-	if (!m || !out)
-		return pa_seterr(errbuf, PA_INVAL, "balance: NULL argument");
-	if ((e = pa_merchant_check(m, errbuf)))
+	if ((e = pa__req_args(m, out, "balance", errbuf)) ||
+	    (e = pa__need_setting("balance_token", m->balance_token,
+				  "for the wallet balance (spec §10.2)",
+				  errbuf)))
 		return e;
-	if (!pa__given(m->balance_token))
-		return pa_seterr(errbuf, PA_CONFIG,
-				 "merchant.balance_token: required for the "
-				 "wallet balance (spec §10.2)");
 	if ((e = pa__need("email", email, 254, "§10.2", errbuf)))
 		return e;
 	if (!password || !password_len)
@@ -174,15 +158,10 @@ pa_err_t pa_build_wallet_balance(const pa_merchant_t *m, const char *email,
 	pa_secret_destroy(pw);
 	if (pa__req_header(req, "Authorization", m->balance_token) ||
 	    !(b = json_object()) || pa__set_str(b, "email", email) ||
-	    pa__set_str(b, "verification_code", md5) || pa__req_body(req, b))
+	    pa__set_str(b, "verification_code", md5))
 		e = pa_seterr(errbuf, PA_NOMEM, "out of memory");
 	OPENSSL_cleanse(md5, sizeof(md5));
-	json_decref(b);
-	if (e)
-		pa_request_destroy(req);
-	else
-		*out = req;
-	return e;
+	return pa__req_finish(e, req, b, out, errbuf);
 }
 
 pa_err_t pa_build_wallet_balance_v2(const pa_merchant_t *m,
@@ -191,9 +170,7 @@ pa_err_t pa_build_wallet_balance_v2(const pa_merchant_t *m,
 	pa_request_t *req = NULL;
 	json_t *b = NULL;
 	pa_err_t e;
-	if (!m || !out)
-		return pa_seterr(errbuf, PA_INVAL, "balance: NULL argument");
-	if ((e = pa_merchant_check(m, errbuf)))
+	if ((e = pa__req_args(m, out, "balance", errbuf)))
 		return e;
 	if (m->api_version != PA_API_V2)
 		return pa_seterr(errbuf, PA_UNSUPPORTED,
@@ -210,27 +187,16 @@ pa_err_t pa_build_wallet_balance_v2(const pa_merchant_t *m,
 		e = pa_seterr(errbuf, PA_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((e = pa__sign_v2(m, b, errbuf)) ||
-	    (e = pa__req_v2_key(m, req, errbuf)))
-		goto out;
-	if (pa__req_body(req, b))
-		e = pa_seterr(errbuf, PA_NOMEM, "out of memory");
+	if (!(e = pa__sign_v2(m, b, errbuf)))
+		e = pa__req_v2_key(m, req, errbuf);
 out:
-	json_decref(b);
-	if (e)
-		pa_request_destroy(req);
-	else
-		*out = req;
-	return e;
+	return pa__req_finish(e, req, b, out, errbuf);
 }
 
 void pa_wallet_balance_result_clear(pa_wallet_balance_result_t *res)
 {
-	if (!res)
-		return;
-	free(res->accounts);
-	json_decref((json_t *)res->json_);
-	memset(res, 0, sizeof(*res));
+	if (res)
+		pa__reply_clear(res, sizeof(*res), res->json_, res->accounts);
 }
 
 /* §10.2: minimum_balance, limit_volume, usage_volume (strings, whole units). */
@@ -290,14 +256,10 @@ pa_err_t pa_parse_wallet_balance(const pa_merchant_t *m, const char *body,
 {
 	json_t *root;
 	pa_err_t e;
-	if (!res)
-		return pa_seterr(errbuf, PA_INVAL, "balance: NULL result");
-	memset(res, 0, sizeof(*res));
-	if ((e = pa__json_object(body, len, PA__MAX_REPLY, &root, errbuf)))
+	if ((e = pa__reply_open(res, sizeof(*res), "balance", body, len, &root,
+				errbuf)))
 		return e;
 	res->json_ = root;
-	if ((e = pa__envelope(root, 1, errbuf)))
-		goto fail;
 	res->message = pa__jstr(root, "message");
 	json_t *op = json_object_get(root, "operator_details");
 	if (json_is_object(op)) {
@@ -351,14 +313,10 @@ pa_err_t pa_build_wallet_summary(const pa_merchant_t *m,
 	pa_request_t *req = NULL;
 	json_t *b = NULL;
 	pa_err_t e;
-	if (!m || !out)
-		return pa_seterr(errbuf, PA_INVAL, "summary: NULL argument");
-	if ((e = pa_merchant_check(m, errbuf)))
+	if ((e = pa__req_args(m, out, "summary", errbuf)) ||
+	    (e = pa__need_setting("bot_api_key", m->bot_api_key,
+				  "(spec §10.7)", errbuf)))
 		return e;
-	if (!pa__given(m->bot_api_key))
-		return pa_seterr(errbuf, PA_CONFIG,
-				 "merchant.bot_api_key: required (spec "
-				 "§10.7)");
 	if ((e = pa__need("account_number", account_number, 64, "§10.7",
 			  errbuf)))
 		return e;
@@ -378,24 +336,16 @@ pa_err_t pa_build_wallet_summary(const pa_merchant_t *m,
 	if (!(b = json_object()) ||
 	    pa__set_str(b, "account_number", account_number) ||
 	    pa__set_str(b, "filter_date_type", filter_date_type) ||
-	    pa__set_str(b, "filter_date", filter_date) || pa__req_body(req, b))
+	    pa__set_str(b, "filter_date", filter_date))
 		e = pa_seterr(errbuf, PA_NOMEM, "out of memory");
 out:
-	json_decref(b);
-	if (e)
-		pa_request_destroy(req);
-	else
-		*out = req;
-	return e;
+	return pa__req_finish(e, req, b, out, errbuf);
 }
 
 void pa_wallet_summary_result_clear(pa_wallet_summary_result_t *res)
 {
-	if (!res)
-		return;
-	free(res->groups);
-	json_decref((json_t *)res->json_);
-	memset(res, 0, sizeof(*res));
+	if (res)
+		pa__reply_clear(res, sizeof(*res), res->json_, res->groups);
 }
 
 pa_err_t pa_parse_wallet_summary(const char *body, size_t len,
@@ -404,14 +354,10 @@ pa_err_t pa_parse_wallet_summary(const char *body, size_t len,
 {
 	json_t *root;
 	pa_err_t e;
-	if (!res)
-		return pa_seterr(errbuf, PA_INVAL, "summary: NULL result");
-	memset(res, 0, sizeof(*res));
-	if ((e = pa__json_object(body, len, PA__MAX_REPLY, &root, errbuf)))
+	if ((e = pa__reply_open(res, sizeof(*res), "summary", body, len, &root,
+				errbuf)))
 		return e;
 	res->json_ = root;
-	if ((e = pa__envelope(root, 1, errbuf)))
-		goto fail;
 	res->message = pa__jstr(root, "message");
 	json_t *data = json_object_get(root, "data");
 	if (!data || json_is_null(data) ||
@@ -460,32 +406,21 @@ pa_err_t pa_build_wallet_data(const pa_merchant_t *m, pa_request_t **out,
 {
 	pa_request_t *req = NULL;
 	pa_err_t e;
-	if (!m || !out)
-		return pa_seterr(errbuf, PA_INVAL, "wallet data: NULL argument");
-	if ((e = pa_merchant_check(m, errbuf)))
+	if ((e = pa__req_args(m, out, "wallet data", errbuf)) ||
+	    (e = pa__need_setting("bot_api_key", m->bot_api_key,
+				  "(spec §10.8)", errbuf)))
 		return e;
-	if (!pa__given(m->bot_api_key))
-		return pa_seterr(errbuf, PA_CONFIG,
-				 "merchant.bot_api_key: required (spec "
-				 "§10.8)");
-	if ((e = pa__req_new(m, PA_OP_WALLET_DATA, "GET",
-			     "/bot/api_v2/account_status.php", &req,
-			     errbuf)) ||
-	    (e = bot_key(m, req, errbuf))) {
-		pa_request_destroy(req);
-		return e;
-	}
-	*out = req;
-	return PA_OK;
+	if (!(e = pa__req_new(m, PA_OP_WALLET_DATA, "GET",
+			      "/bot/api_v2/account_status.php", &req,
+			      errbuf)))
+		e = bot_key(m, req, errbuf);
+	return pa__req_done(e, req, NULL, out);
 }
 
 void pa_wallet_data_result_clear(pa_wallet_data_result_t *res)
 {
-	if (!res)
-		return;
-	free(res->accounts);
-	json_decref((json_t *)res->json_);
-	memset(res, 0, sizeof(*res));
+	if (res)
+		pa__reply_clear(res, sizeof(*res), res->json_, res->accounts);
 }
 
 static pa_err_t data_group(json_t *grp, const char *name, int active,
@@ -541,14 +476,10 @@ pa_err_t pa_parse_wallet_data(const char *body, size_t len,
 {
 	json_t *root;
 	pa_err_t e;
-	if (!res)
-		return pa_seterr(errbuf, PA_INVAL, "wallet data: NULL result");
-	memset(res, 0, sizeof(*res));
-	if ((e = pa__json_object(body, len, PA__MAX_REPLY, &root, errbuf)))
+	if ((e = pa__reply_open(res, sizeof(*res), "wallet data", body, len,
+				&root, errbuf)))
 		return e;
 	res->json_ = root;
-	if ((e = pa__envelope(root, 1, errbuf)))
-		goto fail;
 	json_t *data = json_object_get(root, "data");
 	if (!json_is_object(data)) {
 		e = pa_seterr(errbuf, PA_PARSE, "data: must be an object");

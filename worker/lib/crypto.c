@@ -177,9 +177,10 @@ pa_err_t pa_base64_decode(const char *in, size_t len, uint8_t **out,
 
 /* ---- seal / open (spec §3.1) ---------------------------------------------- */
 
-/* HMAC-SHA256(key, ct || iv): note the order, ciphertext THEN iv (§3.1). */
-static int seal_mac(const uint8_t key[32], const uint8_t *ct, size_t ct_len,
-		    const uint8_t *iv, uint8_t mac[32])
+/* HMAC-SHA256 over the concatenation of n parts into mac; 1 on success.
+ * An empty key is legal (OpenSSL wants a non-NULL pointer). */
+static int hmac_sha256(const void *key, size_t key_len, const pa_part_t *parts,
+		       size_t n, uint8_t mac[32])
 {
 	int ok = 0;
 	size_t mlen = 0;
@@ -188,14 +189,28 @@ static int seal_mac(const uint8_t key[32], const uint8_t *ct, size_t ct_len,
 	OSSL_PARAM params[] = {
 		OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
 		OSSL_PARAM_construct_end()};
-	if (ctx && EVP_MAC_init(ctx, key, 32, params) &&
-	    EVP_MAC_update(ctx, ct, ct_len) &&
-	    EVP_MAC_update(ctx, iv, PA_SEAL_IV_LEN) &&
-	    EVP_MAC_final(ctx, mac, &mlen, 32) && mlen == 32)
-		ok = 1;
+	if (!ctx || !EVP_MAC_init(ctx, key ? key : (const void *)"", key_len,
+				  params))
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		if (parts[i].len &&
+		    !EVP_MAC_update(ctx, (const uint8_t *)parts[i].p,
+				    parts[i].len))
+			goto out;
+	ok = EVP_MAC_final(ctx, mac, &mlen, 32) && mlen == 32;
+out:
 	EVP_MAC_CTX_free(ctx);
 	EVP_MAC_free(m);
 	return ok;
+}
+
+/* HMAC-SHA256(key, ct || iv): note the order, ciphertext THEN iv (§3.1). */
+static int seal_mac(const uint8_t key[32], const uint8_t *ct, size_t ct_len,
+		    const uint8_t *iv, uint8_t mac[32])
+{
+	const pa_part_t parts[2] = {{(const char *)ct, ct_len},
+				    {(const char *)iv, PA_SEAL_IV_LEN}};
+	return hmac_sha256(key, 32, parts, 2, mac);
 }
 
 pa_err_t pa_seal(const pa_secret_t *sec, const uint8_t *pt, size_t pt_len,
@@ -371,34 +386,14 @@ pa_err_t pa_hmac_sha256_hex(const void *key, size_t key_len,
 			    const pa_part_t *parts, size_t n,
 			    char out[PA_SHA256_HEX_LEN + 1])
 {
+	uint8_t d[32];
 	out[0] = '\0';
 	if ((!parts && n) || (!key && key_len))
 		return PA_INVAL;
-	pa_err_t err = PA_CRYPTO;
-	uint8_t d[32];
-	size_t dlen = 0;
-	EVP_MAC *m = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	EVP_MAC_CTX *ctx = m ? EVP_MAC_CTX_new(m) : NULL;
-	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
-		OSSL_PARAM_construct_end()};
-	/* an empty HMAC key is legal; OpenSSL wants a non-NULL pointer */
-	if (!ctx || !EVP_MAC_init(ctx, key ? key : (const void *)"", key_len,
-				  params))
-		goto out;
-	for (size_t i = 0; i < n; i++)
-		if (parts[i].len &&
-		    !EVP_MAC_update(ctx, (const uint8_t *)parts[i].p,
-				    parts[i].len))
-			goto out;
-	if (!EVP_MAC_final(ctx, d, &dlen, sizeof(d)) || dlen != 32)
-		goto out;
+	if (!hmac_sha256(key, key_len, parts, n, d))
+		return PA_CRYPTO;
 	to_hex(d, 32, out);
-	err = PA_OK;
-out:
-	EVP_MAC_CTX_free(ctx);
-	EVP_MAC_free(m);
-	return err;
+	return PA_OK;
 }
 
 int pa_const_eq(const void *a, size_t alen, const void *b, size_t blen)

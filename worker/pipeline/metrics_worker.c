@@ -24,13 +24,14 @@ struct pw_metrics_worker {
 	pw_mfamily_t *commands, *events, *dlq, *gw_req, *gw_dur, *retries,
 		*polls, *webhooks, *inflight, *queued, *circuit, *rebalances,
 		*p_inflight, *p_uncommitted,
-		*txn, *lag, *rtt;
+		*txn, *handovers, *lag, *rtt;
 	pw_counter_t *wh[PW_WH__COUNT];
-	pw_counter_t *c_retries, *c_polls, *c_rebalances, *c_commit, *c_abort;
+	pw_counter_t *c_retries, *c_polls, *c_rebalances, *c_commit, *c_abort,
+		*c_drained, *c_hand_tmo;
 	pw_gauge_t *g_inflight, *g_queued;
 	/* worker counts already added to the counters */
 	uint64_t seen_retries, seen_polls, seen_rebalances, seen_commits,
-		seen_aborts;
+		seen_aborts, seen_drained, seen_hand_tmo;
 };
 
 static const char *const wh_names[PW_WH__COUNT] = {
@@ -97,6 +98,8 @@ static void on_render(pw_metrics_t *reg, void *ud)
 	follow(mw->c_rebalances, st.rebalances, &mw->seen_rebalances);
 	follow(mw->c_commit, st.txn_commits, &mw->seen_commits);
 	follow(mw->c_abort, st.txn_aborts, &mw->seen_aborts);
+	follow(mw->c_drained, st.handovers_drained, &mw->seen_drained);
+	follow(mw->c_hand_tmo, st.handover_timeouts, &mw->seen_hand_tmo);
 	pw_gauge_set(mw->g_inflight, (double)st.inflight);
 	pw_gauge_set(mw->g_queued, (double)st.queued);
 	pw_worker_partitions(mw->w, part_stat, mw);
@@ -169,6 +172,10 @@ pa_err_t pw_metrics_worker_new(pw_metrics_t *reg, pw_metrics_worker_t **out,
 		 "Consumer group rebalances seen", NULL},
 		{&mw->txn, PW_METRIC_COUNTER, "payatom_transactions_total",
 		 "Kafka transactions (exactly_once), by result", L("result")},
+		{&mw->handovers, PW_METRIC_COUNTER, "payatom_handovers_total",
+		 "Revokes that waited for gateway calls in flight: drained, or "
+		 "timeout (calls left were cancelled)",
+		 L("result")},
 		{&mw->lag, PW_METRIC_GAUGE, "payatom_consumer_lag",
 		 "Consumer lag in records per assigned partition (librdkafka "
 		 "statistics)",
@@ -197,6 +204,8 @@ pa_err_t pw_metrics_worker_new(pw_metrics_t *reg, pw_metrics_worker_t **out,
 	mw->c_rebalances = pw_counter_of(mw->rebalances);
 	mw->c_commit = pw_counter_get(mw->txn, "commit");
 	mw->c_abort = pw_counter_get(mw->txn, "abort");
+	mw->c_drained = pw_counter_get(mw->handovers, "drained");
+	mw->c_hand_tmo = pw_counter_get(mw->handovers, "timeout");
 	mw->g_inflight = pw_gauge_of(mw->inflight);
 	mw->g_queued = pw_gauge_of(mw->queued);
 	pw_metrics_on_render(reg, on_render, mw);

@@ -60,6 +60,8 @@ void pw__item_free(pw_item_t *it)
 		w->gw->cancel(w->gw, it->call);
 	if (it->timer)
 		pw_timer_cancel(w->loop, it->timer);
+	if (it->split)
+		w->txn_split--;
 	if (it->prev)
 		it->prev->next = it->next;
 	else
@@ -78,7 +80,7 @@ void pw__item_free(pw_item_t *it)
 static void start_or_defer(pw_item_t *it)
 {
 	pw_part_t *p = pw__part(it->w, it->partition, 0);
-	if (p && p->restoring) {
+	if (p && (p->restoring || p->revoking)) {
 		it->dnext = p->deferred;
 		p->deferred = it;
 		return;
@@ -146,9 +148,38 @@ static void write_state(pw_item_t *it)
 		free(it->out_state);
 		it->out_state = NULL;
 		w->st.state_out++;
+		if (it->split) {
+			it->split = 0;
+			w->txn_split--;
+		}
 	} else if (!it->timer) {
 		it->timer = pw_timer_add(w->loop, 200, retry_write, it);
 	}
+}
+
+/* exactly-once: the event and its state record enter the open transaction
+ * together. When the state record cannot follow at once (the local queue
+ * is full), the item is split and the commit waits for it (worker.c
+ * txn_commit): a committed event without the state that suppresses its
+ * re-emission would be published a second time after a crash. */
+static void write_txn(pw_item_t *it)
+{
+	pw_worker_t *w = it->w;
+	if (it->out_evt && !it->split && it->pending == 0) {
+		if (pw__produce(w, it, it->out_evt_topic, -1, it->key,
+				it->klen, it->out_evt,
+				it->out_evt_len) != PA_OK) {
+			if (!it->timer)
+				it->timer = pw_timer_add(w->loop, 200,
+							 retry_write, it);
+			return;
+		}
+		if (it->out_state) {
+			it->split = 1;
+			w->txn_split++;
+		}
+	}
+	write_state(it);
 }
 
 static void write_event(pw_item_t *it)
@@ -177,6 +208,11 @@ static void retry_write(pw_loop_t *loop, pw_timer_t *t, void *ud)
 {
 	pw_item_t *it = ud;
 	it->timer = NULL;
+	if (it->w->o.exactly_once) {
+		write_txn(it);
+		maybe_finish(it);
+		return;
+	}
 	if (it->out_evt) {
 		if (it->pending == 0)
 			write_event(it);
@@ -218,7 +254,7 @@ void pw__item_written(pw_item_t *it, int ok)
 		it->out_evt = NULL;
 		free(it->out_evt_json);
 		it->out_evt_json = NULL;
-		write_state(it);
+		write_state(it); /* at-least-once: now; exactly-once: done */
 	}
 	maybe_finish(it);
 }
@@ -285,11 +321,10 @@ static void emit(pw_item_t *it, pw_order_t *ord, json_t *event,
 	}
 	it->out_evt_topic = topic;
 	json_decref(event);
-	write_event(it);
-	/* exactly-once: both go into the open transaction together;
-	 * the commit makes them visible atomically */
 	if (w->o.exactly_once)
-		write_state(it);
+		write_txn(it); /* the commit makes both visible at once */
+	else
+		write_event(it);
 }
 
 static void transition(pw_item_t *it, pw_order_t *ord, pa_status_t st,

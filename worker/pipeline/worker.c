@@ -35,6 +35,7 @@ void pw_worker_opts_default(pw_worker_opts_t *o)
 	o->retry_max_attempts = 8;
 	o->commit_interval_ms = 1000;
 	o->shutdown_timeout_ms = 25000;
+	o->handover_timeout_ms = 10000;
 }
 
 int64_t pw__wall_ms(void)
@@ -176,8 +177,38 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 		PW_LOG(w, PW_LOG_WARN, "delivery to %s failed: %s",
 		       rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
 	}
-	if (it)
-		pw__item_written(it, m->err == RD_KAFKA_RESP_ERR_NO_ERROR);
+	if (!it || w->destroying)
+		return;
+	int ok = m->err == RD_KAFKA_RESP_ERR_NO_ERROR;
+	if (w->txn_busy) {
+		/* inside commit/abort_transaction (its flush serves us):
+		 * applied once it returns, see txn_commit() */
+		if (w->ndrq == w->cdrq) {
+			size_t c = w->cdrq ? w->cdrq * 2 : 256;
+			struct pw_dr *q = realloc(w->drq, c * sizeof *q);
+			if (!q) {
+				/* cannot wait: apply now (as before) */
+				pw__item_written(it, ok);
+				return;
+			}
+			w->drq = q;
+			w->cdrq = c;
+		}
+		w->drq[w->ndrq].it = it;
+		w->drq[w->ndrq++].ok = ok;
+		return;
+	}
+	pw__item_written(it, ok);
+}
+
+/* Applies the delivery reports that arrived while a transaction was being
+ * committed or aborted, in their order. */
+static void dr_replay(pw_worker_t *w)
+{
+	size_t n = w->ndrq;
+	w->ndrq = 0;
+	for (size_t i = 0; i < n; i++)
+		pw__item_written(w->drq[i].it, w->drq[i].ok);
 }
 
 static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *op)
@@ -348,28 +379,79 @@ static rd_kafka_topic_partition_list_t *positions(pw_worker_t *w)
 
 static void eos_rewind(pw_worker_t *w);
 
+/* Commit and abort block the loop for a broker round trip and serve
+ * delivery reports from inside (their flush): those wait in w->drq. */
+static rd_kafka_error_t *txn_call(pw_worker_t *w, int commit)
+{
+	rd_kafka_error_t *e = NULL;
+	w->txn_busy = 1;
+	if (commit) {
+		rd_kafka_topic_partition_list_t *l = positions(w);
+		if (l->cnt) {
+			rd_kafka_consumer_group_metadata_t *cgmd =
+				rd_kafka_consumer_group_metadata(w->consumer);
+			e = rd_kafka_send_offsets_to_transaction(
+				w->producer, l, cgmd, txn_timeout_ms);
+			rd_kafka_consumer_group_metadata_destroy(cgmd);
+		}
+		rd_kafka_topic_partition_list_destroy(l);
+		if (!e)
+			e = rd_kafka_commit_transaction(w->producer,
+							txn_timeout_ms);
+	} else {
+		e = rd_kafka_abort_transaction(w->producer, txn_timeout_ms);
+	}
+	w->txn_busy = 0;
+	return e;
+}
+
+/* Aborts the open transaction: what it held is discarded, the owned
+ * partitions rewind to their committed offsets and state, and the
+ * delivery reports of the aborted records reach dead items only. */
+static void txn_abort(pw_worker_t *w)
+{
+	rd_kafka_error_t *e = txn_call(w, 0);
+	w->in_txn = 0;
+	w->txn_held = 0;
+	w->st.txn_aborts++;
+	if (e) {
+		txn_fatal(w, e, "abort_transaction");
+		rd_kafka_error_destroy(e);
+		dr_replay(w);
+		return;
+	}
+	eos_rewind(w);
+	dr_replay(w);
+}
+
 /* Commits the open transaction with the current positions. On an abortable
  * error the transaction is aborted and every owned partition rewinds to its
- * committed offsets with its state re-read from the changelog. */
+ * committed offsets with its state re-read from the changelog. An item
+ * whose state record could not yet follow its event into the transaction
+ * holds the commit back (a committed event without its state would be
+ * published again after a crash); for ten ticks at most, then the
+ * transaction is aborted instead. */
 static void txn_commit(pw_worker_t *w)
 {
 	if (!w->in_txn || w->producer_fatal)
 		return;
-	rd_kafka_topic_partition_list_t *l = positions(w);
-	rd_kafka_error_t *e = NULL;
-	if (l->cnt) {
-		rd_kafka_consumer_group_metadata_t *cgmd =
-			rd_kafka_consumer_group_metadata(w->consumer);
-		e = rd_kafka_send_offsets_to_transaction(w->producer, l, cgmd,
-							 txn_timeout_ms);
-		rd_kafka_consumer_group_metadata_destroy(cgmd);
+	if (w->txn_split > 0) {
+		if (++w->txn_held < 10)
+			return;
+		PW_LOG(w, PW_LOG_WARN,
+		       "exactly-once: %d state records could not follow their "
+		       "events into the transaction: aborting it and "
+		       "rewinding to the committed offsets",
+		       w->txn_split);
+		txn_abort(w);
+		return;
 	}
-	rd_kafka_topic_partition_list_destroy(l);
-	if (!e)
-		e = rd_kafka_commit_transaction(w->producer, txn_timeout_ms);
+	w->txn_held = 0;
+	rd_kafka_error_t *e = txn_call(w, 1);
 	if (!e) {
 		w->in_txn = 0;
 		w->st.txn_commits++;
+		dr_replay(w);
 		return;
 	}
 	if (rd_kafka_error_txn_requires_abort(e)) {
@@ -378,15 +460,7 @@ static void txn_commit(pw_worker_t *w)
 		       "rewinding to the committed offsets",
 		       rd_kafka_error_string(e));
 		rd_kafka_error_destroy(e);
-		e = rd_kafka_abort_transaction(w->producer, txn_timeout_ms);
-		w->in_txn = 0;
-		w->st.txn_aborts++;
-		if (e) {
-			txn_fatal(w, e, "abort_transaction");
-			rd_kafka_error_destroy(e);
-			return;
-		}
-		eos_rewind(w);
+		txn_abort(w);
 		return;
 	}
 	if (rd_kafka_error_is_retriable(e)) {
@@ -394,10 +468,12 @@ static void txn_commit(pw_worker_t *w)
 		PW_LOG(w, PW_LOG_WARN, "exactly-once: commit will be retried: %s",
 		       rd_kafka_error_string(e));
 		rd_kafka_error_destroy(e);
+		dr_replay(w);
 		return;
 	}
 	txn_fatal(w, e, "commit_transaction");
 	rd_kafka_error_destroy(e);
+	dr_replay(w);
 }
 
 static void commit_tick(pw_loop_t *loop, pw_timer_t *t, void *ud)
@@ -484,7 +560,8 @@ void pw__backpressure(pw_worker_t *w)
 		pw_part_t *p = w->parts[i];
 		if (!p || !p->nassigned)
 			continue;
-		int want = p->restoring || w->paused_all || w->shutting_down ||
+		int want = p->restoring || p->revoking || w->paused_all ||
+			   w->shutting_down ||
 			   p->inflight >= w->o.max_inflight_per_partition;
 		if (!want && p->paused &&
 		    p->inflight > (w->o.max_inflight_per_partition * 8) / 10 &&
@@ -632,9 +709,17 @@ static void on_assign(pw_worker_t *w,
 	}
 }
 
-static void on_revoke(pw_worker_t *w,
-		      rd_kafka_topic_partition_list_t *parts)
+/* Gives partitions back: what their work produced is delivered (or
+ * committed with its offsets, exactly-once), their offsets committed,
+ * their state forgotten, and librdkafka told. */
+static void revoke_now(pw_worker_t *w, rd_kafka_topic_partition_list_t *parts)
 {
+	/* nothing new starts on them meanwhile (start_or_defer) */
+	for (int i = 0; i < parts->cnt; i++) {
+		pw_part_t *p = pw__part(w, parts->elems[i].partition, 0);
+		if (p)
+			p->revoking = 1;
+	}
 	if (w->o.exactly_once) {
 		txn_commit(w); /* hands over committed state and offsets */
 	} else {
@@ -642,9 +727,7 @@ static void on_revoke(pw_worker_t *w,
 		 * and the state records those deliveries release, before
 		 * another member takes them over: the new owner then
 		 * restores that state (no repeated transition) and none of
-		 * our records lands after its own. Bounded; what is still
-		 * in flight (a gateway call) is redone by the new owner and
-		 * resolved as a duplicate. */
+		 * our records lands after its own. Bounded. */
 		rd_kafka_flush(w->producer, 10000);
 		store_offsets(w);
 	}
@@ -662,6 +745,7 @@ static void on_revoke(pw_worker_t *w,
 			}
 			pw__partition_revoked(w, p);
 			p->paused = 0;
+			p->revoking = 0;
 		}
 	}
 	if (!w->o.exactly_once) {
@@ -678,6 +762,108 @@ static void on_revoke(pw_worker_t *w,
 		       rd_kafka_error_string(e));
 		rd_kafka_error_destroy(e);
 	}
+}
+
+/* ---- drained handover ------------------------------------------------
+ * A revoke does not cancel gateway calls in flight: the new owner would
+ * redo them (a second create, answered "duplicate order_id"). The revoked
+ * partitions are paused, nothing new starts on them, and the unassign --
+ * which is what lets the group give them to another member -- waits until
+ * their calls have returned and their results are written, or until
+ * handover.timeout. librdkafka keeps the group waiting for an incremental
+ * unassign made after the rebalance callback returned. Not when the
+ * partitions are lost (another member may own them already) nor while
+ * shutting down (the shutdown drains first). */
+
+static int calls_in_flight(pw_worker_t *w,
+			   const rd_kafka_topic_partition_list_t *parts)
+{
+	int n = 0;
+	for (pw_item_t *it = w->items; it; it = it->next) {
+		if (it->dead || !it->call)
+			continue;
+		for (int i = 0; i < parts->cnt; i++)
+			if (parts->elems[i].partition == it->partition) {
+				n++;
+				break;
+			}
+	}
+	return n;
+}
+
+/* 1 when a and b name a partition number in common. */
+static int parts_overlap(const rd_kafka_topic_partition_list_t *a,
+				   const rd_kafka_topic_partition_list_t *b)
+{
+	for (int i = 0; i < a->cnt; i++)
+		for (int j = 0; j < b->cnt; j++)
+			if (a->elems[i].partition == b->elems[j].partition)
+				return 1;
+	return 0;
+}
+
+static void handover_finish(pw_worker_t *w)
+{
+	rd_kafka_topic_partition_list_t *l = w->handover;
+	if (!l)
+		return;
+	w->handover = NULL;
+	if (w->handover_timer) {
+		pw_timer_cancel(w->loop, w->handover_timer);
+		w->handover_timer = NULL;
+	}
+	int left = calls_in_flight(w, l);
+	if (!left)
+		w->st.handovers_drained++;
+	if (left) {
+		w->st.handover_timeouts++;
+		PW_LOG(w, PW_LOG_WARN,
+		       "handover: %d gateway calls still in flight after "
+		       "%lld ms: cancelled, the new owner resolves them",
+		       left, (long long)w->o.handover_timeout_ms);
+	}
+	revoke_now(w, l);
+	rd_kafka_topic_partition_list_destroy(l);
+}
+
+static void handover_check(pw_loop_t *loop, pw_timer_t *t, void *ud)
+{
+	pw_worker_t *w = ud;
+	w->handover_timer = NULL;
+	if (!w->handover)
+		return;
+	if (calls_in_flight(w, w->handover) == 0 ||
+	    pw_loop_now(loop) >= w->handover_deadline) {
+		handover_finish(w);
+		return;
+	}
+	w->handover_timer = pw_timer_add(loop, 10, handover_check, w);
+}
+
+static void on_revoke(pw_worker_t *w,
+		      rd_kafka_topic_partition_list_t *parts)
+{
+	int n;
+	if (w->o.handover_timeout_ms <= 0 || w->shutting_down ||
+	    rd_kafka_assignment_lost(w->consumer) ||
+	    (n = calls_in_flight(w, parts)) == 0) {
+		revoke_now(w, parts);
+		return;
+	}
+	w->handover = rd_kafka_topic_partition_list_copy(parts);
+	for (int i = 0; i < parts->cnt; i++) {
+		pw_part_t *p = pw__part(w, parts->elems[i].partition, 0);
+		if (p)
+			p->revoking = 1;
+	}
+	pw__backpressure(w); /* pauses them */
+	w->handover_deadline =
+		pw_loop_now(w->loop) + w->o.handover_timeout_ms;
+	PW_LOG(w, PW_LOG_INFO,
+	       "handover: %d partitions revoked; waiting for their %d "
+	       "gateway calls in flight (at most %lld ms)",
+	       parts->cnt / PW_IN_N, n, (long long)w->o.handover_timeout_ms);
+	w->handover_timer = pw_timer_add(w->loop, 10, handover_check, w);
 }
 
 /* The group assigns the partitions of one topic (cmd.payin, the only one
@@ -711,6 +897,28 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 {
 	pw_worker_t *w = op;
 	w->st.rebalances++;
+	/* librdkafka queues the (often empty) incremental assign of the same
+	 * rebalance right behind the revoke: a drained handover goes on
+	 * through it, and ends at once on anything else */
+	if (w->handover && (err != RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS ||
+			    parts_overlap(w->handover, parts)))
+		handover_finish(w);
+	if (pw_log_enabled(w->o.log, PW_LOG_INFO)) {
+		char ids[256] = "";
+		size_t o = 0;
+		for (int i = 0; i < parts->cnt && o < sizeof ids - 16; i++)
+			o += (size_t)snprintf(ids + o, sizeof ids - o, "%s%d",
+					      i ? "," : "",
+					      (int)parts->elems[i].partition);
+		PW_LOG(w, PW_LOG_INFO, "rebalance: %s partitions [%s]%s",
+		       err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS ? "assigned"
+								   : "revoked",
+		       ids,
+		       err != RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS &&
+				       rd_kafka_assignment_lost(rk)
+			       ? " (lost)"
+			       : "");
+	}
 	rd_kafka_topic_partition_list_t *all = copartitions(w, parts);
 	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS)
 		on_assign(w, all);
@@ -976,6 +1184,7 @@ fail:
 
 static void finish_shutdown(pw_worker_t *w)
 {
+	handover_finish(w);
 	if (w->deadline_timer) {
 		pw_timer_cancel(w->loop, w->deadline_timer);
 		w->deadline_timer = NULL;
@@ -1051,7 +1260,9 @@ void pw_worker_destroy(pw_worker_t *w)
 {
 	if (!w)
 		return;
-	/* free work without running it */
+	/* free work without running it; delivery reports served from here
+	 * on (the flush below) find no item */
+	w->destroying = 1;
 	while (w->items) {
 		pw_item_t *it = w->items;
 		it->dead = 1;
@@ -1060,6 +1271,10 @@ void pw_worker_destroy(pw_worker_t *w)
 	}
 	if (w->commit_timer)
 		pw_timer_cancel(w->loop, w->commit_timer);
+	if (w->handover_timer)
+		pw_timer_cancel(w->loop, w->handover_timer);
+	if (w->handover)
+		rd_kafka_topic_partition_list_destroy(w->handover);
 	if (w->shutdown_timer)
 		pw_timer_cancel(w->loop, w->shutdown_timer);
 	if (w->deadline_timer)
@@ -1076,9 +1291,23 @@ void pw_worker_destroy(pw_worker_t *w)
 	if (w->rq)
 		rd_kafka_queue_destroy(w->rq);
 	if (w->consumer) {
+		/* librdkafka before 2.2.1 aborts (assertion in the sticky
+		 * assignor) destroying a cooperative-sticky consumer that
+		 * joined its group but got no assignment yet, e.g. SIGTERM
+		 * during the first rebalance (librdkafka#4312, fixed by
+		 * #4381): that handle is closed and left to the process exit */
+		char *mid = rd_kafka_memberid(w->consumer);
+		int joined = mid && *mid;
+		rd_kafka_mem_free(w->consumer, mid);
 		if (!rd_kafka_consumer_closed(w->consumer))
 			rd_kafka_consumer_close(w->consumer);
-		rd_kafka_destroy(w->consumer);
+		if (w->assigned_any || !joined ||
+		    rd_kafka_version() >= 0x02020100)
+			rd_kafka_destroy(w->consumer);
+		else
+			PW_LOG(w, PW_LOG_DEBUG,
+			       "consumer closed before its first assignment: "
+			       "not destroyed (librdkafka#4312)");
 	}
 	if (w->restorer) {
 		rd_kafka_consumer_close(w->restorer);
@@ -1104,6 +1333,7 @@ void pw_worker_destroy(pw_worker_t *w)
 	if (w->gw && w->gw->destroy)
 		w->gw->destroy(w->gw);
 	free(w->strs);
+	free(w->drq);
 	free(w);
 }
 

@@ -36,6 +36,9 @@ typedef struct pw_worker_opts {
 	int retry_max_attempts;
 	int64_t commit_interval_ms;
 	int64_t shutdown_timeout_ms;
+	/* revoke: how long gateway calls in flight on the revoked partitions
+	 * may finish before they are handed over (0: cancel at once) */
+	int64_t handover_timeout_ms;
 	/* Borrowed (must outlive the worker), used from the loop thread only.
 	 * Encodes every event and dead letter (serialization=avro: Confluent
 	 * with a registry, else single-object; or json) and decodes commands
@@ -95,6 +98,9 @@ typedef struct pw_worker_stats {
 	uint64_t inflight, queued;
 	uint64_t partitions_assigned, partitions_restoring;
 	uint64_t terminal_events, unresolved;
+	/* revokes that waited for gateway calls in flight: all returned, or
+	 * handover.timeout came with calls left (cancelled) */
+	uint64_t handovers_drained, handover_timeouts;
 } pw_worker_stats_t;
 
 void pw_worker_stats(const pw_worker_t *w, pw_worker_stats_t *st);

@@ -25,6 +25,7 @@ typedef struct pw_part {
 	int nassigned;      /* input topics assigned with this number */
 	int restoring;      /* state changelog being read */
 	int paused;         /* back-pressure pause in force */
+	int revoking;       /* revoked, handed over once its calls return */
 	uint32_t epoch;     /* bumped on revoke: stale work is dropped */
 	int inflight;       /* Kafka-sourced items not finished */
 	uint8_t assigned[PW_IN_N];
@@ -45,6 +46,8 @@ typedef struct pw_item {
 	uint8_t queued_in_gate;
 	uint8_t again; /* start the item again once its first writes land */
 	uint8_t force; /* poll even a settled order (pw_worker_poll_now) */
+	uint8_t split; /* exactly-once: event in the open transaction, its
+			  state record not yet (the commit waits) */
 	int32_t partition;
 	uint32_t epoch;
 	int64_t offset;
@@ -84,6 +87,19 @@ struct pw_worker {
 	pw_kq_t *ckq, *pkq, *rkq;
 	int producer_fatal;
 	int in_txn;
+	/* exactly-once: while a commit or abort blocks, librdkafka serves
+	 * delivery reports from inside it; they wait here and are applied
+	 * after it returns, so no work moves (and nothing is produced) while
+	 * a transaction is being completed */
+	int txn_busy;
+	struct pw_dr {
+		pw_item_t *it;
+		int ok;
+	} *drq;
+	size_t ndrq, cdrq;
+	int txn_split;      /* items with split set */
+	int txn_held;       /* commit ticks held back by split items */
+	int destroying;
 	int brokers_down; /* _ALL_BROKERS_DOWN seen, no broker answer since */
 
 	pw_part_t **parts;
@@ -96,6 +112,11 @@ struct pw_worker {
 	pw_item_t *items;  /* live items list */
 
 	pw_timer_t *commit_timer;
+	/* drained handover: revoked partitions waiting for their gateway
+	 * calls before the unassign (worker.c on_revoke) */
+	rd_kafka_topic_partition_list_t *handover;
+	pw_timer_t *handover_timer;
+	int64_t handover_deadline;
 	int paused_all;     /* saturated too long: every partition paused */
 	int throttled;      /* saturated: consumer queue left unread */
 	pw_timer_t *throttle_timer;
