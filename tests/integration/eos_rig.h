@@ -344,6 +344,15 @@ static inline void eos_feed_start(rig_t *r, long rate)
 	eos_feed(r);
 }
 
+/* The feeder from order `from` on (what came before was sent already). */
+static inline void eos_feed_from(rig_t *r, int from, long rate)
+{
+	r->feed_rate = rate;
+	r->feed_t0 = pwt_now_ms() - (int64_t)from * 1000 / rate;
+	r->fed = from;
+	eos_feed(r);
+}
+
 /* Consumes output records for ms milliseconds (feeding meanwhile);
  * returns how many arrived. */
 static inline int eos_poll(rig_t *r, long ms)

@@ -91,11 +91,19 @@ START_TEST(test_alo_rebalance_1_3_1)
 	pwt_proc_t *w[EOS_SLOTS] = {NULL};
 	w[0] = eos_worker_start(&r, 0, NULL);
 	settle_to(&r, third / 4, 60000);
-	/* scale out mid-stream */
+	/* scale out mid-stream: 200 orders/s flow while the two workers
+	 * start and join (eos_worker_start polls, the feeder sends), so
+	 * creates are in flight at worker 0's revoke */
+	eos_feed_from(&r, third, 200);
 	w[1] = eos_worker_start(&r, 1, NULL);
 	w[2] = eos_worker_start(&r, 2, NULL);
-	/* the second third as a stream across the rebalance */
-	send_trickle(&r, third, 2 * third);
+	r.feed_rate = 0;
+	int sent = r.fed;
+	/* the rest of the second third as a stream across the rebalance */
+	if (sent < 2 * third) {
+		send_trickle(&r, sent, 2 * third);
+		sent = 2 * third;
+	}
 	/* every member works (commands counted per worker) */
 	int64_t end = pwt_now_ms() + pwt_ms(60000);
 	double cmds[EOS_SLOTS] = {0};
@@ -123,8 +131,8 @@ START_TEST(test_alo_rebalance_1_3_1)
 		ck_assert_msg(cmds[s] > 0, "worker %d got no partition", s);
 	settle_to(&r, third + third / 4, 60000);
 	/* scale in mid-stream: the last third arrives as two members leave */
-	int mid = 2 * third + third / 3;
-	send_trickle(&r, 2 * third, mid);
+	int mid = sent + third / 3 < n ? sent + third / 3 : n;
+	send_trickle(&r, sent, mid);
 	int settled_at_scale_in = eos_settled(&r, NULL);
 	ck_assert_int_eq(pwt_proc_signal(w[1], SIGTERM), 0);
 	ck_assert_int_eq(pwt_proc_signal(w[2], SIGTERM), 0);
