@@ -172,6 +172,7 @@ START_TEST(test_registry_unreachable_is_retryable)
 	ck_assert_int_eq(pw_registry_register(reg, "a-value", V1, &id, eb), PA_CONNECT);
 	ck_assert_ptr_null(strstr(eb, "hunter2"));
 	ck_assert_ptr_nonnull(strstr(eb, "http://127.0.0.1:"));
+	ck_assert_str_eq(pw_registry_shown(reg), url); /* for display */
 	pw_registry_destroy(reg);
 	pw_registry_conf_t bad = {.url = "ftp://x"};
 	ck_assert_int_eq(pw_registry_new(&bad, &reg, eb), PA_CONFIG);

@@ -669,15 +669,15 @@ int pw_demo_main(int argc, char **argv)
 		goto out;
 	}
 	printf("http_port=%u\n", pw_app_http_port(&d->app));
-	const char *reg = d->app.wc->schema_registry_url;
 	printf("payatom-worker demo\n  kafka     %s (%s)\n"
 	       "  gateway   %s (payatom-sandbox, in-process)\n"
 	       "  webhooks  http://127.0.0.1:%u/webhooks/payatom/<merchant>\n",
 	       d->app.brokers,
 	       d->app.mock ? "embedded mock cluster" : "brokers", d->base_url,
 	       pw_app_http_port(&d->app));
-	if (reg && *reg && d->app.wc->serialization != PW_SERDE_JSON)
-		printf("  registry  %s (Confluent-framed Avro)\n", reg);
+	if (d->app.cs.registry) /* only with serialization=avro */
+		printf("  registry  %s (Confluent-framed Avro)\n",
+		       pw_registry_shown(d->app.cs.registry));
 	printf("\n");
 	d->start_ms = pw_now_ms();
 	publish_mix(d, per_product);

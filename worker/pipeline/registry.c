@@ -112,6 +112,11 @@ pa_err_t pw_registry_new(const pw_registry_conf_t *conf, pw_registry_t **out,
 	return PA_OK;
 }
 
+const char *pw_registry_shown(const pw_registry_t *reg)
+{
+	return reg ? reg->shown : "";
+}
+
 unsigned long pw_registry_requests(const pw_registry_t *reg)
 {
 	return reg ? reg->requests : 0;
