@@ -4,7 +4,9 @@
 #   make demo    install deps, build, run the demo on embedded defaults
 #   make test    install deps, build, run the whole test suite
 #   make deps    install the Debian packages (apt-get; sudo when not root)
-#   make bench   benchmarks (prints numbers)
+#   make bench   benchmarks (prints numbers); KAFKA=real: the pipeline
+#                through the mock cluster and a real Kafka side by side,
+#                both guarantees (BENCH_ARGS='--commands 20000' to shorten)
 #   make asan    the whole suite under AddressSanitizer + UBSan
 #   make valgrind  the unit tests under valgrind
 
@@ -13,6 +15,8 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 CTEST_ARGS ?=
+KAFKA      ?=
+BENCH_ARGS ?=
 
 .PHONY: all deps build test demo bench asan valgrind clean format
 
@@ -37,7 +41,7 @@ demo: deps
 
 bench: deps
 	$(MAKE) build
-	tests/bench/run.sh $(BUILD)
+	tests/bench/run.sh $(if $(KAFKA),--kafka $(KAFKA)) $(BUILD) $(BENCH_ARGS)
 
 asan: deps
 	cmake -S . -B $(ASAN_BUILD) -DPAYATOM_SANITIZE='address;undefined' -DCMAKE_BUILD_TYPE=Debug $(CMAKE_ARGS)

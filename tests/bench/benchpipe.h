@@ -21,6 +21,17 @@ typedef struct pwb_opts {
 	const char *worker_bin; /* NULL: this program as the worker */
 	const char *self;
 	int is_short;
+	/* Kafka: NULL = librdkafka's mock cluster hosted by the driver (a
+	 * fresh one per mode); else an external bootstrap (a real broker),
+	 * on which every mode gets topics of its own (topic_prefix) */
+	const char *brokers;
+	int exactly_once;	 /* processing.guarantee of the worker */
+	long commit_interval_ms; /* the worker's commit.interval */
+	/* the window grows by the commands of this delay (events held back
+	 * until their transaction commits); < 0: commit_interval_ms with
+	 * exactly_once, 0 otherwise */
+	long window_delay_ms;
+	char run_tag[48];	 /* unique per driver run: topics, groups */
 } pwb_opts_t;
 
 typedef struct pwb_usage {
@@ -46,12 +57,21 @@ typedef struct pwb_mode {
 	long terminal, missing, dup_terminal, undecodable, schema_invalid;
 } pwb_mode_t;
 
+/* "mock" or "real" (o->brokers set). */
+const char *pwb_broker_name(const pwb_opts_t *o);
+/* "at_least_once" or "exactly_once". */
+const char *pwb_guarantee_name(const pwb_opts_t *o);
+
 /* The run's settings, as the header of the output. */
 void pwb_print_settings(const pwb_opts_t *o, const pwb_mode_t *m, int nm);
 /* One row per mode; m[0] is the reference of the ratio column. */
 void pwb_print_table(const pwb_mode_t *m, int nm);
 /* Back-pressure engaged, the per-partition bound of sequential work. */
 void pwb_print_notes(const pwb_opts_t *o, const pwb_mode_t *m, int nm);
+/* One machine-readable line per mode ("result mode=... broker=..."),
+ * which tests/bench/run.sh --kafka real gathers into its side-by-side
+ * table. */
+void pwb_print_results(const pwb_opts_t *o, const pwb_mode_t *m, int nm);
 /* The targets against m[0] (and m[1]): printed, never judged. */
 void pwb_print_targets(const pwb_mode_t *m, int nm);
 

@@ -6,6 +6,16 @@
 
 #include "benchpipe.h"
 
+const char *pwb_broker_name(const pwb_opts_t *o)
+{
+	return o->brokers ? "real" : "mock";
+}
+
+const char *pwb_guarantee_name(const pwb_opts_t *o)
+{
+	return o->exactly_once ? "exactly_once" : "at_least_once";
+}
+
 void pwb_print_settings(const pwb_opts_t *o, const pwb_mode_t *m, int nm)
 {
 	double load[3] = {0, 0, 0};
@@ -26,10 +36,23 @@ void pwb_print_settings(const pwb_opts_t *o, const pwb_mode_t *m, int nm)
 		       "--resolve-delay-ms %d --order-id-rules lenient "
 		       "--seed 1\n",
 		       o->resolve_delay_ms);
-	printf("  kafka              librdkafka mock cluster, 1 broker, %d "
-	       "partitions per topic (topics.partitions default 12)\n",
-	       o->partitions);
-	printf("  worker             poll.first %ld ms (orders are final at "
+	if (o->brokers)
+		printf("  kafka              real broker at %s, %d partitions "
+		       "per topic,\n                     topics "
+		       "%s-<mode>-<alo|eos>.payatom.* (pw_topics_ensure)\n",
+		       o->brokers, o->partitions, o->run_tag);
+	else
+		printf("  kafka              librdkafka mock cluster, 1 broker, "
+		       "%d partitions per topic (topics.partitions default "
+		       "12)\n",
+		       o->partitions);
+	printf("  worker             processing.guarantee %s, "
+	       "commit.interval %ld ms%s\n",
+	       pwb_guarantee_name(o), o->commit_interval_ms,
+	       o->exactly_once ? " (an event is readable (read_committed) "
+				 "once its transaction commits)"
+			       : "");
+	printf("                     poll.first %ld ms (orders are final at "
 	       "the first poll), JSON commands and events,\n"
 	       "                     kafka.fetch.wait.max.ms %d (the mock "
 	       "broker holds every fetch that long; -1 = librdkafka's 500)\n",
@@ -45,10 +68,12 @@ void pwb_print_settings(const pwb_opts_t *o, const pwb_mode_t *m, int nm)
 		       "max.inflight.per.partition %d, window %ld\n",
 		       m[i].name, m[i].n, m[i].inflight, m[i].per_partition,
 		       m[i].window);
-	printf("  cpus               worker pinned to cpu 0, driver + mock "
-	       "cluster%s on cpu 1: %s; nproc %ld, loadavg %.2f %.2f %.2f\n",
+	printf("  cpus               worker pinned to cpu 0, driver%s%s on "
+	       "cpu 1: %s;%s nproc %ld, loadavg %.2f %.2f %.2f\n",
+	       o->brokers ? "" : " + mock cluster",
 	       strcmp(o->gateway, "sandbox") == 0 ? " + sandbox" : "",
 	       o->pin ? "yes" : "no (--no-pin or one cpu)",
+	       o->brokers ? " the broker unpinned;" : "",
 	       sysconf(_SC_NPROCESSORS_ONLN), load[0], load[1], load[2]);
 	printf("\n");
 }
@@ -120,4 +145,26 @@ void pwb_print_targets(const pwb_mode_t *m, int nm)
 	printf("  <= 30 MB peak RSS, %lld in flight           %.1f   %s\n",
 	       m[0].inflight_max, m[0].hwm_mb,
 	       m[0].hwm_mb <= 30 ? "met" : "not met");
+}
+
+void pwb_print_results(const pwb_opts_t *o, const pwb_mode_t *m, int nm)
+{
+	double load = 0;
+	FILE *f = fopen("/proc/loadavg", "r");
+	if (f) {
+		if (fscanf(f, "%lf", &load) != 1)
+			load = 0;
+		fclose(f);
+	}
+	for (int i = 0; i < nm; i++)
+		printf("result mode=%s broker=%s guarantee=%s commands=%ld "
+		       "terminal=%ld cmds_s=%.0f term_p50_ms=%.0f "
+		       "term_p99_ms=%.0f acc_p50_ms=%.0f acc_p99_ms=%.0f "
+		       "cpu_us_cmd=%.1f rss_mb=%.1f window=%ld commit_ms=%ld "
+		       "dup_terminal=%ld ok=%d loadavg=%.2f\n",
+		       m[i].name, pwb_broker_name(o), pwb_guarantee_name(o),
+		       m[i].n, m[i].terminal, m[i].rate, m[i].term_p50,
+		       m[i].term_p99, m[i].acc_p50, m[i].acc_p99,
+		       m[i].cpu_us_per_cmd, m[i].hwm_mb, m[i].window,
+		       o->commit_interval_ms, m[i].dup_terminal, m[i].ok, load);
 }

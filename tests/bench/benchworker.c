@@ -164,6 +164,16 @@ static pw_gateway_t *make_gateway(bw_t *b)
 	return gw;
 }
 
+const char *pwb_topic_name(const char *prefix, const char *base, char *buf,
+			   size_t size)
+{
+	if (prefix && *prefix)
+		snprintf(buf, size, "%s.%s", prefix, base);
+	else
+		snprintf(buf, size, "%s", base);
+	return buf;
+}
+
 int pwb_worker_main(const pwb_worker_args_t *a)
 {
 	bw_t b;
@@ -189,7 +199,19 @@ int pwb_worker_main(const pwb_worker_args_t *a)
 	o.poll_deadline_ms = 600000;
 	o.retry_base_ms = 50;
 	o.retry_max_ms = 1000;
-	o.commit_interval_ms = 1000;
+	o.commit_interval_ms = a->commit_interval_ms;
+	o.exactly_once = a->exactly_once;
+	/* on a real broker the driver made this run's topics */
+	char tn[10][200];
+	const char **slot[10] = {
+		&o.topic_cmd_payin,   &o.topic_cmd_payout,
+		&o.topic_cmd_complaint, &o.topic_evt_payment,
+		&o.topic_evt_refund,  &o.topic_evt_complaint,
+		&o.topic_evt_report,  &o.topic_dlq,
+		&o.topic_int_webhook, &o.topic_int_state};
+	for (int i = 0; i < 10; i++)
+		*slot[i] = pwb_topic_name(a->topic_prefix, *slot[i], tn[i],
+					  sizeof tn[i]);
 	o.shutdown_timeout_ms = 10000;
 	/* librdkafka's mock broker answers a fetch only when
 	 * fetch.wait.max.ms has passed (a real broker answers as soon as

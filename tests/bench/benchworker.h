@@ -15,6 +15,8 @@
 #ifndef PWB_BENCHWORKER_H
 #define PWB_BENCHWORKER_H
 
+#include <stddef.h>
+
 typedef struct pwb_worker_args {
 	const char *brokers;
 	const char *group;
@@ -28,7 +30,15 @@ typedef struct pwb_worker_args {
 	int max_inflight, per_partition;
 	long poll_first_ms;
 	int fetch_wait_ms; /* kafka.fetch.wait.max.ms; < 0: librdkafka's */
+	int exactly_once;  /* processing.guarantee */
+	long commit_interval_ms;
+	const char *topic_prefix; /* NULL or "": design.md's names */
 } pwb_worker_args_t;
+
+/* The benchmark's name of a worker topic: base ("payatom.cmd.payin") as
+ * is without a prefix, else "<prefix>.<base>". Returns buf. */
+const char *pwb_topic_name(const char *prefix, const char *base, char *buf,
+			   size_t size);
 
 /* Runs the worker until 'q' or EOF on stdin. Returns the exit status. */
 int pwb_worker_main(const pwb_worker_args_t *a);

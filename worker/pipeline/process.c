@@ -195,9 +195,10 @@ static void maybe_finish(pw_item_t *it)
 {
 	if (it->pending == 0 && !it->out_evt && !it->out_state && !it->timer) {
 		if (it->again && !it->dead) {
-			/* a first step was written: now the item itself */
+			/* a first step was written: now the item itself
+			 * (not on a partition being handed over) */
 			it->again = 0;
-			pw__item_start(it);
+			start_or_defer(it);
 			return;
 		}
 		item_finish(it);

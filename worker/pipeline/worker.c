@@ -476,6 +476,25 @@ static void txn_commit(pw_worker_t *w)
 	dr_replay(w);
 }
 
+/* Before partitions change hands: commits now, or, when the transaction
+ * cannot commit now (a state record still to follow its event, a
+ * retriable failure), aborts it -- records left open would otherwise be
+ * committed later without the offsets of partitions no longer ours, and
+ * the new owner would publish them again. */
+static void txn_settle(pw_worker_t *w)
+{
+	if (!w->in_txn || w->producer_fatal)
+		return;
+	if (w->txn_split == 0)
+		txn_commit(w);
+	if (w->in_txn && !w->producer_fatal) {
+		PW_LOG(w, PW_LOG_WARN,
+		       "exactly-once: the transaction cannot commit before "
+		       "the partitions change hands: aborting it");
+		txn_abort(w);
+	}
+}
+
 static void commit_tick(pw_loop_t *loop, pw_timer_t *t, void *ud)
 {
 	pw_worker_t *w = ud;
@@ -721,7 +740,7 @@ static void revoke_now(pw_worker_t *w, rd_kafka_topic_partition_list_t *parts)
 			p->revoking = 1;
 	}
 	if (w->o.exactly_once) {
-		txn_commit(w); /* hands over committed state and offsets */
+		txn_settle(w); /* hands over committed state and offsets */
 	} else {
 		/* Deliver what the work of these partitions has produced,
 		 * and the state records those deliveries release, before
