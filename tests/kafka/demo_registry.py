@@ -167,10 +167,11 @@ def t_subjects(reg):
 def t_read(run_dir, bs, reg, reader, printed, summary, ids):
     """(b): the independent reader decodes every record of every event topic."""
     out = os.path.join(run_dir, "demo_registry.jsonl")
-    cmd = reader + ["read", "--bootstrap", bs, "--registry", reg, "--out", out]
+    cmd = reader + ["read", "--bootstrap", bs, "--registry", reg, "--out", out,
+                    "--timeout", "100"]  # to reach the end; ~1.5 s unloaded
     for t in READ_TOPICS:
         cmd += ["--topic", t]
-    rc, stdout, stderr, secs = run(cmd, timeout=120)
+    rc, stdout, stderr, secs = run(cmd, timeout=150)
     print(stdout + stderr[-2000:], end="", flush=True)
     check(rc == 0, "avro_tool read failed (rc %d)" % rc)
     decoded, per_topic, seen_ids = decoded_lines(out)
