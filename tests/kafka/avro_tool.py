@@ -17,7 +17,9 @@ PYTOOLS_PYTHON=…), not the system Python:
 
 `read` exits 0 only when every record of every partition up to the end
 decoded (and, with --expect, when their number is N); it prints
-`avro_tool: read <topic>=<n> … decoded=<n> failed=<n>`.
+`avro_tool: read <topic>=<n> … decoded=<n> failed=<n>`; --out writes one
+JSON line per decoded record: topic, partition, offset, key, schema_id (from
+the frame), value.
 """
 
 import argparse
@@ -80,6 +82,8 @@ def cmd_read(a):
             out.write(json.dumps({"topic": m.topic(), "partition": m.partition(),
                                   "offset": m.offset(),
                                   "key": m.key().decode(errors="replace") if m.key() else None,
+                                  # Confluent framing: magic 0, then the id
+                                  "schema_id": int.from_bytes(m.value()[1:5], "big"),
                                   "value": val}, sort_keys=True, default=str) + "\n")
     cons.close()
     if out:

@@ -13,6 +13,7 @@
 #include "pipeline/registry.h"
 #include "pipeline/schemas.h"
 #include "pwtest.h"
+#include "testhttp.h"
 
 static const char *V1 =
 	"{\"type\":\"record\",\"name\":\"R\",\"namespace\":\"t\",\"fields\":"
@@ -106,6 +107,7 @@ START_TEST(test_registry_incompatible_schema_is_a_clear_error)
 			 PA_VALIDATION);
 	ck_assert_ptr_nonnull(strstr(eb, "incompatible"));
 	ck_assert_ptr_nonnull(strstr(eb, "409"));
+	ck_assert_ptr_nonnull(strstr(eb, "subject o-value"));
 	ck_assert_int_eq(pw_registry_register(reg, "o-value", "{\"type\":\"nope\"}", &id, eb),
 			 PA_VALIDATION);
 	ck_assert_ptr_nonnull(strstr(eb, "422"));
@@ -170,9 +172,44 @@ START_TEST(test_registry_unreachable_is_retryable)
 	ck_assert_int_eq(pw_registry_register(reg, "a-value", V1, &id, eb), PA_CONNECT);
 	ck_assert_ptr_null(strstr(eb, "hunter2"));
 	ck_assert_ptr_nonnull(strstr(eb, "http://127.0.0.1:"));
+	ck_assert_str_eq(pw_registry_shown(reg), url); /* for display */
 	pw_registry_destroy(reg);
 	pw_registry_conf_t bad = {.url = "ftp://x"};
 	ck_assert_int_eq(pw_registry_new(&bad, &reg, eb), PA_CONFIG);
+}
+END_TEST
+
+/* Apicurio's ccompat 409 (its reply, verbatim) reads as one line that
+ * fits an error buffer behind the worker's own prefix: the subject, the
+ * status, the registry's diff list; not its Java exception class. */
+START_TEST(test_registry_apicurio_refusal_keeps_the_diff)
+{
+	static const char body[] =
+		"{\"message\":\"io.apicurio.registry.rules.violation."
+		"RuleViolationException: Incompatible artifact: "
+		"payatom.evt.refund-value [AVRO], num of incompatible diffs: "
+		"{1}, list of diff types: [currency at /fields/11]\","
+		"\"error_code\":409}";
+	pwt_http_t *srv = pwt_http_start();
+	ck_assert_ptr_nonnull(srv);
+	pwt_http_behaviour_t b = {.status = 409, .body = body};
+	pwt_http_route(srv, "/apis/ccompat/v7/subjects/payatom.evt.refund-value/versions",
+		       &b);
+	char url[128];
+	pw_registry_t *reg = client(pwt_http_url(srv, "/apis/ccompat/v7", url,
+						 sizeof url),
+				    NULL, NULL, 1);
+	char eb[PA_ERRBUF_SIZE] = "";
+	int32_t id;
+	ck_assert_int_eq(pw_registry_register(reg, "payatom.evt.refund-value",
+					      V1, &id, eb),
+			 PA_VALIDATION);
+	ck_assert_str_eq(eb, "subject payatom.evt.refund-value: registry "
+			     "refused it, incompatible with earlier versions "
+			     "(409): num of incompatible diffs: {1}, list of "
+			     "diff types: [currency at /fields/11]");
+	pw_registry_destroy(reg);
+	pwt_http_stop(srv);
 }
 END_TEST
 
@@ -368,6 +405,7 @@ int main(void)
 		{"cache", test_registry_registers_and_caches_both_ways},
 		{"lookup", test_registry_lookup_without_auto_register},
 		{"incompatible", test_registry_incompatible_schema_is_a_clear_error},
+		{"apicurio_409", test_registry_apicurio_refusal_keeps_the_diff},
 		{"auth_prefix", test_registry_basic_auth_and_path_prefix},
 		{"unreachable", test_registry_unreachable_is_retryable},
 		{"tls", test_registry_tls_ca_file},

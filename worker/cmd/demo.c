@@ -1,6 +1,8 @@
 /* demo.c -- `payatom-worker demo`: the whole pipeline on embedded defaults.
  * Owns: the demo's merchants, the in-process sandbox, the command mix, the
- *       event printout and the summary table.
+ *       event printout and the summary table. Kafka is the embedded mock
+ *       cluster unless `-o brokers=…` names real brokers (then also
+ *       `-o schema.registry.url=…` for Confluent-framed Avro).
  * Not here: the service itself (worker_app.c). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -555,6 +557,8 @@ int pw_demo_main(int argc, char **argv)
 	int per_product = 3;
 	const char *log_level = "warn";
 	long linger_ms = 0;
+	const char *overrides[64]; /* -o key=value, applied last */
+	size_t n_over = 0;
 	demo_t *d = calloc(1, sizeof *d);
 	if (!d)
 		return 1;
@@ -567,10 +571,14 @@ int pw_demo_main(int argc, char **argv)
 			log_level = argv[++i];
 		else if (!strcmp(argv[i], "--linger-ms") && i + 1 < argc)
 			linger_ms = atol(argv[++i]);
+		else if (!strcmp(argv[i], "-o") && i + 1 < argc &&
+			 n_over < sizeof overrides / sizeof overrides[0])
+			overrides[n_over++] = argv[++i];
 		else {
 			printf("usage: payatom-worker demo [--quiet] "
 			       "[--orders-per-product N] [--log-level L]\n"
-			       "                           [--linger-ms MS]\n\n"
+			       "                           [--linger-ms MS] "
+			       "[-o key=value]...\n\n"
 			       "Starts librdkafka's mock cluster and "
 			       "payatom-sandbox in-process, publishes a mix of\n"
 			       "commands for every product (with invalid ones "
@@ -579,7 +587,13 @@ int pw_demo_main(int argc, char **argv)
 			       "reached a terminal outcome.\n"
 			       "--linger-ms keeps the worker (and /metrics, "
 			       "/healthz, /readyz) up that long after\nthe "
-			       "last outcome, for scraping.\n");
+			       "last outcome, for scraping.\n"
+			       "-o sets any worker configuration key over the "
+			       "demo's defaults, e.g.\n"
+			       "  -o brokers=127.0.0.1:9092 (real brokers "
+			       "instead of the mock; topics are created)\n"
+			       "  -o schema.registry.url=http://127.0.0.1:8081 "
+			       "(Confluent-framed Avro)\n");
 			free(d);
 			return strcmp(argv[i], "--help") ? 2 : 0;
 		}
@@ -618,6 +632,8 @@ int pw_demo_main(int argc, char **argv)
 		err = pw_config_set(cfg, "log.level", log_level,
 				    PW_CFG_SRC_CLI, "demo --log-level",
 				    eb);
+	for (size_t i = 0; err == PA_OK && i < n_over; i++)
+		err = pw_config_set_arg(cfg, overrides[i], eb);
 	if (err == PA_OK)
 		err = pw_config_finalize(cfg, eb);
 	if (err == PA_OK)
@@ -639,16 +655,30 @@ int pw_demo_main(int argc, char **argv)
 	rd_kafka_conf_set(pc, "bootstrap.servers", d->app.brokers, es, sizeof es);
 	rd_kafka_conf_set(pc, "partitioner", "murmur2_random", es, sizeof es);
 	rd_kafka_conf_set(pc, "enable.idempotence", "true", es, sizeof es);
+	/* the worker's kafka.security.* / sasl.* / ssl.* (real brokers) */
+	for (size_t i = 0; i < d->app.n_kafka; i++) {
+		const char *k = d->app.kafka[i].key;
+		if (!strncmp(k, "security.", 9) || !strncmp(k, "sasl.", 5) ||
+		    !strncmp(k, "ssl.", 4))
+			rd_kafka_conf_set(pc, k, d->app.kafka[i].value, es,
+					  sizeof es);
+	}
 	d->prod = rd_kafka_new(RD_KAFKA_PRODUCER, pc, es, sizeof es);
 	if (!d->prod) {
 		fprintf(stderr, "demo: producer: %s\n", es);
 		goto out;
 	}
 	printf("http_port=%u\n", pw_app_http_port(&d->app));
-	printf("payatom-worker demo\n  kafka     %s (embedded mock cluster)\n"
+	printf("payatom-worker demo\n  kafka     %s (%s)\n"
 	       "  gateway   %s (payatom-sandbox, in-process)\n"
-	       "  webhooks  http://127.0.0.1:%u/webhooks/payatom/<merchant>\n\n",
-	       d->app.brokers, d->base_url, pw_app_http_port(&d->app));
+	       "  webhooks  http://127.0.0.1:%u/webhooks/payatom/<merchant>\n",
+	       d->app.brokers,
+	       d->app.mock ? "embedded mock cluster" : "brokers", d->base_url,
+	       pw_app_http_port(&d->app));
+	if (d->app.cs.registry) /* only with serialization=avro */
+		printf("  registry  %s (Confluent-framed Avro)\n",
+		       pw_registry_shown(d->app.cs.registry));
+	printf("\n");
 	d->start_ms = pw_now_ms();
 	publish_mix(d, per_product);
 	printf("published %d commands for %d orders; events:\n",

@@ -112,6 +112,11 @@ pa_err_t pw_registry_new(const pw_registry_conf_t *conf, pw_registry_t **out,
 	return PA_OK;
 }
 
+const char *pw_registry_shown(const pw_registry_t *reg)
+{
+	return reg ? reg->shown : "";
+}
+
 unsigned long pw_registry_requests(const pw_registry_t *reg)
 {
 	return reg ? reg->requests : 0;
@@ -139,6 +144,30 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ud)
 	r->len += n;
 	r->p[r->len] = '\0';
 	return n;
+}
+
+/* The useful part of a registry's error "message": Apicurio (ccompat)
+ * prefixes its Java exception class ("io.apicurio….RuleViolationException: ")
+ * and repeats the subject ("Incompatible artifact: <subject> [AVRO], ");
+ * both are dropped (the caller names the subject), so the details (e.g.
+ * "list of diff types: [currency at /fields/11]") fit an error buffer.
+ * Borrowed: points into msg. */
+static const char *registry_reason(const char *msg)
+{
+	const char *colon = strstr(msg, ": ");
+	if (colon) {
+		size_t n = (size_t)(colon - msg);
+		if (n > 9 && !memchr(msg, ' ', n) && memchr(msg, '.', n) &&
+		    !strncmp(colon - 9, "Exception", 9))
+			msg = colon + 2;
+	}
+	static const char apicurio[] = "Incompatible artifact: ";
+	if (!strncmp(msg, apicurio, sizeof apicurio - 1)) {
+		const char *rest = strstr(msg, "], ");
+		if (rest)
+			msg = rest + 3;
+	}
+	return msg;
 }
 
 /* One request; on PA_OK *body is the parsed JSON reply (new reference). */
@@ -201,8 +230,7 @@ static pa_err_t call(pw_registry_t *reg, const char *path, const char *post,
 	json_error_t jerr;
 	json_t *j = r.p ? json_loadb(r.p, r.len, 0, &jerr) : NULL;
 	const char *msg = json_string_value(json_object_get(j, "message"));
-	if (!msg)
-		msg = "";
+	msg = msg ? registry_reason(msg) : "";
 	if (status == 200) {
 		if (!j)
 			err = pa_seterr(errbuf, PA_PARSE,
@@ -211,13 +239,12 @@ static pa_err_t call(pw_registry_t *reg, const char *path, const char *post,
 			*body = json_incref(j);
 	} else if (status == 409) {
 		err = pa_seterr(errbuf, PA_VALIDATION,
-				"schema registry rejected the schema as "
-				"incompatible with earlier versions (409): %s",
+				"registry refused it, incompatible with "
+				"earlier versions (409): %s",
 				msg);
 	} else if (status == 422) {
 		err = pa_seterr(errbuf, PA_VALIDATION,
-				"schema registry says the schema is invalid "
-				"(422): %s",
+				"registry refused it, invalid schema (422): %s",
 				msg);
 	} else if (status == 404) {
 		err = pa_seterr(errbuf, PA_NOT_FOUND,
@@ -259,10 +286,13 @@ static pa_err_t post_schema(pw_registry_t *reg, const char *subject,
 	if (!body)
 		return PA_NOMEM;
 	json_t *rep = NULL;
-	pa_err_t err = call(reg, path, body, &rep, errbuf);
+	char eb[PA_ERRBUF_SIZE] = "";
+	pa_err_t err = call(reg, path, body, &rep, eb);
 	free(body);
+	if (err == PA_VALIDATION || err == PA_NOT_FOUND)
+		return pa_seterr(errbuf, err, "subject %s: %s", subject, eb);
 	if (err)
-		return err;
+		return pa_seterr(errbuf, err, "%s", eb);
 	json_t *jid = json_object_get(rep, "id");
 	if (!json_is_integer(jid) || json_integer_value(jid) < 0 ||
 	    json_integer_value(jid) > INT32_MAX) {

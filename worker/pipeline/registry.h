@@ -72,6 +72,10 @@ pa_err_t pw_registry_lookup(pw_registry_t *reg, const char *subject,
 pa_err_t pw_registry_schema_by_id(pw_registry_t *reg, int32_t id,
 				  const char **schema, char *errbuf);
 
+/* Base URL for display: without user:password@. Borrowed (valid until
+ * pw_registry_destroy()). */
+const char *pw_registry_shown(const pw_registry_t *reg);
+
 /* Number of HTTP requests made so far (tests check the cache with it). */
 unsigned long pw_registry_requests(const pw_registry_t *reg);
 
