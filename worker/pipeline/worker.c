@@ -125,9 +125,16 @@ static pa_err_t prepare_schemas(pw_worker_t *w, char *errbuf)
 		{w->o.topic_evt_refund, "RefundStatusEvent"},
 		{w->o.topic_evt_complaint, "ComplaintStatusEvent"},
 		{w->o.topic_dlq, "DeadLetter"},
+		/* what reports publish (reports.c): registered now, so a
+		 * refused schema stops the start, and the first report does
+		 * not wait for the registry */
+		{w->o.topic_evt_report, "WalletReportEvent"},
+		{w->o.topic_evt_payment, "ReconciliationEvent"},
 	};
 	for (size_t i = 0; w->o.codec && i < sizeof pairs / sizeof pairs[0];
 	     i++) {
+		if (!pairs[i][0])
+			continue;
 		char eb[PA_ERRBUF_SIZE] = "";
 		pa_err_t err = pw_codec_prepare(w->o.codec, pairs[i][0],
 						pairs[i][1], eb);
@@ -1378,8 +1385,23 @@ pa_err_t pw_worker_publish(pw_worker_t *w, const char *topic, const char *key,
 	if (!s)
 		return PA_NOMEM;
 	size_t len = strlen(s);
-	pa_err_t err = pw__produce(w, NULL, topic, -1, key, strlen(key), s,
-				   len);
+	uint8_t *bytes = NULL;
+	size_t blen = 0;
+	if (w->o.codec) {
+		char eb[PA_ERRBUF_SIZE] = "";
+		pa_err_t e = pw_codec_encode(w->o.codec, topic, NULL, rec,
+					     &bytes, &blen, eb);
+		if (e != PA_OK) {
+			PW_LOG(w, PW_LOG_ERROR, "cannot encode for %s: %s",
+			       topic, eb);
+			free(s);
+			return e;
+		}
+	}
+	pa_err_t err = pw__produce(w, NULL, topic, -1, key, strlen(key),
+				   bytes ? (const void *)bytes : s,
+				   bytes ? blen : len);
+	free(bytes);
 	if (err == PA_OK) {
 		w->st.events_out++;
 		if (w->o.on_event)
