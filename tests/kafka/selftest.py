@@ -17,6 +17,7 @@ import argparse
 import json
 import selectors
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -588,9 +589,108 @@ def t_registry_pypi_java(run, bs, a):
     say("registry_pypi_java: Apicurio on %s (Java %d)" % (java_bin, kh.java_major(java_bin)))
 
 
+def worker_run(worker, conf_lines, run, name, secret=None, timeout_s=40):
+    """Runs payatom-worker with a config file made of conf_lines (0600, under
+    the run directory) until its consumer group assigned it partitions
+    (its producer, consumer and admin clients all logged in; then SIGTERM)
+    or it exits. (working, exit code, seconds to the outcome, output). A
+    worker still running at timeout_s is killed."""
+    path = os.path.join(kh.Run(run).dir, "worker-%s.conf" % name)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write("\n".join(conf_lines + [
+            "group.id = sec-%s-%d" % (name, os.getpid()),
+            "serialization = json", "log.level = info", "log.format = json",
+            "http.listen = 127.0.0.1:0", "shutdown.timeout = 2s",
+            "merchant.in1.pid = 1000", "merchant.in1.secret = selftest-secret-1",
+            "merchant.in1.base.url = http://127.0.0.1:9", "merchant.in1.country = IN",
+            "merchant.in1.api.version = v1"]) + "\n")
+    t0 = time.monotonic()
+    p = subprocess.Popen([worker, "--config", path], stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True)
+    out, started = [], False
+    try:
+        sel = selectors.DefaultSelector()
+        sel.register(p.stdout, selectors.EVENT_READ)
+        end = t0 + timeout_s
+        while time.monotonic() < end and p.poll() is None and not started:
+            if not sel.select(timeout=0.2):
+                continue
+            line = p.stdout.readline()
+            if not line:
+                continue
+            out.append(line)
+            started = "rebalance: assigned partitions [0" in line
+        dt = time.monotonic() - t0
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+        rc = p.wait(timeout=30)
+        sel.close()
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    text = "".join(out) + p.stdout.read()
+    if secret:
+        check(secret not in text, "%s: the secret appears in the worker's output" % name)
+    return started, rc, dt, text
+
+
+def t_worker_security(run, bs, a):
+    """payatom-worker itself on the security listeners: SASL/SCRAM (Kafka 3.9:
+    librdkafka < 2.6.1 cannot do SCRAM with 4.x) and TLS with a client
+    certificate. Right settings: it starts and is ready; wrong ones: it
+    exits 1 within seconds naming what to fix, without the secret."""
+    e = kh.env_of(kh.Run(run).load())
+    worker = os.path.join(a.bin, "payatom-worker")
+    res = []
+    if a.mode == "scram":
+        sbs = e["PAYATOM_TEST_BOOTSTRAP_SASL"]
+        pwf = e["PAYATOM_TEST_SASL_PASSWORD_FILE"]
+        with open(pwf) as f:
+            pw = f.read().strip()
+        base = ["brokers = " + sbs, "kafka.security.protocol = SASL_PLAINTEXT",
+                "kafka.sasl.mechanisms = " + e["PAYATOM_TEST_SASL_MECHANISM"],
+                "kafka.sasl.username = " + e["PAYATOM_TEST_SASL_USER"]]
+        ok, rc, dt, out = worker_run(worker, base + ["kafka.sasl.password = @" + pwf],
+                                     run, "scram-ok", pw)
+        check(ok and rc == 0, "SCRAM with the right password (from a file): started %s "
+              "exit %s:\n%s" % (ok, rc, out[-1500:]))
+        res.append("right password (@file): partitions assigned in %.1fs, exit 0 on SIGTERM" % dt)
+        wrong = "wrong-" + pw[:6]
+        ok, rc, dt, out = worker_run(worker, base + ["kafka.sasl.password = " + wrong],
+                                     run, "scram-bad", wrong)
+        check(not ok and rc == 1, "wrong password: started %s exit %s" % (ok, rc))
+        check("credentials refused (kafka.sasl.*)" in out, "no clear message:\n" + out[-1500:])
+        check(dt < 10, "wrong password took %.1fs to fail" % dt)
+        res.append("wrong password refused in %.1fs (%s)"
+                   % (dt, out.strip().splitlines()[-1][:160]))
+    else:
+        tbs = e["PAYATOM_TEST_BOOTSTRAP_SSL"]
+        ca, cert, key = (e["PAYATOM_TEST_SSL_CA"], e["PAYATOM_TEST_SSL_CERT"],
+                         e["PAYATOM_TEST_SSL_KEY"])
+        base = ["brokers = " + tbs, "kafka.security.protocol = SSL"]
+        good = ["kafka.ssl.certificate.location = " + cert, "kafka.ssl.key.location = " + key]
+        ok, rc, dt, out = worker_run(worker, base + ["kafka.ssl.ca.location = " + ca] + good,
+                                     run, "tls-ok")
+        check(ok and rc == 0, "TLS with the test CA and client certificate: started %s "
+              "exit %s:\n%s" % (ok, rc, out[-1500:]))
+        res.append("CA + client certificate: partitions assigned in %.1fs" % dt)
+        for name, lines in (("unrelated CA", ["kafka.ssl.ca.location = " +
+                                              e["PAYATOM_TEST_SSL_WRONG_CA"]] + good),
+                            ("no client certificate", ["kafka.ssl.ca.location = " + ca])):
+            ok, rc, dt, out = worker_run(worker, base + lines, run, "tls-bad")
+            check(not ok and rc == 1, "%s: started %s exit %s" % (name, ok, rc))
+            check("TLS failed (kafka.ssl.*)" in out, "%s: no clear message:\n%s"
+                  % (name, out[-1500:]))
+            check(dt < 10, "%s took %.1fs to fail" % (name, dt))
+            res.append("%s refused in %.1fs" % (name, dt))
+    say("worker_security %s: %s" % (a.mode, "; ".join(res)))
+
+
 TESTS = {"topic": t_topic, "roundtrip": t_roundtrip, "txn": t_txn, "crash": t_crash,
          "leader_kill": t_leader_kill, "registry": t_registry, "avro": t_avro, "compaction": t_compaction, "scram": t_scram, "scram_kafka4": t_scram_kafka4,
-         "tls": t_tls, "reaper": t_reaper, "registry_pypi_java": t_registry_pypi_java}
+         "tls": t_tls, "worker_security": t_worker_security, "reaper": t_reaper, "registry_pypi_java": t_registry_pypi_java}
 
 
 def main():
@@ -600,6 +700,8 @@ def main():
     ap.add_argument("--count", type=int, default=1000)
     ap.add_argument("--probe", help="txn_probe binary")
     ap.add_argument("--rf", type=int, default=1)
+    ap.add_argument("--bin", help="directory of payatom-worker")
+    ap.add_argument("--mode", choices=("scram", "tls"), default="tls")
     a = ap.parse_args()
     t0 = time.monotonic()
     try:

@@ -99,11 +99,43 @@ static int is_secret_key(const char *k)
 	       strstr(k, "ssl.key") || strstr(k, "sasl.");
 }
 
+/* The first authentication or TLS failure the topics client saw: the
+ * brokers answer, but refuse us -- no point waiting for them. */
+typedef struct refusal {
+	rd_kafka_resp_err_t err;
+	char reason[384];
+} refusal_t;
+
+static void refusal_cb(rd_kafka_t *rk, int err, const char *reason, void *op)
+{
+	refusal_t *r = op;
+	(void)rk;
+	/* a broker that requires a client certificate answers a TLS
+	 * alert, reported as a transport error */
+	if (err == RD_KAFKA_RESP_ERR__TRANSPORT && reason &&
+	    strstr(reason, "SSL routines"))
+		err = RD_KAFKA_RESP_ERR__SSL;
+	if (r->err || (err != RD_KAFKA_RESP_ERR__AUTHENTICATION &&
+		       err != RD_KAFKA_RESP_ERR__SSL))
+		return;
+	r->err = (rd_kafka_resp_err_t)err;
+	/* "sasl_ssl://host:port/bootstrap: SASL authentication error: ..."
+	 * -> the part after the broker's name */
+	const char *s = reason ? reason : "";
+	const char *b = strstr(s, "/bootstrap: ");
+	if (b)
+		s = b + strlen("/bootstrap: ");
+	snprintf(r->reason, sizeof r->reason, "%s", s);
+}
+
 static pa_err_t new_client(const char *bootstraps, const pw_kafka_kv_t *kv,
-			   size_t n, rd_kafka_t **out, char *errbuf)
+			   size_t n, refusal_t *ref, rd_kafka_t **out,
+			   char *errbuf)
 {
 	char es[512];
 	rd_kafka_conf_t *c = rd_kafka_conf_new();
+	rd_kafka_conf_set_error_cb(c, refusal_cb);
+	rd_kafka_conf_set_opaque(c, ref);
 	if (rd_kafka_conf_set(c, "bootstrap.servers", bootstraps, es,
 			      sizeof es) != RD_KAFKA_CONF_OK)
 		goto bad;
@@ -162,9 +194,29 @@ static pa_err_t read_counts(rd_kafka_t *rk, topic_t *t, size_t n,
 			    char *errbuf)
 {
 	const struct rd_kafka_metadata *md = NULL;
-	int tmo = left_ms(deadline);
-	rd_kafka_resp_err_t e =
-		rd_kafka_metadata(rk, 1, NULL, &md, tmo > 0 ? tmo : 1);
+	const refusal_t *ref = rd_kafka_opaque(rk);
+	rd_kafka_resp_err_t e;
+	/* in steps, serving the error callback between them: wrong
+	 * credentials or certificates fail the start within a second or
+	 * two instead of at the deadline */
+	for (;;) {
+		int tmo = left_ms(deadline);
+		e = rd_kafka_metadata(rk, 1, NULL, &md,
+				      tmo > 500 ? 500 : tmo > 0 ? tmo : 1);
+		if (!e || left_ms(deadline) == 0)
+			break;
+		rd_kafka_poll(rk, 0);
+		if (ref->err == RD_KAFKA_RESP_ERR__AUTHENTICATION)
+			return pa_seterr(
+				errbuf, PA_KAFKA,
+				"kafka: credentials refused (kafka.sasl.*): %s",
+				ref->reason);
+		if (ref->err == RD_KAFKA_RESP_ERR__SSL)
+			return pa_seterr(
+				errbuf, PA_KAFKA,
+				"kafka: TLS failed (kafka.ssl.*): %s",
+				ref->reason);
+	}
 	if (e)
 		return pa_seterr(errbuf, PA_KAFKA,
 				 "topics: cannot read cluster metadata (are "
@@ -533,7 +585,9 @@ pa_err_t pw_topics_ensure(const char *bootstraps, const pw_kafka_kv_t *kafka,
 		now_ms() + (spec->timeout_ms > 0 ? spec->timeout_ms : 30000);
 
 	rd_kafka_t *rk = NULL;
-	pa_err_t err = new_client(bootstraps, kafka, n_kafka, &rk, errbuf);
+	refusal_t ref = {0};
+	pa_err_t err =
+		new_client(bootstraps, kafka, n_kafka, &ref, &rk, errbuf);
 	if (err)
 		return err;
 	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
