@@ -543,8 +543,9 @@ START_TEST(test_pipeline_commands_accepted_in_every_framing)
 	pw_worker_t *w;
 	ck_assert_msg(pw_worker_new(e.loop, &e.o, gw, &w, eb) == PA_OK, "%s",
 		      eb);
-	/* the four subjects it writes were registered at startup */
-	ck_assert_uint_eq(pwt_registry_schemas(fr), 4);
+	/* the subjects it writes were registered at startup: the three
+	 * event topics, the DLQ, reports, and corrections on evt.payment */
+	ck_assert_uint_eq(pwt_registry_schemas(fr), 6);
 	const char *cmd = e.o.topic_cmd_payin;
 	send_rec(&e, so, cmd, "FRMSO0000001", "PayinCommand",
 		 payin_rec("FRMSO0000001", 100));
