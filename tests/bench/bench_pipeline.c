@@ -197,7 +197,11 @@ static pa_err_t start_worker(run_t *r, char *eb)
 	snprintf(lat, sizeof lat, "%d", r->o->latency_ms);
 	snprintf(pf, sizeof pf, "%ld", r->o->poll_first_ms);
 	snprintf(group, sizeof group, "bench-%s-%d", r->m->name, getpid());
+	/* PAYATOM_BENCH_WORKER_WRAP: a program the worker runs under (a
+	 * profiler: it gets the worker's command line as its arguments) */
+	const char *wrap = getenv("PAYATOM_BENCH_WORKER_WRAP");
 	char *argv[] = {
+		(char *)(wrap && *wrap ? wrap : r->o->self),
 		(char *)r->o->self, "--role",	   "worker",
 		"--brokers",	    (char *)pw_mock_bootstraps(r->mock),
 		"--group",	    group,	   "--gateway",
@@ -207,7 +211,8 @@ static pa_err_t start_worker(run_t *r, char *eb)
 		per,		    "--partitions", parts,
 		"--latency-ms",	    lat,	   "--poll-first-ms",
 		pf,		    "--fetch-wait-ms", fw, NULL};
-	pa_err_t err = pwb_spawn(&r->worker, "worker", argv,
+	pa_err_t err = pwb_spawn(&r->worker, "worker",
+				 wrap && *wrap ? argv : argv + 1,
 				 r->o->pin ? 0 : -1, eb);
 	if (err != PA_OK)
 		return err;
