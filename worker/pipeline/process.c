@@ -244,10 +244,8 @@ static void emit(pw_item_t *it, pw_order_t *ord, json_t *event,
 	if (ord) {
 		it->sklen = order_key(ord->kind, ord->order_id, it->skey,
 				      sizeof it->skey);
-		json_t *sj = pw_order_to_json(ord);
 		free(it->out_state);
-		it->out_state = dump(sj, &it->out_state_len);
-		json_decref(sj);
+		it->out_state = pw_order_encode(ord, &it->out_state_len);
 	}
 	if (!event) {
 		write_state(it);
