@@ -234,7 +234,11 @@ static pa_err_t start_worker(run_t *r, char *eb)
 	snprintf(pf, sizeof pf, "%ld", r->o->poll_first_ms);
 	snprintf(group, sizeof group, "%s-%s-%s", r->o->run_tag,
 		 r->m->name, pwb_guarantee_name(r->o));
+	/* PAYATOM_BENCH_WORKER_WRAP: a program the worker runs under (a
+	 * profiler: it gets the worker's command line as its arguments) */
+	const char *wrap = getenv("PAYATOM_BENCH_WORKER_WRAP");
 	char *argv[] = {
+		(char *)(wrap && *wrap ? wrap : r->o->self),
 		(char *)r->o->self, "--role",	   "worker",
 		"--brokers",	    (char *)r->brokers,
 		"--guarantee",	    (char *)pwb_guarantee_name(r->o),
@@ -247,7 +251,8 @@ static pa_err_t start_worker(run_t *r, char *eb)
 		per,		    "--partitions", parts,
 		"--latency-ms",	    lat,	   "--poll-first-ms",
 		pf,		    "--fetch-wait-ms", fw, NULL};
-	pa_err_t err = pwb_spawn(&r->worker, "worker", argv,
+	pa_err_t err = pwb_spawn(&r->worker, "worker",
+				 wrap && *wrap ? argv : argv + 1,
 				 r->o->pin ? 0 : -1, eb);
 	if (err != PA_OK)
 		return err;

@@ -219,7 +219,7 @@ int pwb_worker_main(const pwb_worker_args_t *a)
 	 * would wait for it. The driver sets it (kafka.* pass-through). */
 	char fw[16];
 	snprintf(fw, sizeof fw, "%d", a->fetch_wait_ms);
-	pw_kafka_kv_t kafka[3] = {{"log_level", "3"}};
+	pw_kafka_kv_t kafka[12] = {{"log_level", "3"}};
 	size_t nk = 1;
 	if (a->fetch_wait_ms >= 0)
 		kafka[nk++] = (pw_kafka_kv_t){"fetch.wait.max.ms", fw};
@@ -229,6 +229,21 @@ int pwb_worker_main(const pwb_worker_args_t *a)
 	if (dbg && *dbg) {
 		kafka[0].value = "7";
 		kafka[nk++] = (pw_kafka_kv_t){"debug", dbg};
+	}
+	/* extra kafka.* pairs "k=v,k=v" (PAYATOM_BENCH_KAFKA), for measuring
+	 * a librdkafka setting's cost without rebuilding */
+	char xbuf[512] = "";
+	const char *x = getenv("PAYATOM_BENCH_KAFKA");
+	if (x && *x)
+		snprintf(xbuf, sizeof xbuf, "%s", x);
+	for (char *sv = NULL, *t = strtok_r(xbuf, ",", &sv);
+	     t && nk < sizeof kafka / sizeof kafka[0];
+	     t = strtok_r(NULL, ",", &sv)) {
+		char *eq = strchr(t, '=');
+		if (!eq)
+			continue;
+		*eq = '\0';
+		kafka[nk++] = (pw_kafka_kv_t){t, eq + 1};
 	}
 	o.kafka = kafka;
 	o.n_kafka = nk;

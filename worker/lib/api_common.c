@@ -400,14 +400,33 @@ pa_err_t pa__req_header(pa_request_t *req, const char *name,
 	return PA_OK;
 }
 
+/* The body is written into one buffer (json_dumpb) rather than by
+ * json_dumps, whose doubling string leaves copies of the personal data in
+ * freed memory and costs a dozen allocations per request. */
 pa_err_t pa__req_body(pa_request_t *req, json_t *body)
 {
-	char *s = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	if (!s)
+	const size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER;
+	size_t cap = 1024;
+	char *s = malloc(cap);
+	size_t n = s ? json_dumpb(body, s, cap - 1, flags) : 0;
+	if (n >= cap - 1) { /* did not fit: n is the size it needs */
+		OPENSSL_cleanse(s, cap - 1);
+		free(s);
+		cap = n + 1;
+		s = malloc(cap);
+		if (s && json_dumpb(body, s, n, flags) != n)
+			n = 0;
+	}
+	if (!s || !n) {
+		if (s)
+			OPENSSL_cleanse(s, cap - 1);
+		free(s);
 		return PA_NOMEM;
+	}
+	s[n] = '\0';
 	wipe_free(req->body);
 	req->body = s;
-	req->body_len = strlen(s);
+	req->body_len = n;
 	return PA_OK;
 }
 

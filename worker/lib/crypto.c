@@ -4,9 +4,11 @@
  * Not here: what goes into each digest (sign.c), amounts (money.c),
  *           canonical JSON (canonjson.c). */
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -17,8 +19,83 @@
 struct pa_secret {
 	size_t len;
 	uint8_t key[32]; /* SHA-256(secret): AES-256 key and HMAC key (§3.1) */
-	char bytes[];    /* the secret itself, NUL-terminated for safety */
+	/* HMAC-SHA256 keyed with key, never updated: each MAC works on a
+	 * copy (EVP_MAC_CTX_dup), which skips the digest lookup and the key
+	 * schedule of EVP_MAC_init. NULL when it could not be made: then
+	 * every MAC is set up from scratch. */
+	EVP_MAC_CTX *mac;
+	char bytes[]; /* the secret itself, NUL-terminated for safety */
 };
+
+/* ---- algorithms, fetched once ---------------------------------------------
+ * OpenSSL 3 looks an algorithm up by name (under a lock) on every
+ * EVP_*Init that is given EVP_sha256() & co. or a fetch: the post_hash of
+ * every request paid for four such lookups. The fetched objects are
+ * immutable and may be shared by threads; they stay for the life of the
+ * process (freed by OpenSSL at exit), which is the one piece of process
+ * state here -- read-only once made. A failed fetch leaves NULL and the
+ * call sites fall back to the implicit fetch. */
+static pthread_once_t algs_once = PTHREAD_ONCE_INIT;
+static struct {
+	EVP_CIPHER *aes;
+	EVP_MAC *hmac;
+	EVP_MD *md5, *sha256;
+} algs;
+
+static void algs_fetch(void)
+{
+	algs.aes = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL);
+	algs.hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	algs.md5 = EVP_MD_fetch(NULL, "MD5", NULL);
+	algs.sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static void algs_get(void)
+{
+	pthread_once(&algs_once, algs_fetch);
+}
+
+static const EVP_CIPHER *aes_256_cbc(void)
+{
+	algs_get();
+	return algs.aes ? algs.aes : EVP_aes_256_cbc();
+}
+
+static const EVP_MD *md_sha256(void)
+{
+	algs_get();
+	return algs.sha256 ? algs.sha256 : EVP_sha256();
+}
+
+static const EVP_MD *md_md5(void)
+{
+	algs_get();
+	return algs.md5 ? algs.md5 : EVP_md5();
+}
+
+/* A new HMAC-SHA256 context keyed with key (may be empty). New reference:
+ * EVP_MAC_CTX_free(). NULL on failure. */
+static EVP_MAC_CTX *hmac_new(const void *key, size_t key_len)
+{
+	algs_get();
+	EVP_MAC *m = algs.hmac;
+	if (!m && !(m = EVP_MAC_fetch(NULL, "HMAC", NULL)))
+		return NULL;
+	EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(m);
+	if (m != algs.hmac)
+		EVP_MAC_free(m); /* the context holds its own reference */
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+						 (char *)"SHA256", 0),
+		OSSL_PARAM_construct_end()};
+	/* an empty HMAC key is legal; OpenSSL wants a non-NULL pointer */
+	if (ctx && !EVP_MAC_init(ctx, key ? key : (const void *)"", key_len,
+				 params)) {
+		EVP_MAC_CTX_free(ctx);
+		ctx = NULL;
+	}
+	return ctx;
+}
 
 pa_err_t pa_secret_new(const char *key, size_t len, pa_secret_t **out)
 {
@@ -33,12 +110,14 @@ pa_err_t pa_secret_new(const char *key, size_t len, pa_secret_t **out)
 	sec->len = len;
 	memcpy(sec->bytes, key, len);
 	sec->bytes[len] = '\0';
+	sec->mac = NULL;
 	unsigned int klen = 0;
-	if (!EVP_Digest(key, len, sec->key, &klen, EVP_sha256(), NULL) ||
+	if (!EVP_Digest(key, len, sec->key, &klen, md_sha256(), NULL) ||
 	    klen != sizeof(sec->key)) {
 		pa_secret_destroy(sec);
 		return PA_CRYPTO;
 	}
+	sec->mac = hmac_new(sec->key, sizeof(sec->key));
 	*out = sec;
 	return PA_OK;
 }
@@ -47,6 +126,7 @@ void pa_secret_destroy(pa_secret_t *sec)
 {
 	if (!sec)
 		return;
+	EVP_MAC_CTX_free(sec->mac); /* OpenSSL wipes its key copies */
 	OPENSSL_cleanse(sec, sizeof(*sec) + sec->len + 1);
 	free(sec);
 }
@@ -177,21 +257,15 @@ pa_err_t pa_base64_decode(const char *in, size_t len, uint8_t **out,
 
 /* ---- seal / open (spec §3.1) ---------------------------------------------- */
 
-/* HMAC-SHA256 over the concatenation of n parts into mac; 1 on success.
- * An empty key is legal (OpenSSL wants a non-NULL pointer). */
-static int hmac_sha256(const void *key, size_t key_len, const pa_part_t *parts,
-		       size_t n, uint8_t mac[32])
+/* HMAC-SHA256 over the concatenation of n parts into mac, with ctx (a
+ * keyed context, consumed; NULL fails); 1 on success. */
+static int hmac_parts(EVP_MAC_CTX *ctx, const pa_part_t *parts, size_t n,
+		      uint8_t mac[32])
 {
 	int ok = 0;
 	size_t mlen = 0;
-	EVP_MAC *m = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	EVP_MAC_CTX *ctx = m ? EVP_MAC_CTX_new(m) : NULL;
-	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
-		OSSL_PARAM_construct_end()};
-	if (!ctx || !EVP_MAC_init(ctx, key ? key : (const void *)"", key_len,
-				  params))
-		goto out;
+	if (!ctx)
+		return 0;
 	for (size_t i = 0; i < n; i++)
 		if (parts[i].len &&
 		    !EVP_MAC_update(ctx, (const uint8_t *)parts[i].p,
@@ -200,17 +274,19 @@ static int hmac_sha256(const void *key, size_t key_len, const pa_part_t *parts,
 	ok = EVP_MAC_final(ctx, mac, &mlen, 32) && mlen == 32;
 out:
 	EVP_MAC_CTX_free(ctx);
-	EVP_MAC_free(m);
 	return ok;
 }
 
-/* HMAC-SHA256(key, ct || iv): note the order, ciphertext THEN iv (§3.1). */
-static int seal_mac(const uint8_t key[32], const uint8_t *ct, size_t ct_len,
+/* HMAC-SHA256(key, ct || iv): note the order, ciphertext THEN iv (§3.1).
+ * From the secret's keyed context when it has one. */
+static int seal_mac(const pa_secret_t *sec, const uint8_t *ct, size_t ct_len,
 		    const uint8_t *iv, uint8_t mac[32])
 {
 	const pa_part_t parts[2] = {{(const char *)ct, ct_len},
 				    {(const char *)iv, PA_SEAL_IV_LEN}};
-	return hmac_sha256(key, 32, parts, 2, mac);
+	return hmac_parts(sec->mac ? EVP_MAC_CTX_dup(sec->mac)
+				   : hmac_new(sec->key, sizeof(sec->key)),
+			  parts, 2, mac);
 }
 
 pa_err_t pa_seal(const pa_secret_t *sec, const uint8_t *pt, size_t pt_len,
@@ -238,7 +314,7 @@ pa_err_t pa_seal(const pa_secret_t *sec, const uint8_t *pt, size_t pt_len,
 		goto out;
 	}
 	int n1 = 0, n2 = 0;
-	if (!EVP_EncryptInit_ex(ctx, EVP_aes_256_cbc(), NULL, sec->key, bi) ||
+	if (!EVP_EncryptInit_ex(ctx, aes_256_cbc(), NULL, sec->key, bi) ||
 	    !EVP_EncryptUpdate(ctx, bc, &n1, pt ? pt : (const uint8_t *)"",
 			       (int)pt_len) ||
 	    !EVP_EncryptFinal_ex(ctx, bc + n1, &n2)) {
@@ -246,7 +322,7 @@ pa_err_t pa_seal(const pa_secret_t *sec, const uint8_t *pt, size_t pt_len,
 		goto out;
 	}
 	size_t ct_len = (size_t)n1 + (size_t)n2;
-	if (!seal_mac(sec->key, bc, ct_len, bi, bm)) {
+	if (!seal_mac(sec, bc, ct_len, bi, bm)) {
 		err = pa_seterr(errbuf, PA_CRYPTO, "seal: HMAC failed");
 		goto out;
 	}
@@ -292,7 +368,7 @@ pa_err_t pa_open(const pa_secret_t *sec, const char *b64, size_t b64_len,
 	const uint8_t *ct = mac + PA_SEAL_MAC_LEN;
 	size_t ct_len = len - PA_SEAL_IV_LEN - PA_SEAL_MAC_LEN;
 	uint8_t want[32];
-	if (!seal_mac(sec->key, ct, ct_len, iv, want)) {
+	if (!seal_mac(sec, ct, ct_len, iv, want)) {
 		err = pa_seterr(errbuf, PA_CRYPTO, "open: HMAC failed");
 		goto out;
 	}
@@ -308,7 +384,7 @@ pa_err_t pa_open(const pa_secret_t *sec, const char *b64, size_t b64_len,
 		goto out;
 	}
 	int n1 = 0, n2 = 0;
-	if (!EVP_DecryptInit_ex(ctx, EVP_aes_256_cbc(), NULL, sec->key, iv) ||
+	if (!EVP_DecryptInit_ex(ctx, aes_256_cbc(), NULL, sec->key, iv) ||
 	    !EVP_DecryptUpdate(ctx, pt, &n1, ct, (int)ct_len)) {
 		err = pa_seterr(errbuf, PA_CRYPTO, "open: AES-256-CBC failed");
 		goto out;
@@ -373,13 +449,13 @@ out:
 pa_err_t pa_md5_hex(const pa_part_t *parts, size_t n,
 		    char out[PA_MD5_HEX_LEN + 1])
 {
-	return digest_hex(EVP_md5(), 16, parts, n, out);
+	return digest_hex(md_md5(), 16, parts, n, out);
 }
 
 pa_err_t pa_sha256_hex(const pa_part_t *parts, size_t n,
 		       char out[PA_SHA256_HEX_LEN + 1])
 {
-	return digest_hex(EVP_sha256(), 32, parts, n, out);
+	return digest_hex(md_sha256(), 32, parts, n, out);
 }
 
 pa_err_t pa_hmac_sha256_hex(const void *key, size_t key_len,
@@ -390,7 +466,7 @@ pa_err_t pa_hmac_sha256_hex(const void *key, size_t key_len,
 	out[0] = '\0';
 	if ((!parts && n) || (!key && key_len))
 		return PA_INVAL;
-	if (!hmac_sha256(key, key_len, parts, n, d))
+	if (!hmac_parts(hmac_new(key, key_len), parts, n, d))
 		return PA_CRYPTO;
 	to_hex(d, 32, out);
 	return PA_OK;

@@ -4,6 +4,7 @@
 #include "pipeline/state.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "payatom/crypto.h"
@@ -86,6 +87,175 @@ json_t *pw_order_to_json(const pw_order_t *o)
 			 (int)o->partition, "created", (json_int_t)o->created_ms,
 			 "next_poll", (json_int_t)o->next_poll_ms, "deadline",
 			 (json_int_t)o->deadline_ms);
+}
+
+/* ---- direct changelog encoding (pw_order_encode) ---- */
+
+typedef struct enc {
+	char *p;
+	size_t len, cap;
+	int over; /* cap (the worst case, computed up front) was too small */
+} enc_t;
+
+static void put(enc_t *e, const char *s, size_t n)
+{
+	if (e->len + n >= e->cap) {
+		e->over = 1;
+		return;
+	}
+	memcpy(e->p + e->len, s, n);
+	e->len += n;
+}
+
+/* Length of the UTF-8 sequence starting with byte c, 0 when c cannot
+ * start one (jansson's utf8_check_first). */
+static size_t utf8_first(unsigned char c)
+{
+	if (c < 0x80)
+		return 1;
+	if (c < 0xC2 || c > 0xF4) /* continuation, overlong 2-byte, > U+10FFFF */
+		return 0;
+	return c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+}
+
+/* Decodes the sequence s[0..n) (n from utf8_first); -1 when it is not
+ * valid: bad continuation, overlong, surrogate or above U+10FFFF (the
+ * rules of jansson's utf8_check_full). */
+static int32_t utf8_decode(const unsigned char *s, size_t n)
+{
+	int32_t v = n == 2 ? s[0] & 0x1F : n == 3 ? s[0] & 0x0F : s[0] & 0x07;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return -1;
+		v = (v << 6) | (s[i] & 0x3F);
+	}
+	if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF) ||
+	    (n == 3 && v < 0x800) || (n == 4 && v < 0x10000))
+		return -1;
+	return v;
+}
+
+/* A JSON string as jansson dumps it with JSON_ENSURE_ASCII: \" \\ \b \f
+ * \n \r \t, other controls and all non-ASCII as \uXXXX (surrogate pairs
+ * above U+FFFF), '/' and DEL as they are. 0 when s is not valid UTF-8. */
+static int put_str(enc_t *e, const char *str)
+{
+	static const char hx[] = "0123456789ABCDEF"; /* jansson: %04X */
+	const unsigned char *s = (const unsigned char *)str;
+	put(e, "\"", 1);
+	while (*s) {
+		const unsigned char *run = s;
+		while (*s >= 0x20 && *s < 0x80 && *s != '"' && *s != '\\')
+			s++;
+		put(e, (const char *)run, (size_t)(s - run));
+		if (!*s)
+			break;
+		size_t n = utf8_first(*s);
+		if (!n)
+			return 0;
+		for (size_t i = 1; i < n; i++)
+			if (!s[i])
+				return 0;
+		int32_t cp = n == 1 ? *s : utf8_decode(s, n);
+		if (cp < 0)
+			return 0;
+		s += n;
+		const char *esc = NULL;
+		switch (cp) {
+		case '"': esc = "\\\""; break;
+		case '\\': esc = "\\\\"; break;
+		case '\b': esc = "\\b"; break;
+		case '\f': esc = "\\f"; break;
+		case '\n': esc = "\\n"; break;
+		case '\r': esc = "\\r"; break;
+		case '\t': esc = "\\t"; break;
+		}
+		if (esc) {
+			put(e, esc, 2);
+			continue;
+		}
+		int32_t units[2] = {cp, -1};
+		if (cp > 0xFFFF) {
+			cp -= 0x10000;
+			units[0] = 0xD800 | (cp >> 10);
+			units[1] = 0xDC00 | (cp & 0x3FF);
+		}
+		for (int u = 0; u < 2 && units[u] >= 0; u++) {
+			char b[6] = {'\\', 'u', hx[(units[u] >> 12) & 15],
+				     hx[(units[u] >> 8) & 15],
+				     hx[(units[u] >> 4) & 15], hx[units[u] & 15]};
+			put(e, b, 6);
+		}
+	}
+	put(e, "\"", 1);
+	return 1;
+}
+
+static void put_int(enc_t *e, long long v)
+{
+	char b[24];
+	int n = snprintf(b, sizeof b, "%lld", v);
+	put(e, b, (size_t)n);
+}
+
+char *pw_order_encode(const pw_order_t *o, size_t *len)
+{
+	*len = 0;
+	const char *strs[] = {o->order_id, o->merchant, o->ref_code,
+			      o->raw_status, o->product, o->currency};
+	/* worst case: 6 output bytes per input byte (\u00XX), 20 integers,
+	 * the keys and punctuation */
+	size_t cap = 512;
+	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+		cap += 6 * strlen(strs[i]) + 2;
+	enc_t e = {malloc(cap), 0, cap, 0};
+	if (!e.p)
+		return NULL;
+	/* field order and types of pw_order_to_json() */
+	int ok = 1;
+	put(&e, "{\"v\":1,\"kind\":", 14);
+	ok &= put_str(&e, pw_kind_name((pw_kind_t)o->kind));
+	put(&e, ",\"order_id\":", 12);
+	ok &= put_str(&e, o->order_id);
+	put(&e, ",\"merchant\":", 12);
+	ok &= put_str(&e, o->merchant);
+	put(&e, ",\"ref_code\":", 12);
+	ok &= put_str(&e, o->ref_code);
+	put(&e, ",\"raw\":", 7);
+	ok &= put_str(&e, o->raw_status);
+	put(&e, ",\"product\":", 11);
+	ok &= put_str(&e, o->product);
+	put(&e, ",\"currency\":", 12);
+	ok &= put_str(&e, o->currency);
+	put(&e, ",\"status\":", 10);
+	ok &= put_str(&e, pa_status_name((pa_status_t)o->status));
+	const struct {
+		const char *key;
+		long long v;
+	} nums[] = {
+		{",\"phase\":", (int)o->phase},
+		{",\"seq\":", (int)o->seq},
+		{",\"amount\":", (json_int_t)o->amount_minor},
+		{",\"received\":", (json_int_t)o->received_minor},
+		{",\"attempts\":", (int)o->attempts},
+		{",\"polls\":", (int)o->polls},
+		{",\"partition\":", (int)o->partition},
+		{",\"created\":", (json_int_t)o->created_ms},
+		{",\"next_poll\":", (json_int_t)o->next_poll_ms},
+		{",\"deadline\":", (json_int_t)o->deadline_ms},
+	};
+	for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+		put(&e, nums[i].key, strlen(nums[i].key));
+		put_int(&e, nums[i].v);
+	}
+	put(&e, "}", 1);
+	if (!ok || e.over) {
+		free(e.p);
+		return NULL;
+	}
+	e.p[e.len] = '\0';
+	*len = e.len;
+	return e.p;
 }
 
 pa_err_t pw_order_from_json(const json_t *j, pw_order_t *o)

@@ -72,6 +72,13 @@ void pw_event_id(const pw_order_t *ord, uint32_t seq, pa_status_t st,
 
 /* Changelog encoding (compact JSON; a versioned record). New reference. */
 json_t *pw_order_to_json(const pw_order_t *ord);
+/* The same record serialized: byte for byte what
+ * json_dumps(pw_order_to_json(ord), JSON_COMPACT | JSON_ENSURE_ASCII)
+ * gives, written directly (one allocation instead of about fifty: this runs
+ * on every transition). New string, caller frees; *len gets its length.
+ * NULL (and *len = 0) where json_pack would fail too: a field that is not
+ * valid UTF-8, or no memory. */
+char *pw_order_encode(const pw_order_t *ord, size_t *len);
 /* Decodes a changelog record into ord (zeroed first). PA_PARSE when bad. */
 pa_err_t pw_order_from_json(const json_t *j, pw_order_t *ord);
 
