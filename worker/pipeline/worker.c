@@ -157,6 +157,26 @@ static pa_err_t conf_set(rd_kafka_conf_t *c, const char *k, const char *v,
 	return PA_OK;
 }
 
+/* Sets key to value unless the configuration names it (kafka.key). */
+static void conf_default(pw_worker_t *w, rd_kafka_conf_t *c, const char *key,
+			 const char *value)
+{
+	for (size_t i = 0; i < w->o.n_kafka; i++)
+		if (!strcmp(w->o.kafka[i].key, key))
+			return;
+	conf_set(c, key, value, NULL);
+}
+
+/* Consumers' prefetch: librdkafka's defaults (64 MB and 100,000 records
+ * per partition) let a backlog fill the worker's memory with records
+ * max.inflight will not take for a while; 8 MB keeps the benchmark's
+ * throughput. kafka.queued.* override. */
+static void consumer_defaults(pw_worker_t *w, rd_kafka_conf_t *c)
+{
+	conf_default(w, c, "queued.max.messages.kbytes", "8192");
+	conf_default(w, c, "queued.min.messages", "10000");
+}
+
 static rd_kafka_conf_t *base_conf(pw_worker_t *w, char *errbuf)
 {
 	rd_kafka_conf_t *c = rd_kafka_conf_new();
@@ -1114,6 +1134,7 @@ pa_err_t pw_worker_new(pw_loop_t *loop, const pw_worker_opts_t *opts,
 		err = PA_CONFIG;
 		goto fail;
 	}
+	consumer_defaults(w, cc);
 	conf_set(cc, "group.id", w->o.group_id, NULL);
 	conf_set(cc, "partition.assignment.strategy", "cooperative-sticky",
 		 NULL);
@@ -1160,6 +1181,7 @@ pa_err_t pw_worker_new(pw_loop_t *loop, const pw_worker_opts_t *opts,
 		err = PA_CONFIG;
 		goto fail;
 	}
+	consumer_defaults(w, rc);
 	conf_set(rc, "enable.partition.eof", "true", NULL);
 	conf_set(rc, "enable.auto.commit", "false", NULL);
 	conf_set(rc, "group.id", "payatom-worker-restore-unused", NULL);
