@@ -26,4 +26,9 @@ char *pwt_read_file(const char *path, size_t *len);
 /* Monotonic milliseconds. */
 int64_t pwt_now_ms(void);
 
+/* Runs a Check suite (CK_NORMAL output), frees it; EXIT_SUCCESS when no
+ * test failed: a test program's main is `return pwt_run_suite(suite());`. */
+struct Suite;
+int pwt_run_suite(struct Suite *s);
+
 #endif
