@@ -91,10 +91,11 @@ START_TEST(test_alo_rebalance_1_3_1)
 	pwt_proc_t *w[EOS_SLOTS] = {NULL};
 	w[0] = eos_worker_start(&r, 0, NULL);
 	settle_to(&r, third / 4, 60000);
-	/* scale out mid-stream: 200 orders/s flow while the two workers
-	 * start and join (eos_worker_start polls, the feeder sends), so
-	 * creates are in flight at worker 0's revoke */
+	/* scale out mid-stream: 200 orders/s flow for 2 s before and while
+	 * the two workers start and join (eos_poll and eos_worker_start
+	 * feed), so ~50 creates are in flight at worker 0's revoke */
 	eos_feed_from(&r, third, 200);
+	eos_poll(&r, 2000);
 	w[1] = eos_worker_start(&r, 1, NULL);
 	w[2] = eos_worker_start(&r, 2, NULL);
 	r.feed_rate = 0;
