@@ -157,6 +157,18 @@ static void write_state(pw_item_t *it)
 	}
 }
 
+/* Queues the item's event; 0 (and a retry timer) when it could not. */
+static int write_event(pw_item_t *it)
+{
+	pw_worker_t *w = it->w;
+	if (pw__produce(w, it, it->out_evt_topic, -1, it->key, it->klen,
+			it->out_evt, it->out_evt_len) == PA_OK)
+		return 1;
+	if (!it->timer)
+		it->timer = pw_timer_add(w->loop, 200, retry_write, it);
+	return 0;
+}
+
 /* exactly-once: the event and its state record enter the open transaction
  * together. When the state record cannot follow at once (the local queue
  * is full), the item is split and the commit waits for it (worker.c
@@ -166,29 +178,14 @@ static void write_txn(pw_item_t *it)
 {
 	pw_worker_t *w = it->w;
 	if (it->out_evt && !it->split && it->pending == 0) {
-		if (pw__produce(w, it, it->out_evt_topic, -1, it->key,
-				it->klen, it->out_evt,
-				it->out_evt_len) != PA_OK) {
-			if (!it->timer)
-				it->timer = pw_timer_add(w->loop, 200,
-							 retry_write, it);
+		if (!write_event(it))
 			return;
-		}
 		if (it->out_state) {
 			it->split = 1;
 			w->txn_split++;
 		}
 	}
 	write_state(it);
-}
-
-static void write_event(pw_item_t *it)
-{
-	pw_worker_t *w = it->w;
-	if (pw__produce(w, it, it->out_evt_topic, -1, it->key, it->klen,
-			it->out_evt, it->out_evt_len) != PA_OK &&
-	    !it->timer)
-		it->timer = pw_timer_add(w->loop, 200, retry_write, it);
 }
 
 static void maybe_finish(pw_item_t *it)

@@ -755,17 +755,33 @@ static void on_assign(pw_worker_t *w,
 	}
 }
 
-/* Gives partitions back: what their work produced is delivered (or
- * committed with its offsets, exactly-once), their offsets committed,
- * their state forgotten, and librdkafka told. */
-static void revoke_now(pw_worker_t *w, rd_kafka_topic_partition_list_t *parts)
+/* 1 when parts names partition number id (of any input topic). */
+static int parts_has(const rd_kafka_topic_partition_list_t *parts, int32_t id)
 {
-	/* nothing new starts on them meanwhile (start_or_defer) */
+	for (int i = 0; i < parts->cnt; i++)
+		if (parts->elems[i].partition == id)
+			return 1;
+	return 0;
+}
+
+/* Nothing new starts on these partitions (start_or_defer) and
+ * back-pressure pauses them. */
+static void mark_revoking(pw_worker_t *w,
+			  const rd_kafka_topic_partition_list_t *parts)
+{
 	for (int i = 0; i < parts->cnt; i++) {
 		pw_part_t *p = pw__part(w, parts->elems[i].partition, 0);
 		if (p)
 			p->revoking = 1;
 	}
+}
+
+/* Gives partitions back: what their work produced is delivered (or
+ * committed with its offsets, exactly-once), their offsets committed,
+ * their state forgotten, and librdkafka told. */
+static void revoke_now(pw_worker_t *w, rd_kafka_topic_partition_list_t *parts)
+{
+	mark_revoking(w, parts);
 	if (w->o.exactly_once) {
 		txn_settle(w); /* hands over committed state and offsets */
 	} else {
@@ -825,15 +841,8 @@ static int calls_in_flight(pw_worker_t *w,
 			   const rd_kafka_topic_partition_list_t *parts)
 {
 	int n = 0;
-	for (pw_item_t *it = w->items; it; it = it->next) {
-		if (it->dead || !it->call)
-			continue;
-		for (int i = 0; i < parts->cnt; i++)
-			if (parts->elems[i].partition == it->partition) {
-				n++;
-				break;
-			}
-	}
+	for (pw_item_t *it = w->items; it; it = it->next)
+		n += !it->dead && it->call && parts_has(parts, it->partition);
 	return n;
 }
 
@@ -842,9 +851,8 @@ static int parts_overlap(const rd_kafka_topic_partition_list_t *a,
 				   const rd_kafka_topic_partition_list_t *b)
 {
 	for (int i = 0; i < a->cnt; i++)
-		for (int j = 0; j < b->cnt; j++)
-			if (a->elems[i].partition == b->elems[j].partition)
-				return 1;
+		if (parts_has(b, a->elems[i].partition))
+			return 1;
 	return 0;
 }
 
@@ -897,11 +905,7 @@ static void on_revoke(pw_worker_t *w,
 		return;
 	}
 	w->handover = rd_kafka_topic_partition_list_copy(parts);
-	for (int i = 0; i < parts->cnt; i++) {
-		pw_part_t *p = pw__part(w, parts->elems[i].partition, 0);
-		if (p)
-			p->revoking = 1;
-	}
+	mark_revoking(w, parts);
 	pw__backpressure(w); /* pauses them */
 	w->handover_deadline =
 		pw_loop_now(w->loop) + w->o.handover_timeout_ms;
@@ -1091,19 +1095,11 @@ pa_err_t pw_worker_new(pw_loop_t *loop, const pw_worker_opts_t *opts,
 		gethostname(host, sizeof host - 1);
 		snprintf(tid, sizeof tid, "%s-%s-%d", w->o.group_id, host,
 			 (int)getpid());
-		int has = 0, has_tmo = 0;
-		for (size_t i = 0; i < w->o.n_kafka; i++) {
-			has |= !strcmp(w->o.kafka[i].key, "transactional.id");
-			has_tmo |= !strcmp(w->o.kafka[i].key,
-					   "transaction.timeout.ms");
-		}
-		if (!has)
-			conf_set(pc, "transactional.id", tid, NULL);
+		conf_default(w, pc, "transactional.id", tid);
 		/* a hung worker's open transaction holds read_committed
 		 * readers of its partitions back until this expires:
 		 * kafka.transaction.timeout.ms may shorten it */
-		if (!has_tmo)
-			conf_set(pc, "transaction.timeout.ms", "60000", NULL);
+		conf_default(w, pc, "transaction.timeout.ms", "60000");
 	}
 	rd_kafka_conf_set_dr_msg_cb(pc, dr_cb);
 	rd_kafka_conf_set_error_cb(pc, error_cb);
@@ -1153,16 +1149,12 @@ pa_err_t pw_worker_new(pw_loop_t *loop, const pw_worker_opts_t *opts,
 	rd_kafka_conf_set_rebalance_cb(cc, rebalance_cb);
 	if (w->o.on_stats) {
 		char iv[32];
-		int given = 0;
-		for (size_t i = 0; i < w->o.n_kafka; i++)
-			given |= !strcmp(w->o.kafka[i].key,
-					 "statistics.interval.ms");
 		snprintf(iv, sizeof iv, "%lld",
 			 (long long)(w->o.stats_interval_ms > 0
 					     ? w->o.stats_interval_ms
 					     : 15000));
-		if (!given) /* kafka.statistics.interval.ms wins */
-			conf_set(cc, "statistics.interval.ms", iv, NULL);
+		/* kafka.statistics.interval.ms wins */
+		conf_default(w, cc, "statistics.interval.ms", iv);
 		rd_kafka_conf_set_stats_cb(cc, stats_cb);
 	}
 	rd_kafka_conf_set_error_cb(cc, error_cb);
