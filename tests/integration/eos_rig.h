@@ -538,22 +538,7 @@ static inline long eos_readyz(rig_t *r, int slot, long timeout_ms)
 static inline pwt_proc_t *eos_worker_start(rig_t *r, int slot,
 				    const char *const *opts)
 {
-	char bin[1024], listen[64];
-	snprintf(listen, sizeof listen, "http.listen=127.0.0.1:%d",
-		 r->wport[slot]);
-	char *argv[32];
-	int a = 0;
-	argv[a++] = (char *)pwt_bin_path("payatom-worker", bin, sizeof bin);
-	argv[a++] = "--config";
-	argv[a++] = r->conf;
-	argv[a++] = "-o";
-	argv[a++] = listen;
-	for (size_t i = 0; opts && opts[i] && a < 28; i++) {
-		argv[a++] = "-o";
-		argv[a++] = (char *)opts[i];
-	}
-	argv[a] = NULL;
-	pwt_proc_t *w = pwt_proc_spawn("worker", argv);
+	pwt_proc_t *w = pwt_worker_spawn(r->conf, r->wport[slot], opts);
 	ck_assert_ptr_nonnull(w);
 	char line[2048];
 	int64_t end = pwt_now_ms() + pwt_ms(30000);
@@ -663,26 +648,12 @@ static inline long eos_count_uncommitted(rig_t *r, const char *topic)
 	return n;
 }
 
-/* Sum of the samples of a metric (every label set) on the worker in
- * slot's /metrics; -1 when it does not answer. */
+/* Sum of the samples of a metric (every label set, or one full sample)
+ * on the worker in slot's /metrics; -1 when it does not answer or has
+ * none. */
 static inline double eos_metric(rig_t *r, int slot, const char *name)
 {
-	char url[128], *text = NULL;
-	snprintf(url, sizeof url, "http://127.0.0.1:%d/metrics", r->wport[slot]);
-	if (pwt_proc_http(NULL, url, NULL, &text, 3000) != 200 || !text) {
-		free(text);
-		return -1;
-	}
-	double sum = 0;
-	size_t nl = strlen(name);
-	for (char *l = strtok(text, "\n"); l; l = strtok(NULL, "\n"))
-		if (!strncmp(l, name, nl) && (l[nl] == ' ' || l[nl] == '{')) {
-			char *sp = strrchr(l, ' ');
-			if (sp)
-				sum += strtod(sp + 1, NULL);
-		}
-	free(text);
-	return sum;
+	return pwt_proc_metric(r->wport[slot], name);
 }
 
 /* Gateway create calls the sandbox logged (log-requests = 1). */
@@ -775,9 +746,17 @@ static inline int64_t eos_kill_run(rig_t *r, int kills, int *done_kills,
 	return pwt_now_ms() - t0;
 }
 
+/* One test case of these programs: its name (CK_RUN_CASE), its test and
+ * its timeout in seconds. */
+typedef struct eos_case {
+	const char *name;
+	const TTest *test;
+	int timeout_s;
+} eos_case_t;
+
 /* Check's main for these programs: exit 77 (CTest SKIP_RETURN_CODE) unless
- * the harness runs us against a real broker. */
-static inline int eos_main(const char *name, TCase *(*tcases[])(void))
+ * the harness runs us against a real broker. cases ends with a NULL name. */
+static inline int eos_main(const char *name, const eos_case_t *cases)
 {
 	if (!eos_real()) {
 		printf("%s: needs PAYATOM_TEST_KAFKA=real (run through "
@@ -786,13 +765,13 @@ static inline int eos_main(const char *name, TCase *(*tcases[])(void))
 		return 77;
 	}
 	Suite *s = suite_create(name);
-	for (int i = 0; tcases[i]; i++)
-		suite_add_tcase(s, tcases[i]());
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	for (int i = 0; cases[i].name; i++) {
+		TCase *tc = tcase_create(cases[i].name);
+		tcase_set_timeout(tc, cases[i].timeout_s);
+		tcase_add_test(tc, cases[i].test);
+		suite_add_tcase(s, tc);
+	}
+	return pwt_run_suite(s);
 }
 
 #endif

@@ -293,32 +293,12 @@ START_TEST(test_alo_broker_kill9_recovers)
 }
 END_TEST
 
-static TCase *tc_kills(void)
-{
-	TCase *tc = tcase_create("alo_kill9");
-	tcase_set_timeout(tc, 600);
-	tcase_add_test(tc, test_alo_kill9_no_loss_same_event_id);
-	return tc;
-}
-
-static TCase *tc_rebalance(void)
-{
-	TCase *tc = tcase_create("alo_rebalance");
-	tcase_set_timeout(tc, 600);
-	tcase_add_test(tc, test_alo_rebalance_1_3_1);
-	return tc;
-}
-
-static TCase *tc_broker(void)
-{
-	TCase *tc = tcase_create("alo_broker_kill9");
-	tcase_set_timeout(tc, 600);
-	tcase_add_test(tc, test_alo_broker_kill9_recovers);
-	return tc;
-}
-
 int main(void)
 {
-	TCase *(*tcs[])(void) = {tc_kills, tc_rebalance, tc_broker, NULL};
-	return eos_main("alo_real", tcs);
+	const eos_case_t cases[] = {
+		{"alo_kill9", test_alo_kill9_no_loss_same_event_id, 600},
+		{"alo_rebalance", test_alo_rebalance_1_3_1, 600},
+		{"alo_broker_kill9", test_alo_broker_kill9_recovers, 600},
+		{NULL, NULL, 0}};
+	return eos_main("alo_real", cases);
 }

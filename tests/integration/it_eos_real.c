@@ -187,24 +187,11 @@ START_TEST(test_eos_paused_worker_is_fenced)
 }
 END_TEST
 
-static TCase *tc_kills(void)
-{
-	TCase *tc = tcase_create("eos_kill9");
-	tcase_set_timeout(tc, 900);
-	tcase_add_test(tc, test_eos_kill9_exactly_one_outcome);
-	return tc;
-}
-
-static TCase *tc_fence(void)
-{
-	TCase *tc = tcase_create("eos_fence");
-	tcase_set_timeout(tc, 600);
-	tcase_add_test(tc, test_eos_paused_worker_is_fenced);
-	return tc;
-}
-
 int main(void)
 {
-	TCase *(*tcs[])(void) = {tc_fence, tc_kills, NULL};
-	return eos_main("eos_real", tcs);
+	const eos_case_t cases[] = {
+		{"eos_fence", test_eos_paused_worker_is_fenced, 600},
+		{"eos_kill9", test_eos_kill9_exactly_one_outcome, 900},
+		{NULL, NULL, 0}};
+	return eos_main("eos_real", cases);
 }

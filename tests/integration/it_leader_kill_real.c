@@ -71,16 +71,9 @@ START_TEST(test_leader_kill9_no_loss)
 }
 END_TEST
 
-static TCase *tc_leader(void)
-{
-	TCase *tc = tcase_create("leader_kill9");
-	tcase_set_timeout(tc, 600);
-	tcase_add_test(tc, test_leader_kill9_no_loss);
-	return tc;
-}
-
 int main(void)
 {
-	TCase *(*tcs[])(void) = {tc_leader, NULL};
-	return eos_main("leader_kill_real", tcs);
+	const eos_case_t cases[] = {
+		{"leader_kill9", test_leader_kill9_no_loss, 600}, {NULL, NULL, 0}};
+	return eos_main("leader_kill_real", cases);
 }

@@ -367,22 +367,7 @@ static void rig_fini(rig_t *r)
  * for its start line and for /readyz. */
 static pwt_proc_t *worker_start(rig_t *r, int slot, const char *const *opts)
 {
-	char bin[1024], listen[64];
-	snprintf(listen, sizeof listen, "http.listen=127.0.0.1:%d",
-		 r->wport[slot]);
-	char *argv[32];
-	int a = 0;
-	argv[a++] = (char *)pwt_bin_path("payatom-worker", bin, sizeof bin);
-	argv[a++] = "--config";
-	argv[a++] = r->conf;
-	argv[a++] = "-o";
-	argv[a++] = listen;
-	for (size_t i = 0; opts && opts[i] && a < 28; i++) {
-		argv[a++] = "-o";
-		argv[a++] = (char *)opts[i];
-	}
-	argv[a] = NULL;
-	pwt_proc_t *w = pwt_proc_spawn("worker", argv);
+	pwt_proc_t *w = pwt_worker_spawn(r->conf, r->wport[slot], opts);
 	ck_assert_ptr_nonnull(w);
 	char line[2048];
 	ck_assert_msg(pwt_proc_wait_log(w, "payatom-worker started", line,
@@ -429,20 +414,7 @@ static int webhooks_live(rig_t *r, int slot)
  * -1 when absent. */
 static double worker_metric(rig_t *r, int slot, const char *sample)
 {
-	char url[128], *body = NULL;
-	snprintf(url, sizeof url, "http://127.0.0.1:%d/metrics", r->wport[slot]);
-	double v = -1;
-	if (pwt_proc_http(NULL, url, NULL, &body, 5000) == 200) {
-		size_t l = strlen(sample);
-		for (char *line = body; line && *line;) {
-			char *nl = strchr(line, '\n');
-			if (!strncmp(line, sample, l) && line[l] == ' ')
-				v = atof(line + l + 1);
-			line = nl ? nl + 1 : NULL;
-		}
-	}
-	free(body);
-	return v;
+	return pwt_proc_metric(r->wport[slot], sample);
 }
 
 /* Records on a topic so far (the internal webhook topic: verified

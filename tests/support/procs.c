@@ -378,3 +378,47 @@ long pwt_proc_http(const char *method, const char *url, const char *body,
 		pwt_call_free(&c);
 	return c.status;
 }
+
+pwt_proc_t *pwt_worker_spawn(const char *conf, int port,
+			     const char *const *opts)
+{
+	char bin[1024], listen[64];
+	snprintf(listen, sizeof listen, "http.listen=127.0.0.1:%d", port);
+	char *argv[32];
+	int a = 0;
+	argv[a++] = (char *)pwt_bin_path("payatom-worker", bin, sizeof bin);
+	argv[a++] = "--config";
+	argv[a++] = (char *)conf;
+	argv[a++] = "-o";
+	argv[a++] = listen;
+	for (size_t i = 0; opts && opts[i] && a < 29; i++) {
+		argv[a++] = "-o";
+		argv[a++] = (char *)opts[i];
+	}
+	argv[a] = NULL;
+	return pwt_proc_spawn("worker", argv);
+}
+
+double pwt_proc_metric(int port, const char *name)
+{
+	char url[128], *text = NULL;
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/metrics", port);
+	if (pwt_proc_http(NULL, url, NULL, &text, 3000) != 200 || !text) {
+		free(text);
+		return -1;
+	}
+	double sum = -1;
+	size_t nl = strlen(name);
+	for (char *l = text, *next; l && *l; l = next) {
+		next = strchr(l, '\n');
+		if (next)
+			*next++ = '\0';
+		if (!strncmp(l, name, nl) && (l[nl] == ' ' || l[nl] == '{')) {
+			char *sp = strrchr(l, ' ');
+			if (sp)
+				sum = (sum < 0 ? 0 : sum) + strtod(sp + 1, NULL);
+		}
+	}
+	free(text);
+	return sum;
+}

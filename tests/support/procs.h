@@ -75,4 +75,16 @@ const char *pwt_procs_write_file(const char *name, const char *text,
 long pwt_proc_http(const char *method, const char *url, const char *body,
 		   char **resp, long timeout_ms);
 
+/* Starts build/bin/payatom-worker --config conf -o
+ * http.listen=127.0.0.1:port, then -o opt for each of opts (NULL-ended, at
+ * most 12), named "worker". NULL when it cannot be started. */
+pwt_proc_t *pwt_worker_spawn(const char *conf, int port,
+			     const char *const *opts);
+
+/* The sum of the samples named name (exactly, or name{labels}; a full
+ * sample "name{l=\"v\"}" selects one) in the /metrics of the process
+ * listening on 127.0.0.1:port; -1 when /metrics does not answer or has no
+ * such sample. */
+double pwt_proc_metric(int port, const char *name);
+
 #endif
