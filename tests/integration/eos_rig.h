@@ -422,18 +422,10 @@ static inline void eos_sandbox_start(rig_t *r, const char *const *extra)
 		n += (size_t)snprintf(text + n, sizeof text - n, "%s\n",
 				      extra[i]);
 	ck_assert_uint_lt(n, sizeof text - 1);
-	char path[1024], bin[1024];
-	ck_assert_ptr_nonnull(
-		pwt_procs_write_file("sandbox.conf", text, path, sizeof path));
-	char *argv[] = {(char *)pwt_bin_path("payatom-sandbox", bin, sizeof bin),
-			"--config", path, "--port", "0", "--print-port", NULL};
-	r->sbx = pwt_proc_spawn("sandbox", argv);
+	int port = 0;
+	r->sbx = pwt_sandbox_spawn(text, &port);
 	ck_assert_ptr_nonnull(r->sbx);
-	char line[64];
-	ck_assert_msg(pwt_proc_first_line(r->sbx, line, sizeof line, 10000),
-		      "payatom-sandbox printed no port");
-	int port = atoi(line);
-	ck_assert_int_gt(port, 0);
+	ck_assert_msg(port > 0, "payatom-sandbox printed no port");
 	snprintf(r->sbx_url, sizeof r->sbx_url, "http://127.0.0.1:%d", port);
 }
 

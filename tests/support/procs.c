@@ -422,3 +422,17 @@ double pwt_proc_metric(int port, const char *name)
 	free(text);
 	return sum;
 }
+
+pwt_proc_t *pwt_sandbox_spawn(const char *conf_text, int *port)
+{
+	char path[1024], bin[1024], line[64];
+	*port = 0;
+	if (!pwt_procs_write_file("sandbox.conf", conf_text, path, sizeof path))
+		return NULL;
+	char *argv[] = {(char *)pwt_bin_path("payatom-sandbox", bin, sizeof bin),
+			"--config", path, "--port", "0", "--print-port", NULL};
+	pwt_proc_t *p = pwt_proc_spawn("sandbox", argv);
+	if (p && pwt_proc_first_line(p, line, sizeof line, 10000))
+		*port = atoi(line);
+	return p;
+}

@@ -81,6 +81,12 @@ long pwt_proc_http(const char *method, const char *url, const char *body,
 pwt_proc_t *pwt_worker_spawn(const char *conf, int port,
 			     const char *const *opts);
 
+/* Writes conf_text to sandbox.conf in the run directory and starts
+ * build/bin/payatom-sandbox on it on a free port (--print-port), named
+ * "sandbox"; *port gets the port. NULL (and *port 0) when it did not
+ * start or printed no port within 10 s. */
+pwt_proc_t *pwt_sandbox_spawn(const char *conf_text, int *port);
+
 /* The sum of the samples named name (exactly, or name{labels}; a full
  * sample "name{l=\"v\"}" selects one) in the /metrics of the process
  * listening on 127.0.0.1:port; -1 when /metrics does not answer or has no
