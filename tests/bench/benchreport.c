@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "benchpipe.h"
+#include "pipeline/gateway_payatom.h"
 
 const char *pwb_broker_name(const pwb_opts_t *o)
 {
@@ -53,10 +54,11 @@ void pwb_print_settings(const pwb_opts_t *o, const pwb_mode_t *m, int nm)
 				 "once its transaction commits)"
 			       : "");
 	printf("                     poll.first %ld ms (orders are final at "
-	       "the first poll), JSON commands and events,\n"
+	       "the first poll), gateway.max.concurrent %d, JSON commands "
+	       "and events,\n"
 	       "                     kafka.fetch.wait.max.ms %d (the mock "
 	       "broker holds every fetch that long; -1 = librdkafka's 500)\n",
-	       o->poll_first_ms, o->fetch_wait_ms);
+	       o->poll_first_ms, PW_GATEWAY_MAX_CONCURRENT, o->fetch_wait_ms);
 	if (o->worker_bin)
 		printf("  worker program     %s -o ... (poll.first >= 1 s, "
 		       "rate.limit.rps 100000;\n"

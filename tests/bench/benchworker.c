@@ -155,6 +155,7 @@ static pw_gateway_t *make_gateway(bw_t *b)
 	pw_gwp_opts_t go = {0};
 	go.client.connect_timeout_ms = 5000;
 	go.client.total_timeout_ms = 30000;
+	go.max_concurrent = PW_GATEWAY_MAX_CONCURRENT; /* the worker's default */
 	if (pw_merchants_new(&b->ms) != PA_OK ||
 	    pw_merchants_add(b->ms, a->merchant, &pm, a->secret, eb) != PA_OK ||
 	    pw_gateway_payatom_new(b->loop, b->ms, &go, &gw, eb) != PA_OK) {

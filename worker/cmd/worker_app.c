@@ -266,6 +266,7 @@ pa_err_t pw_app_start(pw_app_t *app, pw_config_t *cfg, pw_merchants_t *ms,
 	go.rate_limit_rps = (double)wc->rate_limit_rps;
 	go.breaker_failures = (int)wc->breaker_failures;
 	go.breaker_open_ms = wc->breaker_open_ms;
+	go.max_concurrent = (int)wc->gateway_max_concurrent;
 	if ((err = pw_gateway_payatom_new(app->loop, app->ms, &go, &app->gw,
 					  errbuf)) != PA_OK)
 		return err;

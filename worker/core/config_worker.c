@@ -120,6 +120,11 @@ static const pw_cfg_entry_t worker_entries[] = {
 	PW_CFG_E("rate.limit.rps", PW_CFG_INT, "50", 1, 100000,
 		 W(rate_limit_rps), 0, NULL,
 		 "Gateway calls per second per merchant (default for profiles)"),
+	PW_CFG_E("gateway.max.concurrent", PW_CFG_INT, "1000", 1, 100000,
+		 W(gateway_max_concurrent), 0, NULL,
+		 "Gateway calls in flight at once, all merchants; more wait in "
+		 "order (each one in flight holds a connection: ~12 KB, more "
+		 "with TLS)"),
 	PW_CFG_E("shutdown.timeout", PW_CFG_DURATION_MS, "25s", 0, 3600000,
 		 W(shutdown_timeout_ms), 0, NULL,
 		 "SIGTERM: time to finish in-flight work before handing it "

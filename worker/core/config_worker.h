@@ -64,6 +64,7 @@ typedef struct pw_worker_conf {
 	int64_t poll_first_ms, poll_max_interval_ms, poll_deadline_ms;
 	int64_t retry_base_ms, retry_max_ms, retry_max_attempts;
 	int64_t breaker_failures, breaker_open_ms;
+	int64_t gateway_max_concurrent;
 	int64_t rate_limit_rps;
 	int64_t shutdown_timeout_ms;
 	int64_t handover_timeout_ms;

@@ -31,6 +31,13 @@ typedef struct gwp {
 	pw_loop_curl_t *lc;
 	mstate_t *mst;
 	struct pw_gw_call *calls;
+	/* max_concurrent: calls sent, and the calls waiting for a slot
+	 * (FIFO), pumped from a zero-delay timer so that a burst of failing
+	 * sends never recurses */
+	int sending, waiting;
+	struct pw_gw_call *wait_head, *wait_tail;
+	pw_timer_t *pump;
+	int closing;
 	char err[PA_ERRBUF_SIZE];
 } gwp_t;
 
@@ -57,6 +64,9 @@ struct pw_gw_call {
 	int64_t start_ms;
 	pa_err_t early; /* fail-fast result delivered from a timer */
 	int probe;
+	int sent;	/* holds one of max_concurrent's slots */
+	int queued;	/* in the wait queue */
+	struct pw_gw_call *wnext, *wprev;
 };
 
 /* ---- command record -> request -------------------------------------- */
@@ -278,13 +288,44 @@ static void call_unlink(struct pw_gw_call *c)
 		c->next->prev = c->prev;
 }
 
+static void wait_unlink(struct pw_gw_call *c)
+{
+	gwp_t *g = c->g;
+	if (c->wprev)
+		c->wprev->wnext = c->wnext;
+	else
+		g->wait_head = c->wnext;
+	if (c->wnext)
+		c->wnext->wprev = c->wprev;
+	else
+		g->wait_tail = c->wprev;
+	c->wnext = c->wprev = NULL;
+	c->queued = 0;
+	g->waiting--;
+}
+
+static void pump(pw_loop_t *loop, pw_timer_t *t, void *ud);
+
+/* A slot was freed: the waiting calls go from the loop, not from here
+ * (call_free runs inside deliveries). */
+static void slot_freed(gwp_t *g)
+{
+	g->sending--;
+	if (g->wait_head && !g->pump && !g->closing)
+		g->pump = pw_timer_add(g->loop, 0, pump, g);
+}
+
 static void call_free(struct pw_gw_call *c)
 {
 	call_unlink(c);
+	if (c->queued)
+		wait_unlink(c);
 	if (c->t)
 		pw_timer_cancel(c->g->loop, c->t);
 	if (c->hc)
 		pa_client_cancel(c->g->cli, c->hc);
+	if (c->sent)
+		slot_freed(c->g);
 	pa_request_destroy(c->req);
 	free(c);
 }
@@ -469,9 +510,40 @@ static void on_reply(pa_client_t *cli, const pa_reply_t *rep, void *ud)
 	deliver(c, &res);
 }
 
+static void send_now(struct pw_gw_call *c)
+{
+	gwp_t *g = c->g;
+	pa_err_t err = pa_client_send(g->cli, c->req, on_reply, c, &c->hc);
+	if (err != PA_OK) {
+		pw_gw_result_t res = {.err = err,
+				      .received_minor = -1,
+				      .message = pa_client_last_error(g->cli)};
+		deliver(c, &res);
+		return;
+	}
+	c->sent = 1;
+	g->sending++;
+}
+
+static void pump(pw_loop_t *loop, pw_timer_t *t, void *ud)
+{
+	(void)loop;
+	(void)t;
+	gwp_t *g = ud;
+	g->pump = NULL;
+	while (g->wait_head && g->sending < g->o.max_concurrent) {
+		struct pw_gw_call *c = g->wait_head;
+		wait_unlink(c);
+		send_now(c);
+	}
+}
+
 static void fire(pw_loop_t *loop, pw_timer_t *t, void *ud)
 {
+	(void)loop;
+	(void)t;
 	struct pw_gw_call *c = ud;
+	gwp_t *g = c->g;
 	c->t = NULL;
 	if (c->early != PA_OK) {
 		pw_gw_result_t res = {.err = c->early,
@@ -481,13 +553,19 @@ static void fire(pw_loop_t *loop, pw_timer_t *t, void *ud)
 		deliver(c, &res);
 		return;
 	}
-	pa_err_t err = pa_client_send(c->g->cli, c->req, on_reply, c, &c->hc);
-	if (err != PA_OK) {
-		pw_gw_result_t res = {.err = err,
-				      .received_minor = -1,
-				      .message = pa_client_last_error(c->g->cli)};
-		deliver(c, &res);
+	if (g->o.max_concurrent > 0 &&
+	    (g->sending >= g->o.max_concurrent || g->wait_head)) {
+		c->queued = 1;
+		c->wprev = g->wait_tail;
+		if (g->wait_tail)
+			g->wait_tail->wnext = c;
+		else
+			g->wait_head = c;
+		g->wait_tail = c;
+		g->waiting++;
+		return;
 	}
+	send_now(c);
 }
 
 /* Queues req for merchant midx: fails fast while the circuit is open,
@@ -597,9 +675,21 @@ static const char *gw_last_error(pw_gateway_t *gw)
 	return ((gwp_t *)gw->impl)->err;
 }
 
+void pw_gateway_payatom_load(pw_gateway_t *gw, int *sending, int *waiting)
+{
+	gwp_t *g = gw->impl;
+	if (sending)
+		*sending = g->sending;
+	if (waiting)
+		*waiting = g->waiting;
+}
+
 static void gw_destroy(pw_gateway_t *gw)
 {
 	gwp_t *g = gw->impl;
+	g->closing = 1;
+	if (g->pump)
+		pw_timer_cancel(g->loop, g->pump);
 	while (g->calls)
 		call_free(g->calls);
 	pw_loop_curl_detach(g->lc);

@@ -24,11 +24,11 @@ struct pw_metrics_worker {
 	pw_mfamily_t *commands, *events, *dlq, *gw_req, *gw_dur, *retries,
 		*polls, *webhooks, *inflight, *queued, *circuit, *rebalances,
 		*p_inflight, *p_uncommitted,
-		*txn, *handovers, *lag, *rtt;
+		*txn, *handovers, *lag, *rtt, *gw_load;
 	pw_counter_t *wh[PW_WH__COUNT];
 	pw_counter_t *c_retries, *c_polls, *c_rebalances, *c_commit, *c_abort,
 		*c_drained, *c_hand_tmo;
-	pw_gauge_t *g_inflight, *g_queued;
+	pw_gauge_t *g_inflight, *g_queued, *g_gw_sending, *g_gw_waiting;
 	/* worker counts already added to the counters */
 	uint64_t seen_retries, seen_polls, seen_rebalances, seen_commits,
 		seen_aborts, seen_drained, seen_hand_tmo;
@@ -78,6 +78,12 @@ static void on_render(pw_metrics_t *reg, void *ud)
 		pw_http_stats_t hs;
 		pw_http_get_stats(mw->http, &hs);
 		follow(mw->wh[PW_WH_TOO_LARGE], hs.too_big, &mw->seen_too_big);
+	}
+	if (mw->gw) {
+		int sending = 0, waiting = 0;
+		pw_gateway_payatom_load(mw->gw, &sending, &waiting);
+		pw_gauge_set(mw->g_gw_sending, (double)sending);
+		pw_gauge_set(mw->g_gw_waiting, (double)waiting);
 	}
 	if (mw->gw && mw->ms)
 		for (size_t i = 0; i < pw_merchants_count(mw->ms); i++) {
@@ -168,6 +174,11 @@ pa_err_t pw_metrics_worker_new(pw_metrics_t *reg, pw_metrics_worker_t **out,
 		 "Gateway circuit breaker per merchant: 0 closed, 1 half-open, "
 		 "2 open",
 		 L("merchant")},
+		{&mw->gw_load, PW_METRIC_GAUGE, "payatom_gateway_calls",
+		 "Gateway HTTP calls: sent and awaiting the reply (state "
+		 "\"inflight\"), or waiting for a slot of "
+		 "gateway.max.concurrent (state \"waiting\")",
+		 L("state")},
 		{&mw->rebalances, PW_METRIC_COUNTER, "payatom_rebalances_total",
 		 "Consumer group rebalances seen", NULL},
 		{&mw->txn, PW_METRIC_COUNTER, "payatom_transactions_total",
@@ -208,6 +219,8 @@ pa_err_t pw_metrics_worker_new(pw_metrics_t *reg, pw_metrics_worker_t **out,
 	mw->c_hand_tmo = pw_counter_get(mw->handovers, "timeout");
 	mw->g_inflight = pw_gauge_of(mw->inflight);
 	mw->g_queued = pw_gauge_of(mw->queued);
+	mw->g_gw_sending = pw_gauge_get(mw->gw_load, "inflight");
+	mw->g_gw_waiting = pw_gauge_get(mw->gw_load, "waiting");
 	pw_metrics_on_render(reg, on_render, mw);
 	*out = mw;
 	return PA_OK;
