@@ -609,6 +609,77 @@ START_TEST(test_client_sends_method_headers_and_body)
 }
 END_TEST
 
+/* A pooled handle keeps only the options every call shares: each method,
+ * body and header set of one call leaves nothing behind for the next call
+ * on the same handle (calls run one after another, so one handle serves
+ * them all). */
+START_TEST(test_client_pooled_handle_carries_nothing_over)
+{
+	pa_client_opts_t o = {.user_agent = "pa-test/2"};
+	struct fx fx;
+	fx_init(&fx, &o);
+	struct pa_header hs[] = {{"X-Merchant", "m-42"}};
+	struct {
+		const char *method, *body;
+		int with_header;
+	} seq[] = {
+		{"POST", "{\"a\":1}", 1}, {"HEAD", NULL, 0},
+		{"PUT", NULL, 0},	     {"GET", NULL, 0},
+		{"DELETE", NULL, 0},	     {NULL, "x=1", 0},
+		{NULL, NULL, 0},
+	};
+	size_t n = sizeof seq / sizeof seq[0];
+	struct got g = {0};
+	struct ctx c = {&fx, &g};
+	for (size_t i = 0; i < n; i++) {
+		char url[256], path[32];
+		snprintf(path, sizeof path, "/r%zu", i);
+		pa_request_t req = {0};
+		req.method = (char *)seq[i].method;
+		req.url = (char *)pwt_http_url(fx.srv, path, url, sizeof url);
+		req.body = (char *)seq[i].body;
+		req.body_len = seq[i].body ? strlen(seq[i].body) : 0;
+		if (seq[i].with_header) {
+			req.headers = hs;
+			req.n_headers = 1;
+		}
+		ck_assert_int_eq(pa_client_send(fx.cli, &req, on_reply, &c,
+						NULL),
+				 PA_OK);
+		run_until(&fx, (int)i + 1, 5000);
+		ck_assert_int_eq(g.err, PA_OK);
+	}
+	ck_assert_int_eq(g.n, (int)n);
+	const char *want[] = {"POST", "HEAD", "PUT", "GET",
+			      "DELETE", "POST", "GET"};
+	for (size_t i = 0; i < n; i++) {
+		pwt_http_request_t r;
+		char v[128];
+		ck_assert_int_eq(pwt_http_request_at(fx.srv, i, &r), 0);
+		ck_assert_str_eq(r.method, want[i]);
+		size_t blen = seq[i].body ? strlen(seq[i].body) : 0;
+		ck_assert_uint_eq(r.body_len, blen);
+		if (blen)
+			ck_assert_int_eq(memcmp(r.body, seq[i].body, blen), 0);
+		/* a body-carrying method says its length, others none */
+		int has_cl = pwt_http_header(&r, "Content-Length", v,
+					     sizeof v) != NULL;
+		int body_method = !strcmp(want[i], "POST") ||
+				  !strcmp(want[i], "PUT");
+		ck_assert_int_eq(has_cl, body_method);
+		ck_assert_int_eq(pwt_http_header(&r, "X-Merchant", v,
+						 sizeof v) != NULL,
+				 seq[i].with_header);
+		ck_assert_str_eq(pwt_http_header(&r, "User-Agent", v, sizeof v),
+				 "pa-test/2");
+		pwt_http_request_free(&r);
+	}
+	/* one handle and one connection served them all */
+	ck_assert_uint_eq(pwt_http_connections(fx.srv), 1);
+	fx_free(&fx);
+}
+END_TEST
+
 static void on_big(pa_client_t *cli, const pa_reply_t *r, void *ud)
 {
 	(void)cli;
@@ -822,6 +893,8 @@ static Suite *client_suite(void)
 		{"429", test_client_429_is_rate_limited},
 		{"4xx", test_client_4xx_is_fatal},
 		{"wire", test_client_sends_method_headers_and_body},
+		{"pooled_reuse",
+		 test_client_pooled_handle_carries_nothing_over},
 		{"binary_body", test_client_large_binary_body_roundtrips},
 		{"invalid", test_client_rejects_invalid_requests},
 		{"cancel", test_client_cancel_in_flight_skips_callback},

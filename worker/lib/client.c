@@ -245,19 +245,22 @@ static void seterr(pa_client_t *cli, const char *fmt, ...)
 	va_end(ap);
 }
 
+static int setup_fixed(pa_client_t *cli, pa_call_t *call);
+
 static pa_call_t *call_get(pa_client_t *cli)
 {
 	pa_call_t *call = cli->pool;
 	if (call) {
 		cli->pool = call->next;
 		cli->n_pool--;
-		curl_easy_reset(call->easy);
 	} else {
 		call = calloc(1, sizeof *call);
 		if (!call)
 			return NULL;
 		call->easy = curl_easy_init();
-		if (!call->easy) {
+		if (!call->easy || !setup_fixed(cli, call)) {
+			if (call->easy)
+				curl_easy_cleanup(call->easy);
 			free(call);
 			return NULL;
 		}
@@ -377,14 +380,15 @@ static pa_err_t set_body(pa_call_t *call, const pa_request_t *req)
 	return PA_OK;
 }
 
-static pa_err_t setup_easy(pa_client_t *cli, pa_call_t *call,
-			   const pa_request_t *req)
+/* Options every transfer of this pooled handle shares, set once when the
+ * handle is made (curl_easy_reset() and setting them again per call cost a
+ * copy of each string option and the CA path every time). */
+static int setup_fixed(pa_client_t *cli, pa_call_t *call)
 {
 	CURL *e = call->easy;
 	const pa_client_opts_t *o = &cli->opts;
 	int ok = 1;
 #define SET(opt, val) ok &= curl_easy_setopt(e, opt, val) == CURLE_OK
-	SET(CURLOPT_URL, req->url);
 	SET(CURLOPT_PRIVATE, call);
 	SET(CURLOPT_WRITEFUNCTION, write_cb);
 	SET(CURLOPT_WRITEDATA, call);
@@ -402,8 +406,22 @@ static pa_err_t setup_easy(pa_client_t *cli, pa_call_t *call,
 	SET(CURLOPT_SSL_VERIFYHOST, o->tls_no_verify ? 0L : 2L);
 	if (cli->ca_file)
 		SET(CURLOPT_CAINFO, cli->ca_file);
-	if (call->hdrs)
-		SET(CURLOPT_HTTPHEADER, call->hdrs);
+#undef SET
+	return ok;
+}
+
+/* What differs per call: URL, headers, method and body. Every option an
+ * earlier call of the pooled handle may have set is set again here. */
+static pa_err_t setup_easy(pa_client_t *cli, pa_call_t *call,
+			   const pa_request_t *req)
+{
+	CURL *e = call->easy;
+	int ok = 1;
+#define SET(opt, val) ok &= curl_easy_setopt(e, opt, val) == CURLE_OK
+	SET(CURLOPT_URL, req->url);
+	SET(CURLOPT_HTTPHEADER, call->hdrs);
+	SET(CURLOPT_CUSTOMREQUEST, (char *)NULL);
+	SET(CURLOPT_NOBODY, 0L);
 	const char *method = req->method;
 	if (!method)
 		method = req->body_len ? "POST" : "GET";
