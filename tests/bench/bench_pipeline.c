@@ -105,12 +105,14 @@ static int parse_usage(const char *line, pwb_usage_t *u)
 	int n = p ? sscanf(p,
 			   " cpu_us=%lld user_us=%*d sys_us=%*d rss_kb=%ld "
 			   "hwm_kb=%ld inflight_max=%lld done=%lld "
-			   "terminal=%lld gw_calls=%lld polls=%lld dlq=%lld",
+			   "terminal=%lld gw_calls=%lld polls=%lld dlq=%lld "
+			   "orders_live=%lld orders_rest=%lld state_kb=%lld",
 			   &u->cpu_us, &u->rss_kb, &u->hwm_kb,
 			   &u->inflight_max, &u->done, &u->terminal,
-			   &u->gw_calls, &u->polls, &u->dlq)
+			   &u->gw_calls, &u->polls, &u->dlq, &u->orders_live,
+			   &u->orders_rest, &u->state_kb)
 		  : 0;
-	return n == 9;
+	return n >= 9;
 }
 
 /* The real payatom-worker reports nothing on stdout: its CPU time and
@@ -628,6 +630,9 @@ static int run_mode(const pwb_opts_t *o, pwb_mode_t *m, const char *sandbox_url,
 	m->hwm_mb = (double)hwm / 1024.0;
 	m->rss_mb = (double)u1.rss_kb / 1024.0;
 	m->inflight_max = uf.inflight_max ? uf.inflight_max : u1.inflight_max;
+	m->orders_live = u1.orders_live;
+	m->orders_rest = u1.orders_rest;
+	m->state_mb = (double)u1.state_kb / 1024.0;
 	m->ok = complete && m->missing == 0 && m->dup_terminal == 0 &&
 		m->undecodable == 0;
 	if (!complete)

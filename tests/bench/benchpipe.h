@@ -38,6 +38,7 @@ typedef struct pwb_usage {
 	long long cpu_us;
 	long rss_kb, hwm_kb;
 	long long inflight_max, done, terminal, gw_calls, polls, dlq;
+	long long orders_live, orders_rest, state_kb; /* order state held */
 } pwb_usage_t;
 
 typedef struct pwb_mode {
@@ -53,6 +54,8 @@ typedef struct pwb_mode {
 	double acc_p50, acc_p99, term_p50, term_p99; /* ms */
 	double cpu_us_per_cmd, cpu_util;
 	double hwm_mb, rss_mb;
+	long long orders_live, orders_rest; /* at the end of the run */
+	double state_mb;
 	long long inflight_max;
 	long terminal, missing, dup_terminal, undecodable, schema_invalid;
 } pwb_mode_t;

@@ -111,6 +111,14 @@ void pwb_print_table(const pwb_mode_t *m, int nm)
 
 void pwb_print_notes(const pwb_opts_t *o, const pwb_mode_t *m, int nm)
 {
+	for (int i = 0; i < nm; i++)
+		if (m[i].orders_live + m[i].orders_rest > 0)
+			printf("\nstate: %s holds %lld orders at the end (%lld "
+			       "live, %lld settled at rest): %.1f MB of "
+			       "records, part of its peak RSS\n",
+			       m[i].name, m[i].orders_live + m[i].orders_rest,
+			       m[i].orders_live, m[i].orders_rest,
+			       m[i].state_mb);
 	if (m[0].inflight_max >= m[0].inflight)
 		printf("\nnote: %s reached max.inflight (%lld): back-pressure "
 		       "(partition pause/resume) was engaged\n",

@@ -64,13 +64,17 @@ static void report(bw_t *b, const char *what)
 	dprintf(1,
 		"%s cpu_us=%lld user_us=%lld sys_us=%lld rss_kb=%ld "
 		"hwm_kb=%ld inflight_max=%llu done=%llu terminal=%llu "
-		"gw_calls=%llu polls=%llu dlq=%llu\n",
+		"gw_calls=%llu polls=%llu dlq=%llu orders_live=%llu "
+		"orders_rest=%llu state_kb=%llu\n",
 		what, u + s, u, s, rss, hwm,
 		(unsigned long long)b->inflight_max,
 		(unsigned long long)st.commands_done,
 		(unsigned long long)st.terminal_events,
 		(unsigned long long)st.gw_calls, (unsigned long long)st.polls,
-		(unsigned long long)st.dlq_out);
+		(unsigned long long)st.dlq_out,
+		(unsigned long long)st.orders_live,
+		(unsigned long long)st.orders_at_rest,
+		(unsigned long long)(st.state_bytes / 1024));
 }
 
 /* Every 10 ms: peak of commands in flight, readiness. Cheap next to the

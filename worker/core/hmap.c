@@ -156,6 +156,8 @@ size_t pw_hmap_count(const pw_hmap_t *m)
 
 void pw_hmap_walk(pw_hmap_t *m, pw_hmap_fn fn, void *ud)
 {
+	if (!m)
+		return;
 	for (size_t i = 0; i < m->nb; i++) {
 		struct ent **pp = &m->b[i];
 		while (*pp) {

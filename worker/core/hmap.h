@@ -29,7 +29,7 @@ size_t pw_hmap_count(const pw_hmap_t *m);
 
 /* Iteration: calls fn for every entry; fn may not modify the map unless it
  * returns PW_HMAP_DELETE for the current entry. Returning PW_HMAP_STOP ends
- * the walk. */
+ * the walk. A NULL map is a safe no-op. */
 enum { PW_HMAP_NEXT = 0, PW_HMAP_DELETE = 1, PW_HMAP_STOP = 2 };
 typedef int (*pw_hmap_fn)(const char *key, size_t klen, void *val, void *ud);
 void pw_hmap_walk(pw_hmap_t *m, pw_hmap_fn fn, void *ud);

@@ -12,6 +12,7 @@
 #include "pipeline/event.h"
 
 static void item_finish(pw_item_t *it);
+static void order_rest(pw_worker_t *w, pw_order_t *ord);
 static void schedule_poll(pw_worker_t *w, pw_order_t *ord, int64_t in_ms);
 static void poll_now(pw_item_t *it);
 
@@ -127,6 +128,8 @@ static void item_finish(pw_item_t *it)
 	pw_qlink_t *nx = NULL;
 	if (it->queued_in_gate)
 		nx = pw_gate_done(w->gate, it->key, it->klen);
+	if (!nx && it->ord)
+		order_rest(w, it->ord);
 	pw__item_free(it);
 	if (nx)
 		start_or_defer((pw_item_t *)nx);
@@ -423,6 +426,90 @@ static void order_forget(pw_worker_t *w, pw_order_t *ord)
 	size_t kl = order_key(ord->kind, ord->order_id, k, sizeof k);
 	pw_hmap_del(w->orders, k, kl);
 	order_free(w, ord);
+}
+
+/* ---- orders at rest ----------------------------------------------------
+ * A settled order is mostly read again only if a command is redelivered, a
+ * late webhook (Late Approved, refunds) or a follow-up arrives. Once no
+ * item works on it and no poll is due, it is packed (state.h, ~150 bytes
+ * instead of 352) into w->rest; the first work for it unpacks it. */
+
+static void rest_free(pw_worker_t *w, pw_order_rest_t *r)
+{
+	w->rest_bytes -= pw_order_rest_size(r);
+	free(r);
+}
+
+/* Stores r under key, replacing (and freeing) what was there. */
+static void rest_put(pw_worker_t *w, const char *key, size_t klen,
+		     pw_order_rest_t *r)
+{
+	void *old = NULL;
+	if (pw_hmap_put(w->rest, key, klen, r, &old) != PA_OK) {
+		free(r);
+		return;
+	}
+	w->rest_bytes += pw_order_rest_size(r);
+	if (old)
+		rest_free(w, old);
+}
+
+static void order_rest(pw_worker_t *w, pw_order_t *ord)
+{
+	if (ord->phase != PW_PHASE_SETTLED || ord->rt || w->destroying)
+		return;
+	char k[PW_ID_MAX + 16];
+	size_t kl = order_key(ord->kind, ord->order_id, k, sizeof k);
+	if (pw_hmap_get(w->orders, k, kl) != ord)
+		return;
+	pw_order_rest_t *r = pw_order_pack(ord, NULL);
+	if (!r)
+		return; /* stays live */
+	pw_hmap_del(w->orders, k, kl);
+	order_free(w, ord);
+	rest_put(w, k, kl, r);
+}
+
+pw_order_t *pw__order_get(pw_worker_t *w, const char *key, size_t klen)
+{
+	pw_order_t *ord = pw_hmap_get(w->orders, key, klen);
+	if (ord)
+		return ord;
+	pw_order_rest_t *r = pw_hmap_get(w->rest, key, klen);
+	if (!r)
+		return NULL;
+	ord = malloc(sizeof *ord);
+	if (!ord || pw_hmap_put(w->orders, key, klen, ord, NULL) != PA_OK) {
+		free(ord);
+		return NULL;
+	}
+	pw_order_unpack(r, ord);
+	ord->owner = w;
+	pw_hmap_del(w->rest, key, klen);
+	rest_free(w, r);
+	return ord;
+}
+
+static int free_live(const char *k, size_t kl, void *v, void *ud)
+{
+	(void)k;
+	(void)kl;
+	order_free(ud, v);
+	return PW_HMAP_DELETE;
+}
+
+static int free_rest(const char *k, size_t kl, void *v, void *ud)
+{
+	(void)k;
+	(void)kl;
+	rest_free(ud, v);
+	return PW_HMAP_DELETE;
+}
+
+void pw__orders_free(pw_worker_t *w)
+{
+	pw_hmap_walk(w->orders, free_live, w);
+	pw_hmap_walk(w->rest, free_rest, w);
 }
 
 /* ---- gateway replies --------------------------------------------------- */
@@ -779,12 +866,13 @@ static void start_command(pw_item_t *it)
 	w->st.commands_in++;
 	char mk[PW_ID_MAX + 16];
 	size_t mkl = order_key(ci.kind, it->key, mk, sizeof mk);
-	pw_order_t *ord = pw_hmap_get(w->orders, mk, mkl);
+	pw_order_t *ord = pw__order_get(w, mk, mkl);
 	if (ci.op == PW_OP_CREATE) {
 		if (ord) {
 			/* redelivered or repeated: never call the gateway
 			 * twice for one order */
 			w->st.duplicates_suppressed++;
+			it->ord = ord; /* back to rest when settled */
 			item_finish(it);
 			return;
 		}
@@ -845,7 +933,7 @@ static void apply_webhook(pw_item_t *it)
 		return;
 	}
 	w->st.webhooks_in++;
-	pw_order_t *ord = pw_hmap_get(w->orders, it->key, it->klen);
+	pw_order_t *ord = pw__order_get(w, it->key, it->klen);
 	if (!ord) {
 		/* A verified callback for an order we hold no state for
 		 * (created elsewhere, or state lost): publish it anyway. */
@@ -920,7 +1008,7 @@ void pw__item_start(pw_item_t *it)
 		apply_webhook(it);
 		return;
 	case PW_ITEM_POLL:
-		it->ord = pw_hmap_get(it->w->orders, it->key, it->klen);
+		it->ord = pw__order_get(it->w, it->key, it->klen);
 		poll_now(it);
 		return;
 	}
@@ -991,6 +1079,9 @@ void pw__restore_record(pw_worker_t *w, rd_kafka_message_t *m)
 		pw_order_t *old = pw_hmap_del(w->orders, m->key, m->key_len);
 		if (old)
 			order_free(w, old);
+		pw_order_rest_t *r = pw_hmap_del(w->rest, m->key, m->key_len);
+		if (r)
+			rest_free(w, r);
 		return;
 	}
 	json_error_t je;
@@ -1003,7 +1094,18 @@ void pw__restore_record(pw_worker_t *w, rd_kafka_message_t *m)
 		return;
 	}
 	json_decref(j);
+	tmp.partition = m->partition;
 	pw_order_t *ord = pw_hmap_get(w->orders, m->key, m->key_len);
+	if (!ord && tmp.phase == PW_PHASE_SETTLED) {
+		pw_order_rest_t *r = pw_order_pack(&tmp, NULL);
+		if (r) {
+			rest_put(w, m->key, m->key_len, r);
+			return;
+		}
+	}
+	pw_order_rest_t *r = pw_hmap_del(w->rest, m->key, m->key_len);
+	if (r)
+		rest_free(w, r);
 	if (!ord) {
 		ord = malloc(sizeof *ord);
 		if (!ord ||
@@ -1072,6 +1174,15 @@ static int drop_orders(const char *k, size_t kl, void *v, void *ud)
 	return PW_HMAP_DELETE;
 }
 
+static int drop_rest(const char *k, size_t kl, void *v, void *ud)
+{
+	struct walk_ctx *c = ud;
+	if (pw_order_rest_partition(v) != c->part)
+		return PW_HMAP_NEXT;
+	rest_free(c->w, v);
+	return PW_HMAP_DELETE;
+}
+
 /* The partition went to another member: its work is handed back (the
  * uncommitted offsets are redelivered there) and its state forgotten. */
 void pw__partition_revoked(pw_worker_t *w, pw_part_t *p)
@@ -1107,6 +1218,7 @@ void pw__partition_revoked(pw_worker_t *w, pw_part_t *p)
 	}
 	struct walk_ctx c = {w, p->id, 0};
 	pw_hmap_walk(w->orders, drop_orders, &c);
+	pw_hmap_walk(w->rest, drop_rest, &c);
 }
 
 pa_err_t pw__poll_order(pw_worker_t *w, pw_order_t *ord, int force)

@@ -310,3 +310,123 @@ pa_err_t pw_order_from_json(const json_t *j, pw_order_t *o)
 	o->restored = 1;
 	return PA_OK;
 }
+
+/* ---- orders at rest --------------------------------------------------- */
+
+enum { REST_OID, REST_MERCHANT, REST_REF, REST_RAW, REST_PRODUCT, REST_N };
+
+struct pw_order_rest {
+	int64_t amount_minor, received_minor, created_ms, next_poll_ms,
+		deadline_ms;
+	int32_t partition;
+	uint32_t seq, attempts, polls;
+	uint8_t kind, phase, status, restored;
+	char currency[4];
+	uint8_t len[REST_N]; /* each < 256: the fields are shorter */
+	char s[];	     /* the REST_N strings, each NUL terminated */
+};
+
+static const char *rest_field(const pw_order_t *o, int i)
+{
+	switch (i) {
+	case REST_OID: return o->order_id;
+	case REST_MERCHANT: return o->merchant;
+	case REST_REF: return o->ref_code;
+	case REST_RAW: return o->raw_status;
+	default: return o->product;
+	}
+}
+
+static char *unpack_field(pw_order_t *o, int i, size_t *cap)
+{
+	switch (i) {
+	case REST_OID: *cap = sizeof o->order_id; return o->order_id;
+	case REST_MERCHANT: *cap = sizeof o->merchant; return o->merchant;
+	case REST_REF: *cap = sizeof o->ref_code; return o->ref_code;
+	case REST_RAW: *cap = sizeof o->raw_status; return o->raw_status;
+	default: *cap = sizeof o->product; return o->product;
+	}
+}
+
+pw_order_rest_t *pw_order_pack(const pw_order_t *o, size_t *size)
+{
+	size_t len[REST_N], total = 0;
+	for (int i = 0; i < REST_N; i++) {
+		len[i] = strnlen(rest_field(o, i), 255);
+		total += len[i] + 1;
+	}
+	size_t n = sizeof(pw_order_rest_t) + total;
+	pw_order_rest_t *r = malloc(n);
+	if (!r)
+		return NULL;
+	r->amount_minor = o->amount_minor;
+	r->received_minor = o->received_minor;
+	r->created_ms = o->created_ms;
+	r->next_poll_ms = o->next_poll_ms;
+	r->deadline_ms = o->deadline_ms;
+	r->partition = o->partition;
+	r->seq = o->seq;
+	r->attempts = o->attempts;
+	r->polls = o->polls;
+	r->kind = o->kind;
+	r->phase = o->phase;
+	r->status = o->status;
+	r->restored = o->restored;
+	memcpy(r->currency, o->currency, sizeof r->currency);
+	char *p = r->s;
+	for (int i = 0; i < REST_N; i++) {
+		r->len[i] = (uint8_t)len[i];
+		memcpy(p, rest_field(o, i), len[i]);
+		p[len[i]] = '\0';
+		p += len[i] + 1;
+	}
+	if (size)
+		*size = n;
+	return r;
+}
+
+void pw_order_unpack(const pw_order_rest_t *r, pw_order_t *o)
+{
+	memset(o, 0, sizeof *o);
+	o->amount_minor = r->amount_minor;
+	o->received_minor = r->received_minor;
+	o->created_ms = r->created_ms;
+	o->next_poll_ms = r->next_poll_ms;
+	o->deadline_ms = r->deadline_ms;
+	o->partition = r->partition;
+	o->seq = r->seq;
+	o->attempts = r->attempts;
+	o->polls = r->polls;
+	o->kind = r->kind;
+	o->phase = r->phase;
+	o->status = r->status;
+	o->restored = r->restored;
+	memcpy(o->currency, r->currency, sizeof o->currency);
+	const char *p = r->s;
+	for (int i = 0; i < REST_N; i++) {
+		size_t cap;
+		char *dst = unpack_field(o, i, &cap);
+		size_t n = r->len[i] < cap ? r->len[i] : cap - 1;
+		memcpy(dst, p, n);
+		dst[n] = '\0';
+		p += r->len[i] + 1;
+	}
+}
+
+int32_t pw_order_rest_partition(const pw_order_rest_t *r)
+{
+	return r->partition;
+}
+
+int64_t pw_order_rest_created_ms(const pw_order_rest_t *r)
+{
+	return r->created_ms;
+}
+
+size_t pw_order_rest_size(const pw_order_rest_t *r)
+{
+	size_t n = sizeof *r;
+	for (int i = 0; i < REST_N; i++)
+		n += (size_t)r->len[i] + 1;
+	return n;
+}

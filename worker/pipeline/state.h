@@ -84,4 +84,20 @@ pa_err_t pw_order_from_json(const json_t *j, pw_order_t *ord);
 
 const char *pw_kind_name(pw_kind_t k);
 
+/* A settled order at rest: the same record in one allocation sized to its
+ * strings (about 150 bytes instead of sizeof(pw_order_t), 352). The worker
+ * keeps settled orders no item is working on this way and unpacks one when
+ * work for it arrives (process.c). */
+typedef struct pw_order_rest pw_order_rest_t;
+/* New packed copy of ord (runtime fields owner and rt are not kept); NULL
+ * when out of memory. Caller frees with free(). *size (may be NULL) gets
+ * the bytes allocated. */
+pw_order_rest_t *pw_order_pack(const pw_order_t *ord, size_t *size);
+/* ord = the record r packs (owner and rt NULL), field for field. */
+void pw_order_unpack(const pw_order_rest_t *r, pw_order_t *ord);
+/* Fields the worker reads without unpacking. */
+int32_t pw_order_rest_partition(const pw_order_rest_t *r);
+int64_t pw_order_rest_created_ms(const pw_order_rest_t *r);
+size_t pw_order_rest_size(const pw_order_rest_t *r);
+
 #endif

@@ -1075,7 +1075,8 @@ pa_err_t pw_worker_new(pw_loop_t *loop, const pw_worker_opts_t *opts,
 	w->in_topics[PW_IN_PAYOUT] = w->o.topic_cmd_payout;
 	w->in_topics[PW_IN_COMPLAINT] = w->o.topic_cmd_complaint;
 	w->in_topics[PW_IN_WEBHOOK] = w->o.topic_int_webhook;
-	if (pw_gate_new(&w->gate) != PA_OK || pw_hmap_new(&w->orders) != PA_OK) {
+	if (pw_gate_new(&w->gate) != PA_OK || pw_hmap_new(&w->orders) != PA_OK ||
+	    pw_hmap_new(&w->rest) != PA_OK) {
 		err = PA_NOMEM;
 		goto fail;
 	}
@@ -1286,16 +1287,6 @@ void pw_worker_shutdown(pw_worker_t *w, void (*done)(void *ud), void *ud)
 	w->shutdown_timer = pw_timer_add(w->loop, 0, shutdown_check, w);
 }
 
-static int free_order(const char *k, size_t kl, void *v, void *ud)
-{
-	pw_worker_t *w = ud;
-	pw_order_t *ord = v;
-	if (ord->rt)
-		pw_timer_cancel(w->loop, ord->rt);
-	free(ord);
-	return PW_HMAP_DELETE;
-}
-
 void pw_worker_destroy(pw_worker_t *w)
 {
 	if (!w)
@@ -1367,9 +1358,10 @@ void pw_worker_destroy(pw_worker_t *w)
 		free(w->parts[i]);
 	}
 	free(w->parts);
-	pw_hmap_walk(w->orders, free_order, w);
+	pw__orders_free(w);
 	pw_gate_destroy(w->gate);
 	pw_hmap_destroy(w->orders);
+	pw_hmap_destroy(w->rest);
 	if (w->gw && w->gw->destroy)
 		w->gw->destroy(w->gw);
 	free(w->strs);
@@ -1382,6 +1374,9 @@ void pw_worker_stats(const pw_worker_t *w, pw_worker_stats_t *st)
 	*st = w->st;
 	st->inflight = (uint64_t)w->inflight;
 	st->queued = pw_gate_keys(w->gate);
+	st->orders_live = pw_hmap_count(w->orders);
+	st->orders_at_rest = pw_hmap_count(w->rest);
+	st->state_bytes = st->orders_live * sizeof(pw_order_t) + w->rest_bytes;
 }
 
 int pw_worker_ready(const pw_worker_t *w)
@@ -1425,14 +1420,22 @@ pa_err_t pw_worker_publish(pw_worker_t *w, const char *topic, const char *key,
 	return err;
 }
 
-const pw_order_t *pw_worker_order(const pw_worker_t *w, const char *order_id)
+const pw_order_t *pw_worker_order(pw_worker_t *w, const char *order_id)
 {
-	return pw_hmap_get(w->orders, order_id, strlen(order_id));
+	size_t n = strlen(order_id);
+	const pw_order_t *ord = pw_hmap_get(w->orders, order_id, n);
+	if (ord)
+		return ord;
+	const pw_order_rest_t *r = pw_hmap_get(w->rest, order_id, n);
+	if (!r)
+		return NULL;
+	pw_order_unpack(r, &w->peek);
+	return &w->peek;
 }
 
 pa_err_t pw_worker_poll_now(pw_worker_t *w, const char *order_id)
 {
-	pw_order_t *ord = pw_hmap_get(w->orders, order_id, strlen(order_id));
+	pw_order_t *ord = pw__order_get(w, order_id, strlen(order_id));
 	if (!ord || ord->kind == PW_KIND_COMPLAINT)
 		return PA_NOT_FOUND;
 	return pw__poll_order(w, ord, 1);

@@ -101,6 +101,9 @@ typedef struct pw_worker_stats {
 	/* revokes that waited for gateway calls in flight: all returned, or
 	 * handover.timeout came with calls left (cancelled) */
 	uint64_t handovers_drained, handover_timeouts;
+	/* order state held: live records, settled ones at rest (packed), and
+	 * the bytes of both (records only: not the map's keys) */
+	uint64_t orders_live, orders_at_rest, state_bytes;
 } pw_worker_stats_t;
 
 void pw_worker_stats(const pw_worker_t *w, pw_worker_stats_t *st);
@@ -123,8 +126,9 @@ int pw_worker_ready(const pw_worker_t *w);
 pa_err_t pw_worker_publish(pw_worker_t *w, const char *topic, const char *key,
 			   const struct json_t *rec);
 /* The order this worker holds for order_id (payin or payout), or NULL.
- * Borrowed (valid until the loop runs again). */
-const pw_order_t *pw_worker_order(const pw_worker_t *w, const char *order_id);
+ * Borrowed (valid until the loop runs again or the next call: a settled
+ * order at rest is unpacked into one copy the worker keeps). */
+const pw_order_t *pw_worker_order(pw_worker_t *w, const char *order_id);
 /* Polls order_id's status now, through the order's gate like a poll timer
  * does, even when the order is settled (a reconciliation saw it move).
  * PA_NOT_FOUND when the worker does not hold it. */

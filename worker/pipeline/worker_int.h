@@ -109,6 +109,11 @@ struct pw_worker {
 
 	pw_gate_t *gate;
 	pw_hmap_t *orders; /* order_id -> pw_order_t* (owned partitions) */
+	/* settled orders no item is working on, packed (process.c): order key
+	 * -> pw_order_rest_t*; rest_bytes = their allocations */
+	pw_hmap_t *rest;
+	size_t rest_bytes;
+	pw_order_t peek; /* pw_worker_order()'s copy of a resting order */
 	pw_item_t *items;  /* live items list */
 
 	pw_timer_t *commit_timer;
@@ -173,5 +178,10 @@ void pw__restore_record(pw_worker_t *w, rd_kafka_message_t *m);
 /* Queues an immediate status poll of ord behind its gate (force: even when
  * settled). PA_NOMEM. */
 pa_err_t pw__poll_order(pw_worker_t *w, pw_order_t *ord, int force);
+/* The order stored under key (order_key form), unpacked into a live record
+ * when it was at rest. NULL when unknown (or out of memory). */
+pw_order_t *pw__order_get(pw_worker_t *w, const char *key, size_t klen);
+/* Frees every order, live and at rest (the worker is going away). */
+void pw__orders_free(pw_worker_t *w);
 
 #endif
