@@ -301,6 +301,163 @@ START_TEST(test_pipeline_duplicate_commands_call_gateway_once)
 }
 END_TEST
 
+/* Stats of w after the loop ran until pred-like cond holds (bounded). */
+static pw_worker_stats_t stats_when(env_t *e, pw_worker_t *w,
+				    int (*cond)(const pw_worker_stats_t *),
+				    long ms)
+{
+	pw_worker_stats_t st;
+	int64_t end = pwt_now_ms() + pwt_ms(ms);
+	for (;;) {
+		pw_worker_stats(w, &st);
+		if (cond(&st) || pwt_now_ms() >= end)
+			return st;
+		pw_loop_run_once(e->loop, 20);
+	}
+}
+
+static int rest20(const pw_worker_stats_t *st)
+{
+	return st->orders_at_rest == 20 && st->orders_live == 0 &&
+	       st->commands_done >= 20;
+}
+
+static int done40(const pw_worker_stats_t *st)
+{
+	return st->commands_done >= 40 && st->orders_at_rest == 20 &&
+	       st->orders_live == 0;
+}
+
+/* Settled orders are packed at rest once no work is left on them; a
+ * redelivered command still finds them (no second gateway call, no new
+ * event), and a restarted worker restores them from the changelog at
+ * rest. */
+START_TEST(test_pipeline_settled_orders_rest_and_still_suppress)
+{
+	env_t e;
+	env_init(&e);
+	pwt_fakegw_opts_t go = {.latency_ms = 2, .polls_until_final = 0};
+	pw_gateway_t *gw = pwt_fakegw_new(e.loop, &go);
+	pw_worker_t *w;
+	char eb[PA_ERRBUF_SIZE], oid[32];
+	ck_assert_int_eq(pw_worker_new(e.loop, &e.o, gw, &w, eb), PA_OK);
+	for (int i = 0; i < 20; i++) {
+		snprintf(oid, sizeof oid, "REST%06d", i);
+		payin(&e, oid, 1000 + i);
+	}
+	pwt_flush(e.prod);
+	struct until u = {&e, 20, 0};
+	ck_assert(pwt_run_until(e.loop, reached, &u, 60000));
+	pw_worker_stats_t st = stats_when(&e, w, rest20, 20000);
+	ck_assert_uint_eq(st.orders_at_rest, 20);
+	ck_assert_uint_eq(st.orders_live, 0);
+	ck_assert_uint_gt(st.state_bytes, 0);
+	ck_assert_uint_lt(st.state_bytes, 20 * sizeof(pw_order_t) / 2);
+	/* a resting order reads back whole */
+	const pw_order_t *ord = pw_worker_order(w, "REST000007");
+	ck_assert_ptr_nonnull(ord);
+	ck_assert_int_eq(ord->amount_minor, 1007);
+	ck_assert_int_eq(ord->status, PA_STATUS_SUCCEEDED);
+	ck_assert_int_eq(ord->phase, PW_PHASE_SETTLED);
+	int events = e.events;
+	for (int i = 0; i < 20; i++) {
+		snprintf(oid, sizeof oid, "REST%06d", i);
+		payin(&e, oid, 1000 + i);
+	}
+	pwt_flush(e.prod);
+	st = stats_when(&e, w, done40, 20000);
+	ck_assert_uint_eq(st.commands_done, 40);
+	ck_assert_uint_ge(st.duplicates_suppressed, 20);
+	ck_assert_uint_eq(st.orders_at_rest, 20); /* back at rest */
+	ck_assert_int_eq(pwt_fakegw_total_submits(gw), 20);
+	ck_assert_int_eq(e.events, events);
+	stop_worker(&e, w);
+
+	/* a successor (a new group: it reads all 40 commands again, as after
+	 * an offset loss) restores the orders at rest and suppresses all */
+	snprintf(e.group + strlen(e.group), 8, "-b");
+	gw = pwt_fakegw_new(e.loop, &go);
+	ck_assert_int_eq(pw_worker_new(e.loop, &e.o, gw, &w, eb), PA_OK);
+	st = stats_when(&e, w, done40, 30000);
+	ck_assert_msg(st.duplicates_suppressed == 40,
+		      "suppressed %llu done %llu at rest %llu live %llu "
+		      "submits %d",
+		      (unsigned long long)st.duplicates_suppressed,
+		      (unsigned long long)st.commands_done,
+		      (unsigned long long)st.orders_at_rest,
+		      (unsigned long long)st.orders_live,
+		      pwt_fakegw_total_submits(gw));
+	ck_assert_uint_eq(st.orders_at_rest, 20);
+	ck_assert_int_eq(pwt_fakegw_total_submits(gw), 0);
+	stop_worker(&e, w);
+	check_events(&e, 20, 1);
+	env_fini(&e);
+}
+END_TEST
+
+static int expired10(const pw_worker_stats_t *st)
+{
+	return st->orders_expired >= 10;
+}
+
+/* state_retention_ms: settled orders are forgotten, memory and changelog
+ * (a tombstone per order); a command for a forgotten order is new again. */
+START_TEST(test_pipeline_settled_orders_expire_after_retention)
+{
+	env_t e;
+	env_init(&e);
+	e.o.state_retention_ms = 300;
+	pwt_fakegw_opts_t go = {.latency_ms = 2, .polls_until_final = 0};
+	pw_gateway_t *gw = pwt_fakegw_new(e.loop, &go);
+	pw_worker_t *w;
+	char eb[PA_ERRBUF_SIZE], oid[32];
+	ck_assert_int_eq(pw_worker_new(e.loop, &e.o, gw, &w, eb), PA_OK);
+	for (int i = 0; i < 10; i++) {
+		snprintf(oid, sizeof oid, "EXP%06d", i);
+		payin(&e, oid, 500);
+	}
+	pwt_flush(e.prod);
+	struct until u = {&e, 10, 0};
+	ck_assert(pwt_run_until(e.loop, reached, &u, 60000));
+	pw_worker_stats_t st = stats_when(&e, w, expired10, 20000);
+	ck_assert_uint_eq(st.orders_expired, 10);
+	ck_assert_uint_eq(st.orders_at_rest, 0);
+	ck_assert_uint_eq(st.orders_live, 0);
+	ck_assert_ptr_null(pw_worker_order(w, "EXP000003"));
+	/* forgotten: the same command is a new order to this worker */
+	payin(&e, "EXP000003", 500);
+	pwt_flush(e.prod);
+	u.terminal = 11;
+	ck_assert(pwt_run_until(e.loop, reached, &u, 30000));
+	ck_assert_int_eq(pwt_fakegw_submits(gw, "EXP000003"), 2);
+	stop_worker(&e, w);
+	/* the changelog: every state record of an expired order is followed
+	 * by its tombstone */
+	json_t *recs = read_topic(&e, e.o.topic_int_state, 1500, 20000);
+	json_t *last = json_object();
+	size_t i;
+	json_t *r;
+	json_array_foreach(recs, i, r)
+		json_object_set(last,
+				json_string_value(json_object_get(r, "key")),
+				json_object_get(r, "value"));
+	for (int k = 0; k < 10; k++) {
+		snprintf(oid, sizeof oid, "EXP%06d", k);
+		json_t *v = json_object_get(last, oid);
+		ck_assert_msg(v != NULL, "%s: no state record", oid);
+		if (k == 3) /* created again after it expired */
+			ck_assert_msg(json_is_object(v) || json_is_null(v),
+				      "%s", oid);
+		else
+			ck_assert_msg(json_is_null(v), "%s: no tombstone",
+				      oid);
+	}
+	json_decref(last);
+	json_decref(recs);
+	env_fini(&e);
+}
+END_TEST
+
 START_TEST(test_pipeline_poison_commands_dead_letter_and_partition_flows)
 {
 	env_t e;
@@ -769,6 +926,8 @@ int main(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_pipeline_every_payin_reaches_one_terminal_event);
 	tcase_add_test(tc, test_pipeline_duplicate_commands_call_gateway_once);
+	tcase_add_test(tc, test_pipeline_settled_orders_rest_and_still_suppress);
+	tcase_add_test(tc, test_pipeline_settled_orders_expire_after_retention);
 	tcase_add_test(tc,
 		       test_pipeline_poison_commands_dead_letter_and_partition_flows);
 	tcase_add_test(tc,

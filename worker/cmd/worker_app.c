@@ -329,6 +329,7 @@ pa_err_t pw_app_start(pw_app_t *app, pw_config_t *cfg, pw_merchants_t *ms,
 	o.commit_interval_ms = wc->commit_interval_ms;
 	o.shutdown_timeout_ms = wc->shutdown_timeout_ms;
 	o.handover_timeout_ms = wc->handover_timeout_ms;
+	o.state_retention_ms = wc->state_retention_ms;
 	o.kafka = app->kafka;
 	o.n_kafka = app->n_kafka;
 	o.log = app->log;

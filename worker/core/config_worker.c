@@ -134,6 +134,12 @@ static const pw_cfg_entry_t worker_entries[] = {
 		 "Rebalance: time the gateway calls in flight on revoked "
 		 "partitions get to finish before the partitions are handed "
 		 "over (0 = cancel them, the new owner resolves them)"),
+	PW_CFG_E("state.retention", PW_CFG_DURATION_MS, "30d", 0, 3650 * DAY,
+		 W(state_retention_ms), 0, NULL,
+		 "Settled orders are forgotten this long after their creation "
+		 "(memory and, by a tombstone, the compacted changelog); a "
+		 "command for a forgotten order counts as new and the gateway's "
+		 "duplicate check resolves it. 0 = never"),
 	PW_CFG_E("reports.schedule", PW_CFG_DURATION_MS, "0", 0, 7 * DAY,
 		 W(reports_schedule_ms), 0, NULL,
 		 "Interval of scheduled reconciliation/balance reports; 0 = off"),

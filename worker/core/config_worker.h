@@ -68,6 +68,7 @@ typedef struct pw_worker_conf {
 	int64_t rate_limit_rps;
 	int64_t shutdown_timeout_ms;
 	int64_t handover_timeout_ms;
+	int64_t state_retention_ms;
 	int64_t reports_schedule_ms; /* 0 = off */
 	int64_t commit_interval_ms;
 } pw_worker_conf_t;

@@ -24,14 +24,16 @@ struct pw_metrics_worker {
 	pw_mfamily_t *commands, *events, *dlq, *gw_req, *gw_dur, *retries,
 		*polls, *webhooks, *inflight, *queued, *circuit, *rebalances,
 		*p_inflight, *p_uncommitted,
-		*txn, *handovers, *lag, *rtt, *gw_load;
+		*txn, *handovers, *lag, *rtt, *gw_load, *orders, *expired, *state_bytes;
 	pw_counter_t *wh[PW_WH__COUNT];
 	pw_counter_t *c_retries, *c_polls, *c_rebalances, *c_commit, *c_abort,
 		*c_drained, *c_hand_tmo;
-	pw_gauge_t *g_inflight, *g_queued, *g_gw_sending, *g_gw_waiting;
+	pw_gauge_t *g_inflight, *g_queued, *g_gw_sending, *g_gw_waiting,
+		*g_live, *g_rest, *g_state_bytes;
+	pw_counter_t *c_expired;
 	/* worker counts already added to the counters */
 	uint64_t seen_retries, seen_polls, seen_rebalances, seen_commits,
-		seen_aborts, seen_drained, seen_hand_tmo;
+		seen_aborts, seen_drained, seen_hand_tmo, seen_expired;
 };
 
 static const char *const wh_names[PW_WH__COUNT] = {
@@ -106,6 +108,10 @@ static void on_render(pw_metrics_t *reg, void *ud)
 	follow(mw->c_abort, st.txn_aborts, &mw->seen_aborts);
 	follow(mw->c_drained, st.handovers_drained, &mw->seen_drained);
 	follow(mw->c_hand_tmo, st.handover_timeouts, &mw->seen_hand_tmo);
+	follow(mw->c_expired, st.orders_expired, &mw->seen_expired);
+	pw_gauge_set(mw->g_live, (double)st.orders_live);
+	pw_gauge_set(mw->g_rest, (double)st.orders_at_rest);
+	pw_gauge_set(mw->g_state_bytes, (double)st.state_bytes);
 	pw_gauge_set(mw->g_inflight, (double)st.inflight);
 	pw_gauge_set(mw->g_queued, (double)st.queued);
 	pw_worker_partitions(mw->w, part_stat, mw);
@@ -179,6 +185,18 @@ pa_err_t pw_metrics_worker_new(pw_metrics_t *reg, pw_metrics_worker_t **out,
 		 "\"inflight\"), or waiting for a slot of "
 		 "gateway.max.concurrent (state \"waiting\")",
 		 L("state")},
+		{&mw->orders, PW_METRIC_GAUGE, "payatom_orders",
+		 "Orders whose state this worker holds: being worked on or "
+		 "unsettled (state \"live\"), settled and packed (state "
+		 "\"at_rest\")",
+		 L("state")},
+		{&mw->state_bytes, PW_METRIC_GAUGE, "payatom_state_bytes",
+		 "Bytes of the order records this worker holds (live and at "
+		 "rest; not the index)",
+		 NULL},
+		{&mw->expired, PW_METRIC_COUNTER, "payatom_orders_expired_total",
+		 "Settled orders forgotten after state.retention (tombstoned)",
+		 NULL},
 		{&mw->rebalances, PW_METRIC_COUNTER, "payatom_rebalances_total",
 		 "Consumer group rebalances seen", NULL},
 		{&mw->txn, PW_METRIC_COUNTER, "payatom_transactions_total",
@@ -219,6 +237,10 @@ pa_err_t pw_metrics_worker_new(pw_metrics_t *reg, pw_metrics_worker_t **out,
 	mw->c_hand_tmo = pw_counter_get(mw->handovers, "timeout");
 	mw->g_inflight = pw_gauge_of(mw->inflight);
 	mw->g_queued = pw_gauge_of(mw->queued);
+	mw->g_live = pw_gauge_get(mw->orders, "live");
+	mw->g_rest = pw_gauge_get(mw->orders, "at_rest");
+	mw->g_state_bytes = pw_gauge_of(mw->state_bytes);
+	mw->c_expired = pw_counter_of(mw->expired);
 	mw->g_gw_sending = pw_gauge_get(mw->gw_load, "inflight");
 	mw->g_gw_waiting = pw_gauge_get(mw->gw_load, "waiting");
 	pw_metrics_on_render(reg, on_render, mw);

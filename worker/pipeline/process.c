@@ -506,6 +506,36 @@ static int free_rest(const char *k, size_t kl, void *v, void *ud)
 	return PW_HMAP_DELETE;
 }
 
+struct expire_ctx {
+	pw_worker_t *w;
+	int64_t cutoff;
+	int refused; /* the producer took no more tombstones this sweep */
+};
+
+static int expire_rest(const char *k, size_t kl, void *v, void *ud)
+{
+	struct expire_ctx *c = ud;
+	pw_worker_t *w = c->w;
+	if (c->refused || pw_order_rest_created_ms(v) >= c->cutoff)
+		return PW_HMAP_NEXT;
+	/* tombstone first: an order whose tombstone was not queued stays
+	 * (the next sweep tries again) */
+	if (pw__produce(w, NULL, w->o.topic_int_state,
+			pw_order_rest_partition(v), k, kl, NULL, 0) != PA_OK) {
+		c->refused = 1;
+		return PW_HMAP_STOP;
+	}
+	w->st.orders_expired++;
+	rest_free(w, v);
+	return PW_HMAP_DELETE;
+}
+
+void pw__orders_expire(pw_worker_t *w, int64_t cutoff_ms)
+{
+	struct expire_ctx c = {w, cutoff_ms, 0};
+	pw_hmap_walk(w->rest, expire_rest, &c);
+}
+
 void pw__orders_free(pw_worker_t *w)
 {
 	pw_hmap_walk(w->orders, free_live, w);

@@ -36,6 +36,7 @@ void pw_worker_opts_default(pw_worker_opts_t *o)
 	o->commit_interval_ms = 1000;
 	o->shutdown_timeout_ms = 25000;
 	o->handover_timeout_ms = 10000;
+	o->state_retention_ms = 30LL * 24 * 3600 * 1000;
 }
 
 int64_t pw__wall_ms(void)
@@ -1049,6 +1050,27 @@ static char *dupopts(pw_worker_t *w, const pw_worker_opts_t *in)
 	return blk;
 }
 
+/* ---- state retention ---------------------------------------------------
+ * Settled orders at rest older than state.retention are forgotten
+ * (process.c pw__orders_expire); the sweep runs a quarter of the retention
+ * apart, at most a minute. */
+
+static int64_t sweep_period(const pw_worker_t *w)
+{
+	int64_t p = w->o.state_retention_ms / 4;
+	return p < 50 ? 50 : p > 60000 ? 60000 : p;
+}
+
+static void sweep_tick(pw_loop_t *loop, pw_timer_t *t, void *ud)
+{
+	(void)t;
+	pw_worker_t *w = ud;
+	w->sweep_timer = NULL;
+	if (!w->producer_fatal && !w->shutting_down)
+		pw__orders_expire(w, pw__wall_ms() - w->o.state_retention_ms);
+	w->sweep_timer = pw_timer_add(loop, sweep_period(w), sweep_tick, w);
+}
+
 pa_err_t pw_worker_new(pw_loop_t *loop, const pw_worker_opts_t *opts,
 		       pw_gateway_t *gw, pw_worker_t **out, char *errbuf)
 {
@@ -1214,6 +1236,9 @@ pa_err_t pw_worker_new(pw_loop_t *loop, const pw_worker_opts_t *opts,
 	}
 	w->commit_timer =
 		pw_timer_add(loop, w->o.commit_interval_ms, commit_tick, w);
+	if (w->o.state_retention_ms > 0)
+		w->sweep_timer = pw_timer_add(loop, sweep_period(w), sweep_tick,
+					      w);
 	w->gw = gw;
 	*out = w;
 	return PA_OK;
@@ -1302,6 +1327,8 @@ void pw_worker_destroy(pw_worker_t *w)
 	}
 	if (w->commit_timer)
 		pw_timer_cancel(w->loop, w->commit_timer);
+	if (w->sweep_timer)
+		pw_timer_cancel(w->loop, w->sweep_timer);
 	if (w->handover_timer)
 		pw_timer_cancel(w->loop, w->handover_timer);
 	if (w->handover)

@@ -39,6 +39,10 @@ typedef struct pw_worker_opts {
 	/* revoke: how long gateway calls in flight on the revoked partitions
 	 * may finish before they are handed over (0: cancel at once) */
 	int64_t handover_timeout_ms;
+	/* settled orders (at rest) are forgotten this long after they were
+	 * created: dropped from memory, a tombstone written to the state
+	 * changelog so compaction drops them too. 0 = kept for ever. */
+	int64_t state_retention_ms;
 	/* Borrowed (must outlive the worker), used from the loop thread only.
 	 * Encodes every event and dead letter (serialization=avro: Confluent
 	 * with a registry, else single-object; or json) and decodes commands
@@ -104,6 +108,7 @@ typedef struct pw_worker_stats {
 	/* order state held: live records, settled ones at rest (packed), and
 	 * the bytes of both (records only: not the map's keys) */
 	uint64_t orders_live, orders_at_rest, state_bytes;
+	uint64_t orders_expired; /* forgotten after state_retention_ms */
 } pw_worker_stats_t;
 
 void pw_worker_stats(const pw_worker_t *w, pw_worker_stats_t *st);

@@ -117,6 +117,7 @@ struct pw_worker {
 	pw_item_t *items;  /* live items list */
 
 	pw_timer_t *commit_timer;
+	pw_timer_t *sweep_timer; /* state retention */
 	/* drained handover: revoked partitions waiting for their gateway
 	 * calls before the unassign (worker.c on_revoke) */
 	rd_kafka_topic_partition_list_t *handover;
@@ -183,5 +184,8 @@ pa_err_t pw__poll_order(pw_worker_t *w, pw_order_t *ord, int force);
 pw_order_t *pw__order_get(pw_worker_t *w, const char *key, size_t klen);
 /* Frees every order, live and at rest (the worker is going away). */
 void pw__orders_free(pw_worker_t *w);
+/* Forgets the orders at rest created before cutoff_ms (wall clock): a
+ * tombstone for each goes to the state changelog. */
+void pw__orders_expire(pw_worker_t *w, int64_t cutoff_ms);
 
 #endif
