@@ -11,6 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
 #include "fake_registry.h"
 #include "fakegw.h"
 #include "kafkat.h"
@@ -919,6 +922,89 @@ START_TEST(test_pipeline_exactly_once_call_sequence_on_mock)
 }
 END_TEST
 
+/* Kafka protocol ApiKey of EndTxn (librdkafka's rdkafka_protocol.h is not
+ * installed). */
+#define APIKEY_END_TXN 26
+
+static void note_fatal(void *ud)
+{
+	(*(int *)ud)++;
+}
+
+/* exactly_once: a commit that times out (the transaction coordinator keeps
+ * answering "loading" longer than the commit may block) is resumed at the
+ * next tick by calling commit_transaction alone, as librdkafka requires --
+ * not by sending the offsets again, which the committing transaction
+ * refuses and which used to end the worker. */
+START_TEST(test_pipeline_exactly_once_commit_timeout_is_resumed)
+{
+	env_t e;
+	env_init(&e);
+	e.o.exactly_once = 1;
+	e.o.txn_timeout_ms = 1000;
+	int fatal = 0;
+	e.o.on_fatal = note_fatal;
+	e.o.on_fatal_ud = &fatal;
+	pwt_fakegw_opts_t go = {.latency_ms = 3, .polls_until_final = 0};
+	pw_gateway_t *gw = pwt_fakegw_new(e.loop, &go);
+	pw_worker_t *w;
+	char eb[PA_ERRBUF_SIZE], oid[32];
+	ck_assert_msg(pw_worker_new(e.loop, &e.o, gw, &w, eb) == PA_OK, "%s",
+		      eb);
+	for (int i = 0; i < 20; i++) {
+		snprintf(oid, sizeof oid, "EOT%010d", i);
+		payin(&e, oid, 100);
+	}
+	pwt_flush(e.prod);
+	struct until u = {&e, 20, 0};
+	ck_assert(pwt_run_until(e.loop, reached, &u, 60000));
+	/* the next commits meet a coordinator that answers "loading" about
+	 * twice as long as one commit call may wait (librdkafka retries
+	 * every retry.backoff.ms, 100 ms) */
+	rd_kafka_mock_cluster_t *mc = pw_mock_cluster(e.mock);
+	rd_kafka_resp_err_t errs[20];
+	for (size_t i = 0; i < 20; i++)
+		errs[i] = RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS;
+	rd_kafka_mock_push_request_errors_array(mc, APIKEY_END_TXN, 20, errs);
+	for (int i = 20; i < 40; i++) {
+		snprintf(oid, sizeof oid, "EOT%010d", i);
+		payin(&e, oid, 100);
+	}
+	pwt_flush(e.prod);
+	u.terminal = 40;
+	ck_assert_msg(pwt_run_until(e.loop, reached, &u, 60000),
+		      "terminal %d", e.terminal);
+	pw_worker_stats_t st;
+	pw_worker_stats(w, &st);
+	int64_t end = pwt_now_ms() + pwt_ms(20000);
+	while (st.txn_commit_retries == 0 && pwt_now_ms() < end) {
+		pw_loop_run_once(e.loop, 20);
+		pw_worker_stats(w, &st);
+	}
+	ck_assert_uint_ge(st.txn_commit_retries, 1);
+	/* work goes on after it, in transactions that commit */
+	uint64_t commits = st.txn_commits;
+	for (int i = 40; i < 50; i++) {
+		snprintf(oid, sizeof oid, "EOT%010d", i);
+		payin(&e, oid, 100);
+	}
+	pwt_flush(e.prod);
+	u.terminal = 50;
+	ck_assert(pwt_run_until(e.loop, reached, &u, 60000));
+	end = pwt_now_ms() + pwt_ms(20000);
+	while (st.txn_commits <= commits && pwt_now_ms() < end) {
+		pw_loop_run_once(e.loop, 20);
+		pw_worker_stats(w, &st);
+	}
+	ck_assert_uint_gt(st.txn_commits, commits);
+	ck_assert_int_eq(fatal, 0);
+	ck_assert_uint_eq(st.txn_aborts, 0);
+	stop_worker(&e, w);
+	check_events(&e, 50, 1);
+	env_fini(&e);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("pipeline");
@@ -940,6 +1026,7 @@ int main(void)
 		       test_pipeline_registry_outage_retries_instead_of_dead_letter);
 	tcase_add_test(tc, test_pipeline_refused_schema_is_a_startup_error);
 	tcase_add_test(tc, test_pipeline_exactly_once_call_sequence_on_mock);
+	tcase_add_test(tc, test_pipeline_exactly_once_commit_timeout_is_resumed);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -73,3 +73,8 @@ void pw_mock_destroy(pw_mock_t *m)
 	free(m->bootstraps);
 	free(m);
 }
+
+struct rd_kafka_mock_cluster_s *pw_mock_cluster(pw_mock_t *m)
+{
+	return m->mc;
+}

@@ -19,6 +19,9 @@ pa_err_t pw_mock_topic(pw_mock_t *m, const char *topic);
 /* "127.0.0.1:p1,127.0.0.1:p2,...". Borrowed (valid until destroy). */
 const char *pw_mock_bootstraps(const pw_mock_t *m);
 int pw_mock_partitions(const pw_mock_t *m);
+/* librdkafka's handle (rdkafka_mock.h), for fault injection in tests.
+ * Borrowed. */
+struct rd_kafka_mock_cluster_s *pw_mock_cluster(pw_mock_t *m);
 /* NULL is a safe no-op. */
 void pw_mock_destroy(pw_mock_t *m);
 

@@ -355,7 +355,10 @@ static void store_offsets(pw_worker_t *w)
  * rd_kafka_send_offsets_to_transaction. The commit calls block the loop
  * for one broker round trip per interval (bounded by txn_timeout). */
 
-static const int txn_timeout_ms = 30000;
+static int txn_timeout(const pw_worker_t *w)
+{
+	return w->o.txn_timeout_ms > 0 ? (int)w->o.txn_timeout_ms : 30000;
+}
 
 static void txn_fatal(pw_worker_t *w, rd_kafka_error_t *e, const char *what)
 {
@@ -413,21 +416,25 @@ static rd_kafka_error_t *txn_call(pw_worker_t *w, int commit)
 {
 	rd_kafka_error_t *e = NULL;
 	w->txn_busy = 1;
-	if (commit) {
+	if (commit && !w->txn_committing) {
 		rd_kafka_topic_partition_list_t *l = positions(w);
 		if (l->cnt) {
 			rd_kafka_consumer_group_metadata_t *cgmd =
 				rd_kafka_consumer_group_metadata(w->consumer);
 			e = rd_kafka_send_offsets_to_transaction(
-				w->producer, l, cgmd, txn_timeout_ms);
+				w->producer, l, cgmd, txn_timeout(w));
 			rd_kafka_consumer_group_metadata_destroy(cgmd);
 		}
 		rd_kafka_topic_partition_list_destroy(l);
-		if (!e)
-			e = rd_kafka_commit_transaction(w->producer,
-							txn_timeout_ms);
-	} else {
-		e = rd_kafka_abort_transaction(w->producer, txn_timeout_ms);
+	}
+	if (commit && !e) {
+		/* a commit that timed out is resumed by calling it again,
+		 * and only it: the offsets went in before */
+		e = rd_kafka_commit_transaction(w->producer, txn_timeout(w));
+		w->txn_committing = e && rd_kafka_error_is_retriable(e);
+	} else if (!commit) {
+		e = rd_kafka_abort_transaction(w->producer, txn_timeout(w));
+		w->txn_committing = 0;
 	}
 	w->txn_busy = 0;
 	return e;
@@ -463,7 +470,7 @@ static void txn_commit(pw_worker_t *w)
 {
 	if (!w->in_txn || w->producer_fatal)
 		return;
-	if (w->txn_split > 0) {
+	if (w->txn_split > 0 && !w->txn_committing) {
 		if (++w->txn_held < 10)
 			return;
 		PW_LOG(w, PW_LOG_WARN,
@@ -495,6 +502,7 @@ static void txn_commit(pw_worker_t *w)
 		/* keep the transaction open; the next tick commits it */
 		PW_LOG(w, PW_LOG_WARN, "exactly-once: commit will be retried: %s",
 		       rd_kafka_error_string(e));
+		w->st.txn_commit_retries++;
 		rd_kafka_error_destroy(e);
 		dr_replay(w);
 		return;
@@ -700,13 +708,13 @@ static void eos_rewind(pw_worker_t *w)
 		p->paused = 1;
 	}
 	rd_kafka_resp_err_t err =
-		rd_kafka_committed(w->consumer, l, txn_timeout_ms);
+		rd_kafka_committed(w->consumer, l, txn_timeout(w));
 	if (!err) {
 		for (int i = 0; i < l->cnt; i++)
 			if (l->elems[i].offset < 0)
 				l->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
 		rd_kafka_error_t *e = rd_kafka_seek_partitions(w->consumer, l,
-							       txn_timeout_ms);
+							       txn_timeout(w));
 		if (e) {
 			PW_LOG(w, PW_LOG_ERROR, "rewind: seek: %s",
 			       rd_kafka_error_string(e));
@@ -1136,7 +1144,7 @@ pa_err_t pw_worker_new(pw_loop_t *loop, const pw_worker_opts_t *opts,
 
 	if (w->o.exactly_once) {
 		rd_kafka_error_t *e =
-			rd_kafka_init_transactions(w->producer, txn_timeout_ms);
+			rd_kafka_init_transactions(w->producer, txn_timeout(w));
 		if (e) {
 			err = pa_seterr(errbuf, PA_KAFKA,
 					"exactly_once: init_transactions: %s "

@@ -43,6 +43,9 @@ typedef struct pw_worker_opts {
 	 * created: dropped from memory, a tombstone written to the state
 	 * changelog so compaction drops them too. 0 = kept for ever. */
 	int64_t state_retention_ms;
+	/* exactly_once: how long one transaction call (init, send offsets,
+	 * commit, abort) may block the loop; 0 = 30 s */
+	int64_t txn_timeout_ms;
 	/* Borrowed (must outlive the worker), used from the loop thread only.
 	 * Encodes every event and dead letter (serialization=avro: Confluent
 	 * with a registry, else single-object; or json) and decodes commands
@@ -109,6 +112,7 @@ typedef struct pw_worker_stats {
 	 * the bytes of both (records only: not the map's keys) */
 	uint64_t orders_live, orders_at_rest, state_bytes;
 	uint64_t orders_expired; /* forgotten after state_retention_ms */
+	uint64_t txn_commit_retries; /* commits retried after a timeout */
 } pw_worker_stats_t;
 
 void pw_worker_stats(const pw_worker_t *w, pw_worker_stats_t *st);

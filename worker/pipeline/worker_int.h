@@ -87,6 +87,10 @@ struct pw_worker {
 	pw_kq_t *ckq, *pkq, *rkq;
 	int producer_fatal;
 	int in_txn;
+	/* commit_transaction returned a retriable error (it timed out): the
+	 * offsets are in the transaction already and librdkafka wants
+	 * commit_transaction alone called again */
+	int txn_committing;
 	/* exactly-once: while a commit or abort blocks, librdkafka serves
 	 * delivery reports from inside it; they wait here and are applied
 	 * after it returns, so no work moves (and nothing is produced) while
