@@ -86,6 +86,17 @@ static void on_result(void *ud, const pw_gw_result_t *res)
 	s->r->order[s->r->results++] = s->i;
 }
 
+/* Asks the status of the first n orders, in order. */
+static void ask_status(rig_t *r, int n, slot_t *sl, pw_gw_call_t **c)
+{
+	for (int i = 0; i < n; i++) {
+		sl[i] = (slot_t){r, i};
+		ck_assert_int_eq(r->gw->status(r->gw, &r->ord[i], on_result,
+					       &sl[i], &c[i]),
+				 PA_OK);
+	}
+}
+
 /* Runs the loop until n results arrived (bounded), noting the most
  * calls ever sent at once. */
 static void run_until(rig_t *r, int n)
@@ -107,12 +118,7 @@ START_TEST(test_cap_bounds_calls_and_connections)
 	pw_gw_call_t *c[N_CALLS];
 	rig_start(&r, CAP);
 	int64_t t0 = pwt_now_ms();
-	for (int i = 0; i < N_CALLS; i++) {
-		sl[i] = (slot_t){&r, i};
-		ck_assert_int_eq(r.gw->status(r.gw, &r.ord[i], on_result,
-					      &sl[i], &c[i]),
-				 PA_OK);
-	}
+	ask_status(&r, N_CALLS, sl, c);
 	run_until(&r, N_CALLS);
 	int64_t took = pwt_now_ms() - t0;
 	ck_assert_int_eq(r.results, N_CALLS);
@@ -139,12 +145,7 @@ START_TEST(test_uncapped_opens_a_connection_per_call)
 	slot_t sl[N_CALLS];
 	pw_gw_call_t *c[N_CALLS];
 	rig_start(&r, 0);
-	for (int i = 0; i < N_CALLS; i++) {
-		sl[i] = (slot_t){&r, i};
-		ck_assert_int_eq(r.gw->status(r.gw, &r.ord[i], on_result,
-					      &sl[i], &c[i]),
-				 PA_OK);
-	}
+	ask_status(&r, N_CALLS, sl, c);
 	run_until(&r, N_CALLS);
 	ck_assert_int_eq(r.results, N_CALLS);
 	ck_assert_int_eq(r.max_sending, N_CALLS);
@@ -159,12 +160,7 @@ START_TEST(test_waiting_call_cancelled)
 	slot_t sl[N_CALLS];
 	pw_gw_call_t *c[N_CALLS];
 	rig_start(&r, 1);
-	for (int i = 0; i < 3; i++) {
-		sl[i] = (slot_t){&r, i};
-		ck_assert_int_eq(r.gw->status(r.gw, &r.ord[i], on_result,
-					      &sl[i], &c[i]),
-				 PA_OK);
-	}
+	ask_status(&r, 3, sl, c);
 	/* the first is sent, the other two wait */
 	int64_t end = pwt_now_ms() + pwt_ms(5000);
 	int sending = 0, waiting = 0;
