@@ -32,6 +32,12 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
+# Seconds one registry request may take. confluent-kafka's client has no
+# limit by default: an Apicurio that accepted a request and never answered
+# once held a CI run at recvfrom() for good. With a limit the request fails
+# and the client retries it (max.retries, 3).
+REGISTRY_TIMEOUT_S = 20
+
 SELFTEST_SCHEMA = json.dumps({
     "type": "record", "name": "Probe", "namespace": "payatom.test",
     "fields": [{"name": "id", "type": "string"}, {"name": "seq", "type": "long"},
@@ -39,7 +45,7 @@ SELFTEST_SCHEMA = json.dumps({
 
 
 def cmd_read(a):
-    sr = SchemaRegistryClient({"url": a.registry})
+    sr = SchemaRegistryClient({"url": a.registry, "timeout": REGISTRY_TIMEOUT_S})
     deser = AvroDeserializer(sr)
     cons = Consumer({"bootstrap.servers": a.bootstrap, "group.id": "avro-tool-reader",
                      "enable.auto.commit": False, "isolation.level": "read_committed",
@@ -97,7 +103,7 @@ def cmd_read(a):
 
 
 def cmd_produce(a):
-    sr = SchemaRegistryClient({"url": a.registry})
+    sr = SchemaRegistryClient({"url": a.registry, "timeout": REGISTRY_TIMEOUT_S})
     ser = AvroSerializer(sr, SELFTEST_SCHEMA)  # TopicNameStrategy: <topic>-value
     prod = Producer({"bootstrap.servers": a.bootstrap, "enable.idempotence": True})
     errors = []
