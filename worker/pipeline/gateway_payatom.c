@@ -1,6 +1,7 @@
 /* gateway_payatom.c -- the pipeline's gateway on libpayatom.
  * Owns: command record -> typed request, the client on the loop, reply ->
- *       pw_gw_result_t, per-merchant token buckets and circuit breakers.
+ *       pw_gw_result_t, per-merchant token buckets and circuit breakers,
+ *       the cap on calls in flight (max_concurrent) and its wait queue.
  * Not here: retries and polling schedules (process.c), protocol details
  *           (libpayatom api_*.c). */
 #include "pipeline/gateway_payatom.h"

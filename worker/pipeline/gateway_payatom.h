@@ -1,7 +1,7 @@
 /* gateway_payatom.h -- the pipeline's gateway on libpayatom.
  * Owns: command record -> typed request (api.h), the async client on the
  *       worker's loop, reply -> pw_gw_result_t, per-merchant rate limits and
- *       circuit breakers.
+ *       circuit breakers, the cap on calls in flight.
  * Not here: what the pipeline does with results (process.c), the protocol
  *           itself (libpayatom). */
 #ifndef PW_GATEWAY_PAYATOM_H

@@ -1,7 +1,9 @@
 /* process.c -- what the worker does with each unit of work.
  * Owns: the life of a pw_item_t (command, verified webhook, status poll):
  *       ordering through the gate, gateway calls and retries, transitions,
- *       events, dead letters, the state changelog, poll scheduling.
+ *       events, dead letters, the state changelog, poll scheduling, the
+ *       orders held (live, or settled and packed at rest) and their
+ *       retention.
  * Not here: Kafka clients and offsets (worker.c), the gateway protocol
  *           (gateway_payatom.c), event field layout (event.c). */
 #include "pipeline/worker_int.h"

@@ -1,5 +1,6 @@
 /* state.c -- the state record of one order and its transitions.
- * Owns: transition rule, event ids, changelog encoding.
+ * Owns: transition rule, event ids, changelog encoding, the packed form of
+ *       a settled order at rest.
  * Not here: status vocabulary (lib/status.c), where records live (worker.c). */
 #include "pipeline/state.h"
 

@@ -1,6 +1,7 @@
 /* state.h -- the state record of one order and its transitions.
  * Owns: pw_order_t, the transition rule (events only for real transitions),
- *       deterministic event ids, the changelog encoding of a record.
+ *       deterministic event ids, the changelog encoding of a record, the
+ *       packed form of a settled order (pw_order_rest_t).
  * Not here: per-key gating (ordering.c), Kafka I/O (worker.c, publisher.c),
  *           the raw -> normalized mapping (libpayatom status.c). */
 #ifndef PW_STATE_H
