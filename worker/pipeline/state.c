@@ -4,6 +4,7 @@
  * Not here: status vocabulary (lib/status.c), where records live (worker.c). */
 #include "pipeline/state.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -327,57 +328,43 @@ struct pw_order_rest {
 	char s[];	     /* the REST_N strings, each NUL terminated */
 };
 
-static const char *rest_field(const pw_order_t *o, int i)
-{
-	switch (i) {
-	case REST_OID: return o->order_id;
-	case REST_MERCHANT: return o->merchant;
-	case REST_REF: return o->ref_code;
-	case REST_RAW: return o->raw_status;
-	default: return o->product;
-	}
-}
+/* The fields copied as they are, in both directions. */
+#define REST_SCALARS(X)                                                        \
+	X(amount_minor) X(received_minor) X(created_ms) X(next_poll_ms)       \
+	X(deadline_ms) X(partition) X(seq) X(attempts) X(polls) X(kind)       \
+	X(phase) X(status) X(restored)
 
-static char *unpack_field(pw_order_t *o, int i, size_t *cap)
-{
-	switch (i) {
-	case REST_OID: *cap = sizeof o->order_id; return o->order_id;
-	case REST_MERCHANT: *cap = sizeof o->merchant; return o->merchant;
-	case REST_REF: *cap = sizeof o->ref_code; return o->ref_code;
-	case REST_RAW: *cap = sizeof o->raw_status; return o->raw_status;
-	default: *cap = sizeof o->product; return o->product;
-	}
-}
+/* The string fields, in REST_* order: where each is in pw_order_t and its
+ * capacity there. */
+#define STR_FIELD(f) {offsetof(pw_order_t, f), sizeof(((pw_order_t *)0)->f)}
+static const struct {
+	size_t off, cap;
+} rest_str[REST_N] = {STR_FIELD(order_id), STR_FIELD(merchant),
+		      STR_FIELD(ref_code), STR_FIELD(raw_status),
+		      STR_FIELD(product)};
+#undef STR_FIELD
 
 pw_order_rest_t *pw_order_pack(const pw_order_t *o, size_t *size)
 {
+	const char *str[REST_N];
 	size_t len[REST_N], total = 0;
 	for (int i = 0; i < REST_N; i++) {
-		len[i] = strnlen(rest_field(o, i), 255);
+		str[i] = (const char *)o + rest_str[i].off;
+		len[i] = strnlen(str[i], rest_str[i].cap - 1);
 		total += len[i] + 1;
 	}
 	size_t n = sizeof(pw_order_rest_t) + total;
 	pw_order_rest_t *r = malloc(n);
 	if (!r)
 		return NULL;
-	r->amount_minor = o->amount_minor;
-	r->received_minor = o->received_minor;
-	r->created_ms = o->created_ms;
-	r->next_poll_ms = o->next_poll_ms;
-	r->deadline_ms = o->deadline_ms;
-	r->partition = o->partition;
-	r->seq = o->seq;
-	r->attempts = o->attempts;
-	r->polls = o->polls;
-	r->kind = o->kind;
-	r->phase = o->phase;
-	r->status = o->status;
-	r->restored = o->restored;
+#define TO(f) r->f = o->f;
+	REST_SCALARS(TO)
+#undef TO
 	memcpy(r->currency, o->currency, sizeof r->currency);
 	char *p = r->s;
 	for (int i = 0; i < REST_N; i++) {
 		r->len[i] = (uint8_t)len[i];
-		memcpy(p, rest_field(o, i), len[i]);
+		memcpy(p, str[i], len[i]);
 		p[len[i]] = '\0';
 		p += len[i] + 1;
 	}
@@ -389,27 +376,15 @@ pw_order_rest_t *pw_order_pack(const pw_order_t *o, size_t *size)
 void pw_order_unpack(const pw_order_rest_t *r, pw_order_t *o)
 {
 	memset(o, 0, sizeof *o);
-	o->amount_minor = r->amount_minor;
-	o->received_minor = r->received_minor;
-	o->created_ms = r->created_ms;
-	o->next_poll_ms = r->next_poll_ms;
-	o->deadline_ms = r->deadline_ms;
-	o->partition = r->partition;
-	o->seq = r->seq;
-	o->attempts = r->attempts;
-	o->polls = r->polls;
-	o->kind = r->kind;
-	o->phase = r->phase;
-	o->status = r->status;
-	o->restored = r->restored;
+#define FROM(f) o->f = r->f;
+	REST_SCALARS(FROM)
+#undef FROM
 	memcpy(o->currency, r->currency, sizeof o->currency);
 	const char *p = r->s;
 	for (int i = 0; i < REST_N; i++) {
-		size_t cap;
-		char *dst = unpack_field(o, i, &cap);
-		size_t n = r->len[i] < cap ? r->len[i] : cap - 1;
-		memcpy(dst, p, n);
-		dst[n] = '\0';
+		char *dst = (char *)o + rest_str[i].off;
+		memcpy(dst, p, r->len[i]); /* len < cap: packed from one */
+		dst[r->len[i]] = '\0';
 		p += r->len[i] + 1;
 	}
 }
