@@ -1,6 +1,7 @@
 /* canonjson.h -- the JSON text PHP's json_encode() gives for a decoded body.
  * Owns: canonical JSON for the V2 signature (spec §3.4 [I]): object keys
  *       sorted by bytes (recursively), compact, PHP default escaping.
+ *       Also jansson's own compact dump into one buffer (pa_json_dump).
  * Not here: the signature itself (sign.h), digests (crypto.h).
  *
  * The gateway is PHP; the V2 guide (per [I]) signs json_encode() of the body
@@ -61,6 +62,18 @@ pa_err_t pa_canonjson(const json_t *v, const char *skip_key, char **out,
  * @returns PA_OK, or PA_UNSUPPORTED for NaN/Inf (out is then "").
  */
 pa_err_t pa_canonjson_double(double d, char out[32]);
+
+/**
+ * @brief json_dumps(@p j, @p flags), written into one buffer of
+ * @p first_cap bytes (json_dumpb) instead of jansson's string that doubles
+ * from 16 bytes: one allocation when it fits. A first buffer that was too
+ * small is wiped before it is freed (bodies carry personal data).
+ * @param len  gets the length (0 on failure).
+ * @returns a new NUL-terminated string (caller frees), or NULL when @p j is
+ * NULL, the output is empty, or out of memory.
+ */
+char *pa_json_dump(const json_t *j, size_t flags, size_t first_cap,
+		   size_t *len);
 
 #ifdef __cplusplus
 }

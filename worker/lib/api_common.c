@@ -17,6 +17,7 @@
 #include <openssl/crypto.h>
 
 #include "api_internal.h"
+#include "payatom/canonjson.h"
 
 /* ---- pa_request_t ---- */
 
@@ -400,30 +401,15 @@ pa_err_t pa__req_header(pa_request_t *req, const char *name,
 	return PA_OK;
 }
 
-/* The body is written into one buffer (json_dumpb) rather than by
- * json_dumps, whose doubling string leaves copies of the personal data in
- * freed memory and costs a dozen allocations per request. */
+/* One buffer (pa_json_dump), not json_dumps' doubling string that leaves
+ * copies of the personal data in freed memory. */
 pa_err_t pa__req_body(pa_request_t *req, json_t *body)
 {
-	const size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER;
-	size_t cap = 1024;
-	char *s = malloc(cap);
-	size_t n = s ? json_dumpb(body, s, cap - 1, flags) : 0;
-	if (n >= cap - 1) { /* did not fit: n is the size it needs */
-		OPENSSL_cleanse(s, cap - 1);
-		free(s);
-		cap = n + 1;
-		s = malloc(cap);
-		if (s && json_dumpb(body, s, n, flags) != n)
-			n = 0;
-	}
-	if (!s || !n) {
-		if (s)
-			OPENSSL_cleanse(s, cap - 1);
-		free(s);
+	size_t n = 0;
+	char *s = pa_json_dump(body, JSON_COMPACT | JSON_PRESERVE_ORDER, 1024,
+			       &n);
+	if (!s)
 		return PA_NOMEM;
-	}
-	s[n] = '\0';
 	wipe_free(req->body);
 	req->body = s;
 	req->body_len = n;

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "payatom/canonjson.h"
 
 #define CJ_MAX_DEPTH 512 /* PHP json_encode() default depth */
@@ -324,4 +326,30 @@ pa_err_t pa_canonjson(const json_t *v, const char *skip_key, char **out,
 	if (out_len)
 		*out_len = b.len;
 	return PA_OK;
+}
+
+char *pa_json_dump(const json_t *j, size_t flags, size_t first_cap,
+		   size_t *len)
+{
+	size_t cap = first_cap > 1 ? first_cap : 2;
+	*len = 0;
+	char *s = j ? malloc(cap) : NULL;
+	size_t n = s ? json_dumpb(j, s, cap - 1, flags) : 0;
+	if (n >= cap - 1) { /* did not fit: n is the size it needs */
+		OPENSSL_cleanse(s, cap - 1);
+		free(s);
+		cap = n + 1;
+		s = malloc(cap);
+		if (s && json_dumpb(j, s, n, flags) != n)
+			n = 0;
+	}
+	if (!s || !n) {
+		if (s)
+			OPENSSL_cleanse(s, cap - 1);
+		free(s);
+		return NULL;
+	}
+	s[n] = '\0';
+	*len = n;
+	return s;
 }

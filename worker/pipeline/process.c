@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "payatom/canonjson.h"
 #include "pipeline/event.h"
 
 static void item_finish(pw_item_t *it);
@@ -262,35 +263,6 @@ void pw__item_written(pw_item_t *it, int ok)
 	maybe_finish(it);
 }
 
-/* json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII), written into one buffer
- * (json_dumpb) instead of a string that doubles from 16 bytes: an event is
- * serialized with one allocation, not a dozen. NULL (and *len 0) on
- * failure. */
-static char *dump(const json_t *j, size_t *len)
-{
-	const size_t flags = JSON_COMPACT | JSON_ENSURE_ASCII;
-	size_t cap = 2048;
-	*len = 0;
-	char *s = j ? malloc(cap) : NULL;
-	size_t n = s ? json_dumpb(j, s, cap - 1, flags) : 0;
-	if (n >= cap - 1) { /* did not fit: n is the size it needs */
-		char *b = realloc(s, n + 1);
-		if (b && json_dumpb(j, b, n, flags) == n) {
-			s = b;
-		} else {
-			free(b ? b : s);
-			s = NULL;
-			n = 0;
-		}
-	}
-	if (!n) {
-		free(s);
-		return NULL;
-	}
-	s[n] = '\0';
-	*len = n;
-	return s;
-}
 
 static void dead_letter(pw_item_t *it, const char *reason, const char *msg);
 
@@ -314,7 +286,8 @@ static void emit(pw_item_t *it, pw_order_t *ord, json_t *event,
 		maybe_finish(it);
 		return;
 	}
-	char *json = dump(event, &it->out_evt_len);
+	char *json = pa_json_dump(event, JSON_COMPACT | JSON_ENSURE_ASCII, 2048,
+				  &it->out_evt_len);
 	if (!w->o.codec) {
 		it->out_evt = json;
 	} else {
