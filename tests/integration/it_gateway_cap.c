@@ -128,13 +128,33 @@ START_TEST(test_cap_bounds_calls_and_connections)
 	ck_assert_uint_eq(pwt_http_requests(r.srv), N_CALLS);
 	/* three rounds of CAP calls, each held DELAY_MS by the server */
 	ck_assert_int_ge(took, (N_CALLS / CAP) * DELAY_MS);
-	/* the waiting calls went in order of arrival */
+	/* the first CAP results are the calls sent at once; the waiting
+	 * ones come after (their order: test_cap_one_is_fifo) */
 	for (int i = CAP; i < N_CALLS; i++)
 		ck_assert_int_eq(r.order[i] >= CAP, 1);
 	int sending = -1, waiting = -1;
 	pw_gateway_payatom_load(r.gw, &sending, &waiting);
 	ck_assert_int_eq(sending, 0);
 	ck_assert_int_eq(waiting, 0);
+	rig_stop(&r);
+}
+END_TEST
+
+/* With one slot the calls run one after another: the results come in the
+ * order the calls were asked for, i.e. the wait queue is first in, first
+ * out. */
+START_TEST(test_cap_one_is_fifo)
+{
+	rig_t r;
+	slot_t sl[N_CALLS];
+	pw_gw_call_t *c[N_CALLS];
+	rig_start(&r, 1);
+	ask_status(&r, 5, sl, c);
+	run_until(&r, 5);
+	ck_assert_int_eq(r.results, 5);
+	ck_assert_int_eq(r.max_sending, 1);
+	for (int i = 0; i < 5; i++)
+		ck_assert_int_eq(r.order[i], i);
 	rig_stop(&r);
 }
 END_TEST
@@ -190,6 +210,7 @@ int main(void)
 	TCase *tc = tcase_create("cap");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_cap_bounds_calls_and_connections);
+	tcase_add_test(tc, test_cap_one_is_fifo);
 	tcase_add_test(tc, test_uncapped_opens_a_connection_per_call);
 	tcase_add_test(tc, test_waiting_call_cancelled);
 	suite_add_tcase(s, tc);
