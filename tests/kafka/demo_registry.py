@@ -116,19 +116,29 @@ def decoded_lines(path):
     seen = collections.Counter()
     per_topic = collections.Counter()
     ids = collections.defaultdict(set)
+    records = collections.defaultdict(set)  # topic -> {(schema id, record name)}
     with open(path) as f:
         for line in f:
             r = json.loads(line)
             v = r["value"]
             per_topic[r["topic"]] += 1
             ids[r["topic"]].add(r["schema_id"])
+            records[r["topic"]].add((r["schema_id"], record_of(r["topic"], v)))
             if r["topic"] == "payatom.dlq":
                 oid = v.get("order_id") or v.get("key") or "-"
                 seen[("dead", oid, v["reason"])] += 1
             else:  # as demo.c prints it (reports have no order_id/status)
                 seen[(v.get("event_type") or "event", v.get("order_id") or v.get("key") or "-",
                       v.get("status") or "?")] += 1
-    return seen, per_topic, ids
+    return seen, per_topic, ids, records
+
+
+def record_of(topic, v):
+    """The record a decoded value is, told by its fields (corrections carry
+    event_type "reconciliation" on the payment topic)."""
+    if topic == "payatom.evt.payment" and v.get("event_type") == "reconciliation":
+        return "ReconciliationEvent"
+    return EVENT_TOPICS[topic]
 
 
 def plain_count(bs, topic):
@@ -153,6 +163,16 @@ def t_subjects(reg):
           "corrections' subject: %s" % shared)
     check(sorted(set(subjects) - set(shared)) == want,
           "subjects %s, want %s" % (sorted(subjects), want))
+    # every topic's records may carry its main subject's id; evt.payment's
+    # also the corrections' subject id (the reports write corrections there
+    # whenever a reconciliation finds one: how many depends on timing)
+    allowed = {}
+    code, body = curl("GET", reg + "/subjects/%s/versions/latest" % shared[0])
+    check(code == 200, "GET %s latest: %s %s" % (shared[0], code, body))
+    sch = json.loads(body["schema"])
+    check(sch["name"] == "ReconciliationEvent",
+          "%s holds %s, want ReconciliationEvent" % (shared[0], sch["name"]))
+    allowed["payatom.evt.payment"] = {body["id"]: "ReconciliationEvent"}
     ids = {}
     for topic, record in EVENT_TOPICS.items():
         subj = topic + "-value"
@@ -164,9 +184,12 @@ def t_subjects(reg):
               % (subj, sch.get("namespace"), sch["name"], record))
         check(body["version"] == 1, "%s: version %s, want 1" % (subj, body["version"]))
         ids[topic] = body["id"]
-    say("(a) subjects registered by the worker (TopicNameStrategy): %s"
-        % ", ".join("%s-value=%s id %d" % (t, EVENT_TOPICS[t], ids[t]) for t in EVENT_TOPICS))
-    return ids
+        allowed.setdefault(topic, {})[body["id"]] = record
+    say("(a) subjects registered by the worker (TopicNameStrategy): %s; corrections: %s id %d"
+        % (", ".join("%s-value=%s id %d" % (t, EVENT_TOPICS[t], ids[t]) for t in EVENT_TOPICS),
+           shared[0], next(i for i, r in allowed["payatom.evt.payment"].items()
+                           if r == "ReconciliationEvent")))
+    return allowed
 
 
 def t_read(run_dir, bs, reg, reader, printed, summary, ids):
@@ -179,7 +202,7 @@ def t_read(run_dir, bs, reg, reader, printed, summary, ids):
     rc, stdout, stderr, secs = run(cmd, timeout=150)
     print(stdout + stderr[-2000:], end="", flush=True)
     check(rc == 0, "avro_tool read failed (rc %d)" % rc)
-    decoded, per_topic, seen_ids = decoded_lines(out)
+    decoded, per_topic, seen_ids, records = decoded_lines(out)
     total = 0
     for t in READ_TOPICS:
         plain = plain_count(bs, t)
@@ -187,9 +210,13 @@ def t_read(run_dir, bs, reg, reader, printed, summary, ids):
               "%s: decoded %d, demo summary %d, plain consumer %d"
               % (t, per_topic[t], summary.get(t, 0), plain))
         if t in ids:
-            check(seen_ids[t] <= {ids[t]},
-                  "%s: records framed with schema ids %s, subject id %d"
+            check(seen_ids[t] <= set(ids[t]),
+                  "%s: records framed with schema ids %s, its subjects' ids %s"
                   % (t, sorted(seen_ids[t]), ids[t]))
+            for sid, rec in records[t]:
+                check(ids[t].get(sid) == rec,
+                      "%s: a %s record framed with schema id %d, which is %s's"
+                      % (t, rec, sid, ids[t].get(sid)))
         total += per_topic[t]
         say("(b) %-22s demo %4d  plain consumer %4d  decoded %4d  failed 0  schema id %s"
             % (t, summary.get(t, 0), plain, per_topic[t],
