@@ -2,7 +2,7 @@
  * Owns: parsing a callback/poll body into pa_txn_update_t, verifying its
  *       post_hash against every documented amount variant (§12.1), the
  *       acknowledgement body.
- * Not here: the HTTP listener (core/http.c, pipeline/webhook_ingress.c),
+ * Not here: the HTTP listener (core/http.c, ingress/webhook_ingress.c),
  *           building the poll request (api.h), seal/open (crypto.h). */
 #ifndef PAYATOM_WEBHOOK_H
 #define PAYATOM_WEBHOOK_H

@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "benchpipe.h"
-#include "pipeline/gateway_payatom.h"
+#include "gateway/gateway_payatom.h"
 
 const char *pwb_broker_name(const pwb_opts_t *o)
 {

@@ -10,9 +10,9 @@
 
 #include "core/loop.h"
 #include "fakegw.h"
-#include "pipeline/gateway_payatom.h"
-#include "pipeline/merchants.h"
-#include "pipeline/worker.h"
+#include "gateway/gateway_payatom.h"
+#include "gateway/merchants.h"
+#include "kafka/worker.h"
 
 typedef struct bw {
 	pw_loop_t *loop;

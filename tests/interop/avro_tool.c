@@ -15,10 +15,10 @@
 #include <string.h>
 
 #include "fake_registry.h"
-#include "pipeline/avro_schema.h"
-#include "pipeline/codec.h"
-#include "pipeline/registry.h"
-#include "pipeline/schemas.h"
+#include "serde/avro_schema.h"
+#include "serde/codec.h"
+#include "serde/registry.h"
+#include "serde/schemas.h"
 #include "pwtest.h"
 
 static int spit(const char *path, const void *p, size_t len)

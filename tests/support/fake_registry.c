@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/avro_schema.h"
+#include "serde/avro_schema.h"
 
 #define MAX_BODY (1u << 20)
 

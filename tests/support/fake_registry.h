@@ -6,7 +6,7 @@
  *       with pw_avsc_check_compat), optional basic auth, optional TLS,
  *       request counters.
  *       Served by libmicrohttpd's own thread.
- * Not here: the client (worker/pipeline/registry.c). Nothing else of the
+ * Not here: the client (worker/serde/registry.c). Nothing else of the
  *           registry API (modes, config, deletes) exists. */
 #ifndef PWT_FAKE_REGISTRY_H
 #define PWT_FAKE_REGISTRY_H

@@ -5,7 +5,7 @@
 #define PWT_FAKEGW_H
 
 #include "core/loop.h"
-#include "pipeline/gateway.h"
+#include "gateway/gateway.h"
 
 typedef struct pwt_fakegw_opts {
 	int latency_ms;         /* every reply */

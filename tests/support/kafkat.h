@@ -9,7 +9,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "core/loop.h"
-#include "pipeline/codec.h"
+#include "serde/codec.h"
 
 /* Producer like our users' (idempotent, murmur2 partitioner).
  * New (caller frees with rd_kafka_destroy()). */

@@ -13,8 +13,8 @@
 #include <stdio.h>
 
 #include "core/config.h"
-#include "pipeline/codec.h"
-#include "pipeline/registry.h"
+#include "serde/codec.h"
+#include "serde/registry.h"
 
 /* Exit codes of every subcommand. */
 enum { CTL_OK = 0, CTL_FAIL = 1, CTL_USAGE = 2 };

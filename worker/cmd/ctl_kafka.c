@@ -4,8 +4,8 @@
  *       signal flag, hosting the mock cluster, encoding and producing
  *       commands.
  * Not here: reading topics (ctl_read.c: tail, dlq show), the codec and its
- *           framings (pipeline/codec.h), the mock cluster itself
- *           (pipeline/mockcluster.h). */
+ *           framings (serde/codec.h), the mock cluster itself
+ *           (kafka/mockcluster.h). */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -18,8 +18,8 @@
 #include "core/config_kafka.h"
 #include "core/config_worker.h"
 #include "ctl.h"
-#include "pipeline/mockcluster.h"
-#include "pipeline/worker.h"
+#include "kafka/mockcluster.h"
+#include "kafka/worker.h"
 
 /* ---- signals ---- */
 

@@ -1,7 +1,7 @@
 /* ctl_read.c -- payatom-ctl's readers: `tail` and `dlq show`.
  * Owns: the consumer they share (manual assignment, never a group commit),
  *       reading a topic to its end (watermarks), the output lines.
- * Not here: decoding and the line formats (pipeline/codec.h:
+ * Not here: decoding and the line formats (serde/codec.h:
  *           pw_codec_tail_line, pw_codec_dlq_show), connection settings
  *           (ctl_kafka.c). */
 #include <limits.h>

@@ -3,7 +3,7 @@
  *       by every subcommand, `schemas`, `check-config`, `config-doc`.
  * Not here: the subcommands that talk to Kafka (ctl_kafka.c), the config
  *           machinery and its generated views (core/config.h), the schema
- *           files (pipeline/schemas.h). */
+ *           files (serde/schemas.h). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +12,7 @@
 #include "core/config.h"
 #include "core/config_worker.h"
 #include "ctl.h"
-#include "pipeline/schemas.h"
+#include "serde/schemas.h"
 
 static void usage(FILE *fp)
 {

@@ -12,12 +12,12 @@
 #include <unistd.h>
 
 #include "core/metrics.h"
-#include "pipeline/codec.h"
-#include "pipeline/metrics_worker.h"
-#include "pipeline/reports.h"
-#include "pipeline/opsapi.h"
-#include "pipeline/topics.h"
-#include "pipeline/webhook_ingress.h"
+#include "serde/codec.h"
+#include "ingress/metrics_worker.h"
+#include "reports/reports.h"
+#include "ingress/opsapi.h"
+#include "kafka/topics.h"
+#include "ingress/webhook_ingress.h"
 
 static const char *cfg_topics(const pw_worker_conf_t *wc, size_t i)
 {
@@ -64,7 +64,7 @@ static void app_on_stats(void *ud, const char *json, size_t len)
 	pw_metrics_worker_on_stats(app->mw, json, len);
 }
 
-/* ---- reports (pipeline/reports.h) ------------------------------------ */
+/* ---- reports (reports/reports.h) ------------------------------------ */
 
 static void app_on_report_request(void *ud, const json_t *cmd)
 {
@@ -278,7 +278,7 @@ pa_err_t pw_app_start(pw_app_t *app, pw_config_t *cfg, pw_merchants_t *ms,
 		pw_config_passthrough(cfg, i, &app->kafka[i].key,
 				      &app->kafka[i].value);
 
-	/* ---- topics (pipeline/topics.c): create / validate ---- */
+	/* ---- topics (kafka/topics.c): create / validate ---- */
 	pw_topics_spec_t ts = {
 		.cmd_payin = wc->topic_cmd_payin,
 		.cmd_payout = wc->topic_cmd_payout,

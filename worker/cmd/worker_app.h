@@ -11,11 +11,11 @@
 #include "core/http.h"
 #include "core/log.h"
 #include "core/loop.h"
-#include "pipeline/gateway_payatom.h"
-#include "pipeline/merchants.h"
-#include "pipeline/mockcluster.h"
-#include "pipeline/codec_setup.h"
-#include "pipeline/worker.h"
+#include "gateway/gateway_payatom.h"
+#include "gateway/merchants.h"
+#include "kafka/mockcluster.h"
+#include "serde/codec_setup.h"
+#include "kafka/worker.h"
 
 typedef struct pw_app {
 	pw_loop_t *loop;

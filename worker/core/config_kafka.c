@@ -1,7 +1,7 @@
 /* config_kafka.c -- hands the kafka.* passthrough pairs to librdkafka.
  * Owns: applying pairs to an rd_kafka_conf_t with errors that name the key
  *       but never a credential's value.
- * Not here: which properties the worker sets itself (pipeline/). */
+ * Not here: which properties the worker sets itself (kafka/worker.c). */
 #include "config_kafka.h"
 
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* config_worker.c -- the worker's config map (one table, style.md habit 14).
  * Owns: every worker key, its default, bounds and description; --help, the
  *       README reference and values.schema.json are generated from here.
- * Not here: the machinery (config.c), what the values do (pipeline/). */
+ * Not here: the machinery (config.c), what the values do (the rooms: kafka/, gateway/, …). */
 #include "config_worker.h"
 
 #include <stddef.h>

@@ -1,7 +1,7 @@
 /* http.c -- libmicrohttpd on pw_loop (see http.h).
  * Owns: the MHD daemon, its epoll fd watch and timeout timer, request
  *       records (body buffer, held list), routes.
- * Not here: route handlers (sandbox/, pipeline/), the loop (loop.c).
+ * Not here: route handlers (sandbox/, ingress/), the loop (loop.c).
  *
  * MHD runs in MHD_USE_EPOLL mode without an internal thread: its own epoll
  * fd is one readable fd in pw_loop; when it fires (or when the deadline from

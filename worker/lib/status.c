@@ -2,7 +2,7 @@
  * Owns: raw gateway string -> pa_status_t (spec §4), status names, the
  *       terminal/paid predicates and the transition table.
  * Not here: where statuses come from (webhook.c, api_payin.c), what the
- *           worker does on a transition (pipeline/state.c). */
+ *           worker does on a transition (orders/state.c). */
 #include <ctype.h>
 #include <string.h>
 

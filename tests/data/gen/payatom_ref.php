@@ -9,7 +9,7 @@
 // Everything else (key = hash('sha256', $password, true), HMAC over
 // ciphertext . iv, blob = iv . hash . ciphertext) is the docs' code verbatim.
 // Used by make_vectors.sh (generates tests/data/{crypto,sign}/*) and by the
-// cross-check in tests/unit/check_crypto.c (opens blobs sealed by our C).
+// cross-check in tests/unit/lib/check_crypto.c (opens blobs sealed by our C).
 //
 // Usage (binary arguments are hex):
 //   php payatom_ref.php seal <secret_hex> <plaintext_hex> [iv_hex]  -> base64

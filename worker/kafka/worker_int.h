@@ -1,0 +1,193 @@
+/* worker_int.h -- what the files of the worker pipeline share.
+ * Owns: pw_worker_t, pw_part_t, pw_item_t layouts.
+ * Not here: the public API (worker.h). */
+#ifndef PW_WORKER_INT_H
+#define PW_WORKER_INT_H
+
+#include <stdio.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "core/hmap.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/loop_kafka.h"
+#include "orders/event.h"
+#include "orders/ordering.h"
+#include "orders/state.h"
+#include "kafka/worker.h"
+
+
+typedef struct pw_part {
+	int32_t id;
+	int nassigned;      /* input topics assigned with this number */
+	int restoring;      /* state changelog being read */
+	int paused;         /* back-pressure pause in force */
+	int revoking;       /* revoked, handed over once its calls return */
+	uint32_t epoch;     /* bumped on revoke: stale work is dropped */
+	int inflight;       /* Kafka-sourced items not finished */
+	uint8_t assigned[PW_IN_N];
+	struct pw_item *deferred; /* heads waiting for the restore */
+	pw_offtrack_t off[PW_IN_N];
+	int64_t stored[PW_IN_N]; /* last position handed to Kafka */
+} pw_part_t;
+
+enum pw_item_kind { PW_ITEM_CMD, PW_ITEM_WEBHOOK, PW_ITEM_POLL };
+
+typedef struct pw_item {
+	pw_qlink_t link; /* first member: gate links are cast to items */
+	struct pw_item *prev, *next; /* all live items */
+	pw_worker_t *w;
+	uint8_t kind;
+	uint8_t topic; /* PW_IN_*, or PW_IN_N when not from Kafka */
+	uint8_t dead;  /* partition revoked: finish silently */
+	uint8_t queued_in_gate;
+	uint8_t again; /* start the item again once its first writes land */
+	uint8_t force; /* poll even a settled order (pw_worker_poll_now) */
+	uint8_t split; /* exactly-once: event in the open transaction, its
+			  state record not yet (the commit waits) */
+	int32_t partition;
+	uint32_t epoch;
+	int64_t offset;
+	int pending; /* produce requests awaiting a delivery report */
+	int attempts;
+	char key[PW_ID_MAX];
+	size_t klen;
+	json_t *rec;       /* decoded command or webhook, new reference */
+	pa_err_t dec_err;  /* why rec is NULL (codec.h errors) */
+	char *dec_msg;     /* its precise message, owned; NULL when none */
+	void *raw;         /* original bytes (for dead letters) */
+	size_t raw_len;
+	pw_gw_call_t *call; /* gateway call in flight */
+	pw_timer_t *timer;  /* retry backoff */
+	/* Outputs awaiting delivery: the event first, then the state record
+	 * (at-least-once: a state record never gets ahead of its event). */
+	char *out_evt, *out_state; /* encoded bytes */
+	char *out_evt_json; /* JSON of out_evt for on_event, owned; NULL when
+			       out_evt is that JSON */
+	char skey[PW_ID_MAX + 16]; /* changelog key of out_state */
+	size_t sklen;
+	size_t out_evt_len, out_state_len;
+	const char *out_evt_topic;
+	struct pw_item *dnext; /* in pw_part_t.deferred while restoring */
+	pw_order_t *ord;
+} pw_item_t;
+
+struct pw_worker {
+	pw_loop_t *loop;
+	pw_worker_opts_t o;
+	char *strs; /* owned copies of option strings */
+	const char *in_topics[PW_IN_N];
+	pw_gateway_t *gw;
+
+	rd_kafka_t *consumer, *producer, *restorer;
+	rd_kafka_queue_t *cq, *pq, *rq;
+	pw_kq_t *ckq, *pkq, *rkq;
+	int producer_fatal;
+	int in_txn;
+	/* commit_transaction returned a retriable error (it timed out): the
+	 * offsets are in the transaction already and librdkafka wants
+	 * commit_transaction alone called again */
+	int txn_committing;
+	/* exactly-once: while a commit or abort blocks, librdkafka serves
+	 * delivery reports from inside it; they wait here and are applied
+	 * after it returns, so no work moves (and nothing is produced) while
+	 * a transaction is being completed */
+	int txn_busy;
+	struct pw_dr {
+		pw_item_t *it;
+		int ok;
+	} *drq;
+	size_t ndrq, cdrq;
+	int txn_split;      /* items with split set */
+	int txn_held;       /* commit ticks held back by split items */
+	int destroying;
+	int brokers_down; /* _ALL_BROKERS_DOWN seen, no broker answer since */
+
+	pw_part_t **parts;
+	int nparts;
+	int assigned_any;
+	int group_idle;
+
+	pw_gate_t *gate;
+	pw_hmap_t *orders; /* order_id -> pw_order_t* (owned partitions) */
+	/* settled orders no item is working on, packed (process.c): order key
+	 * -> pw_order_rest_t*; rest_bytes = their allocations */
+	pw_hmap_t *rest;
+	size_t rest_bytes;
+	pw_order_t peek; /* pw_worker_order()'s copy of a resting order */
+	pw_item_t *items;  /* live items list */
+
+	pw_timer_t *commit_timer;
+	pw_timer_t *sweep_timer; /* state retention */
+	/* drained handover: revoked partitions waiting for their gateway
+	 * calls before the unassign (worker.c on_revoke) */
+	rd_kafka_topic_partition_list_t *handover;
+	pw_timer_t *handover_timer;
+	int64_t handover_deadline;
+	int paused_all;     /* saturated too long: every partition paused */
+	int throttled;      /* saturated: consumer queue left unread */
+	pw_timer_t *throttle_timer;
+	int64_t inflight;
+
+	int shutting_down;
+	void (*shutdown_done)(void *);
+	void *shutdown_ud;
+	pw_timer_t *shutdown_timer, *deadline_timer;
+
+	pw_worker_stats_t st;
+	uint64_t rng;
+};
+
+/* Formats a one-line message for the worker's logger (core/log.h). Only
+ * identifiers and Kafka/gateway reasons go into it, never secrets or
+ * personal data. */
+#define PW_LOG(w, lvl, ...)                                                    \
+	do {                                                                   \
+		if (pw_log_enabled((w)->o.log, (lvl))) {                       \
+			char pw__m[512];                                       \
+			snprintf(pw__m, sizeof pw__m, __VA_ARGS__);            \
+			pw_log((w)->o.log, (lvl), pw__m,                       \
+			       PW_KV_STR("component", "worker"));              \
+		}                                                              \
+	} while (0)
+
+/* worker.c */
+pw_part_t *pw__part(pw_worker_t *w, int32_t id, int create);
+void pw__backpressure(pw_worker_t *w);
+pa_err_t pw__produce(pw_worker_t *w, pw_item_t *it, const char *topic,
+		     int32_t partition, const char *key, size_t klen,
+		     const void *val, size_t len);
+uint64_t pw__rand(pw_worker_t *w);
+/* exactly-once: opens the batch transaction if none is open. */
+pa_err_t pw__txn_begin(pw_worker_t *w);
+/* Decodes a record of input topic (PW_IN_*): commands with the codec (any
+ * framing; plain JSON without one), the internal webhook topic as plain
+ * JSON. *rec: new reference, NULL unless PA_OK. Errors as
+ * pw_codec_decode() (PA_PARSE for bad JSON or a non-object), with a
+ * precise message. */
+pa_err_t pw__decode(pw_worker_t *w, int topic, const void *buf, size_t len,
+		    json_t **rec, char *errbuf);
+int64_t pw__wall_ms(void);
+
+/* process.c */
+void pw__item_start(pw_item_t *it);
+void pw__item_written(pw_item_t *it, int ok);
+void pw__item_free(pw_item_t *it);
+void pw__on_message(pw_worker_t *w, rd_kafka_message_t *m, int topic);
+void pw__partition_restored(pw_worker_t *w, pw_part_t *p);
+void pw__partition_revoked(pw_worker_t *w, pw_part_t *p);
+void pw__restore_record(pw_worker_t *w, rd_kafka_message_t *m);
+/* Queues an immediate status poll of ord behind its gate (force: even when
+ * settled). PA_NOMEM. */
+pa_err_t pw__poll_order(pw_worker_t *w, pw_order_t *ord, int force);
+/* The order stored under key (order_key form), unpacked into a live record
+ * when it was at rest. NULL when unknown (or out of memory). */
+pw_order_t *pw__order_get(pw_worker_t *w, const char *key, size_t klen);
+/* Frees every order, live and at rest (the worker is going away). */
+void pw__orders_free(pw_worker_t *w);
+/* Forgets the orders at rest created before cutoff_ms (wall clock): a
+ * tombstone for each goes to the state changelog. */
+void pw__orders_expire(pw_worker_t *w, int64_t cutoff_ms);
+
+#endif

@@ -1,0 +1,640 @@
+/* codec.c -- framing, schema choice and the operator helpers (codec.h).
+ * Owns: pw_codec_t (parsed embedded schemas, extra writer schemas, registry
+ *       id -> schema cache, (topic, schema) -> id cache), framing detection,
+ *       tail lines and dead-letter display.
+ * Not here: JSON mapping (codec_json.c), Avro binary (codec_avro.c), HTTP
+ *           to the registry (registry.c). */
+#include "serde/codec.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "serde/avro_schema.h"
+#include "serde/codec_priv.h"
+#include "serde/schemas.h"
+
+struct pw_codec {
+	pw_serialization_t ser;
+	pw_subject_strategy_t strategy;
+	pw_registry_t *reg;   /* borrowed */
+	pw_avsc_t **sch;      /* embedded (first n_embedded), then added */
+	size_t n_sch, n_embedded;
+	json_t *by_id;	      /* "id" -> index into ids[] */
+	pw_avsc_t **ids;      /* schemas fetched from the registry */
+	size_t n_ids;
+	json_t *topic_ids;    /* "topic\x1fschema" -> id */
+};
+
+static const char *short_name(const char *full)
+{
+	const char *dot = strrchr(full, '.');
+	return dot ? dot + 1 : full;
+}
+
+void pw_codec_destroy(pw_codec_t *codec)
+{
+	if (!codec)
+		return;
+	for (size_t i = 0; i < codec->n_sch; i++)
+		pw_avsc_destroy(codec->sch[i]);
+	for (size_t i = 0; i < codec->n_ids; i++)
+		pw_avsc_destroy(codec->ids[i]);
+	free(codec->sch);
+	free(codec->ids);
+	json_decref(codec->by_id);
+	json_decref(codec->topic_ids);
+	free(codec);
+}
+
+static pa_err_t push_schema(pw_avsc_t ***arr, size_t *n, pw_avsc_t *s)
+{
+	pw_avsc_t **na = realloc(*arr, (*n + 1) * sizeof *na);
+	if (!na)
+		return PA_NOMEM;
+	na[(*n)++] = s;
+	*arr = na;
+	return PA_OK;
+}
+
+pa_err_t pw_codec_new(const pw_codec_conf_t *conf, pw_codec_t **out,
+		      char *errbuf)
+{
+	if (!conf || !out)
+		return pa_seterr(errbuf, PA_INVAL, "no codec configuration");
+	if (conf->serialization != PW_SER_AVRO &&
+	    conf->serialization != PW_SER_JSON)
+		return pa_seterr(errbuf, PA_CONFIG, "unknown serialization");
+	pw_codec_t *c = calloc(1, sizeof *c);
+	if (!c)
+		return PA_NOMEM;
+	c->ser = conf->serialization;
+	c->strategy = conf->subject_strategy;
+	c->reg = conf->registry;
+	c->by_id = json_object();
+	c->topic_ids = json_object();
+	for (size_t i = 0; i < pw_schemas_count(); i++) {
+		const char *file, *json;
+		size_t len;
+		pw_avsc_t *s;
+		pw_schemas_get(i, &file, &json, &len);
+		char eb[PA_ERRBUF_SIZE];
+		pa_err_t err = pw_avsc_parse(json, len, &s, eb);
+		if (!err && (err = push_schema(&c->sch, &c->n_sch, s)))
+			pw_avsc_destroy(s);
+		if (err) {
+			pw_codec_destroy(c);
+			return pa_seterr(errbuf, err, "embedded %s: %s", file,
+					 eb);
+		}
+	}
+	c->n_embedded = c->n_sch;
+	*out = c;
+	return PA_OK;
+}
+
+pa_err_t pw_codec_add_schema(pw_codec_t *codec, const char *json, size_t len,
+			     char *errbuf)
+{
+	pw_avsc_t *s;
+	pa_err_t err = pw_avsc_parse(json, len, &s, errbuf);
+	if (err)
+		return err;
+	if ((err = push_schema(&codec->sch, &codec->n_sch, s)))
+		pw_avsc_destroy(s);
+	return err;
+}
+
+pa_err_t pw_codec_add_schema_dir(pw_codec_t *codec, const char *dir,
+				 char *errbuf)
+{
+	DIR *d = dir ? opendir(dir) : NULL;
+	if (!d)
+		return pa_seterr(errbuf, PA_IO, "cannot open schema directory %s: %s",
+				 dir ? dir : "(null)", strerror(errno));
+	pa_err_t err = PA_OK;
+	struct dirent *e;
+	while (!err && (e = readdir(d))) {
+		size_t l = strlen(e->d_name);
+		if (l < 6 || strcmp(e->d_name + l - 5, ".avsc") != 0)
+			continue;
+		char path[4096];
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		FILE *fp = fopen(path, "rb");
+		char *txt = NULL;
+		size_t n = 0;
+		if (fp) {
+			/* Schemas are small; 1 MiB is far beyond any of ours. */
+			txt = malloc(1u << 20);
+			if (txt)
+				n = fread(txt, 1, 1u << 20, fp);
+			fclose(fp);
+		}
+		if (!txt || n == 0 || n == 1u << 20) {
+			err = pa_seterr(errbuf, PA_IO, "cannot read %s", path);
+		} else {
+			char eb[PA_ERRBUF_SIZE] = "";
+			err = pw_codec_add_schema(codec, txt, n, eb);
+			if (err)
+				pa_seterr(errbuf, err, "%s: %s", path, eb);
+		}
+		free(txt);
+	}
+	closedir(d);
+	return err;
+}
+
+/* Our schema (embedded) called name. */
+static pw_avsc_t *find_embedded(pw_codec_t *c, const char *name)
+{
+	size_t idx;
+	if (pw_schemas_find(name, &idx) != PA_OK || idx >= c->n_embedded)
+		return NULL;
+	return c->sch[idx];
+}
+
+static pw_avsc_t *reader_for(pw_codec_t *c, const pw_avsc_t *writer)
+{
+	for (size_t i = 0; i < c->n_embedded; i++)
+		if (!strcmp(pw_avsc_fullname(c->sch[i]),
+			    pw_avsc_fullname(writer)))
+			return c->sch[i];
+	return NULL;
+}
+
+/* Records that share a topic with its main record (see codec.h). */
+static int subject_by_record(const pw_codec_t *c, const char *fullname)
+{
+	static const char *const sharing[] = {
+		"UtrSubmitCommand",	"RefundCommand",
+		"StatusCheckCommand", "ReportRequestCommand",
+		"ReconciliationEvent",
+	};
+	if (c->strategy == PW_SUBJECT_TOPIC)
+		return 0;
+	if (c->strategy == PW_SUBJECT_TOPIC_RECORD)
+		return 1;
+	const char *dot = strrchr(fullname, '.');
+	const char *name = dot ? dot + 1 : fullname;
+	for (size_t i = 0; i < sizeof sharing / sizeof sharing[0]; i++)
+		if (!strcmp(name, sharing[i]))
+			return 1;
+	return 0;
+}
+
+static pa_err_t schema_id(pw_codec_t *c, const char *topic, pw_avsc_t *s,
+			  int32_t *id, char *errbuf)
+{
+	if (!topic || !*topic)
+		return pa_seterr(errbuf, PA_INVAL,
+				 "Confluent framing needs the topic "
+				 "(TopicNameStrategy)");
+	char key[512];
+	snprintf(key, sizeof key, "%s\x1f%s", topic, pw_avsc_fullname(s));
+	json_t *hit = json_object_get(c->topic_ids, key);
+	if (hit) {
+		*id = (int32_t)json_integer_value(hit);
+		return PA_OK;
+	}
+	char subject[400];
+	if (subject_by_record(c, pw_avsc_fullname(s)))
+		snprintf(subject, sizeof subject, "%s-%s", topic,
+			 pw_avsc_fullname(s));
+	else
+		snprintf(subject, sizeof subject, "%s-value", topic);
+	pa_err_t err = pw_registry_id_for(c->reg, subject, pw_avsc_text(s),
+					  pw_avsc_fingerprint(s), id, errbuf);
+	if (!err)
+		json_object_set_new(c->topic_ids, key, json_integer(*id));
+	return err;
+}
+
+pa_err_t pw_codec_prepare(pw_codec_t *codec, const char *topic,
+			  const char *schema, char *errbuf)
+{
+	pw_avsc_t *s = find_embedded(codec, schema ? schema : "");
+	if (!s)
+		return pa_seterr(errbuf, PA_NOT_FOUND, "no schema called %s",
+				 schema ? schema : "(null)");
+	if (!codec->reg || codec->ser != PW_SER_AVRO)
+		return PA_OK;
+	int32_t id;
+	return schema_id(codec, topic, s, &id, errbuf);
+}
+
+pa_err_t pw_codec_encode(pw_codec_t *codec, const char *topic,
+			 const char *schema, const json_t *rec, uint8_t **out,
+			 size_t *len, char *errbuf)
+{
+	if (!codec || !rec || !out || !len)
+		return pa_seterr(errbuf, PA_INVAL, "encode: missing argument");
+	size_t idx;
+	if (!schema) { /* from the record's discriminator */
+		const char *t = json_string_value(json_object_get(rec, "type"));
+		const char *et = json_string_value(json_object_get(rec, "event_type"));
+		if ((t && pw_schemas_for_type("type", t, &idx) == PA_OK) ||
+		    (et && pw_schemas_for_type("event_type", et, &idx) == PA_OK))
+			schema = codec->sch[idx] ? pw_avsc_fullname(codec->sch[idx])
+						 : NULL;
+		if (!schema)
+			return pa_seterr(errbuf, PA_VALIDATION,
+					 "record names no known schema: \"type\" "
+					 "or \"event_type\" missing or unknown");
+	}
+	pw_avsc_t *s = find_embedded(codec, schema);
+	if (!s)
+		return pa_seterr(errbuf, PA_NOT_FOUND, "no schema called %s",
+				 schema);
+	char eb[PA_ERRBUF_SIZE] = "";
+	json_t *conf = NULL;
+	pa_err_t err = pw__json_conform(pw_avsc_root(s), rec,
+					PW__CONFORM_STRICT, &conf, eb);
+	if (err)
+		return pa_seterr(errbuf, err, "%s: %s",
+				 short_name(pw_avsc_fullname(s)), eb);
+	pw__buf_t b = {0};
+	if (codec->ser == PW_SER_JSON) {
+		char *txt = json_dumps(conf, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		json_decref(conf);
+		if (!txt)
+			return PA_NOMEM;
+		*out = (uint8_t *)txt;
+		*len = strlen(txt);
+		return PA_OK;
+	}
+	if (codec->reg) {
+		int32_t id;
+		if ((err = schema_id(codec, topic, s, &id, errbuf)))
+			goto fail;
+		uint8_t hdr[5] = {0, (uint8_t)(id >> 24), (uint8_t)(id >> 16),
+				  (uint8_t)(id >> 8), (uint8_t)id};
+		err = pw__buf_put(&b, hdr, sizeof hdr);
+	} else {
+		uint64_t fp = pw_avsc_fingerprint(s);
+		uint8_t hdr[10] = {0xC3, 0x01};
+		for (int i = 0; i < 8; i++)
+			hdr[2 + i] = (uint8_t)(fp >> (8 * i));
+		err = pw__buf_put(&b, hdr, sizeof hdr);
+	}
+	if (!err)
+		err = pw__avro_write(pw_avsc_root(s), conf, &b, errbuf);
+fail:
+	json_decref(conf);
+	if (err) {
+		free(b.p);
+		return err;
+	}
+	*out = b.p;
+	*len = b.len;
+	return PA_OK;
+}
+
+const char *pw_codec_dlq_reason(pa_err_t err)
+{
+	if (err == PA_OK || pa_err_is_retryable(err))
+		return NULL;
+	switch (err) {
+	case PA_PARSE: return "UNDECODABLE";
+	case PA_NOT_FOUND: return "UNKNOWN_SCHEMA";
+	case PA_VALIDATION: return "VALIDATION";
+	default: return "INTERNAL";
+	}
+}
+
+pw_framing_t pw_codec_detect(const uint8_t *buf, size_t len)
+{
+	if (!buf || len == 0)
+		return PW_FRAMING_UNKNOWN;
+	if (buf[0] == 0x00)
+		return PW_FRAMING_CONFLUENT;
+	if (buf[0] == 0xC3 && len >= 2 && buf[1] == 0x01)
+		return PW_FRAMING_SINGLE_OBJECT;
+	size_t i = 0;
+	while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\n' ||
+			   buf[i] == '\r'))
+		i++;
+	if (i < len && buf[i] == '{')
+		return PW_FRAMING_JSON;
+	return PW_FRAMING_UNKNOWN;
+}
+
+const char *pw_framing_name(pw_framing_t f)
+{
+	switch (f) {
+	case PW_FRAMING_CONFLUENT: return "confluent";
+	case PW_FRAMING_SINGLE_OBJECT: return "single-object";
+	case PW_FRAMING_JSON: return "json";
+	default: return "unknown";
+	}
+}
+
+static pa_err_t writer_by_id(pw_codec_t *c, int32_t id, pw_avsc_t **out,
+			     char *errbuf)
+{
+	char key[16];
+	snprintf(key, sizeof key, "%" PRId32, id);
+	json_t *hit = json_object_get(c->by_id, key);
+	if (hit) {
+		*out = c->ids[json_integer_value(hit)];
+		return PA_OK;
+	}
+	if (!c->reg)
+		return pa_seterr(errbuf, PA_NOT_FOUND,
+				 "unknown writer schema: Confluent-framed "
+				 "record (schema id %" PRId32
+				 ") but no schema registry is configured",
+				 id);
+	const char *text;
+	char eb[PA_ERRBUF_SIZE] = "";
+	pa_err_t err = pw_registry_schema_by_id(c->reg, id, &text, eb);
+	if (err == PA_NOT_FOUND)
+		return pa_seterr(errbuf, err,
+				 "unknown writer schema: registry has no "
+				 "schema id %" PRId32 " (%s)",
+				 id, eb);
+	if (err)
+		return pa_seterr(errbuf, err, "schema id %" PRId32 ": %s", id,
+				 eb);
+	pw_avsc_t *s;
+	if ((err = pw_avsc_parse(text, strlen(text), &s, eb)))
+		return pa_seterr(errbuf, PA_NOT_FOUND,
+				 "writer schema id %" PRId32 " unusable: %s",
+				 id, eb);
+	if ((err = push_schema(&c->ids, &c->n_ids, s))) {
+		pw_avsc_destroy(s);
+		return err;
+	}
+	json_object_set_new(c->by_id, key, json_integer((json_int_t)c->n_ids - 1));
+	*out = s;
+	return PA_OK;
+}
+
+static pa_err_t decode_json(pw_codec_t *c, const char *expect,
+			    const uint8_t *buf, size_t len, json_t **rec,
+			    const char **name, char *errbuf)
+{
+	json_error_t jerr;
+	/* Duplicate keys are refused: {"amount_minor":1,"amount_minor":9}
+	 * must not mean whatever the parser keeps. */
+	json_t *in = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES,
+				&jerr);
+	if (!in)
+		return pa_seterr(errbuf, PA_PARSE,
+				 "undecodable JSON at byte %d: %s", jerr.position,
+				 jerr.text);
+	pa_err_t err;
+	char eb[PA_ERRBUF_SIZE] = "";
+	if (expect) {
+		pw_avsc_t *s = find_embedded(c, expect);
+		if (!s) {
+			json_decref(in);
+			return pa_seterr(errbuf, PA_NOT_FOUND,
+					 "no schema called %s", expect);
+		}
+		/* A discriminator naming another schema is a wrong record. */
+		size_t di;
+		const char *t = json_string_value(json_object_get(in, "type"));
+		const char *et = json_string_value(json_object_get(in, "event_type"));
+		if (((t && pw_schemas_for_type("type", t, &di) == PA_OK) ||
+		     (et && pw_schemas_for_type("event_type", et, &di) == PA_OK)) &&
+		    di < c->n_embedded && c->sch[di] != s) {
+			json_decref(in);
+			return pa_seterr(errbuf, PA_VALIDATION,
+					 "expected a %s record, got %s",
+					 short_name(pw_avsc_fullname(s)),
+					 short_name(pw_avsc_fullname(c->sch[di])));
+		}
+		err = pw__json_conform(pw_avsc_root(s), in, PW__CONFORM_READ,
+				       rec, eb);
+		json_decref(in);
+		if (err)
+			return pa_seterr(errbuf, err, "%s: %s",
+					 short_name(pw_avsc_fullname(s)), eb);
+		*name = short_name(pw_avsc_fullname(s));
+		return PA_OK;
+	}
+	/* No schema given: the discriminator ("type" of commands, "event_type"
+	 * of events), else the one embedded schema it matches exactly. */
+	size_t idx;
+	const char *dv = json_string_value(json_object_get(in, "type"));
+	const char *df = "type";
+	if (!dv) {
+		dv = json_string_value(json_object_get(in, "event_type"));
+		df = "event_type";
+	}
+	if (dv && pw_schemas_for_type(df, dv, &idx) == PA_OK &&
+	    idx < c->n_embedded) {
+		pw_avsc_t *s = c->sch[idx];
+		err = pw__json_conform(pw_avsc_root(s), in, PW__CONFORM_READ,
+				       rec, eb);
+		json_decref(in);
+		if (err)
+			return pa_seterr(errbuf, err, "%s: %s",
+					 short_name(pw_avsc_fullname(s)), eb);
+		*name = short_name(pw_avsc_fullname(s));
+		return PA_OK;
+	}
+	pw_avsc_t *match = NULL;
+	json_t *best = NULL;
+	size_t n = 0;
+	for (size_t i = 0; i < c->n_embedded; i++) {
+		json_t *o;
+		if (pw__json_conform(pw_avsc_root(c->sch[i]), in,
+				     PW__CONFORM_STRICT, &o, NULL) == PA_OK) {
+			n++;
+			json_decref(best);
+			best = o;
+			match = c->sch[i];
+		}
+	}
+	json_decref(in);
+	if (n != 1) {
+		json_decref(best);
+		return pa_seterr(errbuf, PA_VALIDATION,
+				 n ? "JSON record matches %zu schemas; name "
+				     "the expected one"
+				   : "JSON record matches no schema%.0zu",
+				 n);
+	}
+	*rec = best;
+	*name = short_name(pw_avsc_fullname(match));
+	return PA_OK;
+}
+
+pa_err_t pw_codec_decode(pw_codec_t *codec, const char *expect,
+			 const uint8_t *buf, size_t len, json_t **rec,
+			 const char **schema_name, char *errbuf)
+{
+	if (!codec || !rec)
+		return pa_seterr(errbuf, PA_INVAL, "decode: missing argument");
+	const char *dummy;
+	if (!schema_name)
+		schema_name = &dummy;
+	*rec = NULL;
+	if (!buf || len == 0)
+		return pa_seterr(errbuf, PA_PARSE, "undecodable: empty value");
+	pw_framing_t f = pw_codec_detect(buf, len);
+	pw_avsc_t *writer = NULL;
+	size_t hdr;
+	pa_err_t err;
+	switch (f) {
+	case PW_FRAMING_JSON:
+		return decode_json(codec, expect, buf, len, rec, schema_name,
+				   errbuf);
+	case PW_FRAMING_CONFLUENT: {
+		if (len < 5)
+			return pa_seterr(errbuf, PA_PARSE,
+					 "undecodable: Confluent header needs "
+					 "5 bytes, got %zu",
+					 len);
+		int32_t id = (int32_t)((uint32_t)buf[1] << 24 |
+				       (uint32_t)buf[2] << 16 |
+				       (uint32_t)buf[3] << 8 | buf[4]);
+		if ((err = writer_by_id(codec, id, &writer, errbuf)))
+			return err;
+		hdr = 5;
+		break;
+	}
+	case PW_FRAMING_SINGLE_OBJECT: {
+		if (len < 10)
+			return pa_seterr(errbuf, PA_PARSE,
+					 "undecodable: single-object header "
+					 "needs 10 bytes, got %zu",
+					 len);
+		uint64_t fp = 0;
+		for (int i = 7; i >= 0; i--)
+			fp = fp << 8 | buf[2 + i];
+		for (size_t i = 0; i < codec->n_sch && !writer; i++)
+			if (pw_avsc_fingerprint(codec->sch[i]) == fp)
+				writer = codec->sch[i];
+		if (!writer)
+			return pa_seterr(errbuf, PA_NOT_FOUND,
+					 "unknown writer schema: fingerprint "
+					 "0x%016" PRIx64 " is none of ours",
+					 fp);
+		hdr = 10;
+		break;
+	}
+	default:
+		return pa_seterr(errbuf, PA_PARSE,
+				 "undecodable: unknown framing (first byte "
+				 "0x%02x; expected 0x00, 0xC3 0x01 or '{')",
+				 buf[0]);
+	}
+	pw_avsc_t *reader = reader_for(codec, writer);
+	const char *wname = short_name(pw_avsc_fullname(writer));
+	if (expect) {
+		pw_avsc_t *want = find_embedded(codec, expect);
+		if (!want || (reader && want != reader) ||
+		    (!reader && strcmp(wname, expect) != 0))
+			return pa_seterr(errbuf, PA_VALIDATION,
+					 "expected a %s record, got %s", expect,
+					 wname);
+	}
+	char eb[PA_ERRBUF_SIZE] = "";
+	json_t *raw;
+	if ((err = pw__avro_read(pw_avsc_root(writer), buf + hdr, len - hdr,
+				 &raw, eb)))
+		return pa_seterr(errbuf, err, "%s (writer %s): %s",
+				 pw_framing_name(f), wname, eb);
+	if (!reader || reader == writer) {
+		*rec = raw;
+		*schema_name = reader ? short_name(pw_avsc_fullname(reader))
+				      : pw_avsc_fullname(writer);
+		return PA_OK;
+	}
+	err = pw__json_conform(pw_avsc_root(reader), raw, PW__CONFORM_READ, rec,
+			       eb);
+	json_decref(raw);
+	if (err)
+		return pa_seterr(errbuf, PA_VALIDATION,
+				 "writer schema of %s cannot be read with "
+				 "ours: %s",
+				 wname, eb);
+	*schema_name = short_name(pw_avsc_fullname(reader));
+	return PA_OK;
+}
+
+static char *b64(const uint8_t *buf, size_t len)
+{
+	char *s = malloc(4 * ((len + 2) / 3) + 1);
+	if (s)
+		EVP_EncodeBlock((unsigned char *)s, buf, (int)len);
+	return s;
+}
+
+pa_err_t pw_codec_tail_line(pw_codec_t *codec, const char *topic,
+			    int32_t partition, int64_t offset,
+			    const uint8_t *buf, size_t len, char **line)
+{
+	char eb[PA_ERRBUF_SIZE] = "";
+	json_t *rec = NULL;
+	const char *name = NULL;
+	pa_err_t err = pw_codec_decode(codec, NULL, buf, len, &rec, &name, eb);
+	json_t *o = json_pack("{s:s?, s:i, s:I, s:s}", "topic", topic,
+			      "partition", (int)partition, "offset",
+			      (json_int_t)offset, "framing",
+			      pw_framing_name(pw_codec_detect(buf, len)));
+	if (!o) {
+		json_decref(rec);
+		return PA_NOMEM;
+	}
+	if (!err) {
+		json_object_set_new(o, "schema", json_string(name));
+		json_object_set_new(o, "value", rec);
+	} else {
+		char *raw = b64(buf ? buf : (const uint8_t *)"", len);
+		json_object_set_new(o, "error", json_string(eb));
+		json_object_set_new(o, "error_name", json_string(pa_err_name(err)));
+		json_object_set_new(o, "raw_base64", json_string(raw ? raw : ""));
+		free(raw);
+	}
+	*line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	return *line ? PA_OK : PA_NOMEM;
+}
+
+pa_err_t pw_codec_dlq_show(pw_codec_t *codec, const uint8_t *buf, size_t len,
+			   json_t **out, char *errbuf)
+{
+	json_t *dl;
+	pa_err_t err = pw_codec_decode(codec, "DeadLetter", buf, len, &dl, NULL,
+				       errbuf);
+	if (err)
+		return err;
+	const char *ob64 = json_string_value(json_object_get(dl, "payload"));
+	size_t n = ob64 ? strlen(ob64) : 0;
+	uint8_t *raw = malloc(n / 4 * 3 + 3);
+	int got = raw && n ? EVP_DecodeBlock(raw, (const unsigned char *)ob64,
+					     (int)n)
+			   : 0;
+	size_t rlen = got > 0 ? (size_t)got : 0;
+	if (rlen && ob64[n - 1] == '=')
+		rlen--;
+	if (rlen && n > 1 && ob64[n - 2] == '=')
+		rlen--;
+	json_t *orig = json_pack("{s:s}", "framing",
+				 pw_framing_name(pw_codec_detect(raw, rlen)));
+	json_t *val = NULL;
+	const char *name = NULL;
+	char eb[PA_ERRBUF_SIZE] = "";
+	if (pw_codec_decode(codec, NULL, raw, rlen, &val, &name, eb) == PA_OK) {
+		json_object_set_new(orig, "schema", json_string(name));
+		json_object_set_new(orig, "value", val);
+	} else {
+		json_object_set_new(orig, "error", json_string(eb));
+	}
+	free(raw);
+	json_t *res = json_object();
+	json_t *b64s = json_string(ob64 ? ob64 : "");
+	json_object_del(dl, "payload"); /* ob64 is gone now */
+	json_object_set_new(res, "dead_letter", dl);
+	json_object_set_new(res, "original", orig);
+	json_object_set_new(res, "payload_base64", b64s);
+	*out = res;
+	return PA_OK;
+}
