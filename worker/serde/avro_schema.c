@@ -9,12 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "serde/codec_plan.h"
+
 struct pw_avsc {
 	char *text;
 	char *canonical;
 	char *fullname;
 	uint64_t fp;
 	json_t *root;
+	pw__plan_t *plan; /* root compiled for the codec's walks */
 };
 
 /* ---- CRC-64-AVRO ------------------------------------------------------ */
@@ -371,6 +374,7 @@ void pw_avsc_destroy(pw_avsc_t *sch)
 	free(sch->text);
 	free(sch->canonical);
 	free(sch->fullname);
+	pw__plan_free(sch->plan);
 	json_decref(sch->root);
 	free(sch);
 }
@@ -411,6 +415,8 @@ pa_err_t pw_avsc_parse(const char *json, size_t len, pw_avsc_t **out,
 	const char *name = json_string_value(json_object_get(sch->root, "name"));
 	sch->fullname = strdup(name ? name : pw_avsc_kind(sch->root));
 	err = sch->fullname ? PA_OK : PA_NOMEM;
+	if (!err)
+		err = pw__plan_compile(sch->root, &sch->plan, errbuf);
 out:
 	/* Break the sharing of named nodes held by cx.named before freeing. */
 	json_decref(cx.named);
@@ -443,6 +449,10 @@ uint64_t pw_avsc_fingerprint(const pw_avsc_t *sch)
 const json_t *pw_avsc_root(const pw_avsc_t *sch)
 {
 	return sch->root;
+}
+const pw__plan_t *pw_avsc_plan(const pw_avsc_t *sch)
+{
+	return sch->plan;
 }
 
 const char *pw_avsc_kind(const json_t *node)

@@ -59,6 +59,11 @@ uint64_t pw_avsc_fingerprint(const pw_avsc_t *sch);
  * Borrowed (valid until pw_avsc_destroy()). */
 const json_t *pw_avsc_root(const pw_avsc_t *sch);
 
+/* The root compiled for the codec (codec_plan.h). Borrowed (valid until
+ * pw_avsc_destroy()). */
+struct pw__plan;
+const struct pw__plan *pw_avsc_plan(const pw_avsc_t *sch);
+
 /* Parsing Canonical Form of schema text, without keeping the schema.
  * *out: new NUL-terminated (caller frees with free()). */
 pa_err_t pw_avsc_canonical_form(const char *json, size_t len, char **out,

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "serde/avro_schema.h"
+#include "serde/codec_plan.h"
 #include "serde/codec_priv.h"
 #include "serde/schemas.h"
 
@@ -249,41 +250,36 @@ pa_err_t pw_codec_encode(pw_codec_t *codec, const char *topic,
 	if (!s)
 		return pa_seterr(errbuf, PA_NOT_FOUND, "no schema called %s",
 				 schema);
+	/* one walk checks the record and writes it (codec_plan.h) */
 	char eb[PA_ERRBUF_SIZE] = "";
-	json_t *conf = NULL;
-	pa_err_t err = pw__json_conform(pw_avsc_root(s), rec,
-					PW__CONFORM_STRICT, &conf, eb);
-	if (err)
-		return pa_seterr(errbuf, err, "%s: %s",
-				 short_name(pw_avsc_fullname(s)), eb);
 	pw__buf_t b = {0};
-	if (codec->ser == PW_SER_JSON) {
-		char *txt = json_dumps(conf, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		json_decref(conf);
-		if (!txt)
-			return PA_NOMEM;
-		*out = (uint8_t *)txt;
-		*len = strlen(txt);
-		return PA_OK;
-	}
-	if (codec->reg) {
+	pa_err_t err = PA_OK;
+	if (codec->ser == PW_SER_AVRO && codec->reg) {
 		int32_t id;
 		if ((err = schema_id(codec, topic, s, &id, errbuf)))
-			goto fail;
+			return err;
 		uint8_t hdr[5] = {0, (uint8_t)(id >> 24), (uint8_t)(id >> 16),
 				  (uint8_t)(id >> 8), (uint8_t)id};
 		err = pw__buf_put(&b, hdr, sizeof hdr);
-	} else {
+	} else if (codec->ser == PW_SER_AVRO) {
 		uint64_t fp = pw_avsc_fingerprint(s);
 		uint8_t hdr[10] = {0xC3, 0x01};
 		for (int i = 0; i < 8; i++)
 			hdr[2 + i] = (uint8_t)(fp >> (8 * i));
 		err = pw__buf_put(&b, hdr, sizeof hdr);
 	}
-	if (!err)
-		err = pw__avro_write(pw_avsc_root(s), conf, &b, errbuf);
-fail:
-	json_decref(conf);
+	if (!err) {
+		err = pw__plan_walk(pw_avsc_plan(s), rec, PW__CONFORM_STRICT,
+				    codec->ser == PW_SER_JSON ? PW__OUT_JSON
+							      : PW__OUT_AVRO,
+				    &b, NULL, eb);
+		if (err && err != PA_NOMEM)
+			pa_seterr(errbuf, err, "%s: %s",
+				  short_name(pw_avsc_fullname(s)), eb);
+	}
+	/* JSON text is NUL-terminated too (not counted in *len) */
+	if (!err && codec->ser == PW_SER_JSON && !(err = pw__buf_put(&b, "", 1)))
+		b.len--;
 	if (err) {
 		free(b.p);
 		return err;
@@ -408,7 +404,7 @@ static pa_err_t decode_json(pw_codec_t *c, const char *expect,
 					 short_name(pw_avsc_fullname(s)),
 					 short_name(pw_avsc_fullname(c->sch[di])));
 		}
-		err = pw__json_conform(pw_avsc_root(s), in, PW__CONFORM_READ,
+		err = pw__json_conform(pw_avsc_plan(s), in, PW__CONFORM_READ,
 				       rec, eb);
 		json_decref(in);
 		if (err)
@@ -429,7 +425,7 @@ static pa_err_t decode_json(pw_codec_t *c, const char *expect,
 	if (dv && pw_schemas_for_type(df, dv, &idx) == PA_OK &&
 	    idx < c->n_embedded) {
 		pw_avsc_t *s = c->sch[idx];
-		err = pw__json_conform(pw_avsc_root(s), in, PW__CONFORM_READ,
+		err = pw__json_conform(pw_avsc_plan(s), in, PW__CONFORM_READ,
 				       rec, eb);
 		json_decref(in);
 		if (err)
@@ -443,7 +439,7 @@ static pa_err_t decode_json(pw_codec_t *c, const char *expect,
 	size_t n = 0;
 	for (size_t i = 0; i < c->n_embedded; i++) {
 		json_t *o;
-		if (pw__json_conform(pw_avsc_root(c->sch[i]), in,
+		if (pw__json_conform(pw_avsc_plan(c->sch[i]), in,
 				     PW__CONFORM_STRICT, &o, NULL) == PA_OK) {
 			n++;
 			json_decref(best);
@@ -547,7 +543,7 @@ pa_err_t pw_codec_decode(pw_codec_t *codec, const char *expect,
 				      : pw_avsc_fullname(writer);
 		return PA_OK;
 	}
-	err = pw__json_conform(pw_avsc_root(reader), raw, PW__CONFORM_READ, rec,
+	err = pw__json_conform(pw_avsc_plan(reader), raw, PW__CONFORM_READ, rec,
 			       eb);
 	json_decref(raw);
 	if (err)

@@ -29,14 +29,16 @@ enum {
 	PW__CONFORM_READ = 1,
 };
 
-/* Checks plain JSON `in` against schema node (avro_schema.h tree) and
+/* Checks plain JSON `in` against a schema's plan (pw_avsc_plan()) and
  * returns the record as the schema defines it: fields in schema order,
  * missing fields with defaults filled in, timestamp-millis given as an
  * ISO-8601 string turned into milliseconds, float/double as reals.
  * *out: new reference; not valid unless PA_OK. Errors: PA_VALIDATION with the
- * JSON path of the offending value in errbuf. */
-pa_err_t pw__json_conform(const json_t *node, const json_t *in, int mode,
-			  json_t **out, char *errbuf);
+ * JSON path of the offending value in errbuf. (codec_plan.h walks the same
+ * way straight to JSON text or Avro binary.) */
+struct pw__plan;
+pa_err_t pw__json_conform(const struct pw__plan *plan, const json_t *in,
+			  int mode, json_t **out, char *errbuf);
 
 /* Appends the Avro binary encoding of `val` (already conformed to node). */
 pa_err_t pw__avro_write(const json_t *node, const json_t *val, pw__buf_t *b,

@@ -12,6 +12,8 @@
 
 #include "serde/avro_schema.h"
 #include "serde/codec.h"
+#include "serde/codec_plan.h"
+#include "serde/codec_priv.h"
 #include "serde/schemas.h"
 #include "pwtest.h"
 
@@ -115,6 +117,95 @@ START_TEST(test_codec_round_trip_json_every_schema)
 		round_trip(codec, i, "min", PW_FRAMING_JSON);
 	}
 	pw_codec_destroy(codec);
+}
+END_TEST
+
+/* The one-pass writers (codec_plan.c) against the conformed tree: JSON
+ * text equal to what Jansson dumps for it, Avro bytes equal to what the
+ * tree writer (pw__avro_write) makes of it; strings that need escaping
+ * (quotes, backslash, controls, UTF-8, a slash) in every string field
+ * and map key the schema accepts them in. */
+static void one_pass_matches(const pw_avsc_t *s, const json_t *rec,
+			     const char *what)
+{
+	char eb[PA_ERRBUF_SIZE] = "";
+	json_t *tree = NULL;
+	ck_assert_msg(pw__json_conform(pw_avsc_plan(s), rec, PW__CONFORM_STRICT,
+				       &tree, eb) == PA_OK,
+		      "%s: %s", what, eb);
+	char *want = json_dumps(tree, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	pw__buf_t b = {0}, a1 = {0}, a2 = {0};
+	ck_assert_int_eq(pw__plan_walk(pw_avsc_plan(s), rec, PW__CONFORM_STRICT,
+				       PW__OUT_JSON, &b, NULL, eb),
+			 PA_OK);
+	ck_assert_msg(b.len == strlen(want) && !memcmp(b.p, want, b.len),
+		      "%s:\n got %.*s\nwant %s", what, (int)b.len,
+		      (const char *)b.p, want);
+	ck_assert_int_eq(pw__avro_write(pw_avsc_root(s), tree, &a1, eb), PA_OK);
+	ck_assert_int_eq(pw__plan_walk(pw_avsc_plan(s), rec, PW__CONFORM_STRICT,
+				       PW__OUT_AVRO, &a2, NULL, eb),
+			 PA_OK);
+	ck_assert_msg(a1.len == a2.len && !memcmp(a1.p, a2.p, a1.len),
+		      "%s: Avro bytes differ (%zu vs %zu)", what, a2.len,
+		      a1.len);
+	free(want);
+	free(b.p);
+	free(a1.p);
+	free(a2.p);
+	json_decref(tree);
+}
+
+START_TEST(test_codec_one_pass_writes_what_the_tree_dumps)
+{
+	static const char nasty[] = "q\"b\\s/\n\t\x01\x1f\x7f \xc3\xa9 "
+				    "\xe2\x82\xac \xf0\x9f\x98\x80";
+	for (size_t i = 0; i < pw_schemas_count(); i++) {
+		const char *file, *json;
+		size_t len;
+		pw_schemas_get(i, &file, &json, &len);
+		pw_avsc_t *s;
+		char eb[PA_ERRBUF_SIZE] = "";
+		ck_assert_int_eq(pw_avsc_parse(json, len, &s, eb), PA_OK);
+		static const char *const variants[] = {"full", "min"};
+		for (size_t v = 0; v < 2; v++) {
+			char data[256];
+			snprintf(data, sizeof data, "avro/samples/%.*s.%s.json",
+				 (int)(strlen(file) - 5), file, variants[v]);
+			json_t *rec = load_json(data);
+			one_pass_matches(s, rec, data);
+			/* every string field (not an enum) and map gets text
+			 * that needs escaping */
+			const char *key;
+			json_t *val;
+			void *tmp;
+			json_object_foreach_safe(rec, tmp, key, val)
+			{
+				json_t *old = json_incref(val);
+				if (json_is_string(val))
+					json_object_set_new(rec, key,
+							    json_string(nasty));
+				else if (json_is_object(val) &&
+					 json_object_size(val) &&
+					 json_is_string(json_object_iter_value(
+						 json_object_iter(val))))
+					json_object_set_new(val, nasty,
+							    json_string(nasty));
+				json_t *t = NULL;
+				if (pw__json_conform(pw_avsc_plan(s), rec,
+						     PW__CONFORM_STRICT, &t,
+						     NULL) != PA_OK) {
+					if (json_is_object(old))
+						json_object_del(old, nasty);
+					json_object_set(rec, key, old);
+				}
+				json_decref(t);
+				json_decref(old);
+			}
+			one_pass_matches(s, rec, data);
+			json_decref(rec);
+		}
+		pw_avsc_destroy(s);
+	}
 }
 END_TEST
 
@@ -664,6 +755,7 @@ int main(void)
 		{"corruption", test_codec_decode_survives_corruption},
 		{"tail", test_codec_tail_line_decodes_or_explains},
 		{"dlq_show", test_codec_dlq_show_decodes_the_original},
+		{"one_pass", test_codec_one_pass_writes_what_the_tree_dumps},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		TCase *tc = tcase_create(cases[i].name);
