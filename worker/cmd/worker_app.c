@@ -50,12 +50,12 @@ static int ready(void *ud, const char **why)
 	return 1;
 }
 
+/* The demo's observer (JSON text of each event); only set when there is
+ * one: metrics count from what each record says (on_published). */
 static void app_on_event(void *ud, const char *topic, const char *json)
 {
 	pw_app_t *app = ud;
-	pw_metrics_worker_on_event(app->mw, topic, json);
-	if (app->on_event)
-		app->on_event(app->on_event_ud, topic, json);
+	app->on_event(app->on_event_ud, topic, json);
 }
 
 static void app_on_stats(void *ud, const char *json, size_t len)
@@ -333,10 +333,12 @@ pa_err_t pw_app_start(pw_app_t *app, pw_config_t *cfg, pw_merchants_t *ms,
 	o.kafka = app->kafka;
 	o.n_kafka = app->n_kafka;
 	o.log = app->log;
-	o.on_event = app_on_event;
+	o.on_event = app->on_event ? app_on_event : NULL;
+	o.on_event_ud = app;
+	o.on_published = pw_metrics_worker_published;
+	o.on_published_ud = app->mw;
 	o.on_fatal = on_fatal;
 	o.on_fatal_ud = app;
-	o.on_event_ud = app;
 	o.on_stats = app_on_stats;
 	o.on_stats_ud = app;
 	if ((err = pw_codec_setup(wc, &app->cs, errbuf)) != PA_OK)

@@ -366,50 +366,50 @@ pa_err_t pw_metrics_worker_on_stats(pw_metrics_worker_t *mw, const char *json,
 
 /* ---- events and dead letters ----------------------------------------- */
 
-void pw_metrics_worker_on_event(void *ud, const char *topic, const char *json)
+void pw_metrics_worker_published(void *ud, const char *topic,
+				 const pw_published_t *p)
 {
 	pw_metrics_worker_t *mw = ud;
-	if (!mw || !json)
+	if (!mw || !p)
+		return;
+	if (p->is_event > 0) {
+		const char *status = p->status[0] ? p->status : "unknown";
+		pw_counter_inc(pw_counter_get(mw->events, p->event_type, status));
+		if (p->terminal) {
+			/* the command type: Direction PAYIN/PAYOUT as the
+			 * lower-case type of the command ("payin") */
+			char lc[16];
+			size_t i = 0;
+			for (; p->direction[i] && i + 1 < sizeof lc; i++)
+				lc[i] = (char)tolower(
+					(unsigned char)p->direction[i]);
+			lc[i] = '\0';
+			pw_counter_inc(pw_counter_get(
+				mw->commands, p->direction[0] ? lc : p->event_type,
+				status));
+		}
+	} else if (p->is_event == 0) {
+		pw_counter_inc(pw_counter_get(mw->dlq, p->reason));
+		/* the command type is the last part of the source topic */
+		const char *src = p->source;
+		if (!src[0]) {
+			const char *dot = topic ? strrchr(topic, '.') : NULL;
+			src = dot ? dot + 1 : topic ? topic : "unknown";
+		}
+		pw_counter_inc(pw_counter_get(mw->commands, src, "dead_letter"));
+	}
+}
+
+void pw_metrics_worker_on_event(void *ud, const char *topic, const char *json)
+{
+	if (!ud || !json)
 		return;
 	json_error_t je;
 	json_t *ev = json_loads(json, 0, &je);
-	if (!json_is_object(ev)) {
-		json_decref(ev);
-		return;
-	}
-	const char *type = json_string_value(json_object_get(ev, "event_type"));
-	const char *reason = json_string_value(json_object_get(ev, "reason"));
-	if (type && !strcmp(type, "dead_letter"))
-		type = NULL; /* DeadLetter records carry event_type too */
-	if (type) {
-		const char *status =
-			json_string_value(json_object_get(ev, "status"));
-		if (!status)
-			status = "unknown";
-		pw_counter_inc(pw_counter_get(mw->events, type, status));
-		if (json_is_true(json_object_get(ev, "terminal"))) {
-			/* the command type: Direction PAYIN/PAYOUT as the
-			 * lower-case type of the command ("payin") */
-			const char *dir = json_string_value(
-				json_object_get(ev, "direction"));
-			char lc[16];
-			size_t i = 0;
-			for (; dir && dir[i] && i + 1 < sizeof lc; i++)
-				lc[i] = (char)tolower((unsigned char)dir[i]);
-			lc[i] = '\0';
-			pw_counter_inc(pw_counter_get(
-				mw->commands, dir ? lc : type, status));
-		}
-	} else if (reason) {
-		pw_counter_inc(pw_counter_get(mw->dlq, reason));
-		/* the command type is the last part of the source topic */
-		const char *src =
-			json_string_value(json_object_get(ev, "topic"));
-		if (!src)
-			src = topic ? topic : "unknown";
-		const char *dot = strrchr(src, '.');
-		pw_counter_inc(pw_counter_get(mw->commands, dot ? dot + 1 : src,
-					      "dead_letter"));
+	if (json_is_object(ev)) {
+		pw_published_t p;
+		pw_published_of(ev, &p);
+		pw_metrics_worker_published(ud, topic, &p);
 	}
 	json_decref(ev);
 }

@@ -102,13 +102,18 @@ void pw_metrics_worker_on_gateway_call(void *ud, pa_op_t op,
 pa_err_t pw_metrics_worker_on_stats(pw_metrics_worker_t *mw, const char *json,
 				    size_t len);
 
-/* The worker's event observer (pw_worker_opts_t.on_event; chain it from
- * yours): an event record counts payatom_events_published_total{type=
- * event_type,status}, and when "terminal" also payatom_commands_total{type=
- * direction,outcome=status}; a dead letter (no event_type, a reason)
- * counts payatom_dlq_records_total{reason} and payatom_commands_total{
- * type=<last part of the source topic>,outcome="dead_letter"}. ud is the
- * pw_metrics_worker_t. Records that are not JSON objects are ignored. */
+/* The worker's published-record hook (pw_worker_opts_t.on_published): an
+ * event counts payatom_events_published_total{type=event_type,status},
+ * and when terminal also payatom_commands_total{type=direction,outcome=
+ * status}; a dead letter counts payatom_dlq_records_total{reason} and
+ * payatom_commands_total{type=<last part of the source topic (else of
+ * topic)>,outcome="dead_letter"}. ud is the pw_metrics_worker_t. */
+struct pw_published;
+void pw_metrics_worker_published(void *ud, const char *topic,
+				 const struct pw_published *p);
+
+/* The same from a record's JSON text (pw_worker_opts_t.on_event's form).
+ * Records that are not JSON objects are ignored. */
 void pw_metrics_worker_on_event(void *ud, const char *topic,
 				const char *json);
 

@@ -61,6 +61,7 @@ void pw__item_free(pw_item_t *it)
 	free(it->raw);
 	free(it->out_evt);
 	free(it->out_evt_json);
+	free(it->out_note);
 	free(it->out_state);
 	free(it);
 }
@@ -238,10 +239,15 @@ void pw__item_written(pw_item_t *it, int ok)
 			w->o.on_event(w->o.on_event_ud, it->out_evt_topic,
 				      it->out_evt_json ? it->out_evt_json
 						       : it->out_evt);
+		if (w->o.on_published && it->out_note)
+			w->o.on_published(w->o.on_published_ud,
+					  it->out_evt_topic, it->out_note);
 		free(it->out_evt);
 		it->out_evt = NULL;
 		free(it->out_evt_json);
 		it->out_evt_json = NULL;
+		free(it->out_note);
+		it->out_note = NULL;
 		write_state(it); /* at-least-once: now; exactly-once: done */
 	}
 	maybe_finish(it);
@@ -267,8 +273,16 @@ void pw__emit(pw_item_t *it, pw_order_t *ord, json_t *event,
 		maybe_finish(it);
 		return;
 	}
-	char *json = pa_json_dump(event, JSON_COMPACT | JSON_ENSURE_ASCII, 2048,
-				  &it->out_evt_len);
+	/* the JSON rendering only for the wire or an observer (the demo,
+	 * tests): metrics get what the record says (pw_published_of) */
+	char *json = NULL;
+	if (!w->o.codec || w->o.on_event)
+		json = pa_json_dump(event, JSON_COMPACT | JSON_ENSURE_ASCII,
+				    2048, &it->out_evt_len);
+	free(it->out_note);
+	it->out_note = NULL;
+	if (w->o.on_published && (it->out_note = malloc(sizeof *it->out_note)))
+		pw_published_of(event, it->out_note);
 	if (!w->o.codec) {
 		it->out_evt = json;
 	} else {

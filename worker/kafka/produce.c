@@ -90,6 +90,42 @@ pa_err_t pw__produce(pw_worker_t *w, pw_item_t *it, const char *topic,
 	return PA_OK;
 }
 
+/* ---- what a published record says (metrics) --------------------------- */
+
+static void copy_str(char *dst, size_t size, const json_t *v)
+{
+	const char *s = json_string_value(v);
+	snprintf(dst, size, "%s", s ? s : "");
+}
+
+void pw_published_of(const json_t *rec, pw_published_t *p)
+{
+	memset(p, 0, sizeof *p);
+	const char *type =
+		json_string_value(json_object_get(rec, "event_type"));
+	const json_t *reason = json_object_get(rec, "reason");
+	if (type && strcmp(type, "dead_letter") != 0) {
+		p->is_event = 1;
+		snprintf(p->event_type, sizeof p->event_type, "%s", type);
+		copy_str(p->status, sizeof p->status,
+			 json_object_get(rec, "status"));
+		copy_str(p->direction, sizeof p->direction,
+			 json_object_get(rec, "direction"));
+		p->terminal = json_is_true(json_object_get(rec, "terminal"));
+	} else if (json_is_string(reason)) {
+		/* DeadLetter records carry event_type "dead_letter" */
+		p->is_event = 0;
+		copy_str(p->reason, sizeof p->reason, reason);
+		const char *src =
+			json_string_value(json_object_get(rec, "topic"));
+		const char *dot = src ? strrchr(src, '.') : NULL;
+		snprintf(p->source, sizeof p->source, "%s",
+			 dot ? dot + 1 : src ? src : "");
+	} else {
+		p->is_event = -1;
+	}
+}
+
 /* ---- for the reports module (reports/reports.h) -------------------- */
 
 pa_err_t pw_worker_publish(pw_worker_t *w, const char *topic, const char *key,
@@ -120,6 +156,11 @@ pa_err_t pw_worker_publish(pw_worker_t *w, const char *topic, const char *key,
 		w->st.events_out++;
 		if (w->o.on_event)
 			w->o.on_event(w->o.on_event_ud, topic, s);
+		if (w->o.on_published) {
+			pw_published_t p;
+			pw_published_of(rec, &p);
+			w->o.on_published(w->o.on_published_ud, topic, &p);
+		}
 	}
 	free(s);
 	return err;

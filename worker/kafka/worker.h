@@ -21,6 +21,20 @@ typedef struct pw_kafka_kv {
 	const char *value;
 } pw_kafka_kv_t;
 
+/* What a published record says, as metrics count it: filled by
+ * pw_published_of() from the record the worker built. */
+typedef struct pw_published {
+	char event_type[24]; /* "payment", "refund", ...; "" for a dead
+				letter */
+	char status[24];     /* events: the normalized status */
+	char direction[12];  /* events: "PAYIN", "PAYOUT" or "" */
+	char reason[40];     /* dead letters: the DeadLetterReason symbol */
+	char source[40];     /* dead letters: the last part of the topic the
+				record came from ("payin") */
+	int terminal;	     /* events: the order reached its outcome */
+	int is_event;	     /* 1 event, 0 dead letter, -1 neither */
+} pw_published_t;
+
 typedef struct pw_worker_opts {
 	const char *brokers;  /* bootstrap servers; required */
 	const char *group_id; /* default "payatom-worker" */
@@ -69,9 +83,16 @@ typedef struct pw_worker_opts {
 	int64_t stats_interval_ms;
 	/* Observer for tests and the demo: called for every event record
 	 * published (after delivery) with its JSON rendering, whatever the
-	 * encoding on the wire. May be NULL. */
+	 * encoding on the wire. May be NULL (then no JSON rendering is made:
+	 * with Avro on the wire it would be a second encoding per event). */
 	void (*on_event)(void *ud, const char *topic, const char *json);
 	void *on_event_ud;
+	/* For metrics: called for every event record and dead letter
+	 * published (after delivery) with what it says (pw_published_t).
+	 * May be NULL. */
+	void (*on_published)(void *ud, const char *topic,
+			     const pw_published_t *p);
+	void *on_published_ud;
 	/* A "report_request" command (any command topic) is handed here and
 	 * its offset released at once; the results are published later
 	 * (reports/reports.h). NULL: such commands are dead-lettered as an
@@ -127,6 +148,11 @@ void pw_worker_partitions(const pw_worker_t *w, pw_part_stat_fn fn, void *ud);
 /* 1 when partitions are assigned (or the group is idle waiting) and the
  * producer is healthy. */
 int pw_worker_ready(const pw_worker_t *w);
+
+/* Fills *p from an event or dead-letter record (borrowed): an event has
+ * an event_type other than "dead_letter"; a dead letter a reason.
+ * Anything else gives is_event -1. */
+void pw_published_of(const struct json_t *rec, pw_published_t *p);
 
 /* Publishes rec (borrowed; serialized before return) to topic with key,
  * outside any command's transaction and ordering (reports). Delivery is

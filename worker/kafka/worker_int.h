@@ -64,7 +64,9 @@ typedef struct pw_item {
 	 * (at-least-once: a state record never gets ahead of its event). */
 	char *out_evt, *out_state; /* encoded bytes */
 	char *out_evt_json; /* JSON of out_evt for on_event, owned; NULL when
-			       out_evt is that JSON */
+			       out_evt is that JSON or nobody observes */
+	pw_published_t *out_note; /* what out_evt says, for on_published;
+				     owned, NULL when nobody counts */
 	char skey[PW_ID_MAX + 16]; /* changelog key of out_state */
 	size_t sklen;
 	size_t out_evt_len, out_state_len;
