@@ -1,7 +1,8 @@
 /* canonjson.h -- the JSON text PHP's json_encode() gives for a decoded body.
  * Owns: canonical JSON for the V2 signature (spec §3.4 [I]): object keys
  *       sorted by bytes (recursively), compact, PHP default escaping.
- *       Also jansson's own compact dump into one buffer (pa_json_dump).
+ *       Also jansson's own compact dump into one buffer (pa_json_dump) and
+ *       a faster json_loadb() (pa_json_loadb, jsonload.c).
  * Not here: the signature itself (sign.h), digests (crypto.h).
  *
  * The gateway is PHP; the V2 guide (per [I]) signs json_encode() of the body
@@ -74,6 +75,18 @@ pa_err_t pa_canonjson_double(double d, char out[32]);
  */
 char *pa_json_dump(const json_t *j, size_t flags, size_t first_cap,
 		   size_t *len);
+
+/**
+ * @brief json_loadb(), faster: the same inputs accepted and refused, the
+ * same tree (values, key order, last of duplicate keys unless
+ * JSON_REJECT_DUPLICATES), the same flags (JSON_REJECT_DUPLICATES,
+ * JSON_DECODE_ANY, JSON_DISABLE_EOF_CHECK, JSON_DECODE_INT_AS_REAL,
+ * JSON_ALLOW_NUL). @p error (may be NULL) gets a message in Jansson's words
+ * and the byte position; its line and column are -1.
+ * @returns a new reference (caller json_decref()s), or NULL.
+ */
+json_t *pa_json_loadb(const char *buf, size_t len, size_t flags,
+		      json_error_t *error);
 
 #ifdef __cplusplus
 }

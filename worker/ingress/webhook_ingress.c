@@ -24,6 +24,7 @@
 
 #include "core/config_kafka.h"
 #include "core/loop_kafka.h"
+#include "payatom/canonjson.h"
 #include "payatom/webhook.h"
 
 #define GUARD_EXTRA_MS 5000
@@ -336,7 +337,7 @@ static char *build_record(const uint8_t *body, size_t len, const char *name,
 			  const pa_txn_update_t *upd, size_t *out_len)
 {
 	json_error_t je;
-	json_t *cb = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES,
+	json_t *cb = pa_json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES,
 				&je);
 	if (!json_is_object(cb)) {
 		json_decref(cb);

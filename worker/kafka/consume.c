@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "payatom/canonjson.h"
 int pw__topic_index(pw_worker_t *w, const char *topic)
 {
 	for (int i = 0; i < PW_IN_N; i++)
@@ -26,7 +27,7 @@ pa_err_t pw__decode(pw_worker_t *w, int topic, const void *buf, size_t len,
 		return pw_codec_decode(w->o.codec, NULL, buf, len, rec, NULL,
 				       errbuf);
 	json_error_t je;
-	json_t *j = json_loadb(buf, len, 0, &je);
+	json_t *j = pa_json_loadb(buf, len, 0, &je);
 	if (!j)
 		return pa_seterr(errbuf, PA_PARSE,
 				 "undecodable JSON at byte %d: %s", je.position,

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "payatom/canonjson.h"
 
 /* Key of an order in the state map and the changelog: the order_id, or
  * "complaint:" + order_id for a complaint about that order (it lives beside
@@ -197,7 +198,7 @@ void pw__restore_record(pw_worker_t *w, rd_kafka_message_t *m)
 		return;
 	}
 	json_error_t je;
-	json_t *j = json_loadb(m->payload, m->len, 0, &je);
+	json_t *j = pa_json_loadb(m->payload, m->len, 0, &je);
 	pw_order_t tmp;
 	if (pw_order_from_json(j, &tmp) != PA_OK) {
 		json_decref(j);

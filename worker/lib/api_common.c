@@ -162,7 +162,7 @@ pa_err_t pa__json_object(const char *body, size_t len, size_t max,
 		return pa_seterr(errbuf, PA_PARSE, "body: empty");
 	if (memchr(body, '\0', len))
 		return pa_seterr(errbuf, PA_PARSE, "body: embedded NUL byte");
-	json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+	json_t *j = pa_json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
 	if (!j)
 		return pa_seterr(errbuf, PA_PARSE, "body: not JSON (%s at %d)",
 				 je.text, je.position);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "payatom/canonjson.h"
 #include "serde/avro_schema.h"
 #include "serde/codec_plan.h"
 #include "serde/codec_priv.h"
@@ -376,7 +377,7 @@ static pa_err_t decode_json(pw_codec_t *c, const char *expect,
 	json_error_t jerr;
 	/* Duplicate keys are refused: {"amount_minor":1,"amount_minor":9}
 	 * must not mean whatever the parser keeps. */
-	json_t *in = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES,
+	json_t *in = pa_json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES,
 				&jerr);
 	if (!in)
 		return pa_seterr(errbuf, PA_PARSE,
