@@ -33,7 +33,17 @@ typedef struct pa_client_opts {
 	long max_host_connections;  /* per host; 0 = unlimited */
 	long max_total_connections; /* 0 = unlimited */
 	const char *user_agent; /* NULL -> "libpayatom/0.1". Copied. */
+	/* PA_CLIENT_ENGINE_AUTO (0): libpayatom's own HTTP/1.1 engine,
+	 * unless a proxy is set in the environment (http_proxy, https_proxy,
+	 * HTTPS_PROXY, all_proxy, ALL_PROXY): then libcurl's, which honours
+	 * it. _BUILTIN / _CURL: that engine whatever the environment. Both
+	 * classify replies as below and pass the same tests. */
+	int engine;
 } pa_client_opts_t;
+
+#define PA_CLIENT_ENGINE_AUTO 0
+#define PA_CLIENT_ENGINE_BUILTIN 1
+#define PA_CLIENT_ENGINE_CURL 2
 
 #define PA_CLIENT_DEFAULT_MAX_BODY (1024u * 1024u)
 

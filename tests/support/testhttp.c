@@ -45,6 +45,7 @@ struct conn {
 	struct route *pending_route;
 	char *pending_req_body;
 	size_t pending_req_body_len;
+	int head_req; /* the request being answered is HEAD: no body */
 };
 
 struct pwt_http {
@@ -316,7 +317,8 @@ static int act(struct conn *c, const pwt_http_behaviour_t *b,
 				   "HTTP/1.1 %d X\r\nContent-Length: %zu\r\n"
 				   "%s%s\r\n",
 				   status, blen, conn_hdr, extra);
-			out_add(c, body, blen);
+			if (!c->head_req) /* a HEAD reply has no body */
+				out_add(c, body, blen);
 		}
 		break;
 	}
@@ -386,6 +388,7 @@ static int handle_input(pwt_http_t *srv, struct conn *c)
 		pthread_mutex_unlock(&srv->mu);
 		if (req_close)
 			b.close = 1;
+		c->head_req = strcmp(method, "HEAD") == 0;
 		int rc;
 		if (b.delay_ms > 0) {
 			c->st = C_DELAY;

@@ -1,9 +1,13 @@
-/* client.c -- libpayatom's asynchronous HTTP client on one libcurl multi.
- * Owns: the multi handle, a pool of easy handles (with their buffers) reused
- *       across calls, the list of calls in flight, reply classification.
+/* client.c -- libpayatom's asynchronous HTTP client: the public API, the
+ * checks of a request, the choice of engine, and the libcurl engine.
+ * Owns: engine choice (our HTTP/1.1 engine, client_h1.c, by default;
+ *       libcurl's multi when a proxy is configured in the environment or
+ *       asked for), the libcurl multi handle, a pool of easy handles (with
+ *       their buffers) reused across calls, the list of calls in flight,
+ *       reply classification of the libcurl engine.
  * Not here: any event loop (the caller's, through the socket/timer callbacks;
  *           see worker/core/loop_curl.c), request building and body parsing
- *           (api_*.c).
+ *           (api_*.c), the HTTP/1.1 engine (client_h1*.c).
  *
  * Performance notes: one multi keeps the connection cache and the DNS cache
  * (a multi shares both among its easy handles, so no CURLSH is needed); easy
@@ -12,6 +16,8 @@
 #include "payatom/client.h"
 
 #include <curl/curl.h>
+
+#include "client_h1.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +59,7 @@ struct pa_call {
 };
 
 struct pa_client {
+	pa__h1_t *h1; /* the engine when it is ours; NULL: libcurl's */
 	CURLM *multi;
 	pa_client_opts_t opts;
 	char *ca_file;
@@ -130,6 +137,22 @@ static char *dup_or_null(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
+/* A proxy libcurl would take from the environment (it reads the lower-case
+ * http_proxy, and HTTPS_PROXY/https_proxy, ALL_PROXY/all_proxy): our own
+ * engine does not speak to proxies, so such a client uses libcurl's. */
+static int proxy_configured(void)
+{
+	static const char *const vars[] = {"http_proxy", "https_proxy",
+					   "HTTPS_PROXY", "all_proxy",
+					   "ALL_PROXY"};
+	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+		const char *v = getenv(vars[i]);
+		if (v && *v)
+			return 1;
+	}
+	return 0;
+}
+
 pa_err_t pa_client_new(const pa_client_opts_t *opts, pa_client_t **out)
 {
 	if (!out)
@@ -148,6 +171,8 @@ pa_err_t pa_client_new(const pa_client_opts_t *opts, pa_client_t **out)
 	if (!o.max_response_bytes)
 		o.max_response_bytes = PA_CLIENT_DEFAULT_MAX_BODY;
 
+	if (o.engine < PA_CLIENT_ENGINE_AUTO || o.engine > PA_CLIENT_ENGINE_CURL)
+		return PA_INVAL;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return PA_INTERNAL;
 	pa_client_t *cli = calloc(1, sizeof *cli);
@@ -160,8 +185,24 @@ pa_err_t pa_client_new(const pa_client_opts_t *opts, pa_client_t **out)
 	cli->user_agent = strdup(o.user_agent ? o.user_agent : DEFAULT_UA);
 	cli->opts.ca_file = NULL;
 	cli->opts.user_agent = NULL;
+	if (!cli->user_agent || (o.ca_file && !cli->ca_file)) {
+		pa_client_destroy(cli);
+		return PA_NOMEM;
+	}
+	if (o.engine == PA_CLIENT_ENGINE_BUILTIN ||
+	    (o.engine == PA_CLIENT_ENGINE_AUTO && !proxy_configured())) {
+		pa_client_opts_t ho = cli->opts;
+		ho.ca_file = cli->ca_file;
+		ho.user_agent = cli->user_agent;
+		if (pa__h1_new(&ho, cli, &cli->h1) != PA_OK) {
+			pa_client_destroy(cli);
+			return PA_NOMEM;
+		}
+		*out = cli;
+		return PA_OK;
+	}
 	cli->multi = curl_multi_init();
-	if (!cli->user_agent || (o.ca_file && !cli->ca_file) || !cli->multi) {
+	if (!cli->multi) {
 		pa_client_destroy(cli);
 		return PA_NOMEM;
 	}
@@ -214,6 +255,7 @@ void pa_client_destroy(pa_client_t *cli)
 {
 	if (!cli)
 		return;
+	pa__h1_destroy(cli->h1);
 	while (cli->active) {
 		pa_call_t *call = cli->active;
 		cli->active = call->next;
@@ -328,6 +370,26 @@ static void unlink_active(pa_client_t *cli, pa_call_t *call)
 static int has_crlf(const char *s)
 {
 	return strpbrk(s, "\r\n") != NULL;
+}
+
+/* Every header a "name: value" line: both present, a name without ':',
+ * neither with CR or LF, the line under 4 KiB. */
+static pa_err_t check_headers(pa_client_t *cli, const pa_request_t *req)
+{
+	for (size_t i = 0; i < req->n_headers; i++) {
+		const struct pa_header *h = &req->headers[i];
+		if (!h->name || !h->value || !h->name[0] ||
+		    has_crlf(h->name) || has_crlf(h->value) ||
+		    strchr(h->name, ':')) {
+			seterr(cli, "header %zu: bad name or value", i);
+			return PA_INVAL;
+		}
+		if (strlen(h->name) + strlen(h->value) + 2 >= 4096) {
+			seterr(cli, "header %zu too long", i);
+			return PA_INVAL;
+		}
+	}
+	return PA_OK;
 }
 
 static pa_err_t build_headers(pa_client_t *cli, pa_call_t *call,
@@ -477,6 +539,13 @@ pa_err_t pa_client_send(pa_client_t *cli, const pa_request_t *req,
 		seterr(cli, "bad method");
 		return PA_INVAL;
 	}
+	if (cli->h1) {
+		pa_err_t err = check_headers(cli, req);
+		if (!err)
+			err = pa__h1_send(cli->h1, req, cb, ud, call_out,
+					  cli->errbuf);
+		return err;
+	}
 	pa_call_t *call = call_get(cli);
 	if (!call) {
 		seterr(cli, "out of memory");
@@ -514,6 +583,10 @@ pa_err_t pa_client_send(pa_client_t *cli, const pa_request_t *req,
 
 void pa_client_cancel(pa_client_t *cli, pa_call_t *call)
 {
+	if (cli && call && cli->h1) {
+		pa__h1_cancel(cli->h1, call);
+		return;
+	}
 	if (!cli || !call || !call->in_flight)
 		return;
 	curl_multi_remove_handle(cli->multi, call->easy);
@@ -667,6 +740,8 @@ void pa_client_set_socket_cb(pa_client_t *cli, pa_socket_cb cb, void *ud)
 {
 	if (!cli)
 		return;
+	if (cli->h1)
+		pa__h1_set_socket_cb(cli->h1, cb, ud);
 	cli->socket_cb = cb;
 	cli->socket_ud = ud;
 }
@@ -675,6 +750,8 @@ void pa_client_set_timer_cb(pa_client_t *cli, pa_timer_cb cb, void *ud)
 {
 	if (!cli)
 		return;
+	if (cli->h1)
+		pa__h1_set_timer_cb(cli->h1, cb, ud);
 	cli->timer_cb = cb;
 	cli->timer_ud = ud;
 }
@@ -697,6 +774,8 @@ pa_err_t pa_client_socket_action(pa_client_t *cli, int fd, int events)
 {
 	if (!cli || fd < 0)
 		return PA_INVAL;
+	if (cli->h1)
+		return pa__h1_socket_action(cli->h1, fd, events);
 	return action(cli, (curl_socket_t)fd, events);
 }
 
@@ -704,6 +783,8 @@ pa_err_t pa_client_timeout_action(pa_client_t *cli)
 {
 	if (!cli)
 		return PA_INVAL;
+	if (cli->h1)
+		return pa__h1_timeout_action(cli->h1);
 	return action(cli, CURL_SOCKET_TIMEOUT, 0);
 }
 
@@ -712,6 +793,8 @@ pa_err_t pa_client_next_timeout(pa_client_t *cli, long *ms)
 	if (!cli || !ms)
 		return PA_INVAL;
 	*ms = -1;
+	if (cli->h1)
+		return pa__h1_next_timeout(cli->h1, ms);
 	if (curl_multi_timeout(cli->multi, ms) != CURLM_OK)
 		return PA_INTERNAL;
 	return PA_OK;
@@ -721,6 +804,8 @@ pa_err_t pa_client_perform(pa_client_t *cli, int max_wait_ms)
 {
 	if (!cli)
 		return PA_INVAL;
+	if (cli->h1)
+		return pa__h1_perform(cli->h1, max_wait_ms);
 	int running = 0;
 	CURLMcode mc = curl_multi_perform(cli->multi, &running);
 	drain(cli);
@@ -740,6 +825,8 @@ pa_err_t pa_client_perform(pa_client_t *cli, int max_wait_ms)
 
 size_t pa_client_in_flight(const pa_client_t *cli)
 {
+	if (cli && cli->h1)
+		return pa__h1_in_flight(cli->h1);
 	return cli ? cli->n_active : 0;
 }
 
@@ -748,7 +835,9 @@ void pa_client_get_stats(const pa_client_t *cli, pa_client_stats_t *st)
 	if (!st)
 		return;
 	memset(st, 0, sizeof *st);
-	if (cli)
+	if (cli && cli->h1)
+		pa__h1_stats(cli->h1, st);
+	else if (cli)
 		*st = cli->stats;
 }
 

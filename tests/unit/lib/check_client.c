@@ -23,6 +23,20 @@
 
 /* ---- fixture ---- */
 
+/* PAYATOM_TEST_CLIENT_ENGINE=curl: every client of this program uses
+ * libcurl's engine, else libpayatom's own (CTest runs the program once
+ * per engine: check_client, check_client_curl). */
+static pa_err_t new_client(const pa_client_opts_t *opts, pa_client_t **out)
+{
+	pa_client_opts_t o = {0};
+	if (opts)
+		o = *opts;
+	const char *e = getenv("PAYATOM_TEST_CLIENT_ENGINE");
+	o.engine = e && !strcmp(e, "curl") ? PA_CLIENT_ENGINE_CURL
+					   : PA_CLIENT_ENGINE_BUILTIN;
+	return pa_client_new(&o, out);
+}
+
 struct got {
 	int n;
 	pa_err_t err;
@@ -49,7 +63,7 @@ static void fx_init(struct fx *fx, const pa_client_opts_t *opts)
 	fx->srv = pwt_http_start();
 	ck_assert_ptr_nonnull(fx->srv);
 	ck_assert_int_eq(pw_loop_new(&fx->loop), PA_OK);
-	ck_assert_int_eq(pa_client_new(opts, &fx->cli), PA_OK);
+	ck_assert_int_eq(new_client(opts, &fx->cli), PA_OK);
 	ck_assert_int_eq(pw_loop_curl_attach(fx->loop, fx->cli, &fx->lc),
 			 PA_OK);
 }
@@ -842,7 +856,7 @@ START_TEST(test_client_perform_blocking_mode)
 	pwt_http_t *srv = pwt_http_start();
 	ck_assert_ptr_nonnull(srv);
 	pa_client_t *cli;
-	ck_assert_int_eq(pa_client_new(NULL, &cli), PA_OK);
+	ck_assert_int_eq(new_client(NULL, &cli), PA_OK);
 	struct fx fx = {0};
 	struct got g = {0};
 	struct ctx c = {&fx, &g};
@@ -863,6 +877,52 @@ START_TEST(test_client_perform_blocking_mode)
 	/* nothing in flight: returns at once */
 	ck_assert_int_eq(pa_client_perform(cli, 10000), PA_OK);
 	pa_client_destroy(cli);
+	pwt_http_stop(srv);
+}
+END_TEST
+
+/* engine AUTO: a proxy in the environment takes the calls to libcurl,
+ * which sends them to the proxy (here a port nobody listens on: the call
+ * fails to connect); without one the call goes straight to the server. */
+START_TEST(test_client_auto_engine_honours_proxy_environment)
+{
+	pwt_http_t *srv = pwt_http_start();
+	ck_assert_ptr_nonnull(srv);
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t sl = sizeof sa;
+	ck_assert_int_eq(bind(s, (struct sockaddr *)&sa, sizeof sa), 0);
+	ck_assert_int_eq(getsockname(s, (struct sockaddr *)&sa, &sl), 0);
+	close(s);
+	char proxy[64];
+	snprintf(proxy, sizeof proxy, "http://127.0.0.1:%d",
+		 ntohs(sa.sin_port));
+	for (int with_proxy = 0; with_proxy < 2; with_proxy++) {
+		if (with_proxy)
+			setenv("http_proxy", proxy, 1);
+		else
+			unsetenv("http_proxy");
+		pa_client_t *cli;
+		ck_assert_int_eq(pa_client_new(NULL, &cli), PA_OK);
+		struct fx fx = {0};
+		struct got g = {0};
+		struct ctx c = {&fx, &g};
+		char url[256];
+		pa_request_t req = {.method = "GET",
+				    .url = (char *)pwt_http_url(srv, "/p", url,
+								 sizeof url)};
+		ck_assert_int_eq(pa_client_send(cli, &req, on_reply, &c, NULL),
+				 PA_OK);
+		int64_t end = pwt_now_ms() + pwt_ms(5000);
+		while (fx.done < 1 && pwt_now_ms() < end)
+			ck_assert_int_eq(pa_client_perform(cli, 100), PA_OK);
+		ck_assert_int_eq(g.n, 1);
+		ck_assert_int_eq(g.err, with_proxy ? PA_CONNECT : PA_OK);
+		pa_client_destroy(cli);
+	}
+	unsetenv("http_proxy");
+	ck_assert_uint_eq(pwt_http_requests(srv), 1);
 	pwt_http_stop(srv);
 }
 END_TEST
@@ -900,6 +960,8 @@ static Suite *client_suite(void)
 		{"cancel", test_client_cancel_in_flight_skips_callback},
 		{"destroy", test_client_destroy_with_calls_in_flight},
 		{"perform", test_client_perform_blocking_mode},
+		{"auto_engine",
+		 test_client_auto_engine_honours_proxy_environment},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		TCase *tc = tcase_create(cases[i].name);
