@@ -1,13 +1,6 @@
 <?php
-// payatom_ref.php -- PayAtom's own PHP reference code (spec §3.1-§3.4, the
-// encrypt()/decrypt() functions of the seed page
-// /work/shared/spec/000_2ba833a2bd8f7455.txt), adapted minimally:
-//   * encrypt() takes an optional fixed IV (known-answer vectors); with NULL
-//     it draws 16 random bytes exactly as the docs do;
-//   * the docs' typo `$iv=openssl_$iv=openssl_random_pseudo_bytes(16);` is
-//     fixed.
-// Everything else (key = hash('sha256', $password, true), HMAC over
-// ciphertext . iv, blob = iv . hash . ciphertext) is the docs' code verbatim.
+// payatom_ref.php -- vectors from PayAtom's own PHP reference code (spec
+// §3.1-§3.4; the docs' functions live in payatom_docs.php).
 // Used by make_vectors.sh (generates tests/data/{crypto,sign}/*) and by the
 // cross-check in tests/unit/lib/check_crypto.c (opens blobs sealed by our C).
 //
@@ -21,32 +14,7 @@
 //   php payatom_ref.php strval                        -> (string) vectors
 //   php payatom_ref.php base64 <base64_in.txt>        -> base64_decode vectors
 
-// Function for encryption (docs, + optional $iv)
-function encrypt($plaintext, $password, $iv = null)
-{
-    $method = "AES-256-CBC";
-    $key = hash('sha256', $password, true);
-    if ($iv === null)
-        $iv = openssl_random_pseudo_bytes(16);
-    $ciphertext = openssl_encrypt($plaintext, $method, $key, OPENSSL_RAW_DATA, $iv);
-    $hash = hash_hmac('sha256', $ciphertext . $iv, $key, true);
-    return $iv . $hash . $ciphertext;
-}
-
-// Function to decrypt (docs, verbatim)
-function decrypt($ivHashCiphertext, $password) {
-    $method = "AES-256-CBC";
-    $iv = substr($ivHashCiphertext, 0, 16);
-    $hash = substr($ivHashCiphertext, 16, 32);
-    $ciphertext = substr($ivHashCiphertext, 48);
-    $key = hash('sha256', $password, true);
-
-    if (!hash_equals(hash_hmac('sha256', $ciphertext . $iv, $key, true), $hash)) {
-        return null;
-    }
-
-    return openssl_decrypt($ciphertext, $method, $key, OPENSSL_RAW_DATA, $iv);
-}
+require __DIR__ . '/payatom_docs.php';
 
 // V2 canonical JSON per [I] (spec §3.4): the signer's ksort() (default
 // flags: top level only; non-numeric keys compare byte-wise) and

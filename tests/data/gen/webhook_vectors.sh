@@ -7,14 +7,12 @@
 set -euo pipefail
 out=$(cd "$(dirname "$0")/.." && pwd)/webhook
 mkdir -p "$out"
-php -d display_errors=stderr -- "$out" <<'PHP'
+php -d display_errors=stderr -- "$out" "$(dirname "$0")" <<'PHP'
 <?php
-// The PayAtom doc encrypt(), with the IV made a parameter.
-function encrypt($plaintext, $secret_key, $iv) {
-    $key = hash("sha256", $secret_key, true);
-    $ciphertext = openssl_encrypt($plaintext, "AES-256-CBC", $key, OPENSSL_RAW_DATA, $iv);
-    $hmac = hash_hmac("sha256", $ciphertext . $iv, $key, true);
-    return base64_encode($iv . $hmac . $ciphertext);
+// The docs' encrypt() (payatom_docs.php), base64 as the gateway sends it.
+require $argv[2] . "/payatom_docs.php";
+function seal($plaintext, $secret_key, $iv) {
+    return base64_encode(encrypt($plaintext, $secret_key, $iv));
 }
 $out = $argv[1];
 $secret = "tEst-Secret-Key-0123456789";
@@ -25,7 +23,7 @@ function vec($name, $f, $hash_amount, $secret) {
     global $out, $n;
     $n++;
     $iv = str_pad(sprintf("iv-vector-%02d", $n), 16, "#");
-    $f["post_hash"] = encrypt(md5($f["order_id"] . $hash_amount . $f["status"] . $secret), $secret, $iv);
+    $f["post_hash"] = seal(md5($f["order_id"] . $hash_amount . $f["status"] . $secret), $secret, $iv);
     file_put_contents("$out/$name.json", json_encode($f, JSON_UNESCAPED_SLASHES) . "\n");
     return $f;
 }
@@ -75,7 +73,7 @@ function rawvec($name, $raw, $order_text, $hash_amount, $status_text, $secret, $
     global $out, $n;
     $n++;
     $iv = str_pad(sprintf("iv-vector-%02d", $n), 16, "#");
-    $ph = encrypt(md5($order_text . $hash_amount . $status_text . $secret), $secret, $iv);
+    $ph = seal(md5($order_text . $hash_amount . $status_text . $secret), $secret, $iv);
     if ($mangle) $ph = $mangle($ph);
     file_put_contents("$out/$name.json", str_replace("@PH@", addcslashes($ph, "\n\r\t"), $raw) . "\n");
 }
