@@ -281,7 +281,10 @@ static void candidates(const pa_txn_update_t *upd, pa_amount_pref_t pref,
 	if (pref != PA_AMOUNT_PREF_REQUESTED)
 		add_field(cs, &upd->received_amount, 1,
 			  PA_HASH_RECEIVED_AS_SENT, PA_HASH_RECEIVED_PHP, 1, 1);
-	add_field(cs, &upd->amount, 0, PA_HASH_AMOUNT_AS_SENT,
+	/* amount always, as received_amount: the docs' PHP concatenates an
+	 * absent `amount` as "" too (a hash over "" there covers no amount:
+	 * PA_UNHASHED_AMOUNT unless received_amount is empty as well) */
+	add_field(cs, &upd->amount, 1, PA_HASH_AMOUNT_AS_SENT,
 		  PA_HASH_AMOUNT_PHP, 0, amt);
 	add_field(cs, &upd->requested_amount, 0, PA_HASH_REQUESTED_AS_SENT,
 		  PA_HASH_REQUESTED_PHP, 0, req);

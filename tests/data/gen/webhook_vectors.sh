@@ -105,6 +105,9 @@ foreach ($forms as $f => $m)
 // hash over `amount` (Feb-2023 form) while received_amount differs: the
 // docs' PHP accepts it, we refuse it by name (api.h D1)
 rawvec("callback_amount_form_received_differs", '{"order_id":"ORD1234567890","amount":"100","received_amount":"90","status":"Approved","post_hash":"@PH@"}', "ORD1234567890", "100", "Approved", $secret);
+// hash over "" where received_amount is "100": the docs' PHP reads the
+// absent `amount` as "" and accepts it; it covers no amount (D1)
+rawvec("callback_hash_over_no_amount", '{"order_id":"ORD1234567890","received_amount":"100","status":"Approved","post_hash":"@PH@"}', "ORD1234567890", "", "Approved", $secret);
 // hash over an empty order_id: verifies, but there is no order (D3)
 rawvec("callback_no_order_id", '{"received_amount":"100","status":"Approved","post_hash":"@PH@"}', "", "100", "Approved", $secret);
 PHP

@@ -233,6 +233,11 @@ START_TEST(test_webhook_refuses_hash_over_amount_when_received_differs)
 	ck_assert_ptr_nonnull(strstr(eb, "received_amount"));
 	ck_assert_int_eq(u.hash_variant, PA_HASH_NONE);
 	pa_txn_update_clear(&u);
+	/* the same with no amount field at all: PHP concatenates "" */
+	ck_assert_int_eq(run("callback_hash_over_no_amount",
+			     PA_AMOUNT_PREF_RECEIVED, &u, eb),
+			 PA_UNHASHED_AMOUNT);
+	pa_txn_update_clear(&u);
 }
 END_TEST
 
