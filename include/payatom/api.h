@@ -70,7 +70,7 @@
  *     not acted on (polling settles the order).
  *  D4 [number_out_of_range] An integer beyond 64 bits or a real beyond
  *     double range anywhere in the body: PHP reads a float (1.0E+20, INF);
- *     jansson cannot, so the body is PA_RANGE. PHP's json_encode() never
+ *     jansson cannot, so the body is PA_PARSE. PHP's json_encode() never
  *     writes either (PHP integers are 64-bit, INF fails to encode), so no
  *     gateway body has one.
  *  D5 [numeric_top_level_key] A V2 body with a top-level key PHP would

@@ -113,8 +113,8 @@ typedef struct pa_txn_update {
  * never makes the body fail (refund_info or webhook_acknowledged of an
  * unexpected type is ignored). Whether the update can be acted on is
  * pa_txn_update_usable()'s question, after verification.
- * PA_RANGE: an integer beyond 64 bits or a real beyond double range
- * (deliberate, see api.h D4: PHP's json_encode() writes neither).
+ * An integer beyond 64 bits or a real beyond double range is PA_PARSE
+ * too (deliberate, see api.h D4: PHP's json_encode() writes neither).
  * A body with "status":"error" and no post_hash is the gateway's error
  * reply and is classified like any (api.h).
  * On PA_OK upd is filled (clear with pa_txn_update_clear); on error upd is

@@ -148,7 +148,7 @@ pa_err_t pa_api_classify_message(const char *msg, size_t len)
 /* ---- JSON reading ---- */
 
 pa_err_t pa__json_object(const char *body, size_t len, size_t max,
-			 json_t **root, char *errbuf)
+			 size_t flags, json_t **root, char *errbuf)
 {
 	json_error_t je;
 	*root = NULL;
@@ -161,7 +161,13 @@ pa_err_t pa__json_object(const char *body, size_t len, size_t max,
 		return pa_seterr(errbuf, PA_PARSE, "body: empty");
 	if (memchr(body, '\0', len))
 		return pa_seterr(errbuf, PA_PARSE, "body: embedded NUL byte");
-	json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+	json_t *j = json_loadb(body, len, flags, &je);
+	if (!j && json_error_code(&je) == json_error_numeric_overflow)
+		return pa_seterr(errbuf, PA_PARSE,
+				 "body: a number beyond 64-bit integers or "
+				 "doubles at %d (PHP's json_encode() never "
+				 "writes one)",
+				 je.position);
 	if (!j)
 		return pa_seterr(errbuf, PA_PARSE, "body: not JSON (%s at %d)",
 				 je.text, je.position);
@@ -205,7 +211,8 @@ pa_err_t pa__reply_open(void *res, size_t size, const char *what,
 	if (!res)
 		return pa_seterr(errbuf, PA_INVAL, "%s: NULL result", what);
 	memset(res, 0, size);
-	if ((e = pa__json_object(body, len, PA__MAX_REPLY, root, errbuf)))
+	if ((e = pa__json_object(body, len, PA__MAX_REPLY, JSON_REJECT_DUPLICATES,
+				    root, errbuf)))
 		return e;
 	if ((e = pa__envelope(*root, 1, errbuf))) {
 		json_decref(*root);

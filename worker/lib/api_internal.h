@@ -19,9 +19,11 @@
 #define PA__MAX_REPLY (8u << 20)
 
 /* ---- replies ---- */
-/* Parses body into a JSON object. PA_TOO_BIG, PA_PARSE. *root new. */
+/* Parses body (at most max bytes, no raw NUL) into a JSON object with
+ * json_loadb flags. PA_TOO_BIG, PA_PARSE (also for a number jansson cannot
+ * hold). *root new. */
 pa_err_t pa__json_object(const char *body, size_t len, size_t max,
-			 json_t **root, char *errbuf);
+			 size_t flags, json_t **root, char *errbuf);
 /* {"status":"error"} -> classified error with the message in errbuf.
  * need_ok: the status must also be "success" or "ok" (else PA_PARSE). */
 pa_err_t pa__envelope(json_t *root, int need_ok, char *errbuf);

@@ -68,40 +68,18 @@ static size_t depth_of(json_t *v, size_t limit)
 static pa_err_t load(const uint8_t *body, size_t len, json_t **root,
 		     char *errbuf)
 {
-	json_error_t je;
-	*root = NULL;
-	if (!body && len)
-		return pa_seterr(errbuf, PA_INVAL, "body: NULL");
-	if (len > PA_WEBHOOK_MAX_BODY)
-		return pa_seterr(errbuf, PA_TOO_BIG, "body: %zu bytes, limit %d",
-				 len, PA_WEBHOOK_MAX_BODY);
-	if (len == 0)
-		return pa_seterr(errbuf, PA_PARSE, "body: empty");
-	if (memchr(body, '\0', len))
-		return pa_seterr(errbuf, PA_PARSE, "body: embedded NUL byte");
-	json_t *j = json_loadb((const char *)body, len, JSON_ALLOW_NUL, &je);
-	if (!j && json_error_code(&je) == json_error_numeric_overflow)
-		return pa_seterr(errbuf, PA_RANGE,
-				 "body: a number beyond 64-bit integers or "
-				 "doubles (%s at %d); PHP's json_encode() "
-				 "never writes one",
-				 je.text, je.position);
-	if (!j)
-		return pa_seterr(errbuf, PA_PARSE, "body: not JSON (%s at %d)",
-				 je.text, je.position);
-	if (!json_is_object(j)) {
-		json_decref(j);
-		return pa_seterr(errbuf, PA_PARSE, "body: not a JSON object");
+	pa_err_t e = pa__json_object((const char *)body, len,
+				     PA_WEBHOOK_MAX_BODY, JSON_ALLOW_NUL, root,
+				     errbuf);
+	if (!e && depth_of(*root, PA_WEBHOOK_MAX_DEPTH) > PA_WEBHOOK_MAX_DEPTH) {
+		json_decref(*root);
+		*root = NULL;
+		e = pa_seterr(errbuf, PA_PARSE,
+			      "body: nested deeper than %d (PHP's "
+			      "json_decode() refuses it)",
+			      PA_WEBHOOK_MAX_DEPTH);
 	}
-	if (depth_of(j, PA_WEBHOOK_MAX_DEPTH) > PA_WEBHOOK_MAX_DEPTH) {
-		json_decref(j);
-		return pa_seterr(errbuf, PA_PARSE,
-				 "body: nested deeper than %d (PHP's "
-				 "json_decode() refuses it)",
-				 PA_WEBHOOK_MAX_DEPTH);
-	}
-	*root = j;
-	return PA_OK;
+	return e;
 }
 
 static void parse_refund(json_t *ri, json_t *hold, pa_txn_update_t *upd)

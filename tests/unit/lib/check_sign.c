@@ -432,28 +432,40 @@ START_TEST(test_sign_v2_guide_worked_example)
 }
 END_TEST
 
-START_TEST(test_sign_canonjson_doubles_match_php)
+/* Calls fn(input, php) for each "input|what PHP gave" line of a vector
+ * file made by make_vectors.sh (the last '|' splits); returns the count. */
+static int each_php_vector(const char *file, void (*fn)(char *, const char *))
 {
-	char *txt = pwt_read_data("sign/php_doubles.txt", NULL);
-	ck_assert_ptr_nonnull(txt);
+	char *txt = pwt_read_data(file, NULL);
+	ck_assert_msg(txt != NULL, "missing tests/data/%s", file);
 	int n = 0;
 	char *save = NULL;
 	for (char *ln = strtok_r(txt, "\n", &save); ln;
 	     ln = strtok_r(NULL, "\n", &save)) {
 		if (ln[0] == '#')
 			continue;
-		char *bar = strchr(ln, '|');
+		char *bar = strrchr(ln, '|');
 		ck_assert_ptr_nonnull(bar);
 		*bar = '\0';
-		double d = strtod(ln, NULL);
-		char out[32];
-		ck_assert_int_eq(pa_canonjson_double(d, out), PA_OK);
-		ck_assert_msg(strcmp(out, bar + 1) == 0, "%s: got %s, want %s",
-			      ln, out, bar + 1);
+		fn(ln, bar + 1);
 		n++;
 	}
 	free(txt);
-	ck_assert_int_ge(n, 300);
+	return n;
+}
+
+static void double_matches(char *in, const char *php)
+{
+	char out[32];
+	ck_assert_int_eq(pa_canonjson_double(strtod(in, NULL), out), PA_OK);
+	ck_assert_msg(strcmp(out, php) == 0, "%s: got %s, want %s", in, out,
+		      php);
+}
+
+START_TEST(test_sign_canonjson_doubles_match_php)
+{
+	ck_assert_int_ge(each_php_vector("sign/php_doubles.txt", double_matches),
+			 300);
 	char out[32];
 	ck_assert_int_eq(pa_canonjson_double(NAN, out), PA_UNSUPPORTED);
 	ck_assert_str_eq(out, "");
@@ -535,37 +547,26 @@ END_TEST
 
 /* spec §3.2: the docs' md5($order_id . $received_amount . ...) takes each
  * value through PHP's string conversion (vectors from PHP itself). */
+static void strval_matches(char *raw, const char *php)
+{
+	json_error_t je;
+	json_t *v = json_loads(raw, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+	ck_assert_msg(v != NULL, "%s: %s", raw, je.text);
+	char num[PA_PHP_NUM_MAX], hex[2 * 64 + 1] = "";
+	size_t len = 0;
+	const char *t = pa_php_strval(json_is_null(v) ? NULL : v, num, &len);
+	ck_assert_uint_lt(len, 64);
+	for (size_t i = 0; i < len; i++)
+		snprintf(hex + 2 * i, 3, "%02x", (unsigned char)t[i]);
+	ck_assert_msg(strcmp(hex, php) == 0, "%s: got %s, PHP %s", raw, hex,
+		      php);
+	json_decref(v);
+}
+
 START_TEST(test_sign_php_strval_matches_php)
 {
-	char *txt = pwt_read_data("crypto/php_strval.txt", NULL);
-	ck_assert_ptr_nonnull(txt);
-	int n = 0;
-	char *save = NULL;
-	for (char *ln = strtok_r(txt, "\n", &save); ln;
-	     ln = strtok_r(NULL, "\n", &save)) {
-		if (ln[0] == '#')
-			continue;
-		char *bar = strrchr(ln, '|');
-		ck_assert_ptr_nonnull(bar);
-		*bar = '\0';
-		json_error_t je;
-		json_t *v = json_loads(ln, JSON_DECODE_ANY | JSON_ALLOW_NUL,
-				       &je);
-		ck_assert_msg(v != NULL, "%s: %s", ln, je.text);
-		char num[PA_PHP_NUM_MAX], hex[2 * 64 + 1] = "";
-		size_t len = 0;
-		const char *t = pa_php_strval(json_is_null(v) ? NULL : v, num,
-					      &len);
-		ck_assert_uint_lt(len, 64);
-		for (size_t i = 0; i < len; i++)
-			snprintf(hex + 2 * i, 3, "%02x", (unsigned char)t[i]);
-		ck_assert_msg(strcmp(hex, bar + 1) == 0, "%s: got %s, PHP %s",
-			      ln, hex, bar + 1);
-		json_decref(v);
-		n++;
-	}
-	free(txt);
-	ck_assert_int_ge(n, 400);
+	ck_assert_int_ge(each_php_vector("crypto/php_strval.txt", strval_matches),
+			 400);
 	char num[PA_PHP_NUM_MAX];
 	ck_assert_str_eq((pa_php_double_str(INFINITY, num), num), "INF");
 	ck_assert_str_eq((pa_php_double_str(-INFINITY, num), num), "-INF");

@@ -386,7 +386,7 @@ START_TEST(test_webhook_rejects_what_php_cannot_decode)
 	for (size_t i = 0; i < 2; i++)
 		ck_assert_int_eq(pa_webhook_parse((const uint8_t *)range[i],
 						  strlen(range[i]), &u, NULL),
-				 PA_RANGE);
+				 PA_PARSE);
 }
 END_TEST
 
