@@ -197,7 +197,11 @@ int ctl_kafka_open(ctl_kafka_t *k, int need_bootstrap)
 		pw_registry_conf_t rc = {0};
 		char user[256] = "";
 		rc.url = url;
-		rc.auto_register = 1;
+		/* the worker's registry modes, so that a read-only registry
+		 * works for `send` too */
+		rc.auto_register = wc ? wc->schema_registry_auto_register : 1;
+		rc.use_latest = wc && wc->schema_registry_use_latest_version &&
+				!rc.auto_register;
 		if (wc && wc->schema_registry_ca_location &&
 		    *wc->schema_registry_ca_location)
 			rc.ca_file = wc->schema_registry_ca_location;
