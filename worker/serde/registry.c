@@ -255,6 +255,10 @@ static pa_err_t call(pw_registry_t *reg, const char *path, const char *post,
 					"schema registry: reply is not JSON");
 		else
 			*body = json_incref(j);
+	} else if (status == 409 && strstr(msg, "read-only")) {
+		/* Apicurio in read-only mode answers writes 409 */
+		err = pa_seterr(errbuf, PA_AUTH,
+				"schema registry: read-only (409): %s", msg);
 	} else if (status == 409) {
 		err = pa_seterr(errbuf, PA_VALIDATION,
 				"registry refused it, incompatible with "
@@ -311,12 +315,13 @@ static pa_err_t post_schema(pw_registry_t *reg, const char *subject,
 	free(body);
 	if (err == PA_VALIDATION || err == PA_NOT_FOUND)
 		return pa_seterr(errbuf, err, "subject %s: %s", subject, eb);
-	if (err == PA_AUTH && versions && strstr(eb, "(403)"))
+	if (err == PA_AUTH && versions &&
+	    (strstr(eb, "(403)") || strstr(eb, "read-only (409)")))
 		return pa_seterr(errbuf, err,
-				 "subject %s: %s to register a schema; with "
-				 "read-only credentials set "
-				 "schema.registry.auto.register=false",
-				 subject, eb);
+				 "subject %s: registration refused, set "
+				 "schema.registry.auto.register=false for a "
+				 "read-only registry (%s)",
+				 subject, eb + strlen("schema registry: "));
 	if (err)
 		return pa_seterr(errbuf, err, "%s", eb);
 	json_t *jid = json_object_get(rep, "id");
