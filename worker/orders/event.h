@@ -13,7 +13,7 @@
 #include "payatom/api.h"
 #include "orders/state.h"
 
-#define PW_EVENT_SCHEMA_VERSION 1
+#define PW_EVENT_SCHEMA_VERSION 2
 
 /* Input topics, co-partitioned: the same partition number of each holds
  * the same order_ids (design.md §2). A command is checked against the one
