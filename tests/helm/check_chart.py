@@ -383,7 +383,8 @@ def check_rendered(c, docs, exp):
                 c.ok('service="%s"' % svc["metadata"]["name"] in expr, f"{alert} scoped to this release")
         c.ok('result="hash_mismatch"' in rules.get("PayatomWebhookHashMismatch", {}).get("expr", ""),
              "hash-mismatch alert filters result")
-        c.ok("== 2" in rules.get("PayatomGatewayCircuitOpen", {}).get("expr", ""), "circuit alert on state 2 (open)")
+        c.ok('state="open"}) == 1' in rules.get("PayatomGatewayCircuitOpen", {}).get("expr", ""),
+             "circuit alert on the open state series (enum)")
 
     for np in k.get("NetworkPolicy", []):
         c.ok(selects(np["spec"]["podSelector"]["matchLabels"], plabels), "NetworkPolicy selects the pods")

@@ -177,9 +177,10 @@ pa_err_t pw_metrics_worker_new(pw_metrics_t *reg, pw_metrics_worker_t **out,
 		 "(lowest unfinished offset rule), per partition number",
 		 L("partition")},
 		{&mw->circuit, PW_METRIC_GAUGE, "payatom_circuit_state",
-		 "Gateway circuit breaker per merchant: 0 closed, 1 half-open, "
-		 "2 open",
-		 L("merchant")},
+		 "Gateway circuit breaker per merchant, one series per state "
+		 "(closed, half_open, open): 1 for the state it is in, 0 for "
+		 "the others",
+		 L("merchant", "state")},
 		{&mw->gw_load, PW_METRIC_GAUGE, "payatom_gateway_calls",
 		 "Gateway HTTP calls: sent and awaiting the reply (state "
 		 "\"inflight\"), or waiting for a slot of "
@@ -431,11 +432,19 @@ void pw_metrics_worker_gateway(pw_metrics_worker_t *mw, const char *operation,
 	pw_histogram_observe(pw_histogram_get(mw->gw_dur, operation), seconds);
 }
 
+/* Prometheus' enum convention (as kube-state-metrics' *_status_phase and
+ * OpenMetrics' StateSet): every state is a series, the current one is 1,
+ * so `payatom_circuit_state{state="open"} == 1` selects open circuits and
+ * a dashboard can show the state by name. */
 void pw_metrics_worker_circuit(pw_metrics_worker_t *mw, const char *merchant,
 			       int state)
 {
-	if (mw && merchant)
-		pw_gauge_set(pw_gauge_get(mw->circuit, merchant), state);
+	static const char *const names[] = {"closed", "half_open", "open"};
+	if (!mw || !merchant)
+		return;
+	for (int i = 0; i < 3; i++)
+		pw_gauge_set(pw_gauge_get(mw->circuit, merchant, names[i]),
+			     i == state);
 }
 
 double pw_metrics_worker_webhooks(const pw_metrics_worker_t *mw,
