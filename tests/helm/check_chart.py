@@ -14,6 +14,7 @@ Exit status 0 when every check passed; every failure is printed.
 """
 import argparse
 import base64
+import json
 import os
 import re
 import subprocess
@@ -55,6 +56,7 @@ EXPECT = {
                  "kafka.ssl.ca.location": "/etc/payatom/kafka-tls/ca.crt"},
         "secret": "chart",
         "kafka_tls": "kafka-cluster-ca",
+        "dashboard": True,
         "notes": ["https://payatom-webhooks.example.com/webhooks/payatom", "KEDA between 2 and 12"],
     },
     "existing-secret-values": {
@@ -268,6 +270,22 @@ def check_rendered(c, docs, exp):
     writable = [m for m in ct.get("volumeMounts", []) if not m.get("readOnly")]
     c.ok(all("emptyDir" in vols.get(m["name"], {}) for m in writable), "only emptyDirs are writable")
     c.ok("/tmp" in mounts, "/tmp is a writable emptyDir (read-only root)")
+
+    # Grafana dashboard: a ConfigMap the kube-prometheus-stack sidecar loads
+    # (its queries are checked against a real /metrics by check_dashboard.py).
+    dash = [cm for cm in k.get("ConfigMap", []) if cm["metadata"]["name"].endswith("-dashboard")]
+    c.ok(len(dash) == (1 if exp.get("dashboard") else 0),
+         "dashboard ConfigMap only with metrics.grafanaDashboard.enabled")
+    for cm in dash:
+        c.ok(cm["metadata"]["labels"].get("grafana_dashboard") == "1",
+             "dashboard ConfigMap labelled grafana_dashboard=1 (the sidecar's default)")
+        try:
+            board = json.loads(cm["data"]["payatom-worker.json"])
+        except (KeyError, ValueError) as e:
+            board = {}
+            c.ok(False, f"dashboard JSON: {e}")
+        c.ok(board.get("uid") == "payatom-worker" and len(board.get("panels", [])) >= 10,
+             "dashboard JSON with its uid and panels")
 
     # Shutdown: grace period > preStop sleep + shutdown.timeout.
     grace = spec.get("terminationGracePeriodSeconds")
