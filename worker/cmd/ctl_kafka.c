@@ -684,13 +684,14 @@ static int encode_all(ctl_kafka_t *k, const char *name, json_t *recs,
 	return CTL_OK;
 }
 
-static int produce_all(ctl_kafka_t *k, const char *name, send_rec_t *srs,
-		       size_t n, long timeout_ms)
+rd_kafka_t *ctl_kafka_producer(ctl_kafka_t *k, long timeout_ms,
+			       void (*dr)(rd_kafka_t *,
+					  const rd_kafka_message_t *, void *))
 {
 	char es[512], tmo[32];
 	rd_kafka_conf_t *c = ctl_kafka_conf(k);
 	if (!c)
-		return CTL_FAIL;
+		return NULL;
 	snprintf(tmo, sizeof tmo, "%ld", timeout_ms);
 	/* ours first where -X / kafka.* may not override correctness */
 	if (rd_kafka_conf_set(c, "partitioner", "murmur2_random", es,
@@ -699,14 +700,24 @@ static int produce_all(ctl_kafka_t *k, const char *name, send_rec_t *srs,
 			      sizeof es) ||
 	    rd_kafka_conf_set(c, "message.timeout.ms", tmo, es, sizeof es)) {
 		rd_kafka_conf_destroy(c);
-		return ctl_fail(k->cmd, "producer config: %s", es);
+		ctl_fail(k->cmd, "producer config: %s", es);
+		return NULL;
 	}
-	rd_kafka_conf_set_dr_msg_cb(c, on_delivery);
+	rd_kafka_conf_set_dr_msg_cb(c, dr);
 	rd_kafka_t *p = rd_kafka_new(RD_KAFKA_PRODUCER, c, es, sizeof es);
 	if (!p) {
 		rd_kafka_conf_destroy(c);
-		return ctl_fail(k->cmd, "producer: %s", es);
+		ctl_fail(k->cmd, "producer: %s", es);
 	}
+	return p;
+}
+
+static int produce_all(ctl_kafka_t *k, const char *name, send_rec_t *srs,
+		       size_t n, long timeout_ms)
+{
+	rd_kafka_t *p = ctl_kafka_producer(k, timeout_ms, on_delivery);
+	if (!p)
+		return CTL_FAIL;
 	int rc = CTL_OK;
 	size_t queued = 0;
 	for (size_t i = 0; i < n && !ctl_stopping(); i++) {

@@ -352,6 +352,11 @@ json_t *pw_dead_letter_build(const char *topic, int32_t partition,
 		str_or_null(error_name), "order_id", str_or_null(oid),
 		"merchant", str_or_null(mer), "occurred_at",
 		(json_int_t)now_ms());
+	/* causation (schema_version 2): the id of the command when it could
+	 * be read */
+	const char *cid = json_string_value(json_object_get(rec, "command_id"));
+	if (dl && cid)
+		json_object_set_new(dl, "command_id", json_string(cid));
 	free(pl);
 	free(kb);
 	return dl;

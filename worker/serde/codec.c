@@ -452,6 +452,13 @@ const char *pw_codec_dlq_reason(pa_err_t err)
 	}
 }
 
+pa_err_t pw_codec_time_ms(const char *iso8601, int64_t *ms)
+{
+	if (!iso8601 || !ms)
+		return PA_VALIDATION;
+	return pw__iso8601_ms(iso8601, ms);
+}
+
 pw_framing_t pw_codec_detect(const uint8_t *buf, size_t len)
 {
 	if (!buf || len == 0)
