@@ -59,16 +59,18 @@ static void follow(pw_counter_t *c, uint64_t now, uint64_t *seen)
 	*seen = now;
 }
 
-/* Per partition: in flight and received-but-not-committable records (what
- * lag includes besides what was never fetched). */
-static void part_stat(void *ud, int32_t partition, int assigned,
-		      int64_t inflight, int64_t uncommitted)
+/* Per input topic and partition: in flight and received-but-not-
+ * committable records (what lag includes besides what was never fetched),
+ * labelled as payatom_consumer_lag is, so the two join. */
+static void part_stat(void *ud, const char *topic, int32_t partition,
+		      int assigned, int64_t inflight, int64_t uncommitted)
 {
 	pw_metrics_worker_t *mw = ud;
 	char p[16];
 	snprintf(p, sizeof p, "%d", (int)partition);
-	pw_gauge_set(pw_gauge_get(mw->p_inflight, p), (double)inflight);
-	pw_gauge_set(pw_gauge_get(mw->p_uncommitted, p), (double)uncommitted);
+	pw_gauge_set(pw_gauge_get(mw->p_inflight, topic, p), (double)inflight);
+	pw_gauge_set(pw_gauge_get(mw->p_uncommitted, topic, p),
+		     (double)uncommitted);
 	(void)assigned;
 }
 
@@ -169,13 +171,14 @@ pa_err_t pw_metrics_worker_new(pw_metrics_t *reg, pw_metrics_worker_t **out,
 		{&mw->queued, PW_METRIC_GAUGE, "payatom_queued_keys",
 		 "Order keys with work waiting behind an earlier item", NULL},
 		{&mw->p_inflight, PW_METRIC_GAUGE, "payatom_partition_inflight",
-		 "Records being worked on, per input partition number",
-		 L("partition")},
+		 "Records being worked on, per input topic and partition",
+		 L("topic", "partition")},
 		{&mw->p_uncommitted, PW_METRIC_GAUGE,
 		 "payatom_partition_uncommitted",
 		 "Records received whose offset cannot be committed yet "
-		 "(lowest unfinished offset rule), per partition number",
-		 L("partition")},
+		 "(lowest unfinished offset rule), per input topic and "
+		 "partition",
+		 L("topic", "partition")},
 		{&mw->circuit, PW_METRIC_GAUGE, "payatom_circuit_state",
 		 "Gateway circuit breaker per merchant, one series per state "
 		 "(closed, half_open, open): 1 for the state it is in, 0 for "
