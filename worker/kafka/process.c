@@ -177,10 +177,12 @@ static void execute(pw_item_t *it, pw_order_t *ord, pw_effects_t *fx)
 			PW_LOG(w, PW_LOG_WARN, "order %s: %s",
 			       ord ? ord->order_id : it->key, e->text);
 			break;
-		case PW_FX_CALL:
+		case PW_FX_CALL: {
+			pw_call_kind_t k = e->call;
 			pw_effects_clear(fx);
-			call(it, e->call);
+			call(it, k);
 			return;
+		}
 		case PW_FX_RETRY:
 			it->call_kind = (uint8_t)e->call;
 			it->attempts++;

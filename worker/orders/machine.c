@@ -172,18 +172,18 @@ static int64_t next_poll_in(const pw_machine_conf_t *c, const pw_order_t *ord)
 }
 
 /* A status observed: an event when it is a real transition, the state
- * record either way; then `fin` (DONE, or AGAIN). */
-static void transition(pw_order_t *ord, pa_status_t st, const char *raw,
-		       const json_t *details, const char *reason,
-		       pw_effects_t *fx, pw_fx_kind_t fin)
+ * record either way (it keeps learned fields durable). */
+static void observe(const pw_machine_conf_t *c, int64_t now, pw_order_t *ord,
+		    pa_status_t st, const char *raw, const json_t *details,
+		    const char *reason, pw_effects_t *fx)
 {
 	int prev = ord->seq > 0 ? (int)ord->status : -1;
+	int was_settled = ord->phase == PW_PHASE_SETTLED;
 	char rawc[sizeof ord->raw_status];
 	snprintf(rawc, sizeof rawc, "%s", raw ? raw : "");
 	if (!pw_order_apply(ord, st, rawc)) {
 		fx->counts.duplicates_suppressed++;
 		add(fx, PW_FX_SAVE);
-		end(fx, fin);
 		return;
 	}
 	/* UNRESOLVED after the deadline is the order's outcome too: it is
@@ -192,17 +192,33 @@ static void transition(pw_order_t *ord, pa_status_t st, const char *raw,
 		fx->counts.terminal_events++;
 	if (st == PA_STATUS_UNRESOLVED)
 		fx->counts.unresolved++;
+	if (was_settled && ord->phase != PW_PHASE_SETTLED) {
+		/* reopened (a refund of a settled order, days later): polled
+		 * like a new order, with a deadline of its own */
+		ord->polls = 0;
+		ord->deadline_ms = now + c->poll_deadline_ms;
+	}
 	pw_effect_t *e = add(fx, PW_FX_PUBLISH);
 	e->prev_status = prev;
 	e->details = details;
 	e->text = reason;
 	add(fx, PW_FX_SAVE);
+}
+
+/* observe(), then `fin` (DONE, or AGAIN). */
+static void transition(const pw_machine_conf_t *c, int64_t now,
+		       pw_order_t *ord, pa_status_t st, const char *raw,
+		       const json_t *details, const char *reason,
+		       pw_effects_t *fx, pw_fx_kind_t fin)
+{
+	observe(c, now, ord, st, raw, details, reason, fx);
 	end(fx, fin);
 }
 
-static void deadline_passed(pw_order_t *ord, pw_effects_t *fx)
+static void deadline_passed(const pw_machine_conf_t *c, pw_order_t *ord,
+			    const pw_input_t *in, pw_effects_t *fx)
 {
-	transition(ord, PA_STATUS_UNRESOLVED, ord->raw_status, NULL,
+	transition(c, in->now_ms, ord, PA_STATUS_UNRESOLVED, ord->raw_status, NULL,
 		   DEADLINE_REASON, fx, PW_FX_DONE);
 }
 
@@ -258,7 +274,8 @@ int pw_order_admit(const pw_machine_conf_t *c, const pw_admit_in_t *in,
 
 /* A status poll now: by the poll timer (a settled order is left alone
  * unless forced) or by a status check command (cmd: always). */
-static void poll_now(pw_order_t *ord, const pw_input_t *in, int cmd,
+static void poll_now(const pw_machine_conf_t *c, pw_order_t *ord,
+		     const pw_input_t *in, int cmd,
 		     pw_effects_t *fx)
 {
 	if (!in->known) {
@@ -270,7 +287,7 @@ static void poll_now(pw_order_t *ord, const pw_input_t *in, int cmd,
 		return;
 	}
 	if (in->now_ms >= ord->deadline_ms && ord->phase != PW_PHASE_SETTLED) {
-		deadline_passed(ord, fx);
+		deadline_passed(c, ord, in, fx);
 		return;
 	}
 	call(fx, PW_CALL_STATUS);
@@ -303,7 +320,7 @@ static void command(const pw_machine_conf_t *c, pw_order_t *ord,
 				    "never accepted");
 			return;
 		}
-		poll_now(ord, in, 1, fx);
+		poll_now(c, ord, in, 1, fx);
 		return;
 	}
 	/* follow-up: refund, UTR submission, complaint submit/status */
@@ -337,6 +354,8 @@ static void webhook(const pw_machine_conf_t *c, pw_order_t *ord,
 		 * (created elsewhere, or state lost): publish it anyway. */
 		order_init(c, ord, in, PW_KIND_PAYIN, merchant, fx);
 		ord->phase = PW_PHASE_ACCEPTED;
+		/* polled until it settles, as an order we created is */
+		schedule(ord, in->now_ms, c->poll_first_ms, fx);
 		if (st != PA_STATUS_PENDING && st != PA_STATUS_UNRESOLVED) {
 			/* Every accepted order's history starts with PENDING
 			 * as sequence 1 (the acceptance event). When the state
@@ -344,7 +363,7 @@ static void webhook(const pw_machine_conf_t *c, pw_order_t *ord,
 			 * record) that event exists already: publish it again
 			 * -- same sequence, same event_id -- so this webhook
 			 * becomes sequence 2 instead of a second sequence 1. */
-			transition(ord, PA_STATUS_PENDING, "", NULL, NULL, fx,
+			transition(c, in->now_ms, ord, PA_STATUS_PENDING, "", NULL, NULL, fx,
 				   PW_FX_AGAIN);
 			return;
 		}
@@ -359,8 +378,7 @@ static void webhook(const pw_machine_conf_t *c, pw_order_t *ord,
 		save_done(fx);
 		return;
 	}
-	if (pa_status_is_terminal(st))
-		add(fx, PW_FX_POLL_CANCEL);
+	int was_settled = ord->phase == PW_PHASE_SETTLED;
 	json_t *details = json_object();
 	static const char *const keys[] = {"bank_ref", "sender_upi",
 					   "refund_info", "requested_amount",
@@ -374,7 +392,17 @@ static void webhook(const pw_machine_conf_t *c, pw_order_t *ord,
 		json_object_set_new(details, "source", json_string("webhook"));
 	json_decref(fx->owned);
 	fx->owned = details;
-	transition(ord, st, raw, details, NULL, fx, PW_FX_DONE);
+	observe(c, in->now_ms, ord, st, raw, details, NULL, fx);
+	/* The poll stops when the order settles, not when a webhook names
+	 * a terminal status: a stale one (Late Approved replayed after
+	 * Refund Initiated) is suppressed and the order still needs its
+	 * poll. An order a webhook reopens (Refund Initiated after
+	 * Approved) is polled until it settles again. */
+	if (ord->phase == PW_PHASE_SETTLED)
+		add(fx, PW_FX_POLL_CANCEL);
+	else if (was_settled)
+		schedule(ord, in->now_ms, c->poll_first_ms, fx);
+	end(fx, PW_FX_DONE);
 }
 
 static void on_submit(const pw_machine_conf_t *c, pw_order_t *ord,
@@ -406,7 +434,7 @@ static void on_submit(const pw_machine_conf_t *c, pw_order_t *ord,
 			st = res->status;
 		if (!pa_status_is_terminal(st))
 			schedule(ord, in->now_ms, c->poll_first_ms, fx);
-		transition(ord, st, res->raw ? res->raw : "", res->details,
+		transition(c, in->now_ms, ord, st, res->raw ? res->raw : "", res->details,
 			   NULL, fx, PW_FX_DONE);
 		return;
 	}
@@ -423,7 +451,7 @@ static void on_submit(const pw_machine_conf_t *c, pw_order_t *ord,
 			 * same event_id; what the poll finds follows as
 			 * sequence 2, as it would have -- not as a second
 			 * sequence 1. */
-			transition(ord, PA_STATUS_PENDING, "", NULL, NULL, fx,
+			transition(c, in->now_ms, ord, PA_STATUS_PENDING, "", NULL, NULL, fx,
 				   PW_FX_DONE);
 			return;
 		}
@@ -450,7 +478,7 @@ static void on_submit(const pw_machine_conf_t *c, pw_order_t *ord,
 	const char *reason = text(fx, "gateway rejected (%s): %s",
 				  pa_err_name(res->err),
 				  res->message ? res->message : "");
-	transition(ord, PA_STATUS_FAILED, res->raw ? res->raw : "",
+	transition(c, in->now_ms, ord, PA_STATUS_FAILED, res->raw ? res->raw : "",
 		   res->details, reason, fx, PW_FX_DONE);
 }
 
@@ -469,26 +497,33 @@ static void on_poll(const pw_machine_conf_t *c, pw_order_t *ord,
 		learn(ord, res->ref_code, res->received_minor);
 		if (ord->phase == PW_PHASE_LOOKUP || ord->phase == PW_PHASE_NEW)
 			ord->phase = PW_PHASE_ACCEPTED;
-		int settled = pa_status_is_terminal(res->status) &&
-			      res->status != PA_STATUS_UNRESOLVED;
-		if (!settled)
-			schedule(ord, in->now_ms, next_poll_in(c, ord), fx);
-		else
-			add(fx, PW_FX_POLL_CANCEL);
 		if (res->status == PA_STATUS_UNRESOLVED) {
 			/* an unknown raw status: never guessed, keep polling,
 			 * say so when the deadline passes */
 			add(fx, PW_FX_LOG)->text = "unknown gateway status";
-			save_done(fx);
-			return;
+			add(fx, PW_FX_SAVE);
+		} else {
+			observe(c, in->now_ms, ord, res->status, res->raw,
+				res->details, NULL, fx);
 		}
-		transition(ord, res->status, res->raw, res->details, NULL, fx,
-			   PW_FX_DONE);
+		/* polled until the order settles: a terminal answer the
+		 * order cannot take does not stop the polling */
+		if (ord->phase == PW_PHASE_SETTLED)
+			add(fx, PW_FX_POLL_CANCEL);
+		else
+			schedule(ord, in->now_ms, next_poll_in(c, ord), fx);
+		end(fx, PW_FX_DONE);
+		return;
+	}
+	if (ord->phase == PW_PHASE_SETTLED) {
+		/* a status check of a settled order went unanswered:
+		 * nothing is waiting for it */
+		save_done(fx);
 		return;
 	}
 	if (in->now_ms >= ord->deadline_ms) {
 		/* final deadline: reported, never silently dropped */
-		deadline_passed(ord, fx);
+		deadline_passed(c, ord, in, fx);
 		return;
 	}
 	schedule(ord, in->now_ms, next_poll_in(c, ord), fx);
@@ -521,7 +556,7 @@ static void on_followup(const pw_machine_conf_t *c, pw_order_t *ord,
 		 * settled yet */
 		if (!pa_status_is_terminal(res->status))
 			schedule(ord, in->now_ms, c->poll_first_ms, fx);
-		transition(ord, res->status, res->raw, res->details, NULL, fx,
+		transition(c, in->now_ms, ord, res->status, res->raw, res->details, NULL, fx,
 			   PW_FX_DONE);
 		return;
 	}
@@ -555,7 +590,7 @@ void pw_order_step(const pw_machine_conf_t *c, pw_order_t *ord,
 		webhook(c, ord, in, fx);
 		return;
 	case PW_INPUT_POLL:
-		poll_now(ord, in, 0, fx);
+		poll_now(c, ord, in, 0, fx);
 		return;
 	case PW_INPUT_REPLY:
 		if (in->call == PW_CALL_CREATE)

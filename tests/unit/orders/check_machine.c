@@ -199,26 +199,26 @@ START_TEST(test_machine_webhook_for_unknown_order_republishes_pending)
 	pw_effects_clear(&fx);
 	pw_order_step(&mc, &ord, &in, &fx);
 	/* sequence 1 is PENDING (the acceptance event), as it was */
-	ck_assert_str_eq(kinds(), "HOLD PUBLISH SAVE AGAIN");
+	ck_assert_str_eq(kinds(), "HOLD POLL PUBLISH SAVE AGAIN");
 	ck_assert_int_eq(ord.seq, 1);
 	ck_assert_int_eq(ord.status, PA_STATUS_PENDING);
 	in.known = 1;
 	pw_effects_clear(&fx);
 	pw_order_step(&mc, &ord, &in, &fx);
-	ck_assert_str_eq(kinds(), "POLL_CANCEL PUBLISH SAVE DONE");
+	ck_assert_str_eq(kinds(), "PUBLISH SAVE POLL_CANCEL DONE");
 	ck_assert_int_eq(ord.seq, 2);
 	ck_assert_int_eq(ord.status, PA_STATUS_SUCCEEDED);
 	ck_assert_str_eq(ord.ref_code, "R6");
-	ck_assert_str_eq(json_string_value(json_object_get(fx.fx[1].details,
+	ck_assert_str_eq(json_string_value(json_object_get(fx.fx[0].details,
 							   "source")),
 			 "webhook");
-	ck_assert_str_eq(json_string_value(json_object_get(fx.fx[1].details,
+	ck_assert_str_eq(json_string_value(json_object_get(fx.fx[0].details,
 							   "bank_ref")),
 			 "B6");
 	/* re-sent: nothing new, the state is written again */
 	pw_effects_clear(&fx);
 	pw_order_step(&mc, &ord, &in, &fx);
-	ck_assert_str_eq(kinds(), "POLL_CANCEL SAVE DONE");
+	ck_assert_str_eq(kinds(), "SAVE POLL_CANCEL DONE");
 	ck_assert_int_eq(fx.counts.duplicates_suppressed, 1);
 	ck_assert_int_eq(ord.seq, 2);
 	json_decref(wh);
@@ -235,14 +235,14 @@ START_TEST(test_machine_status_never_moves_back)
 	pw_order_step(&mc, &ord, &poll, &fx);
 	ck_assert_str_eq(kinds(), "CALL");
 	reply(&ord, PW_CALL_STATUS, PA_OK, "Declined", NOW + 30);
-	ck_assert_str_eq(kinds(), "POLL_CANCEL PUBLISH SAVE DONE");
-	ck_assert_int_eq(fx.fx[1].prev_status, PA_STATUS_PENDING);
+	ck_assert_str_eq(kinds(), "PUBLISH SAVE POLL_CANCEL DONE");
+	ck_assert_int_eq(fx.fx[0].prev_status, PA_STATUS_PENDING);
 	/* a late "Approved" cannot undo a decline */
 	pw_effects_clear(&fx);
 	poll.force = 1;
 	pw_order_step(&mc, &ord, &poll, &fx);
 	reply(&ord, PW_CALL_STATUS, PA_OK, "Approved", NOW + 40);
-	ck_assert_str_eq(kinds(), "POLL_CANCEL SAVE DONE");
+	ck_assert_str_eq(kinds(), "SAVE POLL_CANCEL DONE");
 	ck_assert_int_eq(ord.status, PA_STATUS_DECLINED);
 	ck_assert_int_eq(ord.seq, 2);
 	/* a settled order's timer poll is not made */
@@ -250,6 +250,39 @@ START_TEST(test_machine_status_never_moves_back)
 	pw_effects_clear(&fx);
 	pw_order_step(&mc, &ord, &poll, &fx);
 	ck_assert_str_eq(kinds(), "DONE");
+}
+END_TEST
+
+/* Found by check_model: a replayed terminal webhook the order cannot take
+ * (Late Approved after Refund Initiated) stopped the order's polling, and
+ * the refund was never reported. The poll stops when the order settles. */
+START_TEST(test_machine_stale_terminal_webhook_keeps_the_poll)
+{
+	pw_order_t ord;
+	accepted(&ord, "ORD15");
+	json_t *wh = json_pack("{s:s s:s s:{s:s}}", "merchant", "demo",
+			       "order_id", "ORD15", "callback", "status", "");
+	pw_input_t in = {.kind = PW_INPUT_WEBHOOK, .now_ms = NOW + 50,
+			 .known = 1, .key = "ORD15", .klen = 5, .rec = wh};
+	const char *seq[] = {"Approved", "Refund Initiated", "Late Approved"};
+	const char *want[] = {"PUBLISH SAVE POLL_CANCEL DONE",
+			      /* reopened: polled until settled again */
+			      "PUBLISH SAVE POLL DONE",
+			      /* stale: suppressed, the poll goes on */
+			      "SAVE DONE"};
+	for (int i = 0; i < 3; i++) {
+		json_object_set_new(json_object_get(wh, "callback"), "status",
+				    json_string(seq[i]));
+		pw_effects_clear(&fx);
+		pw_order_step(&mc, &ord, &in, &fx);
+		ck_assert_str_eq(kinds(), want[i]);
+	}
+	ck_assert_int_eq(ord.status, PA_STATUS_REFUND_PENDING);
+	ck_assert_int_eq(ord.phase, PW_PHASE_ACCEPTED);
+	/* a poll answer the order cannot take does not stop polling either */
+	reply(&ord, PW_CALL_STATUS, PA_OK, "Approved", NOW + 60);
+	ck_assert_str_eq(kinds(), "SAVE POLL DONE");
+	json_decref(wh);
 }
 END_TEST
 
@@ -276,9 +309,9 @@ START_TEST(test_machine_poll_backs_off_to_the_max_interval)
 	int64_t last = 0;
 	for (int i = 0; i < 12; i++) {
 		reply(&ord, PW_CALL_STATUS, PA_OK, "Pending", NOW + 1000);
-		ck_assert_str_eq(kinds(), "POLL SAVE DONE");
-		ck_assert_int_ge(fx.fx[0].in_ms, last);
-		last = fx.fx[0].in_ms;
+		ck_assert_str_eq(kinds(), "SAVE POLL DONE");
+		ck_assert_int_ge(fx.fx[1].in_ms, last);
+		last = fx.fx[1].in_ms;
 	}
 	ck_assert_int_eq(last, mc.poll_max_interval_ms);
 	ck_assert_int_eq(ord.polls, 12);
@@ -472,6 +505,7 @@ static Suite *suite(void)
 	tcase_add_test(t, test_machine_invalid_request_forgets_the_order);
 	tcase_add_test(t, test_machine_webhook_for_unknown_order_republishes_pending);
 	tcase_add_test(t, test_machine_status_never_moves_back);
+	tcase_add_test(t, test_machine_stale_terminal_webhook_keeps_the_poll);
 	tcase_add_test(t, test_machine_deadline_reports_unresolved);
 	tcase_add_test(t, test_machine_poll_backs_off_to_the_max_interval);
 	tcase_add_test(t, test_machine_resume_spreads_due_polls);
