@@ -51,7 +51,9 @@ typedef struct pw_machine_conf {
 	void *has_merchant_ud;
 } pw_machine_conf_t;
 
-/* Fills c with the worker's defaults (pw_worker_opts_default()). */
+/* Fills c with the defaults (poll.first 30 s, poll.max.interval 5 min,
+ * poll.deadline 24 h, retry 500 ms doubling to 60 s, 8 attempts); the
+ * worker's options take theirs from here (pw_worker_opts_default()). */
 void pw_machine_conf_default(pw_machine_conf_t *c);
 
 typedef enum pw_call_kind {
