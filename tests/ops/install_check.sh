@@ -17,6 +17,12 @@ for p in payatom-worker payatom-sandbox payatom-ctl; do
   [ -x "$prefix/bin/$p" ] || fail "bin/$p not installed"
   "$prefix/bin/$p" --help >/dev/null || fail "installed $p --help failed"
 done
+# the pinned librdkafka travels with them (RPATH $ORIGIN/../lib/payatom)
+rdk=$(ldd "$prefix/bin/payatom-worker" | awk '/librdkafka/ { print $3 }')
+case "$rdk" in
+  "$prefix"/*) ;;
+  *) fail "installed payatom-worker loads librdkafka from '$rdk', not from $prefix";;
+esac
 for f in include/payatom/payatom.h lib/libpayatom.a lib/pkgconfig/payatom.pc \
          share/payatom/schemas/payin_command.avsc \
          share/doc/payatom-worker/README.md \

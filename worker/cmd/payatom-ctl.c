@@ -378,7 +378,7 @@ static void config_doc_help(FILE *fp)
 		"\n"
 		"Prints a view of the worker's config table (the single "
 		"source of the keys):\n"
-		"  markdown   the README's configuration reference\n"
+		"  markdown   the configuration reference (docs/configuration.md)\n"
 		"  schema     a JSON Schema of the keys (the Helm chart's "
 		"values.schema.json)\n"
 		"  help       the --help text of payatom-worker's keys\n");
@@ -425,8 +425,8 @@ static int cmd_config_doc(int argc, char **argv)
 
 /* Every command, in the order --help lists them. A command of a group
  * ("dlq show") is named by two words; its function gets argv from the
- * second ("show"). A new command is one line here and its function in a
- * ctl_*.c file (ctl.h). */
+ * group's name (argv[1] is the action, options start at argv[2]). A new
+ * command is one line here and its function in a ctl_*.c file (ctl.h). */
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -438,6 +438,9 @@ static const struct {
 	{"tail", ctl_tail, "print the records of topics (JSON, or --brief)"},
 	{"dlq show", ctl_dlq_show,
 	 "print dead letters with reason and decoded original payload"},
+	{"dlq replay", ctl_dlq_replay,
+	 "send dead letters back to their topic once fixed (dry run by "
+	 "default)"},
 	{"schemas", cmd_schemas, "list, print or export the embedded Avro "
 				 "schemas"},
 	{"check-config", cmd_check_config,
@@ -512,7 +515,7 @@ static int run_group(const char *group, int argc, char **argv)
 			const char *n = commands[c].name;
 			if (group_len(n) == glen && !strncmp(n, group, glen) &&
 			    !strcmp(n + glen + 1, act))
-				return commands[c].fn(argc - 1, argv + 1);
+				return commands[c].fn(argc, argv);
 		}
 	int help = act && (!strcmp(act, "-h") || !strcmp(act, "--help"));
 	FILE *fp = help ? stdout : stderr;
