@@ -92,6 +92,15 @@ int pa__h1_resp_parse(pa__h1_resp_t *r);
  * chunked nor a length), else PA__H1_BAD. */
 int pa__h1_resp_eof(pa__h1_resp_t *r);
 
+/* ---- classification (client_class.c) ------------------------------------ */
+
+/* A reply's HTTP status as client.h classifies it (2xx PA_OK, 429, 5xx,
+ * 401/403, 408, other PA_HTTP_STATUS). */
+pa_err_t pa__classify_status(long status);
+/* A libcurl result (CURLcode) as client.h classifies it; too_big: the
+ * write callback refused an oversized body. */
+pa_err_t pa__classify_curl(int code, int too_big);
+
 /* ---- the engine (client_h1.c) ------------------------------------------ */
 
 typedef struct pa__h1 pa__h1_t;

@@ -45,15 +45,18 @@ static void lost_nul(rd_t *r)
 		r->p++;
 }
 
-static void *fail(rd_t *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void *fail(rd_t *r, const char *fmt, ...)
+/* The error, once: Jansson's text, position and code (json_error_code()
+ * reads the code from the text's last byte, as Jansson stores it). */
+static void *failc(rd_t *r, enum json_error_code code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void *failc(rd_t *r, enum json_error_code code, const char *fmt, ...)
 {
 	if (r->err && r->err->text[0] == '\0') {
 		va_list ap;
 		va_start(ap, fmt);
-		vsnprintf(r->err->text, sizeof r->err->text, fmt, ap);
+		vsnprintf(r->err->text, sizeof r->err->text - 1, fmt, ap);
 		va_end(ap);
+		r->err->text[sizeof r->err->text - 1] = (char)code;
 		r->err->position = (int)(r->p - r->start);
 		r->err->line = -1;
 		r->err->column = -1;
@@ -67,6 +70,34 @@ static void ws(rd_t *r)
 	while (r->p < r->end && (*r->p == ' ' || *r->p == '\t' ||
 				 *r->p == '\n' || *r->p == '\r'))
 		r->p++;
+}
+
+static json_t *number(rd_t *r);
+static int string(rd_t *r, const char **s, size_t *n);
+static size_t utf8_len(const unsigned char *p, const unsigned char *end);
+
+/* A syntax error at r->p ("':' expected"...). Jansson reads the token
+ * there before it sees that it is not the one wanted, so that token's own
+ * error (a number that overflows, a string that is not one, bytes that are
+ * not UTF-8) is the one reported; only the first error counts. */
+static void *expected(rd_t *r, enum json_error_code code, const char *what)
+{
+	const unsigned char *at = r->p;
+	if (r->p < r->end) {
+		if (*r->p == '"') {
+			const char *s;
+			size_t n;
+			r->p++;
+			string(r, &s, &n);
+		} else if (*r->p == '-' || (*r->p >= '0' && *r->p <= '9')) {
+			json_decref(number(r));
+		} else if (*r->p >= 0x80 && !utf8_len(r->p, r->end)) {
+			failc(r, json_error_invalid_utf8,
+			      "unable to decode byte 0x%x", *r->p);
+		}
+	}
+	r->p = at;
+	return failc(r, code, "%s", what);
 }
 
 static int hexval(int c)
@@ -175,7 +206,7 @@ static int string(rd_t *r, const char **s, size_t *n)
 	if (room > r->scap) {
 		char *nb = realloc(r->sbuf, room);
 		if (!nb) {
-			fail(r, "out of memory");
+			failc(r, json_error_out_of_memory, "out of memory");
 			return 0;
 		}
 		r->sbuf = nb;
@@ -193,14 +224,14 @@ static int string(rd_t *r, const char **s, size_t *n)
 		}
 		if (c < 0x20) {
 			r->p = q;
-			fail(r, "control character 0x%x", c);
+			failc(r, json_error_invalid_syntax, "control character 0x%x", c);
 			return 0;
 		}
 		if (c >= 0x80) {
 			size_t k = utf8_len(q, r->end);
 			if (!k) {
 				r->p = q;
-				fail(r, "unable to decode byte 0x%x", c);
+				failc(r, json_error_invalid_utf8, "unable to decode byte 0x%x", c);
 				return 0;
 			}
 			memcpy(r->sbuf + o, q, k);
@@ -228,7 +259,7 @@ static int string(rd_t *r, const char **s, size_t *n)
 			unsigned cp, lo;
 			if (!four_hex(q + 1, r->end, &cp)) {
 				r->p = q;
-				fail(r, "invalid escape");
+				failc(r, json_error_invalid_syntax, "invalid escape");
 				return 0;
 			}
 			q += 4;
@@ -238,12 +269,12 @@ static int string(rd_t *r, const char **s, size_t *n)
 				    q[2] != 'u' ||
 				    !four_hex(q + 3, r->end, &lo)) {
 					r->p = q;
-					fail(r, "invalid Unicode '\\u%04X'", cp);
+					failc(r, json_error_invalid_syntax, "invalid Unicode '\\u%04X'", cp);
 					return 0;
 				}
 				if (lo < 0xDC00 || lo > 0xDFFF) {
 					r->p = q;
-					fail(r, "invalid Unicode '\\u%04X\\u%04X'",
+					failc(r, json_error_invalid_syntax, "invalid Unicode '\\u%04X\\u%04X'",
 					     cp, lo);
 					return 0;
 				}
@@ -252,12 +283,7 @@ static int string(rd_t *r, const char **s, size_t *n)
 				     (lo - 0xDC00);
 			} else if (cp >= 0xDC00 && cp <= 0xDFFF) {
 				r->p = q;
-				fail(r, "invalid Unicode '\\u%04X'", cp);
-				return 0;
-			} else if (cp == 0 && !(r->flags & JSON_ALLOW_NUL)) {
-				r->p = q;
-				fail(r, "\\u0000 is not allowed without "
-					"JSON_ALLOW_NUL");
+				failc(r, json_error_invalid_syntax, "invalid Unicode '\\u%04X'", cp);
 				return 0;
 			}
 			put_utf8(r, &o, cp);
@@ -265,13 +291,13 @@ static int string(rd_t *r, const char **s, size_t *n)
 		}
 		default:
 			r->p = q;
-			fail(r, "invalid escape");
+			failc(r, json_error_invalid_syntax, "invalid escape");
 			return 0;
 		}
 		q++;
 	}
 	r->p = r->end;
-	fail(r, "premature end of input");
+	failc(r, json_error_premature_end_of_input, "premature end of input");
 	return 0;
 }
 
@@ -280,25 +306,30 @@ static int string(rd_t *r, const char **s, size_t *n)
 static json_t *number(rd_t *r)
 {
 	const unsigned char *b = r->p, *q = b;
-	int real = 0;
+	int real = 0, ok = 0;
+	/* Jansson reads the byte after what it takes, and its stream checks
+	 * UTF-8 as it reads: a bad byte there is recorded as the error (the
+	 * first one counts, so it is the one reported even for a number that
+	 * overflows), though a number read whole is still returned */
+#define DIGIT(q) ((q) < r->end && *(q) >= '0' && *(q) <= '9')
 	if (q < r->end && *q == '-')
 		q++;
-	if (q >= r->end || *q < '0' || *q > '9')
-		return fail(r, "invalid token");
+	if (!DIGIT(q))
+		goto out;
 	if (*q == '0') {
 		q++;
-		if (q < r->end && *q >= '0' && *q <= '9')
-			return fail(r, "invalid token");
+		if (DIGIT(q))
+			goto out;
 	} else {
-		while (q < r->end && *q >= '0' && *q <= '9')
+		while (DIGIT(q))
 			q++;
 	}
 	if (q < r->end && *q == '.') {
 		real = 1;
 		q++;
-		if (q >= r->end || *q < '0' || *q > '9')
-			return fail(r, "invalid token");
-		while (q < r->end && *q >= '0' && *q <= '9')
+		if (!DIGIT(q))
+			goto out;
+		while (DIGIT(q))
 			q++;
 	}
 	if (q < r->end && (*q == 'e' || *q == 'E')) {
@@ -306,11 +337,22 @@ static json_t *number(rd_t *r)
 		q++;
 		if (q < r->end && (*q == '+' || *q == '-'))
 			q++;
-		if (q >= r->end || *q < '0' || *q > '9')
-			return fail(r, "invalid token");
-		while (q < r->end && *q >= '0' && *q <= '9')
+		if (!DIGIT(q))
+			goto out;
+		while (DIGIT(q))
 			q++;
 	}
+	ok = 1;
+#undef DIGIT
+out:
+	if (q < r->end && *q >= 0x80 && !utf8_len(q, r->end)) {
+		r->p = q;
+		failc(r, json_error_invalid_utf8, "unable to decode byte 0x%x",
+		      *q);
+		r->p = b;
+	}
+	if (!ok)
+		return failc(r, json_error_invalid_syntax, "invalid token");
 	if (!real && !(r->flags & JSON_DECODE_INT_AS_REAL)) {
 		json_int_t v = 0;
 		int neg = *b == '-';
@@ -320,7 +362,7 @@ static json_t *number(rd_t *r)
 			/* accumulate negatively: INT64_MIN fits */
 			if (v < (LLONG_MIN + dg) / 10) {
 				r->p = b;
-				return fail(r, neg ? "too big negative integer"
+				return failc(r, json_error_numeric_overflow, neg ? "too big negative integer"
 						   : "too big integer");
 			}
 			v = v * 10 - dg;
@@ -328,21 +370,21 @@ static json_t *number(rd_t *r)
 		if (!neg) {
 			if (v == LLONG_MIN) {
 				r->p = b;
-				return fail(r, "too big integer");
+				return failc(r, json_error_numeric_overflow, "too big integer");
 			}
 			v = -v;
 		}
 		r->p = q;
 		lost_nul(r);
 		json_t *j = json_integer(v);
-		return j ? j : fail(r, "out of memory");
+		return j ? j : failc(r, json_error_out_of_memory, "out of memory");
 	}
 	/* strtod needs a terminated copy (as Jansson's saved text is) */
 	size_t n = (size_t)(q - b);
 	char tmp[128];
 	char *t = n < sizeof tmp ? tmp : malloc(n + 1);
 	if (!t)
-		return fail(r, "out of memory");
+		return failc(r, json_error_out_of_memory, "out of memory");
 	memcpy(t, b, n);
 	t[n] = '\0';
 	errno = 0;
@@ -352,19 +394,19 @@ static json_t *number(rd_t *r)
 		free(t);
 	if (overflow) {
 		r->p = b;
-		return fail(r, "real number overflow");
+		return failc(r, json_error_numeric_overflow, "real number overflow");
 	}
 	r->p = q;
 	lost_nul(r);
 	json_t *j = json_real(d);
-	return j ? j : fail(r, "out of memory");
+	return j ? j : failc(r, json_error_out_of_memory, "out of memory");
 }
 
 static json_t *object(rd_t *r)
 {
 	json_t *o = json_object();
 	if (!o)
-		return fail(r, "out of memory");
+		return failc(r, json_error_out_of_memory, "out of memory");
 	r->p++; /* '{' */
 	ws(r);
 	if (r->p < r->end && *r->p == '}') {
@@ -375,8 +417,12 @@ static json_t *object(rd_t *r)
 		ws(r);
 		if (r->p >= r->end || *r->p != '"') {
 			json_decref(o);
-			return fail(r, r->p >= r->end ? "premature end of input"
-						      : "string or '}' expected");
+			return r->p >= r->end
+				       ? failc(r,
+					       json_error_premature_end_of_input,
+					       "premature end of input")
+				       : expected(r, json_error_invalid_syntax,
+						  "string or '}' expected");
 		}
 		r->p++;
 		const char *k;
@@ -387,7 +433,7 @@ static json_t *object(rd_t *r)
 		}
 		if (memchr(k, '\0', kl)) {
 			json_decref(o);
-			return fail(r, "NUL byte in object key not supported");
+			return failc(r, json_error_null_byte_in_key, "NUL byte in object key not supported");
 		}
 		/* the key outlives the next string only as a copy when it
 		 * lives in sbuf */
@@ -402,20 +448,20 @@ static json_t *object(rd_t *r)
 				k = kheap;
 			} else {
 				json_decref(o);
-				return fail(r, "out of memory");
+				return failc(r, json_error_out_of_memory, "out of memory");
 			}
 		}
 		if ((r->flags & JSON_REJECT_DUPLICATES) &&
 		    json_object_getn(o, k, kl)) {
 			free(kheap);
 			json_decref(o);
-			return fail(r, "duplicate object key");
+			return failc(r, json_error_duplicate_key, "duplicate object key");
 		}
 		ws(r);
 		if (r->p >= r->end || *r->p != ':') {
 			free(kheap);
 			json_decref(o);
-			return fail(r, "':' expected");
+			return expected(r, json_error_invalid_syntax, "':' expected");
 		}
 		r->p++;
 		ws(r);
@@ -423,7 +469,7 @@ static json_t *object(rd_t *r)
 		if (!v || json_object_setn_new_nocheck(o, k, kl, v) != 0) {
 			free(kheap);
 			json_decref(o);
-			return v ? fail(r, "out of memory") : NULL;
+			return v ? failc(r, json_error_out_of_memory, "out of memory") : NULL;
 		}
 		free(kheap);
 		ws(r);
@@ -436,7 +482,7 @@ static json_t *object(rd_t *r)
 			return o;
 		}
 		json_decref(o);
-		return fail(r, "'}' expected");
+		return expected(r, json_error_invalid_syntax, "'}' expected");
 	}
 }
 
@@ -444,7 +490,7 @@ static json_t *array(rd_t *r)
 {
 	json_t *a = json_array();
 	if (!a)
-		return fail(r, "out of memory");
+		return failc(r, json_error_out_of_memory, "out of memory");
 	r->p++; /* '[' */
 	ws(r);
 	if (r->p < r->end && *r->p == ']') {
@@ -456,7 +502,7 @@ static json_t *array(rd_t *r)
 		json_t *v = value(r);
 		if (!v || json_array_append_new(a, v) != 0) {
 			json_decref(a);
-			return v ? fail(r, "out of memory") : NULL;
+			return v ? failc(r, json_error_out_of_memory, "out of memory") : NULL;
 		}
 		ws(r);
 		if (r->p < r->end && *r->p == ',') {
@@ -468,7 +514,7 @@ static json_t *array(rd_t *r)
 			return a;
 		}
 		json_decref(a);
-		return fail(r, "']' expected");
+		return expected(r, json_error_invalid_syntax, "']' expected");
 	}
 }
 
@@ -479,8 +525,16 @@ static json_t *literal(rd_t *r, const char *word, json_t *v)
 	/* Jansson reads a run of letters as one token */
 	while (q < r->end && ((*q | 0x20) >= 'a' && (*q | 0x20) <= 'z'))
 		q++;
+	if (q < r->end && *q >= 0x80 && !utf8_len(q, r->end)) {
+		/* read ahead and recorded, as after a number */
+		const unsigned char *at = r->p;
+		r->p = q;
+		failc(r, json_error_invalid_utf8, "unable to decode byte 0x%x",
+		      *q);
+		r->p = at;
+	}
 	if ((size_t)(q - r->p) != n || memcmp(r->p, word, n) != 0)
-		return fail(r, "invalid token");
+		return failc(r, json_error_invalid_syntax, "invalid token");
 	r->p = q;
 	lost_nul(r);
 	return v;
@@ -489,12 +543,12 @@ static json_t *literal(rd_t *r, const char *word, json_t *v)
 static json_t *value(rd_t *r)
 {
 	if (r->p >= r->end)
-		return fail(r, "unexpected token");
+		return failc(r, json_error_invalid_syntax, "unexpected token");
 	switch (*r->p) {
 	case '{':
 	case '[': {
 		if (++r->depth > MAX_DEPTH)
-			return fail(r, "maximum parsing depth reached");
+			return failc(r, json_error_stack_overflow, "maximum parsing depth reached");
 		json_t *v = *r->p == '{' ? object(r) : array(r);
 		r->depth--;
 		return v;
@@ -505,8 +559,13 @@ static json_t *value(rd_t *r)
 		size_t n;
 		if (!string(r, &s, &n))
 			return NULL;
+		/* a key with NUL is refused in object() whatever the flags */
+		if (!(r->flags & JSON_ALLOW_NUL) && memchr(s, '\0', n))
+			return failc(r, json_error_null_character,
+				     "\\u0000 is not allowed without "
+				     "JSON_ALLOW_NUL");
 		json_t *v = json_stringn_nocheck(s, n);
-		return v ? v : fail(r, "out of memory");
+		return v ? v : failc(r, json_error_out_of_memory, "out of memory");
 	}
 	case 't': return literal(r, "true", json_true());
 	case 'f': return literal(r, "false", json_false());
@@ -515,8 +574,8 @@ static json_t *value(rd_t *r)
 		if (*r->p == '-' || (*r->p >= '0' && *r->p <= '9'))
 			return number(r);
 		if (*r->p >= 0x80 && !utf8_len(r->p, r->end))
-			return fail(r, "unable to decode byte 0x%x", *r->p);
-		return fail(r, "invalid token");
+			return failc(r, json_error_invalid_utf8, "unable to decode byte 0x%x", *r->p);
+		return failc(r, json_error_invalid_syntax, "invalid token");
 	}
 }
 
@@ -533,13 +592,17 @@ json_t *pa_json_loadb(const char *buf, size_t len, size_t flags,
 		error->position = 0;
 	}
 	if (!buf) {
-		fail(&r, "wrong arguments");
+		failc(&r, json_error_invalid_argument, "wrong arguments");
 		return NULL;
 	}
 	ws(&r);
 	if (!(flags & JSON_DECODE_ANY) &&
 	    (r.p >= r.end || (*r.p != '[' && *r.p != '{'))) {
-		fail(&r, "'[' or '{' expected");
+		/* Jansson reads the first token before it looks at what it
+		 * is: its own error (an overflowing number, a bad string)
+		 * comes first */
+		expected(&r, json_error_invalid_syntax, "'[' or '{' expected");
+		free(r.sbuf);
 		return NULL;
 	}
 	json_t *v = value(&r);
@@ -547,7 +610,8 @@ json_t *pa_json_loadb(const char *buf, size_t len, size_t flags,
 		ws(&r);
 		if (r.p < r.end) {
 			json_decref(v);
-			v = fail(&r, "end of file expected");
+			v = expected(&r, json_error_end_of_input_expected,
+				     "end of file expected");
 		}
 	}
 	free(r.sbuf);

@@ -94,6 +94,19 @@ static void compare(const char *buf, size_t len)
 		}
 		if (!p)
 			ck_assert(ep.text[0] != '\0');
+		/* the error codes callers act on are the same */
+		static const enum json_error_code acted_on[] = {
+			json_error_numeric_overflow, json_error_duplicate_key,
+			json_error_null_character, json_error_stack_overflow};
+		for (size_t i = 0; !j && i < sizeof acted_on / sizeof *acted_on;
+		     i++)
+			ck_assert_msg((json_error_code(&ej) == acted_on[i]) ==
+					      (json_error_code(&ep) == acted_on[i]),
+				      "flags 0x%zx, \"%.*s\": error code %d (%s) "
+				      "vs %d (%s)",
+				      k_flags[f], (int)(len > 200 ? 200 : len),
+				      buf, json_error_code(&ej), ej.text,
+				      json_error_code(&ep), ep.text);
 		json_decref(j);
 		json_decref(p);
 	}
