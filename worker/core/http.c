@@ -422,8 +422,12 @@ pa_err_t pw_http_new(pw_loop_t *loop, const pw_http_opts_t *opts,
 		MHD_OPTION_CONNECTION_LIMIT, limit,
 		MHD_OPTION_CONNECTION_TIMEOUT, idle,
 		MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096,
-		/* small per-connection pools: thousands of held requests */
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384,
+		/* small per-connection pools: thousands of held requests and
+		 * idle keep-alive connections (a gateway keeps its webhook
+		 * connections open); a webhook request, headers and body, is
+		 * ~1 KB, bodies past the pool arrive in pieces, and headers
+		 * past it are answered 431 */
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)8192,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, http,
 		MHD_OPTION_END);
 	if (!http->d) {

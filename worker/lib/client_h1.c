@@ -484,7 +484,7 @@ static void read_some(h1_call_t *c)
 {
 	h1_conn_t *k = c->conn;
 	for (;;) {
-		if (pa__h1_resp_room(&c->resp, READ_CHUNK) != PA_OK) {
+		if (pa__h1_resp_room(&c->resp, MIN_READ) != PA_OK) {
 			conn_broken(c, PA_NOMEM, "out of memory");
 			return;
 		}

@@ -18,12 +18,15 @@
 /* An idle connection older than this is closed rather than reused
  * (libcurl's CURLOPT_MAXAGE_CONN is 118 s). */
 #define IDLE_MAX_MS 110000
-/* Calls kept for reuse with their buffers; beyond this they are freed. */
-#define POOL_MAX 4096
+/* Calls kept for reuse with their buffers; beyond this they are freed
+ * (after a burst of a thousand calls the pool would otherwise hold their
+ * memory for ever; malloc's own caches serve the rest). */
+#define POOL_MAX 256
 /* A pooled call keeps at most this much buffer. */
-#define KEEP_BUF_MAX (64 * 1024)
-/* Bytes asked of one read(). */
-#define READ_CHUNK 4096
+#define KEEP_BUF_MAX 4096
+/* Room a read needs at least; a reply buffer starts at 1 KiB (a gateway
+ * reply, headers and body, fits) and doubles when full. */
+#define MIN_READ 256
 #define MAX_ADDRS 8
 #define NEVER INT64_MAX
 

@@ -141,6 +141,18 @@ pa_err_t pa__h1_request(const pa__url_t *u, const char *method,
 {
 	obuf_t o = {buf, len, cap, 0};
 	char tmp[320];
+	/* one allocation of the size it will have */
+	size_t need = strlen(method) + u->path_len + strlen(u->host) +
+		      strlen(ua) + body_len + 160;
+	for (size_t i = 0; i < nh; i++)
+		need += strlen(hs[i].name) + strlen(hs[i].value) + 4;
+	if (*len + need > *cap) {
+		char *nb = realloc(*buf, *len + need);
+		if (!nb)
+			return PA_NOMEM;
+		*buf = nb;
+		*cap = *len + need;
+	}
 	puts_(&o, method);
 	put(&o, " ", 1);
 	if (u->path_len == 0 || u->path[0] != '/')
@@ -215,7 +227,7 @@ pa_err_t pa__h1_resp_room(pa__h1_resp_t *r, size_t want)
 	/* one byte more: the body is handed out NUL-terminated */
 	if (r->len + want + 1 <= r->cap)
 		return PA_OK;
-	size_t c = r->cap ? r->cap : 2048;
+	size_t c = r->cap ? r->cap * 2 : 1024;
 	while (c < r->len + want + 1)
 		c *= 2;
 	char *nb = realloc(r->buf, c);

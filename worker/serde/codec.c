@@ -33,6 +33,13 @@ struct pw_codec {
 	/* "topic\x1fschema" -> [id, index into ids[] of the writer schema, or
 	 * -1 when it is ours] */
 	json_t *topic_ids;
+	/* names find_embedded() resolved lately: the worker names its schemas
+	 * with the same few strings on every record */
+	struct {
+		char name[64];
+		pw_avsc_t *sch;
+	} recent[8];
+	unsigned next_recent;
 };
 
 static const char *short_name(const char *full)
@@ -156,9 +163,19 @@ pa_err_t pw_codec_add_schema_dir(pw_codec_t *codec, const char *dir,
 /* Our schema (embedded) called name. */
 static pw_avsc_t *find_embedded(pw_codec_t *c, const char *name)
 {
+	for (size_t i = 0; i < sizeof c->recent / sizeof c->recent[0]; i++)
+		if (c->recent[i].sch && strcmp(c->recent[i].name, name) == 0)
+			return c->recent[i].sch;
 	size_t idx;
 	if (pw_schemas_find(name, &idx) != PA_OK || idx >= c->n_embedded)
 		return NULL;
+	if (strlen(name) < sizeof c->recent[0].name) {
+		unsigned k = c->next_recent++ % (sizeof c->recent /
+						 sizeof c->recent[0]);
+		snprintf(c->recent[k].name, sizeof c->recent[k].name, "%s",
+			 name);
+		c->recent[k].sch = c->sch[idx];
+	}
 	return c->sch[idx];
 }
 
