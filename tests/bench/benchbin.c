@@ -62,6 +62,16 @@ pa_err_t pwb_bin_spawn(const pwb_bin_args_t *a, pwb_child_t *c, char *eb)
 	/* the default per-merchant limit (50 calls/s) would be the
 	 * benchmark's result: lifted to the maximum */
 	KV("rate.limit.rps=100000");
+	/* PAYATOM_BENCH_KAFKA="k=v,k=v": kafka.* settings, to measure one
+	 * without rebuilding (as for the in-process worker) */
+	char xbuf[512] = "";
+	const char *x = getenv("PAYATOM_BENCH_KAFKA");
+	if (x)
+		snprintf(xbuf, sizeof xbuf, "%s", x);
+	for (char *sv = NULL, *t = strtok_r(xbuf, ",", &sv);
+	     t && n < MAX_KV; t = strtok_r(NULL, ",", &sv))
+		if (strchr(t, '='))
+			KV("kafka.%s", t);
 #undef KV
 	char *argv[3 + 2 * MAX_KV];
 	int i = 0;

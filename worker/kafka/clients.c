@@ -115,7 +115,7 @@ static pa_err_t producer_new(pw_worker_t *w, char *errbuf)
 	if (!pc)
 		return PA_CONFIG;
 	conf_set(pc, "enable.idempotence", "true", NULL);
-	conf_set(pc, "linger.ms", "2", NULL);
+	conf_default(w, pc, "linger.ms", "2");
 	conf_set(pc, "partitioner", "murmur2_random", NULL);
 	if (w->o.exactly_once) {
 		char tid[256], host[128] = "worker";
