@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config git
   librdkafka-dev libcurl4-openssl-dev libssl-dev libjansson-dev
-  libavro-dev libmicrohttpd-dev check valgrind openssl ca-certificates
+  libavro-dev libmicrohttpd-dev liblmdb-dev check valgrind openssl ca-certificates
   kafkacat wrk php-cli python3 python3-avro python3-yaml unzip curl procps psmisc
   openjdk-17-jre-headless maven)
 # node/npm: any installation will do (tests use node's crypto and npm pack);

@@ -344,7 +344,13 @@ static const struct {
 		      STR_FIELD(product)};
 #undef STR_FIELD
 
-pw_order_rest_t *pw_order_pack(const pw_order_t *o, size_t *size)
+/* the largest packed record: every string at its capacity */
+_Static_assert(sizeof(pw_order_rest_t) + PW_ID_MAX + 32 + PW_REF_MAX + 40 +
+			       40 <=
+		       PW_ORDER_PACKED_MAX,
+	       "PW_ORDER_PACKED_MAX too small");
+
+size_t pw_order_pack_to(const pw_order_t *o, void *buf, size_t cap)
 {
 	const char *str[REST_N];
 	size_t len[REST_N], total = 0;
@@ -354,9 +360,9 @@ pw_order_rest_t *pw_order_pack(const pw_order_t *o, size_t *size)
 		total += len[i] + 1;
 	}
 	size_t n = sizeof(pw_order_rest_t) + total;
-	pw_order_rest_t *r = malloc(n);
-	if (!r)
-		return NULL;
+	if (n > cap)
+		return 0;
+	pw_order_rest_t *r = buf;
 #define TO(f) r->f = o->f;
 	REST_SCALARS(TO)
 #undef TO
@@ -368,9 +374,44 @@ pw_order_rest_t *pw_order_pack(const pw_order_t *o, size_t *size)
 		p[len[i]] = '\0';
 		p += len[i] + 1;
 	}
+	return n;
+}
+
+pw_order_rest_t *pw_order_pack(const pw_order_t *o, size_t *size)
+{
+	_Alignas(pw_order_rest_t) char tmp[PW_ORDER_PACKED_MAX];
+	size_t n = pw_order_pack_to(o, tmp, sizeof tmp);
+	pw_order_rest_t *r = n ? malloc(n) : NULL;
+	if (!r)
+		return NULL;
+	memcpy(r, tmp, n);
 	if (size)
 		*size = n;
 	return r;
+}
+
+pa_err_t pw_order_unpack_bytes(const void *buf, size_t len, pw_order_t *o)
+{
+	_Alignas(pw_order_rest_t) char tmp[PW_ORDER_PACKED_MAX];
+	if (len < sizeof(pw_order_rest_t) || len > sizeof tmp)
+		return PA_PARSE;
+	memcpy(tmp, buf, len); /* store pages are 2-byte aligned */
+	const pw_order_rest_t *r = (const pw_order_rest_t *)tmp;
+	/* the strings follow offsetof(s); the size counts sizeof *r (as
+	 * pw_order_rest_size does) */
+	size_t off = 0;
+	for (int i = 0; i < REST_N; i++) {
+		if (r->len[i] >= rest_str[i].cap)
+			return PA_PARSE;
+		off += (size_t)r->len[i] + 1;
+		if (sizeof *r + off > len || r->s[off - 1] != '\0')
+			return PA_PARSE;
+	}
+	size_t n = sizeof *r + off;
+	if (n != len || memchr(r->currency, 0, sizeof r->currency) == NULL)
+		return PA_PARSE;
+	pw_order_unpack(r, o);
+	return PA_OK;
 }
 
 void pw_order_unpack(const pw_order_rest_t *r, pw_order_t *o)

@@ -94,6 +94,15 @@ typedef struct pw_order_rest pw_order_rest_t;
  * when out of memory. Caller frees with free(). *size (may be NULL) gets
  * the bytes allocated. */
 pw_order_rest_t *pw_order_pack(const pw_order_t *ord, size_t *size);
+/* The same packed form written into buf (cap bytes; PW_ORDER_PACKED_MAX
+ * always suffices): the bytes the state store keeps. Returns the length,
+ * 0 when cap is too small. */
+#define PW_ORDER_PACKED_MAX 384
+size_t pw_order_pack_to(const pw_order_t *ord, void *buf, size_t cap);
+/* ord = the packed bytes buf[0..len) (from pw_order_pack_to, any
+ * alignment), checked first: PA_PARSE when len does not match the lengths
+ * inside or a string is too long or not terminated (a corrupt record). */
+pa_err_t pw_order_unpack_bytes(const void *buf, size_t len, pw_order_t *ord);
 /* ord = the record r packs (owner and rt NULL), field for field. */
 void pw_order_unpack(const pw_order_rest_t *r, pw_order_t *ord);
 /* Fields the worker reads without unpacking. */
