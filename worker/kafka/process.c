@@ -372,8 +372,10 @@ static void start_command(pw_item_t *it)
 		/* redelivered or repeated: never call the gateway twice for
 		 * one order (a resting order stays packed: only its key is
 		 * looked at) */
+		pw_order_t known;
 		if (pw_hmap_get(w->orders, mk, mkl) ||
-		    pw_hmap_get(w->rest, mk, mkl)) {
+		    pw__store_lookup(w, it->partition, mk, mkl, &known) ==
+			    PA_OK) {
 			w->st.duplicates_suppressed++;
 			pw__item_finish(it);
 			return;

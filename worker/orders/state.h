@@ -83,6 +83,14 @@ char *pw_order_encode(const pw_order_t *ord, size_t *len);
 /* Decodes a changelog record into ord (zeroed first). PA_PARSE when bad. */
 pa_err_t pw_order_from_json(const json_t *j, pw_order_t *ord);
 
+/* Decodes the changelog bytes buf[0..len) into ord (zeroed first): the
+ * restore's and the state store's path. Records as pw_order_encode()
+ * writes them are read directly (no JSON tree: a full restore reads
+ * hundreds of thousands a second); anything else (escapes, another field
+ * order) goes through jansson and pw_order_from_json(). PA_PARSE when
+ * bad. */
+pa_err_t pw_order_decode(const void *buf, size_t len, pw_order_t *ord);
+
 const char *pw_kind_name(pw_kind_t k);
 
 /* A settled order at rest: the same record in one allocation sized to its

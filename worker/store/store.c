@@ -567,41 +567,35 @@ pa_err_t pw_store_walk_live(pw_store_t *st,
 	return err;
 }
 
-pa_err_t pw_store_expire(pw_store_t *st, int64_t cutoff_ms, size_t max,
-			 int (*fn)(const char *key, size_t klen, void *ud),
-			 void *ud, size_t *n)
+pa_err_t pw_store_expired(pw_store_t *st, int64_t cutoff_ms, size_t max,
+			  int (*fn)(const char *key, size_t klen, void *ud),
+			  void *ud, size_t *n)
 {
+	MDB_txn *t;
 	MDB_cursor *c = NULL;
 	*n = 0;
-	int rc = wtx(st);
-	if (rc || (rc = mdb_cursor_open(st->wtx, st->created, &c)))
-		return batch_failed(st, rc);
+	if (rtx(st, &t) || mdb_cursor_open(t, st->created, &c)) {
+		rtx_done(st, t);
+		return PA_IO;
+	}
 	unsigned char lim[8];
 	ckey(cutoff_ms, "", 0, lim);
 	MDB_val k, v;
-	while (*n < max && (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST)) == 0) {
+	for (int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+	     rc == 0 && *n < max; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		if (k.mv_size <= 8 || memcmp(k.mv_data, lim, 8) >= 0)
 			break;
 		char key[PW_ID_MAX + 16];
 		size_t kl = k.mv_size - 8;
 		if (kl >= sizeof key)
-			kl = sizeof key - 1;
+			continue;
 		memcpy(key, (char *)k.mv_data + 8, kl);
+		(*n)++;
 		if (fn(key, kl, ud))
 			break;
-		if ((rc = mdb_cursor_del(c, 0)) != 0)
-			break;
-		MDB_val mk = {kl, key};
-		rc = mdb_del(st->wtx, st->orders, &mk, NULL);
-		if (rc && rc != MDB_NOTFOUND)
-			break;
-		rc = 0;
-		st->writes++;
-		(*n)++;
 	}
 	mdb_cursor_close(c);
-	if (rc && rc != MDB_NOTFOUND)
-		return batch_failed(st, rc);
+	rtx_done(st, t);
 	return PA_OK;
 }
 

@@ -91,13 +91,14 @@ pa_err_t pw_store_walk_live(pw_store_t *st,
 			    int (*fn)(const char *key, size_t klen,
 				      const pw_order_t *ord, void *ud),
 			    void *ud);
-/* Retention: removes (in the open batch) up to max settled orders created
- * before cutoff_ms, oldest first, calling fn with each key before it goes
- * (the caller writes the changelog tombstone; fn returning non-zero stops
- * and keeps that order). *n gets the number removed. */
-pa_err_t pw_store_expire(pw_store_t *st, int64_t cutoff_ms, size_t max,
-			 int (*fn)(const char *key, size_t klen, void *ud),
-			 void *ud, size_t *n);
+/* Retention: calls fn with the key of each settled order created before
+ * cutoff_ms, oldest first, at most max of them (fn returning non-zero
+ * stops). Nothing is removed: the caller writes the changelog tombstone
+ * and deletes the order when the tombstone is durable. *n gets the
+ * number of keys passed to fn. */
+pa_err_t pw_store_expired(pw_store_t *st, int64_t cutoff_ms, size_t max,
+			  int (*fn)(const char *key, size_t klen, void *ud),
+			  void *ud, size_t *n);
 
 typedef struct pw_store_stats {
 	uint64_t orders;  /* records held */
