@@ -39,6 +39,14 @@ static int ready(void *ud, const char **why)
 		       "or producer failed";
 		return 0;
 	}
+	pw_worker_stats_t st;
+	pw_worker_stats(app->w, &st);
+	if (st.partitions_restoring > 0) {
+		/* issue 16: not ready until the local stores caught up with
+		 * the changelog */
+		*why = "restoring";
+		return 0;
+	}
 	if (!pw_gateway_payatom_any_closed(app->gw)) {
 		*why = "gateway: every merchant's circuit is open";
 		return 0;

@@ -105,6 +105,8 @@ void pw__store_fini(pw_worker_t *w)
 
 /* ---- open and close -------------------------------------------------- */
 
+static void rb_free(pw_part_t *p);
+
 /* Opens p's store; on failure a private one under the state folder that
  * goes with the partition (a full restore then). */
 static void store_open(pw_worker_t *w, pw_part_t *p)
@@ -142,6 +144,7 @@ static void store_open(pw_worker_t *w, pw_part_t *p)
 
 int64_t pw__store_restore_from(pw_worker_t *w, pw_part_t *p)
 {
+	rb_free(p);
 	if (!p->store)
 		store_open(w, p);
 	else
@@ -163,9 +166,11 @@ pa_err_t pw__store_wipe(pw_worker_t *w, pw_part_t *p, const char *why)
 	       "state store p%d: %s: wiped, rebuilt from the changelog", p->id,
 	       why);
 	w->st.store_rebuilds++;
+	rb_free(p);
 	pw_store_destroy(p->store);
 	p->store = NULL;
 	p->store_private = 0;
+	p->store_gap = 0;
 	store_open(w, p);
 	return p->store ? PA_OK : PA_IO;
 }
@@ -193,6 +198,7 @@ static void commit_part(pw_worker_t *w, pw_part_t *p)
 
 void pw__store_close(pw_worker_t *w, pw_part_t *p)
 {
+	rb_free(p); /* a restore cut short: its batch is not in the store */
 	if (!p->store)
 		return;
 	commit_part(w, p);
@@ -212,7 +218,66 @@ void pw__store_commit_all(pw_worker_t *w)
 			commit_part(w, w->parts[i]);
 }
 
-/* ---- restore --------------------------------------------------------- */
+/* ---- restore ---------------------------------------------------------
+ * Records are decoded straight into the order record and gathered in a
+ * batch; a full batch is sorted by key (stable: a key's records stay in
+ * changelog order) and written in key order in one transaction with its
+ * checkpoint. Key order walks the B-tree's pages in order instead of at
+ * random: about 1.5 times the rate (bench_store --sorted). */
+
+typedef struct rb_ent {
+	char key[PW_ID_MAX + 16];
+	uint8_t klen, tomb;
+	uint32_t idx;
+	pw_order_t ord;
+} rb_ent_t;
+
+struct pw_rbatch {
+	uint32_t n;
+	int64_t last; /* offset of the last record in it */
+	rb_ent_t e[RESTORE_BATCH];
+};
+
+static int rb_cmp(const void *a, const void *b)
+{
+	const rb_ent_t *x = a, *y = b;
+	size_t m = x->klen < y->klen ? x->klen : y->klen;
+	int c = memcmp(x->key, y->key, m);
+	if (c)
+		return c;
+	if (x->klen != y->klen)
+		return x->klen < y->klen ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* Writes the batch into the store with its checkpoint. */
+static void rb_flush(pw_worker_t *w, pw_part_t *p)
+{
+	struct pw_rbatch *b = p->rbatch;
+	if (!b || !b->n || !p->store)
+		return;
+	qsort(b->e, b->n, sizeof b->e[0], rb_cmp);
+	pa_err_t err = PA_OK;
+	for (uint32_t i = 0; i < b->n && err == PA_OK; i++) {
+		rb_ent_t *e = &b->e[i];
+		err = e->tomb ? pw_store_del(p->store, e->key, e->klen)
+			      : pw_store_put(p->store, e->key, e->klen, &e->ord);
+	}
+	if (err == PA_OK)
+		err = pw_store_commit(p->store, b->last + 1);
+	b->n = 0;
+	if (err != PA_OK) {
+		PW_LOG(w, PW_LOG_ERROR, "state store p%d: restore write: %s",
+		       p->id, pa_err_name(err));
+		p->store_gap = 1;
+	}
+}
+
+static void rb_free(pw_part_t *p)
+{
+	free(p->rbatch);
+	p->rbatch = NULL;
+}
 
 static void restore_progress(pw_worker_t *w, pw_part_t *p, int64_t off)
 {
@@ -241,30 +306,32 @@ void pw__store_restore_record(pw_worker_t *w, pw_part_t *p,
 	w->st.restore_records++;
 	if (!p->store)
 		return;
-	pa_err_t err;
-	if (!m->payload) {
-		err = pw_store_del(p->store, m->key, m->key_len);
-	} else {
-		pw_order_t tmp;
-		if (pw_order_decode(m->payload, m->len, &tmp) != PA_OK) {
+	if (!p->rbatch && !(p->rbatch = malloc(sizeof *p->rbatch))) {
+		p->store_gap = 1;
+		return;
+	}
+	struct pw_rbatch *b = p->rbatch;
+	if (b->n == 0)
+		b->last = -1;
+	rb_ent_t *e = &b->e[b->n];
+	if (m->payload) {
+		if (pw_order_decode(m->payload, m->len, &e->ord) != PA_OK) {
 			PW_LOG(w, PW_LOG_WARN,
 			       "state p%d@%lld: unreadable record skipped",
 			       m->partition, (long long)m->offset);
 			return;
 		}
-		tmp.partition = m->partition;
-		err = pw_store_put(p->store, m->key, m->key_len, &tmp);
+		e->ord.partition = m->partition;
 	}
-	if (err == PA_OK && p->restore_n % RESTORE_BATCH == 0) {
+	memcpy(e->key, m->key, m->key_len);
+	e->klen = (uint8_t)m->key_len;
+	e->tomb = m->payload == NULL;
+	e->idx = b->n++;
+	b->last = m->offset;
+	if (b->n == RESTORE_BATCH) {
 		/* progress survives a crash in the middle of a long restore */
-		err = pw_store_commit(p->store, m->offset + 1);
+		rb_flush(w, p);
 		restore_progress(w, p, m->offset);
-	}
-	if (err != PA_OK) {
-		PW_LOG(w, PW_LOG_ERROR, "state store p%d: %s: restoring into "
-					"memory is not possible, rebuilding",
-		       p->id, pa_err_name(err));
-		p->store_gap = 1;
 	}
 }
 
@@ -285,8 +352,9 @@ static int load_live(const char *key, size_t klen, const pw_order_t *ord,
 
 void pw__store_restored(pw_worker_t *w, pw_part_t *p, int64_t end)
 {
+	rb_flush(w, p);
+	rb_free(p);
 	p->store_next = end;
-	p->store_gap = 0;
 	p->restore_left = 0;
 	if (!p->store)
 		return;

@@ -444,6 +444,20 @@ static pa_err_t batch_failed(pw_store_t *st, int rc)
 	return rc == ENOMEM ? PA_NOMEM : PA_IO;
 }
 
+/* The index entries of a record: live (not settled) or created (settled). */
+static int index_put(pw_store_t *st, const char *key, size_t klen,
+		     const pw_order_t *ord)
+{
+	MDB_val empty = {0, ""};
+	if (ord->phase == PW_PHASE_SETTLED) {
+		unsigned char ck[8 + PW_ID_MAX + 16];
+		MDB_val ik = {ckey(ord->created_ms, key, klen, ck), ck};
+		return mdb_put(st->wtx, st->created, &ik, &empty, 0);
+	}
+	MDB_val mk = {klen, (void *)key};
+	return mdb_put(st->wtx, st->live, &mk, &empty, 0);
+}
+
 pa_err_t pw_store_put(pw_store_t *st, const char *key, size_t klen,
 		      const pw_order_t *ord)
 {
@@ -454,22 +468,29 @@ pa_err_t pw_store_put(pw_store_t *st, const char *key, size_t klen,
 	int rc = wtx(st);
 	if (rc)
 		return rc == ENOMEM ? PA_NOMEM : PA_IO;
-	MDB_val mk = {klen, (void *)key}, mv = {n, buf}, old;
-	rc = mdb_get(st->wtx, st->orders, &mk, &old);
-	if (rc == 0)
-		rc = unindex(st, key, klen, &old);
-	else if (rc == MDB_NOTFOUND)
-		rc = 0;
-	if (!rc)
-		rc = mdb_put(st->wtx, st->orders, &mk, &mv, 0);
-	if (!rc && ord->phase == PW_PHASE_SETTLED) {
-		unsigned char ck[8 + PW_ID_MAX + 16];
-		MDB_val ik = {ckey(ord->created_ms, key, klen, ck), ck},
-			empty = {0, ""};
-		rc = mdb_put(st->wtx, st->created, &ik, &empty, 0);
+	/* one descent for a new key (the common case in a restore): an
+	 * existing one hands back its record, whose index entries go */
+	MDB_val mk = {klen, (void *)key}, mv = {n, buf};
+	rc = mdb_put(st->wtx, st->orders, &mk, &mv, MDB_NOOVERWRITE);
+	if (rc == MDB_KEYEXIST) {
+		pw_order_t old;
+		int same = pw_order_unpack_bytes(mv.mv_data, mv.mv_size, &old) ==
+				   PA_OK &&
+			   old.phase == PW_PHASE_SETTLED &&
+			   ord->phase == PW_PHASE_SETTLED &&
+			   old.created_ms == ord->created_ms;
+		if (!same)
+			rc = unindex(st, key, klen, &mv);
+		else
+			rc = 0;
+		mv.mv_size = n;
+		mv.mv_data = buf;
+		if (!rc)
+			rc = mdb_put(st->wtx, st->orders, &mk, &mv, 0);
+		if (!rc && !same)
+			rc = index_put(st, key, klen, ord);
 	} else if (!rc) {
-		MDB_val empty = {0, ""};
-		rc = mdb_put(st->wtx, st->live, &mk, &empty, 0);
+		rc = index_put(st, key, klen, ord);
 	}
 	if (rc)
 		return batch_failed(st, rc);
