@@ -76,6 +76,17 @@ pa_err_t pw__store_init(pw_worker_t *w, char *errbuf)
 	w->state_path = strdup(path);
 	if (!w->state_path)
 		return PA_NOMEM;
+	/* a state.dir that cannot be made is a start-up error, named */
+	char probe[4200];
+	snprintf(probe, sizeof probe, "%s/.probe", path);
+	pw_store_t *st = NULL;
+	char eb[PA_ERRBUF_SIZE] = "";
+	pw_store_id_t pid = {"", "probe", 0};
+	pa_err_t err = pw_store_open(probe, &pid, 1 << 20, &st, NULL, 0, eb);
+	if (err != PA_OK && err != PA_BUSY)
+		return pa_seterr(errbuf, PA_CONFIG, "state.dir: %s", eb);
+	pw_store_destroy(st);
+	rmdir(probe);
 	/* the cluster's id tells a store of this cluster from a store left by
 	 * another one (a mock cluster's id is new on every start) */
 	char *cid = rd_kafka_clusterid(w->producer, 10000);
@@ -135,8 +146,16 @@ static void store_open(pw_worker_t *w, pw_part_t *p)
 	err = pw_store_open(tmp, &id, (uint64_t)w->o.state_store_max_bytes,
 			    &p->store, NULL, 0, eb);
 	if (err != PA_OK) {
-		PW_LOG(w, PW_LOG_ERROR, "state store p%d: %s", p->id, eb);
+		/* without a store the partition's settled orders would be
+		 * forgotten (repeated gateway calls): stop, loudly; the pod
+		 * restarts and its partitions go to the other members */
+		PW_LOG(w, PW_LOG_ERROR,
+		       "state store p%d: %s: no state store can be opened under "
+		       "state.dir: stopping",
+		       p->id, eb);
 		p->store = NULL;
+		if (w->o.on_fatal)
+			w->o.on_fatal(w->o.on_fatal_ud);
 		return;
 	}
 	p->store_private = 1;

@@ -1454,6 +1454,20 @@ static void wait_committed(rig_t *r, long timeout_ms)
 		      (long long)lag);
 }
 
+/* Waits until w restored every partition (its log: "state pN: restored
+ * R records ..."); /readyz answers 200 before the first assignment too. */
+static void wait_restored(rig_t *r, pwt_proc_t *w)
+{
+	int64_t end = pwt_now_ms() + pwt_ms(60000);
+	while (pwt_proc_count_log(w, ": restored ") < PARTS &&
+	       pwt_now_ms() < end && pwt_proc_alive(w))
+		tail_poll(r, 200);
+	ck_assert_msg(pwt_proc_count_log(w, ": restored ") >= PARTS,
+		      "%s restored %d of %d partitions (see %s)",
+		      pwt_proc_name(w), pwt_proc_count_log(w, ": restored "),
+		      PARTS, pwt_proc_err_path(w));
+}
+
 /* The first APPROVE order (settled SUCCEEDED): refunded below. */
 static void refund_first(rig_t *r, char *oid, size_t size)
 {
@@ -1502,6 +1516,7 @@ START_TEST(test_procs_store_restart_restores_only_the_tail)
 	pwt_proc_free(w);
 
 	w = worker_start(&r, 0, NULL);
+	wait_restored(&r, w);
 	double tail_restored =
 		worker_metric(&r, 0, "payatom_restore_records_total");
 	double at_rest = worker_metric(&r, 0, "payatom_orders{state=\"at_rest\"}");
@@ -1552,6 +1567,7 @@ START_TEST(test_procs_store_restart_restores_only_the_tail)
 	ck_assert_uint_eq(fwrite(junk, 1, sizeof junk, f), sizeof junk);
 	fclose(f);
 	w = worker_start(&r, 0, NULL);
+	wait_restored(&r, w);
 	double rebuilds =
 		worker_metric(&r, 0, "payatom_state_store_rebuilds_total");
 	double restored = worker_metric(&r, 0, "payatom_restore_records_total");
