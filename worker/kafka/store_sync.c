@@ -169,6 +169,9 @@ int64_t pw__store_restore_from(pw_worker_t *w, pw_part_t *p)
 	else
 		pw_store_commit(p->store, -1);
 	int64_t ck = p->store ? pw_store_checkpoint(p->store) : -1;
+	/* everything after the checkpoint is read again: an earlier gap
+	 * heals (a write that fails during this restore sets it again) */
+	p->store_gap = 0;
 	p->restore_from = ck;
 	p->restore_n = 0;
 	p->restore_t0 = p->restore_log = mono_ms();
@@ -221,7 +224,9 @@ void pw__store_close(pw_worker_t *w, pw_part_t *p)
 	if (!p->store)
 		return;
 	commit_part(w, p);
-	if (p->store_private || p->store_gap)
+	/* after a gap or a failed write the checkpoint stayed before it: the
+	 * next restore reads from there, so the store is kept */
+	if (p->store_private)
 		pw_store_destroy(p->store);
 	else
 		pw_store_close(p->store);
@@ -373,7 +378,7 @@ void pw__store_restored(pw_worker_t *w, pw_part_t *p, int64_t end)
 {
 	rb_flush(w, p);
 	rb_free(p);
-	p->store_next = end;
+	p->store_next = p->store_floor = end;
 	p->restore_left = 0;
 	if (!p->store)
 		return;
@@ -421,6 +426,9 @@ void pw__store_delivered(pw_worker_t *w, const rd_kafka_message_t *m)
 		pw_hmap_del(w->tombs, m->key, m->key_len); /* sweep may retry */
 	if (m->err || !p || !p->nassigned || !p->store || p->restoring)
 		return; /* not ours any more: the next owner reads it */
+	if (m->offset < p->store_floor)
+		return; /* from before a restore that read it already (a late
+			   report of an earlier ownership): newer ones follow */
 	pw_order_t ord;
 	if (m->payload && pw_order_decode(m->payload, m->len, &ord) != PA_OK)
 		return; /* we wrote it: cannot happen */
@@ -455,7 +463,8 @@ static int txn_apply(const char *k, size_t kl, void *v, void *ud)
 	pw_worker_t *w = ud;
 	txn_rec_t *r = v;
 	pw_part_t *p = pw__part(w, r->partition, 0);
-	if (p && p->store && p->nassigned && !p->restoring) {
+	if (p && p->store && p->nassigned && !p->restoring &&
+	    r->offset >= p->store_floor) {
 		apply(w, p, k, kl, r->tomb ? NULL : &r->ord);
 		/* the commit marker follows the records: reading from there
 		 * is fine (read_committed skips it) */

@@ -35,6 +35,8 @@ typedef struct pw_part {
 	int store_private;      /* a fallback store, deleted on close */
 	int store_gap;          /* it missed a record: checkpoint stays */
 	int64_t store_next;     /* changelog offset its records reach */
+	int64_t store_floor;    /* where the last restore ended: a delivery
+				   report below it is older than the store */
 	int64_t restore_from;   /* checkpoint the restore started at */
 	int64_t restore_left;   /* records left to restore (watermark) */
 	int64_t restore_t0, restore_log; /* monotonic ms */
