@@ -77,6 +77,16 @@ static const pw_cfg_entry_t worker_entries[] = {
 		 "topic_record = <topic>-<record full name>; auto = topic for "
 		 "each topic's main record, topic_record for records sharing "
 		 "a topic (follow-up commands, corrections)"),
+	PW_CFG_E("schema.registry.auto.register", PW_CFG_BOOL, "true", 0, 0,
+		 W(schema_registry_auto_register), 0, NULL,
+		 "Register the worker's schemas at start-up; false = only look "
+		 "them up (read-only registry credentials): a subject without "
+		 "our schema stops the start"),
+	PW_CFG_E("schema.registry.use.latest.version", PW_CFG_BOOL, "false", 0,
+		 0, W(schema_registry_use_latest_version), 0, NULL,
+		 "Write with each subject's latest registered version instead "
+		 "of the worker's own schema (needs auto.register=false); a "
+		 "latest version that cannot read our records stops the start"),
 	PW_CFG_E("schema.registry.ca.location", PW_CFG_STR, "", 0, 0,
 		 W(schema_registry_ca_location), 0, NULL,
 		 "CA bundle file for the Schema Registry's TLS"),

@@ -431,15 +431,26 @@ pa_err_t pw_worker_poll_now(pw_worker_t *w, const char *order_id)
 
 void pw_worker_partitions(const pw_worker_t *w, pw_part_stat_fn fn, void *ud)
 {
+	if (w->nparts <= 0)
+		return;
+	/* in flight per (partition, input topic): the live Kafka-sourced
+	 * items say which (p->inflight counts them all); a scrape walks them
+	 * once */
+	int64_t *infl = calloc((size_t)w->nparts * PW_IN_N, sizeof *infl);
+	for (const pw_item_t *it = w->items; infl && it; it = it->next)
+		if (!it->dead && it->topic < PW_IN_N && it->partition >= 0 &&
+		    it->partition < w->nparts)
+			infl[(size_t)it->partition * PW_IN_N + it->topic]++;
 	for (int i = 0; i < w->nparts; i++) {
 		const pw_part_t *p = w->parts[i];
 		if (!p)
 			continue;
-		int64_t unc = 0;
-		for (int t = 0; t < PW_IN_N; t++)
-			if (p->assigned[t])
-				unc += (int64_t)pw_offtrack_pending(&p->off[t]);
-		fn(ud, p->id, p->nassigned > 0, p->nassigned ? p->inflight : 0,
-		   unc);
+		for (int t = 0; t < PW_IN_N; t++) {
+			int on = p->nassigned > 0 && p->assigned[t];
+			fn(ud, w->in_topics[t], p->id, on,
+			   on && infl ? infl[(size_t)i * PW_IN_N + t] : 0,
+			   on ? (int64_t)pw_offtrack_pending(&p->off[t]) : 0);
+		}
 	}
+	free(infl);
 }
