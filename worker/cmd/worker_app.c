@@ -338,7 +338,9 @@ pa_err_t pw_app_start(pw_app_t *app, pw_config_t *cfg, pw_merchants_t *ms,
 	o.shutdown_timeout_ms = wc->shutdown_timeout_ms;
 	o.handover_timeout_ms = wc->handover_timeout_ms;
 	o.state_retention_ms = wc->state_retention_ms;
-	o.state_dir = wc->state_dir;
+	/* the embedded mock cluster's changelog ends with the process: its
+	 * stores go into a temporary folder of the worker's own */
+	o.state_dir = app->mock ? "" : wc->state_dir;
 	o.state_store_max_bytes = wc->state_store_max_bytes;
 	o.kafka = app->kafka;
 	o.n_kafka = app->n_kafka;

@@ -172,6 +172,9 @@ int64_t pw__store_restore_from(pw_worker_t *w, pw_part_t *p)
 	/* everything after the checkpoint is read again: an earlier gap
 	 * heals (a write that fails during this restore sets it again) */
 	p->store_gap = 0;
+	/* no checkpoint but the restore's own until it ends (a revoke in
+	 * the middle keeps what its batches committed) */
+	p->store_next = -1;
 	p->restore_from = ck;
 	p->restore_n = 0;
 	p->restore_t0 = p->restore_log = mono_ms();
@@ -198,10 +201,12 @@ pa_err_t pw__store_wipe(pw_worker_t *w, pw_part_t *p, const char *why)
 }
 
 /* The next checkpoint of p's store: where the records it applied end
- * without a gap; -1 (keep) after a gap or while restoring. */
+ * without a gap; -1 (keep) after a gap, while restoring, or when a
+ * restore did not end. */
 static int64_t next_checkpoint(const pw_part_t *p)
 {
-	return p->restoring || p->store_gap ? -1 : p->store_next;
+	return p->restoring || p->store_gap || p->store_next < 0 ? -1
+								 : p->store_next;
 }
 
 static void commit_part(pw_worker_t *w, pw_part_t *p)
@@ -210,8 +215,8 @@ static void commit_part(pw_worker_t *w, pw_part_t *p)
 		return;
 	pa_err_t err = pw_store_commit(p->store, next_checkpoint(p));
 	if (err != PA_OK) {
-		/* the batch is gone: the store no longer mirrors the
-		 * changelog; the next assignment rebuilds it */
+		/* the batch is gone: the checkpoint stays before it, the
+		 * next restore reads those records again */
 		PW_LOG(w, PW_LOG_ERROR, "state store p%d: commit: %s", p->id,
 		       pa_err_name(err));
 		p->store_gap = 1;
