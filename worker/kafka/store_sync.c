@@ -104,9 +104,7 @@ pa_err_t pw__store_init(pw_worker_t *w, char *errbuf)
 
 void pw__store_fini(pw_worker_t *w)
 {
-	for (int i = 0; i < w->nparts; i++)
-		if (w->parts[i])
-			pw__store_close(w, w->parts[i]);
+	/* the partitions' stores are closed already (pw_worker_destroy) */
 	if (w->state_tmp && w->state_path)
 		rm_tree(w->state_path);
 	free(w->state_path);

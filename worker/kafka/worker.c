@@ -375,6 +375,7 @@ void pw_worker_destroy(pw_worker_t *w)
 			continue;
 		if (w->parts[i]->nassigned)
 			pw__partition_revoked(w, w->parts[i]);
+		pw__store_close(w, w->parts[i]);
 		for (int t = 0; t < PW_IN_N; t++)
 			pw_offtrack_free(&w->parts[i]->off[t]);
 		free(w->parts[i]);

@@ -277,7 +277,8 @@ pa_err_t pw__order_load(pw_worker_t *w, const char *key, size_t klen,
 /* store_sync.c */
 /* Resolves the state folder and the cluster id (pw_worker_new). */
 pa_err_t pw__store_init(pw_worker_t *w, char *errbuf);
-/* Closes every store; removes a temporary folder. */
+/* After every partition's store is closed (pw__store_close): removes a
+ * temporary folder, frees what pw__store_init made. */
 void pw__store_fini(pw_worker_t *w);
 /* Opens p's store (if not open) and returns the changelog offset its
  * restore starts at: the checkpoint, or RD_KAFKA_OFFSET_BEGINNING. */
