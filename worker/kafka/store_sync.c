@@ -333,9 +333,12 @@ void pw__store_restore_record(pw_worker_t *w, pw_part_t *p,
 	w->st.restore_records++;
 	if (!p->store)
 		return;
-	if (!p->rbatch && !(p->rbatch = malloc(sizeof *p->rbatch))) {
-		p->store_gap = 1;
-		return;
+	if (!p->rbatch) {
+		if (!(p->rbatch = malloc(sizeof *p->rbatch))) {
+			p->store_gap = 1;
+			return;
+		}
+		p->rbatch->n = 0;
 	}
 	struct pw_rbatch *b = p->rbatch;
 	if (b->n == 0)
