@@ -106,13 +106,15 @@ static const pw_cfg_entry_t worker_entries[] = {
 		 "json|text", "json = one object per line; text for humans"),
 	PW_CFG_E("poll.first", PW_CFG_DURATION_MS, "30s", 1000, DAY,
 		 W(poll_first_ms), 0, NULL,
-		 "First status poll after a command is accepted"),
+		 "First status poll after a command is accepted (or an order "
+		 "reopened, e.g. by a refund)"),
 	PW_CFG_E("poll.max.interval", PW_CFG_DURATION_MS, "5m", 1000, DAY,
 		 W(poll_max_interval_ms), 0, NULL,
 		 "Longest interval between polls (backing off)"),
 	PW_CFG_E("poll.deadline", PW_CFG_DURATION_MS, "24h", 60000, 30 * DAY,
 		 W(poll_deadline_ms), 0, NULL,
-		 "After this an unfinished order is reported UNRESOLVED"),
+		 "After this an unfinished order is reported UNRESOLVED "
+		 "(a reopened order counts from its reopening)"),
 	PW_CFG_E("retry.base", PW_CFG_DURATION_MS, "500ms", 10, 3600000,
 		 W(retry_base_ms), 0, NULL,
 		 "First retry delay of a retryable failure (doubles, jittered)"),
@@ -155,13 +157,13 @@ static const pw_cfg_entry_t worker_entries[] = {
 	PW_CFG_E("state.dir", PW_CFG_STR, "/tmp/payatom-worker", 0, 0,
 		 W(state_dir), 0, NULL,
 		 "Folder of the local state store: one LMDB store per owned "
-		 "partition under <state.dir>/<group.id>/, a cache of the "
+		 "partition under state.dir/group.id/, a cache of the "
 		 "changelog restored from its checkpoint (a persistent volume "
 		 "keeps restarts short; docs/state-store.md)"),
 	PW_CFG_E("state.store.max.bytes", PW_CFG_SIZE, "64g", 1 << 20,
 		 1LL << 42, W(state_store_max_bytes), 0, NULL,
 		 "Largest size of one partition's store (address space, not "
-		 "memory; the file grows as it fills: ~400 bytes an order)"),
+		 "memory; the file grows as it fills: ~500 bytes an order)"),
 	PW_CFG_E("reports.schedule", PW_CFG_DURATION_MS, "0", 0, 7 * DAY,
 		 W(reports_schedule_ms), 0, NULL,
 		 "Interval of scheduled reconciliation/balance reports; 0 = off"),
