@@ -92,7 +92,12 @@ static void env_init_mode(env_t *e, env_mode_t mode, pw_registry_t *reg)
 	 * member gives up had no owner for ~90 s */
 	static const pw_kafka_kv_t kafka[] = {{"log_level", "3"},
 					      {"session.timeout.ms", "6000"}};
-	e->o.kafka = kafka;
+	/* PAYATOM_TEST_GROUP_PROTOCOL=consumer: KIP-848 (the session is the
+	 * coordinator's) */
+	static const pw_kafka_kv_t kip848[] = {{"log_level", "3"},
+					       {"group.protocol", "consumer"}};
+	const char *gp = getenv("PAYATOM_TEST_GROUP_PROTOCOL");
+	e->o.kafka = gp && !strcmp(gp, "consumer") ? kip848 : kafka;
 	e->o.n_kafka = 2;
 	e->prod = pwt_producer(e->o.brokers);
 }
