@@ -43,6 +43,22 @@ for fam in payatom_events_published_total payatom_dlq_records_total \
            payatom_partition_inflight payatom_partition_uncommitted payatom_consumer_lag; do
   grep -q "^$fam" "$work/metrics" || fail "metric family $fam missing"
 done
+# build info and the standard process families (Prometheus client libraries'
+# names), with plausible values
+for fam in process_cpu_seconds_total process_resident_memory_bytes \
+           process_virtual_memory_bytes process_open_fds process_max_fds \
+           process_start_time_seconds; do
+  grep -qE "^$fam [0-9]" "$work/metrics" || fail "metric family $fam missing"
+done
+ver=$("$bin/payatom-worker" --version) || fail "--version failed"
+want=$(echo "$ver" | sed -n 's/^payatom-worker \([^ ]*\) (librdkafka \([^)]*\))$/payatom_build_info{version="\1",librdkafka="\2"} 1/p')
+[ -n "$want" ] || fail "--version printed '$ver', not 'payatom-worker V (librdkafka V)'"
+grep -qxF "$want" "$work/metrics" || fail "no '$want' in /metrics (--version: $ver)"
+rss=$(awk '$1 == "process_resident_memory_bytes" { print int($2) }' "$work/metrics")
+[ "${rss:-0}" -gt 1000000 ] || fail "process_resident_memory_bytes $rss"
+now=$(date +%s)
+start=$(awk '$1 == "process_start_time_seconds" { print int($2) }' "$work/metrics")
+[ $((now - ${start:-0})) -ge 0 ] && [ $((now - ${start:-0})) -lt 600 ] || fail "process_start_time_seconds $start (now $now)"
 value() { awk -v m="$1" 'index($0, m) == 1 { s += $NF } END { print s + 0 }' "$work/metrics"; }
 [ "$(value 'payatom_webhooks_received_total{result="verified"}')" != 0 ] || fail "no verified webhook counted"
 [ "$(value 'payatom_gateway_requests_total')" != 0 ] || fail "no gateway request counted"
