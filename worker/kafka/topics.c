@@ -15,7 +15,7 @@
 #include "core/log.h"
 #include "core/loop_kafka.h"
 
-#define SEE_README "see README §Topics"
+#define SEE_README "see docs/commands.md, Topics"
 
 enum { ROLE_COPART, ROLE_STATE, ROLE_OUTPUT };
 
