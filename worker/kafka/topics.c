@@ -1,7 +1,6 @@
 /* topics.c -- see topics.h. One temporary producer handle with its own
- * admin queue: CreateTopics, then metadata (partition counts; librdkafka
- * 2.0.2 has no DescribeTopics) and DescribeConfigs (cleanup.policy), all
- * bounded by one deadline. */
+ * admin queue: CreateTopics, then metadata (partition counts) and
+ * DescribeConfigs (cleanup.policy), all bounded by one deadline. */
 #include "kafka/topics.h"
 
 #include <stdio.h>
