@@ -76,9 +76,10 @@ value() { awk -v m="$1" 'index($0, m) == 1 { s += $NF } END { print s + 0 }' "$w
 [ "$(value 'payatom_dlq_records_total')" != 0 ] || fail "no dead letter counted"
 
 # the reference in docs/metrics.md: "| name[, name] | type | labels | meaning |"
+# (payatom_* and the standard process_* families)
 if [ -n "$doc" ]; then
   sed -n 's/^# TYPE \([a-z_:]*\) \([a-z]*\)$/\1 \2/p' "$work/metrics" | sort >"$work/exported"
-  awk -F'|' '/^\| *payatom_/ { gsub(/ /, "", $2); gsub(/ /, "", $3);
+  awk -F'|' '/^\| *(payatom|process)_/ { gsub(/ /, "", $2); gsub(/ /, "", $3);
                  n = split($2, names, ","); for (i = 1; i <= n; i++) print names[i], $3 }' \
     "$doc" | sort >"$work/documented"
   if ! diff -q "$work/exported" "$work/documented" >/dev/null; then
