@@ -1,7 +1,8 @@
 /* canonjson.h -- the JSON text PHP's json_encode() gives for a decoded body.
  * Owns: canonical JSON for the V2 signature (spec §3.4 [I]): object keys
  *       sorted by bytes (recursively), compact, PHP default escaping.
- *       Also jansson's own compact dump into one buffer (pa_json_dump).
+ *       Also jansson's own compact dump into one buffer (pa_json_dump) and
+ *       its parse errors without the input's bytes (pa_json_error_text).
  * Not here: the signature itself (sign.h), digests (crypto.h).
  *
  * The gateway is PHP; the V2 guide (per [I]) signs json_encode() of the body
@@ -74,6 +75,17 @@ pa_err_t pa_canonjson_double(double d, char out[32]);
  */
 char *pa_json_dump(const json_t *j, size_t flags, size_t first_cap,
 		   size_t *len);
+
+/**
+ * @brief jansson's parse error without the input's bytes: json_error_t's
+ * text ends in " near '<the bytes at the error>'", which may be a phone
+ * number or a UPI id, so that part is cut and the position given instead:
+ * "control character 0x9 at byte 14 (line 1, column 14)".
+ * @param buf  @p size bytes; always NUL-terminated.
+ * @returns buf.
+ */
+const char *pa_json_error_text(const json_error_t *je, char *buf,
+			       size_t size);
 
 #ifdef __cplusplus
 }

@@ -163,9 +163,10 @@ pa_err_t pa__json_object(const char *body, size_t len, size_t max,
 	if (memchr(body, '\0', len))
 		return pa_seterr(errbuf, PA_PARSE, "body: embedded NUL byte");
 	json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
-	if (!j)
-		return pa_seterr(errbuf, PA_PARSE, "body: not JSON (%s at %d)",
-				 je.text, je.position);
+	char jt[200];
+	if (!j) /* no "near '...'": replies carry personal data */
+		return pa_seterr(errbuf, PA_PARSE, "body: not JSON (%s)",
+				 pa_json_error_text(&je, jt, sizeof jt));
 	if (!json_is_object(j)) {
 		json_decref(j);
 		return pa_seterr(errbuf, PA_PARSE, "body: not a JSON object");

@@ -304,6 +304,26 @@ static char *b64(const void *raw, size_t len)
 	return pa_base64_encode(raw, len, &s, NULL) == PA_OK ? s : NULL;
 }
 
+/* message as a JSON string even when it is not UTF-8 (an error text that
+ * quotes bytes of a bad record): json_pack refuses such a string, and a
+ * dead letter must always be built. Bytes of an invalid sequence become
+ * '?'. New reference. */
+static json_t *text_value(const char *s)
+{
+	json_t *j = json_string(s ? s : "");
+	if (j)
+		return j;
+	char *c = strdup(s);
+	if (!c)
+		return NULL;
+	for (char *p = c; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+	j = json_string(c);
+	free(c);
+	return j;
+}
+
 json_t *pw_dead_letter_build(const char *topic, int32_t partition,
 			     int64_t offset, const char *key, size_t klen,
 			     const void *raw, size_t raw_len,
@@ -343,12 +363,12 @@ json_t *pw_dead_letter_build(const char *topic, int32_t partition,
 		}
 	}
 	json_t *dl = json_pack(
-		"{s:s s:s s:i s:s s:i s:I s:o s:s s:s s:s s:o s:o s:o s:I}",
+		"{s:s s:s s:i s:s s:i s:I s:o s:s s:s s:o s:o s:o s:o s:I}",
 		"event_type", "dead_letter", "event_id", full, "schema_version",
 		PW_EVENT_SCHEMA_VERSION, "topic", topic, "partition",
 		(int)partition, "offset", (json_int_t)offset, "key",
 		str_or_null(kb), "payload", pl ? pl : "", "reason", reason,
-		"message", message ? message : "", "error_name",
+		"message", text_value(message), "error_name",
 		str_or_null(error_name), "order_id", str_or_null(oid),
 		"merchant", str_or_null(mer), "occurred_at",
 		(json_int_t)now_ms());
