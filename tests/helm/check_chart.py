@@ -4,11 +4,14 @@
 Owns: what the rendered manifests must say (issue 6 and design.md §6):
 restricted securityContext, probes, grace period above the shutdown
 deadline, worker.conf without secrets in clear, checksum roll-outs,
-replicas <= partitions, KEDA/HPA, monitoring objects, NetworkPolicy, and
-values that must be rejected.
+replicas <= partitions, KEDA/HPA (lagThreshold by the docs' rule),
+monitoring objects, NetworkPolicy, the Deployment or StatefulSet workload
+(per-pod transactional.id from the pod name under exactly_once), the
+`helm test` hook on /readyz, and values that must be rejected.
 Not here: fetching helm (get-helm.sh), the worker itself.
 
-Usage: check_chart.py --helm BIN --chart DIR {lint|render SET|reject|rollout|notes|all}
+Usage: check_chart.py --helm BIN --chart DIR
+           {lint|render SET|reject|rollout|notes|statefulset|hooktest|keda|all}
 SET is "default" or the stem of a file in DIR/ci (keda-values, ...).
 Exit status 0 when every check passed; every failure is printed.
 """
@@ -40,7 +43,7 @@ DNS1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 EXPECT = {
     "default": {
         "kinds": {"ServiceAccount", "ConfigMap", "Service", "Deployment",
-                  "PodDisruptionBudget"},
+                  "PodDisruptionBudget", "Pod"},
         "conf": {"processing.guarantee": "at_least_once", "serialization": "avro"},
         "secret": None,
         "notes": ["http://rel-payatom-worker.payments.svc:80/webhooks/payatom",
@@ -49,17 +52,19 @@ EXPECT = {
     "keda-values": {
         "kinds": {"ServiceAccount", "ConfigMap", "Secret", "Service", "Deployment",
                   "PodDisruptionBudget", "ScaledObject", "TriggerAuthentication",
-                  "Ingress", "ServiceMonitor", "PrometheusRule", "NetworkPolicy"},
+                  "Ingress", "ServiceMonitor", "PrometheusRule", "NetworkPolicy", "Pod"},
         "conf": {"processing.guarantee": "at_least_once",
                  "kafka.security.protocol": "sasl_ssl",
                  "kafka.ssl.ca.location": "/etc/payatom/kafka-tls/ca.crt"},
         "secret": "chart",
         "kafka_tls": "kafka-cluster-ca",
+        # max.inflight 256 < 1000 x 12 / 2: one pod holds at most 256
+        "lag_threshold": 256,
         "notes": ["https://payatom-webhooks.example.com/webhooks/payatom", "KEDA between 2 and 12"],
     },
     "existing-secret-values": {
         "kinds": {"ServiceAccount", "ConfigMap", "Service", "Deployment",
-                  "PodDisruptionBudget", "HorizontalPodAutoscaler"},
+                  "PodDisruptionBudget", "HorizontalPodAutoscaler", "Pod"},
         "conf": {"serialization": "json",
                  "merchant.pkh2h.secret": "@/etc/payatom/secrets/pkh2h-secret-key",
                  "kafka.ssl.certificate.location": "/etc/payatom/kafka-tls/tls.crt",
@@ -69,9 +74,11 @@ EXPECT = {
         "notes": ["status.loadBalancer.ingress", "HPA between 2 and 6"],
     },
     "exactly-once-values": {
-        "kinds": {"ServiceAccount", "ConfigMap", "Secret", "Service", "Deployment",
+        "kinds": {"ServiceAccount", "ConfigMap", "Secret", "Service", "StatefulSet",
                   "PodDisruptionBudget", "ServiceMonitor", "PrometheusRule",
-                  "NetworkPolicy"},
+                  "NetworkPolicy", "Pod"},
+        "workload": "StatefulSet",
+        "transactional_id": "payments.$(POD_NAME)",
         "conf": {"processing.guarantee": "exactly_once",
                  "schema.registry.url": "https://schema-registry.kafka.svc:8081",
                  "shutdown.timeout": "55s"},
@@ -121,6 +128,14 @@ REJECT = [
     ("privileged container port", ["--set", "containerPort=80"], r"/containerPort': minimum"),
     ("Kubernetes older than 1.27 (matchLabelKeys in topology spread)",
      ["--kube-version", "1.26.0"], r"requires kubeVersion"),
+    ("unknown workload kind", ["--set", "workload.kind=DaemonSet"],
+     r"/workload/kind': value must be one of"),
+    ("fixed transactional.id in a StatefulSet under exactly_once",
+     ["--set", "workload.kind=StatefulSet,config.processing\\.guarantee=exactly_once",
+      "--set", "config.kafka\\.transactional\\.id=one-for-all"],
+     r"config\.kafka\.transactional\.id: a StatefulSet under exactly_once gives each pod"),
+    ("negative KEDA lagThreshold", ["--set", "autoscaling.keda.lagThreshold=-1"],
+     r"/autoscaling/keda/lagThreshold': minimum"),
     ("KEDA SASL without password",
      ["--set", "autoscaling.enabled=true,autoscaling.kind=keda,autoscaling.keda.sasl=scram_sha512"],
      r"kafka\.sasl\.password|existingSecret"),
@@ -213,13 +228,34 @@ def check_rendered(c, docs, exp):
         c.ok(d["metadata"].get("namespace") == "payments", f"{d['kind']} {name} in release namespace")
         c.ok(d["metadata"].get("labels", {}).get("app.kubernetes.io/name") == "payatom-worker",
              f"{d['kind']} {name} labelled app.kubernetes.io/name")
-    if not c.ok(len(k.get("Deployment", [])) == 1, "exactly one Deployment"):
+    wkind = exp.get("workload", "Deployment")
+    other = "StatefulSet" if wkind == "Deployment" else "Deployment"
+    c.ok(not k.get(other), f"no {other} beside the {wkind}")
+    if not c.ok(len(k.get(wkind, [])) == 1, f"exactly one {wkind}"):
         return
-    dep = k["Deployment"][0]
+    dep = k[wkind][0]
     pod = dep["spec"]["template"]
     plabels = pod["metadata"]["labels"]
     spec = pod["spec"]
-    c.ok(selects(dep["spec"]["selector"]["matchLabels"], plabels), "Deployment selector matches pod labels")
+    c.ok(selects(dep["spec"]["selector"]["matchLabels"], plabels), f"{wkind} selector matches pod labels")
+    envs = {e["name"]: e for e in spec["containers"][0].get("env", [])}
+    tid = envs.get("PAYATOM_KAFKA_TRANSACTIONAL_ID", {}).get("value")
+    c.ok(tid == exp.get("transactional_id"),
+         f"transactional.id from the pod name only for a StatefulSet under exactly_once (got {tid!r})")
+    if tid:
+        c.ok(envs.get("POD_NAME", {}).get("valueFrom", {}).get("fieldRef", {}).get("fieldPath")
+             == "metadata.name", "POD_NAME from the downward API (metadata.name)")
+        c.ok(list(envs).index("POD_NAME") < list(envs).index("PAYATOM_KAFKA_TRANSACTIONAL_ID"),
+             "POD_NAME defined before the variable that expands it")
+    if wkind == "StatefulSet":
+        heads = {d["metadata"]["name"]: d for d in k.get("Service", [])
+                 if d["spec"].get("clusterIP") == "None"}
+        hs = heads.get(dep["spec"].get("serviceName"))
+        if c.ok(hs is not None, "StatefulSet serviceName is a headless Service of the chart"):
+            c.ok(selects(hs["spec"]["selector"], plabels), "headless Service selects the pods")
+            c.ok(hs["spec"].get("publishNotReadyAddresses") is True, "headless Service publishes unready pods")
+        c.ok(dep["spec"].get("podManagementPolicy") == "Parallel", "StatefulSet pods start in parallel")
+        c.ok(dep["spec"].get("updateStrategy", {}).get("type") == "RollingUpdate", "StatefulSet rolls")
     psc = spec.get("securityContext", {})
     c.ok(psc.get("runAsNonRoot") is True, "pod runAsNonRoot")
     c.ok(psc.get("runAsUser") == 65532, "pod runAsUser 65532")
@@ -315,7 +351,7 @@ def check_rendered(c, docs, exp):
              "Kafka TLS secret mounted")
 
     # Service: webhooks + metrics ports onto the one listener.
-    svc = (k.get("Service") or [{}])[0]
+    svc = ([d for d in k.get("Service", []) if d["spec"].get("clusterIP") != "None"] or [{}])[0]
     sports = {p["name"]: p for p in svc.get("spec", {}).get("ports", [])}
     c.ok(selects(svc.get("spec", {}).get("selector"), plabels), "Service selects the pods")
     for pn in ("webhooks", "http-metrics"):
@@ -331,11 +367,13 @@ def check_rendered(c, docs, exp):
     else:
         c.ok(0 < dep["spec"].get("replicas", 0) <= parts, "replicas <= partitions")
     for h in hpa:
-        c.ok(h["spec"]["scaleTargetRef"]["name"] == dep["metadata"]["name"], "HPA targets the Deployment")
+        c.ok(h["spec"]["scaleTargetRef"]["name"] == dep["metadata"]["name"]
+             and h["spec"]["scaleTargetRef"]["kind"] == wkind, f"HPA targets the {wkind}")
         c.ok(h["spec"]["maxReplicas"] <= parts, "HPA maxReplicas <= partitions")
         c.ok(h["spec"]["metrics"][0]["resource"]["name"] == "cpu", "HPA on CPU")
     for s in so:
-        c.ok(s["spec"]["scaleTargetRef"]["name"] == dep["metadata"]["name"], "ScaledObject targets the Deployment")
+        c.ok(s["spec"]["scaleTargetRef"]["name"] == dep["metadata"]["name"]
+             and s["spec"]["scaleTargetRef"]["kind"] == wkind, f"ScaledObject targets the {wkind}")
         c.ok(s["spec"]["maxReplicaCount"] <= parts, "KEDA maxReplicaCount <= partitions")
         trig = s["spec"]["triggers"][0]
         md = trig["metadata"]
@@ -343,6 +381,9 @@ def check_rendered(c, docs, exp):
         c.ok(md.get("consumerGroup") == conf.get("group.id"), "KEDA consumerGroup = group.id")
         c.ok(md.get("bootstrapServers") == conf.get("brokers"), "KEDA bootstrapServers = brokers")
         c.ok(str(md.get("lagThreshold", "")).isdigit(), "KEDA lagThreshold")
+        if "lag_threshold" in exp:
+            c.ok(md.get("lagThreshold") == str(exp["lag_threshold"]),
+                 f"KEDA lagThreshold {md.get('lagThreshold')} == {exp['lag_threshold']}")
         c.ok(md.get("allowIdleConsumers") == "false", "KEDA allowIdleConsumers false")
         ref = trig.get("authenticationRef", {}).get("name")
         if md.get("sasl") or md.get("tls"):
@@ -405,6 +446,50 @@ def check_rendered(c, docs, exp):
              "Ingress routes only /webhooks/payatom")
         c.ok(all(p["backend"]["service"]["port"]["name"] == "webhooks" for p in paths), "Ingress -> webhooks port")
         c.ok(ingr["spec"].get("tls"), "Ingress has TLS")
+    check_test_hook(c, k, dep, plabels, svc, exp)
+
+
+def test_hook_urls(pod):
+    """The /readyz URLs the `helm test` pod's script checks."""
+    script = " ".join(pod["spec"]["containers"][0].get("args", []))
+    m = re.search(r"for url in ([^;]*);", script)
+    return m.group(1).split() if m else []
+
+
+def check_test_hook(c, k, wl, plabels, svc, exp):
+    """`helm test`: one hook pod that GETs /readyz of every worker pod."""
+    pods = [d for d in k.get("Pod", [])
+            if d["metadata"].get("annotations", {}).get("helm.sh/hook") == "test"]
+    if not c.ok(len(pods) == 1, "one helm test hook pod"):
+        return
+    pod = pods[0]
+    labels = pod["metadata"].get("labels", {})
+    c.ok(not selects(svc["spec"]["selector"], labels), "the Service does not select the test pod")
+    c.ok(not selects(wl["spec"]["selector"]["matchLabels"], labels), "the workload does not select the test pod")
+    c.ok(pod["spec"].get("restartPolicy") == "Never", "test pod restartPolicy Never")
+    sc = pod["spec"]["containers"][0].get("securityContext", {})
+    c.ok(sc.get("readOnlyRootFilesystem") is True and sc.get("runAsNonRoot") is True
+         and sc.get("capabilities", {}).get("drop") == ["ALL"], "test pod restricted securityContext")
+    script = " ".join(pod["spec"]["containers"][0].get("args", []))
+    c.ok("wget" in script and "exit 1" in script and "$end" in script,
+         "test fails (exit 1) when a /readyz stays non-200 past its deadline")
+    urls = test_hook_urls(pod)
+    ns = pod["metadata"]["namespace"]
+    port = {p["name"]: p["port"] for p in svc["spec"]["ports"]}["http-metrics"]
+    if wl["kind"] == "StatefulSet" and "replicas" in wl["spec"]:
+        name, head = wl["metadata"]["name"], wl["spec"]["serviceName"]
+        hport = [d for d in k["Service"] if d["metadata"]["name"] == head][0]["spec"]["ports"][0]["port"]
+        want = ["http://%s-%d.%s.%s.svc:%d/readyz" % (name, i, head, ns, hport)
+                for i in range(wl["spec"]["replicas"])]
+        c.ok(urls == want, f"test checks each StatefulSet pod: {urls} == {want}")
+    else:
+        want = ["http://%s.%s.svc:%d/readyz" % (svc["metadata"]["name"], ns, port)]
+        c.ok(urls == want, f"test checks /readyz through the Service: {urls} == {want}")
+    for np in k.get("NetworkPolicy", []):
+        froms = [f for r in np["spec"]["ingress"] for f in r.get("from", [])]
+        if froms:
+            c.ok(any(selects(f.get("podSelector", {}).get("matchLabels"), labels) for f in froms),
+                 "NetworkPolicy lets the test pod reach the workers")
 
 
 def cmd_lint(opts):
@@ -447,7 +532,7 @@ def cmd_reject(opts):
 
 
 def annotations(opts, extra):
-    dep = [d for d in render(opts, extra) if d["kind"] == "Deployment"][0]
+    dep = [d for d in render(opts, extra) if d["kind"] in ("Deployment", "StatefulSet")][0]
     return dep["spec"]["template"]["metadata"].get("annotations", {})
 
 
@@ -464,6 +549,21 @@ def cmd_rollout(opts):
     c.ok(a["checksum/secret"] != s["checksum/secret"], "secret change changes checksum/secret")
     c.ok(a["checksum/config"] == s["checksum/config"], "secret value change keeps checksum/config")
     c.ok(a == same, "Service-only change keeps the pod annotations")
+    # existingSecret: the chart cannot see its data under `helm template`
+    # (lookup is empty): pods roll by the checksum value the user passes.
+    ex = ["--set", "existingSecret.name=creds,existingSecret.keys.merchant\\.acme\\.secret=acme"]
+    e0 = annotations(opts, ex)
+    e1 = annotations(opts, ex + ["--set", "existingSecret.checksum=rv-1001"])
+    e2 = annotations(opts, ex + ["--set", "existingSecret.checksum=rv-1002"])
+    c.ok("checksum/existing-secret" not in e0, "no existingSecret checksum without a value or a cluster")
+    c.ok(re.fullmatch(r"[0-9a-f]{64}", e1.get("checksum/existing-secret", "")),
+         "existingSecret.checksum gives checksum/existing-secret")
+    c.ok(e1.get("checksum/existing-secret") != e2.get("checksum/existing-secret"),
+         "a new existingSecret.checksum rolls the pods")
+    c.ok(e1["checksum/config"] == e2["checksum/config"], "existingSecret.checksum leaves checksum/config")
+    s1 = annotations(opts, ex + ["--set", "workload.kind=StatefulSet,existingSecret.checksum=rv-1001"])
+    c.ok(s1.get("checksum/existing-secret") == e1.get("checksum/existing-secret"),
+         "the StatefulSet rolls on the same checksum")
     # Values files are read as YAML: the same values always render the same.
     c.ok(annotations(opts, base) == a, "rendering is deterministic")
     with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
@@ -487,11 +587,87 @@ def cmd_notes(opts):
     return c.done()
 
 
+def cmd_statefulset(opts):
+    """workload.kind=StatefulSet: transactional.id from the pod name only
+    under exactly_once; the Deployment and at_least_once never get one."""
+    c = Checker("statefulset")
+    sts = ["--set", "workload.kind=StatefulSet"]
+    eos = ["--set", "config.processing\\.guarantee=exactly_once"]
+    for what, extra, tid in (("StatefulSet, exactly_once", sts + eos, "payments.$(POD_NAME)"),
+                             ("StatefulSet, at_least_once", sts, None),
+                             ("Deployment, exactly_once", eos, None)):
+        docs = render(opts, extra)
+        kinds = {d["kind"] for d in docs}
+        wk = "StatefulSet" if "workload.kind=StatefulSet" in " ".join(extra) else "Deployment"
+        c.ok(wk in kinds and ({"StatefulSet", "Deployment"} - {wk}).isdisjoint(kinds), f"{what}: one {wk}")
+        sub = Checker(what)
+        check_rendered(sub, docs, {"workload": wk, "transactional_id": tid})
+        c.ok(not sub.failures, f"{what}: {sub.failures}")
+        heads = [d for d in docs if d["kind"] == "Service" and d["spec"].get("clusterIP") == "None"]
+        c.ok(len(heads) == (1 if wk == "StatefulSet" else 0), f"{what}: headless Service only for a StatefulSet")
+    # autoscaled StatefulSet: the test goes through the Service
+    docs = render(opts, sts + ["--set", "autoscaling.enabled=true,autoscaling.kind=hpa"])
+    sub = Checker("StatefulSet + HPA")
+    check_rendered(sub, docs, {"workload": "StatefulSet"})
+    c.ok(not sub.failures, f"StatefulSet + HPA: {sub.failures}")
+    return c.done()
+
+
+def cmd_hooktest(opts):
+    """The `helm test` hook: present by default, off with tests.enabled=false."""
+    c = Checker("hooktest")
+    on = [d for d in render(opts, []) if d["kind"] == "Pod"]
+    c.ok(len(on) == 1 and on[0]["metadata"]["annotations"].get("helm.sh/hook") == "test",
+         "a helm test hook pod by default")
+    c.ok(test_hook_urls(on[0]) == ["http://rel-payatom-worker.payments.svc:9090/readyz"] if on else False,
+         "the default test GETs /readyz through the Service")
+    off = [d for d in render(opts, ["--set", "tests.enabled=false"]) if d["kind"] == "Pod"]
+    c.ok(not off, "tests.enabled=false renders no test pod")
+    three = [d for d in render(opts, ["--set", "workload.kind=StatefulSet,replicaCount=3"]) if d["kind"] == "Pod"]
+    c.ok(len(test_hook_urls(three[0])) == 3 if three else False, "three StatefulSet pods: three /readyz checks")
+    return c.done()
+
+
+def keda_threshold(opts, extra):
+    docs = render(opts, ["--set", "autoscaling.enabled=true,autoscaling.kind=keda"] + extra)
+    so = [d for d in docs if d["kind"] == "ScaledObject"][0]
+    return int(so["spec"]["triggers"][0]["metadata"]["lagThreshold"])
+
+
+def cmd_keda(opts):
+    """KEDA's default lagThreshold follows the docs' advice: lag below what
+    one pod holds in flight is work in flight, not backlog, so the default
+    is min(max.inflight, max.inflight.per.partition x partitions per pod at
+    minReplicas), from the worker's own defaults when config is silent."""
+    c = Checker("keda")
+    schema = subprocess.run([os.path.join(os.environ.get("PAYATOM_BIN_DIR", ""), "payatom-worker"),
+                             "--print-config", "schema"], capture_output=True, text=True)
+    inflight, per_part = 10000, 1000
+    if schema.returncode == 0:  # the worker's defaults, when it is built
+        import json
+        props = json.loads(schema.stdout).get("properties", {})
+        inflight = int(props.get("max.inflight", {}).get("default", inflight))
+        per_part = int(props.get("max.inflight.per.partition", {}).get("default", per_part))
+        print(f"worker defaults: max.inflight {inflight}, max.inflight.per.partition {per_part}")
+    for what, extra, want in (
+            ("defaults (12 partitions, minReplicas 1)", [], min(inflight, per_part * 12)),
+            ("minReplicas 4", ["--set", "autoscaling.minReplicas=4"], min(inflight, per_part * 3)),
+            ("max.inflight.per.partition 100, minReplicas 5",
+             ["--set", "autoscaling.minReplicas=5", "--set", "config.max\\.inflight\\.per\\.partition=100"],
+             min(inflight, 100 * 3)),
+            ("max.inflight 500", ["--set", "config.max\\.inflight=500"], 500),
+            ("explicit lagThreshold", ["--set", "autoscaling.keda.lagThreshold=250"], 250)):
+        got = keda_threshold(opts, extra)
+        c.ok(got == want, f"{what}: lagThreshold {got} == {want}")
+    return c.done()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--helm", required=True)
     ap.add_argument("--chart", required=True)
-    ap.add_argument("what", choices=["lint", "render", "reject", "rollout", "notes", "all"])
+    ap.add_argument("what", choices=["lint", "render", "reject", "rollout", "notes", "statefulset",
+                                     "hooktest", "keda", "all"])
     ap.add_argument("set", nargs="?")
     opts = ap.parse_args()
     if opts.what == "lint":
@@ -504,10 +680,17 @@ def main():
         return cmd_rollout(opts)
     if opts.what == "notes":
         return cmd_notes(opts)
+    if opts.what == "statefulset":
+        return cmd_statefulset(opts)
+    if opts.what == "hooktest":
+        return cmd_hooktest(opts)
+    if opts.what == "keda":
+        return cmd_keda(opts)
     rc = cmd_lint(opts)
     for s in EXPECT:
         rc |= cmd_render(opts, s)
-    return rc | cmd_reject(opts) | cmd_rollout(opts) | cmd_notes(opts)
+    return (rc | cmd_reject(opts) | cmd_rollout(opts) | cmd_notes(opts) | cmd_statefulset(opts)
+            | cmd_hooktest(opts) | cmd_keda(opts))
 
 
 if __name__ == "__main__":

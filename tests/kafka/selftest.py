@@ -418,35 +418,6 @@ def try_metadata(bs, conf_lines, timeout_s=10):
         os.unlink(path)
 
 
-def t_scram(run, bs, a):
-    e = kh.env_of(kh.Run(run).load())
-    sbs = e["PAYATOM_TEST_BOOTSTRAP_SASL"]
-    with open(e["PAYATOM_TEST_SASL_PASSWORD_FILE"]) as f:
-        pw = f.read().strip()
-    base = ["security.protocol=SASL_PLAINTEXT", "sasl.username=" + e["PAYATOM_TEST_SASL_USER"]]
-    res = {}
-    for mech in ("SCRAM-SHA-256", "SCRAM-SHA-512"):
-        ok, dt, err = try_metadata(sbs, base + ["sasl.mechanisms=" + mech, "sasl.password=" + pw])
-        check(ok, "%s with the right password failed: %s" % (mech, err[-300:]))
-        res[mech] = dt
-    ok, dt_wrong, err = try_metadata(sbs, base + ["sasl.mechanisms=SCRAM-SHA-256",
-                                                  "sasl.password=wrong-" + pw[:4]])
-    check(not ok, "wrong password accepted")
-    check("auth" in err.lower(), "wrong password: no authentication error: " + err[-300:])
-    check(pw not in err, "the password appears in the client's error output")
-    ok, dt_user, err = try_metadata(sbs, ["security.protocol=SASL_PLAINTEXT",
-                                          "sasl.mechanisms=SCRAM-SHA-256",
-                                          "sasl.username=nobody", "sasl.password=" + pw])
-    check(not ok, "unknown user accepted")
-    # plaintext client on the SASL port fails too
-    ok_plain, _, _ = try_metadata(sbs, [], timeout_s=4)
-    check(not ok_plain, "PLAINTEXT client got metadata from the SASL listener")
-    say("scram: SHA-256 ok %.2fs, SHA-512 ok %.2fs; wrong password refused (%.2fs, "
-        "authentication error reported), unknown user refused (%.2fs), plaintext refused"
-        % (res["SCRAM-SHA-256"], res["SCRAM-SHA-512"], dt_wrong, dt_user))
-    check(max(dt_wrong, dt_user) < 5, "wrong credentials took %.1fs to fail" % max(dt_wrong, dt_user))
-
-
 def java_admin_list(st, bs, conf_lines):
     """TopicCommand --list (the Java client) through a client config: (rc, output)."""
     path = kcat_conf(conf_lines)
@@ -463,67 +434,41 @@ def java_admin_list(st, bs, conf_lines):
         os.unlink(path)
 
 
-def librdkafka_version():
-    r = subprocess.run([kh.kcat(), "-V"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       text=True)
-    toks = r.stdout.split()
-    for i, tok in enumerate(toks[:-1]):
-        if tok == "librdkafka" and toks[i + 1][:1].isdigit():
-            return tuple(int(x) for x in toks[i + 1].split(".")[:3] if x.isdigit())
-    return (0, 0, 0)
-
-
 def t_scram_kafka4(run, bs, a):
-    """Kafka 4.x's SCRAM listener: right for the Java client; for librdkafka
-    only from 2.6.1 on (librdkafka#4895: older versions repeat the client
-    nonce in client-final-message, which Kafka 4.x's strict RFC 5802 check
-    refuses, so the right password reads as invalid credentials)."""
+    """Kafka 4.x's SCRAM listener as the broker side of the worker's tests:
+    the Java client logs in with SCRAM-SHA-256 and -512, the SHA-512-only
+    user with SHA-512 only, and a wrong password is refused. (librdkafka
+    before 2.6.1 could not log in to Kafka 4.x at all, librdkafka#4895; the
+    worker's pinned librdkafka is tested by worker_security --mode scram.)"""
     st = kh.Run(run).load()
     e = kh.env_of(st)
     sbs = e["PAYATOM_TEST_BOOTSTRAP_SASL"]
-    with open(e["PAYATOM_TEST_SASL_PASSWORD_FILE"]) as f:
-        pw = f.read().strip()
     jaas = ("sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule "
             'required username="%s" password="%s";')
+    user, pw = e["PAYATOM_TEST_SASL_USER"], read_secret(e["PAYATOM_TEST_SASL_PASSWORD_FILE"])
+    user512 = e["PAYATOM_TEST_SASL_USER_512"]
+    pw512 = read_secret(e["PAYATOM_TEST_SASL_PASSWORD_FILE_512"])
+
+    def java(mech, u, p):
+        return java_admin_list(st, sbs, ["security.protocol=SASL_PLAINTEXT",
+                                         "sasl.mechanism=" + mech, jaas % (u, p)])
     for mech in ("SCRAM-SHA-256", "SCRAM-SHA-512"):
-        rc, out = java_admin_list(st, sbs, ["security.protocol=SASL_PLAINTEXT",
-                                            "sasl.mechanism=" + mech,
-                                            jaas % (e["PAYATOM_TEST_SASL_USER"], pw)])
+        rc, out = java(mech, user, pw)
         check(rc == 0, "Java client %s with the right password: %s" % (mech, out[-500:]))
-    rc, out = java_admin_list(st, sbs, ["security.protocol=SASL_PLAINTEXT",
-                                        "sasl.mechanism=SCRAM-SHA-256",
-                                        jaas % (e["PAYATOM_TEST_SASL_USER"], "wrong")])
+    rc, out = java("SCRAM-SHA-512", user512, pw512)
+    check(rc == 0, "Java client, SHA-512-only user with SCRAM-SHA-512: %s" % out[-500:])
+    rc, out = java("SCRAM-SHA-256", user512, pw512)
+    check(rc != 0 and "uthentication" in out,
+          "Java client, SHA-512-only user with SCRAM-SHA-256: rc %d %s" % (rc, out[-300:]))
+    rc, out = java("SCRAM-SHA-256", user, "wrong")
     check(rc != 0 and "uthentication" in out, "Java client, wrong password: rc %d %s" % (rc, out[-300:]))
-    # librdkafka >= 2.6.1 (the one inside PyPI's confluent-kafka wheel)
-    probe = ("import sys, confluent_kafka as ck\n"
-             "c = ck.Consumer({'bootstrap.servers': sys.argv[1], 'group.id': 'x',"
-             " 'security.protocol': 'SASL_PLAINTEXT', 'sasl.mechanisms': 'SCRAM-SHA-256',"
-             " 'sasl.username': sys.argv[2], 'sasl.password': sys.stdin.read().strip()})\n"
-             "md = c.list_topics(timeout=15)\n"
-             "print('pyck librdkafka', ck.libversion()[0], 'brokers', len(md.brokers))\n")
-    r = subprocess.run([kh.pytools_python(), "-c", probe, sbs, e["PAYATOM_TEST_SASL_USER"]],
-                       input=pw, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                       timeout=60)
-    check(r.returncode == 0 and "brokers 1" in r.stdout,
-          "newer librdkafka (PyPI confluent-kafka) SCRAM failed: " + r.stderr[-300:])
-    newer = r.stdout.split()[2]
-    ver = librdkafka_version()
-    ok, dt, err = try_metadata(sbs, ["security.protocol=SASL_PLAINTEXT",
-                                     "sasl.mechanisms=SCRAM-SHA-256",
-                                     "sasl.username=" + e["PAYATOM_TEST_SASL_USER"],
-                                     "sasl.password=" + pw])
-    vs = ".".join(map(str, ver))
-    if ver >= (2, 6, 1):
-        check(ok, "librdkafka %s SCRAM on Kafka %s failed: %s" % (vs, st["kafka_version"], err[-300:]))
-        say("scram_kafka4: Java client and librdkafka %s authenticate on Kafka %s" % (vs, st["kafka_version"]))
-    else:
-        check(not ok and "invalid credentials" in err,
-              "librdkafka %s on Kafka %s: expected the known SCRAM failure, got ok=%s %s"
-              % (vs, st["kafka_version"], ok, err[-300:]))
-        say("scram_kafka4: Java client authenticates (SHA-256, SHA-512), wrong password refused; "
-            "librdkafka %s authenticates; KNOWN: librdkafka %s is refused with the right "
-            "password on Kafka %s (librdkafka#4895, fixed in 2.6.1) -> SCRAM tests of "
-            "Debian's librdkafka run on Kafka 3.9" % (newer, vs, st["kafka_version"]))
+    say("scram_kafka4: Java client authenticates on Kafka %s (SHA-256, SHA-512; the "
+        "SHA-512-only user with SHA-512 only); wrong password refused" % st["kafka_version"])
+
+
+def read_secret(path):
+    with open(path) as f:
+        return f.read().strip()
 
 
 def t_tls(run, bs, a):
@@ -637,34 +582,52 @@ def worker_run(worker, conf_lines, run, name, secret=None, timeout_s=40):
 
 
 def t_worker_security(run, bs, a):
-    """payatom-worker itself on the security listeners: SASL/SCRAM (Kafka 3.9:
-    librdkafka < 2.6.1 cannot do SCRAM with 4.x) and TLS with a client
-    certificate. Right settings: it starts and is ready; wrong ones: it
-    exits 1 within seconds naming what to fix, without the secret."""
+    """payatom-worker itself on the security listeners of Kafka 4.x:
+    SASL/SCRAM-SHA-256 and -512 and TLS with a client certificate. Right
+    settings: it starts and is ready; wrong ones: it exits 1 within seconds
+    naming what to fix, without the secret."""
     e = kh.env_of(kh.Run(run).load())
     worker = os.path.join(a.bin, "payatom-worker")
     res = []
     if a.mode == "scram":
         sbs = e["PAYATOM_TEST_BOOTSTRAP_SASL"]
-        pwf = e["PAYATOM_TEST_SASL_PASSWORD_FILE"]
-        with open(pwf) as f:
-            pw = f.read().strip()
-        base = ["brokers = " + sbs, "kafka.security.protocol = SASL_PLAINTEXT",
-                "kafka.sasl.mechanisms = " + e["PAYATOM_TEST_SASL_MECHANISM"],
-                "kafka.sasl.username = " + e["PAYATOM_TEST_SASL_USER"]]
-        ok, rc, dt, out = worker_run(worker, base + ["kafka.sasl.password = @" + pwf],
-                                     run, "scram-ok", pw)
-        check(ok and rc == 0, "SCRAM with the right password (from a file): started %s "
-              "exit %s:\n%s" % (ok, rc, out[-1500:]))
-        res.append("right password (@file): partitions assigned in %.1fs, exit 0 on SIGTERM" % dt)
-        wrong = "wrong-" + pw[:6]
-        ok, rc, dt, out = worker_run(worker, base + ["kafka.sasl.password = " + wrong],
-                                     run, "scram-bad", wrong)
-        check(not ok and rc == 1, "wrong password: started %s exit %s" % (ok, rc))
-        check("credentials refused (kafka.sasl.*)" in out, "no clear message:\n" + out[-1500:])
-        check(dt < 10, "wrong password took %.1fs to fail" % dt)
-        res.append("wrong password refused in %.1fs (%s)"
-                   % (dt, out.strip().splitlines()[-1][:160]))
+        # the user with both credentials, and the SHA-512-only user: the
+        # latter is refused with SCRAM-SHA-256, so a worker that did not
+        # use the mechanism it is given could not pass both
+        users = {"SCRAM-SHA-256": (e["PAYATOM_TEST_SASL_USER"], e["PAYATOM_TEST_SASL_PASSWORD_FILE"]),
+                 "SCRAM-SHA-512": (e["PAYATOM_TEST_SASL_USER_512"],
+                                   e["PAYATOM_TEST_SASL_PASSWORD_FILE_512"])}
+        for mech, (user, pwf) in users.items():
+            pw = read_secret(pwf)
+            base = ["brokers = " + sbs, "kafka.security.protocol = SASL_PLAINTEXT",
+                    "kafka.sasl.mechanisms = " + mech, "kafka.sasl.username = " + user]
+            ok, rc, dt, out = worker_run(worker, base + ["kafka.sasl.password = @" + pwf],
+                                         run, "scram-ok", pw)
+            check(ok and rc == 0, "%s with the right password (from a file): started %s "
+                  "exit %s:\n%s" % (mech, ok, rc, out[-1500:]))
+            res.append("%s right password (@file): partitions assigned in %.1fs, exit 0 on "
+                       "SIGTERM" % (mech, dt))
+            wrong = "wrong-" + pw[:6]
+            ok, rc, dt, out = worker_run(worker, base + ["kafka.sasl.password = " + wrong],
+                                         run, "scram-bad", wrong)
+            check(not ok and rc == 1, "%s wrong password: started %s exit %s" % (mech, ok, rc))
+            check("credentials refused (kafka.sasl.*)" in out, "no clear message:\n" + out[-1500:])
+            check(pw not in out, "%s: the right password appears in the output" % mech)
+            check(dt < 10, "%s wrong password took %.1fs to fail" % (mech, dt))
+            res.append("%s wrong password refused in %.1fs (%s)"
+                       % (mech, dt, out.strip().splitlines()[-1][:160]))
+        user, pwf = users["SCRAM-SHA-512"]
+        pw = read_secret(pwf)
+        ok, rc, dt, out = worker_run(worker, ["brokers = " + sbs,
+                                              "kafka.security.protocol = SASL_PLAINTEXT",
+                                              "kafka.sasl.mechanisms = SCRAM-SHA-256",
+                                              "kafka.sasl.username = " + user,
+                                              "kafka.sasl.password = @" + pwf],
+                                     run, "scram-mech", pw)
+        check(not ok and rc == 1 and "credentials refused (kafka.sasl.*)" in out,
+              "SHA-512-only user with SCRAM-SHA-256: started %s exit %s:\n%s"
+              % (ok, rc, out[-1500:]))
+        res.append("SHA-512-only user refused with SCRAM-SHA-256 in %.1fs" % dt)
     else:
         tbs = e["PAYATOM_TEST_BOOTSTRAP_SSL"]
         ca, cert, key = (e["PAYATOM_TEST_SSL_CA"], e["PAYATOM_TEST_SSL_CERT"],
@@ -689,7 +652,7 @@ def t_worker_security(run, bs, a):
 
 
 TESTS = {"topic": t_topic, "roundtrip": t_roundtrip, "txn": t_txn, "crash": t_crash,
-         "leader_kill": t_leader_kill, "registry": t_registry, "avro": t_avro, "compaction": t_compaction, "scram": t_scram, "scram_kafka4": t_scram_kafka4,
+         "leader_kill": t_leader_kill, "registry": t_registry, "avro": t_avro, "compaction": t_compaction, "scram_kafka4": t_scram_kafka4,
          "tls": t_tls, "worker_security": t_worker_security, "reaper": t_reaper, "registry_pypi_java": t_registry_pypi_java}
 
 

@@ -152,15 +152,25 @@ struct pw_worker {
 		}                                                              \
 	} while (0)
 
+/* ---- shared between the files of kafka/ (pw__ names) ---------------- */
+
 /* worker.c */
 pw_part_t *pw__part(pw_worker_t *w, int32_t id, int create);
-void pw__backpressure(pw_worker_t *w);
-pa_err_t pw__produce(pw_worker_t *w, pw_item_t *it, const char *topic,
-		     int32_t partition, const char *key, size_t klen,
-		     const void *val, size_t len);
 uint64_t pw__rand(pw_worker_t *w);
-/* exactly-once: opens the batch transaction if none is open. */
-pa_err_t pw__txn_begin(pw_worker_t *w);
+int64_t pw__wall_ms(void);
+
+/* clients.c: creates w->producer (transactions initialised when
+ * exactly-once), w->consumer and w->restorer. On failure what was created
+ * stays in w for pw_worker_destroy(). */
+pa_err_t pw__clients_new(pw_worker_t *w, char *errbuf);
+/* While every broker is down: one bounded metadata request tells when a
+ * broker answers again. */
+void pw__brokers_probe(pw_worker_t *w);
+
+/* consume.c */
+int pw__serve_consumer(rd_kafka_queue_t *q, void *ud);
+/* PW_IN_* of an input topic's name, -1 for any other. */
+int pw__topic_index(pw_worker_t *w, const char *topic);
 /* Decodes a record of input topic (PW_IN_*): commands with the codec (any
  * framing; plain JSON without one), the internal webhook topic as plain
  * JSON. *rec: new reference, NULL unless PA_OK. Errors as
@@ -168,19 +178,65 @@ pa_err_t pw__txn_begin(pw_worker_t *w);
  * precise message. */
 pa_err_t pw__decode(pw_worker_t *w, int topic, const void *buf, size_t len,
 		    json_t **rec, char *errbuf);
-int64_t pw__wall_ms(void);
+void pw__set_paused(pw_worker_t *w, pw_part_t *p, int pause);
+void pw__backpressure(pw_worker_t *w);
 
-/* process.c */
-void pw__item_start(pw_item_t *it);
+/* produce.c */
+int pw__serve_producer(rd_kafka_queue_t *q, void *ud);
+void pw__dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque);
+/* Applies the delivery reports held while a transaction completed. */
+void pw__dr_replay(pw_worker_t *w);
+pa_err_t pw__produce(pw_worker_t *w, pw_item_t *it, const char *topic,
+		     int32_t partition, const char *key, size_t klen,
+		     const void *val, size_t len);
+
+/* commit.c */
+void pw__commit_tick(pw_loop_t *loop, pw_timer_t *t, void *ud);
+void pw__store_offsets(pw_worker_t *w);
+int pw__txn_timeout(const pw_worker_t *w);
+/* exactly-once: opens the batch transaction if none is open. */
+pa_err_t pw__txn_begin(pw_worker_t *w);
+void pw__txn_commit(pw_worker_t *w);
+void pw__txn_settle(pw_worker_t *w);
+
+/* restore.c */
+int pw__serve_restorer(rd_kafka_queue_t *q, void *ud);
+void pw__restore_start(pw_worker_t *w, pw_part_t *p);
+void pw__eos_rewind(pw_worker_t *w);
+
+/* group.c */
+void pw__rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+		      rd_kafka_topic_partition_list_t *parts, void *op);
+void pw__handover_finish(pw_worker_t *w);
+
+/* items.c */
+pw_item_t *pw__item_new(pw_worker_t *w, int kind, const char *key,
+			size_t klen, int32_t partition);
+void pw__item_submit(pw_item_t *it);
+void pw__item_finish(pw_item_t *it);
 void pw__item_written(pw_item_t *it, int ok);
 void pw__item_free(pw_item_t *it);
+void pw__emit(pw_item_t *it, pw_order_t *ord, json_t *event,
+	      const char *topic);
+void pw__transition(pw_item_t *it, pw_order_t *ord, pa_status_t st,
+		    const char *raw, const json_t *details,
+		    const char *reason);
+void pw__dead_letter(pw_item_t *it, const char *reason, const char *msg);
 void pw__on_message(pw_worker_t *w, rd_kafka_message_t *m, int topic);
-void pw__partition_restored(pw_worker_t *w, pw_part_t *p);
 void pw__partition_revoked(pw_worker_t *w, pw_part_t *p);
-void pw__restore_record(pw_worker_t *w, rd_kafka_message_t *m);
 /* Queues an immediate status poll of ord behind its gate (force: even when
  * settled). PA_NOMEM. */
 pa_err_t pw__poll_order(pw_worker_t *w, pw_order_t *ord, int force);
+
+/* order_table.c */
+/* Key of an order in the state map and the changelog: the order_id, or
+ * "complaint:" + order_id for a complaint about that order. */
+size_t pw__order_key(int kind, const char *oid, char *buf, size_t size);
+pw_order_t *pw__order_new(pw_worker_t *w, const char *key, size_t klen,
+			  int32_t partition, int kind);
+void pw__order_forget(pw_worker_t *w, pw_order_t *ord);
+/* Packs a settled order no item works on (at rest). */
+void pw__order_rest(pw_worker_t *w, pw_order_t *ord);
 /* The order stored under key (order_key form), unpacked into a live record
  * when it was at rest. NULL when unknown (or out of memory). */
 pw_order_t *pw__order_get(pw_worker_t *w, const char *key, size_t klen);
@@ -189,5 +245,13 @@ void pw__orders_free(pw_worker_t *w);
 /* Forgets the orders at rest created before cutoff_ms (wall clock): a
  * tombstone for each goes to the state changelog. */
 void pw__orders_expire(pw_worker_t *w, int64_t cutoff_ms);
+/* Forgets every order of partition (revoked). */
+void pw__orders_drop(pw_worker_t *w, int32_t partition);
+void pw__restore_record(pw_worker_t *w, rd_kafka_message_t *m);
+void pw__partition_restored(pw_worker_t *w, pw_part_t *p);
+
+/* process.c */
+void pw__item_start(pw_item_t *it);
+void pw__schedule_poll(pw_worker_t *w, pw_order_t *ord, int64_t in_ms);
 
 #endif

@@ -131,6 +131,9 @@ them. Each failure names the values to change.
 {{- if and $v.podDisruptionBudget.enabled (eq $pdbMax $pdbMin) }}
 {{- fail "podDisruptionBudget: set exactly one of maxUnavailable and minAvailable" }}
 {{- end }}
+{{- if and (include "payatom-worker.podTransactionalId" .) (hasKey $v.config "kafka.transactional.id") }}
+{{- fail "config.kafka.transactional.id: a StatefulSet under exactly_once gives each pod its own id from its name; remove it (or use workload.kind=Deployment)" }}
+{{- end }}
 {{- $chartKeys := list "http.listen" "topics.partitions" "shutdown.timeout" }}
 {{- range $k, $_ := $v.extraConfig }}
 {{- if or (has $k $chartKeys) (hasKey $v.config $k) }}
@@ -198,4 +201,67 @@ numbers without exponent, no newlines. */}}
 {{- else }}
 {{- toString . }}
 {{- end }}
+{{- end }}
+
+{{/*
+Checksum of an existingSecret for the pod annotation that rolls the pods
+when it changes: existingSecret.checksum when the user passes one (e.g.
+the Secret's resourceVersion or a hash of its data, from CI or GitOps),
+else a hash of the Secret's data read at install/upgrade with lookup
+(existingSecret.lookupChecksum; `helm template` and Argo CD cannot read
+it: then nothing, and pods roll only by the checksum value). "" = none.
+*/}}
+{{- define "payatom-worker.existingSecretChecksum" -}}
+{{- $es := .Values.existingSecret }}
+{{- if $es.name }}
+{{- if $es.checksum }}
+{{- $es.checksum | toString | sha256sum }}
+{{- else if $es.lookupChecksum }}
+{{- $s := lookup "v1" "Secret" .Release.Namespace $es.name }}
+{{- if and $s $s.data }}
+{{- toJson $s.data | sha256sum }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+kafka.transactional.id of a StatefulSet pod under exactly_once:
+"<namespace>.$(POD_NAME)" (the pod name is stable across restarts, so the
+new pod fences its predecessor at once; the namespace keeps two releases
+of the same name apart on one Kafka cluster). "" for a Deployment or
+at_least_once (a Deployment's pods have new names each time: the worker's
+default id, group-host-pid, is used).
+*/}}
+{{- define "payatom-worker.podTransactionalId" -}}
+{{- if and (eq .Values.workload.kind "StatefulSet") (eq (toString (get .Values.config "processing.guarantee")) "exactly_once") }}
+{{- printf "%s.$(POD_NAME)" .Release.Namespace }}
+{{- end }}
+{{- end }}
+
+{{/*
+KEDA lagThreshold: the value when set, else (0) what one pod can hold in
+flight, which lag below is not a backlog more pods would cure:
+min(max.inflight, max.inflight.per.partition x partitions per pod at
+minReplicas), with the worker's defaults (10000, 1000) for keys config
+does not set.
+*/}}
+{{- define "payatom-worker.kedaLagThreshold" -}}
+{{- $k := .Values.autoscaling.keda }}
+{{- if gt (int $k.lagThreshold) 0 }}
+{{- int $k.lagThreshold }}
+{{- else }}
+{{- $inflight := int (default 10000 (get .Values.config "max.inflight")) }}
+{{- $perPart := int (default 1000 (get .Values.config "max.inflight.per.partition")) }}
+{{- $minRep := max 1 (int .Values.autoscaling.minReplicas) }}
+{{- $partsPerPod := div (add (int .Values.partitions) (sub $minRep 1)) $minRep }}
+{{- min $inflight (mul $perPart $partsPerPod) }}
+{{- end }}
+{{- end }}
+
+{{/* Labels of the `helm test` pod: not the workload's selector labels, so
+the Services and the PodDisruptionBudget never select it. */}}
+{{- define "payatom-worker.testSelectorLabels" -}}
+app.kubernetes.io/component: helm-test
+payatom.io/test-of: {{ .Release.Name }}
 {{- end }}

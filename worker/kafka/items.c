@@ -1,0 +1,444 @@
+/* items.c -- the life of a unit of work (pw_item_t): a command, a verified
+ * webhook or a status poll.
+ * Owns: items from Kafka records, their per-order queue (the gate), their
+ *       outputs and the write order (event, then state record, then the
+ *       offset), dead letters, the end of an item, revoked partitions'
+ *       items.
+ * Not here: what an item does (process.c), the orders it works on
+ *           (order_table.c), producing (produce.c). */
+#include "kafka/worker_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "payatom/canonjson.h"
+#include "orders/event.h"
+
+/* ---- items --------------------------------------------------------- */
+
+pw_item_t *pw__item_new(pw_worker_t *w, int kind, const char *key,
+			size_t klen, int32_t partition)
+{
+	pw_item_t *it = calloc(1, sizeof *it);
+	if (!it)
+		return NULL;
+	it->w = w;
+	it->kind = (uint8_t)kind;
+	it->topic = PW_IN_N;
+	it->offset = -1;
+	it->partition = partition;
+	if (klen >= sizeof it->key)
+		klen = sizeof it->key - 1;
+	memcpy(it->key, key, klen);
+	it->key[klen] = '\0';
+	it->klen = klen;
+	pw_part_t *p = pw__part(w, partition, 0);
+	it->epoch = p ? p->epoch : 0;
+	it->next = w->items;
+	if (w->items)
+		w->items->prev = it;
+	w->items = it;
+	return it;
+}
+
+void pw__item_free(pw_item_t *it)
+{
+	pw_worker_t *w = it->w;
+	if (it->call && w->gw)
+		w->gw->cancel(w->gw, it->call);
+	if (it->timer)
+		pw_timer_cancel(w->loop, it->timer);
+	if (it->split)
+		w->txn_split--;
+	if (it->prev)
+		it->prev->next = it->next;
+	else
+		w->items = it->next;
+	if (it->next)
+		it->next->prev = it->prev;
+	json_decref(it->rec);
+	free(it->dec_msg);
+	free(it->raw);
+	free(it->out_evt);
+	free(it->out_evt_json);
+	free(it->out_state);
+	free(it);
+}
+
+static void start_or_defer(pw_item_t *it)
+{
+	pw_part_t *p = pw__part(it->w, it->partition, 0);
+	if (p && (p->restoring || p->revoking)) {
+		it->dnext = p->deferred;
+		p->deferred = it;
+		return;
+	}
+	pw__item_start(it);
+}
+
+/* Enters an item into its key's queue; starts it when it is the head. */
+void pw__item_submit(pw_item_t *it)
+{
+	int run = 0;
+	if (pw_gate_push(it->w->gate, it->key, it->klen, &it->link, &run) !=
+	    PA_OK) {
+		PW_LOG(it->w, PW_LOG_ERROR, "out of memory queueing %s", it->key);
+		it->dead = 1;
+		pw__item_free(it);
+		return;
+	}
+	it->queued_in_gate = 1;
+	if (run)
+		start_or_defer(it);
+}
+
+/* The head item of its key is finished: the offset may be committed and
+ * the next item of the same order starts. */
+void pw__item_finish(pw_item_t *it)
+{
+	pw_worker_t *w = it->w;
+	if (it->dead) {
+		if (it->pending == 0)
+			pw__item_free(it);
+		return;
+	}
+	if (it->topic < PW_IN_N) {
+		pw_part_t *p = pw__part(w, it->partition, 0);
+		if (p && p->epoch == it->epoch) {
+			pw_offtrack_done(&p->off[it->topic], it->offset);
+			p->inflight--;
+		}
+		w->inflight--;
+		if (it->kind == PW_ITEM_CMD)
+			w->st.commands_done++;
+	}
+	pw_qlink_t *nx = NULL;
+	if (it->queued_in_gate)
+		nx = pw_gate_done(w->gate, it->key, it->klen);
+	if (!nx && it->ord)
+		pw__order_rest(w, it->ord);
+	pw__item_free(it);
+	if (nx)
+		start_or_defer((pw_item_t *)nx);
+	pw__backpressure(w);
+}
+
+/* ---- outputs --------------------------------------------------------- */
+
+static void retry_write(pw_loop_t *loop, pw_timer_t *t, void *ud);
+
+static void write_state(pw_item_t *it)
+{
+	pw_worker_t *w = it->w;
+	if (!it->out_state)
+		return;
+	if (pw__produce(w, it, w->o.topic_int_state, it->partition, it->skey,
+			it->sklen, it->out_state,
+			it->out_state_len) == PA_OK) {
+		free(it->out_state);
+		it->out_state = NULL;
+		w->st.state_out++;
+		if (it->split) {
+			it->split = 0;
+			w->txn_split--;
+		}
+	} else if (!it->timer) {
+		it->timer = pw_timer_add(w->loop, 200, retry_write, it);
+	}
+}
+
+/* Queues the item's event; 0 (and a retry timer) when it could not. */
+static int write_event(pw_item_t *it)
+{
+	pw_worker_t *w = it->w;
+	if (pw__produce(w, it, it->out_evt_topic, -1, it->key, it->klen,
+			it->out_evt, it->out_evt_len) == PA_OK)
+		return 1;
+	if (!it->timer)
+		it->timer = pw_timer_add(w->loop, 200, retry_write, it);
+	return 0;
+}
+
+/* exactly-once: the event and its state record enter the open transaction
+ * together. When the state record cannot follow at once (the local queue
+ * is full), the item is split and the commit waits for it (worker.c
+ * pw__txn_commit): a committed event without the state that suppresses its
+ * re-emission would be published a second time after a crash. */
+static void write_txn(pw_item_t *it)
+{
+	pw_worker_t *w = it->w;
+	if (it->out_evt && !it->split && it->pending == 0) {
+		if (!write_event(it))
+			return;
+		if (it->out_state) {
+			it->split = 1;
+			w->txn_split++;
+		}
+	}
+	write_state(it);
+}
+
+static void maybe_finish(pw_item_t *it)
+{
+	if (it->pending == 0 && !it->out_evt && !it->out_state && !it->timer) {
+		if (it->again && !it->dead) {
+			/* a first step was written: now the item itself
+			 * (not on a partition being handed over) */
+			it->again = 0;
+			start_or_defer(it);
+			return;
+		}
+		pw__item_finish(it);
+	}
+}
+
+static void retry_write(pw_loop_t *loop, pw_timer_t *t, void *ud)
+{
+	pw_item_t *it = ud;
+	it->timer = NULL;
+	if (it->w->o.exactly_once) {
+		write_txn(it);
+		maybe_finish(it);
+		return;
+	}
+	if (it->out_evt) {
+		if (it->pending == 0)
+			write_event(it);
+		return;
+	}
+	write_state(it);
+	maybe_finish(it);
+}
+
+/* Delivery report of one of the item's writes. At-least-once: the event
+ * is in Kafka before the state that suppresses its re-emission, and both
+ * before the input offset is released. */
+void pw__item_written(pw_item_t *it, int ok)
+{
+	pw_worker_t *w = it->w;
+	it->pending--;
+	if (it->dead) {
+		if (it->pending == 0)
+			pw__item_free(it);
+		return;
+	}
+	if (!ok) {
+		/* librdkafka gave up after message.timeout.ms: try again;
+		 * the offset stays where it is meanwhile */
+		if (!it->timer)
+			it->timer = pw_timer_add(w->loop, 500, retry_write, it);
+		return;
+	}
+	if (it->out_evt) {
+		if (it->out_evt_topic == w->o.topic_dlq)
+			w->st.dlq_out++;
+		else
+			w->st.events_out++;
+		if (w->o.on_event)
+			w->o.on_event(w->o.on_event_ud, it->out_evt_topic,
+				      it->out_evt_json ? it->out_evt_json
+						       : it->out_evt);
+		free(it->out_evt);
+		it->out_evt = NULL;
+		free(it->out_evt_json);
+		it->out_evt_json = NULL;
+		write_state(it); /* at-least-once: now; exactly-once: done */
+	}
+	maybe_finish(it);
+}
+
+/* Queues the item's outputs (event may be NULL: state only) and finishes
+ * the item once they are delivered. event (consumed) is encoded with the
+ * worker's codec as the schema its event_type names (plain JSON without a
+ * codec). */
+void pw__emit(pw_item_t *it, pw_order_t *ord, json_t *event,
+	      const char *topic)
+{
+	pw_worker_t *w = it->w;
+	const char *schema = pw_event_schema(event);
+	if (ord) {
+		it->sklen = pw__order_key(ord->kind, ord->order_id, it->skey,
+					  sizeof it->skey);
+		free(it->out_state);
+		it->out_state = pw_order_encode(ord, &it->out_state_len);
+	}
+	if (!event) {
+		write_state(it);
+		maybe_finish(it);
+		return;
+	}
+	char *json = pa_json_dump(event, JSON_COMPACT | JSON_ENSURE_ASCII, 2048,
+				  &it->out_evt_len);
+	if (!w->o.codec) {
+		it->out_evt = json;
+	} else {
+		char eb[PA_ERRBUF_SIZE] = "";
+		uint8_t *bytes = NULL;
+		pa_err_t err = pw_codec_encode(w->o.codec, topic, schema, event,
+					       &bytes, &it->out_evt_len, eb);
+		if (err != PA_OK) {
+			/* a record we built does not fit its schema: a bug;
+			 * loud, and kept in the DLQ rather than lost */
+			PW_LOG(w, PW_LOG_ERROR, "cannot encode %s for %s: %s: %s",
+			       schema, topic, pa_err_name(err), eb);
+			free(json);
+			json_decref(event);
+			if (topic == w->o.topic_dlq) {
+				write_state(it);
+				maybe_finish(it);
+				return;
+			}
+			char msg[PA_ERRBUF_SIZE + 64];
+			snprintf(msg, sizeof msg, "%s event not encodable: %s",
+				 schema, eb);
+			pw__dead_letter(it, "INTERNAL", msg);
+			return;
+		}
+		it->out_evt = (char *)bytes;
+		it->out_evt_json = json;
+	}
+	it->out_evt_topic = topic;
+	json_decref(event);
+	if (w->o.exactly_once)
+		write_txn(it); /* the commit makes both visible at once */
+	else
+		write_event(it);
+}
+
+void pw__transition(pw_item_t *it, pw_order_t *ord, pa_status_t st,
+		    const char *raw, const json_t *details,
+		    const char *reason)
+{
+	pw_worker_t *w = it->w;
+	int prev = ord->seq > 0 ? (int)ord->status : -1;
+	if (!pw_order_apply(ord, st, raw)) {
+		w->st.duplicates_suppressed++;
+		pw__emit(it, ord, NULL, NULL); /* keeps learned fields durable */
+		return;
+	}
+	/* UNRESOLVED after the deadline is the order's outcome too: it is
+	 * reported, and an operator or reconciliation takes over */
+	if (pa_status_is_terminal(st) || st == PA_STATUS_UNRESOLVED)
+		w->st.terminal_events++;
+	if (st == PA_STATUS_UNRESOLVED)
+		w->st.unresolved++;
+	const char *topic;
+	const pw_event_topics_t tp = {w->o.topic_evt_payment,
+				      w->o.topic_evt_refund,
+				      w->o.topic_evt_complaint};
+	json_t *ev = pw_event_build(ord, prev, details, reason, &topic, &tp);
+	pw__emit(it, ord, ev, topic);
+}
+
+void pw__dead_letter(pw_item_t *it, const char *reason, const char *msg)
+{
+	pw_worker_t *w = it->w;
+	PW_LOG(w, PW_LOG_WARN, "dead letter %s p%d@%lld: %s: %s",
+	       it->topic < PW_IN_N ? w->in_topics[it->topic] : "-",
+	       it->partition, (long long)it->offset, reason, msg);
+	json_t *dl = pw_dead_letter_build(
+		it->topic < PW_IN_N ? w->in_topics[it->topic] : "",
+		it->partition, it->offset, it->key, it->klen, it->raw,
+		it->raw_len, reason,
+		it->dec_err ? pa_err_name(it->dec_err) : NULL, msg, it->rec);
+	pw__emit(it, NULL, dl, w->o.topic_dlq);
+}
+
+/* ---- from the worker's Kafka side -------------------------------------- */
+
+void pw__on_message(pw_worker_t *w, rd_kafka_message_t *m, int topic)
+{
+	pw_part_t *p = pw__part(w, m->partition, 0);
+	if (!p || !p->assigned[topic])
+		return; /* revoked meanwhile; redelivered to the new owner */
+	json_t *rec = NULL;
+	char deb[PA_ERRBUF_SIZE] = "";
+	pa_err_t derr = pw__decode(w, topic, m->payload, m->len, &rec, deb);
+	const char *key = m->key;
+	size_t klen = m->key_len;
+	const char *oid = json_string_value(json_object_get(rec, "order_id"));
+	if (!key || !klen) {
+		key = oid ? oid : "";
+		klen = strlen(key);
+	}
+	pw_item_t *it = pw__item_new(w,
+				     topic == PW_IN_WEBHOOK ? PW_ITEM_WEBHOOK
+				     : PW_ITEM_CMD,
+				     key, klen, m->partition);
+	if (!it) {
+		json_decref(rec);
+		return;
+	}
+	it->topic = (uint8_t)topic;
+	it->offset = m->offset;
+	it->rec = rec;
+	it->dec_err = derr;
+	if (derr)
+		it->dec_msg = strdup(deb);
+	if (m->len) {
+		it->raw = malloc(m->len);
+		if (it->raw) {
+			memcpy(it->raw, m->payload, m->len);
+			it->raw_len = m->len;
+		}
+	}
+	pw_offtrack_add(&p->off[topic], m->offset);
+	p->inflight++;
+	w->inflight++;
+	if (klen == 0 || klen >= PW_ID_MAX) {
+		/* no usable key: nothing to order on, dead-letter at once */
+		pw__dead_letter(it, "MALFORMED",
+				klen ? "order_id longer than 63 bytes"
+				: "record has no key and no order_id");
+	} else {
+		pw__item_submit(it);
+	}
+	if (p->inflight >= w->o.max_inflight_per_partition ||
+	    w->inflight >= w->o.max_inflight)
+		pw__backpressure(w);
+}
+
+void pw__partition_revoked(pw_worker_t *w, pw_part_t *p)
+{
+	pw_item_t *it = w->items, *nx;
+	for (; it; it = nx) {
+		nx = it->next;
+		if (it->partition != p->id || it->dead)
+			continue;
+		if (it->queued_in_gate)
+			pw_gate_drop(w->gate, it->key, it->klen);
+		it->queued_in_gate = 0;
+		it->dead = 1;
+		if (it->topic < PW_IN_N)
+			w->inflight--;
+		if (it->call) {
+			w->gw->cancel(w->gw, it->call);
+			it->call = NULL;
+		}
+		if (it->timer) {
+			pw_timer_cancel(w->loop, it->timer);
+			it->timer = NULL;
+		}
+		if (it->pending == 0)
+			pw__item_free(it);
+	}
+	p->deferred = NULL;
+	p->inflight = 0;
+	p->epoch++;
+	for (int t = 0; t < PW_IN_N; t++) {
+		pw_offtrack_free(&p->off[t]);
+		p->stored[t] = -1;
+	}
+	pw__orders_drop(w, p->id);
+}
+
+pa_err_t pw__poll_order(pw_worker_t *w, pw_order_t *ord, int force)
+{
+	pw_item_t *it = pw__item_new(w, PW_ITEM_POLL, ord->order_id,
+				     strlen(ord->order_id), ord->partition);
+	if (!it)
+		return PA_NOMEM;
+	it->force = (uint8_t)(force != 0);
+	pw__item_submit(it);
+	return PA_OK;
+}

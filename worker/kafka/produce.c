@@ -1,0 +1,126 @@
+/* produce.c -- what the worker writes to Kafka and how it learns it landed.
+ * Owns: pw__produce (every event, state record, dead letter and tombstone
+ *       goes through it), delivery reports (held while a transaction
+ *       completes), publishing outside any command (reports).
+ * Not here: what to write and in which order (items.c), transactions and
+ *           offsets (commit.c), the producer's configuration (clients.c). */
+#include "kafka/worker_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- producer ------------------------------------------------------ */
+
+void pw__dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+	pw_worker_t *w = opaque;
+	pw_item_t *it = m->_private;
+	if (!m->err)
+		w->brokers_down = 0;
+	if (m->err) {
+		PW_LOG(w, PW_LOG_WARN, "delivery to %s failed: %s",
+		       rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
+	}
+	if (!it || w->destroying)
+		return;
+	int ok = m->err == RD_KAFKA_RESP_ERR_NO_ERROR;
+	if (w->txn_busy) {
+		/* inside commit/abort_transaction (its flush serves us):
+		 * applied once it returns, see pw__txn_commit() */
+		if (w->ndrq == w->cdrq) {
+			size_t c = w->cdrq ? w->cdrq * 2 : 256;
+			struct pw_dr *q = realloc(w->drq, c * sizeof *q);
+			if (!q) {
+				/* cannot wait: apply now (as before) */
+				pw__item_written(it, ok);
+				return;
+			}
+			w->drq = q;
+			w->cdrq = c;
+		}
+		w->drq[w->ndrq].it = it;
+		w->drq[w->ndrq++].ok = ok;
+		return;
+	}
+	pw__item_written(it, ok);
+}
+
+/* Applies the delivery reports that arrived while a transaction was being
+ * committed or aborted, in their order. */
+void pw__dr_replay(pw_worker_t *w)
+{
+	size_t n = w->ndrq;
+	w->ndrq = 0;
+	for (size_t i = 0; i < n; i++)
+		pw__item_written(w->drq[i].it, w->drq[i].ok);
+}
+
+int pw__serve_producer(rd_kafka_queue_t *q, void *ud)
+{
+	pw_worker_t *w = ud;
+	/* rd_kafka_poll serves delivery reports through pw__dr_cb */
+	for (int i = 0; i < 64; i++)
+		if (rd_kafka_poll(w->producer, 0) == 0)
+			return 0;
+	return 1;
+}
+
+pa_err_t pw__produce(pw_worker_t *w, pw_item_t *it, const char *topic,
+		     int32_t partition, const char *key, size_t klen,
+		     const void *val, size_t len)
+{
+	if (pw__txn_begin(w) != PA_OK)
+		return PA_KAFKA;
+	rd_kafka_resp_err_t err = rd_kafka_producev(
+		w->producer, RD_KAFKA_V_TOPIC(topic),
+		RD_KAFKA_V_PARTITION(partition < 0 ? RD_KAFKA_PARTITION_UA
+						   : partition),
+		RD_KAFKA_V_KEY(key, klen),
+		RD_KAFKA_V_VALUE((void *)val, len),
+		RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+		RD_KAFKA_V_OPAQUE(it), RD_KAFKA_V_END);
+	if (err) {
+		PW_LOG(w, PW_LOG_WARN, "produce to %s: %s", topic,
+		       rd_kafka_err2str(err));
+		return err == RD_KAFKA_RESP_ERR__QUEUE_FULL ? PA_BUSY
+							    : PA_KAFKA;
+	}
+	if (it)
+		it->pending++;
+	return PA_OK;
+}
+
+/* ---- for the reports module (reports/reports.h) -------------------- */
+
+pa_err_t pw_worker_publish(pw_worker_t *w, const char *topic, const char *key,
+			   const json_t *rec)
+{
+	char *s = json_dumps(rec, JSON_COMPACT | JSON_ENSURE_ASCII);
+	if (!s)
+		return PA_NOMEM;
+	size_t len = strlen(s);
+	uint8_t *bytes = NULL;
+	size_t blen = 0;
+	if (w->o.codec) {
+		char eb[PA_ERRBUF_SIZE] = "";
+		pa_err_t e = pw_codec_encode(w->o.codec, topic, NULL, rec,
+					     &bytes, &blen, eb);
+		if (e != PA_OK) {
+			PW_LOG(w, PW_LOG_ERROR, "cannot encode for %s: %s",
+			       topic, eb);
+			free(s);
+			return e;
+		}
+	}
+	pa_err_t err = pw__produce(w, NULL, topic, -1, key, strlen(key),
+				   bytes ? (const void *)bytes : s,
+				   bytes ? blen : len);
+	free(bytes);
+	if (err == PA_OK) {
+		w->st.events_out++;
+		if (w->o.on_event)
+			w->o.on_event(w->o.on_event_ud, topic, s);
+	}
+	free(s);
+	return err;
+}
