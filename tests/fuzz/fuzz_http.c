@@ -77,7 +77,8 @@ static void setup(void)
 		return;
 	char eb[PA_ERRBUF_SIZE];
 	pw_http_opts_t o = {.max_body = 4096, .conn_limit = 64,
-			    .idle_timeout_s = 5};
+			    .idle_timeout_s = 5, .request_timeout_ms = 2000,
+			    .per_ip_limit = 32};
 	if (pw_loop_new(&loop) || pw_http_new(loop, &o, &http, eb)) {
 		fprintf(stderr, "fuzz_http: %s\n", eb);
 		abort();

@@ -356,6 +356,8 @@ pa_err_t pw_app_start(pw_app_t *app, pw_config_t *cfg, pw_merchants_t *ms,
 				 wc->http_listen);
 	ho.bind_addr = addr;
 	ho.max_body = (size_t)wc->http_max_body;
+	ho.request_timeout_ms = (unsigned)wc->http_request_timeout_ms;
+	ho.per_ip_limit = (unsigned)wc->http_max_conns_per_ip;
 	if ((err = pw_http_new(app->loop, &ho, &app->http, errbuf)) != PA_OK)
 		return err;
 	pw_metrics_worker_set_http(app->mw, app->http);

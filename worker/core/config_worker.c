@@ -85,6 +85,16 @@ static const pw_cfg_entry_t worker_entries[] = {
 		 "Address:port of the webhook, metrics and health listener"),
 	PW_CFG_E("http.max.body", PW_CFG_SIZE, "64k", 1024, 16 * 1024 * 1024,
 		 W(http_max_body), 0, NULL, "Largest accepted request body"),
+	PW_CFG_E("http.request.timeout", PW_CFG_DURATION_MS, "10s", 100,
+		 3600 * 1000, W(http_request_timeout_ms), 0, NULL,
+		 "Total time a request's headers and body may take to arrive, "
+		 "counted from the connection's start or the previous answer "
+		 "(not reset by each byte: a client sending slowly is closed)"),
+	PW_CFG_E("http.max.connections.per.ip", PW_CFG_INT, "128", 0, 1000000,
+		 W(http_max_conns_per_ip), 0, NULL,
+		 "Open connections one client address may hold (0 = no cap); "
+		 "raise it when a proxy or load balancer connects for all "
+		 "clients"),
 	PW_CFG_E("webhook.allow.ips", PW_CFG_LIST, "", 0, 0,
 		 W(webhook_allow_ips), 0, NULL,
 		 "Comma-separated addresses/CIDRs allowed to post webhooks; "

@@ -19,7 +19,8 @@ struct pw_metrics_worker {
 	const pw_worker_t *w;
 	pw_gateway_t *gw;
 	const pw_http_t *http;
-	uint64_t seen_too_big;
+	uint64_t seen_too_big, seen_late, seen_half_closed;
+	pw_mfamily_t *http_late, *http_half, *http_conns;
 	const pw_merchants_t *ms;
 	pw_mfamily_t *commands, *events, *dlq, *gw_req, *gw_dur, *retries,
 		*polls, *webhooks, *inflight, *queued, *circuit, *rebalances,
@@ -80,6 +81,11 @@ static void on_render(pw_metrics_t *reg, void *ud)
 		pw_http_stats_t hs;
 		pw_http_get_stats(mw->http, &hs);
 		follow(mw->wh[PW_WH_TOO_LARGE], hs.too_big, &mw->seen_too_big);
+		follow(pw_counter_of(mw->http_late), hs.late, &mw->seen_late);
+		follow(pw_counter_of(mw->http_half), hs.half_closed,
+		       &mw->seen_half_closed);
+		pw_gauge_set(pw_gauge_of(mw->http_conns),
+			     (double)hs.connections);
 	}
 	if (mw->gw) {
 		int sending = 0, waiting = 0;
@@ -197,6 +203,17 @@ pa_err_t pw_metrics_worker_new(pw_metrics_t *reg, pw_metrics_worker_t **out,
 		{&mw->expired, PW_METRIC_COUNTER, "payatom_orders_expired_total",
 		 "Settled orders forgotten after state.retention (tombstoned)",
 		 NULL},
+		{&mw->http_late, PW_METRIC_COUNTER,
+		 "payatom_http_requests_late_total",
+		 "Connections closed because a request's headers and body did "
+		 "not arrive within http.request.timeout",
+		 NULL},
+		{&mw->http_half, PW_METRIC_COUNTER,
+		 "payatom_http_half_closed_answers_total",
+		 "Answers written to clients that had shut their sending side",
+		 NULL},
+		{&mw->http_conns, PW_METRIC_GAUGE, "payatom_http_connections",
+		 "Open connections of the HTTP listener", NULL},
 		{&mw->rebalances, PW_METRIC_COUNTER, "payatom_rebalances_total",
 		 "Consumer group rebalances seen", NULL},
 		{&mw->txn, PW_METRIC_COUNTER, "payatom_transactions_total",
