@@ -51,6 +51,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "benchbin.h"
 #include "benchpipe.h"
 #include "benchproc.h"
 #include "benchworker.h"
@@ -70,6 +71,7 @@ typedef struct run {
 	pwb_mode_t *m;
 	pw_mock_t *mock;
 	pwb_child_t worker;
+	pwb_window_t win; /* allocation counts, PAYATOM_BENCH_WINDOW_CMD */
 	rd_kafka_t *prod, *cons;
 	pw_codec_t *codec;
 	long long *t_prod, *t_first;
@@ -115,116 +117,57 @@ static int parse_usage(const char *line, pwb_usage_t *u)
 	return n >= 9;
 }
 
-/* The real payatom-worker reports nothing on stdout: its CPU time and
- * memory are read from /proc (clock ticks: 10 ms resolution, enough over
- * a run of seconds). Counters it does not expose stay 0. */
-static pa_err_t proc_usage(pid_t pid, pwb_usage_t *u, char *eb)
-{
-	char path[64], buf[1024];
-	memset(u, 0, sizeof *u);
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return pa_seterr(eb, PA_IO, "%s: worker gone", path);
-	size_t n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* fields after "(comm)": state is field 3, utime 14, stime 15 */
-	char *p = strrchr(buf, ')');
-	unsigned long long ut = 0, st = 0;
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u "
-				"%*u %llu %llu",
-			 &ut, &st) != 2)
-		return pa_seterr(eb, PA_PARSE, "%s: unreadable", path);
-	long hz = sysconf(_SC_CLK_TCK);
-	u->cpu_us = (long long)((ut + st) * 1000000ULL / (unsigned long long)hz);
-	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-	f = fopen(path, "r");
-	while (f && fgets(buf, sizeof buf, f)) {
-		if (!strncmp(buf, "VmRSS:", 6))
-			u->rss_kb = strtol(buf + 6, NULL, 10);
-		else if (!strncmp(buf, "VmHWM:", 6))
-			u->hwm_kb = strtol(buf + 6, NULL, 10);
-	}
-	if (f)
-		fclose(f);
-	return PA_OK;
-}
-
 static pa_err_t worker_mark(run_t *r, pwb_usage_t *u, char *eb)
 {
-	if (r->o->worker_bin)
-		return proc_usage(r->worker.pid, u, eb);
-	char line[512];
-	pa_err_t err = pwb_send(&r->worker, "m", eb);
-	if (err == PA_OK)
-		err = pwb_expect(&r->worker, "mark ", line, sizeof line,
-				 10000, eb);
-	if (err == PA_OK && !parse_usage(line, u))
-		err = pa_seterr(eb, PA_PARSE, "bad worker report: %s", line);
+	pa_err_t err;
+	if (r->o->worker_bin) {
+		/* the program reports nothing: /proc */
+		err = pwb_bin_usage(r->worker.pid, u, eb);
+	} else {
+		char line[512];
+		err = pwb_send(&r->worker, "m", eb);
+		if (err == PA_OK)
+			err = pwb_expect(&r->worker, "mark ", line,
+					 sizeof line, 10000, eb);
+		if (err == PA_OK && !parse_usage(line, u))
+			err = pa_seterr(eb, PA_PARSE, "bad worker report: %s",
+					line);
+	}
+	pwb_window_allocs(&r->win, u);
 	return err;
 }
 
-/* payatom-worker itself, configured with -o (no file): the same settings
- * as the in-process worker except poll.first, whose minimum is 1 s. Its
- * readiness is proven by the warm-up commands. */
 static pa_err_t start_worker_bin(run_t *r, char *eb)
 {
-	const pwb_opts_t *o = r->o;
-	static const char *const keys[T_N] = {
-		"topic.cmd.payin",   "topic.cmd.payout",  "topic.cmd.complaint",
-		"topic.evt.payment", "topic.evt.refund",  "topic.evt.complaint",
-		"topic.evt.report",  "topic.dlq",	  "topic.int.webhook",
-		"topic.int.state"};
-	char kv[40][240];
-	int n = 0;
-	snprintf(kv[n++], sizeof kv[0], "brokers=%s", r->brokers);
-	snprintf(kv[n++], sizeof kv[0], "group.id=%s-%s-%s",
-		 o->run_tag, r->m->name, pwb_guarantee_name(o));
-	snprintf(kv[n++], sizeof kv[0], "processing.guarantee=%s",
-		 pwb_guarantee_name(o));
-	snprintf(kv[n++], sizeof kv[0], "commit.interval=%ldms",
-		 o->commit_interval_ms);
-	for (int i = 0; r->prefix[0] && i < T_N; i++)
-		snprintf(kv[n++], sizeof kv[0], "%s=%s", keys[i], r->topic[i]);
-	snprintf(kv[n++], sizeof kv[0], "topics.partitions=%d", o->partitions);
-	snprintf(kv[n++], sizeof kv[0], "max.inflight=%d", r->m->inflight);
-	snprintf(kv[n++], sizeof kv[0], "max.inflight.per.partition=%d",
-		 r->m->per_partition);
-	snprintf(kv[n++], sizeof kv[0], "poll.first=%ldms",
-		 o->poll_first_ms < 1000 ? 1000 : o->poll_first_ms);
-	snprintf(kv[n++], sizeof kv[0], "poll.max.interval=1s");
-	snprintf(kv[n++], sizeof kv[0], "http.listen=127.0.0.1:0");
-	snprintf(kv[n++], sizeof kv[0], "log.level=warn");
-	snprintf(kv[n++], sizeof kv[0], "serialization=json");
-	if (o->fetch_wait_ms >= 0)
-		snprintf(kv[n++], sizeof kv[0], "kafka.fetch.wait.max.ms=%d",
-			 o->fetch_wait_ms);
-	snprintf(kv[n++], sizeof kv[0], "merchant.bench.pid=%s", BENCH_PID);
-	snprintf(kv[n++], sizeof kv[0], "merchant.bench.secret=%s",
-		 BENCH_SECRET);
-	snprintf(kv[n++], sizeof kv[0], "merchant.bench.base.url=%s",
-		 r->sandbox_url ? r->sandbox_url : "");
-	snprintf(kv[n++], sizeof kv[0], "merchant.bench.country=IN");
-	/* the default per-merchant limit (50 calls/s) would be the
-	 * benchmark's result: lifted to the maximum */
-	snprintf(kv[n++], sizeof kv[0], "rate.limit.rps=100000");
-	char *argv[2 + 2 * 40];
-	int a = 0;
-	argv[a++] = (char *)o->worker_bin;
-	for (int i = 0; i < n; i++) {
-		argv[a++] = "-o";
-		argv[a++] = kv[i];
-	}
-	argv[a] = NULL;
-	return pwb_spawn(&r->worker, "payatom-worker", argv, o->pin ? 0 : -1,
-			 eb);
+	char group[160];
+	snprintf(group, sizeof group, "%s-%s-%s", r->o->run_tag, r->m->name,
+		 pwb_guarantee_name(r->o));
+	const char *topics[T_N];
+	for (int i = 0; i < T_N; i++)
+		topics[i] = r->topic[i];
+	pwb_bin_args_t a = {.o = r->o,
+			    .m = r->m,
+			    .brokers = r->brokers,
+			    .group = group,
+			    .topics = r->prefix[0] ? topics : NULL,
+			    .sandbox_url = r->sandbox_url,
+			    .merchant = "bench",
+			    .pid = BENCH_PID,
+			    .secret = BENCH_SECRET};
+	/* its readiness is proven by the warm-up commands */
+	return pwb_bin_spawn(&a, &r->worker, eb);
 }
 
 static pa_err_t start_worker(run_t *r, char *eb)
 {
-	if (r->o->worker_bin)
-		return start_worker_bin(r, eb);
+	pa_err_t err = pwb_window_prepare(&r->win, r->o, eb);
+	if (err != PA_OK)
+		return err;
+	if (r->o->worker_bin) {
+		err = start_worker_bin(r, eb);
+		pwb_window_env_done(&r->win);
+		return err;
+	}
 	char inflight[16], per[16], parts[16], lat[16], pf[24], group[128];
 	char fw[16], ci[24];
 	snprintf(fw, sizeof fw, "%d", r->o->fetch_wait_ms);
@@ -253,9 +196,9 @@ static pa_err_t start_worker(run_t *r, char *eb)
 		per,		    "--partitions", parts,
 		"--latency-ms",	    lat,	   "--poll-first-ms",
 		pf,		    "--fetch-wait-ms", fw, NULL};
-	pa_err_t err = pwb_spawn(&r->worker, "worker",
-				 wrap && *wrap ? argv : argv + 1,
-				 r->o->pin ? 0 : -1, eb);
+	err = pwb_spawn(&r->worker, "worker", wrap && *wrap ? argv : argv + 1,
+			r->o->pin ? 0 : -1, eb);
+	pwb_window_env_done(&r->win);
 	if (err != PA_OK)
 		return err;
 	char line[256];
@@ -470,6 +413,7 @@ static void run_free(run_t *r)
 		rd_kafka_destroy(r->prod);
 	pw_codec_destroy(r->codec);
 	pw_mock_destroy(r->mock);
+	pwb_window_close(&r->win);
 	free(r->t_prod);
 	free(r->t_first);
 	free(r->flags);
@@ -532,6 +476,7 @@ static int run_mode(const pwb_opts_t *o, pwb_mode_t *m, const char *sandbox_url,
 	r.m = m;
 	r.sandbox_url = sandbox_url;
 	r.worker.ctl_fd = r.worker.rep_fd = -1;
+	r.win.alloc_fd = -1;
 	r.created_at_ms = (long long)time(NULL) * 1000;
 	m->missing = m->n; /* until measured */
 	long warm = 2L * o->partitions;
@@ -582,6 +527,7 @@ static int run_mode(const pwb_opts_t *o, pwb_mode_t *m, const char *sandbox_url,
 		run_free(&r);
 		return 0;
 	}
+	pwb_window_begin(&r.win, r.worker.pid);
 	fprintf(stderr, "bench: %s: %ld commands, window %ld ...\n", m->name,
 		m->n, m->window);
 	long long t0 = pwb_now_us();
@@ -590,6 +536,7 @@ static int run_mode(const pwb_opts_t *o, pwb_mode_t *m, const char *sandbox_url,
 	err = worker_mark(&r, &u1, eb);
 	if (err != PA_OK)
 		fprintf(stderr, "bench: %s: %s\n", m->name, eb);
+	pwb_window_end(&r.win);
 	/* late duplicates of terminal events would show here */
 	long long drain_end = pwb_now_us() + 300000;
 	while (pwb_now_us() < drain_end)
@@ -626,6 +573,15 @@ static int run_mode(const pwb_opts_t *o, pwb_mode_t *m, const char *sandbox_url,
 		m->cpu_util = (double)(u1.cpu_us - u0.cpu_us) /
 			      (double)(t1 - t0);
 	}
+	m->allocs_per_cmd = m->frees_per_cmd = m->alloc_bytes_per_cmd = -1;
+	if (o->count_allocs && r.n_term) {
+		double nt = (double)r.n_term;
+		m->allocs_per_cmd = (double)(u1.allocs + u1.reallocs -
+					     u0.allocs - u0.reallocs) / nt;
+		m->frees_per_cmd = (double)(u1.frees - u0.frees) / nt;
+		m->alloc_bytes_per_cmd =
+			(double)(u1.alloc_bytes - u0.alloc_bytes) / nt;
+	}
 	long hwm = uf.hwm_kb ? uf.hwm_kb : u1.hwm_kb;
 	m->hwm_mb = (double)hwm / 1024.0;
 	m->rss_mb = (double)u1.rss_kb / 1024.0;
@@ -654,11 +610,17 @@ static int run_mode(const pwb_opts_t *o, pwb_mode_t *m, const char *sandbox_url,
 static pa_err_t start_sandbox(const pwb_opts_t *o, pwb_child_t *c, char *url,
 			      size_t size, char *eb)
 {
-	char fault[64], delay[16], merchant[128];
+	char fault[64], delay[16], merchant[192];
 	snprintf(fault, sizeof fault, "*:latency=fixed:%d", o->latency_ms);
 	snprintf(delay, sizeof delay, "%d", o->resolve_delay_ms);
-	snprintf(merchant, sizeof merchant, "pid=%s,secret=%s", BENCH_PID,
-		 BENCH_SECRET);
+	/* webhook path: the gateway posts each order's webhook to the
+	 * worker's listener, as in production; poll path: no webhooks */
+	int n = snprintf(merchant, sizeof merchant, "pid=%s,secret=%s",
+			 BENCH_PID, BENCH_SECRET);
+	if (o->webhook)
+		snprintf(merchant + n, sizeof merchant - (size_t)n,
+			 ",callback=http://127.0.0.1:%d/webhooks/payatom/bench",
+			 o->http_port);
 	char *argv[] = {(char *)o->sandbox_bin,
 			"--port",
 			"0",
@@ -730,6 +692,19 @@ static void usage(FILE *f)
 		"                                  with exactly_once, else 0)\n"
 		"         [--worker-bin PATH/payatom-worker]  (the real program, "
 		"sandbox gateway only)\n"
+		"         [--path poll|webhook]  (how orders settle: a status "
+		"poll at poll.first, or\n"
+		"                                the sandbox's webhook to the "
+		"worker's listener: --worker-bin only)\n"
+		"         [--count-allocs]  (heap calls per payin, counted by "
+		"libpwb_alloccount.so;\n"
+		"                            slows the worker: not for "
+		"timing)\n"
+		"environment: PAYATOM_BENCH_WORKER_WRAP=PROGRAM (the worker runs "
+		"under it),\n"
+		"         PAYATOM_BENCH_WINDOW_CMD='perf stat -p $PWB_PID ...' "
+		"(runs over the measured\n"
+		"         window, SIGINT at its end)\n"
 		"defaults: 100000 commands (sequential mode: 2000), 50 ms, "
 		"gateway sandbox, 12 partitions,\n"
 		"max.inflight 1000, poll.first 200 ms, timeout 900 s; "
@@ -740,7 +715,7 @@ enum {
 	O_COMMANDS = 256, O_SEQ, O_LATENCY, O_GATEWAY, O_PARTS, O_INFLIGHT,
 	O_POLLFIRST, O_WINDOW, O_TIMEOUT, O_NOPIN, O_SHORT, O_RESOLVE,
 	O_SBXBIN, O_ROLE, O_BROKERS, O_GROUP, O_PERPART, O_SBXURL, O_FETCHWAIT, O_WORKERBIN, O_GUARANTEE,
-	O_COMMITIV, O_TOPICPREFIX, O_WINDOWDELAY, O_HELP
+	O_COMMITIV, O_TOPICPREFIX, O_WINDOWDELAY, O_PATH, O_ALLOCS, O_HELP
 };
 
 int main(int argc, char **argv)
@@ -770,6 +745,8 @@ int main(int argc, char **argv)
 		{"commit-interval-ms", 1, 0, O_COMMITIV},
 		{"topic-prefix", 1, 0, O_TOPICPREFIX},
 		{"window-delay-ms", 1, 0, O_WINDOWDELAY},
+		{"path", 1, 0, O_PATH},
+		{"count-allocs", 0, 0, O_ALLOCS},
 		{"help", 0, 0, O_HELP},
 		{0, 0, 0, 0}};
 	pwb_opts_t o = {.commands = -1, .seq_commands = -1, .latency_ms = 50,
@@ -815,6 +792,15 @@ int main(int argc, char **argv)
 		case O_SBXURL: wa.sandbox_url = optarg; break;
 		case O_FETCHWAIT: o.fetch_wait_ms = atoi(optarg); break;
 		case O_WORKERBIN: o.worker_bin = optarg; break;
+		case O_PATH:
+			if (strcmp(optarg, "webhook") == 0)
+				o.webhook = 1;
+			else if (strcmp(optarg, "poll") != 0) {
+				usage(stderr);
+				return 2;
+			}
+			break;
+		case O_ALLOCS: o.count_allocs = 1; break;
 		case O_HELP: usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -847,6 +833,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench: --worker-bin needs --gateway sandbox\n");
 		return 2;
 	}
+	if (o.webhook && !o.worker_bin) {
+		/* the in-process worker has no HTTP listener */
+		fprintf(stderr, "bench: --path webhook needs --worker-bin\n");
+		return 2;
+	}
 	if (o.exactly_once && !o.brokers) {
 		/* librdkafka 2.0.2's mock cluster writes no transaction
 		 * markers: read_committed readers would never see an event */
@@ -868,12 +859,20 @@ int main(int argc, char **argv)
 	}
 	self[sl] = '\0';
 	o.self = self;
-	char sbx_default[4200];
+	char sbx_default[4200], alloc_lib[4200];
+	char *slash = strrchr(self, '/');
 	if (!o.sandbox_bin) {
-		char *slash = strrchr(self, '/');
 		snprintf(sbx_default, sizeof sbx_default, "%.*s/payatom-sandbox",
 			 (int)(slash - self), self);
 		o.sandbox_bin = sbx_default;
+	}
+	snprintf(alloc_lib, sizeof alloc_lib, "%.*s/libpwb_alloccount.so",
+		 (int)(slash - self), self);
+	o.alloc_lib = alloc_lib;
+	if (o.webhook && (o.http_port = pwb_free_port()) == 0) {
+		fprintf(stderr, "bench: no free port for the worker's "
+				"listener\n");
+		return 2;
 	}
 
 	/* the driver's own pw_topics_ensure() (real broker): warnings only */

@@ -32,6 +32,15 @@ typedef struct pwb_opts {
 	 * exactly_once, 0 otherwise */
 	long window_delay_ms;
 	char run_tag[48];	 /* unique per driver run: topics, groups */
+	/* how orders settle: 0 poll (poll.first, a status poll per order),
+	 * 1 webhook (the sandbox posts its webhook to the worker's listener
+	 * on http_port; poll.first 10 min: no poll) */
+	int webhook;
+	int http_port;
+	/* LD_PRELOAD tests/bench/alloccount.c into the worker and print its
+	 * heap calls per payin (not for timing: the counting costs CPU) */
+	int count_allocs;
+	const char *alloc_lib; /* path of libpwb_alloccount.so */
 } pwb_opts_t;
 
 typedef struct pwb_usage {
@@ -39,6 +48,8 @@ typedef struct pwb_usage {
 	long rss_kb, hwm_kb;
 	long long inflight_max, done, terminal, gw_calls, polls, dlq;
 	long long orders_live, orders_rest, state_kb; /* order state held */
+	/* heap calls so far (--count-allocs), all threads */
+	unsigned long long allocs, reallocs, frees, alloc_bytes;
 } pwb_usage_t;
 
 typedef struct pwb_mode {
@@ -56,9 +67,16 @@ typedef struct pwb_mode {
 	double hwm_mb, rss_mb;
 	long long orders_live, orders_rest; /* at the end of the run */
 	double state_mb;
+	double allocs_per_cmd, frees_per_cmd, alloc_bytes_per_cmd; /* < 0: not counted */
 	long long inflight_max;
 	long terminal, missing, dup_terminal, undecodable, schema_invalid;
 } pwb_mode_t;
+
+/* "poll" or "webhook". */
+const char *pwb_path_name(const pwb_opts_t *o);
+/* "binary" (payatom-worker, --worker-bin) or "in-process" (pw_worker in
+ * this program, run as a child). */
+const char *pwb_worker_kind(const pwb_opts_t *o);
 
 /* "mock" or "real" (o->brokers set). */
 const char *pwb_broker_name(const pwb_opts_t *o);

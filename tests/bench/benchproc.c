@@ -134,6 +134,45 @@ pa_err_t pwb_spawn(pwb_child_t *c, const char *name, char *const argv[],
 	return PA_OK;
 }
 
+pa_err_t pwb_run_bg(char *const argv[], pid_t *pid, char *errbuf)
+{
+	pid_t parent = getpid();
+	pid_t p = fork();
+	if (p < 0)
+		return pa_seterr(errbuf, PA_IO, "fork: %s", strerror(errno));
+	if (p == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127);
+		setpgid(0, 0);
+		execv(argv[0], argv);
+		dprintf(2, "bench: exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	setpgid(p, p);
+	register_child(p);
+	*pid = p;
+	return PA_OK;
+}
+
+int pwb_stop_bg(pid_t pid, int sig, long timeout_ms)
+{
+	int st = 0;
+	if (pid <= 0)
+		return -1;
+	kill(-pid, sig); /* its process group: sh -c and what it runs */
+	long long end = pwb_now_us() + timeout_ms * 1000LL;
+	pid_t r;
+	while ((r = waitpid(pid, &st, WNOHANG)) == 0 && pwb_now_us() < end)
+		usleep(10000);
+	if (r == 0) {
+		kill(-pid, SIGKILL);
+		waitpid(pid, &st, 0);
+	}
+	forget_child(pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
 long long pwb_now_us(void)
 {
 	struct timespec ts;

@@ -55,6 +55,16 @@ pa_err_t pwb_send(pwb_child_t *c, const char *s, char *errbuf);
  * that never started. */
 void pwb_reap(pwb_child_t *c, long timeout_ms, int *status);
 
+/* Starts argv[0] (a path) with argv in the background, in a process group
+ * of its own, stdin, stdout and stderr inherited; registered for pwb_guard_install()'s cleanup and
+ * killed with this process. *pid: the child. */
+pa_err_t pwb_run_bg(char *const argv[], pid_t *pid, char *errbuf);
+
+/* Sends sig to a pwb_run_bg() child's process group, waits up to timeout_ms for it to
+ * exit (then SIGKILLs it). Returns its exit status (128 + signal when
+ * killed), -1 for no child. */
+int pwb_stop_bg(pid_t pid, int sig, long timeout_ms);
+
 /* Monotonic microseconds. */
 long long pwb_now_us(void);
 

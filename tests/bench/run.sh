@@ -6,10 +6,22 @@
 #   tests/bench/run.sh [--short] [BUILD_DIR] [bench_pipeline options...]
 #   tests/bench/run.sh --kafka real [--short] [BUILD_DIR] [bench_pipeline options...]
 #
-#   full (default)  100,000 payins at 50 ms gateway latency with the worker's
-#                   concurrency, then 2,000 with max.inflight.per.partition=1
-#                   (the sequential consumer); prints the table and the
-#                   targets; then bench_client and sandbox_bench.sh.
+#   full (default)  the program users run first (issue 17), then the
+#                   in-process worker as a breakdown; one row each, 50 ms
+#                   gateway latency, 12 partitions, max.inflight 1,000:
+#                     1 payatom-worker, poll path, 100,000 payins (+ 300
+#                       with max.inflight.per.partition=1: sequential)
+#                     2 payatom-worker, poll path, 20,000
+#                     3 payatom-worker, webhook path, 100,000 (the sandbox
+#                       posts each webhook to the worker's listener)
+#                     4 payatom-worker, webhook path, 20,000
+#                     5 in-process worker, sandbox gateway, 100,000 (+ 2,000
+#                       sequential)
+#                     6 in-process worker, in-process fake gateway, 20,000
+#                   then one summary table (CPU us per payin of the whole
+#                   worker process, peak RSS, latencies, loadavg), then
+#                   bench_client and sandbox_bench.sh.
+#                   PAYATOM_BENCH_ROWS="1 3" runs only those rows.
 #   --short         5,000 and 200 payins, the pipeline benchmark only (the
 #                   CTest test `bench_pipeline_short`, label bench). It
 #                   asserts only that every command reached exactly one
@@ -196,14 +208,100 @@ if [ "$SHORT" = 1 ]; then
 	exec timeout -k 10 280 "$BIN/bench_pipeline" --short --timeout-s 240 "$@"
 fi
 
-echo "== pipeline: tests/bench/run.sh $BUILD $*"
+# ---- default: the program users run first, then the breakdown ---------
+# One bench_pipeline run per row; the rows' own settings come first, so
+# options given after BUILD_DIR win (e.g. --commands 20000 makes every row
+# 20,000). PAYATOM_BENCH_ROWS="1 3" runs only those rows.
+WB="$BIN/payatom-worker"
+[ -x "$WB" ] || { echo "$WB not built" >&2; exit 2; }
+ROWS=(
+	"payatom-worker, poll path|--worker-bin $WB --path poll --commands 100000 --seq-commands 300"
+	"payatom-worker, poll path|--worker-bin $WB --path poll --commands 20000 --seq-commands 0"
+	"payatom-worker, webhook path|--worker-bin $WB --path webhook --commands 100000 --seq-commands 0"
+	"payatom-worker, webhook path|--worker-bin $WB --path webhook --commands 20000 --seq-commands 0"
+	"in-process worker (breakdown), sandbox gateway|--commands 100000 --seq-commands 2000"
+	"in-process worker (breakdown), in-process fake gateway|--gateway fake --commands 20000 --seq-commands 0"
+)
+OUT=$(mktemp -d "${TMPDIR:-/tmp}/payatom-bench.XXXXXX")
+CHILD=
+cleanup() {
+	if [ -n "$CHILD" ]; then
+		kill -TERM "$CHILD" 2>/dev/null || true
+		for _ in $(seq 100); do
+			kill -0 "$CHILD" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$CHILD" 2>/dev/null || true
+	fi
+	rm -rf "$OUT"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 rc=0
-timeout -k 10 1900 "$BIN/bench_pipeline" --timeout-s 1800 "$@" || rc=$?
-if [ -z "${PAYATOM_BENCH_PIPELINE_ONLY:-}" ]; then
+i=0
+for row in "${ROWS[@]}"; do
+	i=$((i + 1))
+	case " ${PAYATOM_BENCH_ROWS:-$(seq -s ' ' ${#ROWS[@]})} " in
+	*" $i "*) ;;
+	*) continue ;;
+	esac
+	title=${row%%|*}
+	read -r -a args <<<"${row#*|}"
+	echo
+	echo "== row $i: $title: bench_pipeline ${args[*]} $*"
+	r=0
+	timeout -k 10 1900 "$BIN/bench_pipeline" --timeout-s 1800 "${args[@]}" "$@" \
+		>"$OUT/$i.log" &
+	CHILD=$!
+	tail -n +1 -f --pid="$CHILD" "$OUT/$i.log" &
+	wait "$CHILD" || r=$?
+	CHILD=
+	wait || true
+	if [ "$r" != 0 ]; then
+		echo "== row $i: exit status $r"
+		rc=1
+	fi
+done
+echo
+echo "== summary: tests/bench/run.sh $BUILD $* ($(nproc) cpus; the worker pinned to cpu 0;" \
+	"loadavg at the end of each row)"
+cat "$OUT"/*.log | awk '
+	/^result / {
+		delete f
+		for (i = 2; i <= NF; i++) {
+			split($i, kv, "=")
+			f[kv[1]] = kv[2]
+		}
+		n++
+		row[n] = sprintf("%-10s %-8s %-7s %-10s %8s %7s %11s %11s %9s %8s %7s%s",
+			f["worker"], f["gateway"], f["path"], f["mode"],
+			f["commands"], f["cmds_s"],
+			f["term_p50_ms"] "/" f["term_p99_ms"],
+			f["acc_p50_ms"] "/" f["acc_p99_ms"],
+			f["cpu_us_cmd"], f["rss_mb"], f["loadavg"],
+			f["ok"] == 1 ? "" : "  INCOMPLETE (" f["terminal"] " terminal, " f["dup_terminal"] " duplicates)")
+	}
+	END {
+		printf "%-10s %-8s %-7s %-10s %8s %7s %11s %11s %9s %8s %7s\n",
+			"worker", "gateway", "path", "mode", "payins", "cmds/s",
+			"terminal", "accept", "CPU", "peak RSS", "load"
+		printf "%-10s %-8s %-7s %-10s %8s %7s %11s %11s %9s %8s %7s\n",
+			"", "", "", "", "", "", "p50/p99 ms", "p50/p99 ms",
+			"us/payin", "MB", "avg"
+		for (i = 1; i <= n; i++)
+			print row[i]
+	}'
+echo "targets (issue 17, the binary): <= 80 us CPU per payin on both paths (aim 60), <= 30 MB peak RSS"
+if [ "$rc" = 0 ]; then
+	echo "every row: every command reached exactly one terminal event"
+fi
+if [ -z "${PAYATOM_BENCH_PIPELINE_ONLY:-}" ] && [ -z "${PAYATOM_BENCH_ROWS:-}" ]; then
 	if [ -x "$BIN/bench_client" ]; then
 		echo
-		echo "== libpayatom client: bench_client"
-		timeout -k 10 300 "$BIN/bench_client" || true
+		echo "== libpayatom client: bench_client (64 and 1000 calls in flight)"
+		timeout -k 10 300 "$BIN/bench_client" 20000 64 64 || true
+		timeout -k 10 300 "$BIN/bench_client" 20000 1000 1000 || true
 	fi
 	if command -v wrk >/dev/null; then
 		echo
