@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/redact.h"
 #include "orders/event.h"
 
 /* ---- gateway replies --------------------------------------------------- */
@@ -359,8 +360,9 @@ static void start_command(pw_item_t *it)
 		return;
 	}
 	if (!w->gw->has_merchant(w->gw, ci.merchant)) {
-		snprintf(msg, sizeof msg, "merchant '%s' is not configured",
-			 ci.merchant);
+		char nm[80];
+		snprintf(msg, sizeof msg, "merchant %s is not configured",
+			 pw_redact_name(ci.merchant, nm, sizeof nm));
 		pw__dead_letter(it, "UNKNOWN_MERCHANT", msg);
 		return;
 	}

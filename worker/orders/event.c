@@ -6,6 +6,8 @@
  * Not here: encodings (codec_*.c), product field validation (libpayatom). */
 #include "orders/event.h"
 
+#include "core/redact.h"
+
 #include <strings.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -349,6 +351,8 @@ json_t *pw_dead_letter_build(const char *topic, int32_t partition,
 	char *kb = key && klen ? b64(key, klen) : NULL;
 	const char *oid = json_string_value(json_object_get(rec, "order_id"));
 	const char *mer = json_string_value(json_object_get(rec, "merchant"));
+	if (!pw_redact_is_name(mer)) /* a phone or a name where it goes */
+		mer = NULL;
 	/* undecodable: commands are keyed by order_id (design.md §2), so a
 	 * printable key short enough to be one is the order_id */
 	char kid[PW_ID_MAX];
@@ -430,11 +434,14 @@ pa_err_t pw_cmd_check(const json_t *cmd, int topic, pw_cmd_info_t *ci,
 		ci->kind = cmd_types[i].kind;
 		goto typed;
 	}
+	char tn[80];
+	pw_redact_name(ci->type, tn, sizeof tn);
 	return pa_seterr(errbuf, PA_VALIDATION,
-			 found_type ? "type: '%s' does not belong on this topic"
-				    : "type: unknown command type '%s'",
-			 ci->type);
-typed:
+			 found_type ? "type: %s does not belong on this topic"
+				    : "type: unknown command type %s",
+			 tn);
+typed:;
+	char nm[80];
 	if (!ci->product)
 		ci->product = "";
 	if (!ci->currency)
@@ -452,10 +459,11 @@ typed:
 		ci->prod = pw_product_find(ci->product);
 		if (!ci->prod)
 			return pa_seterr(errbuf, PA_UNSUPPORTED,
-					 "product: '%s' is not a product this "
+					 "product: %s is not a product this "
 					 "worker supports (a Product symbol "
 					 "such as PAYIN_UPI_P2C_SEAMLESS)",
-					 ci->product);
+					 pw_redact_name(ci->product, nm,
+							sizeof nm));
 		if (ci->prod->kind != ci->kind)
 			return pa_seterr(errbuf, PA_UNSUPPORTED,
 					 "product: %s is not a %s product",

@@ -244,6 +244,8 @@ static pa_err_t conform_enum(const json_t *node, const json_t *in, cctx_t *cx,
 	}
 	char sh[96];
 	const char *en = json_string_value(json_object_get(node, "name"));
+	if (en && strrchr(en, '.'))
+		en = strrchr(en, '.') + 1; /* "Product", not its full name */
 	if (cx->mode == PW__CONFORM_COMMAND && en)
 		return fail(cx, "%s is not a %s symbol",
 			    pw__shown(json_string_value(in),
