@@ -17,6 +17,7 @@ Exit status 0 when every check passed; every failure is printed.
 """
 import argparse
 import base64
+import json
 import os
 import re
 import subprocess
@@ -58,6 +59,7 @@ EXPECT = {
                  "kafka.ssl.ca.location": "/etc/payatom/kafka-tls/ca.crt"},
         "secret": "chart",
         "kafka_tls": "kafka-cluster-ca",
+        "dashboard": True,
         # max.inflight 256 < 1000 x 12 / 2: one pod holds at most 256
         "lag_threshold": 256,
         "notes": ["https://payatom-webhooks.example.com/webhooks/payatom", "KEDA between 2 and 12"],
@@ -305,6 +307,22 @@ def check_rendered(c, docs, exp):
     c.ok(all("emptyDir" in vols.get(m["name"], {}) for m in writable), "only emptyDirs are writable")
     c.ok("/tmp" in mounts, "/tmp is a writable emptyDir (read-only root)")
 
+    # Grafana dashboard: a ConfigMap the kube-prometheus-stack sidecar loads
+    # (its queries are checked against a real /metrics by check_dashboard.py).
+    dash = [cm for cm in k.get("ConfigMap", []) if cm["metadata"]["name"].endswith("-dashboard")]
+    c.ok(len(dash) == (1 if exp.get("dashboard") else 0),
+         "dashboard ConfigMap only with metrics.grafanaDashboard.enabled")
+    for cm in dash:
+        c.ok(cm["metadata"]["labels"].get("grafana_dashboard") == "1",
+             "dashboard ConfigMap labelled grafana_dashboard=1 (the sidecar's default)")
+        try:
+            board = json.loads(cm["data"]["payatom-worker.json"])
+        except (KeyError, ValueError) as e:
+            board = {}
+            c.ok(False, f"dashboard JSON: {e}")
+        c.ok(board.get("uid") == "payatom-worker" and len(board.get("panels", [])) >= 10,
+             "dashboard JSON with its uid and panels")
+
     # Shutdown: grace period > preStop sleep + shutdown.timeout.
     grace = spec.get("terminationGracePeriodSeconds")
     pre = ct.get("lifecycle", {}).get("preStop", {}).get("exec", {}).get("command", [])
@@ -424,7 +442,8 @@ def check_rendered(c, docs, exp):
                 c.ok('service="%s"' % svc["metadata"]["name"] in expr, f"{alert} scoped to this release")
         c.ok('result="hash_mismatch"' in rules.get("PayatomWebhookHashMismatch", {}).get("expr", ""),
              "hash-mismatch alert filters result")
-        c.ok("== 2" in rules.get("PayatomGatewayCircuitOpen", {}).get("expr", ""), "circuit alert on state 2 (open)")
+        c.ok('state="open"}) == 1' in rules.get("PayatomGatewayCircuitOpen", {}).get("expr", ""),
+             "circuit alert on the open state series (enum)")
 
     for np in k.get("NetworkPolicy", []):
         c.ok(selects(np["spec"]["podSelector"]["matchLabels"], plabels), "NetworkPolicy selects the pods")

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # A full demo run, scraped while it runs and read afterwards:
 #  - /healthz and /readyz answer 200, /metrics is valid Prometheus text with
-#    the worker's families and non-zero webhook and gateway counters;
+#    the worker's families and non-zero webhook and gateway counters, and
+#    every query of the chart's Grafana dashboard asks for what it exports
+#    (tests/helm/check_dashboard.py);
 #  - the logs (debug level) and the printed event stream contain none of
 #    the secrets and personal values the demo used.
 set -uo pipefail
@@ -43,6 +45,11 @@ for fam in payatom_events_published_total payatom_dlq_records_total \
            payatom_partition_inflight payatom_partition_uncommitted payatom_consumer_lag; do
   grep -q "^$fam" "$work/metrics" || fail "metric family $fam missing"
 done
+# the chart's Grafana dashboard queries what this real /metrics exports
+src=$(cd "$(dirname "$0")/../.." && pwd)
+python3 "$src/tests/helm/check_dashboard.py" "$src/helm/payatom-worker/dashboards/payatom-worker.json" \
+  "$work/metrics" >"$work/dash" 2>&1 || { cat "$work/dash"; fail "dashboard queries metrics /metrics lacks"; }
+head -1 "$work/dash"
 value() { awk -v m="$1" 'index($0, m) == 1 { s += $NF } END { print s + 0 }' "$work/metrics"; }
 [ "$(value 'payatom_webhooks_received_total{result="verified"}')" != 0 ] || fail "no verified webhook counted"
 [ "$(value 'payatom_gateway_requests_total')" != 0 ] || fail "no gateway request counted"

@@ -22,6 +22,8 @@ struct pwt_registry {
 	char *cert, *key; /* PEM, kept alive for the daemon */
 	pthread_mutex_t mu;
 	size_t requests;
+	size_t registrations, refused;
+	int read_only;
 	json_t *ids;	  /* array: index = id - 1 -> schema text */
 	json_t *subjects; /* subject -> array of ids (versions) */
 };
@@ -104,6 +106,12 @@ static enum MHD_Result post_subject(pwt_registry_t *fr, struct MHD_Connection *c
 					      "schema", text));
 		goto out;
 	}
+	if (fr->read_only) {
+		fr->refused++;
+		ret = reply(c, 403, error_body(40301, "User is denied operation "
+						      "Write on this subject"));
+		goto out;
+	}
 	if (known) {
 		ret = reply(c, 200, json_pack("{s:i}", "id", id));
 		goto out;
@@ -133,12 +141,34 @@ static enum MHD_Result post_subject(pwt_registry_t *fr, struct MHD_Connection *c
 		json_object_set_new(fr->subjects, subject, vers);
 	}
 	json_array_append_new(vers, json_integer(id));
+	fr->registrations++;
 	ret = reply(c, 200, json_pack("{s:i}", "id", id));
 out:
 	pthread_mutex_unlock(&fr->mu);
 	pw_avsc_destroy(sch);
 	json_decref(in);
 	return ret;
+}
+
+static enum MHD_Result latest(pwt_registry_t *fr, struct MHD_Connection *c,
+			      const char *subject, const char *tail)
+{
+	if (strcmp(tail, "/versions/latest") != 0)
+		return reply(c, 404, error_body(404, "HTTP 404 Not Found"));
+	pthread_mutex_lock(&fr->mu);
+	json_t *vers = json_object_get(fr->subjects, subject);
+	size_t n = json_array_size(vers);
+	json_t *body = NULL;
+	if (n) {
+		json_int_t id = json_integer_value(json_array_get(vers, n - 1));
+		body = json_pack("{s:s, s:i, s:I, s:O}", "subject", subject,
+				 "version", (int)n, "id", id, "schema",
+				 json_array_get(fr->ids, (size_t)id - 1));
+	}
+	pthread_mutex_unlock(&fr->mu);
+	if (!body)
+		return reply(c, 404, error_body(40401, "Subject not found"));
+	return reply(c, 200, body);
 }
 
 static int authorized(pwt_registry_t *fr, struct MHD_Connection *c)
@@ -195,6 +225,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 	char subject[256];
 	int id;
 	char tail[16] = "";
+	if (!strcmp(method, "GET") &&
+	    sscanf(url, "/subjects/%255[^/]", subject) == 1)
+		return latest(fr, c, subject,
+			      url + strlen("/subjects/") + strlen(subject));
 	if (!strcmp(method, "POST") &&
 	    sscanf(url, "/subjects/%255[^/]%15s", subject, tail) >= 1) {
 		if (tail[0] && strcmp(tail, "/versions") != 0)
@@ -302,6 +336,43 @@ void pwt_registry_stop(pwt_registry_t *fr)
 const char *pwt_registry_url(const pwt_registry_t *fr)
 {
 	return fr->url;
+}
+
+int pwt_registry_put(pwt_registry_t *fr, const char *subject, const char *text)
+{
+	pthread_mutex_lock(&fr->mu);
+	int id = id_of(fr, text, 1);
+	json_t *vers = json_object_get(fr->subjects, subject);
+	if (!vers) {
+		vers = json_array();
+		json_object_set_new(fr->subjects, subject, vers);
+	}
+	json_array_append_new(vers, json_integer(id));
+	pthread_mutex_unlock(&fr->mu);
+	return id;
+}
+
+void pwt_registry_set_read_only(pwt_registry_t *fr, int on)
+{
+	pthread_mutex_lock(&fr->mu);
+	fr->read_only = on;
+	pthread_mutex_unlock(&fr->mu);
+}
+
+size_t pwt_registry_registrations(pwt_registry_t *fr)
+{
+	pthread_mutex_lock(&fr->mu);
+	size_t n = fr->registrations;
+	pthread_mutex_unlock(&fr->mu);
+	return n;
+}
+
+size_t pwt_registry_refused_writes(pwt_registry_t *fr)
+{
+	pthread_mutex_lock(&fr->mu);
+	size_t n = fr->refused;
+	pthread_mutex_unlock(&fr->mu);
+	return n;
 }
 
 size_t pwt_registry_requests(pwt_registry_t *fr)

@@ -61,6 +61,24 @@ json_t *pwt_read_topic(const char *bootstraps, const char *topic,
 	return pwt_read_topic_codec(bootstraps, topic, idle_ms, max_ms, NULL);
 }
 
+json_t *pwt_record_headers(const rd_kafka_message_t *m)
+{
+	rd_kafka_headers_t *h = NULL;
+	if (rd_kafka_message_headers(m, &h) || !h ||
+	    !rd_kafka_header_cnt(h))
+		return NULL;
+	json_t *a = json_array();
+	const char *name;
+	const void *val;
+	size_t size;
+	for (size_t i = 0; !rd_kafka_header_get_all(h, i, &name, &val, &size);
+	     i++)
+		json_array_append_new(a, json_pack("[s, s%]", name,
+						   val ? (const char *)val : "",
+						   val ? size : 0));
+	return a;
+}
+
 /* "value" of one record: decoded by codec (any framing), else JSON, else
  * the bytes as a string. */
 static json_t *record_value(pw_codec_t *codec, const rd_kafka_message_t *m,
@@ -141,6 +159,9 @@ json_t *pwt_read_topic_codec(const char *bootstraps, const char *topic,
 				(int)m->partition, "offset",
 				(json_int_t)m->offset);
 			json_object_set_new(e, "value", record_value(codec, m, e));
+			json_t *h = pwt_record_headers(m);
+			if (h)
+				json_object_set_new(e, "headers", h);
 			json_array_append_new(out, e);
 			last = pwt_now_ms();
 		}

@@ -20,10 +20,15 @@ void pwt_produce(rd_kafka_t *p, const char *topic, const char *key,
 		 const void *value, size_t len);
 void pwt_flush(rd_kafka_t *p);
 
+/* The record's Kafka headers as [[name, value], ...] in their order
+ * (values as strings); NULL when it has none. New reference. */
+json_t *pwt_record_headers(const rd_kafka_message_t *m);
+
 /* Reads every record of topic from the beginning until no record arrived
  * for idle_ms (or max_ms passed). Returns a JSON array of
  * {"key":..., "value": <parsed JSON or string>, "partition":n,
- *  "offset":n}. New reference. */
+ *  "offset":n, "headers": pwt_record_headers() when it has any}. New
+ * reference. */
 json_t *pwt_read_topic(const char *bootstraps, const char *topic,
 		       int idle_ms, int max_ms);
 /* The same, values decoded by codec (borrowed; NULL: as above) in any

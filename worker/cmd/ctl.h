@@ -2,9 +2,9 @@
  * Owns: exit codes, the small option parser every subcommand uses, the
  *       Kafka/codec settings common to send, tail and dlq, the subcommand
  *       entry points.
- * Not here: what the subcommands do (ctl_kafka.c: mock-cluster, send, tail,
- *           dlq; payatom-ctl.c: dispatch, schemas, check-config,
- *           config-doc). */
+ * Not here: what the subcommands do (ctl_kafka.c: mock-cluster, send;
+ *           ctl_read.c: tail, dlq show; ctl_replay.c: dlq replay;
+ *           payatom-ctl.c: dispatch, schemas, check-config, config-doc). */
 #ifndef PW_CTL_H
 #define PW_CTL_H
 
@@ -106,6 +106,28 @@ const char *ctl_kafka_topic(const ctl_kafka_t *k, const char *key,
 			    const char *def);
 void ctl_kafka_close(ctl_kafka_t *k);
 
+/* An idempotent producer with the worker's partitioner (murmur2_random,
+ * so a key lands where Java producers put it), message.timeout.ms =
+ * timeout_ms and dr as its delivery report callback. New (caller frees
+ * with rd_kafka_destroy()); NULL after printing the error. */
+rd_kafka_t *ctl_kafka_producer(ctl_kafka_t *k, long timeout_ms,
+			       void (*dr)(rd_kafka_t *,
+					  const rd_kafka_message_t *, void *));
+
+/* Called for each record ctl_read_topic() reads (borrowed for the call);
+ * CTL_OK to go on, anything else stops the read and is returned. */
+typedef int (*ctl_record_fn)(void *ud, const rd_kafka_message_t *msg);
+/* Reads topic without a consumer group, each partition from its low to
+ * its high watermark as they are when it starts (so it ends by itself),
+ * in offset order per partition. part >= 0: only that partition, from
+ * offset first to last (inclusive; last < 0: to the end); exact: the one
+ * record at part:first must exist (else an error naming what the
+ * partition holds). CTL_OK, or CTL_FAIL after printing why (also on
+ * SIGINT/SIGTERM and after timeout_ms). */
+int ctl_read_topic(ctl_kafka_t *k, const char *topic, long part,
+		   int64_t first, int64_t last, int exact, long timeout_ms,
+		   ctl_record_fn fn, void *ud);
+
 /* The help text common to the Kafka subcommands. */
 void ctl_kafka_help(FILE *fp);
 
@@ -117,5 +139,7 @@ int ctl_mock_cluster(int argc, char **argv);
 int ctl_send(int argc, char **argv);
 int ctl_tail(int argc, char **argv);
 int ctl_dlq(int argc, char **argv);
+/* `dlq replay` (ctl_replay.c); argv[1] is "replay". */
+int ctl_dlq_replay(int argc, char **argv);
 
 #endif

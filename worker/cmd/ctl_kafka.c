@@ -197,7 +197,11 @@ int ctl_kafka_open(ctl_kafka_t *k, int need_bootstrap)
 		pw_registry_conf_t rc = {0};
 		char user[256] = "";
 		rc.url = url;
-		rc.auto_register = 1;
+		/* the worker's registry modes, so that a read-only registry
+		 * works for `send` too */
+		rc.auto_register = wc ? wc->schema_registry_auto_register : 1;
+		rc.use_latest = wc && wc->schema_registry_use_latest_version &&
+				!rc.auto_register;
 		if (wc && wc->schema_registry_ca_location &&
 		    *wc->schema_registry_ca_location)
 			rc.ca_file = wc->schema_registry_ca_location;
@@ -680,13 +684,14 @@ static int encode_all(ctl_kafka_t *k, const char *name, json_t *recs,
 	return CTL_OK;
 }
 
-static int produce_all(ctl_kafka_t *k, const char *name, send_rec_t *srs,
-		       size_t n, long timeout_ms)
+rd_kafka_t *ctl_kafka_producer(ctl_kafka_t *k, long timeout_ms,
+			       void (*dr)(rd_kafka_t *,
+					  const rd_kafka_message_t *, void *))
 {
 	char es[512], tmo[32];
 	rd_kafka_conf_t *c = ctl_kafka_conf(k);
 	if (!c)
-		return CTL_FAIL;
+		return NULL;
 	snprintf(tmo, sizeof tmo, "%ld", timeout_ms);
 	/* ours first where -X / kafka.* may not override correctness */
 	if (rd_kafka_conf_set(c, "partitioner", "murmur2_random", es,
@@ -695,14 +700,24 @@ static int produce_all(ctl_kafka_t *k, const char *name, send_rec_t *srs,
 			      sizeof es) ||
 	    rd_kafka_conf_set(c, "message.timeout.ms", tmo, es, sizeof es)) {
 		rd_kafka_conf_destroy(c);
-		return ctl_fail(k->cmd, "producer config: %s", es);
+		ctl_fail(k->cmd, "producer config: %s", es);
+		return NULL;
 	}
-	rd_kafka_conf_set_dr_msg_cb(c, on_delivery);
+	rd_kafka_conf_set_dr_msg_cb(c, dr);
 	rd_kafka_t *p = rd_kafka_new(RD_KAFKA_PRODUCER, c, es, sizeof es);
 	if (!p) {
 		rd_kafka_conf_destroy(c);
-		return ctl_fail(k->cmd, "producer: %s", es);
+		ctl_fail(k->cmd, "producer: %s", es);
 	}
+	return p;
+}
+
+static int produce_all(ctl_kafka_t *k, const char *name, send_rec_t *srs,
+		       size_t n, long timeout_ms)
+{
+	rd_kafka_t *p = ctl_kafka_producer(k, timeout_ms, on_delivery);
+	if (!p)
+		return CTL_FAIL;
 	int rc = CTL_OK;
 	size_t queued = 0;
 	for (size_t i = 0; i < n && !ctl_stopping(); i++) {

@@ -1,4 +1,5 @@
-/* ctl_read.c -- payatom-ctl's readers: `tail` and `dlq show`.
+/* ctl_read.c -- payatom-ctl's readers: `tail`, `dlq show`, and the
+ *               topic reader `dlq replay` shares (ctl_read_topic).
  * Owns: the consumer they share (manual assignment, never a group commit),
  *       reading a topic to its end (watermarks), the output lines.
  * Not here: decoding and the line formats (serde/codec.h:
@@ -296,6 +297,129 @@ out:
 	return rc;
 }
 
+/* ---- reading a topic to its end (dlq show, dlq replay) ---- */
+
+int ctl_read_topic(ctl_kafka_t *k, const char *topic, long part,
+		   int64_t first, int64_t last, int exact, long timeout_ms,
+		   ctl_record_fn fn, void *ud)
+{
+	rd_kafka_topic_partition_list_t *parts = NULL;
+	int64_t *hi = NULL, *next = NULL;
+	int n = 0;
+	rd_kafka_t *rk = new_consumer(k, 1);
+	int rc = CTL_FAIL;
+	if (!rk || partition_count(k, rk, topic, (int)timeout_ms, &n))
+		goto out;
+	if (part >= n) {
+		ctl_fail(k->cmd, "%s has %d partition%s: no partition %ld",
+			 topic, n, n == 1 ? "" : "s", part);
+		goto out;
+	}
+	hi = calloc((size_t)n, sizeof *hi);
+	next = calloc((size_t)n, sizeof *next);
+	parts = rd_kafka_topic_partition_list_new(n);
+	if (!hi || !next || !parts) {
+		ctl_fail(k->cmd, "out of memory");
+		goto out;
+	}
+	/* read each partition from its low to its high watermark (or the
+	 * range asked for): ends by itself, no idle guessing */
+	size_t pending = 0;
+	for (int p = 0; p < n; p++) {
+		int64_t lo = 0, h = 0;
+		if (part >= 0 && p != part)
+			continue;
+		rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
+			rk, topic, p, &lo, &h, (int)timeout_ms);
+		if (err) {
+			ctl_fail(k->cmd, "%s/%d: watermarks: %s", topic, p,
+				 rd_kafka_err2str(err));
+			goto out;
+		}
+		if (exact && lo >= h) {
+			ctl_fail(k->cmd, "no record at %s/%d@%lld (the "
+					 "partition is empty)",
+				 topic, p, (long long)first);
+			goto out;
+		}
+		if (exact && (first < lo || first >= h)) {
+			ctl_fail(k->cmd, "no record at %s/%d@%lld (partition "
+					 "holds offsets %lld..%lld)",
+				 topic, p, (long long)first, (long long)lo,
+				 (long long)h - 1);
+			goto out;
+		}
+		if (part >= 0 && first > lo)
+			lo = first;
+		if (part >= 0 && last >= 0 && last + 1 < h)
+			h = last + 1;
+		if (lo >= h)
+			continue;
+		hi[p] = h;
+		next[p] = lo;
+		rd_kafka_topic_partition_list_add(parts, topic, p)->offset = lo;
+		pending++;
+	}
+	rd_kafka_resp_err_t err = rd_kafka_assign(rk, parts);
+	if (err) {
+		ctl_fail(k->cmd, "assign: %s", rd_kafka_err2str(err));
+		goto out;
+	}
+	int64_t deadline = mono_ms() + timeout_ms;
+	rc = CTL_OK;
+	while (pending && !ctl_stopping() && rc == CTL_OK) {
+		if (mono_ms() > deadline) {
+			rc = ctl_fail(k->cmd, "timed out after %ld ms with %zu "
+					      "partition%s unread",
+				      timeout_ms, pending,
+				      pending == 1 ? "" : "s");
+			break;
+		}
+		rd_kafka_message_t *msg = rd_kafka_consumer_poll(rk, 100);
+		if (!msg)
+			continue;
+		int p = msg->partition;
+		if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+			/* the end can lie past the last record (transaction
+			 * markers): reaching it finishes the partition */
+			if (!exact && p >= 0 && p < n && next[p] < hi[p] &&
+			    msg->offset >= hi[p]) {
+				next[p] = hi[p];
+				pending--;
+			}
+		} else if (msg->err) {
+			fprintf(stderr, "payatom-ctl %s: %s\n", k->cmd,
+				rd_kafka_message_errstr(msg));
+		} else if (p >= 0 && p < n && msg->offset < hi[p] &&
+			   next[p] < hi[p]) {
+			if (exact && msg->offset != first) {
+				rc = ctl_fail(k->cmd, "no record at %s/%ld@%lld "
+						      "(next is @%lld)",
+					      topic, part, (long long)first,
+					      (long long)msg->offset);
+			} else {
+				rc = fn(ud, msg);
+				next[p] = msg->offset + 1;
+				if (next[p] >= hi[p])
+					pending--;
+			}
+		}
+		rd_kafka_message_destroy(msg);
+	}
+	if (rc == CTL_OK && ctl_stopping())
+		rc = CTL_FAIL;
+out:
+	free(hi);
+	free(next);
+	if (parts)
+		rd_kafka_topic_partition_list_destroy(parts);
+	if (rk) {
+		rd_kafka_consumer_close(rk);
+		rd_kafka_destroy(rk);
+	}
+	return rc;
+}
+
 /* ---- dlq show ---- */
 
 static void dlq_help(FILE *fp)
@@ -392,6 +516,19 @@ static int print_dead_letter(ctl_kafka_t *k, const rd_kafka_message_t *msg,
 	return e ? CTL_FAIL : CTL_OK;
 }
 
+typedef struct show_ctx {
+	ctl_kafka_t *k;
+	int pretty, redact, bad;
+} show_ctx_t;
+
+static int show_one(void *ud, const rd_kafka_message_t *msg)
+{
+	show_ctx_t *sc = ud;
+	if (print_dead_letter(sc->k, msg, sc->pretty, sc->redact))
+		sc->bad++;
+	return CTL_OK;
+}
+
 int ctl_dlq(int argc, char **argv)
 {
 	static const ctl_opt_t opts[] = {{"help", 'h', 0},
@@ -403,6 +540,8 @@ int ctl_dlq(int argc, char **argv)
 					 {"timeout", 0, 1},
 					 CTL_KAFKA_OPTS,
 					 {NULL, 0, 0}};
+	if (argc > 1 && !strcmp(argv[1], "replay"))
+		return ctl_dlq_replay(argc, argv);
 	ctl_kafka_t k = {.cmd = "dlq show"};
 	const char *topic = NULL;
 	long op = -1, oo = -1, timeout_ms = 30000;
@@ -457,7 +596,7 @@ int ctl_dlq(int argc, char **argv)
 		}
 	}
 	if (!have_show)
-		return ctl_usage_error("dlq", "which action? (show)");
+		return ctl_usage_error("dlq", "which action? (show or replay)");
 	if (all && op >= 0)
 		return ctl_usage_error(k.cmd, "--offset and --all exclude "
 					      "each other");
@@ -469,125 +608,11 @@ int ctl_dlq(int argc, char **argv)
 	if (!topic)
 		topic = ctl_kafka_topic(&k, "topic.dlq", "payatom.dlq");
 	ctl_catch_signals();
-	rd_kafka_topic_partition_list_t *parts = NULL;
-	int64_t *hi = NULL, *next = NULL;
-	int n = 0, bad = 0;
-	rd_kafka_t *rk = new_consumer(&k, 1);
-	rc = CTL_FAIL;
-	if (!rk || partition_count(&k, rk, topic, (int)timeout_ms, &n))
-		goto out;
-	if (op >= n) {
-		ctl_fail(k.cmd, "%s has %d partition%s: no partition %ld",
-			 topic, n, n == 1 ? "" : "s", op);
-		goto out;
-	}
-	hi = calloc((size_t)n, sizeof *hi);
-	next = calloc((size_t)n, sizeof *next);
-	parts = rd_kafka_topic_partition_list_new(n);
-	if (!hi || !next || !parts) {
-		ctl_fail(k.cmd, "out of memory");
-		goto out;
-	}
-	/* read each partition from its low to its high watermark (or the
-	 * one record asked for): ends by itself, no idle guessing */
-	size_t pending = 0;
-	for (int p = 0; p < n; p++) {
-		int64_t lo = 0, h = 0;
-		if (op >= 0 && p != op)
-			continue;
-		rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
-			rk, topic, p, &lo, &h, (int)timeout_ms);
-		if (err) {
-			ctl_fail(k.cmd, "%s/%d: watermarks: %s", topic, p,
-				 rd_kafka_err2str(err));
-			goto out;
-		}
-		if (op >= 0 && lo >= h) {
-			ctl_fail(k.cmd, "no record at %s/%d@%ld (the "
-					"partition is empty)",
-				 topic, p, oo);
-			goto out;
-		}
-		if (op >= 0 && (oo < lo || oo >= h)) {
-			ctl_fail(k.cmd, "no record at %s/%d@%ld (partition "
-					"holds offsets %lld..%lld)",
-				 topic, p, oo, (long long)lo, (long long)h - 1);
-			goto out;
-		}
-		if (op >= 0) {
-			lo = oo;
-			h = oo + 1;
-		}
-		if (lo >= h)
-			continue;
-		hi[p] = h;
-		next[p] = lo;
-		rd_kafka_topic_partition_list_add(parts, topic, p)->offset = lo;
-		pending++;
-	}
-	rd_kafka_resp_err_t err = rd_kafka_assign(rk, parts);
-	if (err) {
-		ctl_fail(k.cmd, "assign: %s", rd_kafka_err2str(err));
-		goto out;
-	}
-	int64_t deadline = mono_ms() + timeout_ms;
-	while (pending && !ctl_stopping()) {
-		if (mono_ms() > deadline) {
-			ctl_fail(k.cmd, "timed out after %ld ms with %zu "
-					"partition%s unread",
-				 timeout_ms, pending, pending == 1 ? "" : "s");
-			goto out;
-		}
-		rd_kafka_message_t *msg = rd_kafka_consumer_poll(rk, 100);
-		if (!msg)
-			continue;
-		if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-			/* the end can lie past the last record (transaction
-			 * markers): reaching it finishes the partition */
-			int p = msg->partition;
-			if (op < 0 && p >= 0 && p < n && next[p] < hi[p] &&
-			    msg->offset >= hi[p]) {
-				next[p] = hi[p];
-				pending--;
-			}
-			rd_kafka_message_destroy(msg);
-			continue;
-		}
-		if (msg->err) {
-			fprintf(stderr, "payatom-ctl dlq show: %s\n",
-				rd_kafka_message_errstr(msg));
-			rd_kafka_message_destroy(msg);
-			continue;
-		}
-		int p = msg->partition;
-		if (p >= 0 && p < n && msg->offset < hi[p] &&
-		    next[p] < hi[p]) {
-			if (op >= 0 && msg->offset != oo) {
-				ctl_fail(k.cmd, "no record at %s/%ld@%ld (next "
-						"is @%lld)",
-					 topic, op, oo,
-					 (long long)msg->offset);
-				rd_kafka_message_destroy(msg);
-				goto out;
-			}
-			if (print_dead_letter(&k, msg, pretty, redact))
-				bad++;
-			next[p] = msg->offset + 1;
-			if (next[p] >= hi[p])
-				pending--;
-		}
-		rd_kafka_message_destroy(msg);
-	}
-	rc = ctl_stopping() || bad ? CTL_FAIL : CTL_OK;
-out:
-	free(hi);
-	free(next);
-	if (parts)
-		rd_kafka_topic_partition_list_destroy(parts);
-	if (rk) {
-		rd_kafka_consumer_close(rk);
-		rd_kafka_destroy(rk);
-	}
+	show_ctx_t sc = {.k = &k, .pretty = pretty, .redact = redact};
+	rc = ctl_read_topic(&k, topic, op, oo, oo, op >= 0, timeout_ms,
+			    show_one, &sc);
+	if (rc == CTL_OK && sc.bad)
+		rc = CTL_FAIL;
 	ctl_kafka_close(&k);
 	return rc;
 }

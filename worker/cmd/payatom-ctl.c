@@ -28,6 +28,8 @@ static void usage(FILE *fp)
 		"  tail           print the records of topics as JSON lines\n"
 		"  dlq show       print dead letters with reason and decoded "
 		"original payload\n"
+		"  dlq replay     send dead letters back to their topic once "
+		"fixed (dry run by default)\n"
 		"  schemas        list, print or export the embedded Avro "
 		"schemas\n"
 		"  check-config   validate a worker config and print the "

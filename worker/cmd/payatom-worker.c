@@ -8,6 +8,7 @@
 
 #include "core/config.h"
 #include "core/config_worker.h"
+#include "serde/codec_setup.h"
 #include "worker_app.h"
 
 int pw_demo_main(int argc, char **argv);
@@ -108,6 +109,11 @@ int main(int argc, char **argv)
 	if (check) {
 		pw_merchants_t *ms = NULL;
 		err = pw_merchants_from_config(cfg, &ms, eb);
+		if (err == PA_OK) { /* serde keys that only make sense together */
+			pw_codec_setup_t cs;
+			err = pw_codec_setup(pw_config_struct(cfg), &cs, eb);
+			pw_codec_setup_free(&cs);
+		}
 		pw_config_dump(cfg, stdout);
 		pw_merchants_destroy(ms);
 		if (err != PA_OK)

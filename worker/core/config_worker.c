@@ -77,6 +77,16 @@ static const pw_cfg_entry_t worker_entries[] = {
 		 "topic_record = <topic>-<record full name>; auto = topic for "
 		 "each topic's main record, topic_record for records sharing "
 		 "a topic (follow-up commands, corrections)"),
+	PW_CFG_E("schema.registry.auto.register", PW_CFG_BOOL, "true", 0, 0,
+		 W(schema_registry_auto_register), 0, NULL,
+		 "Register the worker's schemas at start-up; false = only look "
+		 "them up (read-only registry credentials): a subject without "
+		 "our schema stops the start"),
+	PW_CFG_E("schema.registry.use.latest.version", PW_CFG_BOOL, "false", 0,
+		 0, W(schema_registry_use_latest_version), 0, NULL,
+		 "Write with each subject's latest registered version instead "
+		 "of the worker's own schema (needs auto.register=false); a "
+		 "latest version that cannot read our records stops the start"),
 	PW_CFG_E("schema.registry.ca.location", PW_CFG_STR, "", 0, 0,
 		 W(schema_registry_ca_location), 0, NULL,
 		 "CA bundle file for the Schema Registry's TLS"),
@@ -106,13 +116,15 @@ static const pw_cfg_entry_t worker_entries[] = {
 		 "json|text", "json = one object per line; text for humans"),
 	PW_CFG_E("poll.first", PW_CFG_DURATION_MS, "30s", 1000, DAY,
 		 W(poll_first_ms), 0, NULL,
-		 "First status poll after a command is accepted"),
+		 "First status poll after a command is accepted (or an order "
+		 "reopened, e.g. by a refund)"),
 	PW_CFG_E("poll.max.interval", PW_CFG_DURATION_MS, "5m", 1000, DAY,
 		 W(poll_max_interval_ms), 0, NULL,
 		 "Longest interval between polls (backing off)"),
 	PW_CFG_E("poll.deadline", PW_CFG_DURATION_MS, "24h", 60000, 30 * DAY,
 		 W(poll_deadline_ms), 0, NULL,
-		 "After this an unfinished order is reported UNRESOLVED"),
+		 "After this an unfinished order is reported UNRESOLVED "
+		 "(a reopened order counts from its reopening)"),
 	PW_CFG_E("retry.base", PW_CFG_DURATION_MS, "500ms", 10, 3600000,
 		 W(retry_base_ms), 0, NULL,
 		 "First retry delay of a retryable failure (doubles, jittered)"),

@@ -56,6 +56,8 @@ typedef struct pw_worker_conf {
 	const char *schema_registry_basic_auth; /* SECRET */
 	const char *schema_registry_ca_location;
 	int schema_registry_subject_strategy; /* pw_subject_strategy_t */
+	int schema_registry_auto_register;
+	int schema_registry_use_latest_version;
 	const char *http_listen;
 	int64_t http_max_body;
 	int64_t http_request_timeout_ms;

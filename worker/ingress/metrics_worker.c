@@ -60,16 +60,18 @@ static void follow(pw_counter_t *c, uint64_t now, uint64_t *seen)
 	*seen = now;
 }
 
-/* Per partition: in flight and received-but-not-committable records (what
- * lag includes besides what was never fetched). */
-static void part_stat(void *ud, int32_t partition, int assigned,
-		      int64_t inflight, int64_t uncommitted)
+/* Per input topic and partition: in flight and received-but-not-
+ * committable records (what lag includes besides what was never fetched),
+ * labelled as payatom_consumer_lag is, so the two join. */
+static void part_stat(void *ud, const char *topic, int32_t partition,
+		      int assigned, int64_t inflight, int64_t uncommitted)
 {
 	pw_metrics_worker_t *mw = ud;
 	char p[16];
 	snprintf(p, sizeof p, "%d", (int)partition);
-	pw_gauge_set(pw_gauge_get(mw->p_inflight, p), (double)inflight);
-	pw_gauge_set(pw_gauge_get(mw->p_uncommitted, p), (double)uncommitted);
+	pw_gauge_set(pw_gauge_get(mw->p_inflight, topic, p), (double)inflight);
+	pw_gauge_set(pw_gauge_get(mw->p_uncommitted, topic, p),
+		     (double)uncommitted);
 	(void)assigned;
 }
 
@@ -175,17 +177,19 @@ pa_err_t pw_metrics_worker_new(pw_metrics_t *reg, pw_metrics_worker_t **out,
 		{&mw->queued, PW_METRIC_GAUGE, "payatom_queued_keys",
 		 "Order keys with work waiting behind an earlier item", NULL},
 		{&mw->p_inflight, PW_METRIC_GAUGE, "payatom_partition_inflight",
-		 "Records being worked on, per input partition number",
-		 L("partition")},
+		 "Records being worked on, per input topic and partition",
+		 L("topic", "partition")},
 		{&mw->p_uncommitted, PW_METRIC_GAUGE,
 		 "payatom_partition_uncommitted",
 		 "Records received whose offset cannot be committed yet "
-		 "(lowest unfinished offset rule), per partition number",
-		 L("partition")},
+		 "(lowest unfinished offset rule), per input topic and "
+		 "partition",
+		 L("topic", "partition")},
 		{&mw->circuit, PW_METRIC_GAUGE, "payatom_circuit_state",
-		 "Gateway circuit breaker per merchant: 0 closed, 1 half-open, "
-		 "2 open",
-		 L("merchant")},
+		 "Gateway circuit breaker per merchant, one series per state "
+		 "(closed, half_open, open): 1 for the state it is in, 0 for "
+		 "the others",
+		 L("merchant", "state")},
 		{&mw->gw_load, PW_METRIC_GAUGE, "payatom_gateway_calls",
 		 "Gateway HTTP calls: sent and awaiting the reply (state "
 		 "\"inflight\"), or waiting for a slot of "
@@ -448,11 +452,19 @@ void pw_metrics_worker_gateway(pw_metrics_worker_t *mw, const char *operation,
 	pw_histogram_observe(pw_histogram_get(mw->gw_dur, operation), seconds);
 }
 
+/* Prometheus' enum convention (as kube-state-metrics' *_status_phase and
+ * OpenMetrics' StateSet): every state is a series, the current one is 1,
+ * so `payatom_circuit_state{state="open"} == 1` selects open circuits and
+ * a dashboard can show the state by name. */
 void pw_metrics_worker_circuit(pw_metrics_worker_t *mw, const char *merchant,
 			       int state)
 {
-	if (mw && merchant)
-		pw_gauge_set(pw_gauge_get(mw->circuit, merchant), state);
+	static const char *const names[] = {"closed", "half_open", "open"};
+	if (!mw || !merchant)
+		return;
+	for (int i = 0; i < 3; i++)
+		pw_gauge_set(pw_gauge_get(mw->circuit, merchant, names[i]),
+			     i == state);
 }
 
 double pw_metrics_worker_webhooks(const pw_metrics_worker_t *mw,

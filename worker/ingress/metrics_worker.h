@@ -16,7 +16,8 @@
  *   payatom_retries_total, payatom_polls_total
  *   payatom_webhooks_received_total{result}      * (pw_wh_result_t)
  *   payatom_inflight, payatom_queued_keys         gauges (whole worker)
- *   payatom_circuit_state{merchant}              * 0 closed 1 half-open 2 open
+ *   payatom_circuit_state{merchant,state}        * enum: 1 for the current state
+ *                                                  (closed|half_open|open)
  *   payatom_rebalances_total
  *   payatom_transactions_total{result}            commit | abort
  *   payatom_consumer_lag{topic,partition}        * from statistics
@@ -81,7 +82,7 @@ void pw_metrics_worker_set_worker(pw_metrics_worker_t *mw,
 void pw_metrics_worker_set_http(pw_metrics_worker_t *mw, const pw_http_t *http);
 
 /* The PayAtom gateway (gateway_payatom.h) and its merchant set, both
- * borrowed: the render hook sets payatom_circuit_state{merchant} from
+ * borrowed: the render hook sets payatom_circuit_state{merchant,state} from
  * pw_gateway_payatom_circuit(). NULL detaches (before the gateway goes). */
 void pw_metrics_worker_set_gateway(pw_metrics_worker_t *mw, pw_gateway_t *gw,
 				   const pw_merchants_t *ms);
@@ -116,7 +117,8 @@ void pw_metrics_worker_on_event(void *ud, const char *topic,
 void pw_metrics_worker_webhook(pw_metrics_worker_t *mw, pw_wh_result_t r);
 void pw_metrics_worker_gateway(pw_metrics_worker_t *mw, const char *operation,
 			       const char *outcome, double seconds);
-/* state: 0 closed, 1 half-open, 2 open. */
+/* state: 0 closed, 1 half-open, 2 open; sets the three series of the
+ * merchant (payatom_circuit_state{merchant,state}). */
 void pw_metrics_worker_circuit(pw_metrics_worker_t *mw, const char *merchant,
 			       int state);
 

@@ -31,12 +31,15 @@ void pw_worker_opts_default(pw_worker_opts_t *o)
 	o->topic_int_state = "payatom.int.state";
 	o->max_inflight = 10000;
 	o->max_inflight_per_partition = 1000;
-	o->poll_first_ms = 30000;
-	o->poll_max_interval_ms = 300000;
-	o->poll_deadline_ms = 24LL * 3600 * 1000;
-	o->retry_base_ms = 500;
-	o->retry_max_ms = 60000;
-	o->retry_max_attempts = 8;
+	/* the order rules' defaults are the machine's own */
+	pw_machine_conf_t mc;
+	pw_machine_conf_default(&mc);
+	o->poll_first_ms = mc.poll_first_ms;
+	o->poll_max_interval_ms = mc.poll_max_interval_ms;
+	o->poll_deadline_ms = mc.poll_deadline_ms;
+	o->retry_base_ms = mc.retry_base_ms;
+	o->retry_max_ms = mc.retry_max_ms;
+	o->retry_max_attempts = mc.retry_max_attempts;
 	o->commit_interval_ms = 1000;
 	o->shutdown_timeout_ms = 25000;
 	o->handover_timeout_ms = 10000;
@@ -191,6 +194,7 @@ pa_err_t pw_worker_new(pw_loop_t *loop, const pw_worker_opts_t *opts,
 		free(w);
 		return err;
 	}
+	pw__machine_conf(w);
 	w->rng = (uint64_t)pw__wall_ms() ^ ((uint64_t)getpid() << 32);
 	w->in_topics[PW_IN_PAYIN] = w->o.topic_cmd_payin;
 	w->in_topics[PW_IN_PAYOUT] = w->o.topic_cmd_payout;
@@ -426,15 +430,26 @@ pa_err_t pw_worker_poll_now(pw_worker_t *w, const char *order_id)
 
 void pw_worker_partitions(const pw_worker_t *w, pw_part_stat_fn fn, void *ud)
 {
+	if (w->nparts <= 0)
+		return;
+	/* in flight per (partition, input topic): the live Kafka-sourced
+	 * items say which (p->inflight counts them all); a scrape walks them
+	 * once */
+	int64_t *infl = calloc((size_t)w->nparts * PW_IN_N, sizeof *infl);
+	for (const pw_item_t *it = w->items; infl && it; it = it->next)
+		if (!it->dead && it->topic < PW_IN_N && it->partition >= 0 &&
+		    it->partition < w->nparts)
+			infl[(size_t)it->partition * PW_IN_N + it->topic]++;
 	for (int i = 0; i < w->nparts; i++) {
 		const pw_part_t *p = w->parts[i];
 		if (!p)
 			continue;
-		int64_t unc = 0;
-		for (int t = 0; t < PW_IN_N; t++)
-			if (p->assigned[t])
-				unc += (int64_t)pw_offtrack_pending(&p->off[t]);
-		fn(ud, p->id, p->nassigned > 0, p->nassigned ? p->inflight : 0,
-		   unc);
+		for (int t = 0; t < PW_IN_N; t++) {
+			int on = p->nassigned > 0 && p->assigned[t];
+			fn(ud, w->in_topics[t], p->id, on,
+			   on && infl ? infl[(size_t)i * PW_IN_N + t] : 0,
+			   on ? (int64_t)pw_offtrack_pending(&p->off[t]) : 0);
+		}
 	}
+	free(infl);
 }

@@ -116,11 +116,13 @@ typedef struct pw_worker_stats {
 } pw_worker_stats_t;
 
 void pw_worker_stats(const pw_worker_t *w, pw_worker_stats_t *st);
-/* Calls fn for every partition number the worker has owned: inflight
- * (records being worked on), uncommitted (records received whose offset
- * is not committable yet) and whether it is assigned now (0: the numbers
- * are 0 and stay, so gauges fall back after a revoke). */
-typedef void (*pw_part_stat_fn)(void *ud, int32_t partition, int assigned,
+/* Calls fn for every input topic (commands, webhooks; topic borrowed) of
+ * every partition number the worker has owned: inflight (records of that
+ * topic and partition being worked on), uncommitted (records received
+ * whose offset is not committable yet) and whether it is assigned now (0:
+ * the numbers are 0 and stay, so gauges fall back after a revoke). */
+typedef void (*pw_part_stat_fn)(void *ud, const char *topic,
+				int32_t partition, int assigned,
 				int64_t inflight, int64_t uncommitted);
 void pw_worker_partitions(const pw_worker_t *w, pw_part_stat_fn fn, void *ud);
 

@@ -376,6 +376,11 @@ json_t *pw_dead_letter_build(const char *topic, int32_t partition,
 		str_or_null(error_name), "order_id", str_or_null(oid),
 		"merchant", str_or_null(mer), "occurred_at",
 		(json_int_t)now_ms());
+	/* causation (schema_version 2): the id of the command when it could
+	 * be read */
+	const char *cid = json_string_value(json_object_get(rec, "command_id"));
+	if (dl && cid)
+		json_object_set_new(dl, "command_id", json_string(cid));
 	free(pl);
 	free(kb);
 	return dl;
@@ -398,6 +403,54 @@ static const struct {
 	{"complaint_status", PW_IN_COMPLAINT, PW_OP_FOLLOWUP,
 	 PW_KIND_COMPLAINT},
 };
+
+/* Unicode code points of a UTF-8 string (Jansson strings are valid
+ * UTF-8): the bytes that do not continue a sequence. */
+static size_t code_points(const char *s, size_t len)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < len; i++)
+		n += ((unsigned char)s[i] & 0xC0) != 0x80;
+	return n;
+}
+
+pa_err_t pw_metadata_check(const json_t *meta, char *errbuf)
+{
+	if (!meta || json_is_null(meta))
+		return PA_OK;
+	if (!json_is_object(meta))
+		return pa_seterr(errbuf, PA_VALIDATION,
+				 "metadata: expected a map of strings");
+	if (json_object_size(meta) > PW_META_MAX_KEYS)
+		return pa_seterr(errbuf, PA_VALIDATION,
+				 "metadata: %zu keys, at most %d",
+				 json_object_size(meta), PW_META_MAX_KEYS);
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)meta, k, v)
+	{
+		size_t kl = code_points(k, strlen(k));
+		/* key names are the caller's field names, not personal data:
+		 * a short one is named; values never are */
+		if (kl == 0 || kl > PW_META_MAX_KEY)
+			return pa_seterr(errbuf, PA_VALIDATION,
+					 "metadata: key '%.40s%s' is %zu "
+					 "characters, keys have 1 to %d",
+					 k, kl > 40 ? "..." : "", kl,
+					 PW_META_MAX_KEY);
+		if (!json_is_string(v))
+			return pa_seterr(errbuf, PA_VALIDATION,
+					 "metadata.%s: expected a string", k);
+		size_t vl = code_points(json_string_value(v),
+					json_string_length(v));
+		if (vl > PW_META_MAX_VALUE)
+			return pa_seterr(errbuf, PA_VALIDATION,
+					 "metadata.%s: value of %zu characters, "
+					 "at most %d",
+					 k, vl, PW_META_MAX_VALUE);
+	}
+	return PA_OK;
+}
 
 pa_err_t pw_cmd_check(const json_t *cmd, int topic, pw_cmd_info_t *ci,
 		      char *errbuf)
@@ -486,6 +539,10 @@ typed:;
 					 "%s (%s)",
 					 ci->currency, ci->product,
 					 ci->prod->currency);
+		pa_err_t err = pw_metadata_check(json_object_get(cmd, "metadata"),
+						 errbuf);
+		if (err)
+			return err;
 	}
 	return PA_OK;
 }

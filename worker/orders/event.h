@@ -13,7 +13,7 @@
 #include "payatom/api.h"
 #include "orders/state.h"
 
-#define PW_EVENT_SCHEMA_VERSION 1
+#define PW_EVENT_SCHEMA_VERSION 2
 
 /* Input topics, co-partitioned: the same partition number of each holds
  * the same order_ids (design.md §2). A command is checked against the one
@@ -73,6 +73,18 @@ json_t *pw_dead_letter_build(const char *topic, int32_t partition,
 			     const char *reason, const char *error_name,
 			     const char *message, const json_t *rec);
 
+/* Bounds of a command's metadata (PayinCommand.metadata, docs/events.md):
+ * keys, characters of a key, characters of a value (Unicode code
+ * points). */
+#define PW_META_MAX_KEYS 20
+#define PW_META_MAX_KEY 40
+#define PW_META_MAX_VALUE 500
+
+/* PA_OK when meta (borrowed; NULL or null: none) is a map of strings
+ * within the bounds above; otherwise PA_VALIDATION with a message naming
+ * "metadata", the key and the bound (never a value). */
+pa_err_t pw_metadata_check(const json_t *meta, char *errbuf);
+
 typedef enum pw_cmd_op {
 	PW_OP_CREATE,   /* payin, payout: a new order at the gateway */
 	PW_OP_STATUS,   /* status check on demand */
@@ -88,8 +100,9 @@ typedef struct pw_cmd_info {
 } pw_cmd_info_t;
 
 /* Checks the envelope every command shares (type, merchant, order_id,
- * amount and product for creates: a Product symbol of the command's
- * direction whose country and currency agree with the command's) and that
+ * amount, product and metadata bounds for creates: a Product symbol of the
+ * command's direction whose country and currency agree with the
+ * command's) and that
  * it came on the right topic (topic is PW_IN_*). Product fields are
  * checked by libpayatom's builders. ci->currency defaults to the
  * product's. Strings in ci are borrowed from cmd or static. */

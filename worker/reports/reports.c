@@ -6,6 +6,7 @@
  *           order state and polling (the worker, through the lookup / poll
  *           callbacks), request building and reply parsing (libpayatom
  *           api_report.c). */
+#include "core/redact.h"
 #include "reports/reports.h"
 
 #include <stdio.h>
@@ -651,8 +652,9 @@ pa_err_t pw_reports_request(pw_reports_t *r, const json_t *rec, char *errbuf)
 	r->st.commands++;
 	rmerchant_t *rm = find_rm(r, mname);
 	if (!rm) {
-		pa_seterr(errbuf, PA_VALIDATION,
-			  "merchant '%s' is not configured", mname);
+		char nm[80];
+		pa_seterr(errbuf, PA_VALIDATION, "merchant %s is not configured",
+			  pw_redact_name(mname, nm, sizeof nm));
 		publish_report(r, mname,
 			       report_new(r, NULL, mname, kind, id, errbuf));
 		return PA_VALIDATION;

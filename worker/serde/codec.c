@@ -28,7 +28,9 @@ struct pw_codec {
 	json_t *by_id;	      /* "id" -> index into ids[] */
 	pw_avsc_t **ids;      /* schemas fetched from the registry */
 	size_t n_ids;
-	json_t *topic_ids;    /* "topic\x1fschema" -> id */
+	/* "topic\x1fschema" -> [id, index into ids[] of the writer schema, or
+	 * -1 when it is ours] */
+	json_t *topic_ids;
 };
 
 static const char *short_name(const char *full)
@@ -215,8 +217,129 @@ static int subject_by_record(const pw_codec_t *c, const char *fullname)
 	return 0;
 }
 
+/* Keeps s (parsed from the registry, schema id id) in ids[] unless that
+ * id is known already; *out: the one kept. Takes ownership of s. */
+static pa_err_t keep_registry_schema(pw_codec_t *c, int32_t id, pw_avsc_t *s,
+				     pw_avsc_t **out)
+{
+	char key[16];
+	snprintf(key, sizeof key, "%" PRId32, id);
+	json_t *hit = json_object_get(c->by_id, key);
+	if (hit) {
+		pw_avsc_destroy(s);
+		*out = c->ids[json_integer_value(hit)];
+		return PA_OK;
+	}
+	pa_err_t err = push_schema(&c->ids, &c->n_ids, s);
+	if (err) {
+		pw_avsc_destroy(s);
+		return err;
+	}
+	json_object_set_new(c->by_id, key, json_integer((json_int_t)c->n_ids - 1));
+	*out = s;
+	return PA_OK;
+}
+
+/* schema.registry.use.latest.version: the subject's latest version is the
+ * writer, provided it can read every record ours writes (Avro resolution:
+ * fields only it has need defaults, fields only ours has are not written,
+ * our enum symbols it lacks need its default). *writer: ours when the
+ * latest version is ours (same Parsing Canonical Form). */
+static pa_err_t latest_writer(pw_codec_t *c, const char *subject, pw_avsc_t *s,
+			      int32_t *id, pw_avsc_t **writer, char *errbuf)
+{
+	const char *text;
+	int version = 0;
+	pa_err_t err = pw_registry_latest(c->reg, subject, id, &version, &text,
+					  errbuf);
+	if (err)
+		return err;
+	pw_avsc_t *ls;
+	char eb[PA_ERRBUF_SIZE] = "";
+	if ((err = pw_avsc_parse(text, strlen(text), &ls, eb)))
+		return pa_seterr(errbuf, PA_VALIDATION,
+				 "subject %s: latest version %d (id %" PRId32
+				 ") is not a schema we can read: %s",
+				 subject, version, *id, eb);
+	if (pw_avsc_fingerprint(ls) == pw_avsc_fingerprint(s)) {
+		pw_avsc_destroy(ls);
+		*writer = s;
+		return PA_OK;
+	}
+	if (strcmp(pw_avsc_fullname(ls), pw_avsc_fullname(s)) != 0) {
+		err = pa_seterr(errbuf, PA_VALIDATION,
+				"subject %s: latest version %d (id %" PRId32
+				") is %s, not our %s",
+				subject, version, *id, pw_avsc_fullname(ls),
+				pw_avsc_fullname(s));
+		pw_avsc_destroy(ls);
+		return err;
+	}
+	if (pw_avsc_check_compat(ls, s, eb) != PA_OK) {
+		err = pa_seterr(errbuf, PA_VALIDATION,
+				"subject %s: latest version %d (id %" PRId32
+				") cannot read our %s records (use.latest."
+				"version): %s",
+				subject, version, *id,
+				short_name(pw_avsc_fullname(s)), eb);
+		pw_avsc_destroy(ls);
+		return err;
+	}
+	return keep_registry_schema(c, *id, ls, writer);
+}
+
+/* schema.registry.auto.register=false: ours must be a version of the
+ * subject already. The registry's lookup compares texts on some
+ * registries (Apicurio without canonical hashing), so a latest version
+ * equal to ours in Parsing Canonical Form counts too. */
+static pa_err_t registered_id(pw_codec_t *c, const char *subject, pw_avsc_t *s,
+			      int32_t *id, char *errbuf)
+{
+	char eb[PA_ERRBUF_SIZE] = "";
+	pa_err_t err = pw_registry_id_for(c->reg, subject, pw_avsc_text(s),
+					  pw_avsc_fingerprint(s), id, eb);
+	if (err != PA_NOT_FOUND || pw_registry_auto_register(c->reg))
+		return err ? pa_seterr(errbuf, err, "%s", eb) : PA_OK;
+	const char *text;
+	int version = 0;
+	int32_t lid;
+	char leb[PA_ERRBUF_SIZE] = "";
+	pa_err_t lerr = pw_registry_latest(c->reg, subject, &lid, &version,
+					   &text, leb);
+	if (lerr == PA_NOT_FOUND)
+		return pa_seterr(errbuf, PA_NOT_FOUND,
+				 "subject %s is not registered and "
+				 "schema.registry.auto.register=false: "
+				 "register our %s there first",
+				 subject, short_name(pw_avsc_fullname(s)));
+	if (lerr)
+		return pa_seterr(errbuf, lerr, "%s", leb);
+	pw_avsc_t *ls = NULL;
+	if (pw_avsc_parse(text, strlen(text), &ls, NULL) == PA_OK &&
+	    pw_avsc_fingerprint(ls) == pw_avsc_fingerprint(s)) {
+		pw_avsc_destroy(ls);
+		*id = lid;
+		return PA_OK;
+	}
+	pw_avsc_destroy(ls);
+	return pa_seterr(errbuf, PA_NOT_FOUND,
+			 "subject %s has no version equal to our %s (its "
+			 "latest is version %d, id %" PRId32
+			 ") and schema.registry.auto.register=false: register "
+			 "ours, or set schema.registry.use.latest.version=true "
+			 "to write with the latest",
+			 subject, short_name(pw_avsc_fullname(s)), version, lid);
+}
+
+/* The registry id a record of ours (s) is framed with on topic, and the
+ * schema it is written with (*writer: s, or a registry version kept in
+ * ids[]), per the registry modes (registry.h):
+ *   auto_register (default)  ours, registered under the subject when new;
+ *   lookup                   ours, already a version of the subject;
+ *   use_latest               the subject's latest version (latest_writer).
+ * Cached per (topic, record): the network is asked once. */
 static pa_err_t schema_id(pw_codec_t *c, const char *topic, pw_avsc_t *s,
-			  int32_t *id, char *errbuf)
+			  int32_t *id, pw_avsc_t **writer, char *errbuf)
 {
 	if (!topic || !*topic)
 		return pa_seterr(errbuf, PA_INVAL,
@@ -226,7 +349,9 @@ static pa_err_t schema_id(pw_codec_t *c, const char *topic, pw_avsc_t *s,
 	snprintf(key, sizeof key, "%s\x1f%s", topic, pw_avsc_fullname(s));
 	json_t *hit = json_object_get(c->topic_ids, key);
 	if (hit) {
-		*id = (int32_t)json_integer_value(hit);
+		*id = (int32_t)json_integer_value(json_array_get(hit, 0));
+		json_int_t w = json_integer_value(json_array_get(hit, 1));
+		*writer = w < 0 ? s : c->ids[w];
 		return PA_OK;
 	}
 	char subject[400];
@@ -235,11 +360,18 @@ static pa_err_t schema_id(pw_codec_t *c, const char *topic, pw_avsc_t *s,
 			 pw_avsc_fullname(s));
 	else
 		snprintf(subject, sizeof subject, "%s-value", topic);
-	pa_err_t err = pw_registry_id_for(c->reg, subject, pw_avsc_text(s),
-					  pw_avsc_fingerprint(s), id, errbuf);
-	if (!err)
-		json_object_set_new(c->topic_ids, key, json_integer(*id));
-	return err;
+	*writer = s;
+	pa_err_t err = pw_registry_use_latest(c->reg)
+			       ? latest_writer(c, subject, s, id, writer, errbuf)
+			       : registered_id(c, subject, s, id, errbuf);
+	if (err)
+		return err;
+	json_int_t w = -1;
+	for (size_t i = 0; *writer != s && i < c->n_ids; i++)
+		if (c->ids[i] == *writer)
+			w = (json_int_t)i;
+	json_object_set_new(c->topic_ids, key, json_pack("[i, I]", (int)*id, w));
+	return PA_OK;
 }
 
 pa_err_t pw_codec_prepare(pw_codec_t *codec, const char *topic,
@@ -252,7 +384,8 @@ pa_err_t pw_codec_prepare(pw_codec_t *codec, const char *topic,
 	if (!codec->reg || codec->ser != PW_SER_AVRO)
 		return PA_OK;
 	int32_t id;
-	return schema_id(codec, topic, s, &id, errbuf);
+	pw_avsc_t *writer;
+	return schema_id(codec, topic, s, &id, &writer, errbuf);
 }
 
 pa_err_t pw_codec_encode(pw_codec_t *codec, const char *topic,
@@ -286,6 +419,7 @@ pa_err_t pw_codec_encode(pw_codec_t *codec, const char *topic,
 		return pa_seterr(errbuf, err, "%s: %s",
 				 short_name(pw_avsc_fullname(s)), eb);
 	pw__buf_t b = {0};
+	pw_avsc_t *writer = s;
 	if (codec->ser == PW_SER_JSON) {
 		char *txt = json_dumps(conf, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		json_decref(conf);
@@ -297,8 +431,21 @@ pa_err_t pw_codec_encode(pw_codec_t *codec, const char *topic,
 	}
 	if (codec->reg) {
 		int32_t id;
-		if ((err = schema_id(codec, topic, s, &id, errbuf)))
+		if ((err = schema_id(codec, topic, s, &id, &writer, errbuf)))
 			goto fail;
+		if (writer != s) { /* use.latest.version: its fields */
+			json_t *as = NULL;
+			err = pw__json_conform(pw_avsc_root(writer), conf,
+					       PW__CONFORM_READ, &as, eb);
+			json_decref(conf);
+			conf = as;
+			if (err) {
+				pa_seterr(errbuf, err, "%s as registry id %" PRId32
+					  ": %s", short_name(pw_avsc_fullname(s)),
+					  id, eb);
+				goto fail;
+			}
+		}
 		uint8_t hdr[5] = {0, (uint8_t)(id >> 24), (uint8_t)(id >> 16),
 				  (uint8_t)(id >> 8), (uint8_t)id};
 		err = pw__buf_put(&b, hdr, sizeof hdr);
@@ -310,7 +457,7 @@ pa_err_t pw_codec_encode(pw_codec_t *codec, const char *topic,
 		err = pw__buf_put(&b, hdr, sizeof hdr);
 	}
 	if (!err)
-		err = pw__avro_write(pw_avsc_root(s), conf, &b, errbuf);
+		err = pw__avro_write(pw_avsc_root(writer), conf, &b, errbuf);
 fail:
 	json_decref(conf);
 	if (err) {
@@ -332,6 +479,13 @@ const char *pw_codec_dlq_reason(pa_err_t err)
 	case PA_VALIDATION: return "VALIDATION";
 	default: return "INTERNAL";
 	}
+}
+
+pa_err_t pw_codec_time_ms(const char *iso8601, int64_t *ms)
+{
+	if (!iso8601 || !ms)
+		return PA_VALIDATION;
+	return pw__iso8601_ms(iso8601, ms);
 }
 
 pw_framing_t pw_codec_detect(const uint8_t *buf, size_t len)
@@ -393,13 +547,7 @@ static pa_err_t writer_by_id(pw_codec_t *c, int32_t id, pw_avsc_t **out,
 		return pa_seterr(errbuf, PA_NOT_FOUND,
 				 "writer schema id %" PRId32 " unusable: %s",
 				 id, eb);
-	if ((err = push_schema(&c->ids, &c->n_ids, s))) {
-		pw_avsc_destroy(s);
-		return err;
-	}
-	json_object_set_new(c->by_id, key, json_integer((json_int_t)c->n_ids - 1));
-	*out = s;
-	return PA_OK;
+	return keep_registry_schema(c, id, s, out);
 }
 
 static pa_err_t decode_json(pw_codec_t *c, const char *expect,

@@ -132,6 +132,11 @@ pa_err_t pw_codec_decode(pw_codec_t *codec, const char *expect,
  * not dead-letter) and for PA_OK. Borrowed (static). */
 const char *pw_codec_dlq_reason(pa_err_t err);
 
+/* An ISO-8601 UTC timestamp as the codec reads timestamp-millis fields
+ * ("2026-11-26T11:20:00Z", optional .fff and +hh:mm offset) -> epoch ms.
+ * Errors: PA_VALIDATION. */
+pa_err_t pw_codec_time_ms(const char *iso8601, int64_t *ms);
+
 /* Framing of buf judged from its first bytes only. */
 pw_framing_t pw_codec_detect(const uint8_t *buf, size_t len);
 /* "confluent", "single-object", "json", "unknown". Borrowed (static). */

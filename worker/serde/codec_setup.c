@@ -14,6 +14,14 @@ pa_err_t pw_codec_setup(const pw_worker_conf_t *wc, pw_codec_setup_t *out,
 	int json = wc->serialization == PW_SERDE_JSON;
 	const char *url = wc->schema_registry_url;
 	if (!json && url && *url) {
+		if (wc->schema_registry_use_latest_version &&
+		    wc->schema_registry_auto_register)
+			return pa_seterr(errbuf, PA_CONFIG,
+					 "schema.registry.use.latest.version="
+					 "true needs schema.registry.auto."
+					 "register=false (a worker that "
+					 "registers its schemas writes with "
+					 "them)");
 		char *user = NULL;
 		const char *auth = wc->schema_registry_basic_auth;
 		const char *colon = auth ? strchr(auth, ':') : NULL;
@@ -36,7 +44,8 @@ pa_err_t pw_codec_setup(const pw_worker_conf_t *wc, pw_codec_setup_t *out,
 						   *wc->schema_registry_ca_location
 					   ? wc->schema_registry_ca_location
 					   : NULL,
-			.auto_register = 1,
+			.auto_register = wc->schema_registry_auto_register,
+			.use_latest = wc->schema_registry_use_latest_version,
 		};
 		char eb[PA_ERRBUF_SIZE] = "";
 		err = pw_registry_new(&rc, &out->registry, eb);

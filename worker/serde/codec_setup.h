@@ -19,11 +19,14 @@ typedef struct pw_codec_setup {
 /* serialization=avro (default): Confluent framing when
  * schema.registry.url is set (basic auth "user:password" from
  * schema.registry.basic.auth, CA bundle from schema.registry.ca.location;
- * schemas auto-registered), else Avro
+ * schemas registered, looked up or taken from each subject's latest
+ * version per schema.registry.auto.register and .use.latest.version), else
+ * Avro
  * single-object; serialization=json: plain JSON records (commands are
  * accepted in every framing either way). *out zeroed first; on success
  * new (caller frees with pw_codec_setup_free() after the worker is
- * destroyed). Errors: PA_CONFIG naming the key, PA_PARSE (embedded
+ * destroyed). Errors: PA_CONFIG naming the key (also use.latest.version
+ * with auto.register), PA_PARSE (embedded
  * schema). No network I/O here: pw_worker_new registers the schemas. */
 pa_err_t pw_codec_setup(const pw_worker_conf_t *wc, pw_codec_setup_t *out,
 			char *errbuf);

@@ -5,6 +5,8 @@
  * REST (Confluent API, also Apicurio ccompat v7):
  *   POST {url}/subjects/{subject}/versions  {"schema": "..."} -> {"id": N}
  *   POST {url}/subjects/{subject}           {"schema": "..."} -> {"id": N,..}
+ *   GET  {url}/subjects/{subject}/versions/latest
+ *                                 -> {"id": N, "version": V, "schema": "..."}
  *   GET  {url}/schemas/ids/{id}             -> {"schema": "..."} */
 #include "serde/registry.h"
 
@@ -27,9 +29,11 @@ struct pw_registry {
 	char *ca_file;
 	long timeout_ms;
 	int auto_register;
+	int use_latest;
 	unsigned long requests;
 	json_t *by_id;	 /* "id" -> schema text */
 	json_t *by_subj; /* "subject\x1f<fingerprint hex>" -> id */
+	json_t *latest;	 /* subject -> [id, version] */
 	CURL *curl;
 };
 
@@ -54,6 +58,7 @@ void pw_registry_destroy(pw_registry_t *reg)
 	free(reg->ca_file);
 	json_decref(reg->by_id);
 	json_decref(reg->by_subj);
+	json_decref(reg->latest);
 	if (reg->curl)
 		curl_easy_cleanup(reg->curl);
 	free(reg);
@@ -78,10 +83,13 @@ pa_err_t pw_registry_new(const pw_registry_conf_t *conf, pw_registry_t **out,
 	reg->ca_file = dup_or_null(conf->ca_file);
 	reg->timeout_ms = conf->timeout_ms > 0 ? conf->timeout_ms : 10000;
 	reg->auto_register = conf->auto_register;
+	reg->use_latest = conf->use_latest;
 	reg->by_id = json_object();
 	reg->by_subj = json_object();
+	reg->latest = json_object();
 	reg->curl = curl_easy_init();
-	if (!reg->url || !reg->by_id || !reg->by_subj || !reg->curl ||
+	if (!reg->url || !reg->by_id || !reg->by_subj || !reg->latest ||
+	    !reg->curl ||
 	    (conf->user && !reg->user) || (conf->password && !reg->password) ||
 	    (conf->ca_file && !reg->ca_file)) {
 		pw_registry_destroy(reg);
@@ -120,6 +128,16 @@ const char *pw_registry_shown(const pw_registry_t *reg)
 unsigned long pw_registry_requests(const pw_registry_t *reg)
 {
 	return reg ? reg->requests : 0;
+}
+
+int pw_registry_auto_register(const pw_registry_t *reg)
+{
+	return reg && reg->auto_register;
+}
+
+int pw_registry_use_latest(const pw_registry_t *reg)
+{
+	return reg && reg->use_latest;
 }
 
 typedef struct reply {
@@ -237,6 +255,10 @@ static pa_err_t call(pw_registry_t *reg, const char *path, const char *post,
 					"schema registry: reply is not JSON");
 		else
 			*body = json_incref(j);
+	} else if (status == 409 && strstr(msg, "read-only")) {
+		/* Apicurio in read-only mode answers writes 409 */
+		err = pa_seterr(errbuf, PA_AUTH,
+				"schema registry: read-only (409): %s", msg);
 	} else if (status == 409) {
 		err = pa_seterr(errbuf, PA_VALIDATION,
 				"registry refused it, incompatible with "
@@ -249,11 +271,13 @@ static pa_err_t call(pw_registry_t *reg, const char *path, const char *post,
 	} else if (status == 404) {
 		err = pa_seterr(errbuf, PA_NOT_FOUND,
 				"schema registry: not found (404): %s", msg);
-	} else if (status == 401 || status == 403) {
+	} else if (status == 401) {
 		err = pa_seterr(errbuf, PA_AUTH,
 				"schema registry: authentication rejected "
-				"(%ld)",
-				status);
+				"(401)");
+	} else if (status == 403) {
+		err = pa_seterr(errbuf, PA_AUTH,
+				"schema registry: permission denied (403)");
 	} else if (status >= 500) {
 		err = pa_seterr(errbuf, PA_HTTP_5XX,
 				"schema registry: HTTP %ld: %s", status, msg);
@@ -291,6 +315,13 @@ static pa_err_t post_schema(pw_registry_t *reg, const char *subject,
 	free(body);
 	if (err == PA_VALIDATION || err == PA_NOT_FOUND)
 		return pa_seterr(errbuf, err, "subject %s: %s", subject, eb);
+	if (err == PA_AUTH && versions &&
+	    (strstr(eb, "(403)") || strstr(eb, "read-only (409)")))
+		return pa_seterr(errbuf, err,
+				 "subject %s: registration refused, set "
+				 "schema.registry.auto.register=false for a "
+				 "read-only registry (%s)",
+				 subject, eb + strlen("schema registry: "));
 	if (err)
 		return pa_seterr(errbuf, err, "%s", eb);
 	json_t *jid = json_object_get(rep, "id");
@@ -342,6 +373,78 @@ pa_err_t pw_registry_id_for(pw_registry_t *reg, const char *subject,
 	return err;
 }
 
+/* Confluent omits schemaType for AVRO; anything else is not ours. */
+static pa_err_t avro_only(const json_t *rep, int32_t id, char *errbuf)
+{
+	const char *type = json_string_value(json_object_get(rep, "schemaType"));
+	if (type && strcmp(type, "AVRO") != 0)
+		return pa_seterr(errbuf, PA_UNSUPPORTED,
+				 "schema id %" PRId32 " is %s, not AVRO", id,
+				 type);
+	return PA_OK;
+}
+
+pa_err_t pw_registry_latest(pw_registry_t *reg, const char *subject,
+			    int32_t *id, int *version, const char **schema,
+			    char *errbuf)
+{
+	if (!reg || !subject || !id || !schema)
+		return pa_seterr(errbuf, PA_INVAL, "registry: missing argument");
+	json_t *hit = json_object_get(reg->latest, subject);
+	if (!hit) {
+		char *esc = curl_easy_escape(reg->curl, subject, 0);
+		if (!esc)
+			return PA_NOMEM;
+		char path[1024];
+		snprintf(path, sizeof path, "/subjects/%s/versions/latest", esc);
+		curl_free(esc);
+		json_t *rep = NULL;
+		char eb[PA_ERRBUF_SIZE] = "";
+		pa_err_t err = call(reg, path, NULL, &rep, eb);
+		if (err == PA_NOT_FOUND)
+			return pa_seterr(errbuf, err,
+					 "subject %s has no registered "
+					 "version (%s)",
+					 subject, eb);
+		if (err)
+			return pa_seterr(errbuf, err, "subject %s: %s", subject,
+					 eb);
+		json_t *jid = json_object_get(rep, "id");
+		json_t *jv = json_object_get(rep, "version");
+		json_t *js = json_object_get(rep, "schema");
+		if (!json_is_integer(jid) || json_integer_value(jid) < 0 ||
+		    json_integer_value(jid) > INT32_MAX || !json_is_string(js)) {
+			json_decref(rep);
+			return pa_seterr(errbuf, PA_PARSE,
+					 "schema registry: latest version of "
+					 "%s without id or schema",
+					 subject);
+		}
+		int32_t lid = (int32_t)json_integer_value(jid);
+		if ((err = avro_only(rep, lid, errbuf))) {
+			json_decref(rep);
+			return err;
+		}
+		char key[16];
+		snprintf(key, sizeof key, "%" PRId32, lid);
+		if (!json_object_get(reg->by_id, key))
+			json_object_set(reg->by_id, key, js);
+		hit = json_pack("[i, I]", (int)lid,
+				json_is_integer(jv) ? json_integer_value(jv)
+						    : (json_int_t)0);
+		json_decref(rep);
+		if (!hit || json_object_set_new(reg->latest, subject, hit))
+			return PA_NOMEM;
+	}
+	*id = (int32_t)json_integer_value(json_array_get(hit, 0));
+	if (version)
+		*version = (int)json_integer_value(json_array_get(hit, 1));
+	char key[16];
+	snprintf(key, sizeof key, "%" PRId32, *id);
+	*schema = json_string_value(json_object_get(reg->by_id, key));
+	return *schema ? PA_OK : PA_NOMEM;
+}
+
 pa_err_t pw_registry_schema_by_id(pw_registry_t *reg, int32_t id,
 				  const char **schema, char *errbuf)
 {
@@ -366,13 +469,9 @@ pa_err_t pw_registry_schema_by_id(pw_registry_t *reg, int32_t id,
 		return pa_seterr(errbuf, PA_PARSE,
 				 "schema registry: reply without schema");
 	}
-	/* Confluent omits schemaType for AVRO; anything else is not ours. */
-	const char *type = json_string_value(json_object_get(rep, "schemaType"));
-	if (type && strcmp(type, "AVRO") != 0) {
+	if ((err = avro_only(rep, id, errbuf))) {
 		json_decref(rep);
-		return pa_seterr(errbuf, PA_UNSUPPORTED,
-				 "schema id %" PRId32 " is %s, not AVRO", id,
-				 type);
+		return err;
 	}
 	json_object_set(reg->by_id, key, s);
 	json_decref(rep);

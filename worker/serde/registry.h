@@ -1,7 +1,8 @@
 /* registry.h -- Confluent Schema Registry REST client (also Apicurio's
  *               ccompat v7 API, whose base URL carries a path).
- * Owns: register / look up a schema under a subject, fetch a schema by id,
- *       the id caches (both ways), basic auth and TLS options.
+ * Owns: register / look up a schema under a subject, a subject's latest
+ *       version, fetch a schema by id, the caches, basic auth and TLS
+ *       options.
  * Not here: which subject a topic uses (codec.c: TopicNameStrategy,
  *           "<topic>-value"), framing (codec.c).
  *
@@ -36,8 +37,15 @@ typedef struct pw_registry_conf {
 	long timeout_ms;
 	/* 1 (default for producers): POST /subjects/{s}/versions registers the
 	 * schema when new. 0: only POST /subjects/{s} (lookup); an
-	 * unregistered schema is then PA_NOT_FOUND. */
+	 * unregistered schema is then PA_NOT_FOUND. Read-only credentials
+	 * need 0 (schema.registry.auto.register=false). */
 	int auto_register;
+	/* 1: writers use the subject's latest version instead of their own
+	 * schema (schema.registry.use.latest.version; only with
+	 * auto_register 0, as Confluent's serializers). The client only
+	 * records the choice (pw_registry_use_latest()); the codec acts on
+	 * it with pw_registry_latest(). */
+	int use_latest;
 } pw_registry_conf_t;
 
 typedef struct pw_registry pw_registry_t;
@@ -65,6 +73,20 @@ pa_err_t pw_registry_register(pw_registry_t *reg, const char *subject,
 			      const char *schema, int32_t *id, char *errbuf);
 pa_err_t pw_registry_lookup(pw_registry_t *reg, const char *subject,
 			    const char *schema, int32_t *id, char *errbuf);
+
+/* The subject's latest version (GET /subjects/{s}/versions/latest), asked
+ * once and cached for the life of the client (Confluent's
+ * latest.cache.ttl.sec = -1): *id, *version (may be NULL) and *schema
+ * (borrowed, valid until pw_registry_destroy()). Errors: PA_NOT_FOUND (no
+ * such subject, or it has no version), PA_UNSUPPORTED (not AVRO), and the
+ * transport errors of pw_registry_id_for(). */
+pa_err_t pw_registry_latest(pw_registry_t *reg, const char *subject,
+			    int32_t *id, int *version, const char **schema,
+			    char *errbuf);
+
+/* The modes the client was made with (pw_registry_conf_t). */
+int pw_registry_auto_register(const pw_registry_t *reg);
+int pw_registry_use_latest(const pw_registry_t *reg);
 
 /* Schema text of id (GET /schemas/ids/{id}), cached. *schema: borrowed
  * (valid until pw_registry_destroy()). Errors as above; PA_NOT_FOUND for an

@@ -404,6 +404,7 @@ START_TEST(test_ctl_every_command_has_help)
 {
 	const char *cmds[][2] = {{"mock-cluster", NULL}, {"send", NULL},
 				 {"tail", NULL},         {"dlq", "show"},
+				 {"dlq", "replay"},
 				 {"schemas", NULL},      {"check-config", NULL},
 				 {"config-doc", NULL}};
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {

@@ -120,8 +120,20 @@ START_TEST(test_opsapi_metrics_exposition_is_valid)
 	ck_assert_ptr_nonnull(strstr(
 		text, "payatom_gateway_request_duration_seconds_count{"
 		      "operation=\"payin\"} 1\n"));
-	ck_assert_ptr_nonnull(
-		strstr(text, "payatom_circuit_state{merchant=\"demo\"} 2\n"));
+	/* an enum: one series per state, 1 for the current one */
+	ck_assert_ptr_nonnull(strstr(
+		text, "payatom_circuit_state{merchant=\"demo\",state=\"open\"} 1\n"));
+	ck_assert_ptr_nonnull(strstr(
+		text, "payatom_circuit_state{merchant=\"demo\",state=\"closed\"} 0\n"));
+	ck_assert_ptr_nonnull(strstr(
+		text, "payatom_circuit_state{merchant=\"demo\",state=\"half_open\"} 0\n"));
+	pw_metrics_worker_circuit(fx.mw, "demo", 0);
+	free(text);
+	text = scrape(&fx);
+	ck_assert_ptr_nonnull(strstr(
+		text, "payatom_circuit_state{merchant=\"demo\",state=\"open\"} 0\n"));
+	ck_assert_ptr_nonnull(strstr(
+		text, "payatom_circuit_state{merchant=\"demo\",state=\"closed\"} 1\n"));
 	free(text);
 	fx_free(&fx);
 }

@@ -297,6 +297,74 @@ START_TEST(test_event_cmd_check_takes_schema_products)
 }
 END_TEST
 
+/* n copies of the UTF-8 character c. New (caller frees). */
+static char *repeat(const char *c, size_t n)
+{
+	size_t cl = strlen(c);
+	char *s = malloc(cl * n + 1);
+	ck_assert_ptr_nonnull(s);
+	for (size_t i = 0; i < n; i++)
+		memcpy(s + i * cl, c, cl);
+	s[cl * n] = '\0';
+	return s;
+}
+
+static pa_err_t check_meta(json_t *meta, char *eb)
+{
+	json_t *cmd = json_pack("{s:s s:s s:s s:s s:I s:o}", "type", "payin",
+				"merchant", "demo", "order_id", "ORD1",
+				"product", "PAYIN_UPI_P2C_SEAMLESS",
+				"amount_minor", (json_int_t)100, "metadata",
+				meta);
+	pw_cmd_info_t ci;
+	pa_err_t err = pw_cmd_check(cmd, PW_IN_PAYIN, &ci, eb);
+	json_decref(cmd);
+	return err;
+}
+
+/* metadata bounds (docs/events.md): 20 keys, keys of 1-40 characters,
+ * values of at most 500, counted in code points; a message names the key
+ * and the bound, never the value. */
+START_TEST(test_event_cmd_check_bounds_metadata)
+{
+	char eb[PA_ERRBUF_SIZE] = "";
+	json_t *m = json_object();
+	for (int i = 0; i < PW_META_MAX_KEYS; i++) {
+		char k[16];
+		snprintf(k, sizeof k, "k%d", i);
+		json_object_set_new(m, k, json_string("v"));
+	}
+	ck_assert_int_eq(check_meta(json_incref(m), eb), PA_OK);
+	json_object_set_new(m, "one_more", json_string("v"));
+	ck_assert_int_eq(check_meta(m, eb), PA_VALIDATION);
+	ck_assert_str_eq(eb, "metadata: 21 keys, at most 20");
+
+	char *k40 = repeat("\xc3\xa9", 40), *k41 = repeat("k", 41); /* é: 2 bytes */
+	char *v500 = repeat("\xe0\xa4\xb9", 500); /* ह: 3 bytes */
+	char *v501 = repeat("x", 501);
+	ck_assert_int_eq(check_meta(json_pack("{s:s}", k40, v500), eb), PA_OK);
+	ck_assert_int_eq(check_meta(json_pack("{s:s}", k41, "v"), eb),
+			 PA_VALIDATION);
+	ck_assert_ptr_nonnull(strstr(eb, "is 41 characters, keys have 1 to 40"));
+	ck_assert_int_eq(check_meta(json_pack("{s:s}", "", "v"), eb),
+			 PA_VALIDATION);
+	ck_assert_ptr_nonnull(strstr(eb, "is 0 characters"));
+	ck_assert_int_eq(check_meta(json_pack("{s:s}", "note", v501), eb),
+			 PA_VALIDATION);
+	ck_assert_str_eq(eb, "metadata.note: value of 501 characters, at most 500");
+	ck_assert_ptr_null(strstr(eb, "xxx"));
+	ck_assert_int_eq(check_meta(json_pack("{s:i}", "n", 1), eb),
+			 PA_VALIDATION);
+	ck_assert_str_eq(eb, "metadata.n: expected a string");
+	ck_assert_int_eq(check_meta(json_null(), eb), PA_OK);
+	ck_assert_int_eq(check_meta(json_string("x"), eb), PA_VALIDATION);
+	free(k40);
+	free(k41);
+	free(v500);
+	free(v501);
+}
+END_TEST
+
 /* Every Product symbol of the schemas (but UNKNOWN) is in the table, with
  * the direction its name says. */
 START_TEST(test_event_product_table_matches_schema)
@@ -346,6 +414,7 @@ int main(void)
 	tcase_add_test(tc,
 		       test_event_dead_letter_fits_schema_and_id_is_deterministic);
 	tcase_add_test(tc, test_event_cmd_check_takes_schema_products);
+	tcase_add_test(tc, test_event_cmd_check_bounds_metadata);
 	tcase_add_test(tc, test_event_product_table_matches_schema);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
