@@ -6,7 +6,6 @@
  *           order state and polling (the worker, through the lookup / poll
  *           callbacks), request building and reply parsing (libpayatom
  *           api_report.c). */
-#include "core/redact.h"
 #include "reports/reports.h"
 
 #include <stdio.h>
@@ -15,6 +14,7 @@
 #include <time.h>
 
 #include "core/config_worker.h"
+#include "core/redact.h"
 #include "core/loop_curl.h"
 #include "payatom/api.h"
 
