@@ -328,6 +328,7 @@ pa_err_t pw_app_start(pw_app_t *app, pw_config_t *cfg, pw_merchants_t *ms,
 	o.retry_max_attempts = (int)wc->retry_max_attempts;
 	o.commit_interval_ms = wc->commit_interval_ms;
 	o.shutdown_timeout_ms = wc->shutdown_timeout_ms;
+	o.dlq_payload_max = (size_t)wc->dlq_payload_max;
 	o.handover_timeout_ms = wc->handover_timeout_ms;
 	o.state_retention_ms = wc->state_retention_ms;
 	o.kafka = app->kafka;

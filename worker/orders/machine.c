@@ -55,6 +55,8 @@ static pw_effect_t *add(pw_effects_t *fx, pw_fx_kind_t kind)
 
 /* A copy of the formatted text in fx's buffer (cut to what is left). */
 static const char *text(pw_effects_t *fx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static const char *text(pw_effects_t *fx, const char *fmt, ...)
 {
 	char *p = fx->buf + fx->used;
 	size_t left = sizeof fx->buf - fx->used;

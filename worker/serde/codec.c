@@ -39,33 +39,6 @@ static const char *short_name(const char *full)
 	return dot ? dot + 1 : full;
 }
 
-/* Commands are read with enums strict (PW__CONFORM_COMMAND), events with
- * Avro's resolution to the enum default. */
-static int read_mode(const pw_avsc_t *s)
-{
-	const char *n = pw_avsc_fullname(s);
-	size_t l = strlen(n);
-	return l > 7 && !strcmp(n + l - 7, "Command") ? PW__CONFORM_COMMAND
-						       : PW__CONFORM_READ;
-}
-
-/* "type": "payn" names no schema: say which values there are. */
-static pa_err_t unknown_discriminator(const char *field, const char *value,
-				      char *errbuf)
-{
-	char list[400] = "", sh[96];
-	size_t n = 0;
-	const char *f, *v, *sch;
-	for (size_t i = 0; pw_schemas_discriminator(i, &f, &v, &sch) == PA_OK;
-	     i++)
-		if (!strcmp(f, field) && n < sizeof list)
-			n += (size_t)snprintf(list + n, sizeof list - n, "%s%s",
-					      n ? ", " : "", v);
-	return pa_seterr(errbuf, PA_VALIDATION,
-			 "%s: %s is not a record type; expected one of: %s",
-			 field, pw__shown(value, strlen(value), sh, sizeof sh),
-			 list);
-}
 
 void pw_codec_destroy(pw_codec_t *codec)
 {
@@ -585,7 +558,7 @@ static pa_err_t decode_json(pw_codec_t *c, const char *expect,
 					 short_name(pw_avsc_fullname(s)),
 					 short_name(pw_avsc_fullname(c->sch[di])));
 		}
-		err = pw__json_conform(pw_avsc_root(s), in, read_mode(s), rec,
+		err = pw__json_conform(pw_avsc_root(s), in, pw__read_mode(s), rec,
 				       eb);
 		json_decref(in);
 		if (err)
@@ -606,7 +579,7 @@ static pa_err_t decode_json(pw_codec_t *c, const char *expect,
 	if (dv && pw_schemas_for_type(df, dv, &idx) == PA_OK &&
 	    idx < c->n_embedded) {
 		pw_avsc_t *s = c->sch[idx];
-		err = pw__json_conform(pw_avsc_root(s), in, read_mode(s), rec,
+		err = pw__json_conform(pw_avsc_root(s), in, pw__read_mode(s), rec,
 				       eb);
 		json_decref(in);
 		if (err)
@@ -616,7 +589,7 @@ static pa_err_t decode_json(pw_codec_t *c, const char *expect,
 		return PA_OK;
 	}
 	if (dv) {
-		err = unknown_discriminator(df, dv, errbuf);
+		err = pw__unknown_type(df, dv, errbuf);
 		json_decref(in); /* dv points into it */
 		return err;
 	}
@@ -732,7 +705,7 @@ pa_err_t pw_codec_decode(pw_codec_t *codec, const char *expect,
 				      : pw_avsc_fullname(writer);
 		return PA_OK;
 	}
-	err = pw__json_conform(pw_avsc_root(reader), raw, read_mode(reader),
+	err = pw__json_conform(pw_avsc_root(reader), raw, pw__read_mode(reader),
 			       rec, eb);
 	json_decref(raw);
 	if (err)

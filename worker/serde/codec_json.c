@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "serde/avro_schema.h"
+#include "serde/schemas.h"
 
 typedef struct conform_ctx {
 	int mode;
@@ -444,4 +445,32 @@ int pw__json_fits(const json_t *node, const json_t *val)
 	case JSON_OBJECT: return !strcmp(k, "map") || !strcmp(k, "record");
 	}
 	return 0;
+}
+
+/* Commands are read with enums strict (PW__CONFORM_COMMAND), events with
+ * Avro's resolution to the enum default. */
+int pw__read_mode(const pw_avsc_t *s)
+{
+	const char *n = pw_avsc_fullname(s);
+	size_t l = strlen(n);
+	return l > 7 && !strcmp(n + l - 7, "Command") ? PW__CONFORM_COMMAND
+						       : PW__CONFORM_READ;
+}
+
+/* "type": "payn" names no schema: say which values there are. */
+pa_err_t pw__unknown_type(const char *field, const char *value,
+			  char *errbuf)
+{
+	char list[400] = "", sh[96];
+	size_t n = 0;
+	const char *f, *v, *sch;
+	for (size_t i = 0; pw_schemas_discriminator(i, &f, &v, &sch) == PA_OK;
+	     i++)
+		if (!strcmp(f, field) && n < sizeof list)
+			n += (size_t)snprintf(list + n, sizeof list - n, "%s%s",
+					      n ? ", " : "", v);
+	return pa_seterr(errbuf, PA_VALIDATION,
+			 "%s: %s is not a record type; expected one of: %s",
+			 field, pw__shown(value, strlen(value), sh, sizeof sh),
+			 list);
 }

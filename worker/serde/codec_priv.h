@@ -66,6 +66,15 @@ pa_err_t pw__avro_read(const json_t *node, const uint8_t *p, size_t len,
  * +hh:mm offset) -> milliseconds since the epoch. PA_VALIDATION if not. */
 pa_err_t pw__iso8601_ms(const char *s, int64_t *ms);
 
+/* The conformance mode for reading records of s: PW__CONFORM_COMMAND for
+ * commands (enums strict), PW__CONFORM_READ for events. */
+struct pw_avsc;
+int pw__read_mode(const struct pw_avsc *s);
+/* PA_VALIDATION: "<field>: <value> is not a record type; expected one of:
+ * ..." (field "type" or "event_type"; the value quoted only when a name). */
+pa_err_t pw__unknown_type(const char *field, const char *value,
+			  char *errbuf);
+
 /* Shallow test used to pick a union branch for a conformed value. */
 int pw__json_fits(const json_t *node, const json_t *val);
 
