@@ -44,10 +44,13 @@ extern "C" {
 	X(IO, R, "I/O error")                                                  \
 	X(CONFIG, F, "invalid configuration")                                  \
 	X(KAFKA, R, "Kafka error")                                             \
+	X(KAFKA_REFUSED, F, "Kafka refused the record for good (too large, invalid)") \
 	X(STATE, F, "transition not allowed by the status model")              \
 	X(BUSY, R, "resource busy, try again later")                           \
 	X(CANCELLED, R, "operation cancelled")                                 \
-	X(INTERNAL, F, "internal error")
+	X(INTERNAL, F, "internal error")                                       \
+	X(UNHASHED_AMOUNT, F, "the hash covers another amount than "           \
+			      "received_amount")
 
 typedef enum pa_err {
 #define PA__ERR_ENUM(name, cls, msg) PA_##name,
