@@ -29,6 +29,7 @@ static void order_free(pw_worker_t *w, pw_order_t *ord)
 {
 	if (ord->rt)
 		pw_timer_cancel(w->loop, ord->rt);
+	pw_order_release(ord);
 	free(ord);
 }
 
@@ -213,6 +214,7 @@ void pw__restore_record(pw_worker_t *w, rd_kafka_message_t *m)
 		 * made it live (no item works on a restoring partition) */
 		pw_order_rest_t *r = pw_order_pack(&tmp, NULL);
 		if (r) {
+			pw_order_release(&tmp);
 			if (ord) {
 				pw_hmap_del(w->orders, m->key, m->key_len);
 				order_free(w, ord);
@@ -230,12 +232,15 @@ void pw__restore_record(pw_worker_t *w, rd_kafka_message_t *m)
 		    pw_hmap_put(w->orders, m->key, m->key_len, ord, NULL) !=
 			    PA_OK) {
 			free(ord);
+			pw_order_release(&tmp);
 			return;
 		}
-	} else if (ord->rt) {
-		pw_timer_cancel(w->loop, ord->rt);
+	} else {
+		if (ord->rt)
+			pw_timer_cancel(w->loop, ord->rt);
+		pw_order_release(ord);
 	}
-	*ord = tmp;
+	*ord = tmp; /* tmp's ext moves into ord */
 	ord->partition = m->partition;
 	ord->owner = w;
 	ord->rt = NULL;

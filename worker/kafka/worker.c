@@ -377,6 +377,7 @@ void pw_worker_destroy(pw_worker_t *w)
 	}
 	free(w->parts);
 	pw__orders_free(w);
+	pw_order_release(&w->peek);
 	pw_gate_destroy(w->gate);
 	pw_hmap_destroy(w->orders);
 	pw_hmap_destroy(w->rest);
@@ -412,6 +413,7 @@ const pw_order_t *pw_worker_order(pw_worker_t *w, const char *order_id)
 	const pw_order_rest_t *r = pw_hmap_get(w->rest, order_id, n);
 	if (!r)
 		return NULL;
+	pw_order_release(&w->peek);
 	pw_order_unpack(r, &w->peek);
 	return &w->peek;
 }

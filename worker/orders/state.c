@@ -5,6 +5,7 @@
 #include "orders/state.h"
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,9 +74,50 @@ const char *pw_kind_name(pw_kind_t k)
 	return (unsigned)k < 3 ? kinds[k] : "unknown";
 }
 
+/* ---- the order's ext (state.h) --------------------------------------- */
+
+/* The text ext is kept as: what pw_order_encode writes and what
+ * json_dumps of pw_order_to_json writes for it agree byte for byte. */
+#define EXT_DUMP (JSON_COMPACT | JSON_ENSURE_ASCII)
+
+pa_err_t pw_order_set_ext(pw_order_t *o, const json_t *ext)
+{
+	char *txt = NULL;
+	if (ext && !json_is_object(ext))
+		return PA_INVAL;
+	if (ext && json_object_size(ext) && !(txt = json_dumps(ext, EXT_DUMP)))
+		return PA_NOMEM;
+	free(o->ext);
+	o->ext = txt;
+	return PA_OK;
+}
+
+json_t *pw_order_ext(const pw_order_t *o)
+{
+	json_t *j = o->ext ? json_loads(o->ext, 0, NULL) : NULL;
+	if (json_is_object(j))
+		return j;
+	json_decref(j);
+	return json_object();
+}
+
+void pw_order_release(pw_order_t *o)
+{
+	free(o->ext);
+	o->ext = NULL;
+}
+
+pa_err_t pw_order_copy(pw_order_t *dst, const pw_order_t *src)
+{
+	*dst = *src;
+	if (src->ext && !(dst->ext = strdup(src->ext)))
+		return PA_NOMEM;
+	return PA_OK;
+}
+
 json_t *pw_order_to_json(const pw_order_t *o)
 {
-	return json_pack("{si s:s s:s s:s s:s s:s s:s s:s s:s s:i s:i s:I s:I"
+	json_t *j = json_pack("{si s:s s:s s:s s:s s:s s:s s:s s:s s:i s:i s:I s:I"
 			 " s:i s:i s:i s:I s:I s:I}",
 			 "v", 1, "kind", pw_kind_name((pw_kind_t)o->kind),
 			 "order_id", o->order_id, "merchant", o->merchant,
@@ -89,6 +131,12 @@ json_t *pw_order_to_json(const pw_order_t *o)
 			 (int)o->partition, "created", (json_int_t)o->created_ms,
 			 "next_poll", (json_int_t)o->next_poll_ms, "deadline",
 			 (json_int_t)o->deadline_ms);
+	if (j && o->ext) {
+		json_t *ext = json_loads(o->ext, 0, NULL);
+		if (ext)
+			json_object_set_new(j, "ext", ext);
+	}
+	return j;
 }
 
 /* ---- direct changelog encoding (pw_order_encode) ---- */
@@ -210,6 +258,8 @@ char *pw_order_encode(const pw_order_t *o, size_t *len)
 	size_t cap = 512;
 	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
 		cap += 6 * strlen(strs[i]) + 2;
+	if (o->ext) /* already JSON text: written as it is */
+		cap += strlen(o->ext) + 8;
 	enc_t e = {malloc(cap), 0, cap, 0};
 	if (!e.p)
 		return NULL;
@@ -249,6 +299,10 @@ char *pw_order_encode(const pw_order_t *o, size_t *len)
 	for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
 		put(&e, nums[i].key, strlen(nums[i].key));
 		put_int(&e, nums[i].v);
+	}
+	if (o->ext) {
+		put(&e, ",\"ext\":", 7);
+		put(&e, o->ext, strlen(o->ext));
 	}
 	put(&e, "}", 1);
 	if (!ok || e.over) {
@@ -310,6 +364,9 @@ pa_err_t pw_order_from_json(const json_t *j, pw_order_t *o)
 	o->next_poll_ms = np;
 	o->deadline_ms = dl;
 	o->restored = 1;
+	json_t *ext = json_object_get(j, "ext");
+	if (ext && (!json_is_object(ext) || pw_order_set_ext(o, ext) != PA_OK))
+		return PA_PARSE;
 	return PA_OK;
 }
 
@@ -324,8 +381,9 @@ struct pw_order_rest {
 	uint32_t seq, attempts, polls;
 	uint8_t kind, phase, status, restored;
 	char currency[4];
+	uint32_t ext_len;    /* 0: no ext */
 	uint8_t len[REST_N]; /* each < 256: the fields are shorter */
-	char s[];	     /* the REST_N strings, each NUL terminated */
+	char s[];	     /* the REST_N strings, then ext, each NUL terminated */
 };
 
 /* The fields copied as they are, in both directions. */
@@ -353,6 +411,10 @@ pw_order_rest_t *pw_order_pack(const pw_order_t *o, size_t *size)
 		len[i] = strnlen(str[i], rest_str[i].cap - 1);
 		total += len[i] + 1;
 	}
+	size_t ext_len = o->ext ? strlen(o->ext) : 0;
+	if (ext_len > UINT32_MAX - 1)
+		return NULL;
+	total += ext_len ? ext_len + 1 : 0;
 	size_t n = sizeof(pw_order_rest_t) + total;
 	pw_order_rest_t *r = malloc(n);
 	if (!r)
@@ -368,12 +430,15 @@ pw_order_rest_t *pw_order_pack(const pw_order_t *o, size_t *size)
 		p[len[i]] = '\0';
 		p += len[i] + 1;
 	}
+	r->ext_len = (uint32_t)ext_len;
+	if (ext_len)
+		memcpy(p, o->ext, ext_len + 1);
 	if (size)
 		*size = n;
 	return r;
 }
 
-void pw_order_unpack(const pw_order_rest_t *r, pw_order_t *o)
+pa_err_t pw_order_unpack(const pw_order_rest_t *r, pw_order_t *o)
 {
 	memset(o, 0, sizeof *o);
 #define FROM(f) o->f = r->f;
@@ -387,6 +452,11 @@ void pw_order_unpack(const pw_order_rest_t *r, pw_order_t *o)
 		dst[r->len[i]] = '\0';
 		p += r->len[i] + 1;
 	}
+	if (r->ext_len && !(o->ext = malloc((size_t)r->ext_len + 1)))
+		return PA_NOMEM;
+	if (r->ext_len)
+		memcpy(o->ext, p, (size_t)r->ext_len + 1);
+	return PA_OK;
 }
 
 int32_t pw_order_rest_partition(const pw_order_rest_t *r)
@@ -404,5 +474,5 @@ size_t pw_order_rest_size(const pw_order_rest_t *r)
 	size_t n = sizeof *r;
 	for (int i = 0; i < REST_N; i++)
 		n += (size_t)r->len[i] + 1;
-	return n;
+	return n + (r->ext_len ? (size_t)r->ext_len + 1 : 0);
 }
