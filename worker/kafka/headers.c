@@ -120,43 +120,35 @@ static void cloudevents(const pw_hdr_conf_t *c, rd_kafka_headers_t *h,
 
 rd_kafka_headers_t *pw_headers_build(const pw_hdr_conf_t *c,
 				     const rd_kafka_headers_t *in,
-				     const pw_trace_t *tr, const json_t *rec,
-				     int dead_letter)
+				     const pw_trace_t *tr, const json_t *rec)
 {
 	rd_kafka_headers_t *h = rd_kafka_headers_new(8);
+	char parent[PW_TRACEPARENT_MAX + 1], state[PW_TRACESTATE_MAX + 1];
+	pw_headers_trace(in, parent, state);
+	if (!*parent && tr && tr->parent &&
+	    traceparent_ok(tr->parent, strlen(tr->parent))) {
+		snprintf(parent, sizeof parent, "%s", tr->parent);
+		if (tr->state && tracestate_ok(tr->state, strlen(tr->state)))
+			snprintf(state, sizeof state, "%s", tr->state);
+	}
+	add(h, PW_HDR_TRACEPARENT, parent);
+	add(h, PW_HDR_TRACESTATE, state);
 	const char *name;
 	const void *val;
 	size_t size;
-	if (dead_letter) {
+	for (size_t k = 0; in && k < c->n_copy; k++) {
+		/* the trace context is ours to validate; CloudEvents and
+		 * content-type describe a value: never copied */
+		if (!strcmp(c->copy[k], PW_HDR_TRACEPARENT) ||
+		    !strcmp(c->copy[k], PW_HDR_TRACESTATE) ||
+		    !strcmp(c->copy[k], "content-type") ||
+		    !strncmp(c->copy[k], "ce_", 3))
+			continue;
 		for (size_t i = 0;
-		     in && !rd_kafka_header_get_all(in, i, &name, &val, &size);
-		     i++)
-			if (strcmp(name, "content-type") != 0 &&
-			    strncmp(name, "ce_", 3) != 0)
+		     !rd_kafka_header_get_all(in, i, &name, &val, &size); i++)
+			if (!strcmp(name, c->copy[k]))
 				rd_kafka_header_add(h, name, -1, val,
 						    (ssize_t)size);
-	} else {
-		char parent[PW_TRACEPARENT_MAX + 1], state[PW_TRACESTATE_MAX + 1];
-		pw_headers_trace(in, parent, state);
-		if (!*parent && tr && tr->parent && *tr->parent &&
-		    traceparent_ok(tr->parent, strlen(tr->parent))) {
-			snprintf(parent, sizeof parent, "%s", tr->parent);
-			if (tr->state && tracestate_ok(tr->state, strlen(tr->state)))
-				snprintf(state, sizeof state, "%s", tr->state);
-		}
-		add(h, PW_HDR_TRACEPARENT, parent);
-		add(h, PW_HDR_TRACESTATE, state);
-		for (size_t k = 0; in && k < c->n_copy; k++) {
-			if (!strcmp(c->copy[k], PW_HDR_TRACEPARENT) ||
-			    !strcmp(c->copy[k], PW_HDR_TRACESTATE))
-				continue;
-			for (size_t i = 0; !rd_kafka_header_get_all(in, i, &name,
-								     &val, &size);
-			     i++)
-				if (!strcmp(name, c->copy[k]))
-					rd_kafka_header_add(h, name, -1, val,
-							    (ssize_t)size);
-		}
 	}
 	if (c->cloudevents)
 		cloudevents(c, h, rec);

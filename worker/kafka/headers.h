@@ -1,8 +1,8 @@
 /* headers.h -- the Kafka headers of what the worker publishes.
  * Owns: which headers an event or dead letter carries -- the W3C trace
  *       context (traceparent, tracestate) and the configured command
- *       headers copied from the command that caused it, the original's
- *       headers on a dead letter, and the CloudEvents binary-mode
+ *       headers copied from the command that caused it, and the
+ *       CloudEvents binary-mode
  *       attributes (ce_specversion, ce_id, ce_type, ce_source, ce_time,
  *       ce_subject, content-type) -- and reading a record's trace context.
  * Not here: the record values (orders/event.c, serde/), producing
@@ -43,22 +43,20 @@ typedef struct pw_trace {
 	const char *parent, *state;
 } pw_trace_t;
 
-/* The headers of rec (the event or dead letter record, borrowed: its
+/* The headers of rec (an event or dead letter record, borrowed: its
  * event_type, event_id, occurred_at and order_id feed CloudEvents) caused
  * by a record with headers in (borrowed, may be NULL: webhook and poll
- * items, reports), or else carrying the trace tr (may be NULL):
- *   - an event: traceparent and tracestate (from in, else tr), then each
- *     header of c->copy that in has (every value, in order);
- *   - a dead letter (dead_letter != 0): every header of in except
- *     content-type and ce_* (they described the original value, which is
- *     now the dead letter's payload);
- *   - with c->cloudevents, the binary-mode attributes of rec.
- * NULL when there is nothing to send (librdkafka takes none). New (caller
- * frees with rd_kafka_headers_destroy(), or hands it to producev). */
+ * items, reports), or else carrying the trace tr (may be NULL): the trace
+ * context (traceparent and tracestate from in, else tr), then each header
+ * of c->copy that in has (every value, in order), then with c->cloudevents
+ * the binary-mode attributes of rec. Dead letters follow the same rule as
+ * events: headers the operator did not name (credentials, a producer's
+ * own CloudEvents attributes) are not copied to another topic. NULL when
+ * there is nothing to send. New (caller frees with
+ * rd_kafka_headers_destroy(), or hands it to producev). */
 rd_kafka_headers_t *pw_headers_build(const pw_hdr_conf_t *c,
 				     const rd_kafka_headers_t *in,
-				     const pw_trace_t *tr, const json_t *rec,
-				     int dead_letter);
+				     const pw_trace_t *tr, const json_t *rec);
 
 /* The trace context of a record's headers: parent and state copied into
  * the buffers (NUL-terminated, "" when absent, malformed or too long: a
