@@ -120,13 +120,15 @@ static const pw_cfg_entry_t worker_entries[] = {
 		 "json|text", "json = one object per line; text for humans"),
 	PW_CFG_E("poll.first", PW_CFG_DURATION_MS, "30s", 1000, DAY,
 		 W(poll_first_ms), 0, NULL,
-		 "First status poll after a command is accepted"),
+		 "First status poll after a command is accepted (or an order "
+		 "reopened, e.g. by a refund)"),
 	PW_CFG_E("poll.max.interval", PW_CFG_DURATION_MS, "5m", 1000, DAY,
 		 W(poll_max_interval_ms), 0, NULL,
 		 "Longest interval between polls (backing off)"),
 	PW_CFG_E("poll.deadline", PW_CFG_DURATION_MS, "24h", 60000, 30 * DAY,
 		 W(poll_deadline_ms), 0, NULL,
-		 "After this an unfinished order is reported UNRESOLVED"),
+		 "After this an unfinished order is reported UNRESOLVED "
+		 "(a reopened order counts from its reopening)"),
 	PW_CFG_E("retry.base", PW_CFG_DURATION_MS, "500ms", 10, 3600000,
 		 W(retry_base_ms), 0, NULL,
 		 "First retry delay of a retryable failure (doubles, jittered)"),

@@ -257,7 +257,7 @@ void pw__emit(pw_item_t *it, pw_order_t *ord, json_t *event,
 	pw_worker_t *w = it->w;
 	const char *schema = pw_event_schema(event);
 	if (ord) {
-		it->sklen = pw__order_key(ord->kind, ord->order_id, it->skey,
+		it->sklen = pw_order_key(ord->kind, ord->order_id, it->skey,
 					  sizeof it->skey);
 		free(it->out_state);
 		it->out_state = pw_order_encode(ord, &it->out_state_len);
@@ -303,31 +303,6 @@ void pw__emit(pw_item_t *it, pw_order_t *ord, json_t *event,
 		write_txn(it); /* the commit makes both visible at once */
 	else
 		write_event(it);
-}
-
-void pw__transition(pw_item_t *it, pw_order_t *ord, pa_status_t st,
-		    const char *raw, const json_t *details,
-		    const char *reason)
-{
-	pw_worker_t *w = it->w;
-	int prev = ord->seq > 0 ? (int)ord->status : -1;
-	if (!pw_order_apply(ord, st, raw)) {
-		w->st.duplicates_suppressed++;
-		pw__emit(it, ord, NULL, NULL); /* keeps learned fields durable */
-		return;
-	}
-	/* UNRESOLVED after the deadline is the order's outcome too: it is
-	 * reported, and an operator or reconciliation takes over */
-	if (pa_status_is_terminal(st) || st == PA_STATUS_UNRESOLVED)
-		w->st.terminal_events++;
-	if (st == PA_STATUS_UNRESOLVED)
-		w->st.unresolved++;
-	const char *topic;
-	const pw_event_topics_t tp = {w->o.topic_evt_payment,
-				      w->o.topic_evt_refund,
-				      w->o.topic_evt_complaint};
-	json_t *ev = pw_event_build(ord, prev, details, reason, &topic, &tp);
-	pw__emit(it, ord, ev, topic);
 }
 
 void pw__dead_letter(pw_item_t *it, const char *reason, const char *msg)

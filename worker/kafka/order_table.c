@@ -11,18 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
-/* Key of an order in the state map and the changelog: the order_id, or
- * "complaint:" + order_id for a complaint about that order (it lives beside
- * the payment's own record and shares its partition and gate). */
-#define COMPLAINT_PREFIX "complaint:"
-size_t pw__order_key(int kind, const char *oid, char *buf, size_t size)
-{
-	int n = snprintf(buf, size, "%s%s",
-			 kind == PW_KIND_COMPLAINT ? COMPLAINT_PREFIX : "", oid);
-	return n < 0 || (size_t)n >= size ? 0 : (size_t)n;
-}
-
 /* ---- orders ---------------------------------------------------------- */
 
 static void order_free(pw_worker_t *w, pw_order_t *ord)
@@ -33,22 +21,16 @@ static void order_free(pw_worker_t *w, pw_order_t *ord)
 	free(ord);
 }
 
-pw_order_t *pw__order_new(pw_worker_t *w, const char *key, size_t klen,
-			  int32_t partition, int kind)
+pw_order_t *pw__order_hold(pw_worker_t *w, const pw_order_t *init)
 {
-	pw_order_t *ord = calloc(1, sizeof *ord);
+	pw_order_t *ord = malloc(sizeof *ord);
 	if (!ord)
 		return NULL;
-	memcpy(ord->order_id, key, klen);
-	ord->order_id[klen] = '\0';
-	ord->kind = (uint8_t)kind;
-	ord->partition = partition;
+	*ord = *init;
 	ord->owner = w;
-	ord->received_minor = -1;
-	ord->created_ms = pw__wall_ms();
-	ord->deadline_ms = ord->created_ms + w->o.poll_deadline_ms;
+	ord->rt = NULL;
 	char mk[PW_ID_MAX + 16];
-	size_t mkl = pw__order_key(kind, ord->order_id, mk, sizeof mk);
+	size_t mkl = pw_order_key(ord->kind, ord->order_id, mk, sizeof mk);
 	void *old = NULL;
 	if (pw_hmap_put(w->orders, mk, mkl, ord, &old) != PA_OK) {
 		free(ord);
@@ -62,7 +44,7 @@ pw_order_t *pw__order_new(pw_worker_t *w, const char *key, size_t klen,
 void pw__order_forget(pw_worker_t *w, pw_order_t *ord)
 {
 	char k[PW_ID_MAX + 16];
-	size_t kl = pw__order_key(ord->kind, ord->order_id, k, sizeof k);
+	size_t kl = pw_order_key(ord->kind, ord->order_id, k, sizeof k);
 	pw_hmap_del(w->orders, k, kl);
 	order_free(w, ord);
 }
@@ -98,7 +80,7 @@ void pw__order_rest(pw_worker_t *w, pw_order_t *ord)
 	if (ord->phase != PW_PHASE_SETTLED || ord->rt || w->destroying)
 		return;
 	char k[PW_ID_MAX + 16];
-	size_t kl = pw__order_key(ord->kind, ord->order_id, k, sizeof k);
+	size_t kl = pw_order_key(ord->kind, ord->order_id, k, sizeof k);
 	if (pw_hmap_get(w->orders, k, kl) != ord)
 		return;
 	pw_order_rest_t *r = pw_order_pack(ord, NULL);
@@ -127,6 +109,21 @@ pw_order_t *pw__order_get(pw_worker_t *w, const char *key, size_t klen)
 	pw_hmap_del(w->rest, key, klen);
 	rest_free(w, r);
 	return ord;
+}
+
+pw_order_t *pw__order_peek(pw_worker_t *w, const char *key, size_t klen,
+			   pw_order_t *copy)
+{
+	const pw_order_t *ord = pw_hmap_get(w->orders, key, klen);
+	if (ord) {
+		*copy = *ord;
+		return copy;
+	}
+	const pw_order_rest_t *r = pw_hmap_get(w->rest, key, klen);
+	if (!r)
+		return NULL;
+	pw_order_unpack(r, copy);
+	return copy;
 }
 
 static int free_live(const char *k, size_t kl, void *v, void *ud)
@@ -258,13 +255,7 @@ static int resume_polls(const char *k, size_t kl, void *v, void *ud)
 	pw_order_t *ord = v;
 	if (ord->partition != c->part || ord->rt)
 		return PW_HMAP_NEXT;
-	if (ord->phase == PW_PHASE_ACCEPTED || ord->phase == PW_PHASE_LOOKUP) {
-		int64_t in = ord->next_poll_ms - c->now;
-		/* spread the restart's first polls over a second */
-		if (in < 0)
-			in = (int64_t)(pw__rand(c->w) % 1000);
-		pw__schedule_poll(c->w, ord, in);
-	}
+	pw__order_resume(c->w, ord, c->now);
 	return PW_HMAP_NEXT;
 }
 

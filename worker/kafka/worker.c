@@ -31,12 +31,15 @@ void pw_worker_opts_default(pw_worker_opts_t *o)
 	o->topic_int_state = "payatom.int.state";
 	o->max_inflight = 10000;
 	o->max_inflight_per_partition = 1000;
-	o->poll_first_ms = 30000;
-	o->poll_max_interval_ms = 300000;
-	o->poll_deadline_ms = 24LL * 3600 * 1000;
-	o->retry_base_ms = 500;
-	o->retry_max_ms = 60000;
-	o->retry_max_attempts = 8;
+	/* the order rules' defaults are the machine's own */
+	pw_machine_conf_t mc;
+	pw_machine_conf_default(&mc);
+	o->poll_first_ms = mc.poll_first_ms;
+	o->poll_max_interval_ms = mc.poll_max_interval_ms;
+	o->poll_deadline_ms = mc.poll_deadline_ms;
+	o->retry_base_ms = mc.retry_base_ms;
+	o->retry_max_ms = mc.retry_max_ms;
+	o->retry_max_attempts = mc.retry_max_attempts;
 	o->commit_interval_ms = 1000;
 	o->shutdown_timeout_ms = 25000;
 	o->handover_timeout_ms = 10000;
@@ -191,6 +194,7 @@ pa_err_t pw_worker_new(pw_loop_t *loop, const pw_worker_opts_t *opts,
 		free(w);
 		return err;
 	}
+	pw__machine_conf(w);
 	w->rng = (uint64_t)pw__wall_ms() ^ ((uint64_t)getpid() << 32);
 	w->in_topics[PW_IN_PAYIN] = w->o.topic_cmd_payin;
 	w->in_topics[PW_IN_PAYOUT] = w->o.topic_cmd_payout;

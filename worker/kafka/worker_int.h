@@ -13,6 +13,7 @@
 #include "core/loop.h"
 #include "core/loop_kafka.h"
 #include "orders/event.h"
+#include "orders/machine.h"
 #include "orders/ordering.h"
 #include "orders/state.h"
 #include "kafka/worker.h"
@@ -44,6 +45,8 @@ typedef struct pw_item {
 	uint8_t queued_in_gate;
 	uint8_t again; /* start the item again once its first writes land */
 	uint8_t force; /* poll even a settled order (pw_worker_poll_now) */
+	uint8_t call_kind; /* pw_call_kind_t of the call in flight or of
+			      the retry waiting */
 	uint8_t split; /* exactly-once: event in the open transaction, its
 			  state record not yet (the commit waits) */
 	int32_t partition;
@@ -79,6 +82,7 @@ struct pw_worker {
 	char *strs; /* owned copies of option strings */
 	const char *in_topics[PW_IN_N];
 	pw_gateway_t *gw;
+	pw_machine_conf_t mc; /* the order rules' settings (process.c) */
 
 	rd_kafka_t *consumer, *producer, *restorer;
 	rd_kafka_queue_t *cq, *pq, *rq;
@@ -218,9 +222,6 @@ void pw__item_written(pw_item_t *it, int ok);
 void pw__item_free(pw_item_t *it);
 void pw__emit(pw_item_t *it, pw_order_t *ord, json_t *event,
 	      const char *topic);
-void pw__transition(pw_item_t *it, pw_order_t *ord, pa_status_t st,
-		    const char *raw, const json_t *details,
-		    const char *reason);
 void pw__dead_letter(pw_item_t *it, const char *reason, const char *msg);
 void pw__on_message(pw_worker_t *w, rd_kafka_message_t *m, int topic);
 void pw__partition_revoked(pw_worker_t *w, pw_part_t *p);
@@ -229,17 +230,19 @@ void pw__partition_revoked(pw_worker_t *w, pw_part_t *p);
 pa_err_t pw__poll_order(pw_worker_t *w, pw_order_t *ord, int force);
 
 /* order_table.c */
-/* Key of an order in the state map and the changelog: the order_id, or
- * "complaint:" + order_id for a complaint about that order. */
-size_t pw__order_key(int kind, const char *oid, char *buf, size_t size);
-pw_order_t *pw__order_new(pw_worker_t *w, const char *key, size_t klen,
-			  int32_t partition, int kind);
+/* Holds a new order, a copy of init (keys: pw_order_key()), replacing
+ * one of the same key. The held order; NULL when out of memory. */
+pw_order_t *pw__order_hold(pw_worker_t *w, const pw_order_t *init);
 void pw__order_forget(pw_worker_t *w, pw_order_t *ord);
 /* Packs a settled order no item works on (at rest). */
 void pw__order_rest(pw_worker_t *w, pw_order_t *ord);
 /* The order stored under key (order_key form), unpacked into a live record
  * when it was at rest. NULL when unknown (or out of memory). */
 pw_order_t *pw__order_get(pw_worker_t *w, const char *key, size_t klen);
+/* A copy (into *copy) of the order stored under key, live or at rest,
+ * left where it is; copy, or NULL when unknown. */
+pw_order_t *pw__order_peek(pw_worker_t *w, const char *key, size_t klen,
+			   pw_order_t *copy);
 /* Frees every order, live and at rest (the worker is going away). */
 void pw__orders_free(pw_worker_t *w);
 /* Forgets the orders at rest created before cutoff_ms (wall clock): a
@@ -251,7 +254,11 @@ void pw__restore_record(pw_worker_t *w, rd_kafka_message_t *m);
 void pw__partition_restored(pw_worker_t *w, pw_part_t *p);
 
 /* process.c */
+/* Fills w->mc from the options (the gateway answers has_merchant). */
+void pw__machine_conf(pw_worker_t *w);
+/* Feeds the item to the order machine and carries out its effects. */
 void pw__item_start(pw_item_t *it);
-void pw__schedule_poll(pw_worker_t *w, pw_order_t *ord, int64_t in_ms);
+/* ord came back with its restored partition: its poll resumes. */
+void pw__order_resume(pw_worker_t *w, pw_order_t *ord, int64_t now_ms);
 
 #endif

@@ -146,8 +146,11 @@ int pa_status_is_paid(pa_status_t st)
  *  - DECLINED -> REFUND_PENDING -> REFUNDED [P]; SUCCEEDED, SUCCEEDED_LATE and
  *    AMOUNT_MISMATCH -> REFUND_PENDING [INF]: refunds (§7) are of money
  *    received, so they follow the paid statuses too.
- *  - INITIATED/PENDING -> UNRESOLVED (unknown raw status or polling deadline
- *    passed), UNRESOLVED -> any gateway status (resolution by poll/recon). */
+ *  - INITIATED/PENDING/REFUND_PENDING -> UNRESOLVED (unknown raw status or
+ *    polling deadline passed: every status an order can wait in must be
+ *    able to end there, or a refund still pending at its deadline would
+ *    never be reported), UNRESOLVED -> any gateway status (resolution by
+ *    poll/recon). */
 static int direct_edge(pa_status_t f, pa_status_t t)
 {
 	switch (f) {
@@ -168,7 +171,7 @@ static int direct_edge(pa_status_t f, pa_status_t t)
 	case PA_STATUS_AMOUNT_MISMATCH:
 		return t == PA_STATUS_REFUND_PENDING;
 	case PA_STATUS_REFUND_PENDING:
-		return t == PA_STATUS_REFUNDED;
+		return t == PA_STATUS_REFUNDED || t == PA_STATUS_UNRESOLVED;
 	case PA_STATUS_UNRESOLVED:
 		return t != PA_STATUS_INITIATED;
 	case PA_STATUS_FAILED:

@@ -1,0 +1,524 @@
+/* check_machine.c -- the order machine (orders/machine.h), one rule at a
+ * time: what each input does to an order and which effects it asks for.
+ * The model-based test of the same machine is check_model.c. */
+#include <check.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "orders/machine.h"
+#include "pwtest.h"
+
+#define NOW 1700000000000LL
+
+static pw_machine_conf_t mc;
+static pw_effects_t fx;
+
+static void setup(void)
+{
+	pw_machine_conf_default(&mc);
+	pw_effects_init(&fx);
+}
+
+static void teardown(void)
+{
+	pw_effects_clear(&fx);
+}
+
+/* "K1 K2 ..." of fx, e.g. "HOLD CALL" */
+static const char *kinds(void)
+{
+	static char out[256];
+	static const char *const names[] = {
+		"PUBLISH", "DEAD_LETTER", "SAVE", "POLL",  "POLL_CANCEL",
+		"HOLD",	   "FORGET",	  "REPORT", "LOG", "CALL",
+		"RETRY",   "DONE",	  "AGAIN"};
+	size_t o = 0;
+	out[0] = '\0';
+	for (int i = 0; i < fx.n && o < sizeof out - 16; i++)
+		o += (size_t)snprintf(out + o, sizeof out - o, "%s%s",
+				      i ? " " : "", names[fx.fx[i].kind]);
+	ck_assert_msg(pw_effects_check(&fx) == NULL, "%s: %s", out,
+		      pw_effects_check(&fx));
+	return out;
+}
+
+static json_t *payin(const char *oid)
+{
+	return json_pack("{s:s s:s s:s s:s s:s s:I s:s}", "type", "payin",
+			 "merchant", "demo", "order_id", oid, "product",
+			 "PAYIN_UPI_P2C_SEAMLESS", "country", "IN",
+			 "amount_minor", (json_int_t)10000, "currency", "INR");
+}
+
+/* Admits cmd (on PW_IN_PAYIN) and steps it with ord (known or not). */
+static void command(pw_order_t *ord, int known, json_t *cmd)
+{
+	pw_cmd_info_t ci;
+	const char *oid = json_string_value(json_object_get(cmd, "order_id"));
+	pw_admit_in_t ai = {.rec = cmd, .topic = PW_IN_PAYIN, .key = oid,
+			    .klen = strlen(oid)};
+	pw_effects_clear(&fx);
+	ck_assert_int_eq(pw_order_admit(&mc, &ai, &ci, &fx), 1);
+	pw_input_t in = {.kind = PW_INPUT_COMMAND, .now_ms = NOW,
+			 .known = known, .key = oid, .klen = strlen(oid),
+			 .rec = cmd, .ci = &ci};
+	pw_order_step(&mc, ord, &in, &fx);
+}
+
+static void reply(pw_order_t *ord, pw_call_kind_t call, pa_err_t err,
+		  const char *raw, int64_t now)
+{
+	pw_reply_t r = {.err = err,
+			.status = raw ? pa_status_from_raw(raw, strlen(raw))
+				      : PA_STATUS_UNRESOLVED,
+			.raw = raw ? raw : "", .received_minor = -1,
+			.message = "m"};
+	pw_input_t in = {.kind = PW_INPUT_REPLY, .now_ms = now, .known = 1,
+			 .call = call, .reply = &r};
+	pw_effects_clear(&fx);
+	pw_order_step(&mc, ord, &in, &fx);
+}
+
+/* An accepted payin: created, the gateway said yes. */
+static void accepted(pw_order_t *ord, const char *oid)
+{
+	json_t *cmd = payin(oid);
+	memset(ord, 0, sizeof *ord);
+	command(ord, 0, cmd);
+	reply(ord, PW_CALL_CREATE, PA_OK, NULL, NOW + 10);
+	json_decref(cmd);
+}
+
+START_TEST(test_machine_create_holds_the_order_and_calls_once)
+{
+	pw_order_t ord = {0};
+	json_t *cmd = payin("ORD1");
+	command(&ord, 0, cmd);
+	ck_assert_str_eq(kinds(), "HOLD CALL");
+	ck_assert_int_eq(fx.fx[1].call, PW_CALL_CREATE);
+	ck_assert_int_eq(fx.counts.commands_in, 1);
+	ck_assert_str_eq(ord.order_id, "ORD1");
+	ck_assert_int_eq(ord.created_ms, NOW);
+	ck_assert_int_eq(ord.deadline_ms, NOW + mc.poll_deadline_ms);
+	reply(&ord, PW_CALL_CREATE, PA_OK, NULL, NOW + 10);
+	ck_assert_str_eq(kinds(), "POLL PUBLISH SAVE DONE");
+	ck_assert_int_eq(fx.fx[0].in_ms, mc.poll_first_ms);
+	ck_assert_int_eq(fx.fx[1].prev_status, -1);
+	ck_assert_int_eq(ord.seq, 1);
+	ck_assert_int_eq(ord.status, PA_STATUS_PENDING);
+	ck_assert_int_eq(ord.next_poll_ms, NOW + 10 + mc.poll_first_ms);
+	/* redelivered: the state answers, the gateway is not called */
+	command(&ord, 1, cmd);
+	ck_assert_str_eq(kinds(), "DONE");
+	ck_assert_int_eq(fx.counts.duplicates_suppressed, 1);
+	json_decref(cmd);
+}
+END_TEST
+
+START_TEST(test_machine_duplicate_reply_publishes_pending_then_polls)
+{
+	pw_order_t ord = {0};
+	json_t *cmd = payin("ORD2");
+	command(&ord, 0, cmd);
+	reply(&ord, PW_CALL_CREATE, PA_DUPLICATE, NULL, NOW);
+	ck_assert_str_eq(kinds(), "POLL PUBLISH SAVE DONE");
+	ck_assert_int_eq(fx.fx[0].in_ms, 0);
+	ck_assert_int_eq(ord.phase, PW_PHASE_LOOKUP);
+	ck_assert_int_eq(ord.seq, 1);
+	json_decref(cmd);
+}
+END_TEST
+
+START_TEST(test_machine_retries_then_resolves_by_polling)
+{
+	pw_order_t ord = {0};
+	json_t *cmd = payin("ORD3");
+	mc.retry_max_attempts = 3;
+	command(&ord, 0, cmd);
+	for (int i = 1; i < 3; i++) {
+		reply(&ord, PW_CALL_CREATE, PA_TIMEOUT, NULL, NOW);
+		ck_assert_str_eq(kinds(), "RETRY");
+		ck_assert_int_eq(fx.counts.gw_retries, 1);
+		ck_assert_int_le(fx.fx[0].in_ms, mc.retry_max_ms);
+		pw_input_t in = {.kind = PW_INPUT_RETRY, .known = 1,
+				 .call = PW_CALL_CREATE};
+		pw_effects_clear(&fx);
+		pw_order_step(&mc, &ord, &in, &fx);
+		ck_assert_str_eq(kinds(), "CALL");
+	}
+	reply(&ord, PW_CALL_CREATE, PA_TIMEOUT, NULL, NOW);
+	ck_assert_str_eq(kinds(), "POLL SAVE DONE");
+	ck_assert_int_eq(ord.phase, PW_PHASE_LOOKUP);
+	ck_assert_int_eq(ord.seq, 0);
+	json_decref(cmd);
+}
+END_TEST
+
+START_TEST(test_machine_rejection_is_a_failed_event)
+{
+	pw_order_t ord = {0};
+	json_t *cmd = payin("ORD4");
+	command(&ord, 0, cmd);
+	reply(&ord, PW_CALL_CREATE, PA_GATEWAY, NULL, NOW);
+	ck_assert_str_eq(kinds(), "PUBLISH SAVE DONE");
+	ck_assert_int_eq(ord.status, PA_STATUS_FAILED);
+	ck_assert_int_eq(ord.phase, PW_PHASE_SETTLED);
+	ck_assert_ptr_nonnull(strstr(fx.fx[0].text, "gateway rejected (GATEWAY)"));
+	ck_assert_int_eq(fx.counts.terminal_events, 1);
+	json_decref(cmd);
+}
+END_TEST
+
+START_TEST(test_machine_invalid_request_forgets_the_order)
+{
+	pw_order_t ord = {0};
+	json_t *cmd = payin("ORD5");
+	command(&ord, 0, cmd);
+	pw_reply_t r = {.err = PA_VALIDATION, .message = "upi_id: required",
+			.sync = 1};
+	pw_input_t in = {.kind = PW_INPUT_REPLY, .known = 1,
+			 .call = PW_CALL_CREATE, .reply = &r};
+	pw_effects_clear(&fx);
+	pw_order_step(&mc, &ord, &in, &fx);
+	ck_assert_str_eq(kinds(), "FORGET DEAD_LETTER DONE");
+	ck_assert_str_eq(fx.fx[1].reason, "VALIDATION");
+	ck_assert_str_eq(fx.fx[1].text, "upi_id: required");
+	json_decref(cmd);
+}
+END_TEST
+
+START_TEST(test_machine_webhook_for_unknown_order_republishes_pending)
+{
+	pw_order_t ord = {0};
+	json_t *wh = json_pack("{s:s s:s s:{s:s s:s s:s}}", "merchant", "demo",
+			       "order_id", "ORD6", "callback", "status",
+			       "Approved", "ref_code", "R6", "bank_ref", "B6");
+	pw_input_t in = {.kind = PW_INPUT_WEBHOOK, .now_ms = NOW, .key = "ORD6",
+			 .klen = 4, .rec = wh};
+	pw_effects_clear(&fx);
+	pw_order_step(&mc, &ord, &in, &fx);
+	/* sequence 1 is PENDING (the acceptance event), as it was */
+	ck_assert_str_eq(kinds(), "HOLD POLL PUBLISH SAVE AGAIN");
+	ck_assert_int_eq(ord.seq, 1);
+	ck_assert_int_eq(ord.status, PA_STATUS_PENDING);
+	in.known = 1;
+	pw_effects_clear(&fx);
+	pw_order_step(&mc, &ord, &in, &fx);
+	ck_assert_str_eq(kinds(), "PUBLISH SAVE POLL_CANCEL DONE");
+	ck_assert_int_eq(ord.seq, 2);
+	ck_assert_int_eq(ord.status, PA_STATUS_SUCCEEDED);
+	ck_assert_str_eq(ord.ref_code, "R6");
+	ck_assert_str_eq(json_string_value(json_object_get(fx.fx[0].details,
+							   "source")),
+			 "webhook");
+	ck_assert_str_eq(json_string_value(json_object_get(fx.fx[0].details,
+							   "bank_ref")),
+			 "B6");
+	/* re-sent: nothing new, the state is written again */
+	pw_effects_clear(&fx);
+	pw_order_step(&mc, &ord, &in, &fx);
+	ck_assert_str_eq(kinds(), "SAVE POLL_CANCEL DONE");
+	ck_assert_int_eq(fx.counts.duplicates_suppressed, 1);
+	ck_assert_int_eq(ord.seq, 2);
+	json_decref(wh);
+}
+END_TEST
+
+START_TEST(test_machine_status_never_moves_back)
+{
+	pw_order_t ord;
+	accepted(&ord, "ORD7");
+	pw_input_t poll = {.kind = PW_INPUT_POLL, .now_ms = NOW + 20,
+			   .known = 1};
+	pw_effects_clear(&fx);
+	pw_order_step(&mc, &ord, &poll, &fx);
+	ck_assert_str_eq(kinds(), "CALL");
+	reply(&ord, PW_CALL_STATUS, PA_OK, "Declined", NOW + 30);
+	ck_assert_str_eq(kinds(), "PUBLISH SAVE POLL_CANCEL DONE");
+	ck_assert_int_eq(fx.fx[0].prev_status, PA_STATUS_PENDING);
+	/* a late "Approved" cannot undo a decline */
+	pw_effects_clear(&fx);
+	poll.force = 1;
+	pw_order_step(&mc, &ord, &poll, &fx);
+	reply(&ord, PW_CALL_STATUS, PA_OK, "Approved", NOW + 40);
+	ck_assert_str_eq(kinds(), "SAVE POLL_CANCEL DONE");
+	ck_assert_int_eq(ord.status, PA_STATUS_DECLINED);
+	ck_assert_int_eq(ord.seq, 2);
+	/* a settled order's timer poll is not made */
+	poll.force = 0;
+	pw_effects_clear(&fx);
+	pw_order_step(&mc, &ord, &poll, &fx);
+	ck_assert_str_eq(kinds(), "DONE");
+}
+END_TEST
+
+/* Found by check_model: a replayed terminal webhook the order cannot take
+ * (Late Approved after Refund Initiated) stopped the order's polling, and
+ * the refund was never reported. The poll stops when the order settles. */
+START_TEST(test_machine_stale_terminal_webhook_keeps_the_poll)
+{
+	pw_order_t ord;
+	accepted(&ord, "ORD15");
+	json_t *wh = json_pack("{s:s s:s s:{s:s}}", "merchant", "demo",
+			       "order_id", "ORD15", "callback", "status", "");
+	pw_input_t in = {.kind = PW_INPUT_WEBHOOK, .now_ms = NOW + 50,
+			 .known = 1, .key = "ORD15", .klen = 5, .rec = wh};
+	const char *seq[] = {"Approved", "Refund Initiated", "Late Approved"};
+	const char *want[] = {"PUBLISH SAVE POLL_CANCEL DONE",
+			      /* reopened: polled until settled again */
+			      "PUBLISH SAVE POLL DONE",
+			      /* stale: suppressed, the poll goes on */
+			      "SAVE DONE"};
+	for (int i = 0; i < 3; i++) {
+		json_object_set_new(json_object_get(wh, "callback"), "status",
+				    json_string(seq[i]));
+		pw_effects_clear(&fx);
+		pw_order_step(&mc, &ord, &in, &fx);
+		ck_assert_str_eq(kinds(), want[i]);
+	}
+	ck_assert_int_eq(ord.status, PA_STATUS_REFUND_PENDING);
+	ck_assert_int_eq(ord.phase, PW_PHASE_ACCEPTED);
+	/* a poll answer the order cannot take does not stop polling either */
+	reply(&ord, PW_CALL_STATUS, PA_OK, "Approved", NOW + 60);
+	ck_assert_str_eq(kinds(), "SAVE POLL DONE");
+	json_decref(wh);
+}
+END_TEST
+
+START_TEST(test_machine_deadline_reports_unresolved)
+{
+	pw_order_t ord;
+	accepted(&ord, "ORD8");
+	pw_input_t poll = {.kind = PW_INPUT_POLL,
+			   .now_ms = ord.deadline_ms, .known = 1};
+	pw_effects_clear(&fx);
+	pw_order_step(&mc, &ord, &poll, &fx);
+	ck_assert_str_eq(kinds(), "PUBLISH SAVE DONE");
+	ck_assert_int_eq(ord.status, PA_STATUS_UNRESOLVED);
+	ck_assert_int_eq(ord.phase, PW_PHASE_SETTLED);
+	ck_assert_int_eq(fx.counts.unresolved, 1);
+	ck_assert_int_eq(fx.counts.terminal_events, 1);
+}
+END_TEST
+
+START_TEST(test_machine_poll_backs_off_to_the_max_interval)
+{
+	pw_order_t ord;
+	accepted(&ord, "ORD9");
+	int64_t last = 0;
+	for (int i = 0; i < 12; i++) {
+		reply(&ord, PW_CALL_STATUS, PA_OK, "Pending", NOW + 1000);
+		ck_assert_str_eq(kinds(), "SAVE POLL DONE");
+		ck_assert_int_ge(fx.fx[1].in_ms, last);
+		last = fx.fx[1].in_ms;
+	}
+	ck_assert_int_eq(last, mc.poll_max_interval_ms);
+	ck_assert_int_eq(ord.polls, 12);
+}
+END_TEST
+
+START_TEST(test_machine_resume_spreads_due_polls)
+{
+	pw_order_t ord;
+	accepted(&ord, "ORD10");
+	pw_input_t in = {.kind = PW_INPUT_RESUME, .known = 1,
+			 .now_ms = ord.next_poll_ms + 5000, .rand = 123456};
+	pw_effects_clear(&fx);
+	pw_order_step(&mc, &ord, &in, &fx);
+	ck_assert_str_eq(kinds(), "POLL DONE");
+	ck_assert_int_eq(fx.fx[0].in_ms, 123456 % 1000);
+	in.now_ms = ord.next_poll_ms - 700;
+	pw_effects_clear(&fx);
+	pw_order_step(&mc, &ord, &in, &fx);
+	ck_assert_int_eq(fx.fx[0].in_ms, 700);
+}
+END_TEST
+
+START_TEST(test_machine_admission_dead_letters_name_the_reason)
+{
+	pw_cmd_info_t ci;
+	json_t *cmd = payin("ORD11");
+	pw_admit_in_t ai = {.rec = cmd, .topic = PW_IN_PAYIN, .key = "OTHER",
+			    .klen = 5};
+	ck_assert_int_eq(pw_order_admit(&mc, &ai, &ci, &fx), 0);
+	ck_assert_str_eq(kinds(), "DEAD_LETTER DONE");
+	ck_assert_str_eq(fx.fx[0].reason, "KEY_MISMATCH");
+	pw_effects_clear(&fx);
+	ai.key = "ORD11";
+	ai.topic = PW_IN_PAYOUT;
+	ck_assert_int_eq(pw_order_admit(&mc, &ai, &ci, &fx), 0);
+	ck_assert_str_eq(fx.fx[0].reason, "MALFORMED");
+	ck_assert_ptr_nonnull(strstr(fx.fx[0].text, "type:"));
+	pw_effects_clear(&fx);
+	ai.rec = NULL;
+	ai.dec_err = PA_PARSE;
+	ai.dec_msg = "undecodable JSON at byte 0";
+	ck_assert_int_eq(pw_order_admit(&mc, &ai, &ci, &fx), 0);
+	ck_assert_str_eq(fx.fx[0].reason, "UNDECODABLE");
+	ck_assert_str_eq(fx.fx[0].text, "undecodable JSON at byte 0");
+	/* an unreachable registry is waited for, never dead-lettered */
+	pw_effects_clear(&fx);
+	ai.dec_err = PA_TIMEOUT;
+	ai.attempts = 2;
+	ck_assert_int_eq(pw_order_admit(&mc, &ai, &ci, &fx), 0);
+	ck_assert_str_eq(kinds(), "RETRY");
+	ck_assert_int_eq(fx.fx[0].in_ms,
+			 pw_machine_backoff(&mc, 3, ai.rand));
+	json_decref(cmd);
+}
+END_TEST
+
+static int only_demo(void *ud, const char *m)
+{
+	(void)ud;
+	return !strcmp(m, "demo");
+}
+
+START_TEST(test_machine_admission_asks_the_merchant_and_reports)
+{
+	pw_cmd_info_t ci;
+	json_t *cmd = payin("ORD12");
+	json_object_set_new(cmd, "merchant", json_string("nobody"));
+	pw_admit_in_t ai = {.rec = cmd, .topic = PW_IN_PAYIN, .key = "ORD12",
+			    .klen = 5};
+	mc.has_merchant = only_demo;
+	ck_assert_int_eq(pw_order_admit(&mc, &ai, &ci, &fx), 0);
+	ck_assert_str_eq(fx.fx[0].reason, "UNKNOWN_MERCHANT");
+	ck_assert_str_eq(fx.fx[0].text, "merchant 'nobody' is not configured");
+	json_t *rr = json_pack("{s:s s:s}", "type", "report_request", "merchant",
+			       "demo");
+	ai.rec = rr;
+	pw_effects_clear(&fx);
+	mc.reports = 1;
+	ck_assert_int_eq(pw_order_admit(&mc, &ai, &ci, &fx), 0);
+	ck_assert_str_eq(kinds(), "REPORT DONE");
+	json_decref(rr);
+	json_decref(cmd);
+}
+END_TEST
+
+START_TEST(test_machine_followups_need_a_known_order)
+{
+	pw_order_t ord = {0};
+	json_t *cmd = json_pack("{s:s s:s s:s s:I}", "type", "refund",
+				"merchant", "demo", "order_id", "ORD13",
+				"amount_minor", (json_int_t)0);
+	command(&ord, 0, cmd);
+	ck_assert_str_eq(kinds(), "DEAD_LETTER DONE");
+	ck_assert_str_eq(fx.fx[0].reason, "UNKNOWN_ORDER");
+	accepted(&ord, "ORD13");
+	command(&ord, 1, cmd);
+	ck_assert_str_eq(kinds(), "CALL");
+	ck_assert_int_eq(fx.fx[0].call, PW_CALL_FOLLOWUP);
+	/* retried until the cap, then rejected as a dead letter */
+	for (int a = 0; a + 1 < mc.retry_max_attempts; a++) {
+		pw_reply_t r = {.err = PA_HTTP_5XX, .received_minor = -1};
+		pw_input_t in = {.kind = PW_INPUT_REPLY, .known = 1,
+				 .call = PW_CALL_FOLLOWUP, .reply = &r,
+				 .attempts = a};
+		pw_effects_clear(&fx);
+		pw_order_step(&mc, &ord, &in, &fx);
+		ck_assert_str_eq(kinds(), "RETRY");
+	}
+	pw_reply_t r = {.err = PA_HTTP_5XX, .received_minor = -1,
+			.message = "503"};
+	pw_input_t in = {.kind = PW_INPUT_REPLY, .known = 1,
+			 .call = PW_CALL_FOLLOWUP, .reply = &r,
+			 .attempts = mc.retry_max_attempts - 1};
+	pw_effects_clear(&fx);
+	pw_order_step(&mc, &ord, &in, &fx);
+	ck_assert_str_eq(kinds(), "DEAD_LETTER DONE");
+	ck_assert_str_eq(fx.fx[0].reason, "GATEWAY_REJECTED");
+	ck_assert_str_eq(fx.fx[0].text, "HTTP_5XX: 503");
+	json_decref(cmd);
+}
+END_TEST
+
+START_TEST(test_machine_same_input_same_output)
+{
+	pw_order_t a, b;
+	accepted(&a, "ORD14");
+	b = a;
+	pw_effects_t fa, fb;
+	pw_effects_init(&fa);
+	pw_effects_init(&fb);
+	pw_reply_t r = {.err = PA_TIMEOUT, .received_minor = -1};
+	pw_input_t in = {.kind = PW_INPUT_REPLY, .now_ms = NOW, .known = 1,
+			 .call = PW_CALL_STATUS, .reply = &r, .rand = 99};
+	pw_order_step(&mc, &a, &in, &fa);
+	pw_order_step(&mc, &b, &in, &fb);
+	ck_assert_int_eq(memcmp(&a, &b, sizeof a), 0);
+	ck_assert_int_eq(fa.n, fb.n);
+	for (int i = 0; i < fa.n; i++) {
+		ck_assert_int_eq(fa.fx[i].kind, fb.fx[i].kind);
+		ck_assert_int_eq(fa.fx[i].in_ms, fb.fx[i].in_ms);
+	}
+	pw_effects_clear(&fa);
+	pw_effects_clear(&fb);
+}
+END_TEST
+
+START_TEST(test_machine_effects_check_names_the_broken_rule)
+{
+	static const struct {
+		int n;
+		pw_fx_kind_t k[4];
+		const char *want;
+	} bad[] = {
+		{0, {0}, "empty effect list"},
+		{1, {PW_FX_SAVE}, "the last effect does not end the list"},
+		{2, {PW_FX_DONE, PW_FX_DONE}, "an end effect before the last"},
+		{3, {PW_FX_SAVE, PW_FX_PUBLISH, PW_FX_DONE},
+		 "a state record before its event"},
+		{2, {PW_FX_PUBLISH, PW_FX_DONE},
+		 "an event without its state record"},
+		{2, {PW_FX_SAVE, PW_FX_CALL}, "a write before a call or a retry"},
+		{1, {PW_FX_AGAIN}, "again without a write to wait for"},
+		{3, {PW_FX_FORGET, PW_FX_SAVE, PW_FX_DONE},
+		 "an order forgotten without a dead letter"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		pw_effects_clear(&fx);
+		for (int j = 0; j < bad[i].n; j++) {
+			fx.fx[fx.n].kind = bad[i].k[j];
+			fx.fx[fx.n].reason = "R";
+			fx.fx[fx.n++].text = "t";
+		}
+		const char *got = pw_effects_check(&fx);
+		ck_assert_msg(got && !strcmp(got, bad[i].want), "case %zu: %s",
+			      i, got ? got : "(accepted)");
+	}
+	pw_effects_clear(&fx);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("machine");
+	TCase *t = tcase_create("rules");
+	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_add_test(t, test_machine_create_holds_the_order_and_calls_once);
+	tcase_add_test(t, test_machine_duplicate_reply_publishes_pending_then_polls);
+	tcase_add_test(t, test_machine_retries_then_resolves_by_polling);
+	tcase_add_test(t, test_machine_rejection_is_a_failed_event);
+	tcase_add_test(t, test_machine_invalid_request_forgets_the_order);
+	tcase_add_test(t, test_machine_webhook_for_unknown_order_republishes_pending);
+	tcase_add_test(t, test_machine_status_never_moves_back);
+	tcase_add_test(t, test_machine_stale_terminal_webhook_keeps_the_poll);
+	tcase_add_test(t, test_machine_deadline_reports_unresolved);
+	tcase_add_test(t, test_machine_poll_backs_off_to_the_max_interval);
+	tcase_add_test(t, test_machine_resume_spreads_due_polls);
+	tcase_add_test(t, test_machine_admission_dead_letters_name_the_reason);
+	tcase_add_test(t, test_machine_admission_asks_the_merchant_and_reports);
+	tcase_add_test(t, test_machine_followups_need_a_known_order);
+	tcase_add_test(t, test_machine_same_input_same_output);
+	tcase_add_test(t, test_machine_effects_check_names_the_broken_rule);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int main(void)
+{
+	return pwt_run_suite(suite());
+}
