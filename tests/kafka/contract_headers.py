@@ -17,7 +17,7 @@ Owns: a payin sent with a W3C traceparent/tracestate, a tenant header the
         still carries the trace of the order's command (kept in its state);
       - metadata returned unchanged on each, schema_version 2;
       and a payin whose metadata breaks its bounds is a dead letter
-      (VALIDATION naming metadata, never the value) with the command's
+      (MALFORMED, naming metadata, never the value) with the command's
       trace context and CloudEvents headers.
 Not here: starting/stopping Kafka and the registry (CTest fixture
       `kafka_contract_headers`), the mock-cluster tests of the same rules
@@ -207,14 +207,14 @@ def main():
                     lambda rs: any(r["value"].get("order_id") == bad for r in rs))
         r = next(r for r in rows if r["value"].get("order_id") == bad)
         v, h = r["value"], hdrs(r)
-        check(v["reason"] == "VALIDATION" and "metadata: 21 keys" in v["message"],
+        check(v["reason"] == "MALFORMED" and "metadata: 21 keys" in v["message"],
               "dead letter %s: %s" % (v["reason"], v["message"]))
         check(v["command_id"] == "c-contract-2" and v["metadata"] is None,
               "dead letter command_id %s metadata %s" % (v["command_id"], v["metadata"]))
         check(h.get("traceparent") == [TP] and h.get("x-tenant") == ["acme"] and
               "authorization" not in h, "dead letter headers %s" % sorted(h))
         check_ce(h, v, "dead letter")
-        say("%s: dead letter VALIDATION (%s) with the command's trace context, x-tenant and "
+        say("%s: dead letter MALFORMED (%s) with the command's trace context, x-tenant and "
             "CloudEvents type %s" % (bad, v["message"], h["ce_type"][0]))
     except (Fail, kh.HarnessError, KeyError, subprocess.TimeoutExpired) as e:
         print("contract_headers: FAIL: %s" % e, flush=True)

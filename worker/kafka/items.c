@@ -57,6 +57,10 @@ void pw__item_free(pw_item_t *it)
 	if (it->next)
 		it->next->prev = it->prev;
 	json_decref(it->rec);
+	if (it->hdrs)
+		rd_kafka_headers_destroy(it->hdrs);
+	if (it->out_evt_hdrs)
+		rd_kafka_headers_destroy(it->out_evt_hdrs);
 	free(it->dec_msg);
 	free(it->raw);
 	free(it->out_evt);
@@ -133,8 +137,8 @@ static void write_state(pw_item_t *it)
 	if (!it->out_state)
 		return;
 	if (pw__produce(w, it, w->o.topic_int_state, it->partition, it->skey,
-			it->sklen, it->out_state,
-			it->out_state_len) == PA_OK) {
+			it->sklen, it->out_state, it->out_state_len,
+			NULL) == PA_OK) {
 		free(it->out_state);
 		it->out_state = NULL;
 		w->st.state_out++;
@@ -152,7 +156,7 @@ static int write_event(pw_item_t *it)
 {
 	pw_worker_t *w = it->w;
 	if (pw__produce(w, it, it->out_evt_topic, -1, it->key, it->klen,
-			it->out_evt, it->out_evt_len) == PA_OK)
+			it->out_evt, it->out_evt_len, it->out_evt_hdrs) == PA_OK)
 		return 1;
 	if (!it->timer)
 		it->timer = pw_timer_add(w->loop, 200, retry_write, it);
@@ -251,6 +255,20 @@ void pw__item_written(pw_item_t *it, int ok)
  * the item once they are delivered. event (consumed) is encoded with the
  * worker's codec as the schema its event_type names (plain JSON without a
  * codec). */
+/* The headers of what it publishes (headers.h): from its command's
+ * headers, else (webhooks, polls) with the trace kept in its order. */
+static rd_kafka_headers_t *event_headers(pw_item_t *it, const pw_order_t *ord,
+					 const json_t *event)
+{
+	json_t *ext = !it->hdrs && ord && ord->ext ? pw_order_ext(ord) : NULL;
+	pw_trace_t tr = {json_string_value(json_object_get(ext, "tp")),
+			 json_string_value(json_object_get(ext, "ts"))};
+	rd_kafka_headers_t *h = pw_headers_build(&it->w->hdr, it->hdrs, &tr,
+						 event);
+	json_decref(ext);
+	return h;
+}
+
 void pw__emit(pw_item_t *it, pw_order_t *ord, json_t *event,
 	      const char *topic)
 {
@@ -298,6 +316,9 @@ void pw__emit(pw_item_t *it, pw_order_t *ord, json_t *event,
 		it->out_evt_json = json;
 	}
 	it->out_evt_topic = topic;
+	if (it->out_evt_hdrs)
+		rd_kafka_headers_destroy(it->out_evt_hdrs);
+	it->out_evt_hdrs = event_headers(it, ord ? ord : it->ord, event);
 	json_decref(event);
 	if (w->o.exactly_once)
 		write_txn(it); /* the commit makes both visible at once */
@@ -316,6 +337,7 @@ void pw__dead_letter(pw_item_t *it, const char *reason, const char *msg)
 		it->partition, it->offset, it->key, it->klen, it->raw,
 		it->raw_len, reason,
 		it->dec_err ? pa_err_name(it->dec_err) : NULL, msg, it->rec);
+	pw_dead_letter_add_order(dl, it->ord);
 	pw__emit(it, NULL, dl, w->o.topic_dlq);
 }
 
@@ -347,6 +369,9 @@ void pw__on_message(pw_worker_t *w, rd_kafka_message_t *m, int topic)
 	it->topic = (uint8_t)topic;
 	it->offset = m->offset;
 	it->rec = rec;
+	rd_kafka_headers_t *h = NULL;
+	if (topic != PW_IN_WEBHOOK && !rd_kafka_message_headers(m, &h) && h)
+		it->hdrs = rd_kafka_headers_copy(h);
 	it->dec_err = derr;
 	if (derr)
 		it->dec_msg = strdup(deb);

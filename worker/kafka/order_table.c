@@ -116,7 +116,7 @@ pw_order_t *pw__order_peek(pw_worker_t *w, const char *key, size_t klen,
 {
 	const pw_order_t *ord = pw_hmap_get(w->orders, key, klen);
 	if (ord) {
-		*copy = *ord;
+		pw_order_copy(copy, ord);
 		return copy;
 	}
 	const pw_order_rest_t *r = pw_hmap_get(w->rest, key, klen);
@@ -157,7 +157,8 @@ static int expire_rest(const char *k, size_t kl, void *v, void *ud)
 	/* tombstone first: an order whose tombstone was not queued stays
 	 * (the next sweep tries again) */
 	if (pw__produce(w, NULL, w->o.topic_int_state,
-			pw_order_rest_partition(v), k, kl, NULL, 0) != PA_OK) {
+			pw_order_rest_partition(v), k, kl, NULL, 0,
+			NULL) != PA_OK) {
 		c->refused = 1;
 		return PW_HMAP_STOP;
 	}

@@ -195,6 +195,14 @@ pa_err_t pw_worker_new(pw_loop_t *loop, const pw_worker_opts_t *opts,
 		return err;
 	}
 	pw__machine_conf(w);
+	w->hdr = (pw_hdr_conf_t){
+		.copy = w->o.event_headers,
+		.n_copy = w->o.n_event_headers,
+		.cloudevents = w->o.cloudevents,
+		.ce_source = w->o.ce_source,
+		/* no codec: the records go out as the JSON they are */
+		.json = pw_codec_serialization(w->o.codec) == PW_SER_JSON,
+	};
 	w->rng = (uint64_t)pw__wall_ms() ^ ((uint64_t)getpid() << 32);
 	w->in_topics[PW_IN_PAYIN] = w->o.topic_cmd_payin;
 	w->in_topics[PW_IN_PAYOUT] = w->o.topic_cmd_payout;

@@ -99,6 +99,11 @@ pa_err_t pw_codec_new(const pw_codec_conf_t *conf, pw_codec_t **out,
 	return PA_OK;
 }
 
+pw_serialization_t pw_codec_serialization(const pw_codec_t *codec)
+{
+	return codec ? codec->ser : PW_SER_JSON;
+}
+
 pa_err_t pw_codec_add_schema(pw_codec_t *codec, const char *json, size_t len,
 			     char *errbuf)
 {
