@@ -40,6 +40,42 @@
  *  A7 V2 merchants also send X-Api-Key on refund, UTR submit and payout
  *     status (harmless if ignored); those bodies carry post_hash, no
  *     signature.
+ *
+ * Fidelity to the gateway's PHP (spec §3, §5, §12; docs/gateway-fidelity.md).
+ * Callbacks and poll answers are read and verified as the docs' PHP code
+ * does: json_decode($body, true), base64_decode() non-strict, decrypt(),
+ * md5($order_id . $received_amount . $status . $secret) with PHP's string
+ * conversion of each value (null and absent are "", 100.00 is "100", a
+ * numeric order_id is its digits, floats have 14 significant digits). V2
+ * signatures use ksort() (top level only) and json_encode(). Where we
+ * differ from the docs' PHP on purpose (tests/differential counts each by
+ * the name in brackets):
+ *  D1 [unhashed_received_amount] A hash over `amount` (the Feb-2023 form)
+ *     or requested_amount verifies only when received_amount is absent,
+ *     null, "" or of the same value. The docs' PHP accepts such a body
+ *     whatever received_amount says; we act on received_amount (§4,
+ *     §12.2), which that hash does not cover, so we refuse it:
+ *     PA_UNHASHED_AMOUNT, counted and logged under its own name.
+ *  D2 [lenient_received_php, lenient_received_2dp, lenient_amount_php,
+ *     lenient_requested] We also accept the amount forms §12.1 and [I]
+ *     report for the gateway itself, which the docs' merchant code would
+ *     refuse: received_amount's number printed like PHP ("12.50" sent,
+ *     "12.5" hashed) or with two decimals, and requested_amount. Each is
+ *     the same value as what is acted on, and the MAC still has to
+ *     verify: no forged body gets in, a genuine one is not refused.
+ *  D3 [not usable: answered HashMatched / acknowledge "no"] A verified
+ *     update without an order_id (missing, null, "", an array, ...) or
+ *     whose status is not a non-empty string cannot be applied to an
+ *     order. It verifies as in PHP; pa_txn_update_usable() says why it is
+ *     not acted on (polling settles the order).
+ *  D4 [number_out_of_range] An integer beyond 64 bits or a real beyond
+ *     double range anywhere in the body: PHP reads a float (1.0E+20, INF);
+ *     jansson cannot, so the body is PA_PARSE. PHP's json_encode() never
+ *     writes either (PHP integers are 64-bit, INF fails to encode), so no
+ *     gateway body has one.
+ *  D5 [numeric_top_level_key] A V2 body with a top-level key PHP would
+ *     compare as a number is PA_UNSUPPORTED (canonjson.h): ksort() orders
+ *     those non-transitively. Our request bodies have none.
  */
 #ifndef PAYATOM_API_H
 #define PAYATOM_API_H
@@ -208,10 +244,12 @@ void pa_ack_result_clear(pa_ack_result_t *res);
 pa_err_t pa_build_status(const pa_merchant_t *m, pa_op_t op, const char *key,
 			 pa_request_t **out, char *errbuf);
 
-/* Parses a poll reply (payin or payout status) into upd and verifies its
- * post_hash like a callback (pa_txn_update_verify with m->amount_pref).
- * {"status":"error","message":"Reference code not found."} -> PA_NOT_FOUND.
- * On error upd is left cleared. */
+/* Parses a poll reply (payin or payout status) into upd, verifies its
+ * post_hash like a callback (pa_txn_update_verify with m->amount_pref) and
+ * checks it can be acted on (pa_txn_update_usable: PA_PARSE naming the
+ * field). {"status":"error","message":"Reference code not found."} ->
+ * PA_NOT_FOUND. PA_UNHASHED_AMOUNT: see D1. On error upd is left
+ * cleared. */
 pa_err_t pa_parse_status(const pa_merchant_t *m, const char *body, size_t len,
 			 pa_txn_update_t *upd, char *errbuf);
 

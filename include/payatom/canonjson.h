@@ -1,15 +1,24 @@
-/* canonjson.h -- the JSON text PHP's json_encode() gives for a decoded body.
- * Owns: canonical JSON for the V2 signature (spec §3.4 [I]): object keys
- *       sorted by bytes (recursively), compact, PHP default escaping.
- *       Also jansson's own compact dump into one buffer (pa_json_dump).
- * Not here: the signature itself (sign.h), digests (crypto.h).
+/* canonjson.h -- the texts PHP writes for decoded JSON values.
+ * Owns: canonical JSON for the V2 signature (spec §3.4 [I]): what the
+ *       signer's `ksort($body); json_encode($body)` gives; PHP's string
+ *       conversion of a value (what `.` concatenates into a hash, spec
+ *       §3.2); jansson's own compact dump into one buffer (pa_json_dump).
+ * Not here: the signature itself (sign.h), digests (crypto.h), which field
+ *           enters which hash (webhook.h).
  *
  * The gateway is PHP; the V2 guide (per [I]) signs json_encode() of the body
  * without "signature", keys sorted A→Z. We reproduce what PHP does to a body
- * decoded with json_decode($raw, true):
- *  - objects: keys sorted by byte order (memcmp) at every depth, written
- *    compact ({"a":1,"b":2}); an EMPTY object becomes [] because PHP decodes
- *    {} into an empty array and json_encode() prints that as a list;
+ * decoded with json_decode($raw, true) and then ksort()ed:
+ *  - the TOP-LEVEL object's keys sorted by byte order (ksort() with its
+ *    default flags compares non-numeric string keys byte-wise), compact
+ *    ({"a":1,"b":2}); ksort() is not recursive, so nested objects keep
+ *    their given order (spec §12.4: the guide's and the integrator's code
+ *    sort one level; our request bodies are flat, so both readings sign
+ *    them alike);
+ *  - an object becomes a list where PHP's array is one: an EMPTY object
+ *    is [] (json_decode('{}', true) is an empty array), and a nested
+ *    object whose keys are exactly "0","1",...,"n-1" in that order is
+ *    written as a list (PHP made them integer keys 0..n-1);
  *  - arrays keep their order;
  *  - strings: `"` `\` `/` escaped as \" \\ \/; \b \f \n \r \t; other bytes
  *    below 0x20 as \u00XX; every non-ASCII code point as lowercase \uXXXX
@@ -20,11 +29,12 @@
  *  - reals as PHP 7.1+ prints them with serialize_precision = -1: shortest
  *    round-trip digits, exponent form (1.0e+25, 1.0e-5) when the decimal
  *    exponent is < -4 or > 16, integral values without ".0" (100.0 -> 100).
- * Refused (PA_UNSUPPORTED): object keys PHP would treat as numbers (first
- * byte a digit, sign, '.', or whitespace), because PHP turns them into
- * integer keys that sort and encode differently (a list instead of an
- * object); and NaN/Inf (json_encode() fails). Our own request bodies never
- * contain either. */
+ * Refused (PA_UNSUPPORTED): top-level keys PHP would treat as numbers
+ * (first byte a digit, sign, '.', or whitespace): ksort() compares those
+ * numerically and not transitively against string keys, so no byte order
+ * reproduces it; and NaN/Inf (json_encode() fails). Our own request bodies
+ * never contain either. Nested keys are not sorted, so any key is fine
+ * there. */
 #ifndef PAYATOM_CANONJSON_H
 #define PAYATOM_CANONJSON_H
 
@@ -62,6 +72,37 @@ pa_err_t pa_canonjson(const json_t *v, const char *skip_key, char **out,
  * @returns PA_OK, or PA_UNSUPPORTED for NaN/Inf (out is then "").
  */
 pa_err_t pa_canonjson_double(double d, char out[32]);
+
+/** Size of a buffer for PHP's text of a number (NUL included). */
+#define PA_PHP_NUM_MAX 32
+
+/**
+ * @brief Writes @p d as PHP's string conversion prints a float -- what
+ * `$a . $float` and (string)$float give with the default precision = 14:
+ * 14 significant digits, no trailing zeros, exponent form with 'E' when
+ * the decimal exponent is < -4 or >= 14: 100.0 -> "100", 0.1 + 0.2 ->
+ * "0.3", 1e14 -> "1.0E+14", 1e-5 -> "1.0E-5", -0.0 -> "-0"; INF, -INF,
+ * NAN as PHP spells them.
+ * @param out  PA_PHP_NUM_MAX bytes; NUL-terminated.
+ * @returns PA_OK (PA_INTERNAL only if the text would not fit).
+ */
+pa_err_t pa_php_double_str(double d, char out[PA_PHP_NUM_MAX]);
+
+/**
+ * @brief PHP's string conversion of a value json_decode($body, true) gave:
+ * what the docs' `md5($order_id . $received_amount . ...)` concatenates
+ * (spec §3.2). A string as it is (it may hold NUL bytes: see @p len); an
+ * integer as its digits; a real as pa_php_double_str(); true "1"; false,
+ * null and NULL (an absent key: PHP reads it as null) ""; an array or
+ * object "Array" (PHP warns and writes that).
+ * @param v    the value, or NULL for an absent key.
+ * @param num  PA_PHP_NUM_MAX bytes the text of a number is written to.
+ * @param len  receives the text's length (must not be NULL).
+ * @returns the text: borrowed from @p v (a string: valid while v lives),
+ *          from @p num, or static. Never NULL; NUL-terminated.
+ */
+const char *pa_php_strval(const json_t *v, char num[PA_PHP_NUM_MAX],
+			  size_t *len);
 
 /**
  * @brief json_dumps(@p j, @p flags), written into one buffer of

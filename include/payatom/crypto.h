@@ -1,7 +1,7 @@
 /* crypto.h -- PayAtom's post_hash container and the digest primitives.
- * Owns: the merchant secret, seal/open of post_hash (spec §3.1), strict
- *       base64, MD5/SHA-256/HMAC-SHA256 lowercase-hex builders, constant-time
- *       comparison.
+ * Owns: the merchant secret, seal/open of post_hash (spec §3.1), base64
+ *       (strict, and PHP's lenient decoder), MD5/SHA-256/HMAC-SHA256
+ *       lowercase-hex builders, constant-time comparison.
  * Not here: the named formulas that say what goes into each digest
  *           (sign.h), which amount string enters a hash (money.h), PHP-style
  *           canonical JSON (canonjson.h), webhook field handling (webhook.h).
@@ -89,8 +89,12 @@ pa_err_t pa_seal(const pa_secret_t *sec, const uint8_t *pt, size_t pt_len,
 /**
  * @brief Opens a base64 post_hash (spec §3.1).
  *
- * Order of checks (each has its own error): strict base64 (PA_BASE64; see
- * pa_base64_decode()), length at least PA_SEAL_MIN_LEN and ciphertext a
+ * The text is decoded as PHP's non-strict base64_decode() decodes it
+ * (pa_base64_decode_php(): padding missing or misplaced, line breaks,
+ * spaces, stray characters are all skipped), because that is what the
+ * docs' PHP decrypt() is given (spec §3.1, §5); a spelling that decodes to
+ * other bytes simply fails the MAC. Order of checks (each has its own
+ * error): length at least PA_SEAL_MIN_LEN and ciphertext a
  * multiple of 16 (PA_SHORT), HMAC-SHA256 over ct || iv compared in constant
  * time BEFORE any decryption (PA_MAC), then AES-256-CBC with PKCS#7 unpadding
  * (PA_PADDING). No plaintext is released unless all checks pass.
@@ -100,8 +104,8 @@ pa_err_t pa_seal(const pa_secret_t *sec, const uint8_t *pt, size_t pt_len,
  * @param out      new NUL-terminated plaintext (caller frees with free()).
  *                 Not valid unless PA_OK is returned.
  * @param out_len  receives the plaintext length; may be NULL.
- * @returns PA_OK, PA_INVAL, PA_BASE64, PA_SHORT, PA_MAC, PA_PADDING,
- *          PA_NOMEM, PA_CRYPTO.
+ * @returns PA_OK, PA_INVAL, PA_SHORT, PA_MAC, PA_PADDING, PA_NOMEM,
+ *          PA_CRYPTO.
  */
 pa_err_t pa_open(const pa_secret_t *sec, const char *b64, size_t b64_len,
 		 char **out, size_t *out_len, char *errbuf);
@@ -119,14 +123,14 @@ pa_err_t pa_base64_encode(const uint8_t *in, size_t len, char **out,
 			  size_t *out_len);
 
 /**
- * @brief Strict base64 decode.
+ * @brief Strict base64 decode: what PHP's base64_encode() writes and
+ * nothing else.
  *
- * We deliberately do NOT copy PHP's non-strict base64_decode(), which skips
- * any character outside the alphabet: the text length must be a multiple of
- * 4, only the standard alphabet is allowed, '=' only as one or two final
- * padding characters, unused bits of the last group must be zero, and no
- * whitespace (not even a trailing newline) is tolerated. PayAtom's own
- * encoder (PHP base64_encode) never produces anything else.
+ * The text length must be a multiple of 4, only the standard alphabet is
+ * allowed, '=' only as one or two final padding characters, unused bits of
+ * the last group must be zero, and no whitespace (not even a trailing
+ * newline) is tolerated. For a received post_hash use
+ * pa_base64_decode_php() (pa_open() does).
  *
  * @param out      new buffer (caller frees with free()), NUL-terminated for
  *                 convenience (the NUL is not counted in *out_len).
@@ -136,6 +140,24 @@ pa_err_t pa_base64_encode(const uint8_t *in, size_t len, char **out,
  */
 pa_err_t pa_base64_decode(const char *in, size_t len, uint8_t **out,
 			  size_t *out_len, char *errbuf);
+
+/**
+ * @brief Decodes as PHP's base64_decode($text) without $strict does -- the
+ * decoder the docs' webhook and polling code runs on a post_hash (spec
+ * §3.1, §5). Every byte outside the standard alphabet is skipped ('='
+ * anywhere, whitespace and line breaks, '-' and '_', anything else); the
+ * remaining characters are packed six bits each into bytes, and the bits of
+ * a last byte they do not fill are dropped. Never fails on content.
+ *
+ * @param out      new buffer (caller frees with free()), NUL-terminated for
+ *                 convenience (the NUL is not counted in *out_len).
+ *                 Not valid unless PA_OK is returned.
+ * @param out_len  receives the decoded length; must not be NULL.
+ * @returns PA_OK, PA_INVAL (NULL out/out_len, or in NULL with len > 0),
+ *          PA_NOMEM.
+ */
+pa_err_t pa_base64_decode_php(const char *in, size_t len, uint8_t **out,
+			      size_t *out_len);
 
 /** One piece of a digest input: @p len bytes at @p p (not NUL-terminated). */
 typedef struct pa_part {

@@ -47,7 +47,9 @@ extern "C" {
 	X(STATE, F, "transition not allowed by the status model")              \
 	X(BUSY, R, "resource busy, try again later")                           \
 	X(CANCELLED, R, "operation cancelled")                                 \
-	X(INTERNAL, F, "internal error")
+	X(INTERNAL, F, "internal error")                                       \
+	X(UNHASHED_AMOUNT, F, "the hash covers another amount than "           \
+			      "received_amount")
 
 typedef enum pa_err {
 #define PA__ERR_ENUM(name, cls, msg) PA_##name,

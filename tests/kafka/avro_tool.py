@@ -58,6 +58,13 @@ def cmd_read(a):
             print("avro_tool: no topic %s" % t, file=sys.stderr)
             return 2
         parts += [TopicPartition(t, p, -2) for p in sorted(tm.partitions)]  # -2: beginning
+    if a.since_ms is not None:
+        # only records written at or after since_ms (a run of its own on
+        # a broker that earlier runs wrote to); -1 (none yet): the end
+        found = cons.offsets_for_times([TopicPartition(p.topic, p.partition, a.since_ms)
+                                        for p in parts], timeout=30)
+        parts = [TopicPartition(p.topic, p.partition, p.offset if p.offset >= 0 else -1)
+                 for p in found]
     cons.assign(parts)
     pending = {(p.topic, p.partition) for p in parts}
     counts = {t: 0 for t in a.topic}
@@ -134,6 +141,8 @@ def main():
     r.add_argument("--expect", type=int)
     r.add_argument("--out")
     r.add_argument("--timeout", type=float, default=60)
+    r.add_argument("--since-ms", type=int,
+                   help="read only records with a timestamp at or after this (epoch ms)")
     sub.choices["produce"].add_argument("--count", type=int, default=100)
     a = ap.parse_args()
     if a.cmd == "read":

@@ -84,30 +84,45 @@ def run(cmd, timeout, **kw):
 
 
 def demo_lines(out):
-    """The demo's event printout: Counter of (type|dead, order, status|reason),
-    and its summary's records per topic."""
+    """The demo's event printout: Counter of the first three columns of each
+    event line (kind, order or merchant, status|reason|report|kind, as
+    worker/cmd/event_line.c writes them), and its summary's records per
+    topic."""
     seen = collections.Counter()
     per_topic = {}
     section = None
     for line in out.splitlines():
-        if line.startswith("published "):
+        if line.startswith("events ("):
             section = "events"
             continue
-        if line.startswith("demo: all outcomes in") or line.startswith("== summary"):
+        if line.startswith("demo: ") or line.startswith("== summary"):
             section = None
-        if line.startswith("  records out (by topic)"):
+        if line.startswith("  records out"):
             section = "topics"
             continue
         if section == "topics":
             if not line.startswith("    "):
                 section = None
                 continue
-            topic, n = line.split()
-            per_topic[topic] = int(n)
-        elif section == "events" and line.startswith("  "):
+            parts = line.split()
+            if parts[0].startswith("payatom."):
+                per_topic[parts[0]] = int(parts[1])
+        elif section == "events" and line.startswith("  ") and not line.startswith("  ... "):
             kind, oid, what = line.split()[:3]
             seen[(kind, oid, what)] += 1
     return seen, per_topic
+
+
+def line_of(v):
+    """The first three columns event_line.c prints for a decoded value."""
+    et = v.get("event_type")
+    if et == "dead_letter":
+        return ("dead", v.get("order_id") or "-", v["reason"])
+    if et == "wallet_report":
+        return ("report", v.get("merchant") or "-", v.get("report") or "?")
+    if et == "reconciliation":
+        return ("recon", v.get("order_id") or "-", v.get("kind") or "?")
+    return (et or "record", v.get("order_id") or "-", v.get("status") or "?")
 
 
 def decoded_lines(path):
@@ -124,12 +139,7 @@ def decoded_lines(path):
             per_topic[r["topic"]] += 1
             ids[r["topic"]].add(r["schema_id"])
             records[r["topic"]].add((r["schema_id"], record_of(r["topic"], v)))
-            if r["topic"] == "payatom.dlq":
-                oid = v.get("order_id") or v.get("key") or "-"
-                seen[("dead", oid, v["reason"])] += 1
-            else:  # as demo.c prints it (reports have no order_id/status)
-                seen[(v.get("event_type") or "event", v.get("order_id") or v.get("key") or "-",
-                      v.get("status") or "?")] += 1
+            seen[line_of(v)] += 1
     return seen, per_topic, ids, records
 
 
@@ -141,9 +151,10 @@ def record_of(topic, v):
     return EVENT_TOPICS[topic]
 
 
-def plain_count(bs, topic):
-    """Records of topic read_committed by kcat (no decoding)."""
-    rc, out, err, _ = run([kh.kcat(), "-b", bs, "-C", "-t", topic, "-o", "beginning", "-e",
+def plain_count(bs, topic, since_ms):
+    """Records of topic since since_ms (epoch ms), read_committed by kcat (no
+    decoding)."""
+    rc, out, err, _ = run([kh.kcat(), "-b", bs, "-C", "-t", topic, "-o", "s@%d" % since_ms, "-e",
                            "-q", "-X", "isolation.level=read_committed", "-f", "%p %o\n"],
                           timeout=60)
     check(rc == 0, "kcat -C %s: %s" % (topic, err[-500:]))
@@ -192,10 +203,13 @@ def t_subjects(reg):
     return allowed
 
 
-def t_read(run_dir, bs, reg, reader, printed, summary, ids):
-    """(b): the independent reader decodes every record of every event topic."""
+def t_read(run_dir, bs, reg, reader, printed, summary, ids, since_ms):
+    """(b): the independent reader decodes every record the demo wrote to
+    every event topic (those since since_ms: the fixture's broker may hold
+    earlier runs' records, ctest --repeat)."""
     out = os.path.join(run_dir, "demo_registry.jsonl")
     cmd = reader + ["read", "--bootstrap", bs, "--registry", reg, "--out", out,
+                    "--since-ms", str(since_ms),
                     "--timeout", "100"]  # to reach the end; ~1.5 s unloaded
     for t in READ_TOPICS:
         cmd += ["--topic", t]
@@ -205,7 +219,7 @@ def t_read(run_dir, bs, reg, reader, printed, summary, ids):
     decoded, per_topic, seen_ids, records = decoded_lines(out)
     total = 0
     for t in READ_TOPICS:
-        plain = plain_count(bs, t)
+        plain = plain_count(bs, t, since_ms)
         check(per_topic[t] == summary.get(t, 0) == plain,
               "%s: decoded %d, demo summary %d, plain consumer %d"
               % (t, per_topic[t], summary.get(t, 0), plain))
@@ -290,20 +304,21 @@ def main():
         extra = []
         if a.reports:
             extra = ["-o", "reports.schedule=" + a.reports]
+        since_ms = int(time.time() * 1000)  # CreateTime of the demo's records: later
         rc, out, err, secs = run([worker, "demo", "--orders-per-product",
                                   str(a.orders_per_product), "-o", "brokers=" + bs,
                                   "-o", "schema.registry.url=" + reg] + extra, timeout=170)
         with open(os.path.join(a.dir, "demo_registry.demo.log"), "w") as f:
             f.write(out + "\n--- stderr ---\n" + err)
         print(out[out.find("== summary"):], end="", flush=True)
-        check(rc == 0 and "every command reached a terminal outcome" in out,
+        check(rc == 0 and "every command reached its terminal outcome" in out,
               "demo failed (rc %d); stderr tail:\n%s" % (rc, err[-3000:]))
         check("(Confluent-framed Avro)" in out and "(brokers)" in out,
               "demo did not run on the harness's broker and registry")
         printed, summary = demo_lines(out)
         say("demo on %s with %s: %d records in %.1fs" % (bs, reg, sum(summary.values()), secs))
         ids = t_subjects(reg)
-        t_read(a.dir, bs, reg, reader, printed, summary, ids)
+        t_read(a.dir, bs, reg, reader, printed, summary, ids, since_ms)
         t_refused(bs, reg, worker)
     except (Fail, kh.HarnessError, KeyError) as e:
         print("demo_registry: FAIL: %s" % e, flush=True)

@@ -4,10 +4,14 @@
 #    the worker's families and non-zero webhook and gateway counters, and
 #    every query of the chart's Grafana dashboard asks for what it exports
 #    (tests/helm/check_dashboard.py);
+#  - every family /metrics exports is in docs/metrics.md's table with its
+#    type, and every family of the table is exported (the table is the
+#    metrics reference: it cannot fall behind the code);
 #  - the logs (debug level) and the printed event stream contain none of
 #    the secrets and personal values the demo used.
 set -uo pipefail
-bin=${1:?usage: demo_ops.sh BIN_DIR}
+bin=${1:?usage: demo_ops.sh BIN_DIR [METRICS_DOC]}
+doc=${2:-}
 work=$(mktemp -d)
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*"; echo "--- stderr tail"; tail -20 "$work/err"; exit 1; }
@@ -24,8 +28,8 @@ wait_for() { # pattern file seconds
   done
   return 1
 }
-wait_for '^http_port=' "$work/out" 30 || fail "demo did not start"
-port=$(sed -n 's/^http_port=//p' "$work/out" | head -1)
+wait_for '^  ops  *http://127.0.0.1:[0-9]*/metrics' "$work/out" 30 || fail "demo did not start"
+port=$(sed -n 's|^  ops  *http://127.0.0.1:\([0-9]*\)/metrics.*|\1|p' "$work/out" | head -1)
 wait_for '^demo: all outcomes in' "$work/out" 150 || fail "demo did not finish"
 
 base="http://127.0.0.1:$port"
@@ -55,10 +59,23 @@ value() { awk -v m="$1" 'index($0, m) == 1 { s += $NF } END { print s + 0 }' "$w
 [ "$(value 'payatom_gateway_requests_total')" != 0 ] || fail "no gateway request counted"
 [ "$(value 'payatom_dlq_records_total')" != 0 ] || fail "no dead letter counted"
 
+# the reference in docs/metrics.md: "| name[, name] | type | labels | meaning |"
+if [ -n "$doc" ]; then
+  sed -n 's/^# TYPE \([a-z_:]*\) \([a-z]*\)$/\1 \2/p' "$work/metrics" | sort >"$work/exported"
+  awk -F'|' '/^\| *payatom_/ { gsub(/ /, "", $2); gsub(/ /, "", $3);
+                 n = split($2, names, ","); for (i = 1; i <= n; i++) print names[i], $3 }' \
+    "$doc" | sort >"$work/documented"
+  if ! diff -q "$work/exported" "$work/documented" >/dev/null; then
+    echo "--- exported by /metrics (<) vs documented in $doc (>):"
+    diff "$work/exported" "$work/documented"
+    fail "docs/metrics.md and /metrics disagree: describe each family the worker exports there (name, type, labels, meaning)"
+  fi
+fi
+
 wait $pid; rc=$?
 pid=
 [ $rc = 0 ] || fail "demo exited $rc"
-grep -q "every command reached a terminal outcome" "$work/out" || fail "demo incomplete"
+grep -q "every command reached its terminal outcome" "$work/out" || fail "demo incomplete"
 
 # the logs must be real for the scan to mean something
 lines=$(wc -l <"$work/err")
@@ -79,5 +96,5 @@ for v in demo-secret-in-7f3a demo-secret-v2-91cd demo-secret-bd-5b20 \
   done
 done
 [ $leaks = 0 ] || fail "$leaks secret or personal values printed in clear"
-echo "demo ops: metrics $(grep -c '^payatom_' "$work/metrics") samples, $lines log lines scanned, 0 leaks"
+echo "demo ops: metrics $(grep -c '^payatom_' "$work/metrics") samples${doc:+ of $(wc -l <"$work/exported") families, each in docs/metrics.md}, $lines log lines scanned, 0 leaks"
 echo "1 passed, 0 failed"

@@ -2,9 +2,10 @@
  * Owns: exit codes, the small option parser every subcommand uses, the
  *       Kafka/codec settings common to send, tail and dlq, the subcommand
  *       entry points.
- * Not here: what the subcommands do (ctl_kafka.c: mock-cluster, send;
- *           ctl_read.c: tail, dlq show; ctl_replay.c: dlq replay;
- *           payatom-ctl.c: dispatch, schemas, check-config, config-doc). */
+ * Not here: what the subcommands do (ctl_mock.c: mock-cluster; ctl_kafka.c:
+ *           send; ctl_read.c: tail, dlq show; ctl_replay.c: dlq replay;
+ *           payatom-ctl.c: the command table and dispatch, schemas,
+ *           check-config, config-doc). */
 #ifndef PW_CTL_H
 #define PW_CTL_H
 
@@ -106,6 +107,18 @@ const char *ctl_kafka_topic(const ctl_kafka_t *k, const char *key,
 			    const char *def);
 void ctl_kafka_close(ctl_kafka_t *k);
 
+/* The worker's topics (topic.cmd.*, topic.evt.*, topic.dlq, topic.int.*):
+ * how many, and the name of topic i from cfg when given (topic.* keys),
+ * else the worker's default. Borrowed (static, or valid until
+ * pw_config_destroy(cfg)). */
+size_t ctl_worker_topic_count(void);
+const char *ctl_worker_topic(const pw_config_t *cfg, size_t i);
+/* Loads a worker config file as the worker does (file < PAYATOM_*
+ * environment) and finalizes it. New (caller frees with
+ * pw_config_destroy()); NULL after printing the error as "payatom-ctl
+ * CMD: ...". */
+pw_config_t *ctl_load_worker_config(const char *cmd, const char *file);
+
 /* An idempotent producer with the worker's partitioner (murmur2_random,
  * so a key lands where Java producers put it), message.timeout.ms =
  * timeout_ms and dr as its delivery report callback. New (caller frees
@@ -138,8 +151,10 @@ void ctl_catch_signals(void);
 int ctl_mock_cluster(int argc, char **argv);
 int ctl_send(int argc, char **argv);
 int ctl_tail(int argc, char **argv);
-int ctl_dlq(int argc, char **argv);
-/* `dlq replay` (ctl_replay.c); argv[1] is "replay". */
+/* A command of a group ("dlq show", "dlq replay") gets argv from the
+ * group's name: argv[1] is the action, its options start at argv[2]. */
+int ctl_dlq_show(int argc, char **argv);
+/* `dlq replay` (ctl_replay.c). */
 int ctl_dlq_replay(int argc, char **argv);
 
 #endif

@@ -1,13 +1,11 @@
-/* ctl_kafka.c -- payatom-ctl's Kafka plumbing, `mock-cluster` and `send`.
+/* ctl_kafka.c -- payatom-ctl's Kafka plumbing and `send`.
  * Owns: the settings shared by the Kafka subcommands (bootstrap, -X,
  *       --config, registry, codec), the topic names of the worker, the
- *       signal flag, hosting the mock cluster, encoding and producing
- *       commands.
- * Not here: reading topics (ctl_read.c: tail, dlq show), the codec and its
- *           framings (serde/codec.h), the mock cluster itself
- *           (kafka/mockcluster.h). */
+ *       signal flag, encoding and producing commands.
+ * Not here: hosting the mock cluster (ctl_mock.c), reading topics
+ *           (ctl_read.c: tail, dlq show), the codec and its framings
+ *           (serde/codec.h). */
 #include <errno.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -18,7 +16,6 @@
 #include "core/config_kafka.h"
 #include "core/config_worker.h"
 #include "ctl.h"
-#include "kafka/mockcluster.h"
 #include "kafka/worker.h"
 
 /* ---- signals ---- */
@@ -69,9 +66,12 @@ static const struct {
 };
 #define N_TOPICS (sizeof topic_keys / sizeof topic_keys[0])
 
-/* Topic i's name: from cfg when given, else the worker's default.
- * Borrowed (static or valid until pw_config_destroy()). */
-static const char *topic_name(const pw_config_t *cfg, size_t i)
+size_t ctl_worker_topic_count(void)
+{
+	return N_TOPICS;
+}
+
+const char *ctl_worker_topic(const pw_config_t *cfg, size_t i)
 {
 	const char *v = cfg ? pw_config_value(cfg, topic_keys[i].key) : NULL;
 	if (v && *v)
@@ -86,12 +86,11 @@ const char *ctl_kafka_topic(const ctl_kafka_t *k, const char *key,
 {
 	for (size_t i = 0; i < N_TOPICS; i++)
 		if (!strcmp(topic_keys[i].key, key))
-			return topic_name(k ? k->cfg : NULL, i);
+			return ctl_worker_topic(k ? k->cfg : NULL, i);
 	return def;
 }
 
-/* Loads a worker config file as the worker does (file < env). */
-static pw_config_t *load_worker_config(const char *cmd, const char *file)
+pw_config_t *ctl_load_worker_config(const char *cmd, const char *file)
 {
 	char eb[PA_ERRBUF_SIZE];
 	pw_config_t *cfg = NULL;
@@ -164,7 +163,7 @@ int ctl_kafka_open(ctl_kafka_t *k, int need_bootstrap)
 	char eb[PA_ERRBUF_SIZE];
 	pw_codec_conf_t cc = {0};
 	if (k->config_file) {
-		k->cfg = load_worker_config(k->cmd, k->config_file);
+		k->cfg = ctl_load_worker_config(k->cmd, k->config_file);
 		if (!k->cfg)
 			return CTL_FAIL;
 	}
@@ -289,150 +288,6 @@ void ctl_kafka_close(ctl_kafka_t *k)
 	k->codec = NULL;
 	k->reg = NULL;
 	k->cfg = NULL;
-}
-
-/* ---- mock-cluster ---- */
-
-static void mock_help(FILE *fp)
-{
-	fprintf(fp,
-		"usage: payatom-ctl mock-cluster [--brokers N] [--partitions "
-		"P]\n"
-		"                                [--topics-from-config FILE] "
-		"[--topic NAME]...\n"
-		"\n"
-		"Hosts librdkafka's mock Kafka cluster in the foreground on "
-		"127.0.0.1,\n"
-		"creates every topic of the worker (payatom.cmd.*, "
-		"payatom.evt.*,\n"
-		"payatom.dlq, payatom.int.*) with the same partition count "
-		"(co-partitioned),\n"
-		"prints one line `bootstrap=HOST:PORT[,...]` on stdout and "
-		"runs until\n"
-		"SIGTERM or SIGINT. Separate workers, payatom-ctl and kcat "
-		"can share it;\n"
-		"killing a worker does not lose the cluster's data. Other "
-		"topics are\n"
-		"created on first use (with librdkafka's default of 4 "
-		"partitions).\n"
-		"Data lives in memory only.\n"
-		"\n"
-		"  --brokers N        mock brokers (default 3, as the "
-		"worker's embedded\n"
-		"                     cluster; max 16)\n"
-		"  --partitions P     partitions per topic (default: "
-		"topics.partitions of\n"
-		"                     the worker config, 12 unless the file "
-		"sets it)\n"
-		"  --topics-from-config FILE\n"
-		"                     topic names from a worker config "
-		"(topic.* keys and\n"
-		"                     PAYATOM_TOPIC_* variables)\n"
-		"  --topic NAME       create one more topic (repeatable)\n");
-}
-
-int ctl_mock_cluster(int argc, char **argv)
-{
-	static const ctl_opt_t opts[] = {{"help", 'h', 0},
-					 {"brokers", 0, 1},
-					 {"partitions", 0, 1},
-					 {"topics-from-config", 0, 1},
-					 {"topic", 0, 1},
-					 {NULL, 0, 0}};
-	const char *cmd = "mock-cluster";
-	long brokers = 3, parts = -1;
-	const char *cfile = NULL, *extra[32];
-	size_t nextra = 0;
-	ctl_args_t a;
-	const char *v;
-	int r;
-	ctl_args_init(&a, cmd, opts, argc, argv, 1);
-	while ((r = ctl_args_next(&a, &v)) != CTL_ARG_END) {
-		switch (r) {
-		case CTL_ARG_BAD:
-			return CTL_USAGE;
-		case 0:
-			mock_help(stdout);
-			return CTL_OK;
-		case 1:
-			if (ctl_opt_long(cmd, "brokers", v, 1, 16, &brokers))
-				return CTL_USAGE;
-			break;
-		case 2:
-			if (ctl_opt_long(cmd, "partitions", v, 1, 1000, &parts))
-				return CTL_USAGE;
-			break;
-		case 3:
-			cfile = v;
-			break;
-		case 4:
-			if (nextra == sizeof extra / sizeof extra[0])
-				return ctl_usage_error(cmd, "too many --topic");
-			extra[nextra++] = v;
-			break;
-		case CTL_ARG_POS:
-			return ctl_usage_error(cmd, "unexpected argument '%s'",
-					       v);
-		}
-	}
-	/* the worker's defaults, or its config file: topic names and
-	 * topics.partitions, as the worker's embedded cluster uses them */
-	char eb[PA_ERRBUF_SIZE];
-	pw_config_t *cfg = NULL;
-	if (cfile)
-		cfg = load_worker_config(cmd, cfile);
-	else if (pw_config_new(pw_config_worker_table(), &cfg, eb) ||
-		 pw_config_finalize(cfg, eb)) {
-		ctl_fail(cmd, "%s", eb);
-		pw_config_destroy(cfg);
-		cfg = NULL;
-	}
-	if (!cfg)
-		return CTL_FAIL;
-	if (parts < 0)
-		parts = (long)((const pw_worker_conf_t *)pw_config_struct(cfg))
-				->topics_partitions;
-
-	/* SIGINT/SIGTERM are blocked before librdkafka starts its threads
-	 * (they inherit the mask) and taken synchronously below. */
-	sigset_t ss;
-	sigemptyset(&ss);
-	sigaddset(&ss, SIGINT);
-	sigaddset(&ss, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &ss, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
-	pw_mock_t *m = NULL;
-	int rc = CTL_FAIL;
-	if (pw_mock_new((int)brokers, (int)parts, &m, eb)) {
-		ctl_fail(cmd, "%s", eb);
-		goto out;
-	}
-	for (size_t i = 0; i < N_TOPICS + nextra; i++) {
-		const char *t = i < N_TOPICS ? topic_name(cfg, i)
-					     : extra[i - N_TOPICS];
-		if (pw_mock_topic(m, t)) {
-			ctl_fail(cmd, "cannot create topic '%s'", t);
-			goto out;
-		}
-	}
-	printf("bootstrap=%s\n", pw_mock_bootstraps(m));
-	if (fflush(stdout)) {
-		ctl_fail(cmd, "cannot write to stdout");
-		goto out;
-	}
-	fprintf(stderr,
-		"payatom-ctl mock-cluster: %ld broker%s, %ld partitions per "
-		"topic; stop with SIGTERM or Ctrl-C\n",
-		brokers, brokers == 1 ? "" : "s", parts);
-	int sig = 0;
-	while (sigwait(&ss, &sig) != 0)
-		;
-	rc = CTL_OK;
-out:
-	pw_mock_destroy(m);
-	pw_config_destroy(cfg);
-	return rc;
 }
 
 /* ---- send ---- */

@@ -13,6 +13,7 @@
 
 #include "core/redact.h"
 #include "ctl.h"
+#include "event_line.h"
 
 static int64_t mono_ms(void)
 {
@@ -147,8 +148,36 @@ static void tail_help(FILE *fp)
 		"accounts, UPI ids)\n"
 		"  --timeout MS       limit for finding the topics' "
 		"partitions (default 10000)\n"
+		"  --brief            one line a human reads per record "
+		"instead of JSON:\n"
+		"                     kind, order (or merchant), status / "
+		"report / reason,\n"
+		"                     then amounts, the gateway's status, "
+		"figures or message\n"
 		"\n");
 	ctl_kafka_help(fp);
+}
+
+/* --brief: the record's value as event_line.c writes it, or why it does
+ * not decode. */
+static void brief_line(const char *json)
+{
+	char line[1024];
+	json_t *o = json_loads(json, 0, NULL);
+	json_t *val = json_object_get(o, "value");
+	const char *topic = json_string_value(json_object_get(o, "topic"));
+	const char *err = json_string_value(json_object_get(o, "error"));
+	if (json_is_object(val))
+		puts(pw_event_line(val, line, sizeof line));
+	else
+		printf("%-10s %s/%lld@%lld: %s\n", "undecoded",
+		       topic ? topic : "?",
+		       (long long)json_integer_value(
+			       json_object_get(o, "partition")),
+		       (long long)json_integer_value(
+			       json_object_get(o, "offset")),
+		       err ? err : "no value");
+	json_decref(o);
 }
 
 int ctl_tail(int argc, char **argv)
@@ -159,13 +188,14 @@ int ctl_tail(int argc, char **argv)
 					 {"idle-exit", 0, 1},
 					 {"redact", 0, 0},
 					 {"timeout", 0, 1},
+					 {"brief", 0, 0},
 					 CTL_KAFKA_OPTS,
 					 {NULL, 0, 0}};
 	ctl_kafka_t k = {.cmd = "tail"};
 	const char *topics[64];
 	size_t ntopics = 0;
 	long max = 0, idle = 0, timeout_ms = 10000;
-	int beginning = 0, redact = 0;
+	int beginning = 0, redact = 0, brief = 0;
 	ctl_args_t a;
 	const char *v;
 	int r;
@@ -196,6 +226,9 @@ int ctl_tail(int argc, char **argv)
 			if (ctl_opt_long(k.cmd, "timeout", v, 1, 3600000,
 					 &timeout_ms))
 				return CTL_USAGE;
+			break;
+		case 6:
+			brief = 1;
 			break;
 		case CTL_ARG_POS:
 			if (ntopics == sizeof topics / sizeof topics[0])
@@ -277,7 +310,10 @@ int ctl_tail(int argc, char **argv)
 			rc = ctl_fail(k.cmd, "out of memory");
 			break;
 		}
-		puts(out);
+		if (brief)
+			brief_line(out);
+		else
+			puts(out);
 		free(out);
 		if (fflush(stdout)) {
 			rc = ctl_fail(k.cmd, "cannot write to stdout");
@@ -493,8 +529,7 @@ static int print_dead_letter(ctl_kafka_t *k, const rd_kafka_message_t *msg,
 		json_object_update(o, dl);
 		json_decref(dl);
 	}
-	char *s = json_dumps(o, JSON_PRESERVE_ORDER |
-					(pretty ? JSON_INDENT(2) : JSON_COMPACT));
+	char *s = json_dumps(o, JSON_PRESERVE_ORDER | JSON_COMPACT);
 	json_decref(o);
 	if (s && redact) {
 		char *red = NULL;
@@ -502,6 +537,14 @@ static int print_dead_letter(ctl_kafka_t *k, const rd_kafka_message_t *msg,
 			free(s);
 			s = red;
 		}
+	}
+	if (s && pretty) {
+		/* indented after redaction, which writes compact JSON */
+		json_t *r = json_loads(s, 0, NULL);
+		free(s);
+		s = r ? json_dumps(r, JSON_PRESERVE_ORDER | JSON_INDENT(2))
+		      : NULL;
+		json_decref(r);
 	}
 	if (!s)
 		return ctl_fail(k->cmd, "out of memory");
@@ -529,7 +572,7 @@ static int show_one(void *ud, const rd_kafka_message_t *msg)
 	return CTL_OK;
 }
 
-int ctl_dlq(int argc, char **argv)
+int ctl_dlq_show(int argc, char **argv)
 {
 	static const ctl_opt_t opts[] = {{"help", 'h', 0},
 					 {"topic", 't', 1},
@@ -540,16 +583,14 @@ int ctl_dlq(int argc, char **argv)
 					 {"timeout", 0, 1},
 					 CTL_KAFKA_OPTS,
 					 {NULL, 0, 0}};
-	if (argc > 1 && !strcmp(argv[1], "replay"))
-		return ctl_dlq_replay(argc, argv);
 	ctl_kafka_t k = {.cmd = "dlq show"};
 	const char *topic = NULL;
 	long op = -1, oo = -1, timeout_ms = 30000;
-	int all = 0, pretty = 0, redact = 0, have_show = 0;
+	int all = 0, pretty = 0, redact = 0;
 	ctl_args_t a;
 	const char *v;
 	int r;
-	ctl_args_init(&a, k.cmd, opts, argc, argv, 1);
+	ctl_args_init(&a, k.cmd, opts, argc, argv, 2); /* dlq show ... */
 	while ((r = ctl_args_next(&a, &v)) != CTL_ARG_END) {
 		switch (r) {
 		case CTL_ARG_BAD:
@@ -583,10 +624,6 @@ int ctl_dlq(int argc, char **argv)
 				return CTL_USAGE;
 			break;
 		case CTL_ARG_POS:
-			if (!have_show && !strcmp(v, "show")) {
-				have_show = 1;
-				break;
-			}
 			return ctl_usage_error(k.cmd, "unexpected argument "
 						      "'%s'",
 					       v);
@@ -595,8 +632,6 @@ int ctl_dlq(int argc, char **argv)
 				return CTL_USAGE;
 		}
 	}
-	if (!have_show)
-		return ctl_usage_error("dlq", "which action? (show or replay)");
 	if (all && op >= 0)
 		return ctl_usage_error(k.cmd, "--offset and --all exclude "
 					      "each other");

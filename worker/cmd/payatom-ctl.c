@@ -14,38 +14,7 @@
 #include "ctl.h"
 #include "serde/schemas.h"
 
-static void usage(FILE *fp)
-{
-	fprintf(fp,
-		"usage: payatom-ctl [-b BOOTSTRAP] COMMAND [ARGS]\n"
-		"\n"
-		"Operator tool for payatom-worker.\n"
-		"\n"
-		"Commands:\n"
-		"  mock-cluster   host librdkafka's mock Kafka cluster with "
-		"the worker's topics\n"
-		"  send           encode JSON commands and produce them\n"
-		"  tail           print the records of topics as JSON lines\n"
-		"  dlq show       print dead letters with reason and decoded "
-		"original payload\n"
-		"  dlq replay     send dead letters back to their topic once "
-		"fixed (dry run by default)\n"
-		"  schemas        list, print or export the embedded Avro "
-		"schemas\n"
-		"  check-config   validate a worker config and print the "
-		"effective values\n"
-		"  config-doc     print the worker's config reference "
-		"(markdown|schema|help)\n"
-		"\n"
-		"Global options:\n"
-		"  -b, --bootstrap HOST:PORT[,...]\n"
-		"      Default Kafka bootstrap servers for every command "
-		"(else $PAYATOM_BOOTSTRAP).\n"
-		"  -h, --help     this text; `payatom-ctl COMMAND --help` "
-		"describes a command\n"
-		"\n"
-		"Exit status: 0 success, 1 runtime failure, 2 usage error.\n");
-}
+static void usage(FILE *fp);
 
 /* ---- option parser ---- */
 
@@ -120,7 +89,27 @@ int ctl_args_next(ctl_args_t *a, const char **val)
 			if (o->shrt && o->shrt == s[1])
 				break;
 		if (!o->lng) {
-			ctl_usage_error(a->cmd, "unknown option '-%c'", s[1]);
+			/* -x for -X (and back), or the long option it is
+			 * the first letter of */
+			const ctl_opt_t *near = NULL;
+			for (const ctl_opt_t *p = a->opts; p->lng && !near; p++)
+				if (p->shrt && (p->shrt ^ 0x20) == s[1])
+					near = p;
+			for (const ctl_opt_t *p = a->opts; p->lng && !near; p++)
+				if (p->lng[0] == s[1] && strcmp(p->lng, "help"))
+					near = p;
+			if (near && near->shrt)
+				ctl_usage_error(a->cmd, "unknown option '-%c'; "
+							"did you mean -%c "
+							"(--%s)?",
+						s[1], near->shrt, near->lng);
+			else if (near)
+				ctl_usage_error(a->cmd, "unknown option '-%c'; "
+							"did you mean --%s?",
+						s[1], near->lng);
+			else
+				ctl_usage_error(a->cmd, "unknown option '-%c'",
+						s[1]);
 			return CTL_ARG_BAD;
 		}
 		if (s[2] && !o->has_arg) {
@@ -389,7 +378,7 @@ static void config_doc_help(FILE *fp)
 		"\n"
 		"Prints a view of the worker's config table (the single "
 		"source of the keys):\n"
-		"  markdown   the README's configuration reference\n"
+		"  markdown   the configuration reference (docs/configuration.md)\n"
 		"  schema     a JSON Schema of the keys (the Helm chart's "
 		"values.schema.json)\n"
 		"  help       the --help text of payatom-worker's keys\n");
@@ -434,18 +423,126 @@ static int cmd_config_doc(int argc, char **argv)
 
 /* ---- dispatch ---- */
 
+/* Every command, in the order --help lists them. A command of a group
+ * ("dlq show") is named by two words; its function gets argv from the
+ * group's name (argv[1] is the action, options start at argv[2]). A new
+ * command is one line here and its function in a ctl_*.c file (ctl.h). */
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
+	const char *help;
 } commands[] = {
-	{"mock-cluster", ctl_mock_cluster},
-	{"send", ctl_send},
-	{"tail", ctl_tail},
-	{"dlq", ctl_dlq},
-	{"schemas", cmd_schemas},
-	{"check-config", cmd_check_config},
-	{"config-doc", cmd_config_doc},
+	{"mock-cluster", ctl_mock_cluster,
+	 "host librdkafka's mock Kafka cluster with the worker's topics"},
+	{"send", ctl_send, "encode JSON commands and produce them"},
+	{"tail", ctl_tail, "print the records of topics (JSON, or --brief)"},
+	{"dlq show", ctl_dlq_show,
+	 "print dead letters with reason and decoded original payload"},
+	{"dlq replay", ctl_dlq_replay,
+	 "send dead letters back to their topic once fixed (dry run by "
+	 "default)"},
+	{"schemas", cmd_schemas, "list, print or export the embedded Avro "
+				 "schemas"},
+	{"check-config", cmd_check_config,
+	 "validate a worker config and print the effective values"},
+	{"config-doc", cmd_config_doc,
+	 "print the worker's config reference (markdown|schema|help)"},
 };
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static void usage(FILE *fp)
+{
+	fprintf(fp, "usage: payatom-ctl [-b BOOTSTRAP] COMMAND [ARGS]\n"
+		    "\n"
+		    "Operator tool for payatom-worker.\n"
+		    "\n"
+		    "Commands:\n");
+	for (size_t c = 0; c < N_COMMANDS; c++)
+		fprintf(fp, "  %-14s %s\n", commands[c].name, commands[c].help);
+	fprintf(fp,
+		"\n"
+		"Global options:\n"
+		"  -b, --bootstrap HOST:PORT[,...]\n"
+		"      Default Kafka bootstrap servers for every command "
+		"(else $PAYATOM_BOOTSTRAP).\n"
+		"  -h, --help     this text; `payatom-ctl COMMAND --help` "
+		"describes a command\n"
+		"\n"
+		"Exit status: 0 success, 1 runtime failure, 2 usage error.\n");
+}
+
+/* Length of the group part of a command's name ("dlq" of "dlq show"), 0
+ * for a command of its own. */
+static size_t group_len(const char *name)
+{
+	const char *sp = strchr(name, ' ');
+	return sp ? (size_t)(sp - name) : 0;
+}
+
+/* The nearest command (or, in a group, action) to word within a few
+ * typos; NULL if none. */
+static const char *nearest(const char *group, size_t glen, const char *word)
+{
+	size_t best = (size_t)-1;
+	const char *hit = NULL;
+	for (size_t c = 0; c < N_COMMANDS; c++) {
+		const char *n = commands[c].name;
+		size_t gl = group_len(n);
+		if (group && (gl != glen || strncmp(n, group, glen)))
+			continue;
+		const char *cand = group ? n + gl + 1 : n;
+		char first[64];
+		if (!group && gl) { /* a group's own name */
+			snprintf(first, sizeof first, "%.*s", (int)gl, n);
+			cand = first;
+		}
+		size_t d = pw_cfg_edit_distance(word, cand);
+		if (d < best) {
+			best = d;
+			hit = group ? n + gl + 1 : n;
+		}
+	}
+	return best <= 3 && best < strlen(word) ? hit : NULL;
+}
+
+/* argv[0] is a group's name: runs its action argv[1]. */
+static int run_group(const char *group, int argc, char **argv)
+{
+	size_t glen = strlen(group);
+	const char *act = argc > 1 ? argv[1] : NULL;
+	if (act && act[0] != '-')
+		for (size_t c = 0; c < N_COMMANDS; c++) {
+			const char *n = commands[c].name;
+			if (group_len(n) == glen && !strncmp(n, group, glen) &&
+			    !strcmp(n + glen + 1, act))
+				return commands[c].fn(argc, argv);
+		}
+	int help = act && (!strcmp(act, "-h") || !strcmp(act, "--help"));
+	FILE *fp = help ? stdout : stderr;
+	if (!help) {
+		const char *near = act && act[0] != '-'
+					   ? nearest(group, glen, act)
+					   : NULL;
+		if (act && act[0] != '-')
+			fprintf(stderr, "payatom-ctl %s: unknown action "
+					"'%s'%s%s%s\n",
+				group, act, near ? "; did you mean '" : "",
+				near ? near : "", near ? "'?" : "");
+		else
+			fprintf(stderr, "payatom-ctl %s: which action?\n",
+				group);
+	}
+	fprintf(fp, "usage: payatom-ctl %s ACTION [ARGS]   (`payatom-ctl %s "
+		    "ACTION --help`)\n",
+		group, group);
+	for (size_t c = 0; c < N_COMMANDS; c++) {
+		const char *n = commands[c].name;
+		if (group_len(n) == glen && !strncmp(n, group, glen))
+			fprintf(fp, "  %-10s %s\n", n + glen + 1,
+				commands[c].help);
+	}
+	return help ? CTL_OK : CTL_USAGE;
+}
 
 int main(int argc, char **argv)
 {
@@ -460,7 +557,8 @@ int main(int argc, char **argv)
 		const char *val = NULL;
 		if (!strcmp(s, "-b") || !strcmp(s, "--bootstrap")) {
 			if (i + 1 >= argc)
-				return ctl_usage_error(NULL, "%s needs a value",
+				return ctl_usage_error(NULL, "%s needs a value "
+							     "(HOST:PORT)",
 						       s);
 			val = argv[i + 1];
 			i += 2;
@@ -471,7 +569,24 @@ int main(int argc, char **argv)
 			val = s + 2;
 			i++;
 		} else {
-			return ctl_usage_error(NULL, "unknown option '%s'", s);
+			/* a typo of a global option, or a command's option
+			 * given before the command */
+			char nm[64];
+			snprintf(nm, sizeof nm, "%.*s", (int)strcspn(s, "="),
+				 s + (s[1] == '-' ? 2 : 1));
+			if (s[1] == '-' &&
+			    pw_cfg_edit_distance(nm, "bootstrap") <= 3)
+				return ctl_usage_error(NULL, "unknown option "
+							     "'%s'; did you "
+							     "mean "
+							     "--bootstrap?",
+						       s);
+			return ctl_usage_error(NULL, "unknown option '%s' (only "
+						     "-b/--bootstrap comes "
+						     "before the COMMAND; the "
+						     "command's own options "
+						     "follow it)",
+					       s);
 		}
 		/* the global -b is the default of every command's -b */
 		if (setenv("PAYATOM_BOOTSTRAP", val, 1))
@@ -482,24 +597,22 @@ int main(int argc, char **argv)
 		return CTL_USAGE;
 	}
 	const char *cmd = argv[i];
-	for (size_t c = 0; c < sizeof commands / sizeof commands[0]; c++)
-		if (!strcmp(cmd, commands[c].name))
+	for (size_t c = 0; c < N_COMMANDS; c++) {
+		const char *n = commands[c].name;
+		size_t gl = group_len(n);
+		if (!gl && !strcmp(cmd, n))
 			return commands[c].fn(argc - i, argv + i);
+		if (gl && strlen(cmd) == gl && !strncmp(cmd, n, gl))
+			return run_group(cmd, argc - i, argv + i);
+	}
 	if (!strcmp(cmd, "help")) {
 		usage(stdout);
 		return CTL_OK;
 	}
-	size_t best = (size_t)-1, bi = 0;
-	for (size_t c = 0; c < sizeof commands / sizeof commands[0]; c++) {
-		size_t d = pw_cfg_edit_distance(cmd, commands[c].name);
-		if (d < best) {
-			best = d;
-			bi = c;
-		}
-	}
-	if (best <= 3)
+	const char *near = nearest(NULL, 0, cmd);
+	if (near)
 		return ctl_usage_error(NULL, "unknown command '%s'; did you "
 					     "mean '%s'?",
-				       cmd, commands[bi].name);
+				       cmd, near);
 	return ctl_usage_error(NULL, "unknown command '%s'", cmd);
 }

@@ -1,10 +1,12 @@
 /* payatom-sandbox.c -- the sandbox as a program.
  * Owns: command-line parsing (every option of the sandbox's table plus
- *       --config, --print-port, --help), RLIMIT_NOFILE, signals, the
+ *       --config, --print-port, --help) and its errors, each naming the
+ *       option and the nearest valid one; RLIMIT_NOFILE, signals, the
  *       "listening ADDR:PORT" line.
  * Not here: everything the sandbox does (worker/sandbox/). */
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +56,46 @@ static void usage(FILE *f)
 		"  callback=self (webhooks land in GET /_sandbox/sink)\n");
 }
 
+/* The program's own options, beside the sandbox's table. */
+static const char *const prog_opts[] = {"config", "check-config",
+					"print-port", "help", NULL};
+
+/* "payatom-sandbox: MESSAGE (see payatom-sandbox --help)" on stderr. */
+static void usage_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+static void usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("payatom-sandbox: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (see payatom-sandbox --help)\n", stderr);
+}
+
+/* "-p": the long options that start with that letter. */
+static void short_hint(const char *letter, char *buf, size_t size)
+{
+	const char *name, *dflt, *help;
+	size_t n = (size_t)snprintf(buf, size, "; options are long: did you "
+					       "mean");
+	int found = 0;
+	for (size_t i = 0; n < size && sbx_cfg_option(i, &name, &dflt, &help);
+	     i++)
+		if (name[0] == letter[0] && found < 3)
+			n += (size_t)snprintf(buf + n, size - n, "%s --%s",
+					      found++ ? "," : "", name);
+	for (size_t i = 0; n < size && prog_opts[i]; i++)
+		if (prog_opts[i][0] == letter[0] && found < 3)
+			n += (size_t)snprintf(buf + n, size - n, "%s --%s",
+					      found++ ? "," : "", prog_opts[i]);
+	if (!found)
+		snprintf(buf, size, "; options are long (--port, --bind, "
+				    "--config, ...)");
+	else if (n < size)
+		snprintf(buf + n, size - n, "?");
+}
+
 /* Enough descriptors for thousands of concurrent connections. */
 static void raise_nofile(void)
 {
@@ -97,36 +139,60 @@ int main(int argc, char **argv)
 			check = 1;
 			continue;
 		}
-		if (strncmp(a, "--", 2) != 0) {
-			fprintf(stderr, "payatom-sandbox: unexpected '%s' "
-					"(see --help)\n",
-				a);
+		if (!strncmp(a, "--print-port=", 13) ||
+		    !strncmp(a, "--check-config=", 15)) {
+			usage_error("%.*s takes no value", (int)strcspn(a, "="),
+				    a);
+			goto out;
+		}
+		if (a[0] != '-' || !a[1]) {
+			usage_error("unexpected argument '%s': options start "
+				    "with -- (e.g. --port 8089)",
+				    a);
+			goto out;
+		}
+		if (a[1] != '-') { /* -p 8089: no short options */
+			char hint[200];
+			char key[2] = {a[1], '\0'};
+			short_hint(key, hint, sizeof hint);
+			usage_error("unknown option '%s'%s", a, hint);
 			goto out;
 		}
 		char key[64];
 		const char *val;
 		const char *eq = strchr(a + 2, '=');
 		size_t kl = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
-		if (kl >= sizeof key) {
-			fprintf(stderr, "payatom-sandbox: bad option %s\n", a);
+		if (kl == 0 || kl >= sizeof key) {
+			usage_error("unknown option '%.*s'",
+				    (int)(eq ? (size_t)(eq - a) : strlen(a)), a);
 			goto out;
 		}
 		memcpy(key, a + 2, kl);
 		key[kl] = '\0';
+		if (strcmp(key, "config") && !sbx_cfg_known(key)) {
+			char hint[200];
+			sbx_cfg_suggest(key, prog_opts, "--", hint, sizeof hint);
+			usage_error("unknown option '--%s'%s", key, hint);
+			goto out;
+		}
 		if (eq)
 			val = eq + 1;
 		else if (i + 1 < argc)
 			val = argv[++i];
 		else {
-			fprintf(stderr, "payatom-sandbox: --%s needs a value\n",
-				key);
+			usage_error("--%s needs a value", key);
 			goto out;
 		}
 		pa_err_t e = !strcmp(key, "config")
 				     ? sbx_cfg_load_file(cfg, val, eb)
 				     : sbx_cfg_set(cfg, key, val, eb);
 		if (e) {
-			fprintf(stderr, "payatom-sandbox: %s\n", eb);
+			if (!strcmp(key, "config"))
+				fprintf(stderr, "payatom-sandbox: --config: %s\n",
+					eb);
+			else
+				fprintf(stderr, "payatom-sandbox: --%s %s: %s\n",
+					key, val, eb);
 			goto out;
 		}
 	}

@@ -1,5 +1,6 @@
 /* payatom-worker.c -- the main of payatom-worker.
- * Owns: argument parsing, loading the configuration, --help,
+ * Owns: argument parsing (each error names the option and the nearest
+ *       valid one: worker_cli.h), loading the configuration, --help,
  *       --check-config, the `demo` subcommand's entry.
  * Not here: the running service (worker_app.c), the demo (demo.c). */
 #include <stdio.h>
@@ -10,6 +11,9 @@
 #include "core/config_worker.h"
 #include "serde/codec_setup.h"
 #include "worker_app.h"
+#include "worker_cli.h"
+
+#define PROG "payatom-worker"
 
 int pw_demo_main(int argc, char **argv);
 
@@ -53,40 +57,82 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/* two passes: the file first, then -o on top of it and the env */
+	static const char *const opts[] = {"config", "check-config",
+					   "print-config", "help", NULL};
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+		const char *a = argv[i];
+		/* options that take a value: "--config F" or "--config=F" */
+		const char *val = NULL;
+		int takes = !strcmp(a, "--config") || !strcmp(a, "-o") ||
+			    !strcmp(a, "--print-config");
+		if (takes) {
+			if (i + 1 >= argc) {
+				pw_config_destroy(cfg);
+				return pw_cli_usage_error(
+					PROG, "%s needs a value%s", a,
+					!strcmp(a, "-o")
+						? " (-o key=value)"
+					: !strcmp(a, "--config")
+						? " (--config FILE)"
+						: " (markdown or schema)");
+			}
+			val = argv[i + 1];
+		} else if (!strncmp(a, "--config=", 9) ||
+			   !strncmp(a, "--print-config=", 15)) {
+			val = strchr(a, '=') + 1;
+		}
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			usage(stdout);
 			pw_config_print_help(pw_config_worker_table(), stdout);
 			pw_config_destroy(cfg);
 			return 0;
-		} else if (!strcmp(argv[i], "--print-config") && i + 1 < argc) {
-			const char *what = argv[++i];
-			if (!strcmp(what, "markdown"))
+		} else if (!strncmp(a, "--print-config", 14) && val) {
+			int rc = 0;
+			if (!strcmp(val, "markdown"))
 				pw_config_print_markdown(pw_config_worker_table(),
 							 stdout);
-			else if (!strcmp(what, "schema"))
+			else if (!strcmp(val, "schema"))
 				pw_config_print_json_schema(
 					pw_config_worker_table(), stdout);
-			else {
-				fprintf(stderr, "payatom-worker: --print-config "
-						"takes markdown or schema\n");
-				pw_config_destroy(cfg);
-				return 2;
-			}
+			else
+				rc = pw_cli_usage_error(
+					PROG,
+					"--print-config %s: which format? "
+					"markdown or schema",
+					val);
 			pw_config_destroy(cfg);
-			return 0;
-		} else if (!strcmp(argv[i], "--config") && i + 1 < argc) {
-			config_path = argv[++i];
-		} else if (!strcmp(argv[i], "--check-config")) {
+			return rc;
+		} else if (!strncmp(a, "--config", 8) && val) {
+			config_path = val;
+			i += takes;
+		} else if (!strcmp(a, "--check-config")) {
 			check = 1;
-		} else if (!strcmp(argv[i], "-o") && i + 1 < argc) {
+		} else if (!strcmp(a, "-o")) {
+			if (!strchr(val, '=')) {
+				pw_config_destroy(cfg);
+				return pw_cli_usage_error(
+					PROG,
+					"-o %s: expected key=value (e.g. -o "
+					"log.level=debug)",
+					val);
+			}
 			i++;
-		} else {
-			fprintf(stderr, "payatom-worker: unknown argument '%s'\n",
-				argv[i]);
-			usage(stderr);
+		} else if (!strcmp(a, "demo")) {
 			pw_config_destroy(cfg);
-			return 2;
+			return pw_cli_usage_error(PROG, "demo is a command: it "
+							"comes first "
+							"(payatom-worker demo "
+							"...)");
+		} else {
+			char hint[256];
+			pw_cli_hint(a, i + 1 < argc ? argv[i + 1] : NULL, opts,
+				    hint, sizeof hint);
+			pw_config_destroy(cfg);
+			if (a[0] != '-')
+				return pw_cli_usage_error(
+					PROG, "unexpected argument '%s'", a);
+			return pw_cli_usage_error(PROG, "unknown option '%.*s'%s",
+						  (int)strcspn(a, "="), a, hint);
 		}
 	}
 	pa_err_t err = PA_OK;
@@ -97,7 +143,8 @@ int main(int argc, char **argv)
 	for (int i = 1; err == PA_OK && i < argc; i++)
 		if (!strcmp(argv[i], "-o") && i + 1 < argc)
 			err = pw_config_set_arg(cfg, argv[++i], eb);
-		else if (!strcmp(argv[i], "--config"))
+		else if (!strcmp(argv[i], "--config") ||
+			 !strcmp(argv[i], "--print-config"))
 			i++;
 	if (err == PA_OK)
 		err = pw_config_finalize(cfg, eb);

@@ -44,6 +44,8 @@ static const char *const wh_names[PW_WH__COUNT] = {
 	[PW_WH_TOO_LARGE] = "too_large",
 	[PW_WH_KAFKA_FAILED] = "kafka_failed",
 	[PW_WH_UNKNOWN_MERCHANT] = "unknown_merchant",
+	[PW_WH_UNHASHED_AMOUNT] = "unhashed_amount",
+	[PW_WH_UNUSABLE] = "unusable",
 };
 
 const char *pw_wh_result_name(pw_wh_result_t r)

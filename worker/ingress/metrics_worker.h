@@ -52,6 +52,10 @@ typedef enum pw_wh_result {
 	PW_WH_TOO_LARGE,        /* body over the ingress limit */
 	PW_WH_KAFKA_FAILED,     /* verified, but Kafka did not take it */
 	PW_WH_UNKNOWN_MERCHANT, /* /webhooks/payatom/<name> not configured */
+	PW_WH_UNHASHED_AMOUNT,  /* hash over `amount`, received_amount differs
+				 * (PA_UNHASHED_AMOUNT, api.h D1) */
+	PW_WH_UNUSABLE,         /* verified, but no order_id/status to act on
+				 * (pa_txn_update_usable, api.h D3) */
 	PW_WH__COUNT
 } pw_wh_result_t;
 

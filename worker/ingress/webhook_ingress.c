@@ -309,11 +309,14 @@ static const char *path_merchant(const char *path, int *ok)
 }
 
 /* Tries the named merchant, or every merchant; on PA_OK *name is the one
- * that verified. */
+ * that verified. PA_UNHASHED_AMOUNT (one secret opened it, but the hash
+ * covers `amount`, not received_amount) wins over another merchant's
+ * mismatch, with *name set to that merchant. */
 static pa_err_t verify(pw_ingress_t *in, const char *want,
 		       pa_txn_update_t *upd, const char **name, char *errbuf)
 {
-	pa_err_t err = PA_HASH_MISMATCH;
+	pa_err_t err = PA_HASH_MISMATCH, e;
+	char eb[PA_ERRBUF_SIZE];
 	size_t n = pw_merchants_count(in->merchants);
 	for (size_t i = 0; i < n; i++) {
 		const char *mname;
@@ -321,12 +324,14 @@ static pa_err_t verify(pw_ingress_t *in, const char *want,
 							 &mname);
 		if (want && strcmp(want, mname) != 0)
 			continue;
-		err = pa_txn_update_verify(m->secret, m->amount_pref, upd,
-					   errbuf);
-		if (err == PA_OK) {
+		e = pa_txn_update_verify(m->secret, m->amount_pref, upd, eb);
+		if (e == PA_OK || err != PA_UNHASHED_AMOUNT) {
+			err = e;
+			snprintf(errbuf, PA_ERRBUF_SIZE, "%s", eb);
 			*name = mname;
-			return PA_OK;
 		}
+		if (e == PA_OK)
+			return PA_OK;
 	}
 	return err;
 }
@@ -336,8 +341,9 @@ static char *build_record(const uint8_t *body, size_t len, const char *name,
 			  const pa_txn_update_t *upd, size_t *out_len)
 {
 	json_error_t je;
-	json_t *cb = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES,
-				&je);
+	/* read as pa_webhook_parse read it (a repeated key: the last
+	 * counts), so the record holds exactly the verified values */
+	json_t *cb = json_loadb((const char *)body, len, JSON_ALLOW_NUL, &je);
 	if (!json_is_object(cb)) {
 		json_decref(cb);
 		return NULL;
@@ -402,6 +408,21 @@ static void on_webhook(pw_http_req_t *req, void *ud)
 	}
 	const char *name = NULL;
 	err = verify(in, want, &upd, &name, eb);
+	if (err == PA_UNHASHED_AMOUNT) {
+		/* api.h D1: the docs' PHP would accept it; we act on
+		 * received_amount, which this hash does not cover */
+		count(in, PW_WH_UNHASHED_AMOUNT);
+		pw_warn(in->log, "webhook refused: hash does not cover "
+				 "received_amount",
+			PW_KV_STR("order_id", upd.order_id),
+			PW_KV_STR("merchant", name), PW_KV_STR("status",
+							      upd.status_raw),
+			PW_KV_STR("reason", eb),
+			PW_KV_STR("client_ip", pw_http_client_ip(req)));
+		ack(req, 200, 0, 0);
+		pa_txn_update_clear(&upd);
+		return;
+	}
 	if (err) {
 		/* spec §5: answered, counted, logged; no state changes */
 		count(in, PW_WH_HASH_MISMATCH);
@@ -412,6 +433,17 @@ static void on_webhook(pw_http_req_t *req, void *ud)
 			PW_KV_HASH("post_hash", upd.post_hash),
 			PW_KV_STR("client_ip", pw_http_client_ip(req)));
 		ack(req, 200, 0, 0);
+		pa_txn_update_clear(&upd);
+		return;
+	}
+	if (pa_txn_update_usable(&upd, eb) != PA_OK) {
+		/* api.h D3: genuine, but nothing to apply it to; answered as
+		 * verified and not acknowledged (polling settles the order) */
+		count(in, PW_WH_UNUSABLE);
+		pw_warn(in->log, "webhook verified but not usable",
+			PW_KV_STR("merchant", name), PW_KV_STR("reason", eb),
+			PW_KV_STR("client_ip", pw_http_client_ip(req)));
+		ack(req, 200, 1, 0);
 		pa_txn_update_clear(&upd);
 		return;
 	}
@@ -431,7 +463,7 @@ static void on_webhook(pw_http_req_t *req, void *ud)
 	snprintf(p->order_id, sizeof p->order_id, "%s", upd.order_id);
 	rd_kafka_resp_err_t kerr = rd_kafka_producev(
 		in->rk, RD_KAFKA_V_TOPIC(in->topic),
-		RD_KAFKA_V_KEY(upd.order_id, strlen(upd.order_id)),
+		RD_KAFKA_V_KEY(upd.order_id, upd.order_id_len),
 		RD_KAFKA_V_VALUE(rec, rlen),
 		RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 		RD_KAFKA_V_OPAQUE(p), RD_KAFKA_V_END);

@@ -17,7 +17,12 @@
  *      (over the listener's max_body the listener answers 413 itself,
  *       before this module sees the request: not counted here)
  *   not a callback (pa_webhook_parse)   400  HashMismatch/no  malformed
+ *      (no JSON object to PHP's json_decode either, or api.h D4)
  *   no merchant secret verifies         200  HashMismatch/no  hash_mismatch
+ *   hash over `amount`, received_amount 200  HashMismatch/no  unhashed_amount
+ *      differs (PA_UNHASHED_AMOUNT, api.h D1: refused on purpose)
+ *   verified, no order_id or status     200  HashMatched/no   unusable
+ *      to act on (pa_txn_update_usable, api.h D3)
  *   verified, Kafka acknowledged        200  HashMatched/yes  verified
  *   verified, Kafka failed / timed out  503  HashMatched/no   kafka_failed
  *   other method than POST              405
@@ -27,7 +32,11 @@
  * a Kafka failure answers 503 so that proxies and the gateway's logs see a
  * server-side failure, and the gateway re-sends.
  *
- * Record on the topic (key = order_id, compact JSON):
+ * So a body the docs' PHP verifier accepts is never answered 400 (bar D4,
+ * numbers PHP's json_encode() cannot write); tests/differential proves it.
+ *
+ * Record on the topic (key = order_id as the hash covers it, i.e. PHP's
+ * text: a numeric order_id is its digits; compact JSON):
  *   {"v":1,"merchant":NAME,"callback":<the body's JSON object>,
  *    "received_minor":<pa_txn_update_amount(), absent when none>,
  *    "received_at":<Unix ms>}

@@ -14,7 +14,7 @@
 
 #include "core/log.h"
 
-#define SEE_README "see README §Topics"
+#define SEE_README "see docs/commands.md, Topics"
 
 enum { ROLE_COPART, ROLE_STATE, ROLE_OUTPUT };
 

@@ -8,7 +8,6 @@
  *           api_report.c, api_complaint.c), callbacks (webhook.c). */
 #include <ctype.h>
 #include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,7 +148,7 @@ pa_err_t pa_api_classify_message(const char *msg, size_t len)
 /* ---- JSON reading ---- */
 
 pa_err_t pa__json_object(const char *body, size_t len, size_t max,
-			 json_t **root, char *errbuf)
+			 size_t flags, json_t **root, char *errbuf)
 {
 	json_error_t je;
 	*root = NULL;
@@ -162,7 +161,13 @@ pa_err_t pa__json_object(const char *body, size_t len, size_t max,
 		return pa_seterr(errbuf, PA_PARSE, "body: empty");
 	if (memchr(body, '\0', len))
 		return pa_seterr(errbuf, PA_PARSE, "body: embedded NUL byte");
-	json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+	json_t *j = json_loadb(body, len, flags, &je);
+	if (!j && json_error_code(&je) == json_error_numeric_overflow)
+		return pa_seterr(errbuf, PA_PARSE,
+				 "body: a number beyond 64-bit integers or "
+				 "doubles at %d (PHP's json_encode() never "
+				 "writes one)",
+				 je.position);
 	if (!j)
 		return pa_seterr(errbuf, PA_PARSE, "body: not JSON (%s at %d)",
 				 je.text, je.position);
@@ -206,7 +211,8 @@ pa_err_t pa__reply_open(void *res, size_t size, const char *what,
 	if (!res)
 		return pa_seterr(errbuf, PA_INVAL, "%s: NULL result", what);
 	memset(res, 0, size);
-	if ((e = pa__json_object(body, len, PA__MAX_REPLY, root, errbuf)))
+	if ((e = pa__json_object(body, len, PA__MAX_REPLY, JSON_REJECT_DUPLICATES,
+				    root, errbuf)))
 		return e;
 	if ((e = pa__envelope(*root, 1, errbuf))) {
 		json_decref(*root);
@@ -228,50 +234,35 @@ const char *pa__jstr(json_t *o, const char *key)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-/* Shortest decimal text that reads back as d: what PHP >= 7.1 prints. */
-static int real_text(double d, char *out, size_t size)
+pa_err_t pa__jtext(json_t *o, const char *key, json_t *hold,
+		   const char **text, size_t *len)
 {
-	if (!isfinite(d))
-		return -1;
-	for (int prec = 1; prec <= 17; prec++) {
-		int n = snprintf(out, size, "%.*g", prec, d);
-		if (n < 0 || (size_t)n >= size)
-			return -1;
-		if (strtod(out, NULL) == d)
-			return strchr(out, 'e') ? -1 : 0;
+	char num[PA_PHP_NUM_MAX];
+	const char *t = pa_php_strval(json_object_get(o, key), num, len);
+	if (t == num) { /* keep the number's text as long as hold lives */
+		json_t *s = json_stringn(num, *len);
+		if (!s || json_array_append_new(hold, s))
+			return PA_NOMEM;
+		t = json_string_value(s);
 	}
-	return -1;
+	*text = t;
+	return PA_OK;
 }
 
-pa_err_t pa__jamount(json_t *o, const char *key, pa_amount_field_t *f,
-		     char *errbuf)
+pa_err_t pa__jamount(json_t *o, const char *key, json_t *hold,
+		     pa_amount_field_t *f, char *errbuf)
 {
 	memset(f, 0, sizeof(*f));
 	json_t *v = json_object_get(o, key);
-	if (!v || json_is_null(v))
-		return PA_OK;
-	f->present = 1;
-	if (json_is_string(v)) {
-		size_t n = json_string_length(v);
-		if (n > PA_AMOUNT_TEXT_MAX)
-			return pa_seterr(errbuf, PA_PARSE,
-					 "%s: longer than %d characters", key,
-					 PA_AMOUNT_TEXT_MAX);
-		memcpy(f->text, json_string_value(v), n);
-		f->text[n] = '\0';
-	} else if (json_is_integer(v)) {
-		snprintf(f->text, sizeof(f->text), "%" PRId64,
-			 (int64_t)json_integer_value(v));
-	} else if (json_is_real(v)) {
-		if (real_text(json_real_value(v), f->text, sizeof(f->text)))
-			return pa_seterr(errbuf, PA_PARSE,
-					 "%s: number out of range", key);
-	} else {
-		return pa_seterr(errbuf, PA_PARSE,
-				 "%s: must be a string or a number", key);
-	}
-	f->valid = pa_money_parse(f->text, strlen(f->text), &f->minor,
-				  NULL) == PA_OK;
+	if (pa__jtext(o, key, hold, &f->text, &f->text_len))
+		return pa_seterr(errbuf, PA_NOMEM, "out of memory");
+	f->present = v && !json_is_null(v);
+	f->valid = (json_is_string(v) || json_is_number(v)) &&
+		   f->text_len <= PA_AMOUNT_TEXT_MAX &&
+		   pa_money_parse(f->text, f->text_len, &f->minor, NULL) ==
+			   PA_OK;
+	if (!f->valid)
+		f->minor = 0;
 	return PA_OK;
 }
 
@@ -280,7 +271,10 @@ pa_err_t pa__jmoney(json_t *o, const char *key, int whole_units,
 {
 	pa_amount_field_t f;
 	*minor = 0;
-	pa_err_t e = pa__jamount(o, key, &f, errbuf);
+	json_t *hold = json_array();
+	pa_err_t e = hold ? pa__jamount(o, key, hold, &f, errbuf)
+			  : pa_seterr(errbuf, PA_NOMEM, "out of memory");
+	json_decref(hold);
 	if (e || !f.present)
 		return e;
 	if (!f.valid)

@@ -19,9 +19,11 @@
 #define PA__MAX_REPLY (8u << 20)
 
 /* ---- replies ---- */
-/* Parses body into a JSON object. PA_TOO_BIG, PA_PARSE. *root new. */
+/* Parses body (at most max bytes, no raw NUL) into a JSON object with
+ * json_loadb flags. PA_TOO_BIG, PA_PARSE (also for a number jansson cannot
+ * hold). *root new. */
 pa_err_t pa__json_object(const char *body, size_t len, size_t max,
-			 json_t **root, char *errbuf);
+			 size_t flags, json_t **root, char *errbuf);
 /* {"status":"error"} -> classified error with the message in errbuf.
  * need_ok: the status must also be "success" or "ok" (else PA_PARSE). */
 pa_err_t pa__envelope(json_t *root, int need_ok, char *errbuf);
@@ -39,11 +41,17 @@ pa_err_t pa__reply_open(void *res, size_t size, const char *what,
 void pa__reply_clear(void *res, size_t size, void *json_, void *owned);
 /* String member or NULL (borrowed from o). */
 const char *pa__jstr(json_t *o, const char *key);
-/* Amount member into an amount field (text as sent + value). Numbers are
- * rendered as their shortest decimal text. PA_PARSE when the text is too
- * long or the type is not string/number; absent -> present = 0, PA_OK. */
-pa_err_t pa__jamount(json_t *o, const char *key, pa_amount_field_t *f,
-		     char *errbuf);
+/* PHP's string conversion of member key (pa_php_strval; absent: ""). A
+ * number's text is kept in hold (a JSON array that owns it), so *text is
+ * borrowed from o or hold, valid while both live. PA_NOMEM only. */
+pa_err_t pa__jtext(json_t *o, const char *key, json_t *hold,
+		   const char **text, size_t *len);
+/* Amount member as PHP reads it (pa_amount_field_t, webhook.h): text from
+ * pa__jtext, valid when a string or number whose text is a money amount.
+ * Any JSON type is taken (absent/null: present = 0, text ""). PA_NOMEM
+ * only. */
+pa_err_t pa__jamount(json_t *o, const char *key, json_t *hold,
+		     pa_amount_field_t *f, char *errbuf);
 /* Amount member in minor units; whole_units: the number is major units
  * (1 -> 100), else it is already minor units (1 -> 1). Absent or null ->
  * *minor = 0, PA_OK. */

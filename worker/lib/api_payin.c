@@ -453,6 +453,8 @@ pa_err_t pa_parse_status(const pa_merchant_t *m, const char *body, size_t len,
 	if (e)
 		return e;
 	e = pa_txn_update_verify(m->secret, m->amount_pref, upd, errbuf);
+	if (!e)
+		e = pa_txn_update_usable(upd, errbuf);
 	if (e)
 		pa_txn_update_clear(upd);
 	return e;

@@ -1,6 +1,9 @@
-/* canonjson.c -- PHP json_encode()-compatible canonical JSON (spec §3.4).
- * Owns: key sorting, PHP string escaping, PHP float printing.
- * Not here: the V2 signature (sign.c). Rules: include/payatom/canonjson.h. */
+/* canonjson.c -- the texts PHP writes: json_encode() of a decoded body (the
+ * V2 canonical JSON, spec §3.4) and the string conversion of a value.
+ * Owns: top-level key sorting, PHP string escaping, PHP float printing
+ *       (php_gcvt for json_encode and for (string)).
+ * Not here: the V2 signature (sign.c), which field enters which hash
+ *           (webhook.c). Rules: include/payatom/canonjson.h. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -130,19 +133,27 @@ static pa_err_t put_string(cj_buf_t *b, const char *s, size_t n, char *errbuf)
 	return PA_OK;
 }
 
-pa_err_t pa_canonjson_double(double d, char out[32])
+/* php_gcvt() of PHP's main/snprintf.c for a finite d: the digits of d
+ * rounded to ndigit significant digits (shortest: the fewest digits that
+ * read back as d, zend_dtoa mode 0), trailing zeros dropped; exponent form
+ * ("1.0e+25", "1.0E-5") when the decimal point position decpt = e + 1 is
+ * below -3 or above ndigit. %.*e is correctly rounded (ties to even, as
+ * zend_dtoa), so its digits are PHP's. */
+static pa_err_t php_gcvt(double d, int ndigit, int shortest, char expc,
+			 char out[PA_PHP_NUM_MAX])
 {
 	out[0] = '\0';
 	if (!isfinite(d))
 		return PA_UNSUPPORTED;
-	/* shortest digit string that reads back as d (what zend_dtoa mode 0
-	 * gives): %.*e is correctly rounded, so the first precision that
-	 * round-trips is the shortest and the closest. */
 	char sci[40];
-	for (int prec = 0; prec < 17; prec++) {
-		snprintf(sci, sizeof(sci), "%.*e", prec, d);
-		if (strtod(sci, NULL) == d)
-			break;
+	if (shortest) {
+		for (int prec = 0; prec < 17; prec++) {
+			snprintf(sci, sizeof(sci), "%.*e", prec, d);
+			if (strtod(sci, NULL) == d)
+				break;
+		}
+	} else {
+		snprintf(sci, sizeof(sci), "%.*e", ndigit - 1, d);
 	}
 	/* sci = [-]D[.DDD]e(+|-)XX */
 	const char *p = sci;
@@ -158,26 +169,74 @@ pa_err_t pa_canonjson_double(double d, char out[32])
 	int e = *p == 'e' ? atoi(p + 1) : 0;
 	while (nd > 1 && dig[nd - 1] == '0') /* %.*e may leave zeros */
 		dig[--nd] = '\0';
-	char *o = out;
-	size_t room = 32;
+	const char *sg = neg ? "-" : "";
 	int w;
-	/* php_gcvt(precision 17): exponent form when decpt = e+1 is < -3 or
-	 * > 17 */
-	if (e < -4 || e > 16) {
-		w = snprintf(o, room, "%s%c.%se%c%d", neg ? "-" : "", dig[0],
-			     nd > 1 ? dig + 1 : "0", e < 0 ? '-' : '+',
+	if (e < -4 || e + 1 > ndigit) {
+		w = snprintf(out, PA_PHP_NUM_MAX, "%s%c.%s%c%c%d", sg, dig[0],
+			     nd > 1 ? dig + 1 : "0", expc, e < 0 ? '-' : '+',
 			     e < 0 ? -e : e);
 	} else if (e < 0) {
-		w = snprintf(o, room, "%s0.%.*s%s", neg ? "-" : "", -e - 1,
+		w = snprintf(out, PA_PHP_NUM_MAX, "%s0.%.*s%s", sg, -e - 1,
 			     "0000", dig);
 	} else if ((size_t)e + 1 >= nd) {
-		w = snprintf(o, room, "%s%s%.*s", neg ? "-" : "", dig,
+		w = snprintf(out, PA_PHP_NUM_MAX, "%s%s%.*s", sg, dig,
 			     (int)((size_t)e + 1 - nd), "0000000000000000");
 	} else {
-		w = snprintf(o, room, "%s%.*s.%s", neg ? "-" : "", e + 1, dig,
+		w = snprintf(out, PA_PHP_NUM_MAX, "%s%.*s.%s", sg, e + 1, dig,
 			     dig + e + 1);
 	}
-	return (w > 0 && w < 32) ? PA_OK : PA_INTERNAL;
+	return (w > 0 && w < PA_PHP_NUM_MAX) ? PA_OK : PA_INTERNAL;
+}
+
+pa_err_t pa_canonjson_double(double d, char out[32])
+{
+	/* json_encode(): serialize_precision = -1, php_gcvt(d, 17, 'e') in
+	 * mode 0 */
+	return php_gcvt(d, 17, 1, 'e', out);
+}
+
+pa_err_t pa_php_double_str(double d, char out[PA_PHP_NUM_MAX])
+{
+	if (isnan(d) || isinf(d)) { /* php_gcvt's own spelling */
+		snprintf(out, PA_PHP_NUM_MAX, "%s",
+			 isnan(d) ? "NAN" : d < 0 ? "-INF" : "INF");
+		return PA_OK;
+	}
+	/* (string)$float: precision = 14, php_gcvt(d, 14, 'E') in mode 2 */
+	return php_gcvt(d, 14, 0, 'E', out);
+}
+
+const char *pa_php_strval(const json_t *v, char num[PA_PHP_NUM_MAX],
+			  size_t *len)
+{
+	const char *t = "";
+	num[0] = '\0';
+	switch (v ? json_typeof(v) : JSON_NULL) {
+	case JSON_STRING:
+		*len = json_string_length(v);
+		return json_string_value(v);
+	case JSON_INTEGER:
+		snprintf(num, PA_PHP_NUM_MAX, "%" JSON_INTEGER_FORMAT,
+			 json_integer_value(v));
+		t = num;
+		break;
+	case JSON_REAL:
+		pa_php_double_str(json_real_value(v), num);
+		t = num;
+		break;
+	case JSON_TRUE:
+		t = "1";
+		break;
+	case JSON_OBJECT: /* json_decode(.., true) makes both arrays */
+	case JSON_ARRAY:
+		t = "Array";
+		break;
+	case JSON_FALSE:
+	case JSON_NULL:
+		break;
+	}
+	*len = strlen(t);
+	return t;
 }
 
 /* PHP turns numeric-looking keys into integers (then sorts and encodes them
@@ -210,10 +269,24 @@ static int key_cmp(const void *a, const void *b)
 static pa_err_t put_value(cj_buf_t *b, const json_t *v, const char *skip,
 			  int depth, char *errbuf);
 
+/* Key i of a nested object is what PHP makes the integer i into: "0",
+ * "1", ... (json_decode() turns canonical decimal keys into integers). */
+static int key_is_index(const char *k, size_t n, size_t i)
+{
+	char want[24];
+	int w = snprintf(want, sizeof(want), "%zu", i);
+	return w > 0 && (size_t)w == n && memcmp(want, k, n) == 0;
+}
+
+/* spec §3.4, §12.4: the signer ksort()s the decoded body, which sorts the
+ * TOP level only; json_encode() writes nested objects in their given
+ * order -- or as a list when their keys are exactly 0..n-1 in order
+ * (json_decode made them a packed array). */
 static pa_err_t put_object(cj_buf_t *b, const json_t *v, const char *skip,
 			   int depth, char *errbuf)
 {
 	size_t n = json_object_size(v), m = 0;
+	int top = depth == 0, list = 1;
 	cj_key_t *keys = calloc(n ? n : 1, sizeof(*keys));
 	if (!keys)
 		return pa_seterr(errbuf, PA_NOMEM, "canonjson: out of memory");
@@ -223,14 +296,17 @@ static pa_err_t put_object(cj_buf_t *b, const json_t *v, const char *skip,
 	pa_err_t err = PA_OK;
 	json_object_keylen_foreach((json_t *)v, k, kl, val)
 	{
-		if (skip && strlen(skip) == kl && memcmp(skip, k, kl) == 0)
+		if (top && skip && strlen(skip) == kl &&
+		    memcmp(skip, k, kl) == 0)
 			continue;
-		if (key_is_phpish_number(k, kl)) {
+		if (top && key_is_phpish_number(k, kl)) {
 			err = pa_seterr(errbuf, PA_UNSUPPORTED,
-					"canonjson: numeric-looking object "
-					"key");
+					"canonjson: numeric-looking top-level "
+					"key (PHP's ksort() would compare it "
+					"as a number)");
 			goto out;
 		}
+		list = list && key_is_index(k, kl, m);
 		keys[m].k = k;
 		keys[m].n = kl;
 		keys[m].v = val;
@@ -240,7 +316,18 @@ static pa_err_t put_object(cj_buf_t *b, const json_t *v, const char *skip,
 		put(b, "[]", 2);
 		goto out;
 	}
-	qsort(keys, m, sizeof(*keys), key_cmp);
+	if (top)
+		qsort(keys, m, sizeof(*keys), key_cmp);
+	else if (list) {
+		putc_(b, '[');
+		for (size_t i = 0; i < m && !err; i++) {
+			if (i)
+				putc_(b, ',');
+			err = put_value(b, keys[i].v, NULL, depth + 1, errbuf);
+		}
+		putc_(b, ']');
+		goto out;
+	}
 	putc_(b, '{');
 	for (size_t i = 0; i < m && !err; i++) {
 		if (i)

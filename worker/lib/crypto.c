@@ -1,4 +1,5 @@
-/* crypto.c -- post_hash seal/open, strict base64, hex digests.
+/* crypto.c -- post_hash seal/open, base64 (strict, and PHP's lenient
+ * decoder), hex digests.
  * Owns: pa_secret_t (raw bytes + derived key, wiped on destroy), the spec §3.1
  *       container, base64, MD5/SHA-256/HMAC hex, constant-time compare.
  * Not here: what goes into each digest (sign.c), amounts (money.c),
@@ -255,6 +256,47 @@ pa_err_t pa_base64_decode(const char *in, size_t len, uint8_t **out,
 	return PA_OK;
 }
 
+/* PHP's base64_decode($s) without $strict (ext/standard/base64.c): every
+ * byte outside the alphabet -- '=' anywhere, whitespace, '-', '_', any
+ * other -- is skipped; the sextets left are packed 4 into 3 bytes; a
+ * trailing group that does not fill a byte is dropped, and so are its
+ * bits. It never fails. */
+pa_err_t pa_base64_decode_php(const char *in, size_t len, uint8_t **out,
+			      size_t *out_len)
+{
+	if (!out || !out_len || (!in && len))
+		return PA_INVAL;
+	*out = NULL;
+	*out_len = 0;
+	uint8_t *buf = malloc(len / 4 * 3 + 3);
+	if (!buf)
+		return PA_NOMEM;
+	size_t o = 0, i = 0;
+	uint32_t acc = 0;
+	for (size_t k = 0; k < len; k++) {
+		int d = b64_val((unsigned char)in[k]);
+		if (d < 0)
+			continue;
+		acc = acc << 6 | (uint32_t)d;
+		if (++i % 4 == 0) {
+			buf[o++] = (uint8_t)(acc >> 16);
+			buf[o++] = (uint8_t)(acc >> 8);
+			buf[o++] = (uint8_t)acc;
+			acc = 0;
+		}
+	}
+	if (i % 4 == 2) {
+		buf[o++] = (uint8_t)(acc >> 4);
+	} else if (i % 4 == 3) {
+		buf[o++] = (uint8_t)(acc >> 10);
+		buf[o++] = (uint8_t)(acc >> 2);
+	}
+	buf[o] = '\0';
+	*out = buf;
+	*out_len = o;
+	return PA_OK;
+}
+
 /* ---- seal / open (spec §3.1) ---------------------------------------------- */
 
 /* HMAC-SHA256 over the concatenation of n parts into mac, with ctx (a
@@ -352,9 +394,11 @@ pa_err_t pa_open(const pa_secret_t *sec, const char *b64, size_t b64_len,
 	uint8_t *blob = NULL, *pt = NULL;
 	size_t len = 0;
 	EVP_CIPHER_CTX *ctx = NULL;
-	pa_err_t err = pa_base64_decode(b64, b64_len, &blob, &len, errbuf);
+	/* spec §3.1: the docs' PHP runs base64_decode() non-strict; the MAC,
+	 * not the base64 spelling, is what protects the message */
+	pa_err_t err = pa_base64_decode_php(b64, b64_len, &blob, &len);
 	if (err)
-		return err;
+		return pa_seterr(errbuf, err, "open: %s", pa_strerror(err));
 	if (len < PA_SEAL_MIN_LEN ||
 	    (len - PA_SEAL_IV_LEN - PA_SEAL_MAC_LEN) % 16 != 0 ||
 	    len > INT_MAX) {

@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include "payatom/canonjson.h"
 #include "payatom/money.h"
 
 pa_err_t pa_money_parse(const char *s, size_t len, int64_t *minor,
@@ -221,16 +222,11 @@ size_t pa_money_hash_variants_json(const struct json_t *v,
 		return variants(t, strlen(t), ok, minor, out, max);
 	}
 	case JSON_REAL: {
-		/* PHP concatenation of a float: precision=14, e.g. "12.5" */
-		double x = json_real_value(v);
-		if (!isfinite(x))
-			return 0;
-		int ok = real_to_minor(x, &minor) == PA_OK;
-		if (ok)
-			pa_money_format_php(minor, t);
-		else
-			snprintf(t, sizeof(t), "%.14G", x);
-		return variants(t, strlen(t), ok, minor, out, max);
+		/* PHP concatenation of a float: precision = 14, "12.5", "100" */
+		size_t n;
+		const char *txt = pa_php_strval(v, t, &n);
+		int ok = pa_money_parse(txt, n, &minor, NULL) == PA_OK;
+		return variants(txt, n, ok, minor, out, max);
 	}
 	default:
 		return 0;

@@ -219,6 +219,113 @@ static pa_err_t set_opt(sbx_cfg_t *cfg, const opt_t *o, const char *v,
 	return PA_INTERNAL;
 }
 
+/* Words people reach for that are not options, and the option that does
+ * what they meant (with its argument, and a second one when it takes
+ * two). */
+static const struct {
+	const char *word, *opt, *arg, *also, *also_arg;
+} synonyms[] = {
+	{"listen", "port", "N", "bind", "ADDR"},
+	{"listen-port", "port", "N", NULL, NULL},
+	{"http-port", "port", "N", NULL, NULL},
+	{"address", "bind", "ADDR", NULL, NULL},
+	{"addr", "bind", "ADDR", NULL, NULL},
+	{"host", "bind", "ADDR", NULL, NULL},
+	{"ip", "bind", "ADDR", NULL, NULL},
+	{"callback", "merchant", "'pid=...,secret=...,callback=URL'", NULL,
+	 NULL},
+	{"callback-url", "merchant", "'pid=...,secret=...,callback=URL'", NULL,
+	 NULL},
+	{"webhook", "merchant", "'pid=...,secret=...,callback=URL'", NULL,
+	 NULL},
+	{"webhook-url", "merchant", "'pid=...,secret=...,callback=URL'", NULL,
+	 NULL},
+	{"verbose", "log-requests", "1", NULL, NULL},
+	{"debug", "log-requests", "1", NULL, NULL},
+	{"delay", "resolve-delay-ms", "N", NULL, NULL},
+	{"faults", "fault", "SPEC (repeatable)", NULL, NULL},
+	{"merchants", "merchant", "SPEC (repeatable)", NULL, NULL},
+};
+
+/* "; did you mean --port N (and --bind ADDR)?" for synonym i on a command
+ * line (dashes "--"); "; did you mean 'port' (and 'bind')?" in a file. */
+static void synonym_hint(size_t i, const char *dashes, char *buf, size_t size)
+{
+	int cli = *dashes != '\0';
+	int n = cli ? snprintf(buf, size, "; did you mean %s%s %s", dashes,
+			       synonyms[i].opt, synonyms[i].arg)
+		    : snprintf(buf, size, "; did you mean '%s'",
+			       synonyms[i].opt);
+	if (n > 0 && (size_t)n < size && synonyms[i].also)
+		n += cli ? snprintf(buf + n, size - (size_t)n,
+				    " (and %s%s %s)", dashes, synonyms[i].also,
+				    synonyms[i].also_arg)
+			 : snprintf(buf + n, size - (size_t)n, " (and '%s')",
+				    synonyms[i].also);
+	if (n > 0 && (size_t)n < size)
+		snprintf(buf + n, size - (size_t)n, "?");
+}
+
+void sbx_cfg_suggest(const char *key, const char *const *extra,
+		     const char *dashes, char *buf, size_t size)
+{
+	if (!buf || !size)
+		return;
+	buf[0] = '\0';
+	if (!key)
+		return;
+	if (!dashes)
+		dashes = "";
+	/* the nearest of the options and the words people reach for, close
+	 * enough to be a typo of it (a third of the key's letters, at least
+	 * 2: "seed" is no typo of "listen") */
+	const char *best = NULL;
+	size_t bd = 99, syn = (size_t)-1, limit = strlen(key) / 3;
+	if (limit < 2)
+		limit = 2;
+	for (size_t i = 0; i < sizeof synonyms / sizeof synonyms[0]; i++) {
+		size_t d = name_eq(synonyms[i].word, key)
+				   ? 0
+				   : edit_distance(key, synonyms[i].word);
+		if (d < bd) {
+			bd = d;
+			syn = i;
+		}
+	}
+	for (size_t i = 0; i < NOPTS; i++) {
+		size_t d = edit_distance(key, opts[i].name);
+		if (d < bd) {
+			bd = d;
+			best = opts[i].name;
+			syn = (size_t)-1;
+		}
+	}
+	for (size_t i = 0; extra && extra[i]; i++) {
+		size_t d = edit_distance(key, extra[i]);
+		if (d < bd) {
+			bd = d;
+			best = extra[i];
+			syn = (size_t)-1;
+		}
+	}
+	if (bd > limit)
+		return;
+	if (syn != (size_t)-1)
+		synonym_hint(syn, dashes, buf, size);
+	else if (best && *dashes)
+		snprintf(buf, size, "; did you mean %s%s?", dashes, best);
+	else if (best)
+		snprintf(buf, size, "; did you mean '%s'?", best);
+}
+
+int sbx_cfg_known(const char *key)
+{
+	for (size_t i = 0; key && i < NOPTS; i++)
+		if (name_eq(opts[i].name, key))
+			return 1;
+	return 0;
+}
+
 pa_err_t sbx_cfg_set(sbx_cfg_t *cfg, const char *key, const char *value,
 		     char *errbuf)
 {
@@ -227,19 +334,10 @@ pa_err_t sbx_cfg_set(sbx_cfg_t *cfg, const char *key, const char *value,
 	for (size_t i = 0; i < NOPTS; i++)
 		if (name_eq(opts[i].name, key))
 			return set_opt(cfg, &opts[i], value, errbuf);
-	const char *best = NULL;
-	size_t bd = 99;
-	for (size_t i = 0; i < NOPTS; i++) {
-		size_t d = edit_distance(key, opts[i].name);
-		if (d < bd) {
-			bd = d;
-			best = opts[i].name;
-		}
-	}
-	return pa_seterr(errbuf, PA_CONFIG, "unknown option '%s'%s%s%s", key,
-			 best && bd <= 4 ? " (did you mean '" : "",
-			 best && bd <= 4 ? best : "",
-			 best && bd <= 4 ? "'?)" : "");
+	char hint[200];
+	sbx_cfg_suggest(key, NULL, "", hint, sizeof hint);
+	return pa_seterr(errbuf, PA_CONFIG, "unknown option '%s'%s", key,
+			 hint);
 }
 
 pa_err_t sbx_cfg_new(sbx_cfg_t **out)
@@ -367,15 +465,24 @@ pa_err_t sbx_cfg_load_file(sbx_cfg_t *cfg, const char *path, char *errbuf)
 }
 
 /* Prints text indented by 6, wrapped at 78 columns. */
+/* Lines of at most 72 columns, broken at a space or after a comma (a
+ * list like "pid=,secret=,..." stays readable); a longer word stays
+ * whole. */
 static void wrap(FILE *f, const char *text)
 {
 	const char *p = text;
 	while (*p) {
 		size_t n = strlen(p);
 		if (n > 72) {
-			n = 72;
-			while (n > 20 && p[n] != ' ')
-				n--;
+			size_t k = 72;
+			while (k > 0 && p[k] != ' ' && p[k - 1] != ',')
+				k--;
+			if (k == 0) { /* one long word: up to its end */
+				k = 72;
+				while (p[k] && p[k] != ' ')
+					k++;
+			}
+			n = k;
 		}
 		fprintf(f, "      %.*s\n", (int)n, p);
 		p += n;

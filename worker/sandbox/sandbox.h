@@ -38,6 +38,14 @@ void sbx_cfg_destroy(sbx_cfg_t *cfg);
  * errbuf; bad value). */
 pa_err_t sbx_cfg_set(sbx_cfg_t *cfg, const char *key, const char *value,
 		     char *errbuf);
+/* The nearest valid option for an unknown key: a word people reach for
+ * ("listen" -> port and bind), or a name within a few typos of it, among
+ * the table's and extra (NULL-terminated, may be NULL: a program's own
+ * options). Writes "; did you mean <dashes>port N?" or "" into buf. */
+void sbx_cfg_suggest(const char *key, const char *const *extra,
+		     const char *dashes, char *buf, size_t size);
+/* 1 when key names an option of the table ('_' and '-' alike). */
+int sbx_cfg_known(const char *key);
 /* Reads `key = value` lines ('#' comments, blank lines) through
  * sbx_cfg_set(). A value "@/path" is read from that file (Kubernetes
  * Secrets); trailing newlines are stripped. */

@@ -1,13 +1,6 @@
 <?php
-// payatom_ref.php -- PayAtom's own PHP reference code (spec §3.1-§3.4, the
-// encrypt()/decrypt() functions of the seed page
-// /work/shared/spec/000_2ba833a2bd8f7455.txt), adapted minimally:
-//   * encrypt() takes an optional fixed IV (known-answer vectors); with NULL
-//     it draws 16 random bytes exactly as the docs do;
-//   * the docs' typo `$iv=openssl_$iv=openssl_random_pseudo_bytes(16);` is
-//     fixed.
-// Everything else (key = hash('sha256', $password, true), HMAC over
-// ciphertext . iv, blob = iv . hash . ciphertext) is the docs' code verbatim.
+// payatom_ref.php -- vectors from PayAtom's own PHP reference code (spec
+// §3.1-§3.4; the docs' functions live in payatom_docs.php).
 // Used by make_vectors.sh (generates tests/data/{crypto,sign}/*) and by the
 // cross-check in tests/unit/lib/check_crypto.c (opens blobs sealed by our C).
 //
@@ -18,43 +11,14 @@
 //   php payatom_ref.php v2 <v2_bodies.txt>            -> V2 vectors (jsonl)
 //   php payatom_ref.php money <money_in.txt>          -> money vectors
 //   php payatom_ref.php doubles                       -> float vectors
+//   php payatom_ref.php strval                        -> (string) vectors
+//   php payatom_ref.php base64 <base64_in.txt>        -> base64_decode vectors
 
-// Function for encryption (docs, + optional $iv)
-function encrypt($plaintext, $password, $iv = null)
-{
-    $method = "AES-256-CBC";
-    $key = hash('sha256', $password, true);
-    if ($iv === null)
-        $iv = openssl_random_pseudo_bytes(16);
-    $ciphertext = openssl_encrypt($plaintext, $method, $key, OPENSSL_RAW_DATA, $iv);
-    $hash = hash_hmac('sha256', $ciphertext . $iv, $key, true);
-    return $iv . $hash . $ciphertext;
-}
+require __DIR__ . '/payatom_docs.php';
 
-// Function to decrypt (docs, verbatim)
-function decrypt($ivHashCiphertext, $password) {
-    $method = "AES-256-CBC";
-    $iv = substr($ivHashCiphertext, 0, 16);
-    $hash = substr($ivHashCiphertext, 16, 32);
-    $ciphertext = substr($ivHashCiphertext, 48);
-    $key = hash('sha256', $password, true);
-
-    if (!hash_equals(hash_hmac('sha256', $ciphertext . $iv, $key, true), $hash)) {
-        return null;
-    }
-
-    return openssl_decrypt($ciphertext, $method, $key, OPENSSL_RAW_DATA, $iv);
-}
-
-// V2 canonical JSON per [I] (spec §3.4): keys sorted A->Z at every depth.
-// SORT_STRING = byte order (what our C does; numeric-looking keys are
-// refused there, see canonjson.h).
-function ksort_deep(&$a) {
-    if (!is_array($a)) return;
-    if (array_keys($a) !== range(0, count($a) - 1) || count($a) == 0)
-        ksort($a, SORT_STRING);
-    foreach ($a as &$v) ksort_deep($v);
-}
+// V2 canonical JSON per [I] (spec §3.4): the signer's ksort() (default
+// flags: top level only; non-numeric keys compare byte-wise) and
+// json_encode(); nested objects stay in their given order.
 
 function fields($line) { return explode('|', rtrim($line, "\n")); }
 
@@ -99,7 +63,7 @@ if ($cmd === 'seal') {
         $data = json_decode($raw, true);
         if ($data === null) { fwrite(STDERR, "bad body: $line\n"); exit(1); }
         unset($data['signature']);
-        ksort_deep($data);
+        ksort($data);
         $canon = json_encode($data);
         if ($canon === false) { fwrite(STDERR, "json_encode failed: " . json_last_error_msg() . "\n"); exit(1); }
         echo json_encode([
@@ -136,6 +100,41 @@ if ($cmd === 'seal') {
     foreach ($list as $d)
         echo ($d == 0 && fdiv(1, $d) < 0) ? '-' : '', sprintf('%.17e', $d),
              '|', json_encode($d), "\n";
+} elseif ($cmd === 'strval') {
+    // output: raw JSON value|hex of PHP's string conversion of what
+    // json_decode() makes of it (what `.` concatenates into a hash), for a
+    // fixed list plus seeded random doubles of every magnitude
+    $list = ['100', '100.0', '100.00', '1e2', '1E2', '1.0e+2', '0.1e3', '12.5',
+             '12.50', '1.25e1', '0.30000000000000004', '-0', '-0.0', '0',
+             '1e14', '1e13', '99999999999999', '99999999999999.0',
+             '123456789012345.0', '12345678901234.5', '100000000000000.5',
+             '0.0001', '0.00001', '1e15', '1e-5', '5e-324', '1.7976931348623157e308',
+             '9223372036854775807', '-9223372036854775808', '12345678901234567',
+             '0.1', '2.5', '1e22', '-1.5e-7', 'true', 'false', 'null', '[]', '{}',
+             '[1]', '{"a":1}', '"12.50"', '""', '"a\u0000b"'];
+    mt_srand(20261127);
+    for ($i = 0; $i < 400; $i++) {
+        $m = mt_rand() / mt_getrandmax();
+        $e = mt_rand(-30, 30);
+        $v = $m * (10 ** $e);
+        if ($i % 3 == 0) $v = round($v, mt_rand(0, 6));
+        if ($i % 5 == 0) $v = -$v;
+        $list[] = sprintf('%.17e', $v);
+    }
+    foreach ($list as $raw) {
+        $v = json_decode($raw, true);
+        if ($v === null && $raw !== 'null') { fwrite(STDERR, "bad $raw\n"); exit(1); }
+        echo $raw, '|', bin2hex(@('' . $v)), "\n";
+    }
+} elseif ($cmd === 'base64') {
+    // input: text per line, \n \r \t \\ and \xHH escaped; output: the same
+    // line|hex of base64_decode($text) (non-strict, as the docs call it)
+    foreach (file($argv[2]) as $line) {
+        $s = rtrim($line, "\n");
+        if ($s === '' || $s[0] === '#') continue;
+        $t = stripcslashes($s);
+        echo $s, '|', bin2hex(base64_decode($t)), "\n";
+    }
 } else {
     fwrite(STDERR, "usage: see header\n");
     exit(2);

@@ -7,13 +7,12 @@
 set -euo pipefail
 out=$(cd "$(dirname "$0")/.." && pwd)/webhook
 mkdir -p "$out"
-php -d display_errors=stderr -r '
-// The PayAtom doc encrypt(), with the IV made a parameter.
-function encrypt($plaintext, $secret_key, $iv) {
-    $key = hash("sha256", $secret_key, true);
-    $ciphertext = openssl_encrypt($plaintext, "AES-256-CBC", $key, OPENSSL_RAW_DATA, $iv);
-    $hmac = hash_hmac("sha256", $ciphertext . $iv, $key, true);
-    return base64_encode($iv . $hmac . $ciphertext);
+php -d display_errors=stderr -- "$out" "$(dirname "$0")" <<'PHP'
+<?php
+// The docs' encrypt() (payatom_docs.php), base64 as the gateway sends it.
+require $argv[2] . "/payatom_docs.php";
+function seal($plaintext, $secret_key, $iv) {
+    return base64_encode(encrypt($plaintext, $secret_key, $iv));
 }
 $out = $argv[1];
 $secret = "tEst-Secret-Key-0123456789";
@@ -24,7 +23,7 @@ function vec($name, $f, $hash_amount, $secret) {
     global $out, $n;
     $n++;
     $iv = str_pad(sprintf("iv-vector-%02d", $n), 16, "#");
-    $f["post_hash"] = encrypt(md5($f["order_id"] . $hash_amount . $f["status"] . $secret), $secret, $iv);
+    $f["post_hash"] = seal(md5($f["order_id"] . $hash_amount . $f["status"] . $secret), $secret, $iv);
     file_put_contents("$out/$name.json", json_encode($f, JSON_UNESCAPED_SLASHES) . "\n");
     return $f;
 }
@@ -66,5 +65,50 @@ $t = $ok; $t["status"] = "Late Approved"; file_put_contents("$out/callback_tampe
 $t = $ok; $t["order_id"] = "ORD1234567899"; file_put_contents("$out/callback_tampered_order_id.json", json_encode($t, JSON_UNESCAPED_SLASHES) . "\n");
 $t = $ok; $b = base64_decode($t["post_hash"]); $b[20] = chr(ord($b[20]) ^ 1); $t["post_hash"] = base64_encode($b);
 file_put_contents("$out/callback_tampered_mac.json", json_encode($t, JSON_UNESCAPED_SLASHES) . "\n");
-' "$out"
+// Raw bodies, for JSON spellings json_encode() never writes (100.00, 1e2):
+// @PH@ is replaced by the post_hash sealed over md5(order_id_text .
+// hash_amount . status_text . secret), the texts as the docs' PHP
+// concatenates them. $mangle rewrites the post_hash (base64 spellings).
+function rawvec($name, $raw, $order_text, $hash_amount, $status_text, $secret, $mangle = null) {
+    global $out, $n;
+    $n++;
+    $iv = str_pad(sprintf("iv-vector-%02d", $n), 16, "#");
+    $ph = seal(md5($order_text . $hash_amount . $status_text . $secret), $secret, $iv);
+    if ($mangle) $ph = $mangle($ph);
+    file_put_contents("$out/$name.json", str_replace("@PH@", addcslashes($ph, "\n\r\t"), $raw) . "\n");
+}
+$cb = '{"order_id":"ORD1234567890","requested_amount":%s,"received_amount":%s,"status":"%s","ref_code":"9f1c2d3e4b5a6978","post_hash":"@PH@"}';
+// issue 13: JSON numbers with a fraction or an exponent; PHP hashes "100"
+foreach (["100_00" => ["100.00", "100"], "500_0" => ["500.0", "500"],
+          "2000_0" => ["2000.0", "2000"], "exp" => ["1e2", "100"],
+          "exp_upper" => ["1.0E+2", "100"]] as $nm => [$sp, $txt])
+    rawvec("callback_float_$nm", sprintf($cb, '"100"', $sp, "Approved"), "ORD1234567890", $txt, "Approved", $secret);
+// the unhashed requested_amount as a float does not matter
+rawvec("callback_float_requested_amount", sprintf($cb, "100.00", '"100"', "Approved"), "ORD1234567890", "100", "Approved", $secret);
+// more than 14 significant digits: PHP prints 0.1 + 0.2 as "0.3"
+rawvec("callback_float_17_digits", sprintf($cb, '"100"', "0.30000000000000004", "Approved"), "ORD1234567890", "0.3", "Approved", $secret);
+// Pending with received_amount null / absent: PHP concatenates ""
+rawvec("callback_pending_received_null", sprintf($cb, '"100"', "null", "Pending"), "ORD1234567890", "", "Pending", $secret);
+rawvec("callback_pending_received_absent", '{"order_id":"ORD1234567890","requested_amount":"100","status":"Pending","post_hash":"@PH@"}', "ORD1234567890", "", "Pending", $secret);
+// a numeric order_id concatenates as its digits
+rawvec("callback_numeric_order_id", '{"order_id":12345,"received_amount":"100","status":"Approved","post_hash":"@PH@"}', "12345", "100", "Approved", $secret);
+// post_hash spellings PHP's non-strict base64_decode() reads
+$forms = [
+  "unpadded" => function ($p) { return rtrim($p, "="); },
+  "chunked" => function ($p) { return chunk_split($p, 76, "\r\n"); },
+  "spaces" => function ($p) { return implode(" ", str_split($p, 10)); },
+  "inner_equals" => function ($p) { return substr($p, 0, 20) . "=" . substr($p, 20); },
+  "stray_char" => function ($p) { return substr($p, 0, 7) . "*" . substr($p, 7); },
+];
+foreach ($forms as $f => $m)
+    rawvec("callback_post_hash_$f", sprintf($cb, '"100"', '"100"', "Approved"), "ORD1234567890", "100", "Approved", $secret, $m);
+// hash over `amount` (Feb-2023 form) while received_amount differs: the
+// docs' PHP accepts it, we refuse it by name (api.h D1)
+rawvec("callback_amount_form_received_differs", '{"order_id":"ORD1234567890","amount":"100","received_amount":"90","status":"Approved","post_hash":"@PH@"}', "ORD1234567890", "100", "Approved", $secret);
+// hash over "" where received_amount is "100": the docs' PHP reads the
+// absent `amount` as "" and accepts it; it covers no amount (D1)
+rawvec("callback_hash_over_no_amount", '{"order_id":"ORD1234567890","received_amount":"100","status":"Approved","post_hash":"@PH@"}', "ORD1234567890", "", "Approved", $secret);
+// hash over an empty order_id: verifies, but there is no order (D3)
+rawvec("callback_no_order_id", '{"received_amount":"100","status":"Approved","post_hash":"@PH@"}', "", "100", "Approved", $secret);
+PHP
 echo "wrote $(ls "$out" | wc -l) files to $out"

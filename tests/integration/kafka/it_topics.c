@@ -103,7 +103,7 @@ START_TEST(test_topics_mock_mismatch_refused)
 	const char *want = "payatom.cmd.payout has 6 partitions but "
 			   "payatom.cmd.payin has 12: the command, webhook "
 			   "and state topics must be co-partitioned (same "
-			   "partition count); see README §Topics";
+			   "partition count); see docs/commands.md, Topics";
 	ensure_refused(rd_kafka_mock_cluster_bootstraps(m.mc), &s, NULL, want,
 		       eb);
 	ck_assert_str_eq(eb, want);
@@ -362,7 +362,7 @@ START_TEST(test_topics_real_mismatch_refused)
 	snprintf(want, sizeof want,
 		 "%s has 6 partitions but %s has 3: the command, webhook and "
 		 "state topics must be co-partitioned (same partition count); "
-		 "see README §Topics",
+		 "see docs/commands.md, Topics",
 		 s.cmd_payout, s.cmd_payin);
 	ensure_refused(real_bootstrap(), &s, &r, want, eb);
 	ck_assert_str_eq(eb, want);

@@ -297,13 +297,13 @@ START_TEST(test_crypto_open_rejects_every_truncation_and_extension)
 	ck_assert_int_eq(open_bytes(sec, big, len + 1), PA_SHORT);
 	ck_assert_int_eq(open_bytes(sec, big, len + 16), PA_MAC);
 	free(big);
-	/* truncating the TEXT: not a multiple of 4 is not base64 */
+	/* truncating the TEXT: PHP's decoder keeps the whole bytes, which
+	 * are too short or fail the MAC */
 	char *b64 = b64_of(blob, len), *pt = NULL;
 	for (size_t k = 0; k < strlen(b64); k++) {
 		pa_err_t err = pa_open(sec, b64, k, &pt, NULL, NULL);
 		ck_assert_ptr_null(pt);
-		ck_assert_msg(err == (k % 4 ? PA_BASE64 : PA_SHORT) ||
-				      (k % 4 == 0 && err == PA_MAC),
+		ck_assert_msg(err == PA_SHORT || err == PA_MAC,
 			      "text cut at %zu: %s", k, pa_err_name(err));
 	}
 	free(b64);
@@ -435,7 +435,7 @@ END_TEST
 START_TEST(test_crypto_base64_is_strict)
 {
 	/* each is something PHP's lenient base64_decode() would accept or
-	 * repair; we refuse (crypto.h) */
+	 * repair; the strict decoder refuses (crypto.h) */
 	static const char *bad[] = {
 		"QUJD\n", "QUJD ",   " QUJD", "QU JD",  "QUI",  "QUI=\n",
 		"QQ",     "Q===",    "====",  "QU=D",   "QQ=A", "Q-_=",
@@ -450,13 +450,127 @@ START_TEST(test_crypto_base64_is_strict)
 			      "accepted '%s'", bad[i]);
 		ck_assert_ptr_null(out);
 	}
-	/* and pa_open reports it as PA_BASE64, before any length check */
-	pa_secret_t *sec = secret_str("k");
-	char *pt = NULL;
-	ck_assert_int_eq(pa_open(sec, "QUJD\n", 5, &pt, NULL, NULL), PA_BASE64);
+}
+END_TEST
+
+/* "\n", "\r", "\t", "\\", "\xHH" of base64_in.txt into bytes. */
+static size_t unescape(const char *s, char *out)
+{
+	size_t o = 0;
+	for (; *s; s++) {
+		if (*s != '\\') {
+			out[o++] = *s;
+			continue;
+		}
+		s++;
+		unsigned v;
+		switch (*s) {
+		case 'n': out[o++] = '\n'; break;
+		case 'r': out[o++] = '\r'; break;
+		case 't': out[o++] = '\t'; break;
+		case 'x':
+			ck_assert(sscanf(s + 1, "%2x", &v) == 1);
+			out[o++] = (char)v;
+			s += 2;
+			break;
+		default: out[o++] = *s; break;
+		}
+	}
+	return o;
+}
+
+START_TEST(test_crypto_base64_php_decoder_matches_php)
+{
+	/* tests/data/crypto/base64_php.txt: what PHP's base64_decode() gave */
+	char *txt = pwt_read_data("crypto/base64_php.txt", NULL);
+	ck_assert_ptr_nonnull(txt);
+	int n = 0;
+	char *save = NULL;
+	for (char *ln = strtok_r(txt, "\n", &save); ln;
+	     ln = strtok_r(NULL, "\n", &save)) {
+		if (ln[0] == '#')
+			continue;
+		char *bar = strrchr(ln, '|');
+		ck_assert_ptr_nonnull(bar);
+		*bar = '\0';
+		char in[256];
+		uint8_t want[256], *out = NULL;
+		size_t inlen = unescape(ln, in), wlen = unhex(bar + 1, want,
+							      sizeof want);
+		size_t olen = 99;
+		ck_assert_int_eq(pa_base64_decode_php(in, inlen, &out, &olen),
+				 PA_OK);
+		ck_assert_msg(olen == wlen && memcmp(out, want, wlen) == 0,
+			      "'%s': %zu bytes, PHP %zu", ln, olen, wlen);
+		free(out);
+		n++;
+	}
+	free(txt);
+	ck_assert_int_ge(n, 40);
+	uint8_t *out = NULL;
+	size_t olen = 0;
+	ck_assert_int_eq(pa_base64_decode_php(NULL, 0, &out, &olen), PA_OK);
+	ck_assert_uint_eq(olen, 0);
+	free(out);
+	ck_assert_int_eq(pa_base64_decode_php(NULL, 1, &out, &olen), PA_INVAL);
+}
+END_TEST
+
+/* The same post_hash written as PHP's base64_decode() still reads it opens
+ * to the same plaintext; spellings that decode to other bytes fail the
+ * MAC (spec §3.1, §5: the MAC protects, not the spelling). */
+START_TEST(test_crypto_open_reads_post_hash_as_php_does)
+{
+	pa_secret_t *sec = NULL;
+	size_t len = 0;
+	uint8_t *blob = sample_blob(&sec, &len);
+	char *b64 = b64_of(blob, len);
+	size_t n = strlen(b64);
+	char *v = malloc(2 * n + 16), *pt = NULL;
+	size_t plen = 0;
+	for (int form = 0; form < 7; form++) {
+		size_t o = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (form == 0 && b64[i] == '=')
+				continue; /* padding stripped */
+			if (form == 1 && i && i % 76 == 0)
+				v[o++] = '\n'; /* chunk_split() */
+			if (form == 2 && i % 10 == 5)
+				v[o++] = ' ';
+			if (form == 3 && i == n / 2)
+				v[o++] = '=';
+			if (form == 4 && i == 7)
+				v[o++] = '*';
+			if (form == 5 && i == 0)
+				v[o++] = '\t';
+			v[o++] = b64[i];
+		}
+		if (form == 6)
+			v[o++] = '\n'; /* a trailing newline */
+		ck_assert_msg(pa_open(sec, v, o, &pt, &plen, NULL) == PA_OK,
+			      "form %d", form);
+		ck_assert_uint_eq(plen, 32);
+		free(pt);
+		pt = NULL;
+	}
+	/* the URL-safe alphabet is no base64 to PHP: '-' and '_' are
+	 * skipped, the bytes shift and the MAC fails */
+	memcpy(v, b64, n + 1);
+	int changed = 0;
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == '+' || v[i] == '/') {
+			v[i] = v[i] == '+' ? '-' : '_';
+			changed = 1;
+		}
+	if (changed)
+		ck_assert_int_ne(pa_open(sec, v, n, &pt, NULL, NULL), PA_OK);
 	ck_assert_int_eq(pa_open(sec, "not base64!!", 12, &pt, NULL, NULL),
-			 PA_BASE64);
+			 PA_SHORT);
 	ck_assert_int_eq(pa_open(sec, "", 0, &pt, NULL, NULL), PA_SHORT);
+	ck_assert_ptr_null(pt);
+	free(v);
+	free(b64);
+	free(blob);
 	pa_secret_destroy(sec);
 }
 END_TEST
@@ -566,6 +680,8 @@ int main(void)
 	tc = tcase_create("base64");
 	tcase_add_test(tc, test_crypto_base64_matches_openssl_for_all_lengths);
 	tcase_add_test(tc, test_crypto_base64_is_strict);
+	tcase_add_test(tc, test_crypto_base64_php_decoder_matches_php);
+	tcase_add_test(tc, test_crypto_open_reads_post_hash_as_php_does);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("digests");

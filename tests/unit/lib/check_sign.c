@@ -314,9 +314,10 @@ START_TEST(test_sign_verify_any_reports_match_index)
 	ck_assert_int_eq(pa_post_hash_verify_any(sec, ph, strlen(ph), cands, 2,
 						 &idx, NULL),
 			 PA_HASH_MISMATCH);
+	/* PHP's base64_decode() skips what is not base64: nothing is left */
 	ck_assert_int_eq(pa_post_hash_verify_any(sec, "!!!!", 4, cands, 3, &idx,
 						 NULL),
-			 PA_BASE64);
+			 PA_SHORT);
 	free(ph);
 	pa_secret_destroy(sec);
 }
@@ -431,28 +432,40 @@ START_TEST(test_sign_v2_guide_worked_example)
 }
 END_TEST
 
-START_TEST(test_sign_canonjson_doubles_match_php)
+/* Calls fn(input, php) for each "input|what PHP gave" line of a vector
+ * file made by make_vectors.sh (the last '|' splits); returns the count. */
+static int each_php_vector(const char *file, void (*fn)(char *, const char *))
 {
-	char *txt = pwt_read_data("sign/php_doubles.txt", NULL);
-	ck_assert_ptr_nonnull(txt);
+	char *txt = pwt_read_data(file, NULL);
+	ck_assert_msg(txt != NULL, "missing tests/data/%s", file);
 	int n = 0;
 	char *save = NULL;
 	for (char *ln = strtok_r(txt, "\n", &save); ln;
 	     ln = strtok_r(NULL, "\n", &save)) {
 		if (ln[0] == '#')
 			continue;
-		char *bar = strchr(ln, '|');
+		char *bar = strrchr(ln, '|');
 		ck_assert_ptr_nonnull(bar);
 		*bar = '\0';
-		double d = strtod(ln, NULL);
-		char out[32];
-		ck_assert_int_eq(pa_canonjson_double(d, out), PA_OK);
-		ck_assert_msg(strcmp(out, bar + 1) == 0, "%s: got %s, want %s",
-			      ln, out, bar + 1);
+		fn(ln, bar + 1);
 		n++;
 	}
 	free(txt);
-	ck_assert_int_ge(n, 300);
+	return n;
+}
+
+static void double_matches(char *in, const char *php)
+{
+	char out[32];
+	ck_assert_int_eq(pa_canonjson_double(strtod(in, NULL), out), PA_OK);
+	ck_assert_msg(strcmp(out, php) == 0, "%s: got %s, want %s", in, out,
+		      php);
+}
+
+START_TEST(test_sign_canonjson_doubles_match_php)
+{
+	ck_assert_int_ge(each_php_vector("sign/php_doubles.txt", double_matches),
+			 300);
 	char out[32];
 	ck_assert_int_eq(pa_canonjson_double(NAN, out), PA_UNSUPPORTED);
 	ck_assert_str_eq(out, "");
@@ -463,8 +476,8 @@ END_TEST
 START_TEST(test_sign_canonjson_refuses_what_php_would_change)
 {
 	char *out = NULL, eb[PA_ERRBUF_SIZE];
-	/* numeric-looking keys become PHP integer keys */
-	static const char *numeric[] = {"{\"0\":1}", "{\"a\":{\"12\":1}}",
+	/* numeric-looking top-level keys: ksort() compares them as numbers */
+	static const char *numeric[] = {"{\"0\":1}", "{\"12\":{\"a\":1}}",
 					"{\"-1\":1}", "{\" x\":1}", "{\".5\":1}"};
 	for (size_t i = 0; i < sizeof numeric / sizeof numeric[0]; i++) {
 		json_t *v = json_loads(numeric[i], 0, NULL);
@@ -500,6 +513,64 @@ START_TEST(test_sign_canonjson_refuses_what_php_would_change)
 	ck_assert_int_eq(pa_canonjson(deep, NULL, &out, NULL, eb), PA_RANGE);
 	json_decref(deep);
 	ck_assert_int_eq(pa_canonjson(NULL, NULL, &out, NULL, eb), PA_INVAL);
+}
+END_TEST
+
+/* spec §3.4, §12.4: ksort() sorts one level; json_encode() writes nested
+ * objects as given, or as a list when PHP made their keys 0..n-1. */
+START_TEST(test_sign_canonjson_sorts_top_level_only)
+{
+	static const char *const cases[][2] = {
+		{"{\"b\":{\"z\":1,\"a\":2},\"a\":[{\"y\":1,\"x\":2}]}",
+		 "{\"a\":[{\"y\":1,\"x\":2}],\"b\":{\"z\":1,\"a\":2}}"},
+		{"{\"n\":{\"0\":\"a\",\"1\":\"b\"}}", "{\"n\":[\"a\",\"b\"]}"},
+		{"{\"n\":{\"1\":\"a\",\"0\":\"b\"}}",
+		 "{\"n\":{\"1\":\"a\",\"0\":\"b\"}}"},
+		{"{\"n\":{\"0\":\"a\",\"2\":\"b\"}}",
+		 "{\"n\":{\"0\":\"a\",\"2\":\"b\"}}"},
+		{"{\"n\":{\"00\":1,\"-1\":2,\" 3\":3}}",
+		 "{\"n\":{\"00\":1,\"-1\":2,\" 3\":3}}"},
+		{"{\"n\":{\"a\":{}}}", "{\"n\":{\"a\":[]}}"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		json_t *v = json_loads(cases[i][0], 0, NULL);
+		char *out = NULL;
+		ck_assert_ptr_nonnull(v);
+		ck_assert_int_eq(pa_canonjson(v, NULL, &out, NULL, NULL), PA_OK);
+		ck_assert_msg(strcmp(out, cases[i][1]) == 0, "%s: got %s",
+			      cases[i][0], out);
+		free(out);
+		json_decref(v);
+	}
+}
+END_TEST
+
+/* spec §3.2: the docs' md5($order_id . $received_amount . ...) takes each
+ * value through PHP's string conversion (vectors from PHP itself). */
+static void strval_matches(char *raw, const char *php)
+{
+	json_error_t je;
+	json_t *v = json_loads(raw, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+	ck_assert_msg(v != NULL, "%s: %s", raw, je.text);
+	char num[PA_PHP_NUM_MAX], hex[2 * 64 + 1] = "";
+	size_t len = 0;
+	const char *t = pa_php_strval(json_is_null(v) ? NULL : v, num, &len);
+	ck_assert_uint_lt(len, 64);
+	for (size_t i = 0; i < len; i++)
+		snprintf(hex + 2 * i, 3, "%02x", (unsigned char)t[i]);
+	ck_assert_msg(strcmp(hex, php) == 0, "%s: got %s, PHP %s", raw, hex,
+		      php);
+	json_decref(v);
+}
+
+START_TEST(test_sign_php_strval_matches_php)
+{
+	ck_assert_int_ge(each_php_vector("crypto/php_strval.txt", strval_matches),
+			 400);
+	char num[PA_PHP_NUM_MAX];
+	ck_assert_str_eq((pa_php_double_str(INFINITY, num), num), "INF");
+	ck_assert_str_eq((pa_php_double_str(-INFINITY, num), num), "-INF");
+	ck_assert_str_eq((pa_php_double_str(NAN, num), num), "NAN");
 }
 END_TEST
 
@@ -540,6 +611,8 @@ int main(void)
 	tcase_add_test(tc, test_sign_canonjson_doubles_match_php);
 	tcase_add_test(tc, test_sign_canonjson_refuses_what_php_would_change);
 	tcase_add_test(tc, test_sign_canonjson_skip_key_only_at_top_level);
+	tcase_add_test(tc, test_sign_canonjson_sorts_top_level_only);
+	tcase_add_test(tc, test_sign_php_strval_matches_php);
 	suite_add_tcase(s, tc);
 
 	SRunner *sr = srunner_create(s);

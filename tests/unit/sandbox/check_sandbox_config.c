@@ -35,6 +35,18 @@ START_TEST(test_sandbox_config_unknown_key_suggests_nearest)
 	ck_assert_int_eq(sbx_cfg_set(cfg, "webhook-retry-mss", "5", eb),
 			 PA_CONFIG);
 	ck_assert_ptr_nonnull(strstr(eb, "did you mean 'webhook-retry-ms'"));
+	/* a word for what an option does, not a typo of another option */
+	ck_assert_int_eq(sbx_cfg_set(cfg, "listen", "8089", eb), PA_CONFIG);
+	ck_assert_ptr_nonnull(strstr(eb, "did you mean 'port' (and 'bind')?"));
+	ck_assert_ptr_null(strstr(eb, "seed"));
+	char hint[200];
+	const char *const prog[] = {"config", "print-port", NULL};
+	sbx_cfg_suggest("listen", prog, "--", hint, sizeof hint);
+	ck_assert_str_eq(hint, "; did you mean --port N (and --bind ADDR)?");
+	sbx_cfg_suggest("print_prot", prog, "--", hint, sizeof hint);
+	ck_assert_str_eq(hint, "; did you mean --print-port?");
+	sbx_cfg_suggest("zzzzzz", prog, "--", hint, sizeof hint);
+	ck_assert_str_eq(hint, "");
 	ck_assert_int_eq(sbx_cfg_set(cfg, "port", "70000", eb), PA_CONFIG);
 	ck_assert_int_eq(sbx_cfg_set(cfg, "port", "12x", eb), PA_CONFIG);
 	ck_assert_int_eq(sbx_cfg_set(cfg, "resolve_delay_ms", "5", eb), PA_OK);
