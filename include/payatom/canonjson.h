@@ -2,7 +2,9 @@
  * Owns: canonical JSON for the V2 signature (spec §3.4 [I]): what the
  *       signer's `ksort($body); json_encode($body)` gives; PHP's string
  *       conversion of a value (what `.` concatenates into a hash, spec
- *       §3.2); jansson's own compact dump into one buffer (pa_json_dump).
+ *       §3.2); jansson's own compact dump into one buffer (pa_json_dump)
+ *       and its parse errors without the input's bytes
+ *       (pa_json_error_text).
  * Not here: the signature itself (sign.h), digests (crypto.h), which field
  *           enters which hash (webhook.h).
  *
@@ -115,6 +117,17 @@ const char *pa_php_strval(const json_t *v, char num[PA_PHP_NUM_MAX],
  */
 char *pa_json_dump(const json_t *j, size_t flags, size_t first_cap,
 		   size_t *len);
+
+/**
+ * @brief jansson's parse error without the input's bytes: json_error_t's
+ * text ends in " near '<the bytes at the error>'", which may be a phone
+ * number or a UPI id, so that part is cut and the position given instead:
+ * "control character 0x9 at byte 14 (line 1, column 14)".
+ * @param buf  @p size bytes; always NUL-terminated.
+ * @returns buf.
+ */
+const char *pa_json_error_text(const json_error_t *je, char *buf,
+			       size_t size);
 
 #ifdef __cplusplus
 }

@@ -29,8 +29,9 @@ Python 3 standard library only.
 
 Everything a run starts is recorded in RUN/state.json with its pid; `stop`
 signals only pids whose command line names RUN, so it never touches another
-run's processes. A detached reaper stops the run after
-PAYATOM_KAFKA_MAX_LIFETIME seconds (default 3600) even when the test runner
+run's processes. A detached reaper stops the run
+PAYATOM_KAFKA_MAX_LIFETIME seconds (default 3600) after it was last ready
+(a slow start on a loaded machine does not count) even when the test runner
 itself died, so nothing is left running on a shared machine.
 """
 
@@ -503,7 +504,7 @@ def start_kafka(run, mode, security, version=None):
                 continue
             raise e
         st["start_s"] = round(time.monotonic() - t0, 2)
-        run.save(st)
+        mark_ready(run, st)
         write_env(run, st)
         log("%s (Kafka %s) up in %.1fs: bootstrap %s"
             % (mode, version, st["start_s"], bootstrap(st, "plain")))
@@ -573,7 +574,7 @@ def restart(run, node):
     run.save(st)
     ensure_reaper(run, st)
     wait_ready(run, st, node, off, start_timeout())
-    run.save(st)
+    mark_ready(run, st)
     log("node %s restarted on the same data in %.1fs" % (node, time.monotonic() - t0))
 
 
@@ -629,7 +630,7 @@ def start_registry(run):
     st = run.load()
     st["registry"]["start_s"] = round(time.monotonic() - t0, 2)
     st["registry"]["avro_reader"] = "%s %s" % (pytools_python(), os.path.join(HERE, "avro_tool.py"))
-    run.save(st)
+    mark_ready(run, st)
     write_env(run, st)
     log("registry up in %.1fs: %s" % (st["registry"]["start_s"], url))
 
@@ -654,7 +655,7 @@ def ensure_reaper(run, st):
         return
     life = float(os.environ.get("PAYATOM_KAFKA_MAX_LIFETIME", "3600"))
     p = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--dir", run.dir,
-                          "_reaper", str(time.time() + life)],
+                          "_reaper", str(life)],
                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                          stderr=open(os.path.join(run.dir, "reaper.log"), "ab"),
                          start_new_session=True)
@@ -669,10 +670,22 @@ def anything_running(run, st):
     return any(pid_is_ours(p, run.dir) for p in pids)
 
 
-def reaper(run, deadline):
-    while time.time() < deadline:
+def mark_ready(run, st):
+    """The run is ready now: the reaper counts its lifetime from here (a
+    start that takes long on a loaded machine does not eat into it)."""
+    st["ready_at"] = time.time()
+    run.save(st)
+
+
+def reaper(run, life):
+    """Stops the run life seconds after it was last ready (mark_ready), or
+    after the reaper started when it never became ready."""
+    t0 = time.time()
+    while True:
         time.sleep(2)
         st = run.load()
+        if time.time() >= float(st.get("ready_at") or t0) + life:
+            break
         if not anything_running(run, st):
             # Killed nodes come back through restart; give it a moment.
             time.sleep(10)
@@ -808,7 +821,7 @@ def main(argv):
     s = sub.add_parser("leader")
     s.add_argument("topic")
     s.add_argument("partition")
-    sub.add_parser("_reaper").add_argument("deadline", type=float)
+    sub.add_parser("_reaper").add_argument("lifetime", type=float)
     rest = []
     if "--" in argv:  # exec/topics: everything after "--" is passed on as is
         k = argv.index("--")
@@ -869,7 +882,7 @@ def main(argv):
         elif a.cmd == "leader":
             print(leader_of(run.load(), a.topic, a.partition))
         elif a.cmd == "_reaper":
-            reaper(run, a.deadline)
+            reaper(run, a.lifetime)
     except (HarnessError, kafka_security.SecurityError) as e:
         log("error: %s" % e)
         return 1

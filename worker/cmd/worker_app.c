@@ -328,6 +328,7 @@ pa_err_t pw_app_start(pw_app_t *app, pw_config_t *cfg, pw_merchants_t *ms,
 	o.retry_max_attempts = (int)wc->retry_max_attempts;
 	o.commit_interval_ms = wc->commit_interval_ms;
 	o.shutdown_timeout_ms = wc->shutdown_timeout_ms;
+	o.dlq_payload_max = (size_t)wc->dlq_payload_max;
 	o.handover_timeout_ms = wc->handover_timeout_ms;
 	o.state_retention_ms = wc->state_retention_ms;
 	o.kafka = app->kafka;
@@ -360,6 +361,8 @@ pa_err_t pw_app_start(pw_app_t *app, pw_config_t *cfg, pw_merchants_t *ms,
 				 wc->http_listen);
 	ho.bind_addr = addr;
 	ho.max_body = (size_t)wc->http_max_body;
+	ho.request_timeout_ms = (unsigned)wc->http_request_timeout_ms;
+	ho.per_ip_limit = (unsigned)wc->http_max_conns_per_ip;
 	if ((err = pw_http_new(app->loop, &ho, &app->http, errbuf)) != PA_OK)
 		return err;
 	pw_metrics_worker_set_http(app->mw, app->http);

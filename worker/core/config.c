@@ -254,6 +254,11 @@ static void suggest(const pw_config_t *cfg, const char *key, char *buf,
 		else
 			snprintf(cand, sizeof cand, "%s.%s",
 				 tab->passthrough_prefix, d1 + 1);
+		/* the distance is at least the length difference: a long
+		 * unknown key costs nothing (fuzz_config spent 90% here) */
+		size_t lk = strlen(key), lc = strlen(cand);
+		if ((lk > lc ? lk - lc : lc - lk) > limit)
+			continue;
 		size_t d = pw_cfg_edit_distance(key, cand);
 		if (d > limit || d > best)
 			continue;

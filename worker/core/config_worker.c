@@ -34,6 +34,11 @@ static const pw_cfg_entry_t worker_entries[] = {
 	PW_CFG_E("topic.evt.report", PW_CFG_STR, "payatom.evt.report", 0, 0,
 		 W(topic_evt_report), 0, NULL,
 		 "Reconciliation, balance and correction report events"),
+	PW_CFG_E("dlq.payload.max", PW_CFG_SIZE, "64k", 256, 16 * 1024 * 1024,
+		 W(dlq_payload_max), 0, NULL,
+		 "A dead letter or event Kafka refuses for good (too large) "
+		 "is written as a dead letter with the original bytes cut to "
+		 "this size, their length and SHA-256 (reason TOO_LARGE)"),
 	PW_CFG_E("topic.dlq", PW_CFG_STR, "payatom.dlq", 0, 0, W(topic_dlq), 0,
 		 NULL, "Dead letters: unprocessable commands with a reason"),
 	PW_CFG_E("topic.int.webhook", PW_CFG_STR, "payatom.int.webhook", 0, 0,
@@ -109,6 +114,16 @@ static const pw_cfg_entry_t worker_entries[] = {
 		 "Address:port of the webhook, metrics and health listener"),
 	PW_CFG_E("http.max.body", PW_CFG_SIZE, "64k", 1024, 16 * 1024 * 1024,
 		 W(http_max_body), 0, NULL, "Largest accepted request body"),
+	PW_CFG_E("http.request.timeout", PW_CFG_DURATION_MS, "10s", 100,
+		 3600 * 1000, W(http_request_timeout_ms), 0, NULL,
+		 "Total time a request's headers and body may take to arrive, "
+		 "counted from the connection's start or the previous answer "
+		 "(not reset by each byte: a client sending slowly is closed)"),
+	PW_CFG_E("http.max.connections.per.ip", PW_CFG_INT, "128", 0, 1000000,
+		 W(http_max_conns_per_ip), 0, NULL,
+		 "Open connections one client address may hold (0 = no cap); "
+		 "raise it when a proxy or load balancer connects for all "
+		 "clients"),
 	PW_CFG_E("webhook.allow.ips", PW_CFG_LIST, "", 0, 0,
 		 W(webhook_allow_ips), 0, NULL,
 		 "Comma-separated addresses/CIDRs allowed to post webhooks; "

@@ -63,6 +63,9 @@ typedef struct pw_worker_conf {
 	const char *events_cloudevents_source;
 	const char *http_listen;
 	int64_t http_max_body;
+	int64_t dlq_payload_max;
+	int64_t http_request_timeout_ms;
+	int64_t http_max_conns_per_ip;
 	pw_cfg_list_t webhook_allow_ips;
 	int log_level;  /* pw_log_level_t order: debug info warn error */
 	int log_format; /* PW_LOGFMT_* */

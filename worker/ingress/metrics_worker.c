@@ -19,7 +19,9 @@ struct pw_metrics_worker {
 	const pw_worker_t *w;
 	pw_gateway_t *gw;
 	const pw_http_t *http;
-	uint64_t seen_too_big;
+	uint64_t seen_too_big, seen_late, seen_half_closed;
+	pw_mfamily_t *http_late, *http_half, *http_conns, *refused;
+	uint64_t seen_bounded, seen_dropped;
 	const pw_merchants_t *ms;
 	pw_mfamily_t *commands, *events, *dlq, *gw_req, *gw_dur, *retries,
 		*polls, *webhooks, *inflight, *queued, *circuit, *rebalances,
@@ -84,6 +86,11 @@ static void on_render(pw_metrics_t *reg, void *ud)
 		pw_http_stats_t hs;
 		pw_http_get_stats(mw->http, &hs);
 		follow(mw->wh[PW_WH_TOO_LARGE], hs.too_big, &mw->seen_too_big);
+		follow(pw_counter_of(mw->http_late), hs.late, &mw->seen_late);
+		follow(pw_counter_of(mw->http_half), hs.half_closed,
+		       &mw->seen_half_closed);
+		pw_gauge_set(pw_gauge_of(mw->http_conns),
+			     (double)hs.connections);
 	}
 	if (mw->gw) {
 		int sending = 0, waiting = 0;
@@ -106,6 +113,10 @@ static void on_render(pw_metrics_t *reg, void *ud)
 	pw_worker_stats_t st;
 	pw_worker_stats(mw->w, &st);
 	follow(mw->c_retries, st.gw_retries, &mw->seen_retries);
+	follow(pw_counter_get(mw->refused, "bounded"), st.produce_bounded,
+	       &mw->seen_bounded);
+	follow(pw_counter_get(mw->refused, "dropped"), st.produce_dropped,
+	       &mw->seen_dropped);
 	follow(mw->c_polls, st.polls, &mw->seen_polls);
 	follow(mw->c_rebalances, st.rebalances, &mw->seen_rebalances);
 	follow(mw->c_commit, st.txn_commits, &mw->seen_commits);
@@ -203,6 +214,22 @@ pa_err_t pw_metrics_worker_new(pw_metrics_t *reg, pw_metrics_worker_t **out,
 		{&mw->expired, PW_METRIC_COUNTER, "payatom_orders_expired_total",
 		 "Settled orders forgotten after state.retention (tombstoned)",
 		 NULL},
+		{&mw->http_late, PW_METRIC_COUNTER,
+		 "payatom_http_requests_late_total",
+		 "Connections closed because a request's headers and body did "
+		 "not arrive within http.request.timeout",
+		 NULL},
+		{&mw->http_half, PW_METRIC_COUNTER,
+		 "payatom_http_half_closed_answers_total",
+		 "Answers written to clients that had shut their sending side",
+		 NULL},
+		{&mw->http_conns, PW_METRIC_GAUGE, "payatom_http_connections",
+		 "Open connections of the HTTP listener", NULL},
+		{&mw->refused, PW_METRIC_COUNTER, "payatom_produce_refused_total",
+		 "Records Kafka refused for good (too large, invalid): written "
+		 "as a bounded dead letter (outcome \"bounded\"), or dropped "
+		 "with the offset released (outcome \"dropped\")",
+		 L("outcome")},
 		{&mw->rebalances, PW_METRIC_COUNTER, "payatom_rebalances_total",
 		 "Consumer group rebalances seen", NULL},
 		{&mw->txn, PW_METRIC_COUNTER, "payatom_transactions_total",

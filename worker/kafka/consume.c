@@ -6,6 +6,8 @@
  *           consumer's configuration (clients.c). */
 #include "kafka/worker_int.h"
 
+#include "payatom/canonjson.h"
+
 #include <string.h>
 
 int pw__topic_index(pw_worker_t *w, const char *topic)
@@ -27,10 +29,10 @@ pa_err_t pw__decode(pw_worker_t *w, int topic, const void *buf, size_t len,
 				       errbuf);
 	json_error_t je;
 	json_t *j = json_loadb(buf, len, 0, &je);
+	char jt[200];
 	if (!j)
-		return pa_seterr(errbuf, PA_PARSE,
-				 "undecodable JSON at byte %d: %s", je.position,
-				 je.text);
+		return pa_seterr(errbuf, PA_PARSE, "undecodable JSON: %s",
+				 pa_json_error_text(&je, jt, sizeof jt));
 	if (!json_is_object(j)) {
 		json_decref(j);
 		return pa_seterr(errbuf, PA_PARSE,

@@ -1,6 +1,7 @@
 /* produce.c -- what the worker writes to Kafka and how it learns it landed.
  * Owns: pw__produce (every event, state record, dead letter and tombstone
- *       goes through it), delivery reports (held while a transaction
+ *       goes through it), the one classification of produce errors
+ *       (permanent or retried), delivery reports (held while a transaction
  *       completes), publishing outside any command (reports).
  * Not here: what to write and in which order (items.c), transactions and
  *           offsets (commit.c), the producer's configuration (clients.c). */
@@ -10,6 +11,28 @@
 #include <string.h>
 
 /* ---- producer ------------------------------------------------------ */
+
+/* Produce errors are classified here, once (issue 18): a permanent one is
+ * about the record itself and fails again however often it is sent (the
+ * record is larger than the producer's or the topic's limit, or the broker
+ * finds it invalid); a loop retrying it froze the partition's commits. All
+ * others -- timeouts, brokers down, leaders moving, a topic not created
+ * yet, authorization being fixed, a full local queue -- pass, and the
+ * record is sent again. */
+int pw__produce_permanent(rd_kafka_resp_err_t err)
+{
+	switch (err) {
+	case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+	case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
+	case RD_KAFKA_RESP_ERR_INVALID_MSG:
+	case RD_KAFKA_RESP_ERR_INVALID_RECORD:
+	case RD_KAFKA_RESP_ERR_INVALID_TIMESTAMP:
+	case RD_KAFKA_RESP_ERR_POLICY_VIOLATION:
+		return 1;
+	default:
+		return 0;
+	}
+}
 
 void pw__dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
@@ -23,7 +46,6 @@ void pw__dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 	}
 	if (!it || w->destroying)
 		return;
-	int ok = m->err == RD_KAFKA_RESP_ERR_NO_ERROR;
 	if (w->txn_busy) {
 		/* inside commit/abort_transaction (its flush serves us):
 		 * applied once it returns, see pw__txn_commit() */
@@ -32,17 +54,17 @@ void pw__dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 			struct pw_dr *q = realloc(w->drq, c * sizeof *q);
 			if (!q) {
 				/* cannot wait: apply now (as before) */
-				pw__item_written(it, ok);
+				pw__item_written(it, m->err);
 				return;
 			}
 			w->drq = q;
 			w->cdrq = c;
 		}
 		w->drq[w->ndrq].it = it;
-		w->drq[w->ndrq++].ok = ok;
+		w->drq[w->ndrq++].err = m->err;
 		return;
 	}
-	pw__item_written(it, ok);
+	pw__item_written(it, m->err);
 }
 
 /* Applies the delivery reports that arrived while a transaction was being
@@ -52,7 +74,7 @@ void pw__dr_replay(pw_worker_t *w)
 	size_t n = w->ndrq;
 	w->ndrq = 0;
 	for (size_t i = 0; i < n; i++)
-		pw__item_written(w->drq[i].it, w->drq[i].ok);
+		pw__item_written(w->drq[i].it, w->drq[i].err);
 }
 
 int pw__serve_producer(rd_kafka_queue_t *q, void *ud)
@@ -86,6 +108,9 @@ pa_err_t pw__produce(pw_worker_t *w, pw_item_t *it, const char *topic,
 	if (err && h)
 		rd_kafka_headers_destroy(h);
 	if (err) {
+		w->produce_err = err;
+		if (pw__produce_permanent(err))
+			return PA_KAFKA_REFUSED; /* the caller bounds it */
 		PW_LOG(w, PW_LOG_WARN, "produce to %s: %s", topic,
 		       rd_kafka_err2str(err));
 		return err == RD_KAFKA_RESP_ERR__QUEUE_FULL ? PA_BUSY

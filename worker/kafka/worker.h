@@ -36,6 +36,10 @@ typedef struct pw_worker_opts {
 	int retry_max_attempts;
 	int64_t commit_interval_ms;
 	int64_t shutdown_timeout_ms;
+	/* A dead letter or event Kafka refuses for good (too large, invalid)
+	 * is written as a dead letter in bounded form: the original bytes cut
+	 * to this many, with their length and SHA-256. 0 = 64 KiB. */
+	size_t dlq_payload_max;
 	/* revoke: how long gateway calls in flight on the revoked partitions
 	 * may finish before they are handed over (0: cancel at once) */
 	int64_t handover_timeout_ms;
@@ -121,6 +125,10 @@ typedef struct pw_worker_stats {
 	uint64_t orders_live, orders_at_rest, state_bytes;
 	uint64_t orders_expired; /* forgotten after state_retention_ms */
 	uint64_t txn_commit_retries; /* commits retried after a timeout */
+	/* records Kafka refused for good: written as a bounded dead letter,
+	 * or dropped (the bounded form refused too, or a state record) with
+	 * the offset released */
+	uint64_t produce_bounded, produce_dropped;
 } pw_worker_stats_t;
 
 void pw_worker_stats(const pw_worker_t *w, pw_worker_stats_t *st);

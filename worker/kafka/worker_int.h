@@ -50,6 +50,8 @@ typedef struct pw_item {
 			      the retry waiting */
 	uint8_t split; /* exactly-once: event in the open transaction, its
 			  state record not yet (the commit waits) */
+	uint8_t bounded; /* out_evt is the bounded dead letter of a refused
+			    record: refused again, it is dropped */
 	int32_t partition;
 	uint32_t epoch;
 	int64_t offset;
@@ -105,13 +107,14 @@ struct pw_worker {
 	int txn_busy;
 	struct pw_dr {
 		pw_item_t *it;
-		int ok;
+		rd_kafka_resp_err_t err;
 	} *drq;
 	size_t ndrq, cdrq;
 	int txn_split;      /* items with split set */
 	int txn_held;       /* commit ticks held back by split items */
 	int destroying;
 	int brokers_down; /* _ALL_BROKERS_DOWN seen, no broker answer since */
+	rd_kafka_resp_err_t produce_err; /* of the last refused pw__produce */
 
 	pw_part_t **parts;
 	int nparts;
@@ -225,7 +228,11 @@ pw_item_t *pw__item_new(pw_worker_t *w, int kind, const char *key,
 			size_t klen, int32_t partition);
 void pw__item_submit(pw_item_t *it);
 void pw__item_finish(pw_item_t *it);
-void pw__item_written(pw_item_t *it, int ok);
+/* Delivery report of one of it's writes (err 0: delivered). */
+void pw__item_written(pw_item_t *it, rd_kafka_resp_err_t err);
+/* 1 when err is about the record itself (too large, invalid): sending it
+ * again fails again. Every other produce error is retried. */
+int pw__produce_permanent(rd_kafka_resp_err_t err);
 void pw__item_free(pw_item_t *it);
 void pw__emit(pw_item_t *it, pw_order_t *ord, json_t *event,
 	      const char *topic);

@@ -6,6 +6,8 @@
  * Not here: encodings (codec_*.c), product field validation (libpayatom). */
 #include "orders/event.h"
 
+#include "core/redact.h"
+
 #include <strings.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -360,6 +362,26 @@ static char *b64(const void *raw, size_t len)
 	return pa_base64_encode(raw, len, &s, NULL) == PA_OK ? s : NULL;
 }
 
+/* message as a JSON string even when it is not UTF-8 (an error text that
+ * quotes bytes of a bad record): json_pack refuses such a string, and a
+ * dead letter must always be built. Bytes of an invalid sequence become
+ * '?'. New reference. */
+static json_t *text_value(const char *s)
+{
+	json_t *j = json_string(s ? s : "");
+	if (j)
+		return j;
+	char *c = strdup(s);
+	if (!c)
+		return NULL;
+	for (char *p = c; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+	j = json_string(c);
+	free(c);
+	return j;
+}
+
 json_t *pw_dead_letter_build(const char *topic, int32_t partition,
 			     int64_t offset, const char *key, size_t klen,
 			     const void *raw, size_t raw_len,
@@ -385,6 +407,8 @@ json_t *pw_dead_letter_build(const char *topic, int32_t partition,
 	char *kb = key && klen ? b64(key, klen) : NULL;
 	const char *oid = json_string_value(json_object_get(rec, "order_id"));
 	const char *mer = json_string_value(json_object_get(rec, "merchant"));
+	if (!pw_redact_is_name(mer)) /* a phone or a name where it goes */
+		mer = NULL;
 	/* undecodable: commands are keyed by order_id (design.md §2), so a
 	 * printable key short enough to be one is the order_id */
 	char kid[PW_ID_MAX];
@@ -399,12 +423,12 @@ json_t *pw_dead_letter_build(const char *topic, int32_t partition,
 		}
 	}
 	json_t *dl = json_pack(
-		"{s:s s:s s:i s:s s:i s:I s:o s:s s:s s:s s:o s:o s:o s:I}",
+		"{s:s s:s s:i s:s s:i s:I s:o s:s s:s s:o s:o s:o s:o s:I}",
 		"event_type", "dead_letter", "event_id", full, "schema_version",
 		PW_EVENT_SCHEMA_VERSION, "topic", topic, "partition",
 		(int)partition, "offset", (json_int_t)offset, "key",
 		str_or_null(kb), "payload", pl ? pl : "", "reason", reason,
-		"message", message ? message : "", "error_name",
+		"message", text_value(message), "error_name",
 		str_or_null(error_name), "order_id", str_or_null(oid),
 		"merchant", str_or_null(mer), "occurred_at",
 		(json_int_t)now_ms());
@@ -523,11 +547,14 @@ pa_err_t pw_cmd_check(const json_t *cmd, int topic, pw_cmd_info_t *ci,
 		ci->kind = cmd_types[i].kind;
 		goto typed;
 	}
+	char tn[80];
+	pw_redact_name(ci->type, tn, sizeof tn);
 	return pa_seterr(errbuf, PA_VALIDATION,
-			 found_type ? "type: '%s' does not belong on this topic"
-				    : "type: unknown command type '%s'",
-			 ci->type);
-typed:
+			 found_type ? "type: %s does not belong on this topic"
+				    : "type: unknown command type %s",
+			 tn);
+typed:;
+	char nm[80];
 	if (!ci->product)
 		ci->product = "";
 	if (!ci->currency)
@@ -545,10 +572,11 @@ typed:
 		ci->prod = pw_product_find(ci->product);
 		if (!ci->prod)
 			return pa_seterr(errbuf, PA_UNSUPPORTED,
-					 "product: '%s' is not a product this "
+					 "product: %s is not a product this "
 					 "worker supports (a Product symbol "
 					 "such as PAYIN_UPI_P2C_SEAMLESS)",
-					 ci->product);
+					 pw_redact_name(ci->product, nm,
+							sizeof nm));
 		if (ci->prod->kind != ci->kind)
 			return pa_seterr(errbuf, PA_UNSUPPORTED,
 					 "product: %s is not a %s product",

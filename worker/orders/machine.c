@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/redact.h"
+
 #define DEADLINE_REASON                                                        \
 	"status polling deadline passed without a terminal status"
 
@@ -52,6 +54,8 @@ static pw_effect_t *add(pw_effects_t *fx, pw_fx_kind_t kind)
 }
 
 /* A copy of the formatted text in fx's buffer (cut to what is left). */
+static const char *text(pw_effects_t *fx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 static const char *text(pw_effects_t *fx, const char *fmt, ...)
 {
 	char *p = fx->buf + fx->used;
@@ -261,8 +265,9 @@ int pw_order_admit(const pw_machine_conf_t *c, const pw_admit_in_t *in,
 	}
 	if (c->has_merchant && !c->has_merchant(c->has_merchant_ud,
 						ci->merchant)) {
-		snprintf(msg, sizeof msg, "merchant '%s' is not configured",
-			 ci->merchant);
+		char nm[80];
+		snprintf(msg, sizeof msg, "merchant %s is not configured",
+			 pw_redact_name(ci->merchant, nm, sizeof nm));
 		dead_letter(fx, "UNKNOWN_MERCHANT", msg);
 		return 0;
 	}

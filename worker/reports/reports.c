@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "core/config_worker.h"
+#include "core/redact.h"
 #include "core/loop_curl.h"
 #include "payatom/api.h"
 
@@ -651,8 +652,9 @@ pa_err_t pw_reports_request(pw_reports_t *r, const json_t *rec, char *errbuf)
 	r->st.commands++;
 	rmerchant_t *rm = find_rm(r, mname);
 	if (!rm) {
-		pa_seterr(errbuf, PA_VALIDATION,
-			  "merchant '%s' is not configured", mname);
+		char nm[80];
+		pa_seterr(errbuf, PA_VALIDATION, "merchant %s is not configured",
+			  pw_redact_name(mname, nm, sizeof nm));
 		publish_report(r, mname,
 			       report_new(r, NULL, mname, kind, id, errbuf));
 		return PA_VALIDATION;

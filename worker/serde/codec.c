@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "payatom/canonjson.h"
 #include "serde/avro_schema.h"
 #include "serde/codec_priv.h"
 #include "serde/schemas.h"
@@ -37,6 +38,7 @@ static const char *short_name(const char *full)
 	const char *dot = strrchr(full, '.');
 	return dot ? dot + 1 : full;
 }
+
 
 void pw_codec_destroy(pw_codec_t *codec)
 {
@@ -535,10 +537,10 @@ static pa_err_t decode_json(pw_codec_t *c, const char *expect,
 	 * must not mean whatever the parser keeps. */
 	json_t *in = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES,
 				&jerr);
+	char jt[200];
 	if (!in)
-		return pa_seterr(errbuf, PA_PARSE,
-				 "undecodable JSON at byte %d: %s", jerr.position,
-				 jerr.text);
+		return pa_seterr(errbuf, PA_PARSE, "undecodable JSON: %s",
+				 pa_json_error_text(&jerr, jt, sizeof jt));
 	pa_err_t err;
 	char eb[PA_ERRBUF_SIZE] = "";
 	if (expect) {
@@ -561,8 +563,8 @@ static pa_err_t decode_json(pw_codec_t *c, const char *expect,
 					 short_name(pw_avsc_fullname(s)),
 					 short_name(pw_avsc_fullname(c->sch[di])));
 		}
-		err = pw__json_conform(pw_avsc_root(s), in, PW__CONFORM_READ,
-				       rec, eb);
+		err = pw__json_conform(pw_avsc_root(s), in, pw__read_mode(s), rec,
+				       eb);
 		json_decref(in);
 		if (err)
 			return pa_seterr(errbuf, err, "%s: %s",
@@ -582,14 +584,19 @@ static pa_err_t decode_json(pw_codec_t *c, const char *expect,
 	if (dv && pw_schemas_for_type(df, dv, &idx) == PA_OK &&
 	    idx < c->n_embedded) {
 		pw_avsc_t *s = c->sch[idx];
-		err = pw__json_conform(pw_avsc_root(s), in, PW__CONFORM_READ,
-				       rec, eb);
+		err = pw__json_conform(pw_avsc_root(s), in, pw__read_mode(s), rec,
+				       eb);
 		json_decref(in);
 		if (err)
 			return pa_seterr(errbuf, err, "%s: %s",
 					 short_name(pw_avsc_fullname(s)), eb);
 		*name = short_name(pw_avsc_fullname(s));
 		return PA_OK;
+	}
+	if (dv) {
+		err = pw__unknown_type(df, dv, errbuf);
+		json_decref(in); /* dv points into it */
+		return err;
 	}
 	pw_avsc_t *match = NULL;
 	json_t *best = NULL;
@@ -608,9 +615,12 @@ static pa_err_t decode_json(pw_codec_t *c, const char *expect,
 	if (n != 1) {
 		json_decref(best);
 		return pa_seterr(errbuf, PA_VALIDATION,
-				 n ? "JSON record matches %zu schemas; name "
-				     "the expected one"
-				   : "JSON record matches no schema%.0zu",
+				 n ? "JSON record matches %zu schemas; give "
+				     "its \"type\" (a command) or "
+				     "\"event_type\" (an event)"
+				   : "JSON record matches no schema%.0zu; give "
+				     "its \"type\" (a command) or "
+				     "\"event_type\" (an event)",
 				 n);
 	}
 	*rec = best;
@@ -700,8 +710,8 @@ pa_err_t pw_codec_decode(pw_codec_t *codec, const char *expect,
 				      : pw_avsc_fullname(writer);
 		return PA_OK;
 	}
-	err = pw__json_conform(pw_avsc_root(reader), raw, PW__CONFORM_READ, rec,
-			       eb);
+	err = pw__json_conform(pw_avsc_root(reader), raw, pw__read_mode(reader),
+			       rec, eb);
 	json_decref(raw);
 	if (err)
 		return pa_seterr(errbuf, PA_VALIDATION,

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "serde/avro_schema.h"
+#include "serde/schemas.h"
 
 typedef struct conform_ctx {
 	int mode;
@@ -22,6 +23,23 @@ typedef struct conform_ctx {
 
 static pa_err_t conform(const json_t *node, const json_t *in, cctx_t *cx,
 			json_t **out);
+
+const char *pw__shown(const char *s, size_t n, char *buf, size_t size)
+{
+	int name = s && n > 0 && n <= 64 &&
+		   ((s[0] >= 'A' && s[0] <= 'Z') ||
+		    (s[0] >= 'a' && s[0] <= 'z') || s[0] == '_');
+	for (size_t i = 1; name && i < n; i++)
+		name = (s[i] >= 'A' && s[i] <= 'Z') ||
+		       (s[i] >= 'a' && s[i] <= 'z') ||
+		       (s[i] >= '0' && s[i] <= '9') || s[i] == '_';
+	if (name)
+		snprintf(buf, size, "\"%.*s\"", (int)n, s);
+	else
+		snprintf(buf, size, "a value of %zu bytes that is not a name",
+			 s ? n : 0);
+	return buf;
+}
 
 static pa_err_t fail(cctx_t *cx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -157,8 +175,11 @@ static pa_err_t conform_record(const json_t *node, const json_t *in,
 			json_array_foreach(fields, i, f)
 				known |= !strcmp(key, json_string_value(
 							     json_object_get(f, "name")));
+			char sh[96];
 			if (!known)
-				return fail(cx, "unknown field \"%s\"", key);
+				return fail(cx, "unknown field %s",
+					    pw__shown(key, strlen(key), sh,
+						      sizeof sh));
 		}
 	}
 	json_t *rec = json_object();
@@ -222,7 +243,18 @@ static pa_err_t conform_enum(const json_t *node, const json_t *in, cctx_t *cx,
 		*out = json_incref((json_t *)dflt);
 		return PA_OK;
 	}
-	return fail(cx, "unknown symbol \"%s\"", json_string_value(in));
+	char sh[96];
+	const char *en = json_string_value(json_object_get(node, "name"));
+	if (en && strrchr(en, '.'))
+		en = strrchr(en, '.') + 1; /* "Product", not its full name */
+	if (cx->mode == PW__CONFORM_COMMAND && en)
+		return fail(cx, "%s is not a %s symbol",
+			    pw__shown(json_string_value(in),
+				      json_string_length(in), sh, sizeof sh),
+			    en);
+	return fail(cx, "unknown symbol %s",
+		    pw__shown(json_string_value(in), json_string_length(in), sh,
+			      sizeof sh));
 }
 
 static pa_err_t conform_union(const json_t *node, const json_t *in, cctx_t *cx,
@@ -278,9 +310,10 @@ static pa_err_t conform(const json_t *node, const json_t *in, cctx_t *cx,
 		if (json_is_string(in) && pw_avsc_is_timestamp_millis(node)) {
 			int64_t ms;
 			if (pw__iso8601_ms(json_string_value(in), &ms))
-				return fail(cx, "\"%s\" is not an ISO-8601 "
-						"UTC timestamp",
-					    json_string_value(in));
+				return fail(cx, "a string that is not an "
+						"ISO-8601 UTC timestamp (%zu "
+						"bytes)",
+					    json_string_length(in));
 			*out = json_integer(ms);
 			return PA_OK;
 		}
@@ -352,11 +385,13 @@ static pa_err_t conform(const json_t *node, const json_t *in, cctx_t *cx,
 		json_t *map = json_object();
 		const char *key;
 		json_t *v;
+		size_t nth = 0;
 		json_object_foreach((json_t *)in, key, v)
 		{
 			json_t *cv;
-			char seg[160];
-			snprintf(seg, sizeof seg, "[%s]", key);
+			char seg[48];
+			/* by position: a map's keys are data, not names */
+			snprintf(seg, sizeof seg, "[key #%zu]", nth++);
 			size_t old = push(cx, seg);
 			pa_err_t err = conform(json_object_get(node, "values"),
 					       v, cx, &cv);
@@ -410,4 +445,32 @@ int pw__json_fits(const json_t *node, const json_t *val)
 	case JSON_OBJECT: return !strcmp(k, "map") || !strcmp(k, "record");
 	}
 	return 0;
+}
+
+/* Commands are read with enums strict (PW__CONFORM_COMMAND), events with
+ * Avro's resolution to the enum default. */
+int pw__read_mode(const pw_avsc_t *s)
+{
+	const char *n = pw_avsc_fullname(s);
+	size_t l = strlen(n);
+	return l > 7 && !strcmp(n + l - 7, "Command") ? PW__CONFORM_COMMAND
+						       : PW__CONFORM_READ;
+}
+
+/* "type": "payn" names no schema: say which values there are. */
+pa_err_t pw__unknown_type(const char *field, const char *value,
+			  char *errbuf)
+{
+	char list[400] = "", sh[96];
+	size_t n = 0;
+	const char *f, *v, *sch;
+	for (size_t i = 0; pw_schemas_discriminator(i, &f, &v, &sch) == PA_OK;
+	     i++)
+		if (!strcmp(f, field) && n < sizeof list)
+			n += (size_t)snprintf(list + n, sizeof list - n, "%s%s",
+					      n ? ", " : "", v);
+	return pa_seterr(errbuf, PA_VALIDATION,
+			 "%s: %s is not a record type; expected one of: %s",
+			 field, pw__shown(value, strlen(value), sh, sizeof sh),
+			 list);
 }

@@ -514,7 +514,7 @@ START_TEST(test_pipeline_poison_commands_dead_letter_and_partition_flows)
 	ck_assert_uint_eq(json_array_size(dl), 5);
 	const char *want[] = {"UNDECODABLE", "UNKNOWN_MERCHANT", "VALIDATION",
 			      "MALFORMED", "UNSUPPORTED_PRODUCT"};
-	const char *msg[] = {"undecodable JSON at byte", "nobody",
+	const char *msg[] = {"undecodable JSON: ", "nobody",
 			     "amount_minor", "does not belong on this topic",
 			     "is not a payin product"};
 	for (size_t i = 0; i < 5; i++) {
