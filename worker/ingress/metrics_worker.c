@@ -11,11 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/metrics_process.h"
 #include "gateway/gateway_payatom.h"
 #include "kafka/worker.h"
 
 struct pw_metrics_worker {
 	pw_metrics_t *reg;
+	pw_metrics_process_t *proc; /* process_* and payatom_build_info */
 	const pw_worker_t *w;
 	pw_gateway_t *gw;
 	const pw_http_t *http;
@@ -81,6 +83,7 @@ static void part_stat(void *ud, const char *topic, int32_t partition,
 static void on_render(pw_metrics_t *reg, void *ud)
 {
 	pw_metrics_worker_t *mw = ud;
+	pw_metrics_process_update(mw->proc);
 	(void)reg;
 	if (mw->http) {
 		pw_http_stats_t hs;
@@ -276,6 +279,10 @@ pa_err_t pw_metrics_worker_new(pw_metrics_t *reg, pw_metrics_worker_t **out,
 	mw->c_expired = pw_counter_of(mw->expired);
 	mw->g_gw_sending = pw_gauge_get(mw->gw_load, "inflight");
 	mw->g_gw_waiting = pw_gauge_get(mw->gw_load, "waiting");
+	if (pw_metrics_process_new(reg, &mw->proc, errbuf) != PA_OK) {
+		free(mw);
+		return PA_INVAL;
+	}
 	pw_metrics_on_render(reg, on_render, mw);
 	*out = mw;
 	return PA_OK;
@@ -286,6 +293,7 @@ void pw_metrics_worker_destroy(pw_metrics_worker_t *mw)
 	if (!mw)
 		return;
 	pw_metrics_on_render(mw->reg, NULL, NULL);
+	pw_metrics_process_destroy(mw->proc);
 	free(mw);
 }
 

@@ -64,8 +64,10 @@ void pw__set_paused(pw_worker_t *w, pw_part_t *p, int pause)
 /* Global back-pressure in two steps. At max.inflight the worker first just
  * stops reading its consumer queue (librdkafka stops fetching once its
  * prefetch queue is full) and reads again as soon as a slot frees: no
- * pause/resume round trip, which in librdkafka 2.0.2 costs about a second
- * before the first fetch after a resume. If it stays saturated for
+ * pause, which purges the prefetched records (fetched again on resume).
+ * (The ~1 s once blamed on resume was librdkafka's fetch queue backoff,
+ * fetch.queue.backoff.ms since 2.2.0; a resume itself fetches at once,
+ * docs/benchmarks.md.) If it stays saturated for
  * THROTTLE_PAUSE_MS (a failing gateway, an open circuit), every partition
  * is paused so that the consumer can go on serving group events without
  * taking new records. */

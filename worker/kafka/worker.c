@@ -352,23 +352,9 @@ void pw_worker_destroy(pw_worker_t *w)
 	if (w->rq)
 		rd_kafka_queue_destroy(w->rq);
 	if (w->consumer) {
-		/* librdkafka before 2.2.1 aborts (assertion in the sticky
-		 * assignor) destroying a cooperative-sticky consumer that
-		 * joined its group but got no assignment yet, e.g. SIGTERM
-		 * during the first rebalance (librdkafka#4312, fixed by
-		 * #4381): that handle is closed and left to the process exit */
-		char *mid = rd_kafka_memberid(w->consumer);
-		int joined = mid && *mid;
-		rd_kafka_mem_free(w->consumer, mid);
 		if (!rd_kafka_consumer_closed(w->consumer))
 			rd_kafka_consumer_close(w->consumer);
-		if (w->assigned_any || !joined ||
-		    rd_kafka_version() >= 0x02020100)
-			rd_kafka_destroy(w->consumer);
-		else
-			PW_LOG(w, PW_LOG_DEBUG,
-			       "consumer closed before its first assignment: "
-			       "not destroyed (librdkafka#4312)");
+		rd_kafka_destroy(w->consumer);
 	}
 	if (w->restorer) {
 		rd_kafka_consumer_close(w->restorer);

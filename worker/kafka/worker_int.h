@@ -119,6 +119,9 @@ struct pw_worker {
 	pw_part_t **parts;
 	int nparts;
 	int assigned_any;
+	/* values of the kafka.* credentials, cut out of librdkafka's log
+	 * lines (clients.c); borrowed from o.kafka, NULL-terminated */
+	const char *kafka_secrets[16];
 	int group_idle;
 
 	pw_gate_t *gate;

@@ -261,10 +261,8 @@ static void worker_conf(rig_t *r, const char *const *extra)
 		"rate.limit.rps = 5000\n"
 		"commit.interval = 200ms\n"
 		"shutdown.timeout = 5s\n"
-		/* a SIGKILLed member's partitions move after this */
-		"kafka.session.timeout.ms = 6000\n"
-		"kafka.heartbeat.interval.ms = 500\n",
-		r->brokers, r->group, PARTS);
+		"%s",
+		r->brokers, r->group, PARTS, pwt_group_protocol_conf());
 	static const char *const keys[T_N] = {
 		"topic.cmd.payin",     "topic.cmd.payout",
 		"topic.cmd.complaint", "topic.evt.payment",

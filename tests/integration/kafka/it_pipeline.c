@@ -86,9 +86,19 @@ static void env_init_mode(env_t *e, env_mode_t mode, pw_registry_t *reg)
 	e->o.on_event = on_event;
 	e->o.on_event_ud = e;
 	e->o.codec = e->codec;
-	static const pw_kafka_kv_t kafka[] = {{"log_level", "3"}};
-	e->o.kafka = kafka;
-	e->o.n_kafka = 1;
+	/* librdkafka's mock coordinator ends a rebalance that a join started
+	 * only after session.timeout.ms - 1 s (rdkafka_mock_cgrp.c), and a
+	 * cooperative move takes two: with the 45 s default, partitions a
+	 * member gives up had no owner for ~90 s */
+	static const pw_kafka_kv_t kafka[] = {{"log_level", "3"},
+					      {"session.timeout.ms", "6000"}};
+	/* PAYATOM_TEST_GROUP_PROTOCOL=consumer: KIP-848 (the session is the
+	 * coordinator's) */
+	static const pw_kafka_kv_t kip848[] = {{"log_level", "3"},
+					       {"group.protocol", "consumer"}};
+	const char *gp = getenv("PAYATOM_TEST_GROUP_PROTOCOL");
+	e->o.kafka = gp && !strcmp(gp, "consumer") ? kip848 : kafka;
+	e->o.n_kafka = 2;
 	e->prod = pwt_producer(e->o.brokers);
 }
 
@@ -680,6 +690,87 @@ START_TEST(test_pipeline_two_workers_share_the_group)
 }
 END_TEST
 
+/* A second member joins while the first owns every partition and has
+ * gateway calls in flight: the group really moves half the partitions
+ * (librdkafka >= 2.x's mock coordinator rebalances like a broker). Every
+ * partition keeps being processed after the move (none is left with no
+ * owner, nor paused for good by the handover), and the drained handover
+ * lets the calls in flight return on the first member, so no order is
+ * created twice across the two. */
+START_TEST(test_pipeline_rebalance_moves_partitions_mid_stream)
+{
+	env_t e;
+	env_init(&e);
+	pwt_fakegw_opts_t go = {.latency_ms = 400, .polls_until_final = 1};
+	pw_gateway_t *gw1 = pwt_fakegw_new(e.loop, &go);
+	pw_gateway_t *gw2 = pwt_fakegw_new(e.loop, &go);
+	pw_worker_t *w1, *w2;
+	char eb[PA_ERRBUF_SIZE];
+	ck_assert_int_eq(pw_worker_new(e.loop, &e.o, gw1, &w1, eb), PA_OK);
+	char oid[32];
+	for (int i = 0; i < 100; i++) {
+		snprintf(oid, sizeof oid, "MOV%010d", i);
+		payin(&e, oid, 100);
+	}
+	pwt_flush(e.prod);
+	/* the first member owns all partitions and is working */
+	struct until first = {&e, 5, 0};
+	ck_assert_msg(pwt_run_until(e.loop, reached, &first, 60000),
+		      "terminal %d", e.terminal);
+	pw_worker_stats_t s1, s2;
+	pw_worker_stats(w1, &s1);
+	ck_assert_uint_eq(s1.partitions_assigned, 4);
+	ck_assert_int_eq(pw_worker_new(e.loop, &e.o, gw2, &w2, eb), PA_OK);
+	/* commands keep arriving while the group rebalances (seconds: the
+	 * first member learns of the join at its next heartbeat), so calls
+	 * are in flight on the partitions it gives up */
+	int sent = 100;
+	int64_t end = pwt_now_ms() + pwt_ms(60000);
+	do {
+		for (int k = 0; k < 2 && sent < 260; k++, sent++) {
+			snprintf(oid, sizeof oid, "MOV%010d", sent);
+			payin(&e, oid, 100);
+		}
+		pwt_flush(e.prod);
+		for (int k = 0; k < 5; k++)
+			pw_loop_run_once(e.loop, 20);
+		pw_worker_stats(w2, &s2);
+	} while (s2.partitions_assigned == 0 && pwt_now_ms() < end);
+	/* the rest (>= 40) flows to both members */
+	for (; sent < 300; sent++) {
+		snprintf(oid, sizeof oid, "MOV%010d", sent);
+		payin(&e, oid, 100);
+	}
+	pwt_flush(e.prod);
+	struct until u = {&e, 300, 0};
+	int ok = pwt_run_until(e.loop, reached, &u, 120000);
+	pw_worker_stats(w1, &s1);
+	pw_worker_stats(w2, &s2);
+	int sub1 = pwt_fakegw_total_submits(gw1), sub2 = pwt_fakegw_total_submits(gw2);
+	printf("rebalance mid-stream: terminal %d of 300; member 1: partitions "
+	       "%llu, creates %d, handovers drained %llu timeout %llu; member "
+	       "2: partitions %llu, creates %d\n",
+	       e.terminal, (unsigned long long)s1.partitions_assigned, sub1,
+	       (unsigned long long)s1.handovers_drained,
+	       (unsigned long long)s1.handover_timeouts,
+	       (unsigned long long)s2.partitions_assigned, sub2);
+	fflush(stdout);
+	ck_assert_msg(ok, "only %d of 300 terminal after the rebalance",
+		      e.terminal);
+	ck_assert_uint_gt(s1.partitions_assigned, 0);
+	ck_assert_uint_gt(s2.partitions_assigned, 0);
+	ck_assert_uint_eq(s1.partitions_assigned + s2.partitions_assigned, 4);
+	ck_assert_uint_gt(s2.commands_done, 0);
+	ck_assert_uint_ge(s1.handovers_drained, 1);
+	ck_assert_uint_eq(s1.handover_timeouts, 0);
+	ck_assert_int_eq(sub1 + sub2, 300); /* no order created twice */
+	stop_worker(&e, w1);
+	stop_worker(&e, w2);
+	check_events(&e, 300, 1);
+	env_fini(&e);
+}
+END_TEST
+
 static pw_registry_t *registry_client(pwt_registry_t *fr)
 {
 	pw_registry_conf_t rc = {.url = pwt_registry_url(fr),
@@ -1031,6 +1122,7 @@ int main(void)
 	tcase_add_test(tc,
 		       test_pipeline_restart_restores_state_and_suppresses_replays);
 	tcase_add_test(tc, test_pipeline_two_workers_share_the_group);
+	tcase_add_test(tc, test_pipeline_rebalance_moves_partitions_mid_stream);
 	tcase_add_test(tc, test_pipeline_commands_accepted_in_every_framing);
 	tcase_add_test(tc,
 		       test_pipeline_registry_outage_retries_instead_of_dead_letter);
