@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # payatom-worker as an operator sees it, without Kafka (issue 15 item 6):
 #  - --version prints ours and librdkafka's;
-#  - --check-config reports every error at once, each naming the key and
+#  - --check-config (and payatom-ctl check-config) reports every error at once, each naming the key and
 #    its source (file:line, env variable), validating kafka.* through
 #    librdkafka itself (unknown property, bad value, combinations such as
 #    group.protocol=consumer with session.timeout.ms) and the brokers
@@ -58,6 +58,18 @@ ok
 for f in out err; do
   ! grep -q 'cli-test-password-77c\|cli-test-secret-9f1' "$work/$f" || fail "a secret printed on std$f"
 done
+ok
+
+# payatom-ctl check-config: the same checks, the same errors
+"$bin/payatom-ctl" check-config "$work/bad.conf" >/dev/null 2>"$work/err"
+rc=$?
+[ $rc = 1 ] || fail "payatom-ctl check-config: exit $rc"
+for want in "bad.conf:1: brokers: 'kafka:90x2' is not host:port" \
+            "bad.conf:3: kafka.fetch.wait.max.msx: No such configuration property" \
+            "bad.conf:2: log.level: 'loud' is not one of"; do
+  grep -qF -- "$want" "$work/err" || { cat "$work/err"; fail "payatom-ctl: no error '$want'"; }
+done
+! grep -q 'cli-test-password-77c' "$work/err" || fail "payatom-ctl printed a secret"
 ok
 
 printf '%s\n' "brokers = k:9092" "kafka.group.protocol = consumer" \

@@ -175,12 +175,24 @@ static const pw_cfg_entry_t worker_entries[] = {
 		 "Rebalance: time the gateway calls in flight on revoked "
 		 "partitions get to finish before the partitions are handed "
 		 "over (0 = cancel them, the new owner resolves them)"),
-	PW_CFG_E("state.retention", PW_CFG_DURATION_MS, "30d", 0, 3650 * DAY,
+	PW_CFG_E("state.retention", PW_CFG_DURATION_MS, "400d", 0, 3650 * DAY,
 		 W(state_retention_ms), 0, NULL,
 		 "Settled orders are forgotten this long after their creation "
-		 "(memory and, by a tombstone, the compacted changelog); a "
-		 "command for a forgotten order counts as new and the gateway's "
-		 "duplicate check resolves it. 0 = never"),
+		 "(the local state store and, by a tombstone, the compacted "
+		 "changelog); a command for a forgotten order counts as new and "
+		 "the gateway's duplicate check resolves it. Default: 400 days, "
+		 "over a year of refunds and disputes (docs/state-store.md). "
+		 "0 = never"),
+	PW_CFG_E("state.dir", PW_CFG_STR, "/tmp/payatom-worker", 0, 0,
+		 W(state_dir), 0, NULL,
+		 "Folder of the local state store: one LMDB store per owned "
+		 "partition under state.dir/group.id/, a cache of the "
+		 "changelog restored from its checkpoint (a persistent volume "
+		 "keeps restarts short; docs/state-store.md)"),
+	PW_CFG_E("state.store.max.bytes", PW_CFG_SIZE, "64g", 1 << 20,
+		 1LL << 42, W(state_store_max_bytes), 0, NULL,
+		 "Largest size of one partition's store (address space, not "
+		 "memory; the file grows as it fills: ~500 bytes an order)"),
 	PW_CFG_E("reports.schedule", PW_CFG_DURATION_MS, "0", 0, 7 * DAY,
 		 W(reports_schedule_ms), 0, NULL,
 		 "Interval of scheduled reconciliation/balance reports; 0 = off"),

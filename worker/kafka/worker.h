@@ -47,6 +47,13 @@ typedef struct pw_worker_opts {
 	 * created: dropped from memory, a tombstone written to the state
 	 * changelog so compaction drops them too. 0 = kept for ever. */
 	int64_t state_retention_ms;
+	/* state.dir: the local state store's folder (a store per partition
+	 * under <state_dir>/<group_id>/); NULL or "": a temporary folder of
+	 * the worker's own, removed with it (every assignment restores the
+	 * whole changelog). state_store_max_bytes: one store's size cap
+	 * (0 = 64 GiB). */
+	const char *state_dir;
+	int64_t state_store_max_bytes;
 	/* exactly_once: how long one transaction call (init, send offsets,
 	 * commit, abort) may block the loop; 0 = 30 s */
 	int64_t txn_timeout_ms;
@@ -120,9 +127,15 @@ typedef struct pw_worker_stats {
 	/* revokes that waited for gateway calls in flight: all returned, or
 	 * handover.timeout came with calls left (cancelled) */
 	uint64_t handovers_drained, handover_timeouts;
-	/* order state held: live records, settled ones at rest (packed), and
-	 * the bytes of both (records only: not the map's keys) */
+	/* order state: live records in memory, settled ones in the local
+	 * store (at rest), and the bytes of the live records (not the map's
+	 * keys) */
 	uint64_t orders_live, orders_at_rest, state_bytes;
+	/* the local state store: orders held (live ones too), disk bytes in
+	 * use, changelog records restored, records left to restore (by the
+	 * watermark), stores wiped and rebuilt, read errors */
+	uint64_t orders_stored, store_bytes, restore_records;
+	uint64_t restore_remaining, store_rebuilds, store_errors;
 	uint64_t orders_expired; /* forgotten after state_retention_ms */
 	uint64_t txn_commit_retries; /* commits retried after a timeout */
 	/* records Kafka refused for good: written as a bounded dead letter,

@@ -4,8 +4,10 @@
  * their length and SHA-256, reason TOO_LARGE -- and when even that is
  * refused the command is counted, logged and its offset released. Either
  * way the later commands of the partition are processed and committed.
- * The worker's producer limit (kafka.message.max.bytes) plays the topic's
- * max.message.bytes here; the real-broker twin lowers the topic's. */
+ * On the mock cluster the worker's producer limit (kafka.message.max.bytes)
+ * plays the topic's; on Apache Kafka (CTest kafka_it_oversize,
+ * PAYATOM_TEST_KAFKA=real) the dead-letter topic's max.message.bytes is
+ * lowered and the broker itself refuses the record (a delivery report). */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +24,8 @@
 #include "pwtest.h"
 #include "serde/codec.h"
 
+enum { T_N = 10 };
+
 typedef struct env {
 	pw_loop_t *loop;
 	pw_mock_t *mock;
@@ -30,7 +34,47 @@ typedef struct env {
 	pw_worker_opts_t o;
 	int terminal, dlq;
 	char group[64];
+	char brokers[512];
+	char topic[T_N][128];
 } env_t;
+
+/* Real broker: the topics (one partition, unique names), the dead-letter
+ * topic with max.message.bytes = max_bytes. */
+static void create_topics_real(env_t *e, const char *max_bytes)
+{
+	char es[256];
+	rd_kafka_conf_t *c = rd_kafka_conf_new();
+	rd_kafka_conf_set(c, "bootstrap.servers", e->brokers, es, sizeof es);
+	rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, es, sizeof es);
+	ck_assert_msg(rk != NULL, "admin client: %s", es);
+	rd_kafka_NewTopic_t *nt[T_N];
+	for (int i = 0; i < T_N; i++) {
+		nt[i] = rd_kafka_NewTopic_new(e->topic[i], 1, 1, es, sizeof es);
+		ck_assert_ptr_nonnull(nt[i]);
+		if (!strcmp(e->topic[i], e->o.topic_dlq))
+			rd_kafka_NewTopic_set_config(nt[i], "max.message.bytes",
+						     max_bytes);
+		if (!strcmp(e->topic[i], e->o.topic_int_state))
+			rd_kafka_NewTopic_set_config(nt[i], "cleanup.policy",
+						     "compact");
+	}
+	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+	rd_kafka_CreateTopics(rk, nt, T_N, NULL, q);
+	rd_kafka_event_t *ev = rd_kafka_queue_poll(q, (int)pwt_ms(30000));
+	ck_assert_msg(ev != NULL, "CreateTopics timed out");
+	size_t n = 0;
+	const rd_kafka_topic_result_t **tr = rd_kafka_CreateTopics_result_topics(
+		rd_kafka_event_CreateTopics_result(ev), &n);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_msg(!rd_kafka_topic_result_error(tr[i]), "create %s: %s",
+			      rd_kafka_topic_result_name(tr[i]),
+			      rd_kafka_err2str(rd_kafka_topic_result_error(tr[i])));
+	rd_kafka_event_destroy(ev);
+	rd_kafka_queue_destroy(q);
+	for (int i = 0; i < T_N; i++)
+		rd_kafka_NewTopic_destroy(nt[i]);
+	rd_kafka_destroy(rk);
+}
 
 static void on_event(void *ud, const char *topic, const char *json)
 {
@@ -49,19 +93,38 @@ static void env_init(env_t *e, const char *max_bytes, size_t payload_max)
 	ck_assert_int_eq(pw_loop_new(&e->loop), PA_OK);
 	pw_codec_conf_t cc = {.serialization = PW_SER_AVRO};
 	ck_assert_int_eq(pw_codec_new(&cc, &e->codec, eb), PA_OK);
-	ck_assert_int_eq(pw_mock_new(1, 1, &e->mock, eb), PA_OK);
 	pw_worker_opts_default(&e->o);
-	const char *topics[] = {
-		e->o.topic_cmd_payin,	 e->o.topic_cmd_payout,
-		e->o.topic_cmd_complaint, e->o.topic_evt_payment,
-		e->o.topic_evt_refund,	 e->o.topic_evt_complaint,
-		e->o.topic_evt_report,	 e->o.topic_dlq,
-		e->o.topic_int_webhook,	 e->o.topic_int_state};
-	for (size_t i = 0; i < sizeof topics / sizeof topics[0]; i++)
-		ck_assert_int_eq(pw_mock_topic(e->mock, topics[i]), PA_OK);
+	const char **topics[T_N] = {
+		&e->o.topic_cmd_payin,	  &e->o.topic_cmd_payout,
+		&e->o.topic_cmd_complaint, &e->o.topic_evt_payment,
+		&e->o.topic_evt_refund,	  &e->o.topic_evt_complaint,
+		&e->o.topic_evt_report,	  &e->o.topic_dlq,
+		&e->o.topic_int_webhook,	  &e->o.topic_int_state};
 	snprintf(e->group, sizeof e->group, "it-oversize-%d-%d", getpid(),
 		 n++);
-	e->o.brokers = pw_mock_bootstraps(e->mock);
+	/* names unique per run: reruns may share a real broker */
+	for (int i = 0; i < T_N; i++) {
+		snprintf(e->topic[i], sizeof e->topic[i], "%s.%s", e->group,
+			 *topics[i]);
+		*topics[i] = e->topic[i];
+	}
+	const char *k = getenv("PAYATOM_TEST_KAFKA");
+	int real = k && !strcmp(k, "real");
+	if (real) {
+		const char *b = getenv("PAYATOM_TEST_BOOTSTRAP");
+		ck_assert_msg(b && *b, "PAYATOM_TEST_KAFKA=real needs "
+				       "PAYATOM_TEST_BOOTSTRAP");
+		snprintf(e->brokers, sizeof e->brokers, "%s", b);
+		create_topics_real(e, max_bytes);
+	} else {
+		ck_assert_int_eq(pw_mock_new(1, 1, &e->mock, eb), PA_OK);
+		for (int i = 0; i < T_N; i++)
+			ck_assert_int_eq(pw_mock_topic(e->mock, e->topic[i]),
+					 PA_OK);
+		snprintf(e->brokers, sizeof e->brokers, "%s",
+			 pw_mock_bootstraps(e->mock));
+	}
+	e->o.brokers = e->brokers;
 	e->o.group_id = e->group;
 	e->o.poll_first_ms = 50;
 	e->o.poll_max_interval_ms = 200;
@@ -77,7 +140,7 @@ static void env_init(env_t *e, const char *max_bytes, size_t payload_max)
 	kafka[0] = (pw_kafka_kv_t){"log_level", "3"};
 	kafka[1] = (pw_kafka_kv_t){"message.max.bytes", max_bytes};
 	e->o.kafka = kafka;
-	e->o.n_kafka = 2;
+	e->o.n_kafka = real ? 1 : 2; /* real: the broker refuses */
 	e->prod = pwt_producer(e->o.brokers);
 }
 
