@@ -585,7 +585,7 @@ static int tombstone(const char *key, size_t klen, void *ud)
 	    pw_hmap_get(c->w->tombs, key, klen))
 		return 0;
 	if (pw__produce(c->w, NULL, c->w->o.topic_int_state, c->part, key,
-			klen, NULL, 0) != PA_OK) {
+			klen, NULL, 0, NULL) != PA_OK) {
 		c->refused = 1;
 		return 1; /* the next sweep tries again */
 	}
