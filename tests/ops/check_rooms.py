@@ -27,7 +27,7 @@ SAME = {("ingress", "reports"), ("reports", "ingress"), ("gateway", "serde"),
 MAX_LINES = 800
 # files still over the limit, each with the issue that splits it; an entry
 # that is no longer needed fails the check too, so the list only shrinks
-OVER_LIMIT = {"worker/reports/reports.c", "worker/sandbox/routes.c"}
+OVER_LIMIT = set()
 
 INC = re.compile(r'^\s*#\s*include\s+"([a-z_]+)/[^"]+"', re.M)
 

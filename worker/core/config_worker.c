@@ -34,11 +34,12 @@ static const pw_cfg_entry_t worker_entries[] = {
 	PW_CFG_E("topic.evt.report", PW_CFG_STR, "payatom.evt.report", 0, 0,
 		 W(topic_evt_report), 0, NULL,
 		 "Reconciliation, balance and correction report events"),
-	PW_CFG_E("dlq.payload.max", PW_CFG_SIZE, "64k", 256, 16 * 1024 * 1024,
-		 W(dlq_payload_max), 0, NULL,
-		 "A dead letter or event Kafka refuses for good (too large) "
-		 "is written as a dead letter with the original bytes cut to "
-		 "this size, their length and SHA-256 (reason TOO_LARGE)"),
+	PW_CFG_E("dlq.payload.max", PW_CFG_SIZE, "512k", 1024,
+		 16 * 1024 * 1024, W(dlq_payload_max), 0, NULL,
+		 "Bytes of the original record a dead letter carries; a longer "
+		 "record is cut, with its length and SHA-256 (payload_length, "
+		 "payload_sha256). Keep (size x 4/3 + 2k) under the DLQ "
+		 "topic's max.message.bytes"),
 	PW_CFG_E("topic.dlq", PW_CFG_STR, "payatom.dlq", 0, 0, W(topic_dlq), 0,
 		 NULL, "Dead letters: unprocessable commands with a reason"),
 	PW_CFG_E("topic.int.webhook", PW_CFG_STR, "payatom.int.webhook", 0, 0,

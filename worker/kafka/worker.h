@@ -21,6 +21,9 @@ typedef struct pw_kafka_kv {
 	const char *value;
 } pw_kafka_kv_t;
 
+#define PW_DLQ_PAYLOAD_MAX (512 * 1024)
+#define PW_DLQ_REFUSED_PAYLOAD 1024
+
 typedef struct pw_worker_opts {
 	const char *brokers;  /* bootstrap servers; required */
 	const char *group_id; /* default "payatom-worker" */
@@ -36,9 +39,11 @@ typedef struct pw_worker_opts {
 	int retry_max_attempts;
 	int64_t commit_interval_ms;
 	int64_t shutdown_timeout_ms;
-	/* A dead letter or event Kafka refuses for good (too large, invalid)
-	 * is written as a dead letter in bounded form: the original bytes cut
-	 * to this many, with their length and SHA-256. 0 = 64 KiB. */
+	/* A dead letter carries at most this many bytes of the original
+	 * record; a longer one is cut, with its length and SHA-256 (the
+	 * bounded form). 0 = PW_DLQ_PAYLOAD_MAX. A dead letter or event
+	 * Kafka refuses for good anyway is written as a dead letter in
+	 * bounded form with PW_DLQ_REFUSED_PAYLOAD bytes. */
 	size_t dlq_payload_max;
 	/* revoke: how long gateway calls in flight on the revoked partitions
 	 * may finish before they are handed over (0: cancel at once) */

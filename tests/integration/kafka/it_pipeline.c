@@ -783,13 +783,14 @@ START_TEST(test_pipeline_rebalance_moves_partitions_mid_stream)
 	pw_worker_stats(w1, &s1);
 	ck_assert_uint_eq(s1.partitions_assigned, 4);
 	ck_assert_int_eq(pw_worker_new(e.loop, &e.o, gw2, &w2, eb), PA_OK);
-	/* commands keep arriving while the group rebalances (seconds: the
-	 * first member learns of the join at its next heartbeat), so calls
-	 * are in flight on the partitions it gives up */
+	/* commands keep arriving (20/s, each call 400 ms) until the group has
+	 * moved partitions (seconds: the mock ends a round session.timeout.ms
+	 * - 1 s after the join), so calls are in flight on the partitions the
+	 * first member gives up, however slow the run */
 	int sent = 100;
 	int64_t end = pwt_now_ms() + pwt_ms(60000);
 	do {
-		for (int k = 0; k < 2 && sent < 260; k++, sent++) {
+		for (int k = 0; k < 2 && sent < 960; k++, sent++) {
 			snprintf(oid, sizeof oid, "MOV%010d", sent);
 			payin(&e, oid, 100);
 		}
@@ -798,37 +799,37 @@ START_TEST(test_pipeline_rebalance_moves_partitions_mid_stream)
 			pw_loop_run_once(e.loop, 20);
 		pw_worker_stats(w2, &s2);
 	} while (s2.partitions_assigned == 0 && pwt_now_ms() < end);
-	/* the rest (>= 40) flows to both members */
-	for (; sent < 300; sent++) {
+	/* 40 more flow to both members */
+	for (int total = sent + 40; sent < total; sent++) {
 		snprintf(oid, sizeof oid, "MOV%010d", sent);
 		payin(&e, oid, 100);
 	}
 	pwt_flush(e.prod);
-	struct until u = {&e, 300, 0};
+	struct until u = {&e, sent, 0};
 	int ok = pwt_run_until(e.loop, reached, &u, 120000);
 	pw_worker_stats(w1, &s1);
 	pw_worker_stats(w2, &s2);
 	int sub1 = pwt_fakegw_total_submits(gw1), sub2 = pwt_fakegw_total_submits(gw2);
-	printf("rebalance mid-stream: terminal %d of 300; member 1: partitions "
+	printf("rebalance mid-stream: terminal %d of %d; member 1: partitions "
 	       "%llu, creates %d, handovers drained %llu timeout %llu; member "
 	       "2: partitions %llu, creates %d\n",
-	       e.terminal, (unsigned long long)s1.partitions_assigned, sub1,
+	       e.terminal, sent, (unsigned long long)s1.partitions_assigned, sub1,
 	       (unsigned long long)s1.handovers_drained,
 	       (unsigned long long)s1.handover_timeouts,
 	       (unsigned long long)s2.partitions_assigned, sub2);
 	fflush(stdout);
-	ck_assert_msg(ok, "only %d of 300 terminal after the rebalance",
-		      e.terminal);
+	ck_assert_msg(ok, "only %d of %d terminal after the rebalance",
+		      e.terminal, sent);
 	ck_assert_uint_gt(s1.partitions_assigned, 0);
 	ck_assert_uint_gt(s2.partitions_assigned, 0);
 	ck_assert_uint_eq(s1.partitions_assigned + s2.partitions_assigned, 4);
 	ck_assert_uint_gt(s2.commands_done, 0);
 	ck_assert_uint_ge(s1.handovers_drained, 1);
 	ck_assert_uint_eq(s1.handover_timeouts, 0);
-	ck_assert_int_eq(sub1 + sub2, 300); /* no order created twice */
+	ck_assert_int_eq(sub1 + sub2, sent); /* no order created twice */
 	stop_worker(&e, w1);
 	stop_worker(&e, w2);
-	check_events(&e, 300, 1);
+	check_events(&e, sent, 1);
 	env_fini(&e);
 }
 END_TEST
