@@ -13,6 +13,8 @@
 #                both guarantees (BENCH_ARGS='--commands 20000' to shorten)
 #   make asan    the whole suite under AddressSanitizer + UBSan
 #   make valgrind  the unit tests under valgrind
+#   make fuzz    libFuzzer targets (clang, ASan+UBSan) in build-fuzz, each
+#                run FUZZ_SECONDS (20), FUZZ_JOBS (2) at a time
 #
 # demo, test, tour and install build quietly: a few progress lines, the
 # compiler's output in $(BUILD)/build.log (its tail is shown on failure).
@@ -20,6 +22,9 @@
 SHELL      := /bin/bash
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 20
+FUZZ_JOBS  ?= 2
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX     ?= /usr/local
 CMAKE_ARGS ?=
@@ -27,7 +32,7 @@ CTEST_ARGS ?=
 KAFKA      ?=
 BENCH_ARGS ?=
 
-.PHONY: all deps build quiet-build test demo tour install docs bench asan valgrind clean format
+.PHONY: all deps build quiet-build test demo tour install docs bench asan valgrind fuzz clean format
 
 all: build
 
@@ -91,8 +96,13 @@ valgrind: deps
 	$(MAKE) build
 	tests/valgrind.sh $(BUILD)
 
+fuzz: deps
+	CC=clang cmake -S . -B $(FUZZ_BUILD) -DPAYATOM_FUZZ=ON -DPAYATOM_SANITIZE='address;undefined' -DCMAKE_BUILD_TYPE=Debug $(CMAKE_ARGS)
+	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzz
+	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_JOBS)
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -6,10 +6,11 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config git
   libsasl2-dev libzstd-dev liblz4-dev zlib1g-dev libcurl4-openssl-dev libssl-dev libjansson-dev
-  libavro-dev libmicrohttpd-dev check valgrind openssl ca-certificates
+  libavro-dev libmicrohttpd-dev liblmdb-dev check valgrind openssl ca-certificates
   kafkacat wrk php-cli python3 python3-avro python3-yaml unzip curl procps psmisc
   jq iproute2
-  openjdk-17-jre-headless maven)
+  openjdk-17-jre-headless maven
+  clang libclang-rt-14-dev)
 # node/npm: any installation will do (tests use node's crypto and npm pack);
 # Debian's packages only when none is present, so a NodeSource node is kept.
 command -v node >/dev/null || pkgs+=(nodejs)

@@ -37,8 +37,10 @@ fi
 
 mkdir -p "$cache"
 exec 9>"$cache/.librdkafka-$LIBRDKAFKA_VERSION.lock"
-echo "librdkafka: waiting for the build lock" >&2
-flock 9
+flock -n 9 || {
+  echo "librdkafka: another checkout is building it; waiting for its lock" >&2
+  flock 9
+}
 if [ -f "$stamp" ]; then # another checkout built it while we waited
   echo "librdkafka: $LIBRDKAFKA_VERSION in $prefix"
   exit 0
@@ -67,7 +69,10 @@ publish = false
 rdkafka-sys = { version = "=$RDKAFKA_SYS_VERSION", default-features = false }
 EOF
 echo "librdkafka: fetching rdkafka-sys $RDKAFKA_SYS_VERSION with cargo" >&2
-(cd "$work/fetch" && cargo vendor --quiet "$work/vendor" >/dev/null)
+# the sparse index (the default since cargo 1.68; older cargo would clone
+# the whole git index)
+(cd "$work/fetch" && CARGO_REGISTRIES_CRATES_IO_PROTOCOL=sparse \
+  cargo vendor --quiet "$work/vendor" >/dev/null)
 src=$work/vendor/rdkafka-sys/librdkafka
 grep -q "define RD_KAFKA_VERSION *$RDKAFKA_VERSION_HEX" "$src/src/rdkafka.h" || {
   echo "librdkafka: rdkafka-sys $RDKAFKA_SYS_VERSION does not carry librdkafka $LIBRDKAFKA_VERSION" >&2

@@ -2,8 +2,10 @@
  * Owns: canonical JSON for the V2 signature (spec §3.4 [I]): what the
  *       signer's `ksort($body); json_encode($body)` gives; PHP's string
  *       conversion of a value (what `.` concatenates into a hash, spec
- *       §3.2); jansson's own compact dump into one buffer (pa_json_dump);
- *       a faster json_loadb() (pa_json_loadb, jsonload.c).
+ *       §3.2); jansson's own compact dump into one buffer (pa_json_dump)
+ *       and its parse errors without the input's bytes
+ *       (pa_json_error_text); a faster json_loadb() (pa_json_loadb,
+ *       jsonload.c).
  * Not here: the signature itself (sign.h), digests (crypto.h), which field
  *           enters which hash (webhook.h).
  *
@@ -123,11 +125,24 @@ char *pa_json_dump(const json_t *j, size_t flags, size_t first_cap,
  * JSON_REJECT_DUPLICATES), the same flags (JSON_REJECT_DUPLICATES,
  * JSON_DECODE_ANY, JSON_DISABLE_EOF_CHECK, JSON_DECODE_INT_AS_REAL,
  * JSON_ALLOW_NUL). @p error (may be NULL) gets a message in Jansson's words
- * and the byte position; its line and column are -1.
+ * (without its " near '...'": see pa_json_error_text), the line and column
+ * (1-based, in bytes) and byte position of the error, and the code
+ * json_error_code() reads.
  * @returns a new reference (caller json_decref()s), or NULL.
  */
 json_t *pa_json_loadb(const char *buf, size_t len, size_t flags,
 		      json_error_t *error);
+
+/**
+ * @brief jansson's parse error without the input's bytes: json_error_t's
+ * text ends in " near '<the bytes at the error>'", which may be a phone
+ * number or a UPI id, so that part is cut and the position given instead:
+ * "control character 0x9 at byte 14 (line 1, column 14)".
+ * @param buf  @p size bytes; always NUL-terminated.
+ * @returns buf.
+ */
+const char *pa_json_error_text(const json_error_t *je, char *buf,
+			       size_t size);
 
 #ifdef __cplusplus
 }

@@ -44,6 +44,7 @@ extern "C" {
 	X(IO, R, "I/O error")                                                  \
 	X(CONFIG, F, "invalid configuration")                                  \
 	X(KAFKA, R, "Kafka error")                                             \
+	X(KAFKA_REFUSED, F, "Kafka refused the record for good (too large, invalid)") \
 	X(STATE, F, "transition not allowed by the status model")              \
 	X(BUSY, R, "resource busy, try again later")                           \
 	X(CANCELLED, R, "operation cancelled")                                 \

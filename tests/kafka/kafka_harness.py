@@ -330,6 +330,14 @@ def node_props(run, node, nodes, mode, sec):
         "share.coordinator.state.topic.replication.factor": rf,
         "share.coordinator.state.topic.min.isr": isr,
         "group.initial.rebalance.delay.ms": 0,
+        # KIP-848 groups (group.protocol=consumer): session and heartbeat
+        # are broker settings; 6 s / 0.5 s like the classic groups' client
+        # settings in the tests, so a SIGKILLed member's partitions move as
+        # soon (the broker's minimums are 45 s / 5 s).
+        "group.consumer.min.session.timeout.ms": 6000,
+        "group.consumer.session.timeout.ms": 6000,
+        "group.consumer.min.heartbeat.interval.ms": 500,
+        "group.consumer.heartbeat.interval.ms": 500,
         "auto.create.topics.enable": "false",
         # EOS tests: a zombie must be fenced quickly, abandoned transactions
         # aborted within a test's lifetime.

@@ -49,6 +49,22 @@ for fam in payatom_events_published_total payatom_dlq_records_total \
            payatom_partition_inflight payatom_partition_uncommitted payatom_consumer_lag; do
   grep -q "^$fam" "$work/metrics" || fail "metric family $fam missing"
 done
+# build info and the standard process families (Prometheus client libraries'
+# names), with plausible values
+for fam in process_cpu_seconds_total process_resident_memory_bytes \
+           process_virtual_memory_bytes process_open_fds process_max_fds \
+           process_start_time_seconds; do
+  grep -qE "^$fam [0-9]" "$work/metrics" || fail "metric family $fam missing"
+done
+ver=$("$bin/payatom-worker" --version) || fail "--version failed"
+want=$(echo "$ver" | sed -n 's/^payatom-worker \([^ ]*\) (librdkafka \([^)]*\))$/payatom_build_info{version="\1",librdkafka="\2"} 1/p')
+[ -n "$want" ] || fail "--version printed '$ver', not 'payatom-worker V (librdkafka V)'"
+grep -qxF "$want" "$work/metrics" || fail "no '$want' in /metrics (--version: $ver)"
+rss=$(awk '$1 == "process_resident_memory_bytes" { print int($2) }' "$work/metrics")
+[ "${rss:-0}" -gt 1000000 ] || fail "process_resident_memory_bytes $rss"
+now=$(date +%s)
+start=$(awk '$1 == "process_start_time_seconds" { print int($2) }' "$work/metrics")
+[ $((now - ${start:-0})) -ge 0 ] && [ $((now - ${start:-0})) -lt 600 ] || fail "process_start_time_seconds $start (now $now)"
 # the chart's Grafana dashboard queries what this real /metrics exports
 src=$(cd "$(dirname "$0")/../.." && pwd)
 python3 "$src/tests/helm/check_dashboard.py" "$src/helm/payatom-worker/dashboards/payatom-worker.json" \
@@ -60,9 +76,10 @@ value() { awk -v m="$1" 'index($0, m) == 1 { s += $NF } END { print s + 0 }' "$w
 [ "$(value 'payatom_dlq_records_total')" != 0 ] || fail "no dead letter counted"
 
 # the reference in docs/metrics.md: "| name[, name] | type | labels | meaning |"
+# (payatom_* and the standard process_* families)
 if [ -n "$doc" ]; then
   sed -n 's/^# TYPE \([a-z_:]*\) \([a-z]*\)$/\1 \2/p' "$work/metrics" | sort >"$work/exported"
-  awk -F'|' '/^\| *payatom_/ { gsub(/ /, "", $2); gsub(/ /, "", $3);
+  awk -F'|' '/^\| *(payatom|process)_/ { gsub(/ /, "", $2); gsub(/ /, "", $3);
                  n = split($2, names, ","); for (i = 1; i <= n; i++) print names[i], $3 }' \
     "$doc" | sort >"$work/documented"
   if ! diff -q "$work/exported" "$work/documented" >/dev/null; then

@@ -452,15 +452,14 @@ static inline void eos_worker_conf(rig_t *r, const char *guarantee,
 		"rate.limit.rps = 20000\n"
 		"commit.interval = 200ms\n"
 		"shutdown.timeout = 5s\n"
-		/* a SIGKILLed member's partitions move after this */
-		"kafka.session.timeout.ms = 6000\n"
-		"kafka.heartbeat.interval.ms = 500\n"
+		"%s"
 		"merchant.%s.pid = %s\n"
 		"merchant.%s.secret = %s\n"
 		"merchant.%s.base.url = %s\n"
 		"merchant.%s.country = IN\n"
 		"merchant.%s.api.version = v1\n",
-		r->brokers, r->group, guarantee, EOS_PARTS, EOS_MERCHANT,
+		r->brokers, r->group, guarantee, EOS_PARTS,
+		pwt_group_protocol_conf(), EOS_MERCHANT,
 		EOS_PID, EOS_MERCHANT, EOS_SECRET, EOS_MERCHANT, r->sbx_url,
 		EOS_MERCHANT, EOS_MERCHANT);
 	for (int i = 0; i < ET_N; i++)

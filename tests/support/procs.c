@@ -436,3 +436,12 @@ pwt_proc_t *pwt_sandbox_spawn(const char *conf_text, int *port)
 		*port = atoi(line);
 	return p;
 }
+
+const char *pwt_group_protocol_conf(void)
+{
+	const char *p = getenv("PAYATOM_TEST_GROUP_PROTOCOL");
+	if (p && strcmp(p, "consumer") == 0)
+		return "kafka.group.protocol = consumer\n";
+	return "kafka.session.timeout.ms = 6000\n"
+	       "kafka.heartbeat.interval.ms = 500\n";
+}

@@ -93,4 +93,11 @@ pwt_proc_t *pwt_sandbox_spawn(const char *conf_text, int *port);
  * such sample. */
 double pwt_proc_metric(int port, const char *name);
 
+/* The worker.conf lines of the consumer group protocol the tests run:
+ * PAYATOM_TEST_GROUP_PROTOCOL=consumer (KIP-848: session and heartbeat are
+ * broker settings, tests/kafka/kafka_harness.py sets them to 6 s / 0.5 s)
+ * or the classic protocol with the same 6 s session (a SIGKILLed member's
+ * partitions move after it). Static storage. */
+const char *pwt_group_protocol_conf(void);
+
 #endif

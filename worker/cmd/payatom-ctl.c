@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/config.h"
+#include "core/config_kafka.h"
 #include "core/config_worker.h"
 #include "ctl.h"
 #include "serde/schemas.h"
@@ -346,15 +347,25 @@ static int cmd_check_config(int argc, char **argv)
 	pw_config_t *cfg = NULL;
 	if (pw_config_new(pw_config_worker_table(), &cfg, eb))
 		return ctl_fail("check-config", "%s", eb);
+	/* every error at once, each naming its key and source (as
+	 * payatom-worker --check-config), kafka.* through librdkafka */
+	pw_config_collect_errors(cfg, 1);
 	if (file && pw_config_load_file(cfg, file, eb))
 		goto bad;
 	if (env && pw_config_load_env(cfg, NULL, eb))
 		goto bad;
 	for (size_t i = 0; i < nsets; i++)
-		if (pw_config_set_arg(cfg, sets[i], eb))
+		if (pw_config_set_arg(cfg, sets[i], eb) &&
+		    pw_config_add_error(cfg, eb))
 			goto bad;
-	if (pw_config_finalize(cfg, eb))
+	pw_config_finalize(cfg, eb);
+	if (pw_config_check_kafka(cfg, "brokers", eb))
 		goto bad;
+	if (pw_config_error_count(cfg)) {
+		for (size_t i = 0; i < pw_config_error_count(cfg); i++)
+			ctl_fail("check-config", "%s", pw_config_error(cfg, i));
+		goto out;
+	}
 	if (!quiet) {
 		pw_config_dump(cfg, stdout);
 		printf("configuration ok (%zu merchant profile%s)\n",

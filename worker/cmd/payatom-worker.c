@@ -7,8 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <librdkafka/rdkafka.h>
+
 #include "core/config.h"
+#include "core/config_kafka.h"
 #include "core/config_worker.h"
+#include "core/metrics_process.h"
 #include "serde/codec_setup.h"
 #include "worker_app.h"
 #include "worker_cli.h"
@@ -36,12 +40,52 @@ static void usage(FILE *f)
 		"                    with the source of every value, and exit\n"
 		"  --print-config F  print the configuration reference as markdown or as\n"
 		"                    a JSON Schema (the Helm chart's values.schema.json)\n"
+		"  --version         this build's version and librdkafka's\n"
 		"  --help            this text and the configuration reference\n"
 		"\n"
 		"Every key can be set from the environment: PAYATOM_ + the key in upper\n"
 		"case with '.' as '_' (log.level -> PAYATOM_LOG_LEVEL). Secret keys\n"
 		"accept @/path/to/file. kafka.* keys pass through to librdkafka.\n"
 		"\n");
+}
+
+/* --check-config: the loaders have recorded their errors; finalize
+ * (required keys), the merchant profiles and librdkafka (kafka.*, brokers)
+ * add theirs. Prints the effective configuration, then every error; exit 1
+ * if there is one. Destroys cfg. */
+static int check_config(pw_config_t *cfg, pa_err_t err, char *eb)
+{
+	/* err: PA_NOMEM or the like, not collected. The profiles are read
+	 * only from a bound (finalized) configuration. */
+	if (err == PA_OK && pw_config_finalize(cfg, eb) == PA_OK) {
+		pw_merchants_t *ms = NULL;
+		if (pw_merchants_from_config(cfg, &ms, eb) != PA_OK)
+			err = pw_config_add_error(cfg, eb);
+		pw_merchants_destroy(ms);
+		/* serde keys that only make sense together */
+		pw_codec_setup_t cs;
+		if (err == PA_OK &&
+		    pw_codec_setup(pw_config_struct(cfg), &cs, eb) == PA_OK)
+			pw_codec_setup_free(&cs);
+		else if (err == PA_OK)
+			err = pw_config_add_error(cfg, eb);
+	}
+	if (err == PA_OK)
+		err = pw_config_check_kafka(cfg, "brokers", eb);
+	pw_config_dump(cfg, stdout);
+	size_t n = pw_config_error_count(cfg);
+	for (size_t i = 0; i < n; i++)
+		fprintf(stderr, "payatom-worker: configuration: %s\n",
+			pw_config_error(cfg, i));
+	if (err != PA_OK)
+		fprintf(stderr, "payatom-worker: configuration: %s\n", eb);
+	else if (n)
+		fprintf(stderr, "payatom-worker: %zu configuration error%s\n", n,
+			n == 1 ? "" : "s");
+	else
+		printf("configuration OK\n");
+	pw_config_destroy(cfg);
+	return err == PA_OK && n == 0 ? 0 : 1;
 }
 
 int main(int argc, char **argv)
@@ -58,7 +102,8 @@ int main(int argc, char **argv)
 	}
 	/* two passes: the file first, then -o on top of it and the env */
 	static const char *const opts[] = {"config", "check-config",
-					   "print-config", "help", NULL};
+					   "print-config", "version", "help",
+					   NULL};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		/* options that take a value: "--config F" or "--config=F" */
@@ -80,6 +125,12 @@ int main(int argc, char **argv)
 		} else if (!strncmp(a, "--config=", 9) ||
 			   !strncmp(a, "--print-config=", 15)) {
 			val = strchr(a, '=') + 1;
+		}
+		if (!strcmp(a, "--version")) {
+			printf("payatom-worker %s (librdkafka %s)\n",
+			       pw_version(), rd_kafka_version_str());
+			pw_config_destroy(cfg);
+			return 0;
 		}
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			usage(stdout);
@@ -136,39 +187,28 @@ int main(int argc, char **argv)
 		}
 	}
 	pa_err_t err = PA_OK;
+	if (check) /* every error at once, each naming its key and source */
+		pw_config_collect_errors(cfg, 1);
 	if (config_path)
 		err = pw_config_load_file(cfg, config_path, eb);
 	if (err == PA_OK)
 		err = pw_config_load_env(cfg, NULL, eb);
 	for (int i = 1; err == PA_OK && i < argc; i++)
-		if (!strcmp(argv[i], "-o") && i + 1 < argc)
+		if (!strcmp(argv[i], "-o") && i + 1 < argc) {
 			err = pw_config_set_arg(cfg, argv[++i], eb);
-		else if (!strcmp(argv[i], "--config") ||
-			 !strcmp(argv[i], "--print-config"))
+			if (err != PA_OK && check)
+				err = pw_config_add_error(cfg, eb);
+		} else if (!strcmp(argv[i], "--config") ||
+			   !strcmp(argv[i], "--print-config"))
 			i++;
+	if (check)
+		return check_config(cfg, err, eb);
 	if (err == PA_OK)
 		err = pw_config_finalize(cfg, eb);
 	if (err != PA_OK) {
 		fprintf(stderr, "payatom-worker: configuration: %s\n", eb);
 		pw_config_destroy(cfg);
 		return 1;
-	}
-	if (check) {
-		pw_merchants_t *ms = NULL;
-		err = pw_merchants_from_config(cfg, &ms, eb);
-		if (err == PA_OK) { /* serde keys that only make sense together */
-			pw_codec_setup_t cs;
-			err = pw_codec_setup(pw_config_struct(cfg), &cs, eb);
-			pw_codec_setup_free(&cs);
-		}
-		pw_config_dump(cfg, stdout);
-		pw_merchants_destroy(ms);
-		if (err != PA_OK)
-			fprintf(stderr, "payatom-worker: %s\n", eb);
-		else
-			printf("configuration OK\n");
-		pw_config_destroy(cfg);
-		return err == PA_OK ? 0 : 1;
 	}
 	pw_app_t app = {.config_path = config_path};
 	err = pw_app_start(&app, cfg, NULL, eb);

@@ -39,6 +39,14 @@ static int ready(void *ud, const char **why)
 		       "or producer failed";
 		return 0;
 	}
+	pw_worker_stats_t st;
+	pw_worker_stats(app->w, &st);
+	if (st.partitions_restoring > 0) {
+		/* issue 16: not ready until the local stores caught up with
+		 * the changelog */
+		*why = "restoring";
+		return 0;
+	}
 	if (!pw_gateway_payatom_any_closed(app->gw)) {
 		*why = "gateway: every merchant's circuit is open";
 		return 0;
@@ -328,10 +336,19 @@ pa_err_t pw_app_start(pw_app_t *app, pw_config_t *cfg, pw_merchants_t *ms,
 	o.retry_max_attempts = (int)wc->retry_max_attempts;
 	o.commit_interval_ms = wc->commit_interval_ms;
 	o.shutdown_timeout_ms = wc->shutdown_timeout_ms;
+	o.dlq_payload_max = (size_t)wc->dlq_payload_max;
 	o.handover_timeout_ms = wc->handover_timeout_ms;
 	o.state_retention_ms = wc->state_retention_ms;
+	/* the embedded mock cluster's changelog ends with the process: its
+	 * stores go into a temporary folder of the worker's own */
+	o.state_dir = app->mock ? "" : wc->state_dir;
+	o.state_store_max_bytes = wc->state_store_max_bytes;
 	o.kafka = app->kafka;
 	o.n_kafka = app->n_kafka;
+	o.event_headers = wc->events_headers.v;
+	o.n_event_headers = wc->events_headers.n;
+	o.cloudevents = wc->events_cloudevents;
+	o.ce_source = wc->events_cloudevents_source;
 	o.log = app->log;
 	o.on_event = app->on_event ? app_on_event : NULL;
 	o.on_event_ud = app;
@@ -358,6 +375,8 @@ pa_err_t pw_app_start(pw_app_t *app, pw_config_t *cfg, pw_merchants_t *ms,
 				 wc->http_listen);
 	ho.bind_addr = addr;
 	ho.max_body = (size_t)wc->http_max_body;
+	ho.request_timeout_ms = (unsigned)wc->http_request_timeout_ms;
+	ho.per_ip_limit = (unsigned)wc->http_max_conns_per_ip;
 	if ((err = pw_http_new(app->loop, &ho, &app->http, errbuf)) != PA_OK)
 		return err;
 	pw_metrics_worker_set_http(app->mw, app->http);

@@ -121,6 +121,7 @@ void pw_config_destroy(pw_config_t *cfg)
 		free(cfg->pt[i].key);
 	}
 	free(cfg->pt);
+	pw__cfg_errors_free(cfg);
 	wipe_obj(cfg->obj, tab->struct_size);
 	free(cfg);
 }
@@ -254,6 +255,11 @@ static void suggest(const pw_config_t *cfg, const char *key, char *buf,
 		else
 			snprintf(cand, sizeof cand, "%s.%s",
 				 tab->passthrough_prefix, d1 + 1);
+		/* the distance is at least the length difference: a long
+		 * unknown key costs nothing (fuzz_config spent 90% here) */
+		size_t lk = strlen(key), lc = strlen(cand);
+		if ((lk > lc ? lk - lc : lc - lk) > limit)
+			continue;
 		size_t d = pw_cfg_edit_distance(key, cand);
 		if (d > limit || d > best)
 			continue;
@@ -492,8 +498,11 @@ pa_err_t pw_config_load_buffer(pw_config_t *cfg, const char *buf, size_t len,
 		char where[512];
 		snprintf(where, sizeof where, "%s:%u", origin, ln);
 		if (memchr(line, '\0', (size_t)(end - line))) {
-			rc = pa_seterr(errbuf, PA_CONFIG, "%s: NUL byte", where);
-			break;
+			rc = pw__cfg_error(cfg, pa_seterr(errbuf, PA_CONFIG,
+							  "%s: NUL byte", where),
+					   errbuf);
+			line = next;
+			continue;
 		}
 		char *s = pw__cfg_trim(line, end);
 		line = next;
@@ -501,16 +510,21 @@ pa_err_t pw_config_load_buffer(pw_config_t *cfg, const char *buf, size_t len,
 			continue;
 		char *eq = strchr(s, '=');
 		if (!eq) {
-			rc = pa_seterr(errbuf, PA_CONFIG,
-				       "%s: expected key=value", where);
-			break;
+			rc = pw__cfg_error(cfg, pa_seterr(errbuf, PA_CONFIG,
+							  "%s: expected "
+							  "key=value",
+							  where),
+					   errbuf);
+			continue;
 		}
 		char *key = pw__cfg_trim(s, eq);
 		char *val = pw__cfg_trim(eq + 1, eq + 1 + strlen(eq + 1));
 		if (!*key) {
-			rc = pa_seterr(errbuf, PA_CONFIG, "%s: empty key",
-				       where);
-			break;
+			rc = pw__cfg_error(cfg, pa_seterr(errbuf, PA_CONFIG,
+							  "%s: empty key",
+							  where),
+					   errbuf);
+			continue;
 		}
 		char org[600];
 		snprintf(org, sizeof org, "file %s", where);
@@ -518,7 +532,8 @@ pa_err_t pw_config_load_buffer(pw_config_t *cfg, const char *buf, size_t len,
 		rc = pw_config_set(cfg, key, val, PW_CFG_SRC_FILE, org, eb);
 		if (rc != PA_OK)
 			/* drop the "file " prefix: errors read "path:line: " */
-			pa_seterr(errbuf, rc, "%s", eb + 5);
+			rc = pw__cfg_error(cfg, pa_seterr(errbuf, rc, "%s", eb + 5),
+					   errbuf);
 	}
 	/* the file may hold inline secrets */
 	OPENSSL_cleanse(copy, len);
@@ -653,16 +668,21 @@ static pa_err_t bind(void *obj, const pw_cfg_entry_t *ent, slot_t *slots,
 	return PA_OK;
 }
 
-static pa_err_t check_required(const pw_cfg_entry_t *ent, const slot_t *slots,
-			       size_t n, const char *prefix, char *errbuf)
+static pa_err_t check_required(pw_config_t *cfg, const pw_cfg_entry_t *ent,
+			       const slot_t *slots, size_t n,
+			       const char *prefix, char *errbuf)
 {
-	for (size_t i = 0; i < n; i++)
+	pa_err_t rc = PA_OK;
+	for (size_t i = 0; i < n && rc == PA_OK; i++)
 		if ((ent[i].flags & PW_CFG_REQUIRED) &&
 		    (!slots[i].text || !*slots[i].text))
-			return pa_seterr(errbuf, PA_CONFIG,
-					 "missing required key '%s%s'", prefix,
-					 ent[i].name);
-	return PA_OK;
+			rc = pw__cfg_error(
+				cfg,
+				pa_seterr(errbuf, PA_CONFIG,
+					  "missing required key '%s%s'", prefix,
+					  ent[i].name),
+				errbuf);
+	return rc;
 }
 
 pa_err_t pw_config_finalize(pw_config_t *cfg, char *errbuf)
@@ -670,15 +690,17 @@ pa_err_t pw_config_finalize(pw_config_t *cfg, char *errbuf)
 	if (!cfg)
 		return pa_seterr(errbuf, PA_INVAL, "config: NULL argument");
 	const pw_cfg_table_t *tab = cfg->tab;
-	pa_err_t rc = check_required(tab->entries, cfg->slots, tab->n_entries,
-				     "", errbuf);
+	pa_err_t rc = check_required(cfg, tab->entries, cfg->slots,
+				     tab->n_entries, "", errbuf);
 	for (size_t p = 0; rc == PA_OK && p < cfg->n_prof; p++) {
 		char pre[128];
 		snprintf(pre, sizeof pre, "%s.%s.", tab->tmpl_prefix,
 			 cfg->prof[p].name);
-		rc = check_required(tab->tmpl->entries, cfg->prof[p].slots,
+		rc = check_required(cfg, tab->tmpl->entries, cfg->prof[p].slots,
 				    tab->tmpl->n_entries, pre, errbuf);
 	}
+	if (rc == PA_OK && cfg->n_errs) /* collected: none binds */
+		rc = pa_seterr(errbuf, PA_CONFIG, "%s", cfg->errs[0]);
 	if (rc != PA_OK)
 		return rc;
 	if (bind(cfg->obj, tab->entries, cfg->slots, tab->n_entries))
@@ -753,6 +775,12 @@ static const slot_t *lookup(const pw_config_t *cfg, const char *key)
 	if (resolve((pw_config_t *)cfg, key, 0, &s, &e, NULL) != PA_OK)
 		return NULL;
 	return s;
+}
+
+const char *pw_config_origin(const pw_config_t *cfg, const char *key)
+{
+	const slot_t *s = lookup(cfg, key);
+	return s && s->text ? s->origin : NULL;
 }
 
 const char *pw_config_value(const pw_config_t *cfg, const char *key)

@@ -186,6 +186,23 @@ const char *pw_config_value(const pw_config_t *cfg, const char *key);
 /* Source of a key's effective value; PW_CFG_SRC_DEFAULT if unknown. */
 pw_cfg_source_t pw_config_source(const pw_config_t *cfg, const char *key);
 
+/* Where a key's effective value came from ("file x.conf:3", "env
+ * PAYATOM_BROKERS", "-o", "default"), or NULL when unset. Borrowed. */
+const char *pw_config_origin(const pw_config_t *cfg, const char *key);
+
+/* --check-config reports every error at once: with collection on, the
+ * loaders (file lines, environment variables), pw_config_finalize()'s
+ * required keys and the checks below record each error (naming key and
+ * source) and go on; finalize then fails with the first one. Off by
+ * default: the first error stops a load. */
+void pw_config_collect_errors(pw_config_t *cfg, int on);
+/* Records msg as an error when collecting; returns PA_OK then, else
+ * PA_CONFIG. For checks made outside the loaders (merchant profiles). */
+pa_err_t pw_config_add_error(pw_config_t *cfg, const char *msg);
+size_t pw_config_error_count(const pw_config_t *cfg);
+/* Error i in the order recorded. Borrowed (valid until destroy). */
+const char *pw_config_error(const pw_config_t *cfg, size_t i);
+
 /* The --check-config report: every effective key, its value (SECRET as
  * "***", PII redacted) and its source ("default", "file x.conf:3",
  * "env PAYATOM_LOG_LEVEL", "-o"). */

@@ -127,14 +127,18 @@ pa_err_t pw_config_load_env(pw_config_t *cfg, const char *const *envp,
 		char key[300], org[300];
 		size_t vl = (size_t)(eq - var);
 		if (!env_to_key(cfg, var, vl, key, sizeof key)) {
-			pa_err_t rc = near_miss(cfg, var, vl, errbuf);
+			pa_err_t rc = pw__cfg_error(
+				cfg, near_miss(cfg, var, vl, errbuf), errbuf);
 			if (rc != PA_OK)
 				return rc;
 			continue;
 		}
 		snprintf(org, sizeof org, "env %.*s", (int)(eq - var), var);
-		pa_err_t rc = pw_config_set(cfg, key, eq + 1, PW_CFG_SRC_ENV,
-					    org, errbuf);
+		pa_err_t rc = pw__cfg_error(
+			cfg,
+			pw_config_set(cfg, key, eq + 1, PW_CFG_SRC_ENV, org,
+				      errbuf),
+			errbuf);
 		if (rc != PA_OK)
 			return rc;
 	}

@@ -37,6 +37,9 @@ struct pw_config {
 	pair_t *pt;
 	size_t n_pt, cap_pt;
 	int finalized;
+	int collect;  /* pw_config_collect_errors(): record and go on */
+	char **errs;  /* the errors recorded, in order */
+	size_t n_errs;
 };
 
 pa_err_t pw__cfg_check_value(const pw_cfg_entry_t *e, const char *key,
@@ -47,6 +50,10 @@ int pw__cfg_valid_profile_name(const char *s, size_t n);
 /* Borrowed, or NULL. */
 profile_t *pw__cfg_find_profile(const pw_config_t *cfg, const char *name,
 				size_t n);
+/* rc with errbuf's message: PA_OK after recording it when the config
+ * collects errors (config_check.c), else rc unchanged. */
+pa_err_t pw__cfg_error(pw_config_t *cfg, pa_err_t rc, const char *errbuf);
+void pw__cfg_errors_free(pw_config_t *cfg);
 /* Trims whitespace of [s, end) in place; returns the new start. */
 char *pw__cfg_trim(char *s, char *end);
 

@@ -34,6 +34,12 @@ static const pw_cfg_entry_t worker_entries[] = {
 	PW_CFG_E("topic.evt.report", PW_CFG_STR, "payatom.evt.report", 0, 0,
 		 W(topic_evt_report), 0, NULL,
 		 "Reconciliation, balance and correction report events"),
+	PW_CFG_E("dlq.payload.max", PW_CFG_SIZE, "512k", 1024,
+		 16 * 1024 * 1024, W(dlq_payload_max), 0, NULL,
+		 "Bytes of the original record a dead letter carries; a longer "
+		 "record is cut, with its length and SHA-256 (payload_length, "
+		 "payload_sha256). Keep (size x 4/3 + 2k) under the DLQ "
+		 "topic's max.message.bytes"),
 	PW_CFG_E("topic.dlq", PW_CFG_STR, "payatom.dlq", 0, 0, W(topic_dlq), 0,
 		 NULL, "Dead letters: unprocessable commands with a reason"),
 	PW_CFG_E("topic.int.webhook", PW_CFG_STR, "payatom.int.webhook", 0, 0,
@@ -90,11 +96,35 @@ static const pw_cfg_entry_t worker_entries[] = {
 	PW_CFG_E("schema.registry.ca.location", PW_CFG_STR, "", 0, 0,
 		 W(schema_registry_ca_location), 0, NULL,
 		 "CA bundle file for the Schema Registry's TLS"),
+	PW_CFG_E("events.headers", PW_CFG_LIST, "", 0, 0, W(events_headers), 0,
+		 NULL,
+		 "Comma-separated command headers copied to every event and "
+		 "dead letter the command causes, besides traceparent and "
+		 "tracestate (always copied)"),
+	PW_CFG_E("events.cloudevents", PW_CFG_BOOL, "false", 0, 0,
+		 W(events_cloudevents), 0, NULL,
+		 "Add CloudEvents binary-mode headers (ce_specversion, ce_id = "
+		 "event_id, ce_type, ce_source, ce_time, ce_subject, "
+		 "content-type) to every event and dead letter"),
+	PW_CFG_E("events.cloudevents.source", PW_CFG_STR, "/payatom-worker", 0,
+		 0, W(events_cloudevents_source), 0, NULL,
+		 "CloudEvents ce_source of what this worker publishes (a URI "
+		 "reference)"),
 	PW_CFG_E("http.listen", PW_CFG_STR, "0.0.0.0:8080", 0, 0,
 		 W(http_listen), 0, NULL,
 		 "Address:port of the webhook, metrics and health listener"),
 	PW_CFG_E("http.max.body", PW_CFG_SIZE, "64k", 1024, 16 * 1024 * 1024,
 		 W(http_max_body), 0, NULL, "Largest accepted request body"),
+	PW_CFG_E("http.request.timeout", PW_CFG_DURATION_MS, "10s", 100,
+		 3600 * 1000, W(http_request_timeout_ms), 0, NULL,
+		 "Total time a request's headers and body may take to arrive, "
+		 "counted from the connection's start or the previous answer "
+		 "(not reset by each byte: a client sending slowly is closed)"),
+	PW_CFG_E("http.max.connections.per.ip", PW_CFG_INT, "128", 0, 1000000,
+		 W(http_max_conns_per_ip), 0, NULL,
+		 "Open connections one client address may hold (0 = no cap); "
+		 "raise it when a proxy or load balancer connects for all "
+		 "clients"),
 	PW_CFG_E("webhook.allow.ips", PW_CFG_LIST, "", 0, 0,
 		 W(webhook_allow_ips), 0, NULL,
 		 "Comma-separated addresses/CIDRs allowed to post webhooks; "
@@ -146,12 +176,24 @@ static const pw_cfg_entry_t worker_entries[] = {
 		 "Rebalance: time the gateway calls in flight on revoked "
 		 "partitions get to finish before the partitions are handed "
 		 "over (0 = cancel them, the new owner resolves them)"),
-	PW_CFG_E("state.retention", PW_CFG_DURATION_MS, "30d", 0, 3650 * DAY,
+	PW_CFG_E("state.retention", PW_CFG_DURATION_MS, "400d", 0, 3650 * DAY,
 		 W(state_retention_ms), 0, NULL,
 		 "Settled orders are forgotten this long after their creation "
-		 "(memory and, by a tombstone, the compacted changelog); a "
-		 "command for a forgotten order counts as new and the gateway's "
-		 "duplicate check resolves it. 0 = never"),
+		 "(the local state store and, by a tombstone, the compacted "
+		 "changelog); a command for a forgotten order counts as new and "
+		 "the gateway's duplicate check resolves it. Default: 400 days, "
+		 "over a year of refunds and disputes (docs/state-store.md). "
+		 "0 = never"),
+	PW_CFG_E("state.dir", PW_CFG_STR, "/tmp/payatom-worker", 0, 0,
+		 W(state_dir), 0, NULL,
+		 "Folder of the local state store: one LMDB store per owned "
+		 "partition under state.dir/group.id/, a cache of the "
+		 "changelog restored from its checkpoint (a persistent volume "
+		 "keeps restarts short; docs/state-store.md)"),
+	PW_CFG_E("state.store.max.bytes", PW_CFG_SIZE, "64g", 1 << 20,
+		 1LL << 42, W(state_store_max_bytes), 0, NULL,
+		 "Largest size of one partition's store (address space, not "
+		 "memory; the file grows as it fills: ~500 bytes an order)"),
 	PW_CFG_E("reports.schedule", PW_CFG_DURATION_MS, "0", 0, 7 * DAY,
 		 W(reports_schedule_ms), 0, NULL,
 		 "Interval of scheduled reconciliation/balance reports; 0 = off"),

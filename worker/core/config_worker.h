@@ -58,8 +58,14 @@ typedef struct pw_worker_conf {
 	int schema_registry_subject_strategy; /* pw_subject_strategy_t */
 	int schema_registry_auto_register;
 	int schema_registry_use_latest_version;
+	pw_cfg_list_t events_headers;
+	int events_cloudevents;
+	const char *events_cloudevents_source;
 	const char *http_listen;
 	int64_t http_max_body;
+	int64_t dlq_payload_max;
+	int64_t http_request_timeout_ms;
+	int64_t http_max_conns_per_ip;
 	pw_cfg_list_t webhook_allow_ips;
 	int log_level;  /* pw_log_level_t order: debug info warn error */
 	int log_format; /* PW_LOGFMT_* */
@@ -71,6 +77,8 @@ typedef struct pw_worker_conf {
 	int64_t shutdown_timeout_ms;
 	int64_t handover_timeout_ms;
 	int64_t state_retention_ms;
+	const char *state_dir;
+	int64_t state_store_max_bytes;
 	int64_t reports_schedule_ms; /* 0 = off */
 	int64_t commit_interval_ms;
 } pw_worker_conf_t;

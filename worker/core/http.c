@@ -1,7 +1,8 @@
 /* http.c -- libmicrohttpd on pw_loop (see http.h).
  * Owns: the MHD daemon, its epoll fd watch and timeout timer, request
  *       records (body buffer, held list), routes.
- * Not here: route handlers (sandbox/, ingress/), the loop (loop.c).
+ * Not here: route handlers (sandbox/, ingress/), the loop (loop.c), the
+ *           request deadline and half-closed clients (http_guard.c).
  *
  * MHD runs in MHD_USE_EPOLL mode without an internal thread: its own epoll
  * fd is one readable fd in pw_loop; when it fires (or when the deadline from
@@ -10,6 +11,7 @@
  * suspended (MHD_suspend_connection); pw_http_reply() stores the response and
  * resumes it, and MHD calls the access handler again, which queues it. */
 #include "core/http.h"
+#include "core/http_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,68 +22,8 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
-enum req_state {
-	REQ_RECEIVING, /* headers / body arriving */
-	REQ_IN_HANDLER, /* handler running (synchronous answer possible) */
-	REQ_HELD,       /* suspended, waiting for pw_http_reply() */
-	REQ_ANSWERED,   /* response stored (or abort decided) */
-	REQ_DONE,       /* response queued to MHD */
-};
-
-typedef struct hdr {
-	char *name, *value;
-	struct hdr *next;
-} hdr_t;
-
-struct pw_http_req {
-	pw_http_t *http;
-	struct MHD_Connection *conn;
-	const char *method; /* MHD's, valid for the connection's request */
-	char *path;
-	uint8_t *body;
-	size_t len, cap;
-	int too_big;
-	enum req_state state;
-	struct MHD_Response *resp; /* stored answer, queued by on_access */
-	unsigned status;
-	int abort;       /* close without answer */
-	int abort_reset; /* ... with RST */
-	int counted;     /* counted in in_flight */
-	hdr_t *hdrs;
-	void *ud;
-	pw_http_abort_cb abort_cb;
-	void *abort_ud;
-	char ip[INET6_ADDRSTRLEN];
-	pw_http_req_t *prev, *next; /* held list */
-};
-
-typedef struct route {
-	char *method; /* NULL = any */
-	char *prefix;
-	size_t prefix_len;
-	pw_http_handler cb;
-	void *ud;
-} route_t;
-
-struct pw_http {
-	pw_loop_t *loop;
-	struct MHD_Daemon *d;
-	int epfd;
-	pw_timer_t *timer;      /* MHD_get_timeout deadline */
-	int64_t timer_deadline; /* loop ms of `timer` */
-	pw_timer_t *kick;       /* run MHD soon (after a resume) */
-	route_t *routes;
-	size_t nroutes;
-	size_t max_body;
-	uint16_t port;
-	int in_run;
-	int closing; /* pw_http_destroy(): nothing new is held */
-	pw_http_req_t *held;
-	pw_http_stats_t st;
-};
-
-static void http_run(pw_http_t *http);
 
 /* ---- loop glue ---------------------------------------------------------- */
 
@@ -91,7 +33,7 @@ static void on_timer(pw_loop_t *loop, pw_timer_t *t, void *ud)
 	(void)loop;
 	if (t == http->timer)
 		http->timer = NULL;
-	http_run(http);
+	pw__http_run(http);
 }
 
 static void on_kick(pw_loop_t *loop, pw_timer_t *t, void *ud)
@@ -100,7 +42,7 @@ static void on_kick(pw_loop_t *loop, pw_timer_t *t, void *ud)
 	(void)loop;
 	(void)t;
 	http->kick = NULL;
-	http_run(http);
+	pw__http_run(http);
 }
 
 static void on_io(pw_loop_t *loop, int fd, int events, void *ud)
@@ -108,7 +50,7 @@ static void on_io(pw_loop_t *loop, int fd, int events, void *ud)
 	(void)loop;
 	(void)fd;
 	(void)events;
-	http_run(ud);
+	pw__http_run(ud);
 }
 
 /* Re-arms the single timeout timer only when MHD's deadline moved. */
@@ -130,7 +72,7 @@ static void arm_timer(pw_http_t *http)
 	http->timer_deadline = deadline;
 }
 
-static void http_run(pw_http_t *http)
+void pw__http_run(pw_http_t *http)
 {
 	if (http->in_run)
 		return;
@@ -140,7 +82,7 @@ static void http_run(pw_http_t *http)
 	arm_timer(http);
 }
 
-static void kick(pw_http_t *http)
+void pw__http_kick(pw_http_t *http)
 {
 	if (!http->kick)
 		http->kick = pw_timer_add(http->loop, 0, on_kick, http);
@@ -148,7 +90,7 @@ static void kick(pw_http_t *http)
 
 /* ---- requests ----------------------------------------------------------- */
 
-static void held_unlink(pw_http_req_t *req)
+void pw__http_held_unlink(pw_http_req_t *req)
 {
 	pw_http_t *http = req->http;
 	if (req->prev)
@@ -187,9 +129,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
 	pw_http_req_t *req = *con_cls;
-	(void)cls;
-	(void)conn;
 	(void)toe;
+	conn_t *c = pw__http_conn_of(conn);
+	if (c) { /* the next request on this connection starts its window */
+		c->since = pw_loop_now(((pw_http_t *)cls)->loop);
+		c->waiting = 1;
+	}
 	if (!req)
 		return;
 	if (req->counted) {
@@ -197,7 +142,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		req->counted = 0;
 	}
 	if (req->state == REQ_HELD)
-		held_unlink(req);
+		pw__http_held_unlink(req);
 	req_free(req);
 	*con_cls = NULL;
 }
@@ -279,6 +224,9 @@ static const char k503[] =
 static enum MHD_Result dispatch(pw_http_req_t *req)
 {
 	pw_http_t *http = req->http;
+	conn_t *c = pw__http_conn_of(req->conn);
+	if (c) /* arrived: what the handler takes is not the client's time */
+		c->waiting = 0;
 	if (req->too_big) {
 		http->st.too_big++;
 		return reply_now(req, 413, k413);
@@ -414,6 +362,7 @@ pa_err_t pw_http_new(pw_loop_t *loop, const pw_http_opts_t *opts,
 	http->loop = loop;
 	http->epfd = -1;
 	http->max_body = opts->max_body ? opts->max_body : 64 * 1024;
+	http->deadline_ms = opts->request_timeout_ms;
 	unsigned limit = opts->conn_limit ? opts->conn_limit : 16384;
 	unsigned idle = opts->idle_timeout_s ? opts->idle_timeout_s : 60;
 	http->d = MHD_start_daemon(
@@ -429,6 +378,8 @@ pa_err_t pw_http_new(pw_loop_t *loop, const pw_http_opts_t *opts,
 		 * past it are answered 431 */
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)8192,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, http,
+		MHD_OPTION_NOTIFY_CONNECTION, pw__http_on_connection, http,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, opts->per_ip_limit,
 		MHD_OPTION_END);
 	if (!http->d) {
 		int e = errno;
@@ -466,7 +417,7 @@ void pw_http_destroy(pw_http_t *http)
 	http->closing = 1;
 	while (http->held) {
 		pw_http_req_t *req = http->held;
-		held_unlink(req);
+		pw__http_held_unlink(req);
 		req->state = REQ_ANSWERED;
 		req->abort = 1;
 		if (req->abort_cb)
@@ -476,6 +427,8 @@ void pw_http_destroy(pw_http_t *http)
 	pw_loop_unwatch(http->loop, http->epfd);
 	pw_timer_cancel(http->loop, http->timer);
 	pw_timer_cancel(http->loop, http->kick);
+	pw_timer_cancel(http->loop, http->sweep);
+	http->sweep = NULL;
 	MHD_run(http->d); /* processes the resumed connections */
 	MHD_stop_daemon(http->d);
 	for (size_t i = 0; i < http->nroutes; i++) {
@@ -619,9 +572,9 @@ static pa_err_t answer(pw_http_req_t *req, unsigned status,
 	enum req_state was = req->state;
 	req->state = REQ_ANSWERED;
 	if (was == REQ_HELD) {
-		held_unlink(req);
+		pw__http_held_unlink(req);
 		MHD_resume_connection(req->conn);
-		kick(req->http);
+		pw__http_kick(req->http);
 	}
 	return PA_OK;
 }
@@ -631,6 +584,16 @@ pa_err_t pw_http_reply(pw_http_req_t *req, int status,
 {
 	if (!req || (req->state != REQ_IN_HANDLER && req->state != REQ_HELD))
 		return PA_INVAL;
+	if (req->state == REQ_HELD &&
+	    pw__http_reply_half_closed(req, (unsigned)status, content_type,
+			      body ? body : "", body ? len : 0)) {
+		req->abort = 1; /* answered: MHD only closes */
+		req->state = REQ_ANSWERED;
+		pw__http_held_unlink(req);
+		MHD_resume_connection(req->conn);
+		pw__http_kick(req->http);
+		return PA_OK;
+	}
 	return answer(req, (unsigned)status,
 		      make_resp(body ? body : "", body ? len : 0,
 				content_type));
@@ -699,9 +662,9 @@ void pw_http_abort(pw_http_req_t *req, int reset)
 	enum req_state was = req->state;
 	req->state = REQ_ANSWERED;
 	if (was == REQ_HELD) {
-		held_unlink(req);
+		pw__http_held_unlink(req);
 		MHD_resume_connection(req->conn);
-		kick(req->http);
+		pw__http_kick(req->http);
 	}
 }
 

@@ -2,7 +2,10 @@
  * Owns: one MHD daemon in MHD_USE_EPOLL mode (no internal thread) whose epoll
  *       fd is watched by the loop, MHD_get_timeout -> one pw_timer, request
  *       body accumulation with a size cap (413), routing by method + path
- *       prefix, delayed answers (suspend/resume), client IP, connection reset.
+ *       prefix, delayed answers (suspend/resume), client IP, connection reset,
+ *       the limits against slow or greedy clients (a total deadline per
+ *       request, a cap per client address) and answers to clients that
+ *       half-closed their side after the request.
  * Not here: what any route answers (sandbox routes.c, worker
  *           webhook_ingress.c, metrics.c), the event loop itself (loop.c).
  *
@@ -41,6 +44,14 @@ typedef struct pw_http_opts {
 	size_t max_body;         /* bytes; larger bodies get 413; 0 = 64 KiB */
 	unsigned conn_limit;     /* max open connections; 0 = 16384 */
 	unsigned idle_timeout_s; /* idle keep-alive connections closed; 0 = 60 */
+	/* Total time a request's headers and body may take to arrive, counted
+	 * from the connection's start (or the previous answer on a kept-alive
+	 * connection), not reset by each byte: a client trickling bytes
+	 * (slowloris) is closed when it passes. 0 = no deadline. */
+	unsigned request_timeout_ms;
+	/* Open connections one client address may hold; more are closed as
+	 * they are accepted. 0 = no cap. */
+	unsigned per_ip_limit;
 } pw_http_opts_t;
 
 /* Starts listening (the socket is bound and listening on return) and watches
@@ -108,8 +119,11 @@ typedef struct pw_http_stats {
 	uint64_t replies;      /* answers queued */
 	uint64_t too_big;      /* 413 answers */
 	uint64_t not_found;    /* 404 answers */
+	uint64_t late;         /* closed: request not complete in time */
+	uint64_t half_closed;  /* answers to clients that shut their side */
 	unsigned in_flight;    /* dispatched, not yet answered */
 	unsigned in_flight_max;
+	unsigned connections;  /* open now */
 } pw_http_stats_t;
 void pw_http_get_stats(const pw_http_t *http, pw_http_stats_t *st);
 

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 struct pw_kq {
@@ -84,4 +85,27 @@ void pw_kq_detach(pw_kq_t *kq)
 	close(kq->fds[0]);
 	close(kq->fds[1]);
 	free(kq);
+}
+
+void pw_kafka_log_line(pw_logger_t *lg, const rd_kafka_t *rk, int level,
+		       const char *fac, const char *buf,
+		       const char *const *secrets)
+{
+	pw_log_level_t lvl = pw_log_level_from_syslog(level);
+	if (!pw_log_enabled(lg, lvl))
+		return;
+	char text[1024];
+	snprintf(text, sizeof text, "%s", buf ? buf : "");
+	for (size_t i = 0; secrets && secrets[i]; i++) {
+		size_t vl = strlen(secrets[i]);
+		if (!vl)
+			continue;
+		for (char *p = strstr(text, secrets[i]); p;
+		     p = strstr(p + vl, secrets[i]))
+			memset(p, '*', vl);
+	}
+	pw_log(lg, lvl, "librdkafka", PW_KV_STR("component", "librdkafka"),
+	       PW_KV_STR("client", rk ? rd_kafka_name(rk) : ""),
+	       PW_KV_STR("facility", fac ? fac : ""),
+	       PW_KV_BODY("text", text, strlen(text)));
 }

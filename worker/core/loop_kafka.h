@@ -1,11 +1,13 @@
 /* loop_kafka.h -- plugs a librdkafka queue into the event loop.
- * Owns: the pipe librdkafka writes to when the queue becomes non-empty.
+ * Owns: the pipe librdkafka writes to when the queue becomes non-empty;
+ *       librdkafka's log lines as the worker's log lines.
  * Not here: what is done with the events (the callback's business). */
 #ifndef PW_LOOP_KAFKA_H
 #define PW_LOOP_KAFKA_H
 
 #include <librdkafka/rdkafka.h>
 
+#include "core/log.h"
 #include "core/loop.h"
 
 typedef struct pw_kq pw_kq_t;
@@ -25,5 +27,15 @@ pa_err_t pw_kq_attach(pw_loop_t *loop, rd_kafka_queue_t *q, pw_kq_cb cb,
 void pw_kq_detach(pw_kq_t *kq);
 /* Asks for the callback to run on the next iteration. */
 void pw_kq_kick(pw_kq_t *kq);
+
+/* One librdkafka log line (a log_cb's arguments) through lg: message
+ * "librdkafka", level mapped (pw_log_level_from_syslog), fields component
+ * "librdkafka", client (rd_kafka_name), facility and text. The text is
+ * scrubbed like a gateway body (e-mail addresses, phone numbers) and every
+ * non-empty string of secrets (NULL-terminated list, may be NULL) is cut
+ * out of it. Thread-safe: for log callbacks on librdkafka's threads. */
+void pw_kafka_log_line(pw_logger_t *lg, const rd_kafka_t *rk, int level,
+		       const char *fac, const char *buf,
+		       const char *const *secrets);
 
 #endif

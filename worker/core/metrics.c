@@ -485,10 +485,20 @@ static void oput(obuf_t *b, const char *s, size_t n)
 
 static void oputs(obuf_t *b, const char *s) { oput(b, s, strlen(s)); }
 
-/* Shortest text that reads back as the same double; Prometheus spellings
- * for the specials. */
+/* Whole numbers (every counter, most gauges) as integers: "50", not
+ * "5e+01", up to 2^53 where a double still holds every integer; others
+ * the shortest text that reads back as the same double; Prometheus
+ * spellings for the specials. */
 static void fmt_num(double v, char *buf, size_t size)
 {
+	if (v == 0) { /* also -0 */
+		snprintf(buf, size, "0");
+		return;
+	}
+	if (fabs(v) <= 9007199254740992.0 && v == floor(v)) {
+		snprintf(buf, size, "%.0f", v);
+		return;
+	}
 	if (isnan(v)) {
 		snprintf(buf, size, "NaN");
 		return;

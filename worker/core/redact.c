@@ -423,3 +423,27 @@ pa_err_t pw_redact_text(const char *s, size_t len, char **out)
 	*out = b.out;
 	return PA_OK;
 }
+
+int pw_redact_is_name(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	int name = n > 0 && n <= 64 &&
+		   ((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z'));
+	for (size_t i = 1; name && i < n; i++)
+		name = (s[i] >= 'A' && s[i] <= 'Z') ||
+		       (s[i] >= 'a' && s[i] <= 'z') ||
+		       (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
+		       s[i] == '.' || s[i] == '-';
+	return name;
+}
+
+const char *pw_redact_name(const char *s, char *buf, size_t size)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (pw_redact_is_name(s))
+		snprintf(buf, size, "'%s'", s);
+	else
+		snprintf(buf, size, "a value of %zu bytes that is not a name",
+			 n);
+	return buf;
+}

@@ -62,6 +62,15 @@ pa_err_t pw_redact_json(const char *json, size_t len, char **out);
  * (caller frees with free()). */
 pa_err_t pw_redact_text(const char *s, size_t len, char **out);
 
+/* A value from a record named in an error text (merchant, product): shown
+ * as 'value' when it looks like a name -- a letter, then up to 63 of
+ * A-Z a-z 0-9 _ . - (so no phone number, e-mail, UPI id or full name
+ * passes) -- else as "a value of N bytes that is not a name". Writes buf
+ * (NUL-terminated) and returns it. */
+const char *pw_redact_name(const char *s, char *buf, size_t size);
+/* 1 when pw_redact_name() would show s. */
+int pw_redact_is_name(const char *s);
+
 #ifdef __cplusplus
 }
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/loop_curl.h"
+#include "core/redact.h"
 #include "payatom/api.h"
 #include "payatom/webhook.h"
 #include "orders/event.h"
@@ -624,10 +625,11 @@ static pa_err_t gw_submit(pw_gateway_t *gw, const pw_order_t *ord,
 	g->err[0] = '\0';
 	size_t midx = midx_of(g, ord->merchant);
 	const pa_merchant_t *m = pw_merchants_at(g->ms, midx, NULL);
+	char nm[80];
 	if (!m)
 		return pa_seterr(g->err, PA_VALIDATION,
-				 "merchant '%s' is not configured",
-				 ord->merchant);
+				 "merchant %s is not configured",
+				 pw_redact_name(ord->merchant, nm, sizeof nm));
 	pa_request_t *req = NULL;
 	int kind = K_PAYIN;
 	pa_err_t err = build(m, ord, cmd, &kind, &req, g->err);
@@ -643,10 +645,11 @@ static pa_err_t gw_status(pw_gateway_t *gw, const pw_order_t *ord,
 	g->err[0] = '\0';
 	size_t midx = midx_of(g, ord->merchant);
 	const pa_merchant_t *m = pw_merchants_at(g->ms, midx, NULL);
+	char nm[80];
 	if (!m)
 		return pa_seterr(g->err, PA_VALIDATION,
-				 "merchant '%s' is not configured",
-				 ord->merchant);
+				 "merchant %s is not configured",
+				 pw_redact_name(ord->merchant, nm, sizeof nm));
 	/* No ref_code yet (a hosted-page payin, or a send whose reply was
 	 * lost): ask by order_id, the older documented key (spec §12.3). */
 	pa_merchant_t by_oid = *m;

@@ -11,29 +11,37 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/metrics_process.h"
 #include "gateway/gateway_payatom.h"
 #include "kafka/worker.h"
 
 struct pw_metrics_worker {
 	pw_metrics_t *reg;
+	pw_metrics_process_t *proc; /* process_* and payatom_build_info */
 	const pw_worker_t *w;
 	pw_gateway_t *gw;
 	const pw_http_t *http;
-	uint64_t seen_too_big;
+	uint64_t seen_too_big, seen_late, seen_half_closed;
+	pw_mfamily_t *http_late, *http_half, *http_conns, *refused;
+	uint64_t seen_bounded, seen_dropped;
 	const pw_merchants_t *ms;
 	pw_mfamily_t *commands, *events, *dlq, *gw_req, *gw_dur, *retries,
 		*polls, *webhooks, *inflight, *queued, *circuit, *rebalances,
 		*p_inflight, *p_uncommitted,
-		*txn, *handovers, *lag, *rtt, *gw_load, *orders, *expired, *state_bytes;
+		*txn, *handovers, *lag, *rtt, *gw_load, *orders, *expired, *state_bytes,
+		*restore_recs, *restore_left, *store_bytes, *store_rebuilds,
+		*store_errors;
 	pw_counter_t *wh[PW_WH__COUNT];
 	pw_counter_t *c_retries, *c_polls, *c_rebalances, *c_commit, *c_abort,
 		*c_drained, *c_hand_tmo;
 	pw_gauge_t *g_inflight, *g_queued, *g_gw_sending, *g_gw_waiting,
 		*g_live, *g_rest, *g_state_bytes;
-	pw_counter_t *c_expired;
+	pw_counter_t *c_expired, *c_restore, *c_rebuilds, *c_store_err;
+	pw_gauge_t *g_restore_left, *g_store_bytes;
 	/* worker counts already added to the counters */
 	uint64_t seen_retries, seen_polls, seen_rebalances, seen_commits,
-		seen_aborts, seen_drained, seen_hand_tmo, seen_expired;
+		seen_aborts, seen_drained, seen_hand_tmo, seen_expired,
+		seen_restore, seen_rebuilds, seen_store_err;
 };
 
 static const char *const wh_names[PW_WH__COUNT] = {
@@ -79,11 +87,17 @@ static void part_stat(void *ud, const char *topic, int32_t partition,
 static void on_render(pw_metrics_t *reg, void *ud)
 {
 	pw_metrics_worker_t *mw = ud;
+	pw_metrics_process_update(mw->proc);
 	(void)reg;
 	if (mw->http) {
 		pw_http_stats_t hs;
 		pw_http_get_stats(mw->http, &hs);
 		follow(mw->wh[PW_WH_TOO_LARGE], hs.too_big, &mw->seen_too_big);
+		follow(pw_counter_of(mw->http_late), hs.late, &mw->seen_late);
+		follow(pw_counter_of(mw->http_half), hs.half_closed,
+		       &mw->seen_half_closed);
+		pw_gauge_set(pw_gauge_of(mw->http_conns),
+			     (double)hs.connections);
 	}
 	if (mw->gw) {
 		int sending = 0, waiting = 0;
@@ -106,6 +120,10 @@ static void on_render(pw_metrics_t *reg, void *ud)
 	pw_worker_stats_t st;
 	pw_worker_stats(mw->w, &st);
 	follow(mw->c_retries, st.gw_retries, &mw->seen_retries);
+	follow(pw_counter_get(mw->refused, "bounded"), st.produce_bounded,
+	       &mw->seen_bounded);
+	follow(pw_counter_get(mw->refused, "dropped"), st.produce_dropped,
+	       &mw->seen_dropped);
 	follow(mw->c_polls, st.polls, &mw->seen_polls);
 	follow(mw->c_rebalances, st.rebalances, &mw->seen_rebalances);
 	follow(mw->c_commit, st.txn_commits, &mw->seen_commits);
@@ -113,6 +131,11 @@ static void on_render(pw_metrics_t *reg, void *ud)
 	follow(mw->c_drained, st.handovers_drained, &mw->seen_drained);
 	follow(mw->c_hand_tmo, st.handover_timeouts, &mw->seen_hand_tmo);
 	follow(mw->c_expired, st.orders_expired, &mw->seen_expired);
+	follow(mw->c_restore, st.restore_records, &mw->seen_restore);
+	follow(mw->c_rebuilds, st.store_rebuilds, &mw->seen_rebuilds);
+	follow(mw->c_store_err, st.store_errors, &mw->seen_store_err);
+	pw_gauge_set(mw->g_restore_left, (double)st.restore_remaining);
+	pw_gauge_set(mw->g_store_bytes, (double)st.store_bytes);
 	pw_gauge_set(mw->g_live, (double)st.orders_live);
 	pw_gauge_set(mw->g_rest, (double)st.orders_at_rest);
 	pw_gauge_set(mw->g_state_bytes, (double)st.state_bytes);
@@ -192,17 +215,56 @@ pa_err_t pw_metrics_worker_new(pw_metrics_t *reg, pw_metrics_worker_t **out,
 		 "gateway.max.concurrent (state \"waiting\")",
 		 L("state")},
 		{&mw->orders, PW_METRIC_GAUGE, "payatom_orders",
-		 "Orders whose state this worker holds: being worked on or "
-		 "unsettled (state \"live\"), settled and packed (state "
-		 "\"at_rest\")",
+		 "Orders whose state this worker holds: in memory, being worked "
+		 "on or unsettled (state \"live\"), settled in the local state "
+		 "store (state \"at_rest\")",
 		 L("state")},
 		{&mw->state_bytes, PW_METRIC_GAUGE, "payatom_state_bytes",
-		 "Bytes of the order records this worker holds (live and at "
-		 "rest; not the index)",
+		 "Bytes of the live order records held in memory (not the "
+		 "index; settled orders are in the local store)",
+		 NULL},
+		{&mw->store_bytes, PW_METRIC_GAUGE, "payatom_state_store_bytes",
+		 "Disk bytes in use by the local state stores of the owned "
+		 "partitions (state.dir)",
+		 NULL},
+		{&mw->restore_recs, PW_METRIC_COUNTER,
+		 "payatom_restore_records_total",
+		 "State changelog records restored into the local stores", NULL},
+		{&mw->restore_left, PW_METRIC_GAUGE,
+		 "payatom_restore_remaining_records",
+		 "Changelog records left to restore (0 when no partition "
+		 "restores; /readyz says \"restoring\" until then)",
+		 NULL},
+		{&mw->store_rebuilds, PW_METRIC_COUNTER,
+		 "payatom_state_store_rebuilds_total",
+		 "Local stores wiped and rebuilt from the changelog (corrupt, "
+		 "stale, foreign, or not synced before a machine restart)",
+		 NULL},
+		{&mw->store_errors, PW_METRIC_COUNTER,
+		 "payatom_state_store_errors_total",
+		 "Reads of the local state store that failed (the order is "
+		 "treated as unknown; the gateway's duplicate check resolves "
+		 "a create)",
 		 NULL},
 		{&mw->expired, PW_METRIC_COUNTER, "payatom_orders_expired_total",
 		 "Settled orders forgotten after state.retention (tombstoned)",
 		 NULL},
+		{&mw->http_late, PW_METRIC_COUNTER,
+		 "payatom_http_requests_late_total",
+		 "Connections closed because a request's headers and body did "
+		 "not arrive within http.request.timeout",
+		 NULL},
+		{&mw->http_half, PW_METRIC_COUNTER,
+		 "payatom_http_half_closed_answers_total",
+		 "Answers written to clients that had shut their sending side",
+		 NULL},
+		{&mw->http_conns, PW_METRIC_GAUGE, "payatom_http_connections",
+		 "Open connections of the HTTP listener", NULL},
+		{&mw->refused, PW_METRIC_COUNTER, "payatom_produce_refused_total",
+		 "Records Kafka refused for good (too large, invalid): written "
+		 "as a bounded dead letter (outcome \"bounded\"), or dropped "
+		 "with the offset released (outcome \"dropped\")",
+		 L("outcome")},
 		{&mw->rebalances, PW_METRIC_COUNTER, "payatom_rebalances_total",
 		 "Consumer group rebalances seen", NULL},
 		{&mw->txn, PW_METRIC_COUNTER, "payatom_transactions_total",
@@ -247,8 +309,17 @@ pa_err_t pw_metrics_worker_new(pw_metrics_t *reg, pw_metrics_worker_t **out,
 	mw->g_rest = pw_gauge_get(mw->orders, "at_rest");
 	mw->g_state_bytes = pw_gauge_of(mw->state_bytes);
 	mw->c_expired = pw_counter_of(mw->expired);
+	mw->c_restore = pw_counter_of(mw->restore_recs);
+	mw->c_rebuilds = pw_counter_of(mw->store_rebuilds);
+	mw->c_store_err = pw_counter_of(mw->store_errors);
+	mw->g_restore_left = pw_gauge_of(mw->restore_left);
+	mw->g_store_bytes = pw_gauge_of(mw->store_bytes);
 	mw->g_gw_sending = pw_gauge_get(mw->gw_load, "inflight");
 	mw->g_gw_waiting = pw_gauge_get(mw->gw_load, "waiting");
+	if (pw_metrics_process_new(reg, &mw->proc, errbuf) != PA_OK) {
+		free(mw);
+		return PA_INVAL;
+	}
 	pw_metrics_on_render(reg, on_render, mw);
 	*out = mw;
 	return PA_OK;
@@ -259,6 +330,7 @@ void pw_metrics_worker_destroy(pw_metrics_worker_t *mw)
 	if (!mw)
 		return;
 	pw_metrics_on_render(mw->reg, NULL, NULL);
+	pw_metrics_process_destroy(mw->proc);
 	free(mw);
 }
 

@@ -1,6 +1,7 @@
 /* clients.c -- the worker's three librdkafka clients and their settings.
  * Owns: the configuration every client gets (bootstrap, kafka.* pass-
- *       through, defaults the configuration may override), the producer
+ *       through, defaults the configuration may override, librdkafka's
+ *       log lines through the worker's logger), the producer
  *       (idempotent; transactional with exactly-once), the group consumer
  *       and the restore consumer; the clients' error and statistics
  *       callbacks; the all-brokers-down probe.
@@ -43,9 +44,24 @@ static void consumer_defaults(pw_worker_t *w, rd_kafka_conf_t *c)
 	conf_default(w, c, "queued.min.messages", "10000");
 }
 
+/* librdkafka's own log lines through the worker's logger (JSON, level
+ * mapped, scrubbed, credentials cut out: pw_kafka_log_line), so that an
+ * unreachable broker shows as our lines, not raw "%3|..." text on
+ * stderr. Called on librdkafka's threads; w->secrets is set before the
+ * clients and not changed after. */
+static void log_cb(const rd_kafka_t *rk, int level, const char *fac,
+		   const char *buf)
+{
+	pw_worker_t *w = rd_kafka_opaque(rk);
+	if (w)
+		pw_kafka_log_line(w->o.log, rk, level, fac, buf,
+				  (const char *const *)w->kafka_secrets);
+}
+
 static rd_kafka_conf_t *base_conf(pw_worker_t *w, char *errbuf)
 {
 	rd_kafka_conf_t *c = rd_kafka_conf_new();
+	rd_kafka_conf_set_log_cb(c, log_cb);
 	if (conf_set(c, "bootstrap.servers", w->o.brokers, errbuf) != PA_OK)
 		goto fail;
 	for (size_t i = 0; i < w->o.n_kafka; i++)
@@ -152,7 +168,20 @@ static pa_err_t producer_new(pw_worker_t *w, char *errbuf)
 	return PA_OK;
 }
 
-/* group consumer: cooperative-sticky, offsets stored by us */
+/* The value of kafka.<key>, or NULL. Borrowed. */
+static const char *kafka_opt(const pw_worker_t *w, const char *key)
+{
+	for (size_t i = 0; i < w->o.n_kafka; i++)
+		if (!strcmp(w->o.kafka[i].key, key))
+			return w->o.kafka[i].value;
+	return NULL;
+}
+
+/* group consumer: offsets stored by us. The classic protocol (default)
+ * with cooperative-sticky; with kafka.group.protocol=consumer (KIP-848)
+ * the broker assigns (group.remote.assignor) and session and heartbeat
+ * are broker settings. Either way the group subscribes cmd.payin only
+ * and the other inputs follow it (group.c). */
 static pa_err_t consumer_new(pw_worker_t *w, char *errbuf)
 {
 	char es[512];
@@ -161,8 +190,10 @@ static pa_err_t consumer_new(pw_worker_t *w, char *errbuf)
 		return PA_CONFIG;
 	consumer_defaults(w, cc);
 	conf_set(cc, "group.id", w->o.group_id, NULL);
-	conf_set(cc, "partition.assignment.strategy", "cooperative-sticky",
-		 NULL);
+	const char *proto = kafka_opt(w, "group.protocol");
+	if (!proto || strcmp(proto, "consumer") != 0)
+		conf_set(cc, "partition.assignment.strategy",
+			 "cooperative-sticky", NULL); /* group.c is incremental */
 	conf_set(cc, "enable.auto.offset.store", "false", NULL);
 	conf_set(cc, "auto.offset.reset", "earliest", NULL);
 	if (w->o.exactly_once) {
@@ -205,9 +236,19 @@ static pa_err_t restorer_new(pw_worker_t *w, char *errbuf)
 	if (!rc)
 		return PA_CONFIG;
 	consumer_defaults(w, rc);
+	/* a restore reads a changelog as fast as the store takes it: larger
+	 * fetches (1 MB a partition by default is a round trip per ~3,000
+	 * records) and a deeper prefetch, still bounded (~24 MB in all
+	 * while restoring; kafka.* override) */
+	conf_default(w, rc, "max.partition.fetch.bytes", "8388608");
+	conf_default(w, rc, "queued.max.messages.kbytes", "16384");
+	conf_default(w, rc, "queued.min.messages", "100000");
 	conf_set(rc, "enable.partition.eof", "true", NULL);
 	conf_set(rc, "enable.auto.commit", "false", NULL);
 	conf_set(rc, "group.id", "payatom-worker-restore-unused", NULL);
+	/* a checkpoint past the end means a stale store: say so, do not
+	 * silently start again at the beginning over its records */
+	conf_set(rc, "auto.offset.reset", "error", NULL);
 	if (w->o.exactly_once)
 		conf_set(rc, "isolation.level", "read_committed", NULL);
 	rd_kafka_conf_set_error_cb(rc, error_cb);
@@ -223,6 +264,14 @@ static pa_err_t restorer_new(pw_worker_t *w, char *errbuf)
 
 pa_err_t pw__clients_new(pw_worker_t *w, char *errbuf)
 {
+	for (size_t i = 0, k = 0; i < w->o.n_kafka && k < 15; i++) {
+		const char *key = w->o.kafka[i].key;
+		if (key && w->o.kafka[i].value &&
+		    (strstr(key, "password") || strstr(key, "secret") ||
+		     !strcmp(key, "ssl.key.pem") ||
+		     !strcmp(key, "sasl.oauthbearer.config")))
+			w->kafka_secrets[k++] = w->o.kafka[i].value;
+	}
 	pa_err_t err = producer_new(w, errbuf);
 	if (err == PA_OK)
 		err = consumer_new(w, errbuf);

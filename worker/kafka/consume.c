@@ -6,9 +6,10 @@
  *           consumer's configuration (clients.c). */
 #include "kafka/worker_int.h"
 
+#include "payatom/canonjson.h"
+
 #include <string.h>
 
-#include "payatom/canonjson.h"
 int pw__topic_index(pw_worker_t *w, const char *topic)
 {
 	for (int i = 0; i < PW_IN_N; i++)
@@ -28,10 +29,10 @@ pa_err_t pw__decode(pw_worker_t *w, int topic, const void *buf, size_t len,
 				       errbuf);
 	json_error_t je;
 	json_t *j = pa_json_loadb(buf, len, 0, &je);
+	char jt[200];
 	if (!j)
-		return pa_seterr(errbuf, PA_PARSE,
-				 "undecodable JSON at byte %d: %s", je.position,
-				 je.text);
+		return pa_seterr(errbuf, PA_PARSE, "undecodable JSON: %s",
+				 pa_json_error_text(&je, jt, sizeof jt));
 	if (!json_is_object(j)) {
 		json_decref(j);
 		return pa_seterr(errbuf, PA_PARSE,
@@ -63,8 +64,10 @@ void pw__set_paused(pw_worker_t *w, pw_part_t *p, int pause)
 /* Global back-pressure in two steps. At max.inflight the worker first just
  * stops reading its consumer queue (librdkafka stops fetching once its
  * prefetch queue is full) and reads again as soon as a slot frees: no
- * pause/resume round trip, which in librdkafka 2.0.2 costs about a second
- * before the first fetch after a resume. If it stays saturated for
+ * pause, which purges the prefetched records (fetched again on resume).
+ * (The ~1 s once blamed on resume was librdkafka's fetch queue backoff,
+ * fetch.queue.backoff.ms since 2.2.0; a resume itself fetches at once,
+ * docs/benchmarks.md.) If it stays saturated for
  * THROTTLE_PAUSE_MS (a failing gateway, an open circuit), every partition
  * is paused so that the consumer can go on serving group events without
  * taking new records. */

@@ -96,6 +96,7 @@ static void revoke_now(pw_worker_t *w, rd_kafka_topic_partition_list_t *parts)
 				w->st.partitions_restoring--;
 			}
 			pw__partition_revoked(w, p);
+			pw__store_close(w, p);
 			p->paused = 0;
 			p->revoking = 0;
 		}
@@ -188,9 +189,32 @@ static void on_revoke(pw_worker_t *w,
 		      rd_kafka_topic_partition_list_t *parts)
 {
 	int n;
-	if (w->o.handover_timeout_ms <= 0 || w->shutting_down ||
-	    rd_kafka_assignment_lost(w->consumer) ||
-	    (n = calls_in_flight(w, parts)) == 0) {
+	int at_once = w->o.handover_timeout_ms <= 0 || w->shutting_down ||
+		      rd_kafka_assignment_lost(w->consumer);
+	if (w->handover && !at_once) {
+		/* a second revoke while the first drains (the KIP-848
+		 * coordinator moves partitions to each new member in turn):
+		 * they drain together, the deadline counted from now */
+		for (int i = 0; i < parts->cnt; i++)
+			if (!rd_kafka_topic_partition_list_find(
+				    w->handover, parts->elems[i].topic,
+				    parts->elems[i].partition))
+				rd_kafka_topic_partition_list_add(
+					w->handover, parts->elems[i].topic,
+					parts->elems[i].partition);
+		mark_revoking(w, parts);
+		pw__backpressure(w);
+		w->handover_deadline =
+			pw_loop_now(w->loop) + w->o.handover_timeout_ms;
+		PW_LOG(w, PW_LOG_INFO,
+		       "handover: %d more partitions revoked; waiting for "
+		       "%d gateway calls in flight",
+		       parts->cnt / PW_IN_N, calls_in_flight(w, w->handover));
+		return;
+	}
+	if (w->handover)
+		pw__handover_finish(w);
+	if (at_once || (n = calls_in_flight(w, parts)) == 0) {
 		revoke_now(w, parts);
 		return;
 	}
@@ -239,9 +263,12 @@ void pw__rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	w->st.rebalances++;
 	/* librdkafka queues the (often empty) incremental assign of the same
 	 * rebalance right behind the revoke: a drained handover goes on
-	 * through it, and ends at once on anything else */
-	if (w->handover && (err != RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS ||
-			    parts_overlap(w->handover, parts)))
+	 * through it, and through further revokes (on_revoke adds them to
+	 * it); it ends at once when a partition it holds is assigned again
+	 * or on an error */
+	if (w->handover && err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS &&
+	    (err != RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS ||
+	     parts_overlap(w->handover, parts)))
 		pw__handover_finish(w);
 	if (pw_log_enabled(w->o.log, PW_LOG_INFO)) {
 		char ids[256] = "";

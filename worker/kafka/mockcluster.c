@@ -1,7 +1,9 @@
 /* mockcluster.c -- see mockcluster.h. librdkafka's mock cluster needs an
  * rd_kafka_t to live in; a producer that never produces hosts it. Known
- * limits (librdkafka 2.0.2): no transaction markers, no transactional
- * offsets, no compaction; the real-Kafka suite (tests/kafka) covers those. */
+ * limits (librdkafka 2.12.1): no transaction markers, no transactional
+ * offsets stored, no compaction; the real-Kafka suite (tests/kafka) covers
+ * those. Its group coordinator does rebalance (classic: each round ends
+ * session.timeout.ms - 1 s after a join; KIP-848 too). */
 #include "kafka/mockcluster.h"
 
 #include <stdio.h>

@@ -1,7 +1,6 @@
 /* topics.c -- see topics.h. One temporary producer handle with its own
- * admin queue: CreateTopics, then metadata (partition counts; librdkafka
- * 2.0.2 has no DescribeTopics) and DescribeConfigs (cleanup.policy), all
- * bounded by one deadline. */
+ * admin queue: CreateTopics, then metadata (partition counts) and
+ * DescribeConfigs (cleanup.policy), all bounded by one deadline. */
 #include "kafka/topics.h"
 
 #include <stdio.h>
@@ -13,6 +12,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "core/log.h"
+#include "core/loop_kafka.h"
 
 #define SEE_README "see docs/commands.md, Topics"
 
@@ -104,7 +104,17 @@ static int is_secret_key(const char *k)
 typedef struct refusal {
 	rd_kafka_resp_err_t err;
 	char reason[384];
+	pw_logger_t *log;          /* librdkafka's log lines (log_cb) */
+	const char *secrets[16];   /* credential values cut out of them */
 } refusal_t;
+
+static void log_cb(const rd_kafka_t *rk, int level, const char *fac,
+		   const char *buf)
+{
+	const refusal_t *r = rd_kafka_opaque(rk);
+	if (r)
+		pw_kafka_log_line(r->log, rk, level, fac, buf, r->secrets);
+}
 
 static void refusal_cb(rd_kafka_t *rk, int err, const char *reason, void *op)
 {
@@ -135,7 +145,12 @@ static pa_err_t new_client(const char *bootstraps, const pw_kafka_kv_t *kv,
 	char es[512];
 	rd_kafka_conf_t *c = rd_kafka_conf_new();
 	rd_kafka_conf_set_error_cb(c, refusal_cb);
+	rd_kafka_conf_set_log_cb(c, log_cb);
 	rd_kafka_conf_set_opaque(c, ref);
+	for (size_t i = 0, k = 0; i < n && k < 15; i++)
+		if (kv[i].key && kv[i].value && is_secret_key(kv[i].key) &&
+		    !strstr(kv[i].key, "location"))
+			ref->secrets[k++] = kv[i].value;
 	if (rd_kafka_conf_set(c, "bootstrap.servers", bootstraps, es,
 			      sizeof es) != RD_KAFKA_CONF_OK)
 		goto bad;
@@ -585,7 +600,7 @@ pa_err_t pw_topics_ensure(const char *bootstraps, const pw_kafka_kv_t *kafka,
 		now_ms() + (spec->timeout_ms > 0 ? spec->timeout_ms : 30000);
 
 	rd_kafka_t *rk = NULL;
-	refusal_t ref = {0};
+	refusal_t ref = {.log = spec->log};
 	pa_err_t err =
 		new_client(bootstraps, kafka, n_kafka, &ref, &rk, errbuf);
 	if (err)

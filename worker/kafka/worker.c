@@ -43,7 +43,7 @@ void pw_worker_opts_default(pw_worker_opts_t *o)
 	o->commit_interval_ms = 1000;
 	o->shutdown_timeout_ms = 25000;
 	o->handover_timeout_ms = 10000;
-	o->state_retention_ms = 30LL * 24 * 3600 * 1000;
+	o->state_retention_ms = 400LL * 24 * 3600 * 1000;
 }
 
 int64_t pw__wall_ms(void)
@@ -134,6 +134,7 @@ static char *dupopts(pw_worker_t *w, const pw_worker_opts_t *in)
 		&w->o.topic_evt_refund,	 &w->o.topic_evt_complaint,
 		&w->o.topic_evt_report,	 &w->o.topic_dlq,
 		&w->o.topic_int_webhook, &w->o.topic_int_state,
+		&w->o.state_dir,
 	};
 	size_t n = sizeof src / sizeof src[0], total = 0;
 	w->o = *in;
@@ -154,9 +155,9 @@ static char *dupopts(pw_worker_t *w, const pw_worker_opts_t *in)
 }
 
 /* ---- state retention ---------------------------------------------------
- * Settled orders at rest older than state.retention are forgotten
- * (process.c pw__orders_expire); the sweep runs a quarter of the retention
- * apart, at most a minute. */
+ * Settled orders older than state.retention are forgotten (store_sync.c
+ * pw__store_expire); the sweep runs a quarter of the retention apart, at
+ * most a minute. */
 
 static int64_t sweep_period(const pw_worker_t *w)
 {
@@ -195,17 +196,28 @@ pa_err_t pw_worker_new(pw_loop_t *loop, const pw_worker_opts_t *opts,
 		return err;
 	}
 	pw__machine_conf(w);
+	w->hdr = (pw_hdr_conf_t){
+		.copy = w->o.event_headers,
+		.n_copy = w->o.n_event_headers,
+		.cloudevents = w->o.cloudevents,
+		.ce_source = w->o.ce_source,
+		/* no codec: the records go out as the JSON they are */
+		.json = pw_codec_serialization(w->o.codec) == PW_SER_JSON,
+	};
 	w->rng = (uint64_t)pw__wall_ms() ^ ((uint64_t)getpid() << 32);
 	w->in_topics[PW_IN_PAYIN] = w->o.topic_cmd_payin;
 	w->in_topics[PW_IN_PAYOUT] = w->o.topic_cmd_payout;
 	w->in_topics[PW_IN_COMPLAINT] = w->o.topic_cmd_complaint;
 	w->in_topics[PW_IN_WEBHOOK] = w->o.topic_int_webhook;
+	if (!w->o.state_store_max_bytes)
+		w->o.state_store_max_bytes = 64LL << 30;
 	if (pw_gate_new(&w->gate) != PA_OK || pw_hmap_new(&w->orders) != PA_OK ||
-	    pw_hmap_new(&w->rest) != PA_OK) {
+	    pw_hmap_new(&w->tombs) != PA_OK) {
 		err = PA_NOMEM;
 		goto fail;
 	}
-	if ((err = pw__clients_new(w, errbuf)) != PA_OK)
+	if ((err = pw__clients_new(w, errbuf)) != PA_OK ||
+	    (err = pw__store_init(w, errbuf)) != PA_OK)
 		goto fail;
 	w->cq = rd_kafka_queue_get_consumer(w->consumer);
 	w->pq = rd_kafka_queue_get_main(w->producer);
@@ -344,23 +356,9 @@ void pw_worker_destroy(pw_worker_t *w)
 	if (w->rq)
 		rd_kafka_queue_destroy(w->rq);
 	if (w->consumer) {
-		/* librdkafka before 2.2.1 aborts (assertion in the sticky
-		 * assignor) destroying a cooperative-sticky consumer that
-		 * joined its group but got no assignment yet, e.g. SIGTERM
-		 * during the first rebalance (librdkafka#4312, fixed by
-		 * #4381): that handle is closed and left to the process exit */
-		char *mid = rd_kafka_memberid(w->consumer);
-		int joined = mid && *mid;
-		rd_kafka_mem_free(w->consumer, mid);
 		if (!rd_kafka_consumer_closed(w->consumer))
 			rd_kafka_consumer_close(w->consumer);
-		if (w->assigned_any || !joined ||
-		    rd_kafka_version() >= 0x02020100)
-			rd_kafka_destroy(w->consumer);
-		else
-			PW_LOG(w, PW_LOG_DEBUG,
-			       "consumer closed before its first assignment: "
-			       "not destroyed (librdkafka#4312)");
+		rd_kafka_destroy(w->consumer);
 	}
 	if (w->restorer) {
 		rd_kafka_consumer_close(w->restorer);
@@ -375,15 +373,18 @@ void pw_worker_destroy(pw_worker_t *w)
 			continue;
 		if (w->parts[i]->nassigned)
 			pw__partition_revoked(w, w->parts[i]);
+		pw__store_close(w, w->parts[i]);
 		for (int t = 0; t < PW_IN_N; t++)
 			pw_offtrack_free(&w->parts[i]->off[t]);
 		free(w->parts[i]);
 	}
+	pw__store_fini(w);
 	free(w->parts);
 	pw__orders_free(w);
+	pw_order_release(&w->peek);
 	pw_gate_destroy(w->gate);
 	pw_hmap_destroy(w->orders);
-	pw_hmap_destroy(w->rest);
+	pw_hmap_destroy(w->tombs);
 	if (w->gw && w->gw->destroy)
 		w->gw->destroy(w->gw);
 	free(w->strs);
@@ -397,8 +398,10 @@ void pw_worker_stats(const pw_worker_t *w, pw_worker_stats_t *st)
 	st->inflight = (uint64_t)w->inflight;
 	st->queued = pw_gate_keys(w->gate);
 	st->orders_live = pw_hmap_count(w->orders);
-	st->orders_at_rest = pw_hmap_count(w->rest);
-	st->state_bytes = st->orders_live * sizeof(pw_order_t) + w->rest_bytes;
+	st->orders_at_rest = 0;
+	st->state_bytes = st->orders_live * sizeof(pw_order_t);
+	/* reads the stores' statistics (a read transaction: not const) */
+	pw__store_stats((pw_worker_t *)w, st);
 }
 
 int pw_worker_ready(const pw_worker_t *w)
@@ -413,10 +416,9 @@ const pw_order_t *pw_worker_order(pw_worker_t *w, const char *order_id)
 	const pw_order_t *ord = pw_hmap_get(w->orders, order_id, n);
 	if (ord)
 		return ord;
-	const pw_order_rest_t *r = pw_hmap_get(w->rest, order_id, n);
-	if (!r)
+	pw_order_release(&w->peek);
+	if (pw__store_lookup(w, -1, order_id, n, &w->peek) != PA_OK)
 		return NULL;
-	pw_order_unpack(r, &w->peek);
 	return &w->peek;
 }
 

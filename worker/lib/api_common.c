@@ -168,9 +168,10 @@ pa_err_t pa__json_object(const char *body, size_t len, size_t max,
 				 "doubles at %d (PHP's json_encode() never "
 				 "writes one)",
 				 je.position);
-	if (!j)
-		return pa_seterr(errbuf, PA_PARSE, "body: not JSON (%s at %d)",
-				 je.text, je.position);
+	char jt[200];
+	if (!j) /* no "near '...'": replies carry personal data */
+		return pa_seterr(errbuf, PA_PARSE, "body: not JSON (%s)",
+				 pa_json_error_text(&je, jt, sizeof jt));
 	if (!json_is_object(j)) {
 		json_decref(j);
 		return pa_seterr(errbuf, PA_PARSE, "body: not a JSON object");

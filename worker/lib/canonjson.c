@@ -440,3 +440,27 @@ char *pa_json_dump(const json_t *j, size_t flags, size_t first_cap,
 	*len = n;
 	return s;
 }
+
+const char *pa_json_error_text(const json_error_t *je, char *buf, size_t size)
+{
+	if (!buf || !size)
+		return buf;
+	if (!je) {
+		snprintf(buf, size, "undecodable JSON");
+		return buf;
+	}
+	/* jansson appends " near '<token>'" or " near end of file" */
+	size_t keep = strnlen(je->text, sizeof je->text);
+	const char *near = strstr(je->text, " near ");
+	if (near)
+		keep = (size_t)(near - je->text);
+	/* "invalid Unicode escape '\\u12x4'" quotes input too */
+	if (!strncmp(je->text, "invalid Unicode", 15)) {
+		const char *q = strstr(je->text, " '");
+		if (q && (size_t)(q - je->text) < keep)
+			keep = (size_t)(q - je->text);
+	}
+	snprintf(buf, size, "%.*s at byte %d (line %d, column %d)",
+		 (int)keep, je->text, je->position, je->line, je->column);
+	return buf;
+}

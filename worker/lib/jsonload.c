@@ -58,8 +58,16 @@ static void *failc(rd_t *r, enum json_error_code code, const char *fmt, ...)
 		va_end(ap);
 		r->err->text[sizeof r->err->text - 1] = (char)code;
 		r->err->position = (int)(r->p - r->start);
-		r->err->line = -1;
-		r->err->column = -1;
+		int line = 1, col = 1;
+		for (const unsigned char *q = r->start; q < r->p; q++) {
+			col++;
+			if (*q == '\n') {
+				line++;
+				col = 1;
+			}
+		}
+		r->err->line = line;
+		r->err->column = col;
 		snprintf(r->err->source, sizeof r->err->source, "<buffer>");
 	}
 	return NULL;

@@ -6,6 +6,8 @@
  * Not here: encodings (codec_*.c), product field validation (libpayatom). */
 #include "orders/event.h"
 
+#include "core/redact.h"
+
 #include <strings.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -280,6 +282,62 @@ json_t *pw_event_build(const pw_order_t *ord, int prev_status,
 	return ev;
 }
 
+static const char *const cause_names[] = {
+	[PW_CAUSE_OTHER] = "OTHER",	[PW_CAUSE_COMMAND] = "COMMAND",
+	[PW_CAUSE_WEBHOOK] = "WEBHOOK", [PW_CAUSE_POLL] = "POLL",
+	[PW_CAUSE_DEADLINE] = "DEADLINE",
+};
+
+const char *pw_cause_name(pw_cause_kind_t kind)
+{
+	return (unsigned)kind <= PW_CAUSE_DEADLINE ? cause_names[kind] : "OTHER";
+}
+
+/* The order's metadata (ext "md"), new reference or NULL. */
+static json_t *order_metadata(const pw_order_t *ord)
+{
+	if (!ord || !ord->ext)
+		return NULL;
+	json_t *ext = pw_order_ext(ord);
+	json_t *md = json_incref(json_object_get(ext, "md"));
+	json_decref(ext);
+	if (json_is_object(md) && json_object_size(md))
+		return md;
+	json_decref(md);
+	return NULL;
+}
+
+void pw_event_add_cause(json_t *ev, const pw_order_t *ord,
+			const pw_cause_t *cause)
+{
+	pw_cause_kind_t k = cause ? cause->kind : PW_CAUSE_OTHER;
+	const char *type = json_string_value(json_object_get(ev, "event_type"));
+	if (!ev || !type)
+		return;
+	json_object_set_new(ev, "cause", json_string(pw_cause_name(k)));
+	if (!strcmp(type, "payment"))
+		json_object_set_new(ev, "command_id",
+				    str_or_null(k == PW_CAUSE_COMMAND
+							? cause->command_id
+							: NULL));
+	json_object_set_new(ev, "cause_id",
+			    str_or_null(k == PW_CAUSE_WEBHOOK ||
+						    k == PW_CAUSE_POLL
+					    ? cause->id
+					    : NULL));
+	json_t *md = order_metadata(ord);
+	json_object_set_new(ev, "metadata", md ? md : json_null());
+}
+
+void pw_dead_letter_add_order(json_t *dl, const pw_order_t *ord)
+{
+	if (!dl || json_is_object(json_object_get(dl, "metadata")))
+		return;
+	json_t *md = order_metadata(ord);
+	if (md)
+		json_object_set_new(dl, "metadata", md);
+}
+
 const char *pw_event_schema(const json_t *ev)
 {
 	static const char *map[][2] = {
@@ -302,6 +360,26 @@ static char *b64(const void *raw, size_t len)
 	if (!len)
 		return strdup("");
 	return pa_base64_encode(raw, len, &s, NULL) == PA_OK ? s : NULL;
+}
+
+/* message as a JSON string even when it is not UTF-8 (an error text that
+ * quotes bytes of a bad record): json_pack refuses such a string, and a
+ * dead letter must always be built. Bytes of an invalid sequence become
+ * '?'. New reference. */
+static json_t *text_value(const char *s)
+{
+	json_t *j = json_string(s ? s : "");
+	if (j)
+		return j;
+	char *c = strdup(s);
+	if (!c)
+		return NULL;
+	for (char *p = c; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+	j = json_string(c);
+	free(c);
+	return j;
 }
 
 json_t *pw_dead_letter_build(const char *topic, int32_t partition,
@@ -329,6 +407,8 @@ json_t *pw_dead_letter_build(const char *topic, int32_t partition,
 	char *kb = key && klen ? b64(key, klen) : NULL;
 	const char *oid = json_string_value(json_object_get(rec, "order_id"));
 	const char *mer = json_string_value(json_object_get(rec, "merchant"));
+	if (!pw_redact_is_name(mer)) /* a phone or a name where it goes */
+		mer = NULL;
 	/* undecodable: commands are keyed by order_id (design.md §2), so a
 	 * printable key short enough to be one is the order_id */
 	char kid[PW_ID_MAX];
@@ -343,12 +423,12 @@ json_t *pw_dead_letter_build(const char *topic, int32_t partition,
 		}
 	}
 	json_t *dl = json_pack(
-		"{s:s s:s s:i s:s s:i s:I s:o s:s s:s s:s s:o s:o s:o s:I}",
+		"{s:s s:s s:i s:s s:i s:I s:o s:s s:s s:o s:o s:o s:o s:I}",
 		"event_type", "dead_letter", "event_id", full, "schema_version",
 		PW_EVENT_SCHEMA_VERSION, "topic", topic, "partition",
 		(int)partition, "offset", (json_int_t)offset, "key",
 		str_or_null(kb), "payload", pl ? pl : "", "reason", reason,
-		"message", message ? message : "", "error_name",
+		"message", text_value(message), "error_name",
 		str_or_null(error_name), "order_id", str_or_null(oid),
 		"merchant", str_or_null(mer), "occurred_at",
 		(json_int_t)now_ms());
@@ -357,6 +437,10 @@ json_t *pw_dead_letter_build(const char *topic, int32_t partition,
 	const char *cid = json_string_value(json_object_get(rec, "command_id"));
 	if (dl && cid)
 		json_object_set_new(dl, "command_id", json_string(cid));
+	json_t *md = json_object_get(rec, "metadata");
+	if (dl && json_is_object(md) && json_object_size(md) &&
+	    pw_metadata_check(md, NULL) == PA_OK)
+		json_object_set(dl, "metadata", md);
 	free(pl);
 	free(kb);
 	return dl;
@@ -463,11 +547,14 @@ pa_err_t pw_cmd_check(const json_t *cmd, int topic, pw_cmd_info_t *ci,
 		ci->kind = cmd_types[i].kind;
 		goto typed;
 	}
+	char tn[80];
+	pw_redact_name(ci->type, tn, sizeof tn);
 	return pa_seterr(errbuf, PA_VALIDATION,
-			 found_type ? "type: '%s' does not belong on this topic"
-				    : "type: unknown command type '%s'",
-			 ci->type);
-typed:
+			 found_type ? "type: %s does not belong on this topic"
+				    : "type: unknown command type %s",
+			 tn);
+typed:;
+	char nm[80];
 	if (!ci->product)
 		ci->product = "";
 	if (!ci->currency)
@@ -485,10 +572,11 @@ typed:
 		ci->prod = pw_product_find(ci->product);
 		if (!ci->prod)
 			return pa_seterr(errbuf, PA_UNSUPPORTED,
-					 "product: '%s' is not a product this "
+					 "product: %s is not a product this "
 					 "worker supports (a Product symbol "
 					 "such as PAYIN_UPI_P2C_SEAMLESS)",
-					 ci->product);
+					 pw_redact_name(ci->product, nm,
+							sizeof nm));
 		if (ci->prod->kind != ci->kind)
 			return pa_seterr(errbuf, PA_UNSUPPORTED,
 					 "product: %s is not a %s product",

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/redact.h"
+
 #define DEADLINE_REASON                                                        \
 	"status polling deadline passed without a terminal status"
 
@@ -52,6 +54,8 @@ static pw_effect_t *add(pw_effects_t *fx, pw_fx_kind_t kind)
 }
 
 /* A copy of the formatted text in fx's buffer (cut to what is left). */
+static const char *text(pw_effects_t *fx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 static const char *text(pw_effects_t *fx, const char *fmt, ...)
 {
 	char *p = fx->buf + fx->used;
@@ -218,8 +222,8 @@ static void transition(const pw_machine_conf_t *c, int64_t now,
 static void deadline_passed(const pw_machine_conf_t *c, pw_order_t *ord,
 			    const pw_input_t *in, pw_effects_t *fx)
 {
-	transition(c, in->now_ms, ord, PA_STATUS_UNRESOLVED, ord->raw_status, NULL,
-		   DEADLINE_REASON, fx, PW_FX_DONE);
+	transition(c, in->now_ms, ord, PA_STATUS_UNRESOLVED, ord->raw_status,
+		   NULL, DEADLINE_REASON, fx, PW_FX_DONE);
 }
 
 /* ---- admission ----------------------------------------------------------- */
@@ -232,8 +236,9 @@ int pw_order_admit(const pw_machine_conf_t *c, const pw_admit_in_t *in,
 		if (in->dec_err && pa_err_is_retryable(in->dec_err)) {
 			/* the schema registry is unreachable: decode again
 			 * later; the command keeps its place and offset */
-			retry(fx, PW_CALL_CREATE,
-			      pw_machine_backoff(c, in->attempts + 1, in->rand));
+			int64_t in_ms = pw_machine_backoff(c, in->attempts + 1,
+							   in->rand);
+			retry(fx, PW_CALL_CREATE, in_ms);
 			return 0;
 		}
 		dead_letter(fx, in->dec_reason ? in->dec_reason : "UNDECODABLE",
@@ -256,13 +261,15 @@ int pw_order_admit(const pw_machine_conf_t *c, const pw_admit_in_t *in,
 		return 0;
 	}
 	if (strcmp(ci->order_id, in->key) != 0) {
-		dead_letter(fx, "KEY_MISMATCH", "record key differs from order_id");
+		dead_letter(fx, "KEY_MISMATCH",
+			    "record key differs from order_id");
 		return 0;
 	}
 	if (c->has_merchant && !c->has_merchant(c->has_merchant_ud,
 						ci->merchant)) {
-		snprintf(msg, sizeof msg, "merchant '%s' is not configured",
-			 ci->merchant);
+		char nm[80];
+		snprintf(msg, sizeof msg, "merchant %s is not configured",
+			 pw_redact_name(ci->merchant, nm, sizeof nm));
 		dead_letter(fx, "UNKNOWN_MERCHANT", msg);
 		return 0;
 	}
@@ -363,8 +370,8 @@ static void webhook(const pw_machine_conf_t *c, pw_order_t *ord,
 			 * record) that event exists already: publish it again
 			 * -- same sequence, same event_id -- so this webhook
 			 * becomes sequence 2 instead of a second sequence 1. */
-			transition(c, in->now_ms, ord, PA_STATUS_PENDING, "", NULL, NULL, fx,
-				   PW_FX_AGAIN);
+			transition(c, in->now_ms, ord, PA_STATUS_PENDING, "",
+				   NULL, NULL, fx, PW_FX_AGAIN);
 			return;
 		}
 	}
@@ -434,8 +441,8 @@ static void on_submit(const pw_machine_conf_t *c, pw_order_t *ord,
 			st = res->status;
 		if (!pa_status_is_terminal(st))
 			schedule(ord, in->now_ms, c->poll_first_ms, fx);
-		transition(c, in->now_ms, ord, st, res->raw ? res->raw : "", res->details,
-			   NULL, fx, PW_FX_DONE);
+		transition(c, in->now_ms, ord, st, res->raw ? res->raw : "",
+			   res->details, NULL, fx, PW_FX_DONE);
 		return;
 	}
 	if (res->err == PA_DUPLICATE) {
@@ -451,8 +458,8 @@ static void on_submit(const pw_machine_conf_t *c, pw_order_t *ord,
 			 * same event_id; what the poll finds follows as
 			 * sequence 2, as it would have -- not as a second
 			 * sequence 1. */
-			transition(c, in->now_ms, ord, PA_STATUS_PENDING, "", NULL, NULL, fx,
-				   PW_FX_DONE);
+			transition(c, in->now_ms, ord, PA_STATUS_PENDING, "",
+				   NULL, NULL, fx, PW_FX_DONE);
 			return;
 		}
 		save_done(fx);
@@ -478,8 +485,9 @@ static void on_submit(const pw_machine_conf_t *c, pw_order_t *ord,
 	const char *reason = text(fx, "gateway rejected (%s): %s",
 				  pa_err_name(res->err),
 				  res->message ? res->message : "");
-	transition(c, in->now_ms, ord, PA_STATUS_FAILED, res->raw ? res->raw : "",
-		   res->details, reason, fx, PW_FX_DONE);
+	transition(c, in->now_ms, ord, PA_STATUS_FAILED,
+		   res->raw ? res->raw : "", res->details, reason, fx,
+		   PW_FX_DONE);
 }
 
 static void on_poll(const pw_machine_conf_t *c, pw_order_t *ord,
@@ -556,8 +564,8 @@ static void on_followup(const pw_machine_conf_t *c, pw_order_t *ord,
 		 * settled yet */
 		if (!pa_status_is_terminal(res->status))
 			schedule(ord, in->now_ms, c->poll_first_ms, fx);
-		transition(c, in->now_ms, ord, res->status, res->raw, res->details, NULL, fx,
-			   PW_FX_DONE);
+		transition(c, in->now_ms, ord, res->status, res->raw,
+			   res->details, NULL, fx, PW_FX_DONE);
 		return;
 	}
 	/* accepted without a status of its own (UTR submitted): the poller

@@ -1,7 +1,7 @@
 /* codec.c -- framing and schema choice (codec.h).
  * Owns: pw_codec_t (parsed embedded schemas, extra writer schemas, registry
- *       id -> schema cache, (topic, schema) -> id cache), framing detection,
- *       encode and decode.
+ *       id -> schema cache, (topic, schema) -> id and writer cache, the
+ *       registry modes), framing detection, encode and decode.
  * Not here: the walk of a record with a schema (codec_walk.c), Avro binary
  *           reading (codec_avro.c), tail lines and dead-letter display
  *           (codec_show.c), HTTP to the registry (registry.c). */
@@ -10,7 +10,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +46,7 @@ static const char *short_name(const char *full)
 	const char *dot = strrchr(full, '.');
 	return dot ? dot + 1 : full;
 }
+
 
 void pw_codec_destroy(pw_codec_t *codec)
 {
@@ -107,6 +107,11 @@ pa_err_t pw_codec_new(const pw_codec_conf_t *conf, pw_codec_t **out,
 	c->n_embedded = c->n_sch;
 	*out = c;
 	return PA_OK;
+}
+
+pw_serialization_t pw_codec_serialization(const pw_codec_t *codec)
+{
+	return codec ? codec->ser : PW_SER_JSON;
 }
 
 pa_err_t pw_codec_add_schema(pw_codec_t *codec, const char *json, size_t len,
@@ -582,10 +587,10 @@ static pa_err_t decode_json(pw_codec_t *c, const char *expect,
 	 * must not mean whatever the parser keeps. */
 	json_t *in = pa_json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES,
 				&jerr);
+	char jt[200];
 	if (!in)
-		return pa_seterr(errbuf, PA_PARSE,
-				 "undecodable JSON at byte %d: %s", jerr.position,
-				 jerr.text);
+		return pa_seterr(errbuf, PA_PARSE, "undecodable JSON: %s",
+				 pa_json_error_text(&jerr, jt, sizeof jt));
 	pa_err_t err;
 	char eb[PA_ERRBUF_SIZE] = "";
 	if (expect) {
@@ -608,8 +613,8 @@ static pa_err_t decode_json(pw_codec_t *c, const char *expect,
 					 short_name(pw_avsc_fullname(s)),
 					 short_name(pw_avsc_fullname(c->sch[di])));
 		}
-		err = pw__json_conform(pw_avsc_plan(s), in, PW__CONFORM_READ,
-				       rec, eb);
+		err = pw__json_conform(pw_avsc_plan(s), in, pw__read_mode(s), rec,
+				       eb);
 		json_decref(in);
 		if (err)
 			return pa_seterr(errbuf, err, "%s: %s",
@@ -629,14 +634,19 @@ static pa_err_t decode_json(pw_codec_t *c, const char *expect,
 	if (dv && pw_schemas_for_type(df, dv, &idx) == PA_OK &&
 	    idx < c->n_embedded) {
 		pw_avsc_t *s = c->sch[idx];
-		err = pw__json_conform(pw_avsc_plan(s), in, PW__CONFORM_READ,
-				       rec, eb);
+		err = pw__json_conform(pw_avsc_plan(s), in, pw__read_mode(s), rec,
+				       eb);
 		json_decref(in);
 		if (err)
 			return pa_seterr(errbuf, err, "%s: %s",
 					 short_name(pw_avsc_fullname(s)), eb);
 		*name = short_name(pw_avsc_fullname(s));
 		return PA_OK;
+	}
+	if (dv) {
+		err = pw__unknown_type(df, dv, errbuf);
+		json_decref(in); /* dv points into it */
+		return err;
 	}
 	pw_avsc_t *match = NULL;
 	json_t *best = NULL;
@@ -655,9 +665,12 @@ static pa_err_t decode_json(pw_codec_t *c, const char *expect,
 	if (n != 1) {
 		json_decref(best);
 		return pa_seterr(errbuf, PA_VALIDATION,
-				 n ? "JSON record matches %zu schemas; name "
-				     "the expected one"
-				   : "JSON record matches no schema%.0zu",
+				 n ? "JSON record matches %zu schemas; give "
+				     "its \"type\" (a command) or "
+				     "\"event_type\" (an event)"
+				   : "JSON record matches no schema%.0zu; give "
+				     "its \"type\" (a command) or "
+				     "\"event_type\" (an event)",
 				 n);
 	}
 	*rec = best;
@@ -747,8 +760,8 @@ pa_err_t pw_codec_decode(pw_codec_t *codec, const char *expect,
 				      : pw_avsc_fullname(writer);
 		return PA_OK;
 	}
-	err = pw__json_conform(pw_avsc_plan(reader), raw, PW__CONFORM_READ, rec,
-			       eb);
+	err = pw__json_conform(pw_avsc_plan(reader), raw, pw__read_mode(reader),
+			       rec, eb);
 	json_decref(raw);
 	if (err)
 		return pa_seterr(errbuf, PA_VALIDATION,

@@ -136,10 +136,13 @@ pa_err_t pw__avro_write(const json_t *node, const json_t *val, pw__buf_t *b,
 	}
 	if (!strcmp(k, "enum")) {
 		int64_t idx = symbol_index(node, val);
+		char sh[96];
 		if (idx < 0)
 			return pa_seterr(errbuf, PA_VALIDATION,
 					 "unknown enum symbol %s",
-					 json_string_value(val));
+					 pw__shown(json_string_value(val),
+						   json_string_length(val), sh,
+						   sizeof sh));
 		return put_long(b, idx);
 	}
 	if (!strcmp(k, "array")) {
@@ -286,7 +289,9 @@ static pa_err_t rd_blocks(const json_t *node, rd_t *r, int is_map,
 				if (!key)
 					return PA_NOMEM;
 				r->off += n;
-				snprintf(seg, sizeof seg, "[%s]", key);
+				/* by position: a map's keys are data */
+				snprintf(seg, sizeof seg, "[key #%zu]",
+					 json_object_size(coll));
 			} else {
 				snprintf(seg, sizeof seg, "[%lld]",
 					 (long long)(json_array_size(coll)));

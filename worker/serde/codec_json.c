@@ -1,7 +1,9 @@
 /* codec_json.c -- plain JSON helpers of the codec.
- * Owns: ISO-8601 timestamps of the "plain JSON" mapping, the union branch
- *       test of the Avro writer, pw__json_conform (a plan walk).
- * Not here: the mapping's rules and the walk (codec_plan.c), Avro binary
+ * Owns: ISO-8601 timestamps of the "plain JSON" mapping, how values are
+ *       shown in error texts (pw__shown), the reading mode of a schema,
+ *       the unknown-type error, the union branch test of the Avro writer,
+ *       pw__json_conform (a plan walk).
+ * Not here: the mapping's rules and the walk (codec_walk.c), Avro binary
  *           (codec_avro.c), framing (codec.c). */
 #include "serde/codec_priv.h"
 
@@ -13,6 +15,24 @@
 
 #include "serde/avro_schema.h"
 #include "serde/codec_plan.h"
+#include "serde/schemas.h"
+
+const char *pw__shown(const char *s, size_t n, char *buf, size_t size)
+{
+	int name = s && n > 0 && n <= 64 &&
+		   ((s[0] >= 'A' && s[0] <= 'Z') ||
+		    (s[0] >= 'a' && s[0] <= 'z') || s[0] == '_');
+	for (size_t i = 1; name && i < n; i++)
+		name = (s[i] >= 'A' && s[i] <= 'Z') ||
+		       (s[i] >= 'a' && s[i] <= 'z') ||
+		       (s[i] >= '0' && s[i] <= '9') || s[i] == '_';
+	if (name)
+		snprintf(buf, size, "\"%.*s\"", (int)n, s);
+	else
+		snprintf(buf, size, "a value of %zu bytes that is not a name",
+			 s ? n : 0);
+	return buf;
+}
 
 static int two(const char *s, int *v)
 {
@@ -103,4 +123,32 @@ int pw__json_fits(const json_t *node, const json_t *val)
 	case JSON_OBJECT: return !strcmp(k, "map") || !strcmp(k, "record");
 	}
 	return 0;
+}
+
+/* Commands are read with enums strict (PW__CONFORM_COMMAND), events with
+ * Avro's resolution to the enum default. */
+int pw__read_mode(const pw_avsc_t *s)
+{
+	const char *n = pw_avsc_fullname(s);
+	size_t l = strlen(n);
+	return l > 7 && !strcmp(n + l - 7, "Command") ? PW__CONFORM_COMMAND
+						       : PW__CONFORM_READ;
+}
+
+/* "type": "payn" names no schema: say which values there are. */
+pa_err_t pw__unknown_type(const char *field, const char *value,
+			  char *errbuf)
+{
+	char list[400] = "", sh[96];
+	size_t n = 0;
+	const char *f, *v, *sch;
+	for (size_t i = 0; pw_schemas_discriminator(i, &f, &v, &sch) == PA_OK;
+	     i++)
+		if (!strcmp(f, field) && n < sizeof list)
+			n += (size_t)snprintf(list + n, sizeof list - n, "%s%s",
+					      n ? ", " : "", v);
+	return pa_seterr(errbuf, PA_VALIDATION,
+			 "%s: %s is not a record type; expected one of: %s",
+			 field, pw__shown(value, strlen(value), sh, sizeof sh),
+			 list);
 }

@@ -126,6 +126,9 @@ static pw__plan_t *compile(const json_t *node, ccx_t *cx)
 		for (size_t j = 0; j < p->nsyms; j++)
 			p->syms[j] = json_array_get(s, j);
 		p->enum_dflt = json_object_get(node, "default");
+		p->enum_name = json_string_value(json_object_get(node, "name"));
+		if (p->enum_name && strrchr(p->enum_name, '.'))
+			p->enum_name = strrchr(p->enum_name, '.') + 1;
 		break;
 	}
 	case PW__P_ARRAY:

@@ -66,6 +66,7 @@ struct pw__plan {
 	const json_t **syms; /* enum symbols (json strings) */
 	size_t nsyms;
 	const json_t *enum_dflt; /* enum default symbol, or NULL */
+	const char *enum_name;	 /* its short name ("Product"), or NULL */
 	const pw__plan_t **br;	 /* union branches */
 	size_t nbr, nonnull;
 	const pw__plan_t *items; /* array items, map values */
@@ -88,7 +89,8 @@ pa_err_t pw__plan_compile(const json_t *root, pw__plan_t **out, char *errbuf);
 /* NULL is a safe no-op. */
 void pw__plan_free(pw__plan_t *plan);
 
-/* Checks `in` against plan in mode (PW__CONFORM_STRICT or _READ) and
+/* Checks `in` against plan in mode (PW__CONFORM_STRICT, _READ or _COMMAND:
+ * read, but an enum symbol we do not know is an error) and
  * produces it as `what` says: PW__OUT_TREE sets *out (new reference),
  * the others append to b (out unused; on an error b->len is where it was).
  * JSON text is what json_dumps(conformed, JSON_COMPACT) writes for the

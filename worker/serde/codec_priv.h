@@ -27,7 +27,20 @@ enum {
 	 * unknown fields are dropped, unknown enum symbols take the reader
 	 * enum's default (Avro resolution rules). */
 	PW__CONFORM_READ = 1,
+	/* Reading a command (JSON, or Avro resolved to our schema): as READ,
+	 * but an enum symbol we do not know is an error naming it: a command
+	 * with a product or type this worker does not have cannot be carried
+	 * out, and the producer must learn which value it sent. */
+	PW__CONFORM_COMMAND = 2,
 };
+
+/* Error texts never carry a value's bytes (they reach logs and dead
+ * letters, and values are phone numbers, names, UPI ids). Only a name,
+ * i.e. text matching Avro's name grammar [A-Za-z_][A-Za-z0-9_]* of at most
+ * 64 bytes (field names, enum symbols, command types), is quoted: s itself
+ * is then written to buf as "\"s\""; anything else as "a value of N
+ * bytes that is not a name". Returns buf. */
+const char *pw__shown(const char *s, size_t n, char *buf, size_t size);
 
 /* Checks plain JSON `in` against a schema's plan (pw_avsc_plan()) and
  * returns the record as the schema defines it: fields in schema order,
@@ -54,6 +67,15 @@ pa_err_t pw__avro_read(const json_t *node, const uint8_t *p, size_t len,
 /* ISO-8601 UTC timestamp ("2026-11-26T11:20:00Z", optional .fff and
  * +hh:mm offset) -> milliseconds since the epoch. PA_VALIDATION if not. */
 pa_err_t pw__iso8601_ms(const char *s, int64_t *ms);
+
+/* The conformance mode for reading records of s: PW__CONFORM_COMMAND for
+ * commands (enums strict), PW__CONFORM_READ for events. */
+struct pw_avsc;
+int pw__read_mode(const struct pw_avsc *s);
+/* PA_VALIDATION: "<field>: <value> is not a record type; expected one of:
+ * ..." (field "type" or "event_type"; the value quoted only when a name). */
+pa_err_t pw__unknown_type(const char *field, const char *value,
+			  char *errbuf);
 
 /* Shallow test used to pick a union branch for a conformed value. */
 int pw__json_fits(const json_t *node, const json_t *val);

@@ -1,8 +1,7 @@
-/* codec_show.c -- the operator's views of records (codec.h): a consumed
- * record as one `payatom-ctl tail` line, a dead letter with the original
- * bytes it carries decoded.
- * Owns: the shape of those JSON views.
- * Not here: decoding itself (codec.c). */
+/* codec_show.c -- the operator's views of records (codec.h): `payatom-ctl
+ *                 tail` lines and `payatom-ctl dlq show` display.
+ * Owns: the shape of those lines, base64 of undecodable bytes.
+ * Not here: decoding itself (codec.c), the ctl commands (worker/cmd). */
 #include "serde/codec.h"
 
 #include <openssl/evp.h>

@@ -64,9 +64,10 @@ static void render(const wcx_t *cx, char *path, size_t size)
 		char seg[160];
 		if (s->kind == 1)
 			snprintf(seg, 32, "[%zu]", s->idx);
+		else if (s->kind == 2) /* a map's keys are data, not names */
+			snprintf(seg, 48, "[key #%zu]", s->idx);
 		else
-			snprintf(seg, sizeof seg, s->kind ? "[%s]" : ".%s",
-				 s->s);
+			snprintf(seg, sizeof seg, ".%s", s->s);
 		const char *sp = len == 0 && seg[0] == '.' ? seg + 1 : seg;
 		snprintf(path + len, size - len, "%s", sp);
 		len += strlen(path + len);
@@ -257,8 +258,9 @@ static pa_err_t walk_int(const pw__plan_t *p, const json_t *in, wcx_t *cx,
 	if (json_is_string(in) && p->ts_ms) {
 		int64_t ms;
 		if (pw__iso8601_ms(json_string_value(in), &ms))
-			return fail(cx, "\"%s\" is not an ISO-8601 UTC timestamp",
-				    json_string_value(in));
+			return fail(cx, "a string that is not an ISO-8601 "
+					"UTC timestamp (%zu bytes)",
+				    json_string_length(in));
 		v = (json_int_t)ms;
 		if (cx->what == PW__OUT_TREE)
 			return (*out = json_integer(v)) ? PA_OK : PA_NOMEM;
@@ -297,8 +299,15 @@ static pa_err_t walk_enum(const pw__plan_t *p, const json_t *in, wcx_t *cx,
 		for (i = 0; i < p->nsyms && !json_equal(p->syms[i], sym); i++)
 			;
 	}
-	if (!sym)
-		return fail(cx, "unknown symbol \"%s\"", s);
+	if (!sym) {
+		/* never the value's bytes unless it is a name (codec_priv.h) */
+		char sh[96];
+		pw__shown(s, n, sh, sizeof sh);
+		if (cx->mode == PW__CONFORM_COMMAND && p->enum_name)
+			return fail(cx, "%s is not a %s symbol", sh,
+				    p->enum_name);
+		return fail(cx, "unknown symbol %s", sh);
+	}
 	switch (cx->what) {
 	case PW__OUT_TREE: *out = json_incref((json_t *)sym); return PA_OK;
 	case PW__OUT_JSON:
@@ -393,7 +402,7 @@ static pa_err_t walk_map(const pw__plan_t *p, const json_t *in, wcx_t *cx,
 		} else if (cx->what == PW__OUT_AVRO) {
 			err = put_abytes(cx->b, key, strlen(key));
 		}
-		push(cx, 2, key, 0);
+		push(cx, 2, key, i);
 		if (!err)
 			err = walk(p->items, json_object_iter_value(it), cx,
 				   &cv);
@@ -436,8 +445,11 @@ static pa_err_t walk_record(const pw__plan_t *p, const json_t *in, wcx_t *cx,
 			size_t i = 0;
 			while (i < p->nfields && strcmp(key, p->fields[i].name))
 				i++;
+			char sh[96];
 			if (i == p->nfields)
-				return fail(cx, "unknown field \"%s\"", key);
+				return fail(cx, "unknown field %s",
+					    pw__shown(key, strlen(key), sh,
+						      sizeof sh));
 		}
 	}
 	json_t *rec = NULL;

@@ -109,6 +109,17 @@ pa_err_t pw_schemas_for_type(const char *field, const char *value,
 	return PA_NOT_FOUND;
 }
 
+pa_err_t pw_schemas_discriminator(size_t i, const char **field,
+				  const char **value, const char **schema)
+{
+	if (i >= sizeof discriminators / sizeof discriminators[0])
+		return PA_NOT_FOUND;
+	*field = discriminators[i].field;
+	*value = discriminators[i].value;
+	*schema = discriminators[i].schema;
+	return PA_OK;
+}
+
 pa_err_t pw_schemas_export(const char *dir, char *errbuf)
 {
 	if (!dir)

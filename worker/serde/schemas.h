@@ -46,6 +46,13 @@ pa_err_t pw_schemas_find(const char *name, size_t *idx);
 pa_err_t pw_schemas_for_type(const char *field, const char *value,
 			     size_t *idx);
 
+/* Entry i of the discriminator table (field "type" or "event_type", its
+ * value, the schema name) for listing them; PA_NOT_FOUND past the end.
+ * Strings borrowed (static). */
+pa_err_t pw_schemas_discriminator(size_t i, const char **field,
+				  const char **value, const char **schema);
+
+
 /* Writes every embedded schema as <dir>/<file>.avsc (dir must exist;
  * existing files are replaced). For `payatom-ctl schemas --export DIR`. */
 pa_err_t pw_schemas_export(const char *dir, char *errbuf);

@@ -187,10 +187,95 @@ START_TEST(test_eos_paused_worker_is_fenced)
 }
 END_TEST
 
+/* A restarted StatefulSet pod: the new process is given the same
+ * kafka.transactional.id as the old one, which hangs (SIGSTOP) with a
+ * transaction open. The new one's init_transactions fences the old one and
+ * aborts its transaction at once, so it takes over after the group's
+ * session (6 s) instead of waiting for the open transaction's timeout
+ * (60 s here) to release the group's offsets and the read_committed
+ * readers. The old process, resumed, finds itself fenced and exits 1;
+ * every order has one outcome, none twice. */
+START_TEST(test_eos_same_transactional_id_fences_the_old_process)
+{
+	unsigned seed = eos_seed();
+	int n = (int)eos_env_long("PAYATOM_EOS_FENCE_COMMANDS", 4000);
+	rig_t r;
+	eos_rig_init(&r, "sametid", n, 1, "exactly_once", NULL, NULL);
+	char tid[200];
+	snprintf(tid, sizeof tid, "kafka.transactional.id=%s-pod-0", r.group);
+	const char *o[] = {tid, "commit.interval=2s",
+			   "kafka.transaction.timeout.ms=60000", NULL};
+	int64_t t0 = pwt_now_ms();
+	int burst = n / 4 + 200;
+	eos_send(&r, 0, n / 4);
+	pwt_proc_t *a = eos_worker_start(&r, 0, o);
+	int64_t end = pwt_now_ms() + pwt_ms(60000);
+	while (eos_settled(&r, NULL) < n / 4 && pwt_now_ms() < end)
+		eos_poll(&r, 100);
+	eos_send(&r, n / 4, burst);
+	eos_poll(&r, 300); /* a transaction is open with the burst's work */
+	int at_stop = eos_settled(&r, NULL);
+	ck_assert_int_eq(pwt_proc_signal(a, SIGSTOP), 0);
+	eos_send(&r, burst, n);
+	int64_t started = pwt_now_ms();
+	pwt_proc_t *b = eos_worker_start(&r, 1, o);
+	end = pwt_now_ms() + pwt_ms(120000);
+	while (eos_settled(&r, NULL) <= burst && pwt_now_ms() < end)
+		eos_poll(&r, 100);
+	long takeover_ms = (long)(pwt_now_ms() - started);
+	int taken = eos_settled(&r, NULL);
+	ck_assert_int_eq(pwt_proc_signal(a, SIGCONT), 0);
+	/* the old process learns it is fenced: fatal, exit 1 */
+	int a_status = -1;
+	end = pwt_now_ms() + pwt_ms(30000);
+	while (pwt_now_ms() < end && pwt_proc_alive(a))
+		eos_poll(&r, 100);
+	if (pwt_proc_alive(a))
+		a_status = eos_worker_stop(a, 20000);
+	else
+		ck_assert(pwt_proc_wait(a, 1000, &a_status)),
+			a_status = WIFEXITED(a_status) ? WEXITSTATUS(a_status)
+						       : 128 + WTERMSIG(a_status);
+	long a_fenced = pwt_proc_count_log(a, "fenced");
+	eos_wait_settled(&r, 180000);
+	eos_poll(&r, 3000);
+	ck_assert_int_eq(eos_worker_stop(b, 20000), 0);
+	eos_poll(&r, 2000);
+	int multi = 0, settled = eos_settled(&r, &multi);
+	printf("sametid: commands %d, settled %d at SIGSTOP; the new process "
+	       "with the same transactional.id made progress after %.1f s "
+	       "(settled %d; the old one's transaction timeout is 60 s); old "
+	       "process exit %d, 'fenced' lines %ld; terminal_outcomes %d "
+	       "multi %d duplicates %ld losses %d seed %u took %.1f s\n",
+	       n, at_stop, (double)takeover_ms / 1000, taken, a_status,
+	       a_fenced, settled, multi, r.t.dup_eid + r.t.dup_seq,
+	       n - settled, seed, (double)(pwt_now_ms() - t0) / 1000);
+	fflush(stdout);
+	ck_assert_msg(taken > burst, "the new process made no progress");
+	/* fenced at once: well before the open transaction's 60 s timeout
+	 * would have released the offsets (group session 6 s + restore) */
+	ck_assert_int_lt(takeover_ms, 45000);
+	ck_assert_msg(a_status == 1 && a_fenced > 0,
+		      "the old process was not fenced (exit %d, see %s)",
+		      a_status, pwt_proc_err_path(a));
+	ck_assert_int_eq(settled, n);
+	ck_assert_int_eq(multi, 0);
+	ck_assert_int_eq(r.t.dup_eid, 0);
+	ck_assert_int_eq(r.t.dup_seq, 0);
+	ck_assert_int_eq(r.t.regressions, 0);
+	ck_assert_int_eq(r.t.dlq, 0);
+	pwt_proc_free(a);
+	pwt_proc_free(b);
+	eos_rig_fini(&r);
+}
+END_TEST
+
 int main(void)
 {
 	const eos_case_t cases[] = {
 		{"eos_fence", test_eos_paused_worker_is_fenced, 600},
+		{"eos_same_tid", test_eos_same_transactional_id_fences_the_old_process,
+		 600},
 		{"eos_kill9", test_eos_kill9_exactly_one_outcome, 900},
 		{NULL, NULL, 0}};
 	return eos_main("eos_real", cases);

@@ -21,6 +21,7 @@
 #include "kafka/mockcluster.h"
 #include "kafka/worker.h"
 #include "pwtest.h"
+#include "store/store.h"
 
 #define PARTS 4
 
@@ -86,9 +87,19 @@ static void env_init_mode(env_t *e, env_mode_t mode, pw_registry_t *reg)
 	e->o.on_event = on_event;
 	e->o.on_event_ud = e;
 	e->o.codec = e->codec;
-	static const pw_kafka_kv_t kafka[] = {{"log_level", "3"}};
-	e->o.kafka = kafka;
-	e->o.n_kafka = 1;
+	/* librdkafka's mock coordinator ends a rebalance that a join started
+	 * only after session.timeout.ms - 1 s (rdkafka_mock_cgrp.c), and a
+	 * cooperative move takes two: with the 45 s default, partitions a
+	 * member gives up had no owner for ~90 s */
+	static const pw_kafka_kv_t kafka[] = {{"log_level", "3"},
+					      {"session.timeout.ms", "6000"}};
+	/* PAYATOM_TEST_GROUP_PROTOCOL=consumer: KIP-848 (the session is the
+	 * coordinator's) */
+	static const pw_kafka_kv_t kip848[] = {{"log_level", "3"},
+					       {"group.protocol", "consumer"}};
+	const char *gp = getenv("PAYATOM_TEST_GROUP_PROTOCOL");
+	e->o.kafka = gp && !strcmp(gp, "consumer") ? kip848 : kafka;
+	e->o.n_kafka = 2;
 	e->prod = pwt_producer(e->o.brokers);
 }
 
@@ -331,10 +342,10 @@ static int done40(const pw_worker_stats_t *st)
 	       st->orders_live == 0;
 }
 
-/* Settled orders are packed at rest once no work is left on them; a
- * redelivered command still finds them (no second gateway call, no new
- * event), and a restarted worker restores them from the changelog at
- * rest. */
+/* Settled orders leave memory for the local store once no work is left on
+ * them; a redelivered command still finds them (no second gateway call, no
+ * new event), and a restarted worker restores them from the changelog
+ * into its store. */
 START_TEST(test_pipeline_settled_orders_rest_and_still_suppress)
 {
 	env_t e;
@@ -354,8 +365,10 @@ START_TEST(test_pipeline_settled_orders_rest_and_still_suppress)
 	pw_worker_stats_t st = stats_when(&e, w, rest20, 20000);
 	ck_assert_uint_eq(st.orders_at_rest, 20);
 	ck_assert_uint_eq(st.orders_live, 0);
-	ck_assert_uint_gt(st.state_bytes, 0);
-	ck_assert_uint_lt(st.state_bytes, 20 * sizeof(pw_order_t) / 2);
+	/* at rest = in the local store, not in memory */
+	ck_assert_uint_eq(st.state_bytes, 0);
+	ck_assert_uint_eq(st.orders_stored, 20);
+	ck_assert_uint_gt(st.store_bytes, 0);
 	/* a resting order reads back whole */
 	const pw_order_t *ord = pw_worker_order(w, "REST000007");
 	ck_assert_ptr_nonnull(ord);
@@ -397,6 +410,65 @@ START_TEST(test_pipeline_settled_orders_rest_and_still_suppress)
 	stop_worker(&e, w);
 	check_events(&e, 20, 1);
 	env_fini(&e);
+}
+END_TEST
+
+/* A store whose checkpoint is past the changelog's end (the topic was
+ * deleted and made again under the same cluster) is stale: wiped and
+ * rebuilt, so an order only the stale store knew is new again. */
+START_TEST(test_pipeline_stale_store_is_wiped_and_rebuilt)
+{
+	env_t e;
+	env_init(&e);
+	char dir[] = "/tmp/it_pipeline_store.XXXXXX", sd[256];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	e.o.state_dir = dir;
+	snprintf(sd, sizeof sd, "%s/%s", dir, e.group);
+	char *cid = rd_kafka_clusterid(e.prod, 10000);
+	ck_assert_ptr_nonnull(cid);
+	for (int p = 0; p < PARTS; p++) {
+		/* each partition's store knows PHANTOM0001 (whichever
+		 * partition its key lands on) and claims a far checkpoint */
+		pw_store_id_t id = {cid, e.o.topic_int_state, p};
+		pw_store_t *st;
+		char eb[PA_ERRBUF_SIZE];
+		ck_assert_int_eq(pw_store_open(sd, &id, 1 << 26, &st, NULL, 0, eb),
+				 PA_OK);
+		pw_order_t o;
+		memset(&o, 0, sizeof o);
+		snprintf(o.order_id, sizeof o.order_id, "PHANTOM0001");
+		snprintf(o.merchant, sizeof o.merchant, "demo");
+		o.phase = PW_PHASE_SETTLED;
+		o.status = PA_STATUS_SUCCEEDED;
+		o.seq = 2;
+		o.partition = p;
+		o.created_ms = pwt_now_ms();
+		ck_assert_int_eq(pw_store_put(st, "PHANTOM0001", 11, &o), PA_OK);
+		ck_assert_int_eq(pw_store_commit(st, 1000000), PA_OK);
+		pw_store_close(st);
+	}
+	rd_kafka_mem_free(e.prod, cid);
+	pwt_fakegw_opts_t go = {.latency_ms = 2, .polls_until_final = 0};
+	pw_gateway_t *gw = pwt_fakegw_new(e.loop, &go);
+	pw_worker_t *w;
+	char eb[PA_ERRBUF_SIZE];
+	ck_assert_int_eq(pw_worker_new(e.loop, &e.o, gw, &w, eb), PA_OK);
+	payin(&e, "PHANTOM0001", 700);
+	payin(&e, "REAL0000001", 701);
+	pwt_flush(e.prod);
+	struct until u = {&e, 2, 0};
+	ck_assert_msg(pwt_run_until(e.loop, reached, &u, 60000),
+		      "only %d terminal events", e.terminal);
+	pw_worker_stats_t st;
+	pw_worker_stats(w, &st);
+	ck_assert_uint_eq(st.store_rebuilds, PARTS);
+	ck_assert_int_eq(pwt_fakegw_submits(gw, "PHANTOM0001"), 1);
+	ck_assert_uint_eq(st.duplicates_suppressed, 0);
+	stop_worker(&e, w);
+	env_fini(&e);
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
 }
 END_TEST
 
@@ -514,7 +586,7 @@ START_TEST(test_pipeline_poison_commands_dead_letter_and_partition_flows)
 	ck_assert_uint_eq(json_array_size(dl), 5);
 	const char *want[] = {"UNDECODABLE", "UNKNOWN_MERCHANT", "VALIDATION",
 			      "MALFORMED", "UNSUPPORTED_PRODUCT"};
-	const char *msg[] = {"undecodable JSON at byte", "nobody",
+	const char *msg[] = {"undecodable JSON: ", "nobody",
 			     "amount_minor", "does not belong on this topic",
 			     "is not a payin product"};
 	for (size_t i = 0; i < 5; i++) {
@@ -676,6 +748,88 @@ START_TEST(test_pipeline_two_workers_share_the_group)
 	stop_worker(&e, w1);
 	stop_worker(&e, w2);
 	check_events(&e, 200, 1);
+	env_fini(&e);
+}
+END_TEST
+
+/* A second member joins while the first owns every partition and has
+ * gateway calls in flight: the group really moves half the partitions
+ * (librdkafka >= 2.x's mock coordinator rebalances like a broker). Every
+ * partition keeps being processed after the move (none is left with no
+ * owner, nor paused for good by the handover), and the drained handover
+ * lets the calls in flight return on the first member, so no order is
+ * created twice across the two. */
+START_TEST(test_pipeline_rebalance_moves_partitions_mid_stream)
+{
+	env_t e;
+	env_init(&e);
+	pwt_fakegw_opts_t go = {.latency_ms = 400, .polls_until_final = 1};
+	pw_gateway_t *gw1 = pwt_fakegw_new(e.loop, &go);
+	pw_gateway_t *gw2 = pwt_fakegw_new(e.loop, &go);
+	pw_worker_t *w1, *w2;
+	char eb[PA_ERRBUF_SIZE];
+	ck_assert_int_eq(pw_worker_new(e.loop, &e.o, gw1, &w1, eb), PA_OK);
+	char oid[32];
+	for (int i = 0; i < 100; i++) {
+		snprintf(oid, sizeof oid, "MOV%010d", i);
+		payin(&e, oid, 100);
+	}
+	pwt_flush(e.prod);
+	/* the first member owns all partitions and is working */
+	struct until first = {&e, 5, 0};
+	ck_assert_msg(pwt_run_until(e.loop, reached, &first, 60000),
+		      "terminal %d", e.terminal);
+	pw_worker_stats_t s1, s2;
+	pw_worker_stats(w1, &s1);
+	ck_assert_uint_eq(s1.partitions_assigned, 4);
+	ck_assert_int_eq(pw_worker_new(e.loop, &e.o, gw2, &w2, eb), PA_OK);
+	/* commands keep arriving (20/s, each call 400 ms) until the group has
+	 * moved partitions (seconds: the mock ends a round session.timeout.ms
+	 * - 1 s after the join), so calls are in flight on the partitions the
+	 * first member gives up, however slow the run */
+	int sent = 100;
+	int64_t end = pwt_now_ms() + pwt_ms(60000);
+	do {
+		for (int k = 0; k < 2 && sent < 960; k++, sent++) {
+			snprintf(oid, sizeof oid, "MOV%010d", sent);
+			payin(&e, oid, 100);
+		}
+		pwt_flush(e.prod);
+		for (int k = 0; k < 5; k++)
+			pw_loop_run_once(e.loop, 20);
+		pw_worker_stats(w2, &s2);
+	} while (s2.partitions_assigned == 0 && pwt_now_ms() < end);
+	/* 40 more flow to both members */
+	for (int total = sent + 40; sent < total; sent++) {
+		snprintf(oid, sizeof oid, "MOV%010d", sent);
+		payin(&e, oid, 100);
+	}
+	pwt_flush(e.prod);
+	struct until u = {&e, sent, 0};
+	int ok = pwt_run_until(e.loop, reached, &u, 120000);
+	pw_worker_stats(w1, &s1);
+	pw_worker_stats(w2, &s2);
+	int sub1 = pwt_fakegw_total_submits(gw1), sub2 = pwt_fakegw_total_submits(gw2);
+	printf("rebalance mid-stream: terminal %d of %d; member 1: partitions "
+	       "%llu, creates %d, handovers drained %llu timeout %llu; member "
+	       "2: partitions %llu, creates %d\n",
+	       e.terminal, sent, (unsigned long long)s1.partitions_assigned, sub1,
+	       (unsigned long long)s1.handovers_drained,
+	       (unsigned long long)s1.handover_timeouts,
+	       (unsigned long long)s2.partitions_assigned, sub2);
+	fflush(stdout);
+	ck_assert_msg(ok, "only %d of %d terminal after the rebalance",
+		      e.terminal, sent);
+	ck_assert_uint_gt(s1.partitions_assigned, 0);
+	ck_assert_uint_gt(s2.partitions_assigned, 0);
+	ck_assert_uint_eq(s1.partitions_assigned + s2.partitions_assigned, 4);
+	ck_assert_uint_gt(s2.commands_done, 0);
+	ck_assert_uint_ge(s1.handovers_drained, 1);
+	ck_assert_uint_eq(s1.handover_timeouts, 0);
+	ck_assert_int_eq(sub1 + sub2, sent); /* no order created twice */
+	stop_worker(&e, w1);
+	stop_worker(&e, w2);
+	check_events(&e, sent, 1);
 	env_fini(&e);
 }
 END_TEST
@@ -1024,6 +1178,7 @@ int main(void)
 	tcase_add_test(tc, test_pipeline_duplicate_commands_call_gateway_once);
 	tcase_add_test(tc, test_pipeline_settled_orders_rest_and_still_suppress);
 	tcase_add_test(tc, test_pipeline_settled_orders_expire_after_retention);
+	tcase_add_test(tc, test_pipeline_stale_store_is_wiped_and_rebuilt);
 	tcase_add_test(tc,
 		       test_pipeline_poison_commands_dead_letter_and_partition_flows);
 	tcase_add_test(tc,
@@ -1031,6 +1186,7 @@ int main(void)
 	tcase_add_test(tc,
 		       test_pipeline_restart_restores_state_and_suppresses_replays);
 	tcase_add_test(tc, test_pipeline_two_workers_share_the_group);
+	tcase_add_test(tc, test_pipeline_rebalance_moves_partitions_mid_stream);
 	tcase_add_test(tc, test_pipeline_commands_accepted_in_every_framing);
 	tcase_add_test(tc,
 		       test_pipeline_registry_outage_retries_instead_of_dead_letter);

@@ -756,6 +756,75 @@ START_TEST(test_config_kafka_pairs_reach_librdkafka)
 }
 END_TEST
 
+/* --check-config: with collection on, every bad line, variable and
+ * kafka.* pair is recorded (key and source named) and loading goes on;
+ * without it the first error stops the load as before. */
+START_TEST(test_config_check_reports_every_error_at_once)
+{
+	char eb[PA_ERRBUF_SIZE];
+	const char text[] = "brokers = a:1,b:99999\n"
+			    "log.level = loud\n"
+			    "no.such.key = 1\n"
+			    "kafka.fetch.wait.max.msx = 1\n"
+			    "kafka.sasl.password = Zq9-secret\n"
+			    "kafka.bogus.password = Zq9-secret\n"
+			    "merchant.a.pid = 1\n";
+	const char *envp[] = {"PAYATOM_MAX_INFLIGHT=zero", NULL};
+	pw_config_t *cfg = new_cfg();
+	pw_config_collect_errors(cfg, 1);
+	ck_assert_int_eq(pw_config_load_buffer(cfg, text, strlen(text), "w.conf",
+					       eb),
+			 PA_OK);
+	ck_assert_int_eq(pw_config_load_env(cfg, envp, eb), PA_OK);
+	ck_assert_int_eq(pw_config_finalize(cfg, eb), PA_CONFIG);
+	ck_assert_int_eq(pw_config_check_kafka(cfg, "brokers", eb), PA_OK);
+	const char *want[] = {
+		"w.conf:2: log.level: 'loud'", "w.conf:3: ",
+		"env PAYATOM_MAX_INFLIGHT: max.inflight: 'zero'",
+		"missing required key 'merchant.a.secret'",
+		"w.conf:1: brokers: 'b:99999' is not host:port",
+		"w.conf:4: kafka.fetch.wait.max.msx: No such configuration",
+		"w.conf:6: kafka.bogus.password: rejected by librdkafka"};
+	size_t n = pw_config_error_count(cfg);
+	for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
+		int found = 0;
+		for (size_t i = 0; i < n; i++)
+			found |= strstr(pw_config_error(cfg, i), want[k]) != NULL;
+		ck_assert_msg(found, "no error '%s' among %zu", want[k], n);
+	}
+	for (size_t i = 0; i < n; i++)
+		ck_assert_msg(!strstr(pw_config_error(cfg, i), "Zq9-secret"),
+			      "%s", pw_config_error(cfg, i));
+	ck_assert_ptr_null(pw_config_error(cfg, n));
+	pw_config_destroy(cfg);
+
+	/* valid pairs, refused together by librdkafka's consumer */
+	cfg = new_cfg();
+	pw_config_collect_errors(cfg, 1);
+	ck_assert_int_eq(pw_config_set_arg(cfg, "kafka.group.protocol=consumer",
+					   eb),
+			 PA_OK);
+	ck_assert_int_eq(pw_config_set_arg(cfg, "kafka.session.timeout.ms=6000",
+					   eb),
+			 PA_OK);
+	ck_assert_int_eq(pw_config_check_kafka(cfg, "brokers", eb), PA_OK);
+	ck_assert_uint_eq(pw_config_error_count(cfg), 1);
+	ck_assert_ptr_nonnull(strstr(pw_config_error(cfg, 0),
+				     "`session.timeout.ms` is not supported"));
+	pw_config_destroy(cfg);
+
+	/* not collecting: the first error is returned, nothing recorded */
+	cfg = new_cfg();
+	ck_assert_int_eq(pw_config_load_buffer(cfg, text, strlen(text), "w.conf",
+					       eb),
+			 PA_CONFIG);
+	ck_assert_msg(strstr(eb, "w.conf:1: brokers") || strstr(eb, "w.conf:2:"),
+		      "%s", eb);
+	ck_assert_uint_eq(pw_config_error_count(cfg), 0);
+	pw_config_destroy(cfg);
+}
+END_TEST
+
 START_TEST(test_config_worker_enums_match_log_api)
 {
 	/* log.level / log.format bind as indexes the logger takes as is */
@@ -791,7 +860,9 @@ int main(void)
 		  test_config_buffer_loading_and_null_safety,
 		  test_config_loader_survives_any_input}},
 		{"suggest", {test_config_unknown_key_suggests_nearest}},
-		{"kafka", {test_config_kafka_pairs_reach_librdkafka}},
+		{"kafka",
+		 {test_config_kafka_pairs_reach_librdkafka,
+		  test_config_check_reports_every_error_at_once}},
 		{"precedence",
 		 {test_config_precedence_default_file_env_cli,
 		  test_config_env_names_map_to_keys}},

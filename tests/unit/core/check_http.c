@@ -1,9 +1,16 @@
 /* check_http.c -- core/http.c, the libmicrohttpd listener on pw_loop, driven
  * by libpayatom's client on the same loop: routing, body cap, delayed
  * answers from timers, request accessors, abort/reset, truncated replies,
- * dropping held requests on destroy. */
+ * dropping held requests on destroy; under abuse (raw loopback sockets):
+ * half-closed clients, slow clients against the total request deadline,
+ * the cap per client address. */
+#include <arpa/inet.h>
 #include <check.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,14 +33,12 @@ typedef struct fx {
 	int aborted;
 } fx_t;
 
-static void fx_init(fx_t *fx, size_t max_body)
+static void fx_init_opts(fx_t *fx, const pw_http_opts_t *o)
 {
 	memset(fx, 0, sizeof *fx);
 	ck_assert_int_eq(pw_loop_new(&fx->loop), PA_OK);
-	pw_http_opts_t o = {0};
-	o.max_body = max_body;
 	char eb[PA_ERRBUF_SIZE];
-	ck_assert_msg(pw_http_new(fx->loop, &o, &fx->http, eb) == PA_OK, "%s",
+	ck_assert_msg(pw_http_new(fx->loop, o, &fx->http, eb) == PA_OK, "%s",
 		      eb);
 	ck_assert_uint_gt(pw_http_port(fx->http), 0);
 	snprintf(fx->base, sizeof fx->base, "http://127.0.0.1:%u",
@@ -43,6 +48,13 @@ static void fx_init(fx_t *fx, size_t max_body)
 	ck_assert_int_eq(pa_client_new(&co, &fx->cli), PA_OK);
 	ck_assert_int_eq(pw_loop_curl_attach(fx->loop, fx->cli, &fx->lc),
 			 PA_OK);
+}
+
+static void fx_init(fx_t *fx, size_t max_body)
+{
+	pw_http_opts_t o = {0};
+	o.max_body = max_body;
+	fx_init_opts(fx, &o);
 }
 
 static void fx_free(fx_t *fx)
@@ -264,6 +276,205 @@ START_TEST(test_http_rejects_non_numeric_bind_address)
 }
 END_TEST
 
+/* ---- under abuse: raw sockets on loopback ------------------------------ */
+
+static int dial(fx_t *fx)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	ck_assert_int_ge(fd, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_port = htons(pw_http_port(fx->http))};
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int rc = connect(fd, (struct sockaddr *)&sa, sizeof sa);
+	ck_assert(rc == 0 || errno == EINPROGRESS);
+	return fd;
+}
+
+static void send_all(fx_t *fx, int fd, const char *s)
+{
+	size_t off = 0, n = strlen(s);
+	int64_t end = pw_now_ms() + pwt_ms(3000);
+	while (off < n && pw_now_ms() < end) {
+		ssize_t w = send(fd, s + off, n - off, MSG_NOSIGNAL);
+		if (w > 0)
+			off += (size_t)w;
+		pw_loop_run_once(fx->loop, 1);
+	}
+	ck_assert_uint_eq(off, n);
+}
+
+/* Runs the loop until fd reads end of file (or an error), at most ms;
+ * what arrived goes to out. Returns 1 on end of file. */
+static int read_to_eof(fx_t *fx, int fd, char *out, size_t size, int ms)
+{
+	size_t len = 0;
+	int64_t end = pw_now_ms() + ms;
+	out[0] = '\0';
+	while (pw_now_ms() < end) {
+		pw_loop_run_once(fx->loop, 5);
+		for (;;) {
+			char b[1024];
+			ssize_t r = recv(fd, b, sizeof b, 0);
+			if (r > 0) {
+				size_t k = (size_t)r < size - 1 - len
+						   ? (size_t)r
+						   : size - 1 - len;
+				memcpy(out + len, b, k);
+				len += k;
+				out[len] = '\0';
+				continue;
+			}
+			if (r == 0 || (errno != EAGAIN && errno != EINTR))
+				return 1;
+			break;
+		}
+	}
+	return 0;
+}
+
+static const char k_post[] = "POST /later HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+			     "Content-Length: 5\r\n\r\nhello";
+
+/* The gateway's HTTP stack may shut its write side right after the
+ * request; the answer (here held 100 ms, as the webhook receiver holds it
+ * until Kafka has the record) must still reach it, also while other
+ * connections are open. */
+START_TEST(test_http_half_closed_request_still_gets_its_answer)
+{
+	fx_t fx;
+	fx_init(&fx, 0);
+	pw_http_route(fx.http, NULL, "/later", h_later, &fx);
+	pw_http_route(fx.http, NULL, "/now", h_echo, "now");
+	int idle = dial(&fx);	  /* open, silent */
+	int partial = dial(&fx); /* a request half sent */
+	send_all(&fx, partial, "GET /now HTTP/1.1\r\nHost: x\r\n");
+	for (int round = 0; round < 3; round++) {
+		int fd = dial(&fx);
+		send_all(&fx, fd, round == 2 ? "GET /now HTTP/1.1\r\nHost: x\r\n\r\n"
+					     : k_post);
+		ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
+		char resp[2048];
+		ck_assert(read_to_eof(&fx, fd, resp, sizeof resp, pwt_ms(3000)));
+		ck_assert_msg(strncmp(resp, "HTTP/1.1 20", 11) == 0,
+			      "round %d: no answer to a half-closed client: "
+			      "'%s'", round, resp);
+		ck_assert_ptr_nonnull(strstr(resp, round == 2 ? "now GET /now"
+							      : "later"));
+		close(fd);
+	}
+	pw_http_stats_t st;
+	pw_http_get_stats(fx.http, &st);
+	ck_assert_uint_eq(st.half_closed, 2); /* the two held answers */
+	close(idle);
+	close(partial);
+	fx_free(&fx);
+}
+END_TEST
+
+/* A client sending its headers one byte every 50 ms never lets an idle
+ * timeout fire; the deadline counts total time and closes it. A request
+ * that arrives in time on the same listener is answered. */
+START_TEST(test_http_request_deadline_counts_total_time_not_idle_time)
+{
+	fx_t fx;
+	pw_http_opts_t o = {.request_timeout_ms = 400, .idle_timeout_s = 60};
+	fx_init_opts(&fx, &o);
+	pw_http_route(fx.http, NULL, "/now", h_echo, "now");
+	int slow = dial(&fx);
+	const char *req = "GET /now HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: "
+			  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+			  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
+	int64_t t0 = pw_now_ms(), closed_at = 0;
+	size_t i = 0;
+	/* bounded: the whole request would take ~6 s at this pace */
+	while (!closed_at && pw_now_ms() - t0 < pwt_ms(4000)) {
+		if (req[i] && send(slow, req + i, 1, MSG_NOSIGNAL) == 1)
+			i++;
+		int64_t step = pw_now_ms() + 50;
+		while (pw_now_ms() < step)
+			pw_loop_run_once(fx.loop, 5);
+		char b[256];
+		ssize_t r = recv(slow, b, sizeof b, 0);
+		if (r == 0 || (r < 0 && errno != EAGAIN))
+			closed_at = pw_now_ms();
+	}
+	ck_assert_msg(closed_at, "a slow client held the connection %lld ms",
+		      (long long)(pw_now_ms() - t0));
+	ck_assert_uint_lt(i, strlen(req)); /* cut before it finished */
+	ck_assert_int_ge(closed_at - t0, 400);
+	pw_http_stats_t st;
+	pw_http_get_stats(fx.http, &st);
+	ck_assert_uint_eq(st.late, 1);
+	ck_assert_uint_eq(st.requests, 0);
+	close(slow);
+	/* a prompt client, and a kept-alive second request, are served */
+	int fd = dial(&fx);
+	send_all(&fx, fd, "GET /now HTTP/1.1\r\nHost: x\r\n\r\n");
+	int64_t end = pw_now_ms() + pwt_ms(2000);
+	while (pw_now_ms() < end) {
+		pw_loop_run_once(fx.loop, 5);
+		pw_http_get_stats(fx.http, &st);
+		if (st.replies == 1)
+			break;
+	}
+	ck_assert_uint_eq(st.replies, 1);
+	send_all(&fx, fd, "GET /now HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+	char resp[4096];
+	ck_assert(read_to_eof(&fx, fd, resp, sizeof resp, pwt_ms(2000)));
+	ck_assert_ptr_nonnull(strstr(resp, "now GET /now"));
+	close(fd);
+	fx_free(&fx);
+}
+END_TEST
+
+/* One address may hold per_ip_limit connections; the next is closed as
+ * it is accepted, and served again once one of the first closes. */
+START_TEST(test_http_caps_connections_per_client_address)
+{
+	fx_t fx;
+	pw_http_opts_t o = {.per_ip_limit = 4};
+	fx_init_opts(&fx, &o);
+	pw_http_route(fx.http, NULL, "/now", h_echo, "now");
+	int fds[4];
+	pw_http_stats_t st = {0};
+	for (int i = 0; i < 4; i++)
+		fds[i] = dial(&fx);
+	int64_t end = pw_now_ms() + pwt_ms(2000);
+	while (st.connections < 4 && pw_now_ms() < end) {
+		pw_loop_run_once(fx.loop, 5);
+		pw_http_get_stats(fx.http, &st);
+	}
+	ck_assert_uint_eq(st.connections, 4);
+	int extra = dial(&fx);
+	char resp[2048];
+	send_all(&fx, extra, "GET /now HTTP/1.1\r\nHost: x\r\n\r\n");
+	ck_assert(read_to_eof(&fx, extra, resp, sizeof resp, pwt_ms(2000)));
+	ck_assert_str_eq(resp, ""); /* closed without an answer */
+	close(extra);
+	pw_http_get_stats(fx.http, &st);
+	ck_assert_uint_eq(st.requests, 0);
+	/* the capped ones are served */
+	send_all(&fx, fds[0], "GET /now HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+	ck_assert(read_to_eof(&fx, fds[0], resp, sizeof resp, pwt_ms(2000)));
+	ck_assert_ptr_nonnull(strstr(resp, "now GET /now"));
+	close(fds[0]);
+	/* one slot free again: a new connection is served */
+	end = pw_now_ms() + pwt_ms(2000);
+	do {
+		pw_loop_run_once(fx.loop, 5);
+		pw_http_get_stats(fx.http, &st);
+	} while (st.connections > 3 && pw_now_ms() < end);
+	int again = dial(&fx);
+	send_all(&fx, again, "GET /now HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+	ck_assert(read_to_eof(&fx, again, resp, sizeof resp, pwt_ms(2000)));
+	ck_assert_ptr_nonnull(strstr(resp, "now GET /now"));
+	close(again);
+	for (int i = 1; i < 4; i++)
+		close(fds[i]);
+	fx_free(&fx);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("http");
@@ -277,6 +488,12 @@ int main(void)
 		       test_http_destroy_drops_held_requests_with_abort_callback);
 	tcase_add_test(tc, test_http_rejects_non_numeric_bind_address);
 	suite_add_tcase(s, tc);
+	TCase *ab = tcase_create("abuse");
+	tcase_add_test(ab, test_http_half_closed_request_still_gets_its_answer);
+	tcase_add_test(ab,
+		       test_http_request_deadline_counts_total_time_not_idle_time);
+	tcase_add_test(ab, test_http_caps_connections_per_client_address);
+	suite_add_tcase(s, ab);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);

@@ -152,6 +152,38 @@ START_TEST(test_metrics_label_values_escaped)
 }
 END_TEST
 
+/* Whole values print as integers ("50", not "5e+01"), up to 2^53; others
+ * as the shortest text that reads back exactly. */
+START_TEST(test_metrics_whole_numbers_print_as_integers)
+{
+	pw_metrics_t *reg;
+	ck_assert_int_eq(pw_metrics_new(&reg), PA_OK);
+	pw_mfamily_t *c = pw_metrics_counter(reg, "n_total", "n",
+					     (const char *[]){"v", NULL});
+	pw_mfamily_t *g = pw_metrics_gauge(reg, "g", "g",
+					   (const char *[]){"v", NULL});
+	pw_counter_add(pw_counter_get(c, "fifty"), 50);
+	pw_counter_add(pw_counter_get(c, "million"), 1234567);
+	pw_counter_add(pw_counter_get(c, "big"), 9007199254740992.0);
+	pw_gauge_set(pw_gauge_get(g, "quarter"), 0.25);
+	pw_gauge_set(pw_gauge_get(g, "neg"), -300);
+	pw_gauge_set(pw_gauge_get(g, "zero"), -0.0);
+	pw_gauge_set(pw_gauge_get(g, "huge"), 1e300);
+	char *out = render(reg);
+	ck_assert_ptr_nonnull(strstr(out, "n_total{v=\"fifty\"} 50\n"));
+	ck_assert_ptr_nonnull(strstr(out, "n_total{v=\"million\"} 1234567\n"));
+	ck_assert_ptr_nonnull(
+		strstr(out, "n_total{v=\"big\"} 9007199254740992\n"));
+	ck_assert_ptr_nonnull(strstr(out, "g{v=\"quarter\"} 0.25\n"));
+	ck_assert_ptr_nonnull(strstr(out, "g{v=\"neg\"} -300\n"));
+	ck_assert_ptr_nonnull(strstr(out, "g{v=\"zero\"} 0\n"));
+	ck_assert_ptr_nonnull(strstr(out, "g{v=\"huge\"} 1e+300\n"));
+	ck_assert_ptr_null(strstr(out, "e+01"));
+	free(out);
+	pw_metrics_destroy(reg);
+}
+END_TEST
+
 START_TEST(test_metrics_output_order_is_stable)
 {
 	pw_metrics_t *reg;
@@ -309,6 +341,7 @@ int main(void)
 	tcase_add_test(fmt, test_metrics_validator_rejects_bad_exposition);
 	tcase_add_test(fmt, test_metrics_exposition_is_valid);
 	tcase_add_test(fmt, test_metrics_label_values_escaped);
+	tcase_add_test(fmt, test_metrics_whole_numbers_print_as_integers);
 	tcase_add_test(fmt, test_metrics_output_order_is_stable);
 	tcase_add_test(fmt, test_metrics_render_hook_refreshes_gauges);
 	suite_add_tcase(s, fmt);

@@ -432,7 +432,10 @@ START_TEST(test_codec_encode_rejects_invalid_records_with_path)
 	r = load_json("avro/samples/payment_status_event.full.json");
 	json_object_set_new(json_object_get(r, "intents"), "bad", json_integer(1));
 	ck_assert_int_eq(encode_err(codec, "PaymentStatusEvent", r, eb), PA_VALIDATION);
-	ck_assert_ptr_nonnull(strstr(eb, "intents[bad]: expected string"));
+	/* a map's keys are data: the path names the entry by position */
+	ck_assert_ptr_nonnull(strstr(eb, "intents[key #"));
+	ck_assert_ptr_nonnull(strstr(eb, "]: expected string"));
+	ck_assert_ptr_null(strstr(eb, "bad"));
 
 	r = load_json("avro/samples/dead_letter.full.json");
 	json_object_set_new(r, "payload", json_string("not base64!"));
