@@ -342,6 +342,104 @@ static void command(const pw_machine_conf_t *c, pw_order_t *ord,
 	call(fx, PW_CALL_FOLLOWUP);
 }
 
+/* ---- webhooks ------------------------------------------------------------ */
+
+/* The documented hash, md5(order_id . received_amount . status . secret)
+ * (spec §5), has no separators: one genuine callback also verifies with
+ * trailing digits of its order_id moved to the front of its amount
+ * (ORD12345 + 100 = ORD1234 + 5100). A verified webhook is therefore acted
+ * on at its word only where such a shift cannot pass unseen: for an order
+ * the worker created, with a received amount that lines up with the
+ * order. Every other one is a hint: the order's status is asked from the
+ * gateway's status API (our own authenticated request) and its answer is
+ * what gets published (docs/gateway-fidelity.md). */
+
+#define UNHELD_REASON                                                          \
+	"a webhook named an order this worker did not create: its status is "  \
+	"asked from the gateway's status API"
+#define NOT_FOUND_REASON                                                       \
+	"the gateway's status API does not know this order, which only a "     \
+	"webhook named"
+
+/* The worker created ord (a payin or payout command: its requested amount
+ * is known, always positive); one first seen in a webhook has none, and
+ * never learns one from a callback. */
+static int created_here(const pw_order_t *ord)
+{
+	return ord->amount_minor > 0;
+}
+
+/* 1 when st would be a transition of ord (pw_order_apply's rule). */
+static int would_move(const pw_order_t *ord, pa_status_t st)
+{
+	if (ord->seq == 0)
+		return 1;
+	return (pa_status_t)ord->status != st &&
+	       pa_status_can_move((pa_status_t)ord->status, st);
+}
+
+/* Does a webhook's received amount rm (-1: none) line up with what the
+ * worker knows of ord, for status st? Approved and Late Approved: the
+ * amount requested. Amount Mismatch: never -- it says the amounts differ,
+ * so any shifted amount would pass. Refunds: the amount received (the
+ * requested one while none was learned). Every other status: no money
+ * arrived, so no amount (or zero); a shifted digit makes one. */
+static int lines_up(const pw_order_t *ord, pa_status_t st, int64_t rm)
+{
+	switch (st) {
+	case PA_STATUS_SUCCEEDED:
+	case PA_STATUS_SUCCEEDED_LATE:
+		return rm == ord->amount_minor;
+	case PA_STATUS_AMOUNT_MISMATCH:
+		return 0;
+	case PA_STATUS_REFUND_PENDING:
+	case PA_STATUS_REFUNDED:
+		return rm == (ord->received_minor >= 0 ? ord->received_minor
+						       : ord->amount_minor);
+	default:
+		return rm <= 0;
+	}
+}
+
+/* The callback names the item's order: its order_id, as PHP concatenates
+ * it (a string's bytes, an integer's digits), is the record's key. */
+static int names_key(const json_t *cb, const pw_input_t *in)
+{
+	const json_t *o = json_object_get(cb, "order_id");
+	char digits[24];
+	const char *s = NULL;
+	size_t n = 0;
+	if (json_is_string(o)) {
+		s = json_string_value(o);
+		n = json_string_length(o);
+	} else if (json_is_integer(o)) {
+		int w = snprintf(digits, sizeof digits, "%" JSON_INTEGER_FORMAT,
+				 json_integer_value(o));
+		s = digits;
+		n = w > 0 ? (size_t)w : 0;
+	}
+	return s && n == in->klen && memcmp(s, in->key, n) == 0;
+}
+
+/* A verified webhook for an order the worker holds no state for (created
+ * elsewhere, a forgery, or state lost in a crash): held, PENDING published
+ * as the order's sequence 1 (after a lost state, the same event again:
+ * same sequence, same event_id), and polled at once. What the callback
+ * says is not published: the poll's answer is. */
+static void unheld(const pw_machine_conf_t *c, pw_order_t *ord,
+		   const pw_input_t *in, const char *merchant,
+		   pw_effects_t *fx)
+{
+	order_init(c, ord, in, PW_KIND_PAYIN, merchant, fx);
+	ord->phase = PW_PHASE_LOOKUP; /* resolved by polling on order_id */
+	fx->counts.confirm_unheld++;
+	add(fx, PW_FX_LOG)->text = "webhook for an order this worker did not "
+				   "create: asking the gateway's status API";
+	schedule(ord, in->now_ms, 0, fx);
+	transition(c, in->now_ms, ord, PA_STATUS_PENDING, "", NULL,
+		   UNHELD_REASON, fx, PW_FX_DONE);
+}
+
 static void webhook(const pw_machine_conf_t *c, pw_order_t *ord,
 		    const pw_input_t *in, pw_effects_t *fx)
 {
@@ -354,37 +452,55 @@ static void webhook(const pw_machine_conf_t *c, pw_order_t *ord,
 					     "merchant, callback or status");
 		return;
 	}
+	if (!names_key(cb, in)) {
+		dead_letter(fx, "KEY_MISMATCH",
+			    "webhook record key differs from its order_id");
+		return;
+	}
 	fx->counts.webhooks_in++;
 	pa_status_t st = pa_status_from_raw(raw, strlen(raw));
 	if (!in->known) {
-		/* A verified callback for an order we hold no state for
-		 * (created elsewhere, or state lost): publish it anyway. */
-		order_init(c, ord, in, PW_KIND_PAYIN, merchant, fx);
-		ord->phase = PW_PHASE_ACCEPTED;
-		/* polled until it settles, as an order we created is */
-		schedule(ord, in->now_ms, c->poll_first_ms, fx);
-		if (st != PA_STATUS_PENDING && st != PA_STATUS_UNRESOLVED) {
-			/* Every accepted order's history starts with PENDING
-			 * as sequence 1 (the acceptance event). When the state
-			 * was lost (a crash between an event and its state
-			 * record) that event exists already: publish it again
-			 * -- same sequence, same event_id -- so this webhook
-			 * becomes sequence 2 instead of a second sequence 1. */
-			transition(c, in->now_ms, ord, PA_STATUS_PENDING, "",
-				   NULL, NULL, fx, PW_FX_AGAIN);
-			return;
-		}
-	}
-	const json_t *rm = json_object_get(in->rec, "received_minor");
-	learn(ord, json_string_value(json_object_get(cb, "ref_code")),
-	      json_is_integer(rm) ? json_integer_value(rm) : -1);
-	if (ord->phase == PW_PHASE_LOOKUP || ord->phase == PW_PHASE_NEW)
-		ord->phase = PW_PHASE_ACCEPTED;
-	if (st == PA_STATUS_UNRESOLVED) {
-		add(fx, PW_FX_LOG)->text = "webhook with unknown status";
-		save_done(fx);
+		unheld(c, ord, in, merchant, fx);
 		return;
 	}
+	if (st == PA_STATUS_UNRESOLVED) {
+		/* nothing of it is learned: its fields are not vouched for */
+		add(fx, PW_FX_LOG)->text = "webhook with unknown status";
+		end(fx, PW_FX_DONE);
+		return;
+	}
+	const json_t *rm = json_object_get(in->rec, "received_minor");
+	int64_t received = json_is_integer(rm) ? json_integer_value(rm) : -1;
+	int moves = would_move(ord, st);
+	uint8_t *why = NULL;
+	if (!created_here(ord))
+		why = &fx->counts.confirm_unheld;
+	else if (!lines_up(ord, st, received))
+		why = &fx->counts.confirm_amount;
+	else if (c->webhook_confirm == PW_CONFIRM_SUCCESS &&
+		 pa_status_is_paid(st) && moves)
+		why = &fx->counts.confirm_setting;
+	if (why && !moves) {
+		/* it would change nothing, and what it carries is not
+		 * learned */
+		end(fx, PW_FX_DONE);
+		return;
+	}
+	if (why) {
+		/* the poll's answer wins (on_confirm) */
+		(*why)++;
+		if (why == &fx->counts.confirm_amount)
+			add(fx, PW_FX_LOG)->text =
+				"webhook's received amount does not line up "
+				"with the order: asking the gateway's status "
+				"API";
+		call(fx, PW_CALL_CONFIRM);
+		return;
+	}
+	learn(ord, json_string_value(json_object_get(cb, "ref_code")),
+	      received);
+	if (ord->phase == PW_PHASE_LOOKUP || ord->phase == PW_PHASE_NEW)
+		ord->phase = PW_PHASE_ACCEPTED;
 	int was_settled = ord->phase == PW_PHASE_SETTLED;
 	json_t *details = json_object();
 	static const char *const keys[] = {"bank_ref", "sender_upi",
@@ -529,6 +645,19 @@ static void on_poll(const pw_machine_conf_t *c, pw_order_t *ord,
 		save_done(fx);
 		return;
 	}
+	if (res->err == PA_NOT_FOUND && !created_here(ord)) {
+		/* only a webhook named it, and the gateway says there is no
+		 * such order: reported now, not after the deadline (an
+		 * operator or reconciliation takes over) */
+		observe(c, in->now_ms, ord, PA_STATUS_UNRESOLVED,
+			ord->raw_status, NULL, NOT_FOUND_REASON, fx);
+		if (ord->phase == PW_PHASE_SETTLED)
+			add(fx, PW_FX_POLL_CANCEL);
+		else
+			schedule(ord, in->now_ms, next_poll_in(c, ord), fx);
+		end(fx, PW_FX_DONE);
+		return;
+	}
 	if (in->now_ms >= ord->deadline_ms) {
 		/* final deadline: reported, never silently dropped */
 		deadline_passed(c, ord, in, fx);
@@ -536,6 +665,34 @@ static void on_poll(const pw_machine_conf_t *c, pw_order_t *ord,
 	}
 	schedule(ord, in->now_ms, next_poll_in(c, ord), fx);
 	save_done(fx);
+}
+
+/* The answer to a status request a webhook asked for (webhook()): as a
+ * poll's, except that a settled order's unanswered request is asked again
+ * -- nothing else polls a settled order, and the webhook it checks (a Late
+ * Approved, a refund) would otherwise be lost until reconciliation. */
+static void on_confirm(const pw_machine_conf_t *c, pw_order_t *ord,
+		       const pw_input_t *in, pw_effects_t *fx)
+{
+	const pw_reply_t *res = in->reply;
+	int answered = !res->sync && res->err == PA_OK && res->raw && *res->raw;
+	if (answered || ord->phase != PW_PHASE_SETTLED) {
+		on_poll(c, ord, in, fx);
+		return;
+	}
+	if (!res->sync) {
+		fx->counts.polls++;
+		if (pa_err_is_retryable(res->err) &&
+		    in->attempts + 1 < c->retry_max_attempts) {
+			retry(fx, PW_CALL_CONFIRM,
+			      pw_machine_backoff(c, in->attempts + 1,
+						 in->rand));
+			return;
+		}
+	}
+	add(fx, PW_FX_LOG)->text = "the gateway did not confirm a webhook of "
+				   "this settled order: it stays as it is";
+	end(fx, PW_FX_DONE);
 }
 
 static void on_followup(const pw_machine_conf_t *c, pw_order_t *ord,
@@ -605,6 +762,8 @@ void pw_order_step(const pw_machine_conf_t *c, pw_order_t *ord,
 			on_submit(c, ord, in, fx);
 		else if (in->call == PW_CALL_FOLLOWUP)
 			on_followup(c, ord, in, fx);
+		else if (in->call == PW_CALL_CONFIRM)
+			on_confirm(c, ord, in, fx);
 		else
 			on_poll(c, ord, in, fx);
 		return;
