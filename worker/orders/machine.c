@@ -3,7 +3,8 @@
  *       poll schedule, retry backoff, the well-formedness of effect lists.
  * Not here: carrying effects out (kafka/process.c), the transition rule
  *           of statuses (state.c pw_order_apply, lib/status.c), event
- *           fields (event.c). */
+ *           fields (event.c), reading a webhook record and whether it
+ *           lines up with its order (webhook_trust.c). */
 #include "orders/machine.h"
 
 #include <assert.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "core/redact.h"
+#include "orders/webhook_trust.h"
 
 #define DEADLINE_REASON                                                        \
 	"status polling deadline passed without a terminal status"
@@ -344,15 +346,11 @@ static void command(const pw_machine_conf_t *c, pw_order_t *ord,
 
 /* ---- webhooks ------------------------------------------------------------ */
 
-/* The documented hash, md5(order_id . received_amount . status . secret)
- * (spec §5), has no separators: one genuine callback also verifies with
- * trailing digits of its order_id moved to the front of its amount
- * (ORD12345 + 100 = ORD1234 + 5100). A verified webhook is therefore acted
- * on at its word only where such a shift cannot pass unseen: for an order
- * the worker created, with a received amount that lines up with the
- * order. Every other one is a hint: the order's status is asked from the
- * gateway's status API (our own authenticated request) and its answer is
- * what gets published (docs/gateway-fidelity.md). */
+/* A verified webhook is acted on at its word only for an order the worker
+ * created, with a received amount that lines up with it; every other one
+ * is a hint: the order's status is asked from the gateway's status API
+ * (our own authenticated request) and its answer is what gets published
+ * (webhook_trust.h says why). */
 
 #define UNHELD_REASON                                                          \
 	"a webhook named an order this worker did not create: its status is "  \
@@ -361,77 +359,18 @@ static void command(const pw_machine_conf_t *c, pw_order_t *ord,
 	"the gateway's status API does not know this order, which only a "     \
 	"webhook named"
 
-/* The worker created ord (a payin or payout command: its requested amount
- * is known, always positive); one first seen in a webhook has none, and
- * never learns one from a callback. */
-static int created_here(const pw_order_t *ord)
-{
-	return ord->amount_minor > 0;
-}
-
-/* 1 when st would be a transition of ord (pw_order_apply's rule). */
-static int would_move(const pw_order_t *ord, pa_status_t st)
-{
-	if (ord->seq == 0)
-		return 1;
-	return (pa_status_t)ord->status != st &&
-	       pa_status_can_move((pa_status_t)ord->status, st);
-}
-
-/* Does a webhook's received amount rm (-1: none) line up with what the
- * worker knows of ord, for status st? Approved and Late Approved: the
- * amount requested. Amount Mismatch: never -- it says the amounts differ,
- * so any shifted amount would pass. Refunds: the amount received (the
- * requested one while none was learned). Every other status: no money
- * arrived, so no amount (or zero); a shifted digit makes one. */
-static int lines_up(const pw_order_t *ord, pa_status_t st, int64_t rm)
-{
-	switch (st) {
-	case PA_STATUS_SUCCEEDED:
-	case PA_STATUS_SUCCEEDED_LATE:
-		return rm == ord->amount_minor;
-	case PA_STATUS_AMOUNT_MISMATCH:
-		return 0;
-	case PA_STATUS_REFUND_PENDING:
-	case PA_STATUS_REFUNDED:
-		return rm == (ord->received_minor >= 0 ? ord->received_minor
-						       : ord->amount_minor);
-	default:
-		return rm <= 0;
-	}
-}
-
-/* The callback names the item's order: its order_id, as PHP concatenates
- * it (a string's bytes, an integer's digits), is the record's key. */
-static int names_key(const json_t *cb, const pw_input_t *in)
-{
-	const json_t *o = json_object_get(cb, "order_id");
-	char digits[24];
-	const char *s = NULL;
-	size_t n = 0;
-	if (json_is_string(o)) {
-		s = json_string_value(o);
-		n = json_string_length(o);
-	} else if (json_is_integer(o)) {
-		int w = snprintf(digits, sizeof digits, "%" JSON_INTEGER_FORMAT,
-				 json_integer_value(o));
-		s = digits;
-		n = w > 0 ? (size_t)w : 0;
-	}
-	return s && n == in->klen && memcmp(s, in->key, n) == 0;
-}
-
 /* A verified webhook for an order the worker holds no state for (created
  * elsewhere, a forgery, or state lost in a crash): held, PENDING published
  * as the order's sequence 1 (after a lost state, the same event again:
- * same sequence, same event_id), and polled at once. What the callback
+ * same sequence, same event_id), and polled at once, by order_id (nothing
+ * of the callback is learned, its ref_code included). What the callback
  * says is not published: the poll's answer is. */
 static void unheld(const pw_machine_conf_t *c, pw_order_t *ord,
 		   const pw_input_t *in, const char *merchant,
 		   pw_effects_t *fx)
 {
 	order_init(c, ord, in, PW_KIND_PAYIN, merchant, fx);
-	ord->phase = PW_PHASE_LOOKUP; /* resolved by polling on order_id */
+	ord->phase = PW_PHASE_LOOKUP;
 	fx->counts.confirm_unheld++;
 	add(fx, PW_FX_LOG)->text = "webhook for an order this worker did not "
 				   "create: asking the gateway's status API";
@@ -443,39 +382,30 @@ static void unheld(const pw_machine_conf_t *c, pw_order_t *ord,
 static void webhook(const pw_machine_conf_t *c, pw_order_t *ord,
 		    const pw_input_t *in, pw_effects_t *fx)
 {
-	const char *merchant =
-		json_string_value(json_object_get(in->rec, "merchant"));
-	const json_t *cb = json_object_get(in->rec, "callback");
-	const char *raw = json_string_value(json_object_get(cb, "status"));
-	if (!merchant || !json_is_object(cb) || !raw) {
-		dead_letter(fx, "MALFORMED", "internal webhook record lacks "
-					     "merchant, callback or status");
-		return;
-	}
-	if (!names_key(cb, in)) {
-		dead_letter(fx, "KEY_MISMATCH",
-			    "webhook record key differs from its order_id");
+	pw_wh_t wh;
+	const char *msg = NULL;
+	const char *bad = pw_wh_read(in->rec, in->key, in->klen, &wh, &msg);
+	if (bad) {
+		dead_letter(fx, bad, msg);
 		return;
 	}
 	fx->counts.webhooks_in++;
-	pa_status_t st = pa_status_from_raw(raw, strlen(raw));
 	if (!in->known) {
-		unheld(c, ord, in, merchant, fx);
+		unheld(c, ord, in, wh.merchant, fx);
 		return;
 	}
+	pa_status_t st = wh.status;
 	if (st == PA_STATUS_UNRESOLVED) {
 		/* nothing of it is learned: its fields are not vouched for */
 		add(fx, PW_FX_LOG)->text = "webhook with unknown status";
 		end(fx, PW_FX_DONE);
 		return;
 	}
-	const json_t *rm = json_object_get(in->rec, "received_minor");
-	int64_t received = json_is_integer(rm) ? json_integer_value(rm) : -1;
-	int moves = would_move(ord, st);
+	int moves = pw_order_would_move(ord, st);
 	uint8_t *why = NULL;
-	if (!created_here(ord))
+	if (!pw_order_created_here(ord))
 		why = &fx->counts.confirm_unheld;
-	else if (!lines_up(ord, st, received))
+	else if (!pw_wh_lines_up(ord, &wh))
 		why = &fx->counts.confirm_amount;
 	else if (c->webhook_confirm == PW_CONFIRM_SUCCESS &&
 		 pa_status_is_paid(st) && moves)
@@ -487,7 +417,7 @@ static void webhook(const pw_machine_conf_t *c, pw_order_t *ord,
 		return;
 	}
 	if (why) {
-		/* the poll's answer wins (on_confirm) */
+		/* the status API's answer wins (on_confirm) */
 		(*why)++;
 		if (why == &fx->counts.confirm_amount)
 			add(fx, PW_FX_LOG)->text =
@@ -497,25 +427,14 @@ static void webhook(const pw_machine_conf_t *c, pw_order_t *ord,
 		call(fx, PW_CALL_CONFIRM);
 		return;
 	}
-	learn(ord, json_string_value(json_object_get(cb, "ref_code")),
-	      received);
+	learn(ord, json_string_value(json_object_get(wh.cb, "ref_code")),
+	      wh.received);
 	if (ord->phase == PW_PHASE_LOOKUP || ord->phase == PW_PHASE_NEW)
 		ord->phase = PW_PHASE_ACCEPTED;
 	int was_settled = ord->phase == PW_PHASE_SETTLED;
-	json_t *details = json_object();
-	static const char *const keys[] = {"bank_ref", "sender_upi",
-					   "refund_info", "requested_amount",
-					   "received_amount"};
-	for (size_t i = 0; details && i < sizeof keys / sizeof keys[0]; i++) {
-		json_t *v = json_object_get(cb, keys[i]);
-		if (v)
-			json_object_set(details, keys[i], v);
-	}
-	if (details)
-		json_object_set_new(details, "source", json_string("webhook"));
 	json_decref(fx->owned);
-	fx->owned = details;
-	observe(c, in->now_ms, ord, st, raw, details, NULL, fx);
+	fx->owned = pw_wh_details(&wh);
+	observe(c, in->now_ms, ord, st, wh.raw, fx->owned, NULL, fx);
 	/* The poll stops when the order settles, not when a webhook names
 	 * a terminal status: a stale one (Late Approved replayed after
 	 * Refund Initiated) is suppressed and the order still needs its
@@ -645,7 +564,7 @@ static void on_poll(const pw_machine_conf_t *c, pw_order_t *ord,
 		save_done(fx);
 		return;
 	}
-	if (res->err == PA_NOT_FOUND && !created_here(ord)) {
+	if (res->err == PA_NOT_FOUND && !pw_order_created_here(ord)) {
 		/* only a webhook named it, and the gateway says there is no
 		 * such order: reported now, not after the deadline (an
 		 * operator or reconciliation takes over) */

@@ -8,8 +8,9 @@
  * Not here: where states are kept and how effects are carried out (the
  *           Kafka shell: kafka/process.c executes, kafka/items.c writes,
  *           kafka/order_table.c holds), the state record and its changelog
- *           form (state.c), event field layout (event.c), the gateway
- *           protocol (gateway/).
+ *           form (state.c), event field layout (event.c), what a webhook
+ *           record says and whether it lines up with its order
+ *           (webhook_trust.c), the gateway protocol (gateway/).
  *
  * The machine reads no clock (now_ms comes in the input), draws no random
  * number (rand comes in the input), calls nobody, and allocates only what
