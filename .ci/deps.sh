@@ -6,7 +6,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config git
   libsasl2-dev libzstd-dev liblz4-dev zlib1g-dev libcurl4-openssl-dev libssl-dev libjansson-dev
-  libavro-dev libmicrohttpd-dev check valgrind openssl ca-certificates
+  libavro-dev libmicrohttpd-dev liblmdb-dev check valgrind openssl ca-certificates
   kafkacat wrk php-cli python3 python3-avro python3-yaml unzip curl procps psmisc
   jq iproute2
   openjdk-17-jre-headless maven

@@ -12,7 +12,7 @@ fail=0; n=0
 for t in "$build"/bin/check_*; do
   [ -x "$t" ] || continue
   n=$((n+1))
-  if valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect \
+  if valgrind -q --suppressions="$(dirname "$0")/valgrind.supp" --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect \
        --errors-for-leak-kinds=definite,indirect "$t" >"$build/valgrind-$(basename "$t").log" 2>&1; then
     echo "valgrind ok:   $(basename "$t")"
   else

@@ -20,7 +20,8 @@
 #                     6 in-process worker, in-process fake gateway, 20,000
 #                   then one summary table (CPU us per payin of the whole
 #                   worker process, peak RSS, latencies, loadavg), then
-#                   bench_client and sandbox_bench.sh.
+#                   bench_client, sandbox_bench.sh and store_bench.sh (the
+#                   local state store at 1 M and 10 M settled orders).
 #                   PAYATOM_BENCH_ROWS="1 3" runs only those rows.
 #   --short         5,000 and 200 payins, the pipeline benchmark only (the
 #                   CTest test `bench_pipeline_short`, label bench). It
@@ -308,5 +309,8 @@ if [ -z "${PAYATOM_BENCH_PIPELINE_ONLY:-}" ] && [ -z "${PAYATOM_BENCH_ROWS:-}" ]
 		echo "== sandbox: sandbox_bench.sh"
 		timeout -k 10 600 "$HERE/sandbox_bench.sh" "$BUILD" || true
 	fi
+	echo
+	echo "== state store: store_bench.sh (1 M and 10 M settled orders)"
+	timeout -k 10 7200 "$HERE/store_bench.sh" "$BUILD" || true
 fi
 exit $rc

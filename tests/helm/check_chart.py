@@ -303,8 +303,21 @@ def check_rendered(c, docs, exp):
     for key, want in exp.get("conf", {}).items():
         c.ok(conf.get(key) == want, f"worker.conf {key}={want} (got {conf.get(key)!r})")
     c.ok(conf.get("brokers") and conf.get("group.id"), "brokers and group.id set")
+    # state.dir (issue 16): a PVC per pod in the StatefulSet (its
+    # volumeClaimTemplates), an emptyDir in the Deployment
+    claims = {t["metadata"]["name"]: t for t in dep["spec"].get("volumeClaimTemplates", [])}
+    smnt = mounts.get(conf.get("state.dir", ""))
+    if c.ok(smnt is not None and not smnt.get("readOnly"), "state.dir is a writable volume mount"):
+        if wkind == "StatefulSet":
+            cl = claims.get(smnt["name"], {})
+            c.ok(smnt["name"] not in vols and cl.get("spec", {}).get("accessModes") == ["ReadWriteOnce"]
+                 and cl["spec"].get("resources", {}).get("requests", {}).get("storage"),
+                 "state.dir on a ReadWriteOnce PVC of each pod (volumeClaimTemplates)")
+        else:
+            c.ok(not claims and "emptyDir" in vols.get(smnt["name"], {}), "state.dir on an emptyDir")
     writable = [m for m in ct.get("volumeMounts", []) if not m.get("readOnly")]
-    c.ok(all("emptyDir" in vols.get(m["name"], {}) for m in writable), "only emptyDirs are writable")
+    c.ok(all("emptyDir" in vols.get(m["name"], {}) or m["name"] in claims for m in writable),
+         "only emptyDirs (and the state PVC) are writable")
     c.ok("/tmp" in mounts, "/tmp is a writable emptyDir (read-only root)")
 
     # Grafana dashboard: a ConfigMap the kube-prometheus-stack sidecar loads

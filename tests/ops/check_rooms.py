@@ -16,17 +16,18 @@ import sys
 
 # Each room may include the rooms listed after it, never one before it.
 # lib is libpayatom (include/payatom, no Kafka), core the mechanisms.
-LAYERS = ["cmd", "sandbox", "ingress", "reports", "kafka", "gateway", "serde",
-          "orders", "core", "lib", "payatom"]
+LAYERS = ["cmd", "sandbox", "ingress", "reports", "kafka", "store", "gateway",
+          "serde", "orders", "core", "lib", "payatom"]
 # rooms of the same layer that must not see each other either
 SAME = {("ingress", "reports"), ("reports", "ingress"), ("gateway", "serde"),
         ("serde", "gateway"), ("sandbox", "kafka"), ("sandbox", "ingress"),
         ("sandbox", "reports"), ("sandbox", "gateway"), ("sandbox", "serde"),
-        ("sandbox", "orders")}
+        ("sandbox", "orders"), ("sandbox", "store"), ("store", "gateway"),
+        ("store", "serde")}
 MAX_LINES = 800
 # files still over the limit, each with the issue that splits it; an entry
 # that is no longer needed fails the check too, so the list only shrinks
-OVER_LIMIT = {"worker/reports/reports.c", "worker/sandbox/routes.c"}
+OVER_LIMIT = set()
 
 INC = re.compile(r'^\s*#\s*include\s+"([a-z_]+)/[^"]+"', re.M)
 

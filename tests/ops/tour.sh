@@ -12,17 +12,29 @@
 # and 8089 and its /tmp files never meet another test or a developer's
 # processes. Without namespaces (no privilege), the tour runs directly when
 # both ports are free and is skipped (exit 77) when not.
+#
+# --doc FILE --block NAME: the lines between <!-- NAME:begin --> and
+# <!-- NAME:end --> of another page (docs/ctl.md's session: CTest
+# ctl_session_in_docs); every line must succeed, the step checks below are
+# the README tour's only.
 set -uo pipefail
-isolate=0
-if [ "${1:-}" = --isolate ]; then isolate=1; shift; fi
+isolate=0 doc=README.md block=tour
+while [ $# -gt 2 ]; do
+  case "$1" in
+    --isolate) isolate=1; shift;;
+    --doc) doc=$2; shift 2;;
+    --block) block=$2; shift 2;;
+    *) echo "usage: tour.sh [--isolate] [--doc FILE --block NAME] SOURCE_DIR BIN_DIR"; exit 2;;
+  esac
+done
 src=$(cd "${1:?usage: tour.sh [--isolate] SOURCE_DIR BIN_DIR}" && pwd)
 bin=$(cd "${2:?}" && pwd)
-readme=$src/README.md
+readme=$src/$doc
 
 # the tour's text: the sh block between the markers
-tour=$(sed -n '/<!-- tour:begin -->/,/<!-- tour:end -->/p' "$readme" |
+tour=$(sed -n "/<!-- $block:begin -->/,/<!-- $block:end -->/p" "$readme" |
   sed '1d;$d' | sed '/^```/d')
-[ -n "$tour" ] || { echo "FAIL: no tour between the markers in $readme"; exit 1; }
+[ -n "$tour" ] || { echo "FAIL: no $block between the markers in $readme"; exit 1; }
 
 # a root of its own: examples/ from the sources, build/bin the programs
 # under test (a sanitizer build's too)
@@ -61,12 +73,17 @@ else
   rc=$?
 fi
 printf '%s\n' "$out" >"$work/transcript"
-echo "== the README tour, run $how (exit $rc):"
+echo "== $doc, $block: run $how (exit $rc):"
 printf '%s\n' "$out"
 echo "=="
 
 fail() { echo "FAIL: $*"; echo "0 passed, 1 failed"; exit 1; }
-[ $rc = 0 ] || fail "the tour stopped with exit $rc (transcript above; the worker's log is /tmp/payatom-worker.log of the tour)"
+[ $rc = 0 ] || fail "$doc's $block stopped with exit $rc (transcript above)"
+if [ "$block" != tour ]; then
+  echo "$block: every line of $doc ran"
+  echo "1 passed, 0 failed"
+  exit 0
+fi
 expect() { # what step, pattern
   grep -Eq "$2" "$work/transcript" || fail "step '$1' printed no line matching /$2/"
 }

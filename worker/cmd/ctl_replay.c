@@ -352,7 +352,15 @@ static int replay_one(void *ud, const rd_kafka_message_t *msg)
 							 ? json_pack("{s:O}", "base64", key)
 							 : json_null());
 	int rc = CTL_OK;
-	if (!rp->execute) {
+	if (json_is_integer(json_object_get(dl, "payload_length"))) {
+		/* the bounded form carries only the record's beginning:
+		 * sending it would dead-letter a cut record */
+		json_object_set_new(line, "action",
+				    json_string("skipped: payload cut (bounded "
+						"dead letter), replay from its "
+						"producer"));
+		rc = print_line(rp, line);
+	} else if (!rp->execute) {
 		json_object_set_new(line, "action", json_string("dry-run"));
 		rc = print_line(rp, line);
 	} else {

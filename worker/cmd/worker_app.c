@@ -40,6 +40,14 @@ static int ready(void *ud, const char **why)
 		       "or producer failed";
 		return 0;
 	}
+	pw_worker_stats_t st;
+	pw_worker_stats(app->w, &st);
+	if (st.partitions_restoring > 0) {
+		/* issue 16: not ready until the local stores caught up with
+		 * the changelog */
+		*why = "restoring";
+		return 0;
+	}
 	if (!pw_gateway_payatom_any_closed(app->gw)) {
 		*why = "gateway: every merchant's circuit is open";
 		return 0;
@@ -335,6 +343,10 @@ pa_err_t pw_app_start(pw_app_t *app, pw_config_t *cfg, pw_merchants_t *ms,
 	o.dlq_payload_max = (size_t)wc->dlq_payload_max;
 	o.handover_timeout_ms = wc->handover_timeout_ms;
 	o.state_retention_ms = wc->state_retention_ms;
+	/* the embedded mock cluster's changelog ends with the process: its
+	 * stores go into a temporary folder of the worker's own */
+	o.state_dir = app->mock ? "" : wc->state_dir;
+	o.state_store_max_bytes = wc->state_store_max_bytes;
 	o.kafka = app->kafka;
 	o.n_kafka = app->n_kafka;
 	o.log = app->log;

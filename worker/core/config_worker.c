@@ -34,11 +34,12 @@ static const pw_cfg_entry_t worker_entries[] = {
 	PW_CFG_E("topic.evt.report", PW_CFG_STR, "payatom.evt.report", 0, 0,
 		 W(topic_evt_report), 0, NULL,
 		 "Reconciliation, balance and correction report events"),
-	PW_CFG_E("dlq.payload.max", PW_CFG_SIZE, "64k", 256, 16 * 1024 * 1024,
-		 W(dlq_payload_max), 0, NULL,
-		 "A dead letter or event Kafka refuses for good (too large) "
-		 "is written as a dead letter with the original bytes cut to "
-		 "this size, their length and SHA-256 (reason TOO_LARGE)"),
+	PW_CFG_E("dlq.payload.max", PW_CFG_SIZE, "512k", 1024,
+		 16 * 1024 * 1024, W(dlq_payload_max), 0, NULL,
+		 "Bytes of the original record a dead letter carries; a longer "
+		 "record is cut, with its length and SHA-256 (payload_length, "
+		 "payload_sha256). Keep (size x 4/3 + 2k) under the DLQ "
+		 "topic's max.message.bytes"),
 	PW_CFG_E("topic.dlq", PW_CFG_STR, "payatom.dlq", 0, 0, W(topic_dlq), 0,
 		 NULL, "Dead letters: unprocessable commands with a reason"),
 	PW_CFG_E("topic.int.webhook", PW_CFG_STR, "payatom.int.webhook", 0, 0,
@@ -169,12 +170,24 @@ static const pw_cfg_entry_t worker_entries[] = {
 		 "Rebalance: time the gateway calls in flight on revoked "
 		 "partitions get to finish before the partitions are handed "
 		 "over (0 = cancel them, the new owner resolves them)"),
-	PW_CFG_E("state.retention", PW_CFG_DURATION_MS, "30d", 0, 3650 * DAY,
+	PW_CFG_E("state.retention", PW_CFG_DURATION_MS, "400d", 0, 3650 * DAY,
 		 W(state_retention_ms), 0, NULL,
 		 "Settled orders are forgotten this long after their creation "
-		 "(memory and, by a tombstone, the compacted changelog); a "
-		 "command for a forgotten order counts as new and the gateway's "
-		 "duplicate check resolves it. 0 = never"),
+		 "(the local state store and, by a tombstone, the compacted "
+		 "changelog); a command for a forgotten order counts as new and "
+		 "the gateway's duplicate check resolves it. Default: 400 days, "
+		 "over a year of refunds and disputes (docs/state-store.md). "
+		 "0 = never"),
+	PW_CFG_E("state.dir", PW_CFG_STR, "/tmp/payatom-worker", 0, 0,
+		 W(state_dir), 0, NULL,
+		 "Folder of the local state store: one LMDB store per owned "
+		 "partition under state.dir/group.id/, a cache of the "
+		 "changelog restored from its checkpoint (a persistent volume "
+		 "keeps restarts short; docs/state-store.md)"),
+	PW_CFG_E("state.store.max.bytes", PW_CFG_SIZE, "64g", 1 << 20,
+		 1LL << 42, W(state_store_max_bytes), 0, NULL,
+		 "Largest size of one partition's store (address space, not "
+		 "memory; the file grows as it fills: ~500 bytes an order)"),
 	PW_CFG_E("reports.schedule", PW_CFG_DURATION_MS, "0", 0, 7 * DAY,
 		 W(reports_schedule_ms), 0, NULL,
 		 "Interval of scheduled reconciliation/balance reports; 0 = off"),

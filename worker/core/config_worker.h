@@ -76,6 +76,8 @@ typedef struct pw_worker_conf {
 	int64_t shutdown_timeout_ms;
 	int64_t handover_timeout_ms;
 	int64_t state_retention_ms;
+	const char *state_dir;
+	int64_t state_store_max_bytes;
 	int64_t reports_schedule_ms; /* 0 = off */
 	int64_t commit_interval_ms;
 } pw_worker_conf_t;

@@ -28,13 +28,16 @@ struct pw_metrics_worker {
 	pw_mfamily_t *commands, *events, *dlq, *gw_req, *gw_dur, *retries,
 		*polls, *webhooks, *inflight, *queued, *circuit, *rebalances,
 		*p_inflight, *p_uncommitted,
-		*txn, *handovers, *lag, *rtt, *gw_load, *orders, *expired, *state_bytes;
+		*txn, *handovers, *lag, *rtt, *gw_load, *orders, *expired, *state_bytes,
+		*restore_recs, *restore_left, *store_bytes, *store_rebuilds,
+		*store_errors;
 	pw_counter_t *wh[PW_WH__COUNT];
 	pw_counter_t *c_retries, *c_polls, *c_rebalances, *c_commit, *c_abort,
 		*c_drained, *c_hand_tmo;
 	pw_gauge_t *g_inflight, *g_queued, *g_gw_sending, *g_gw_waiting,
 		*g_live, *g_rest, *g_state_bytes;
-	pw_counter_t *c_expired;
+	pw_counter_t *c_expired, *c_restore, *c_rebuilds, *c_store_err;
+	pw_gauge_t *g_restore_left, *g_store_bytes;
 	/* webhooks whose order's status was asked from the gateway first:
 	 * unheld, amount, setting */
 	pw_mfamily_t *wh_confirm;
@@ -42,7 +45,8 @@ struct pw_metrics_worker {
 	uint64_t seen_confirm[3];
 	/* worker counts already added to the counters */
 	uint64_t seen_retries, seen_polls, seen_rebalances, seen_commits,
-		seen_aborts, seen_drained, seen_hand_tmo, seen_expired;
+		seen_aborts, seen_drained, seen_hand_tmo, seen_expired,
+		seen_restore, seen_rebuilds, seen_store_err;
 };
 
 static const char *const wh_names[PW_WH__COUNT] = {
@@ -132,6 +136,11 @@ static void on_render(pw_metrics_t *reg, void *ud)
 	follow(mw->c_drained, st.handovers_drained, &mw->seen_drained);
 	follow(mw->c_hand_tmo, st.handover_timeouts, &mw->seen_hand_tmo);
 	follow(mw->c_expired, st.orders_expired, &mw->seen_expired);
+	follow(mw->c_restore, st.restore_records, &mw->seen_restore);
+	follow(mw->c_rebuilds, st.store_rebuilds, &mw->seen_rebuilds);
+	follow(mw->c_store_err, st.store_errors, &mw->seen_store_err);
+	pw_gauge_set(mw->g_restore_left, (double)st.restore_remaining);
+	pw_gauge_set(mw->g_store_bytes, (double)st.store_bytes);
 	follow(mw->c_confirm[0], st.wh_confirm_unheld, &mw->seen_confirm[0]);
 	follow(mw->c_confirm[1], st.wh_confirm_amount, &mw->seen_confirm[1]);
 	follow(mw->c_confirm[2], st.wh_confirm_setting, &mw->seen_confirm[2]);
@@ -222,13 +231,36 @@ pa_err_t pw_metrics_worker_new(pw_metrics_t *reg, pw_metrics_worker_t **out,
 		 "gateway.max.concurrent (state \"waiting\")",
 		 L("state")},
 		{&mw->orders, PW_METRIC_GAUGE, "payatom_orders",
-		 "Orders whose state this worker holds: being worked on or "
-		 "unsettled (state \"live\"), settled and packed (state "
-		 "\"at_rest\")",
+		 "Orders whose state this worker holds: in memory, being worked "
+		 "on or unsettled (state \"live\"), settled in the local state "
+		 "store (state \"at_rest\")",
 		 L("state")},
 		{&mw->state_bytes, PW_METRIC_GAUGE, "payatom_state_bytes",
-		 "Bytes of the order records this worker holds (live and at "
-		 "rest; not the index)",
+		 "Bytes of the live order records held in memory (not the "
+		 "index; settled orders are in the local store)",
+		 NULL},
+		{&mw->store_bytes, PW_METRIC_GAUGE, "payatom_state_store_bytes",
+		 "Disk bytes in use by the local state stores of the owned "
+		 "partitions (state.dir)",
+		 NULL},
+		{&mw->restore_recs, PW_METRIC_COUNTER,
+		 "payatom_restore_records_total",
+		 "State changelog records restored into the local stores", NULL},
+		{&mw->restore_left, PW_METRIC_GAUGE,
+		 "payatom_restore_remaining_records",
+		 "Changelog records left to restore (0 when no partition "
+		 "restores; /readyz says \"restoring\" until then)",
+		 NULL},
+		{&mw->store_rebuilds, PW_METRIC_COUNTER,
+		 "payatom_state_store_rebuilds_total",
+		 "Local stores wiped and rebuilt from the changelog (corrupt, "
+		 "stale, foreign, or not synced before a machine restart)",
+		 NULL},
+		{&mw->store_errors, PW_METRIC_COUNTER,
+		 "payatom_state_store_errors_total",
+		 "Reads of the local state store that failed (the order is "
+		 "treated as unknown; the gateway's duplicate check resolves "
+		 "a create)",
 		 NULL},
 		{&mw->expired, PW_METRIC_COUNTER, "payatom_orders_expired_total",
 		 "Settled orders forgotten after state.retention (tombstoned)",
@@ -293,6 +325,11 @@ pa_err_t pw_metrics_worker_new(pw_metrics_t *reg, pw_metrics_worker_t **out,
 	mw->g_rest = pw_gauge_get(mw->orders, "at_rest");
 	mw->g_state_bytes = pw_gauge_of(mw->state_bytes);
 	mw->c_expired = pw_counter_of(mw->expired);
+	mw->c_restore = pw_counter_of(mw->restore_recs);
+	mw->c_rebuilds = pw_counter_of(mw->store_rebuilds);
+	mw->c_store_err = pw_counter_of(mw->store_errors);
+	mw->g_restore_left = pw_gauge_of(mw->restore_left);
+	mw->g_store_bytes = pw_gauge_of(mw->store_bytes);
 	static const char *const why[3] = {"unheld", "amount", "setting"};
 	for (int i = 0; i < 3; i++)
 		mw->c_confirm[i] = pw_counter_get(mw->wh_confirm, why[i]);

@@ -239,6 +239,9 @@ static pa_err_t restorer_new(pw_worker_t *w, char *errbuf)
 	conf_set(rc, "enable.partition.eof", "true", NULL);
 	conf_set(rc, "enable.auto.commit", "false", NULL);
 	conf_set(rc, "group.id", "payatom-worker-restore-unused", NULL);
+	/* a checkpoint past the end means a stale store: say so, do not
+	 * silently start again at the beginning over its records */
+	conf_set(rc, "auto.offset.reset", "error", NULL);
 	if (w->o.exactly_once)
 		conf_set(rc, "isolation.level", "read_committed", NULL);
 	rd_kafka_conf_set_error_cb(rc, error_cb);

@@ -141,6 +141,7 @@ static void txn_abort(pw_worker_t *w)
 	w->in_txn = 0;
 	w->txn_held = 0;
 	w->st.txn_aborts++;
+	pw__store_txn_end(w, 0);
 	if (e) {
 		txn_fatal(w, e, "abort_transaction");
 		rd_kafka_error_destroy(e);
@@ -178,6 +179,8 @@ void pw__txn_commit(pw_worker_t *w)
 	if (!e) {
 		w->in_txn = 0;
 		w->st.txn_commits++;
+		/* now, and only now, its state records reach the stores */
+		pw__store_txn_end(w, 1);
 		pw__dr_replay(w);
 		return;
 	}
@@ -201,6 +204,7 @@ void pw__txn_commit(pw_worker_t *w)
 	}
 	txn_fatal(w, e, "commit_transaction");
 	rd_kafka_error_destroy(e);
+	pw__store_txn_end(w, 0);
 	pw__dr_replay(w);
 }
 
@@ -232,6 +236,7 @@ void pw__commit_tick(pw_loop_t *loop, pw_timer_t *t, void *ud)
 		pw__txn_commit(w);
 	else
 		pw__store_offsets(w);
+	pw__store_commit_all(w); /* the stores' batches and checkpoints */
 	w->st.commits++;
 	if (!w->shutting_down)
 		w->commit_timer = pw_timer_add(w->loop, w->o.commit_interval_ms,

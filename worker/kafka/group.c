@@ -96,6 +96,7 @@ static void revoke_now(pw_worker_t *w, rd_kafka_topic_partition_list_t *parts)
 				w->st.partitions_restoring--;
 			}
 			pw__partition_revoked(w, p);
+			pw__store_close(w, p);
 			p->paused = 0;
 			p->revoking = 0;
 		}

@@ -236,10 +236,25 @@ static void retry_write(pw_loop_t *loop, pw_timer_t *t, void *ud)
  * larger than the topic takes; an event can be too (issue 18). Sent again
  * it fails again, and its item -- and every later offset of the partition
  * -- would never be committed. Instead the refused record becomes a dead
- * letter in bounded form: the original bytes cut to dlq.payload.max, with
- * their length and SHA-256, reason TOO_LARGE (or OTHER for another
+ * letter in bounded form: the original bytes cut to 1 KiB
+ * (PW_DLQ_REFUSED_PAYLOAD), with their length and SHA-256, reason
+ * TOO_LARGE (or OTHER for another
  * permanent refusal, error_name KAFKA_REFUSED). If even that is refused,
  * the record is dropped: counted, logged, and the offset released. */
+
+/* The bounded form's own fields: the whole original's length and
+ * SHA-256 (payload holds its beginning). */
+static void bounded_fields(json_t *dl, const void *orig, size_t olen)
+{
+	if (!dl)
+		return;
+	char sha[PA_SHA256_HEX_LEN + 1];
+	pa_part_t part = {orig ? (const char *)orig : "", orig ? olen : 0};
+	pa_sha256_hex(&part, 1, sha);
+	json_object_set_new(dl, "payload_length",
+			    json_integer((json_int_t)(orig ? olen : 0)));
+	json_object_set_new(dl, "payload_sha256", json_string(sha));
+}
 
 static uint8_t bounded_reason(rd_kafka_resp_err_t err)
 {
@@ -261,12 +276,8 @@ static json_t *bounded_dead_letter(pw_item_t *it, rd_kafka_resp_err_t err)
 	size_t olen = was_dlq ? it->raw_len : it->out_evt_len;
 	if (!orig)
 		olen = 0;
-	size_t max = w->o.dlq_payload_max ? w->o.dlq_payload_max : 65536;
-	size_t cut = olen < max ? olen : max;
-	char sha[PA_SHA256_HEX_LEN + 1];
-	pa_part_t part = {(const char *)(orig ? orig : (const uint8_t *)""),
-			  olen};
-	pa_sha256_hex(&part, 1, sha);
+	size_t cut = olen < PW_DLQ_REFUSED_PAYLOAD ? olen
+						  : PW_DLQ_REFUSED_PAYLOAD;
 	char msg[PA_ERRBUF_SIZE + 256];
 	const char *om = json_string_value(json_object_get(old, "message"));
 	const char *orr = json_string_value(json_object_get(old, "reason"));
@@ -295,11 +306,7 @@ static json_t *bounded_dead_letter(pw_item_t *it, rd_kafka_resp_err_t err)
 		pa_err_name(PA_KAFKA_REFUSED), msg, ids);
 	json_decref(ids);
 	json_decref(old);
-	if (dl) {
-		json_object_set_new(dl, "payload_length",
-				    json_integer((json_int_t)olen));
-		json_object_set_new(dl, "payload_sha256", json_string(sha));
-	}
+	bounded_fields(dl, orig, olen);
 	return dl;
 }
 
@@ -484,11 +491,19 @@ void pw__dead_letter(pw_item_t *it, const char *reason, const char *msg)
 	PW_LOG(w, PW_LOG_WARN, "dead letter %s p%d@%lld: %s: %s",
 	       it->topic < PW_IN_N ? w->in_topics[it->topic] : "-",
 	       it->partition, (long long)it->offset, reason, msg);
+	/* a record larger than dlq.payload.max is carried in bounded form
+	 * from the start: with the default (512 KiB, base64 in JSON ~700 KB)
+	 * a dead letter stays under Kafka's default 1 MB limit */
+	size_t max = w->o.dlq_payload_max ? w->o.dlq_payload_max
+					  : PW_DLQ_PAYLOAD_MAX;
+	size_t cut = it->raw_len < max ? it->raw_len : max;
 	json_t *dl = pw_dead_letter_build(
 		it->topic < PW_IN_N ? w->in_topics[it->topic] : "",
-		it->partition, it->offset, it->key, it->klen, it->raw,
-		it->raw_len, reason,
-		it->dec_err ? pa_err_name(it->dec_err) : NULL, msg, it->rec);
+		it->partition, it->offset, it->key, it->klen, it->raw, cut,
+		reason, it->dec_err ? pa_err_name(it->dec_err) : NULL, msg,
+		it->rec);
+	if (cut < it->raw_len)
+		bounded_fields(dl, it->raw, it->raw_len);
 	pw__emit(it, NULL, dl, w->o.topic_dlq);
 }
 

@@ -1,15 +1,18 @@
-/* order_table.c -- the orders this worker holds for its partitions.
- * Owns: live orders (pw_order_t) and settled ones at rest (packed), their
- *       keys, unpacking on demand, retention (expiry with tombstones), the
- *       changelog records a restore reads into them, the polls a restored
- *       partition resumes, dropping a revoked partition's orders.
- * Not here: the record's layout and packing (orders/state.c), reading the
- *           changelog (restore.c), the rules of an order (process.c). */
+/* order_table.c -- the orders this worker holds in memory for its
+ *       partitions.
+ * Owns: live orders (pw_order_t), their keys, letting settled ones go to
+ *       the local store and reading them back on demand, the polls a
+ *       restored partition resumes, dropping a revoked partition's orders.
+ * Not here: the record's layout (orders/state.c), the local store and
+ *           retention (store_sync.c, store/store.c), reading the changelog
+ *           (restore.c), the rules of an order (process.c). */
 #include "kafka/worker_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "store/store.h"
 
 /* ---- orders ---------------------------------------------------------- */
 
@@ -48,46 +51,48 @@ void pw__order_forget(pw_worker_t *w, pw_order_t *ord)
 	order_free(w, ord);
 }
 
-/* ---- orders at rest ----------------------------------------------------
+/* ---- settled orders -----------------------------------------------------
  * A settled order is mostly read again only if a command is redelivered, a
  * late webhook (Late Approved, refunds) or a follow-up arrives. Once no
- * item works on it and no poll is due, it is packed (state.h, ~190 bytes
- * in the benchmark instead of 352) into w->rest; the first work for it unpacks it. */
+ * item works on it and no poll is due, it leaves memory: its record is in
+ * the partition's local store (store_sync.c), which the first work for it
+ * reads back. */
 
-static void rest_free(pw_worker_t *w, pw_order_rest_t *r)
+static pw_store_t *part_store(pw_worker_t *w, int32_t partition)
 {
-	w->rest_bytes -= pw_order_rest_size(r);
-	free(r);
-}
-
-/* Stores r under key, replacing (and freeing) what was there. */
-static void rest_put(pw_worker_t *w, const char *key, size_t klen,
-		     pw_order_rest_t *r)
-{
-	void *old = NULL;
-	if (pw_hmap_put(w->rest, key, klen, r, &old) != PA_OK) {
-		free(r);
-		return;
-	}
-	w->rest_bytes += pw_order_rest_size(r);
-	if (old)
-		rest_free(w, old);
+	pw_part_t *p = pw__part(w, partition, 0);
+	return p ? p->store : NULL;
 }
 
 void pw__order_rest(pw_worker_t *w, pw_order_t *ord)
 {
-	if (ord->phase != PW_PHASE_SETTLED || ord->rt || w->destroying)
-		return;
+	if (ord->phase != PW_PHASE_SETTLED || ord->rt || w->destroying ||
+	    !part_store(w, ord->partition))
+		return; /* no store: stays live */
 	char k[PW_ID_MAX + 16];
 	size_t kl = pw_order_key(ord->kind, ord->order_id, k, sizeof k);
 	if (pw_hmap_get(w->orders, k, kl) != ord)
 		return;
-	pw_order_rest_t *r = pw_order_pack(ord, NULL);
-	if (!r)
-		return; /* stays live */
 	pw_hmap_del(w->orders, k, kl);
 	order_free(w, ord);
-	rest_put(w, k, kl, r);
+}
+
+pa_err_t pw__order_load(pw_worker_t *w, const char *key, size_t klen,
+			const pw_order_t *src, int32_t partition)
+{
+	pw_order_t *ord = malloc(sizeof *ord);
+	void *old = NULL;
+	if (!ord || pw_hmap_put(w->orders, key, klen, ord, &old) != PA_OK) {
+		free(ord);
+		return PA_NOMEM;
+	}
+	if (old)
+		order_free(w, old);
+	*ord = *src;
+	ord->partition = partition;
+	ord->owner = w;
+	ord->rt = NULL;
+	return PA_OK;
 }
 
 pw_order_t *pw__order_get(pw_worker_t *w, const char *key, size_t klen)
@@ -95,19 +100,11 @@ pw_order_t *pw__order_get(pw_worker_t *w, const char *key, size_t klen)
 	pw_order_t *ord = pw_hmap_get(w->orders, key, klen);
 	if (ord)
 		return ord;
-	pw_order_rest_t *r = pw_hmap_get(w->rest, key, klen);
-	if (!r)
+	pw_order_t tmp;
+	if (pw__store_lookup(w, -1, key, klen, &tmp) != PA_OK ||
+	    pw__order_load(w, key, klen, &tmp, tmp.partition) != PA_OK)
 		return NULL;
-	ord = malloc(sizeof *ord);
-	if (!ord || pw_hmap_put(w->orders, key, klen, ord, NULL) != PA_OK) {
-		free(ord);
-		return NULL;
-	}
-	pw_order_unpack(r, ord);
-	ord->owner = w;
-	pw_hmap_del(w->rest, key, klen);
-	rest_free(w, r);
-	return ord;
+	return pw_hmap_get(w->orders, key, klen);
 }
 
 pw_order_t *pw__order_peek(pw_worker_t *w, const char *key, size_t klen,
@@ -118,11 +115,7 @@ pw_order_t *pw__order_peek(pw_worker_t *w, const char *key, size_t klen,
 		*copy = *ord;
 		return copy;
 	}
-	const pw_order_rest_t *r = pw_hmap_get(w->rest, key, klen);
-	if (!r)
-		return NULL;
-	pw_order_unpack(r, copy);
-	return copy;
+	return pw__store_lookup(w, -1, key, klen, copy) == PA_OK ? copy : NULL;
 }
 
 static int free_live(const char *k, size_t kl, void *v, void *ud)
@@ -133,109 +126,26 @@ static int free_live(const char *k, size_t kl, void *v, void *ud)
 	return PW_HMAP_DELETE;
 }
 
-static int free_rest(const char *k, size_t kl, void *v, void *ud)
-{
-	(void)k;
-	(void)kl;
-	rest_free(ud, v);
-	return PW_HMAP_DELETE;
-}
-
-struct expire_ctx {
-	pw_worker_t *w;
-	int64_t cutoff;
-	int refused; /* the producer took no more tombstones this sweep */
-};
-
-static int expire_rest(const char *k, size_t kl, void *v, void *ud)
-{
-	struct expire_ctx *c = ud;
-	pw_worker_t *w = c->w;
-	if (c->refused || pw_order_rest_created_ms(v) >= c->cutoff)
-		return PW_HMAP_NEXT;
-	/* tombstone first: an order whose tombstone was not queued stays
-	 * (the next sweep tries again) */
-	if (pw__produce(w, NULL, w->o.topic_int_state,
-			pw_order_rest_partition(v), k, kl, NULL, 0) != PA_OK) {
-		c->refused = 1;
-		return PW_HMAP_STOP;
-	}
-	w->st.orders_expired++;
-	rest_free(w, v);
-	return PW_HMAP_DELETE;
-}
-
 void pw__orders_expire(pw_worker_t *w, int64_t cutoff_ms)
 {
-	struct expire_ctx c = {w, cutoff_ms, 0};
-	pw_hmap_walk(w->rest, expire_rest, &c);
+	pw__store_expire(w, cutoff_ms);
 }
 
 void pw__orders_free(pw_worker_t *w)
 {
 	pw_hmap_walk(w->orders, free_live, w);
-	pw_hmap_walk(w->rest, free_rest, w);
 }
 
+/* A changelog record of a restoring partition goes into its store; the
+ * orders not settled come into memory when the restore ends
+ * (pw__store_restored). */
 void pw__restore_record(pw_worker_t *w, rd_kafka_message_t *m)
 {
 	pw_part_t *p = pw__part(w, m->partition, 0);
 	if (!p || !p->restoring || !m->key || !m->key_len ||
-	    m->key_len >= PW_ID_MAX)
+	    m->key_len >= PW_ID_MAX + 16)
 		return;
-	if (!m->payload) {
-		/* tombstone */
-		pw_order_t *old = pw_hmap_del(w->orders, m->key, m->key_len);
-		if (old)
-			order_free(w, old);
-		pw_order_rest_t *r = pw_hmap_del(w->rest, m->key, m->key_len);
-		if (r)
-			rest_free(w, r);
-		return;
-	}
-	json_error_t je;
-	json_t *j = json_loadb(m->payload, m->len, 0, &je);
-	pw_order_t tmp;
-	if (pw_order_from_json(j, &tmp) != PA_OK) {
-		json_decref(j);
-		PW_LOG(w, PW_LOG_WARN, "state p%d@%lld: unreadable record skipped",
-		       m->partition, (long long)m->offset);
-		return;
-	}
-	json_decref(j);
-	tmp.partition = m->partition;
-	pw_order_t *ord = pw_hmap_get(w->orders, m->key, m->key_len);
-	if (tmp.phase == PW_PHASE_SETTLED) {
-		/* settled: at rest, also when an earlier record of the order
-		 * made it live (no item works on a restoring partition) */
-		pw_order_rest_t *r = pw_order_pack(&tmp, NULL);
-		if (r) {
-			if (ord) {
-				pw_hmap_del(w->orders, m->key, m->key_len);
-				order_free(w, ord);
-			}
-			rest_put(w, m->key, m->key_len, r);
-			return;
-		}
-	}
-	pw_order_rest_t *r = pw_hmap_del(w->rest, m->key, m->key_len);
-	if (r)
-		rest_free(w, r);
-	if (!ord) {
-		ord = malloc(sizeof *ord);
-		if (!ord ||
-		    pw_hmap_put(w->orders, m->key, m->key_len, ord, NULL) !=
-			    PA_OK) {
-			free(ord);
-			return;
-		}
-	} else if (ord->rt) {
-		pw_timer_cancel(w->loop, ord->rt);
-	}
-	*ord = tmp;
-	ord->partition = m->partition;
-	ord->owner = w;
-	ord->rt = NULL;
+	pw__store_restore_record(w, p, m);
 }
 
 struct walk_ctx {
@@ -283,15 +193,6 @@ static int drop_orders(const char *k, size_t kl, void *v, void *ud)
 	return PW_HMAP_DELETE;
 }
 
-static int drop_rest(const char *k, size_t kl, void *v, void *ud)
-{
-	struct walk_ctx *c = ud;
-	if (pw_order_rest_partition(v) != c->part)
-		return PW_HMAP_NEXT;
-	rest_free(c->w, v);
-	return PW_HMAP_DELETE;
-}
-
 /* The partition went to another member: its work is handed back (the
  * uncommitted offsets are redelivered there) and its state forgotten. */
 
@@ -299,5 +200,4 @@ void pw__orders_drop(pw_worker_t *w, int32_t partition)
 {
 	struct walk_ctx c = {w, partition, 0};
 	pw_hmap_walk(w->orders, drop_orders, &c);
-	pw_hmap_walk(w->rest, drop_rest, &c);
 }

@@ -40,6 +40,11 @@ void pw__dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 	pw_item_t *it = m->_private;
 	if (!m->err)
 		w->brokers_down = 0;
+	/* a state record in the changelog reaches the local store first:
+	 * the item this report finishes may let its order leave memory */
+	if (m->rkt && !strcmp(rd_kafka_topic_name(m->rkt),
+			       w->o.topic_int_state))
+		pw__store_delivered(w, m);
 	if (m->err) {
 		PW_LOG(w, PW_LOG_WARN, "delivery to %s failed: %s",
 		       rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));

@@ -1,20 +1,23 @@
 /* restore.c -- reading a partition's state changelog before its work starts.
- * Owns: the restore consumer's assignment, the end of a restore
- *       (partition EOF), the rewind after an aborted transaction.
+ * Owns: the restore consumer's assignment (from the local store's
+ *       checkpoint), a checkpoint past the changelog's end, the end of a
+ *       restore (partition EOF), the rewind after an aborted transaction.
  * Not here: what a changelog record becomes (order_table.c), the group's
  *           assignment (group.c). */
 #include "kafka/worker_int.h"
 
+#include <string.h>
+
 /* ---- restore of the state changelog ---------------------------------- */
 
-void pw__restore_start(pw_worker_t *w, pw_part_t *p)
+/* Reads the changelog from the local store's checkpoint (store_sync.c):
+ * only the tail after a restart, all of it into a new store. */
+static void restore_assign(pw_worker_t *w, pw_part_t *p, int64_t from)
 {
-	p->restoring = 1;
-	w->st.partitions_restoring++;
 	rd_kafka_topic_partition_list_t *l =
 		rd_kafka_topic_partition_list_new(1);
 	rd_kafka_topic_partition_list_add(l, w->o.topic_int_state, p->id)
-		->offset = RD_KAFKA_OFFSET_BEGINNING;
+		->offset = from;
 	rd_kafka_error_t *e = rd_kafka_incremental_assign(w->restorer, l);
 	if (e) {
 		PW_LOG(w, PW_LOG_ERROR, "restore assign p%d: %s", p->id,
@@ -24,9 +27,15 @@ void pw__restore_start(pw_worker_t *w, pw_part_t *p)
 	rd_kafka_topic_partition_list_destroy(l);
 }
 
-static void restore_done(pw_worker_t *w, int32_t id)
+void pw__restore_start(pw_worker_t *w, pw_part_t *p)
 {
-	pw_part_t *p = pw__part(w, id, 0);
+	p->restoring = 1;
+	w->st.partitions_restoring++;
+	restore_assign(w, p, pw__store_restore_from(w, p));
+}
+
+static void restore_unassign(pw_worker_t *w, int32_t id)
+{
 	rd_kafka_topic_partition_list_t *l =
 		rd_kafka_topic_partition_list_new(1);
 	rd_kafka_topic_partition_list_add(l, w->o.topic_int_state, id);
@@ -34,10 +43,29 @@ static void restore_done(pw_worker_t *w, int32_t id)
 	if (e)
 		rd_kafka_error_destroy(e);
 	rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* The checkpoint is past the changelog's end (the topic was deleted and
+ * made again): the store is stale, wiped, and the whole changelog read. */
+static void restore_stale(pw_worker_t *w, int32_t id)
+{
+	pw_part_t *p = pw__part(w, id, 0);
+	restore_unassign(w, id);
+	if (!p || !p->restoring)
+		return;
+	pw__store_wipe(w, p, "checkpoint beyond the changelog's end");
+	restore_assign(w, p, pw__store_restore_from(w, p));
+}
+
+static void restore_done(pw_worker_t *w, int32_t id, int64_t end)
+{
+	pw_part_t *p = pw__part(w, id, 0);
+	restore_unassign(w, id);
 	if (!p || !p->restoring)
 		return;
 	p->restoring = 0;
 	w->st.partitions_restoring--;
+	pw__store_restored(w, p, end);
 	pw__partition_restored(w, p);
 	pw__backpressure(w);
 }
@@ -50,9 +78,13 @@ int pw__serve_restorer(rd_kafka_queue_t *q, void *ud)
 		if (!m)
 			return 0;
 		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
-			restore_done(w, m->partition);
+			restore_done(w, m->partition, m->offset);
 		else if (!m->err)
 			pw__restore_record(w, m);
+		else if (m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET &&
+			 m->rkt && !strcmp(rd_kafka_topic_name(m->rkt),
+					   w->o.topic_int_state))
+			restore_stale(w, m->partition);
 		else
 			PW_LOG(w, PW_LOG_WARN, "restore: %s",
 			       rd_kafka_message_errstr(m));

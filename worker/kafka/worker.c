@@ -44,7 +44,7 @@ void pw_worker_opts_default(pw_worker_opts_t *o)
 	o->commit_interval_ms = 1000;
 	o->shutdown_timeout_ms = 25000;
 	o->handover_timeout_ms = 10000;
-	o->state_retention_ms = 30LL * 24 * 3600 * 1000;
+	o->state_retention_ms = 400LL * 24 * 3600 * 1000;
 }
 
 int64_t pw__wall_ms(void)
@@ -135,6 +135,7 @@ static char *dupopts(pw_worker_t *w, const pw_worker_opts_t *in)
 		&w->o.topic_evt_refund,	 &w->o.topic_evt_complaint,
 		&w->o.topic_evt_report,	 &w->o.topic_dlq,
 		&w->o.topic_int_webhook, &w->o.topic_int_state,
+		&w->o.state_dir,
 	};
 	size_t n = sizeof src / sizeof src[0], total = 0;
 	w->o = *in;
@@ -155,9 +156,9 @@ static char *dupopts(pw_worker_t *w, const pw_worker_opts_t *in)
 }
 
 /* ---- state retention ---------------------------------------------------
- * Settled orders at rest older than state.retention are forgotten
- * (process.c pw__orders_expire); the sweep runs a quarter of the retention
- * apart, at most a minute. */
+ * Settled orders older than state.retention are forgotten (store_sync.c
+ * pw__store_expire); the sweep runs a quarter of the retention apart, at
+ * most a minute. */
 
 static int64_t sweep_period(const pw_worker_t *w)
 {
@@ -201,12 +202,15 @@ pa_err_t pw_worker_new(pw_loop_t *loop, const pw_worker_opts_t *opts,
 	w->in_topics[PW_IN_PAYOUT] = w->o.topic_cmd_payout;
 	w->in_topics[PW_IN_COMPLAINT] = w->o.topic_cmd_complaint;
 	w->in_topics[PW_IN_WEBHOOK] = w->o.topic_int_webhook;
+	if (!w->o.state_store_max_bytes)
+		w->o.state_store_max_bytes = 64LL << 30;
 	if (pw_gate_new(&w->gate) != PA_OK || pw_hmap_new(&w->orders) != PA_OK ||
-	    pw_hmap_new(&w->rest) != PA_OK) {
+	    pw_hmap_new(&w->tombs) != PA_OK) {
 		err = PA_NOMEM;
 		goto fail;
 	}
-	if ((err = pw__clients_new(w, errbuf)) != PA_OK)
+	if ((err = pw__clients_new(w, errbuf)) != PA_OK ||
+	    (err = pw__store_init(w, errbuf)) != PA_OK)
 		goto fail;
 	w->cq = rd_kafka_queue_get_consumer(w->consumer);
 	w->pq = rd_kafka_queue_get_main(w->producer);
@@ -362,15 +366,17 @@ void pw_worker_destroy(pw_worker_t *w)
 			continue;
 		if (w->parts[i]->nassigned)
 			pw__partition_revoked(w, w->parts[i]);
+		pw__store_close(w, w->parts[i]);
 		for (int t = 0; t < PW_IN_N; t++)
 			pw_offtrack_free(&w->parts[i]->off[t]);
 		free(w->parts[i]);
 	}
+	pw__store_fini(w);
 	free(w->parts);
 	pw__orders_free(w);
 	pw_gate_destroy(w->gate);
 	pw_hmap_destroy(w->orders);
-	pw_hmap_destroy(w->rest);
+	pw_hmap_destroy(w->tombs);
 	if (w->gw && w->gw->destroy)
 		w->gw->destroy(w->gw);
 	free(w->strs);
@@ -384,8 +390,10 @@ void pw_worker_stats(const pw_worker_t *w, pw_worker_stats_t *st)
 	st->inflight = (uint64_t)w->inflight;
 	st->queued = pw_gate_keys(w->gate);
 	st->orders_live = pw_hmap_count(w->orders);
-	st->orders_at_rest = pw_hmap_count(w->rest);
-	st->state_bytes = st->orders_live * sizeof(pw_order_t) + w->rest_bytes;
+	st->orders_at_rest = 0;
+	st->state_bytes = st->orders_live * sizeof(pw_order_t);
+	/* reads the stores' statistics (a read transaction: not const) */
+	pw__store_stats((pw_worker_t *)w, st);
 }
 
 int pw_worker_ready(const pw_worker_t *w)
@@ -400,10 +408,8 @@ const pw_order_t *pw_worker_order(pw_worker_t *w, const char *order_id)
 	const pw_order_t *ord = pw_hmap_get(w->orders, order_id, n);
 	if (ord)
 		return ord;
-	const pw_order_rest_t *r = pw_hmap_get(w->rest, order_id, n);
-	if (!r)
+	if (pw__store_lookup(w, -1, order_id, n, &w->peek) != PA_OK)
 		return NULL;
-	pw_order_unpack(r, &w->peek);
 	return &w->peek;
 }
 

@@ -21,6 +21,9 @@ typedef struct pw_kafka_kv {
 	const char *value;
 } pw_kafka_kv_t;
 
+#define PW_DLQ_PAYLOAD_MAX (512 * 1024)
+#define PW_DLQ_REFUSED_PAYLOAD 1024
+
 typedef struct pw_worker_opts {
 	const char *brokers;  /* bootstrap servers; required */
 	const char *group_id; /* default "payatom-worker" */
@@ -39,9 +42,11 @@ typedef struct pw_worker_opts {
 	int webhook_confirm;
 	int64_t commit_interval_ms;
 	int64_t shutdown_timeout_ms;
-	/* A dead letter or event Kafka refuses for good (too large, invalid)
-	 * is written as a dead letter in bounded form: the original bytes cut
-	 * to this many, with their length and SHA-256. 0 = 64 KiB. */
+	/* A dead letter carries at most this many bytes of the original
+	 * record; a longer one is cut, with its length and SHA-256 (the
+	 * bounded form). 0 = PW_DLQ_PAYLOAD_MAX. A dead letter or event
+	 * Kafka refuses for good anyway is written as a dead letter in
+	 * bounded form with PW_DLQ_REFUSED_PAYLOAD bytes. */
 	size_t dlq_payload_max;
 	/* revoke: how long gateway calls in flight on the revoked partitions
 	 * may finish before they are handed over (0: cancel at once) */
@@ -50,6 +55,13 @@ typedef struct pw_worker_opts {
 	 * created: dropped from memory, a tombstone written to the state
 	 * changelog so compaction drops them too. 0 = kept for ever. */
 	int64_t state_retention_ms;
+	/* state.dir: the local state store's folder (a store per partition
+	 * under <state_dir>/<group_id>/); NULL or "": a temporary folder of
+	 * the worker's own, removed with it (every assignment restores the
+	 * whole changelog). state_store_max_bytes: one store's size cap
+	 * (0 = 64 GiB). */
+	const char *state_dir;
+	int64_t state_store_max_bytes;
 	/* exactly_once: how long one transaction call (init, send offsets,
 	 * commit, abort) may block the loop; 0 = 30 s */
 	int64_t txn_timeout_ms;
@@ -120,9 +132,15 @@ typedef struct pw_worker_stats {
 	/* revokes that waited for gateway calls in flight: all returned, or
 	 * handover.timeout came with calls left (cancelled) */
 	uint64_t handovers_drained, handover_timeouts;
-	/* order state held: live records, settled ones at rest (packed), and
-	 * the bytes of both (records only: not the map's keys) */
+	/* order state: live records in memory, settled ones in the local
+	 * store (at rest), and the bytes of the live records (not the map's
+	 * keys) */
 	uint64_t orders_live, orders_at_rest, state_bytes;
+	/* the local state store: orders held (live ones too), disk bytes in
+	 * use, changelog records restored, records left to restore (by the
+	 * watermark), stores wiped and rebuilt, read errors */
+	uint64_t orders_stored, store_bytes, restore_records;
+	uint64_t restore_remaining, store_rebuilds, store_errors;
 	uint64_t orders_expired; /* forgotten after state_retention_ms */
 	uint64_t txn_commit_retries; /* commits retried after a timeout */
 	/* records Kafka refused for good: written as a bounded dead letter,

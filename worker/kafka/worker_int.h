@@ -31,6 +31,18 @@ typedef struct pw_part {
 	struct pw_item *deferred; /* heads waiting for the restore */
 	pw_offtrack_t off[PW_IN_N];
 	int64_t stored[PW_IN_N]; /* last position handed to Kafka */
+	/* the local state store (store_sync.c) */
+	struct pw_store *store; /* open while the partition is ours */
+	int store_private;      /* a fallback store, deleted on close */
+	int store_gap;          /* it missed a record: checkpoint stays */
+	int64_t store_next;     /* changelog offset its records reach */
+	int64_t store_floor;    /* where the last restore ended: a delivery
+				   report below it is older than the store */
+	int64_t restore_from;   /* checkpoint the restore started at */
+	int64_t restore_left;   /* records left to restore (watermark) */
+	int64_t restore_t0, restore_log; /* monotonic ms */
+	uint64_t restore_n;     /* records read by this restore */
+	struct pw_rbatch *rbatch; /* restore records not yet in the store */
 } pw_part_t;
 
 enum pw_item_kind { PW_ITEM_CMD, PW_ITEM_WEBHOOK, PW_ITEM_POLL };
@@ -120,12 +132,18 @@ struct pw_worker {
 	int group_idle;
 
 	pw_gate_t *gate;
-	pw_hmap_t *orders; /* order_id -> pw_order_t* (owned partitions) */
-	/* settled orders no item is working on, packed (process.c): order key
-	 * -> pw_order_rest_t*; rest_bytes = their allocations */
-	pw_hmap_t *rest;
-	size_t rest_bytes;
-	pw_order_t peek; /* pw_worker_order()'s copy of a resting order */
+	pw_hmap_t *orders; /* order key -> pw_order_t*: live orders, and
+			      settled ones while work holds them */
+	pw_order_t peek; /* pw_worker_order()'s copy of a stored order */
+	/* the local state store (store_sync.c): settled orders live there */
+	char *state_path;   /* <state.dir>/<group.id>, owned */
+	char *cluster_id;   /* owned; "" when the cluster did not say */
+	int state_tmp;      /* state_path is our temporary folder */
+	unsigned store_private; /* fallback stores made */
+	/* exactly-once: state records of the open transaction, key ->
+	 * txn_rec_t*, applied to the stores once it commits */
+	pw_hmap_t *txn_recs;
+	pw_hmap_t *tombs; /* retention tombstones in flight, by key */
 	pw_item_t *items;  /* live items list */
 
 	pw_timer_t *commit_timer;
@@ -244,24 +262,61 @@ pa_err_t pw__poll_order(pw_worker_t *w, pw_order_t *ord, int force);
  * one of the same key. The held order; NULL when out of memory. */
 pw_order_t *pw__order_hold(pw_worker_t *w, const pw_order_t *init);
 void pw__order_forget(pw_worker_t *w, pw_order_t *ord);
-/* Packs a settled order no item works on (at rest). */
+/* Lets a settled order no item works on go from memory (it is in the
+ * state store, or in the open transaction's records). */
 void pw__order_rest(pw_worker_t *w, pw_order_t *ord);
-/* The order stored under key (order_key form), unpacked into a live record
- * when it was at rest. NULL when unknown (or out of memory). */
+/* The order under key (order_key form): live, or read from the state
+ * store into a live record. NULL when unknown (or out of memory). */
 pw_order_t *pw__order_get(pw_worker_t *w, const char *key, size_t klen);
-/* A copy (into *copy) of the order stored under key, live or at rest,
- * left where it is; copy, or NULL when unknown. */
+/* A copy (into *copy) of the order stored under key, live or in the
+ * local store, left where it is; copy, or NULL when unknown. */
 pw_order_t *pw__order_peek(pw_worker_t *w, const char *key, size_t klen,
 			   pw_order_t *copy);
-/* Frees every order, live and at rest (the worker is going away). */
+/* Frees every live order (the worker is going away). */
 void pw__orders_free(pw_worker_t *w);
-/* Forgets the orders at rest created before cutoff_ms (wall clock): a
- * tombstone for each goes to the state changelog. */
+/* Forgets the settled orders created before cutoff_ms (wall clock): a
+ * tombstone for each goes to the state changelog (store_sync.c). */
 void pw__orders_expire(pw_worker_t *w, int64_t cutoff_ms);
 /* Forgets every order of partition (revoked). */
 void pw__orders_drop(pw_worker_t *w, int32_t partition);
 void pw__restore_record(pw_worker_t *w, rd_kafka_message_t *m);
 void pw__partition_restored(pw_worker_t *w, pw_part_t *p);
+
+/* Puts a copy of ord (read from the store: an order not settled) among
+ * the live orders. PA_NOMEM. */
+pa_err_t pw__order_load(pw_worker_t *w, const char *key, size_t klen,
+			const pw_order_t *ord, int32_t partition);
+
+/* store_sync.c */
+/* Resolves the state folder and the cluster id (pw_worker_new). */
+pa_err_t pw__store_init(pw_worker_t *w, char *errbuf);
+/* After every partition's store is closed (pw__store_close): removes a
+ * temporary folder, frees what pw__store_init made. */
+void pw__store_fini(pw_worker_t *w);
+/* Opens p's store (if not open) and returns the changelog offset its
+ * restore starts at: the checkpoint, or RD_KAFKA_OFFSET_BEGINNING. */
+int64_t pw__store_restore_from(pw_worker_t *w, pw_part_t *p);
+/* Wipes p's store (stale: its checkpoint is past the changelog's end). */
+pa_err_t pw__store_wipe(pw_worker_t *w, pw_part_t *p, const char *why);
+void pw__store_restore_record(pw_worker_t *w, pw_part_t *p,
+			      rd_kafka_message_t *m);
+/* The restore reached end (the changelog's end offset): checkpoint, and
+ * the orders not settled go into memory. */
+void pw__store_restored(pw_worker_t *w, pw_part_t *p, int64_t end);
+/* Delivery report of a state changelog record (any outcome). */
+void pw__store_delivered(pw_worker_t *w, const rd_kafka_message_t *m);
+/* exactly-once: the transaction committed (1) or was aborted (0). */
+void pw__store_txn_end(pw_worker_t *w, int committed);
+void pw__store_commit_all(pw_worker_t *w);
+void pw__store_close(pw_worker_t *w, pw_part_t *p);
+/* The stored order under key (partition -1: any owned), the open
+ * transaction's records first. PA_NOT_FOUND. */
+pa_err_t pw__store_lookup(pw_worker_t *w, int32_t partition, const char *key,
+			  size_t klen, pw_order_t *ord);
+/* Tombstones for the settled orders created before cutoff_ms. */
+void pw__store_expire(pw_worker_t *w, int64_t cutoff_ms);
+/* Adds the stores' figures to st. */
+void pw__store_stats(pw_worker_t *w, pw_worker_stats_t *st);
 
 /* process.c */
 /* Fills w->mc from the options (the gateway answers has_merchant). */

@@ -5,6 +5,7 @@
 #include "orders/state.h"
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -313,6 +314,129 @@ pa_err_t pw_order_from_json(const json_t *j, pw_order_t *o)
 	return PA_OK;
 }
 
+/* ---- direct changelog decoding (pw_order_decode) ---- */
+
+typedef struct dec {
+	const char *p, *end;
+} dec_t;
+
+static int lit(dec_t *d, const char *s, size_t n)
+{
+	if ((size_t)(d->end - d->p) < n || memcmp(d->p, s, n) != 0)
+		return 0;
+	d->p += n;
+	return 1;
+}
+
+/* A string without escapes or non-ASCII into dst (size bytes); 0 when it
+ * has any (jansson decodes those) or does not fit. */
+static int str_plain(dec_t *d, char *dst, size_t size)
+{
+	if (d->p >= d->end || *d->p != '"')
+		return 0;
+	const char *s = ++d->p;
+	while (d->p < d->end && *d->p != '"') {
+		unsigned char c = (unsigned char)*d->p;
+		if (c == '\\' || c < 0x20 || c >= 0x80)
+			return 0;
+		d->p++;
+	}
+	size_t n = (size_t)(d->p - s);
+	if (d->p >= d->end || n >= size)
+		return 0;
+	memcpy(dst, s, n);
+	dst[n] = '\0';
+	d->p++;
+	return 1;
+}
+
+static int num(dec_t *d, int64_t *out)
+{
+	int neg = d->p < d->end && *d->p == '-';
+	if (neg)
+		d->p++;
+	const char *s = d->p;
+	uint64_t v = 0;
+	while (d->p < d->end && *d->p >= '0' && *d->p <= '9' && v < (1ull << 59))
+		v = v * 10 + (uint64_t)(*d->p++ - '0');
+	if (d->p == s || d->p - s > 18)
+		return 0;
+	*out = neg ? -(int64_t)v : (int64_t)v;
+	return 1;
+}
+
+/* pw_order_encode()'s exact layout; 0 when buf is anything else. */
+static int decode_direct(const char *buf, size_t len, pw_order_t *o)
+{
+	dec_t d = {buf, buf + len};
+	char kind[16], st[32];
+	if (!lit(&d, "{\"v\":1,\"kind\":", 14) ||
+	    !str_plain(&d, kind, sizeof kind))
+		return 0;
+	static const struct {
+		const char *key;
+		size_t off, cap;
+	} strs[] = {
+#define S(k, f) {",\"" k "\":", offsetof(pw_order_t, f), sizeof(((pw_order_t *)0)->f)}
+		S("order_id", order_id), S("merchant", merchant),
+		S("ref_code", ref_code), S("raw", raw_status),
+		S("product", product), S("currency", currency),
+#undef S
+	};
+	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+		if (!lit(&d, strs[i].key, strlen(strs[i].key)) ||
+		    !str_plain(&d, (char *)o + strs[i].off, strs[i].cap))
+			return 0;
+	if (!lit(&d, ",\"status\":", 10) || !str_plain(&d, st, sizeof st))
+		return 0;
+	static const char *const keys[] = {
+		",\"phase\":", ",\"seq\":", ",\"amount\":", ",\"received\":",
+		",\"attempts\":", ",\"polls\":", ",\"partition\":",
+		",\"created\":", ",\"next_poll\":", ",\"deadline\":"};
+	int64_t v[10];
+	for (size_t i = 0; i < 10; i++)
+		if (!lit(&d, keys[i], strlen(keys[i])) || !num(&d, &v[i]))
+			return 0;
+	if (!lit(&d, "}", 1) || d.p != d.end)
+		return 0;
+	pa_status_t s;
+	int k = -1;
+	for (int i = 0; i < 3; i++)
+		if (strcmp(kind, kinds[i]) == 0)
+			k = i;
+	if (k < 0 || pa_status_from_name(st, &s) != PA_OK || !o->order_id[0])
+		return 0;
+	for (int i = 0; i < 7; i++)
+		if (i != 2 && i != 3 && (v[i] < INT32_MIN || v[i] > INT32_MAX))
+			return 0; /* the int fields: jansson would refuse */
+	o->kind = (uint8_t)k;
+	o->status = (uint8_t)s;
+	o->phase = (uint8_t)v[0];
+	o->seq = (uint32_t)v[1];
+	o->amount_minor = v[2];
+	o->received_minor = v[3];
+	o->attempts = (uint32_t)v[4];
+	o->polls = (uint32_t)v[5];
+	o->partition = (int32_t)v[6];
+	o->created_ms = v[7];
+	o->next_poll_ms = v[8];
+	o->deadline_ms = v[9];
+	o->restored = 1;
+	return 1;
+}
+
+pa_err_t pw_order_decode(const void *buf, size_t len, pw_order_t *o)
+{
+	memset(o, 0, sizeof *o);
+	if (buf && decode_direct(buf, len, o))
+		return PA_OK;
+	json_error_t je;
+	json_t *j = buf ? json_loadb(buf, len, 0, &je) : NULL;
+	pa_err_t err = pw_order_from_json(j, o);
+	json_decref(j);
+	return err;
+}
+
 /* ---- orders at rest --------------------------------------------------- */
 
 enum { REST_OID, REST_MERCHANT, REST_REF, REST_RAW, REST_PRODUCT, REST_N };
@@ -344,7 +468,13 @@ static const struct {
 		      STR_FIELD(product)};
 #undef STR_FIELD
 
-pw_order_rest_t *pw_order_pack(const pw_order_t *o, size_t *size)
+/* the largest packed record: every string at its capacity */
+_Static_assert(sizeof(pw_order_rest_t) + PW_ID_MAX + 32 + PW_REF_MAX + 40 +
+			       40 <=
+		       PW_ORDER_PACKED_MAX,
+	       "PW_ORDER_PACKED_MAX too small");
+
+size_t pw_order_pack_to(const pw_order_t *o, void *buf, size_t cap)
 {
 	const char *str[REST_N];
 	size_t len[REST_N], total = 0;
@@ -354,9 +484,9 @@ pw_order_rest_t *pw_order_pack(const pw_order_t *o, size_t *size)
 		total += len[i] + 1;
 	}
 	size_t n = sizeof(pw_order_rest_t) + total;
-	pw_order_rest_t *r = malloc(n);
-	if (!r)
-		return NULL;
+	if (n > cap)
+		return 0;
+	pw_order_rest_t *r = buf;
 #define TO(f) r->f = o->f;
 	REST_SCALARS(TO)
 #undef TO
@@ -368,9 +498,44 @@ pw_order_rest_t *pw_order_pack(const pw_order_t *o, size_t *size)
 		p[len[i]] = '\0';
 		p += len[i] + 1;
 	}
+	return n;
+}
+
+pw_order_rest_t *pw_order_pack(const pw_order_t *o, size_t *size)
+{
+	_Alignas(pw_order_rest_t) char tmp[PW_ORDER_PACKED_MAX];
+	size_t n = pw_order_pack_to(o, tmp, sizeof tmp);
+	pw_order_rest_t *r = n ? malloc(n) : NULL;
+	if (!r)
+		return NULL;
+	memcpy(r, tmp, n);
 	if (size)
 		*size = n;
 	return r;
+}
+
+pa_err_t pw_order_unpack_bytes(const void *buf, size_t len, pw_order_t *o)
+{
+	_Alignas(pw_order_rest_t) char tmp[PW_ORDER_PACKED_MAX];
+	if (len < sizeof(pw_order_rest_t) || len > sizeof tmp)
+		return PA_PARSE;
+	memcpy(tmp, buf, len); /* store pages are 2-byte aligned */
+	const pw_order_rest_t *r = (const pw_order_rest_t *)tmp;
+	/* the strings follow offsetof(s); the size counts sizeof *r (as
+	 * pw_order_rest_size does) */
+	size_t off = 0;
+	for (int i = 0; i < REST_N; i++) {
+		if (r->len[i] >= rest_str[i].cap)
+			return PA_PARSE;
+		off += (size_t)r->len[i] + 1;
+		if (sizeof *r + off > len || r->s[off - 1] != '\0')
+			return PA_PARSE;
+	}
+	size_t n = sizeof *r + off;
+	if (n != len || memchr(r->currency, 0, sizeof r->currency) == NULL)
+		return PA_PARSE;
+	pw_order_unpack(r, o);
+	return PA_OK;
 }
 
 void pw_order_unpack(const pw_order_rest_t *r, pw_order_t *o)

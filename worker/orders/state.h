@@ -83,6 +83,14 @@ char *pw_order_encode(const pw_order_t *ord, size_t *len);
 /* Decodes a changelog record into ord (zeroed first). PA_PARSE when bad. */
 pa_err_t pw_order_from_json(const json_t *j, pw_order_t *ord);
 
+/* Decodes the changelog bytes buf[0..len) into ord (zeroed first): the
+ * restore's and the state store's path. Records as pw_order_encode()
+ * writes them are read directly (no JSON tree: a full restore reads
+ * hundreds of thousands a second); anything else (escapes, another field
+ * order) goes through jansson and pw_order_from_json(). PA_PARSE when
+ * bad. */
+pa_err_t pw_order_decode(const void *buf, size_t len, pw_order_t *ord);
+
 const char *pw_kind_name(pw_kind_t k);
 
 /* A settled order at rest: the same record in one allocation sized to its
@@ -94,6 +102,15 @@ typedef struct pw_order_rest pw_order_rest_t;
  * when out of memory. Caller frees with free(). *size (may be NULL) gets
  * the bytes allocated. */
 pw_order_rest_t *pw_order_pack(const pw_order_t *ord, size_t *size);
+/* The same packed form written into buf (cap bytes; PW_ORDER_PACKED_MAX
+ * always suffices): the bytes the state store keeps. Returns the length,
+ * 0 when cap is too small. */
+#define PW_ORDER_PACKED_MAX 384
+size_t pw_order_pack_to(const pw_order_t *ord, void *buf, size_t cap);
+/* ord = the packed bytes buf[0..len) (from pw_order_pack_to, any
+ * alignment), checked first: PA_PARSE when len does not match the lengths
+ * inside or a string is too long or not terminated (a corrupt record). */
+pa_err_t pw_order_unpack_bytes(const void *buf, size_t len, pw_order_t *ord);
 /* ord = the record r packs (owner and rt NULL), field for field. */
 void pw_order_unpack(const pw_order_rest_t *r, pw_order_t *ord);
 /* Fields the worker reads without unpacking. */

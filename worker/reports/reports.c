@@ -1,8 +1,10 @@
 /* reports.c -- reconciliation and wallet reports, scheduled or on command.
  * Owns: the schedule timer, the payout reconciliation budget per pid, the
- *       report calls in flight, which rows are corrections,
- *       report_request commands and their dedup ring.
- * Not here: record layout (report_event.c), Kafka (the publish callback),
+ *       report calls in flight, report_request commands and their dedup
+ *       ring.
+ * Not here: what an answer becomes and which rows are corrections
+ *           (report_replies.c), record layout (report_event.c), Kafka
+ *           (the publish callback),
  *           order state and polling (the worker, through the lookup / poll
  *           callbacks), request building and reply parsing (libpayatom
  *           api_report.c). */
@@ -18,51 +20,7 @@
 #include "core/loop_curl.h"
 #include "payatom/api.h"
 
-#define DAY_MS 86400000LL
-#define DEDUP_N 1024
-#define CMD_ID_MAX 128
-
-typedef struct rmerchant {
-	const char *name;
-	const pa_merchant_t *m;
-	char *email;
-	pa_secret_t *password;
-	int recon, bal_v2, bal_p2p, bot;
-	struct rmerchant *budget; /* the profile counting calls for the pid */
-	int64_t payout_day;       /* UTC day of payout_calls */
-	int payout_calls;
-	int64_t warned_day;    /* scheduled refusal logged once a day */
-	int64_t last_tick_day; /* payout for yesterday once per day */
-	int64_t seq[PW__REPORT_COUNT];
-} rmerchant_t;
-
-typedef struct rcall {
-	struct rcall *prev, *next;
-	pw_reports_t *r;
-	rmerchant_t *rm;
-	pw_report_kind_t kind;
-	int scheduled;
-	char iso[11]; /* report day YYYY-MM-DD ("" when none) */
-	char command_id[CMD_ID_MAX];
-	pa_call_t *call;
-} rcall_t;
-
-struct pw_reports {
-	pw_loop_t *loop;
-	pa_client_t *cli;
-	int own_cli;
-	pw_loop_curl_t *lc;
-	pw_reports_opts_t o;
-	rmerchant_t *rms;
-	size_t n;
-	rcall_t *calls;
-	size_t ncalls;
-	pw_timer_t *timer;
-	char *seen[DEDUP_N];
-	size_t seen_pos;
-	pw_reports_stats_t st;
-	pw_mfamily_t *m_calls, *m_corrections;
-};
+#include "reports/reports_int.h"
 
 void pw_reports_opts_default(pw_reports_opts_t *o)
 {
@@ -103,7 +61,7 @@ pa_err_t pw_reports_opts_from_config(const pw_config_t *cfg,
 
 /* ---- time ----------------------------------------------------------- */
 
-static int64_t now_ms(const pw_reports_t *r)
+int64_t pw__reports_now_ms(const pw_reports_t *r)
 {
 	if (r->o.now_ms)
 		return r->o.now_ms(r->o.now_ud);
@@ -112,14 +70,14 @@ static int64_t now_ms(const pw_reports_t *r)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int64_t day_of(int64_t ms)
+int64_t pw__reports_day_of(int64_t ms)
 {
 	return ms >= 0 ? ms / DAY_MS : (ms - DAY_MS + 1) / DAY_MS;
 }
 
 /* UTC day number -> "YYYY-MM-DD" (iso) and "DD-MM-YYYY" (gateway, spec
  * §10.5). */
-static void day_text(int64_t day, char iso[11], char gw[11])
+void pw__reports_day_text(int64_t day, char iso[11], char gw[11])
 {
 	time_t t = (time_t)(day * 86400);
 	struct tm tm;
@@ -148,249 +106,36 @@ static int iso_to_gw(const char *s, char iso[11], char gw[11])
 
 /* A WalletReportEvent of rm (NULL: a merchant not configured). New
  * reference. */
-static json_t *report_new(pw_reports_t *r, rmerchant_t *rm, const char *mname,
+json_t *pw__reports_event(pw_reports_t *r, rmerchant_t *rm, const char *mname,
 			  pw_report_kind_t kind, const char *command_id,
 			  const char *reason)
 {
 	return pw_report_event_new(mname,
 				   rm ? pw_report_currency(rm->m) : NULL, kind,
 				   command_id, rm ? ++rm->seq[kind] : 0,
-				   now_ms(r), reason);
+				   pw__reports_now_ms(r), reason);
 }
 
-static void publish(pw_reports_t *r, const char *topic, const char *key,
+void pw__reports_publish(pw_reports_t *r, const char *topic, const char *key,
 		    json_t *rec)
 {
 	r->o.publish(r->o.publish_ud, topic, key, rec);
 	json_decref(rec);
 }
 
-static void publish_report(pw_reports_t *r, const char *mname, json_t *ev)
+void pw__reports_publish_report(pw_reports_t *r, const char *mname, json_t *ev)
 {
 	r->st.events++;
-	publish(r, r->o.topic_evt_report, mname, ev);
+	pw__reports_publish(r, r->o.topic_evt_report, mname, ev);
 }
 
-static void count(pw_reports_t *r, pw_report_kind_t kind, const char *outcome)
+void pw__reports_count(pw_reports_t *r, pw_report_kind_t kind,
+		       const char *outcome)
 {
 	if (r->m_calls)
 		pw_counter_inc(pw_counter_get(r->m_calls,
 					      pw_report_kind_name(kind),
 					      outcome));
-}
-
-/* ---- calls ------------------------------------------------------------ */
-
-static void call_unlink(pw_reports_t *r, rcall_t *c)
-{
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		r->calls = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	r->ncalls--;
-}
-
-static void fail(pw_reports_t *r, rcall_t *c, const char *reason)
-{
-	r->st.failures++;
-	count(r, c->kind, "error");
-	pw_log(r->o.log, PW_LOG_WARN, "report failed",
-	       PW_KV_STR("merchant", c->rm->name),
-	       PW_KV_STR("report", pw_report_kind_name(c->kind)),
-	       PW_KV_STR("date", c->iso), PW_KV_STR("reason", reason));
-	char why[PA_ERRBUF_SIZE + 128];
-	if (c->iso[0])
-		snprintf(why, sizeof why, "date=%s: %s", c->iso, reason);
-	else
-		snprintf(why, sizeof why, "%s", reason);
-	publish_report(r, c->rm->name,
-		       report_new(r, c->rm, c->rm->name, c->kind,
-				  c->command_id, why));
-}
-
-/* Publishes the correction of row it against ord, then has the worker
- * poll the order (its normal path publishes the real transition). */
-static void correction(pw_reports_t *r, rcall_t *c, const pa_recon_item_t *it,
-		       const pw_order_t *ord)
-{
-	char oid[PW_ID_MAX];
-	snprintf(oid, sizeof oid, "%s", ord->order_id);
-	pa_status_t prev = (pa_status_t)ord->status;
-	json_t *ev = pw_report_correction_new(
-		c->rm->name, c->kind == PW_REPORT_PAYOUT_RECON, c->iso, it, ord,
-		pw_report_currency(c->rm->m), now_ms(r));
-	r->st.corrections++;
-	if (r->m_corrections)
-		pw_counter_inc(pw_counter_get(r->m_corrections,
-					      pw_report_kind_name(c->kind)));
-	pw_log(r->o.log, PW_LOG_WARN, "reconciliation disagrees with state",
-	       PW_KV_STR("merchant", c->rm->name), PW_KV_STR("order_id", oid),
-	       PW_KV_STR("state", pa_status_name(prev)),
-	       PW_KV_STR("gateway", pa_status_name(it->status)));
-	publish(r, r->o.topic_evt_payment, oid, ev);
-	if (r->o.poll)
-		r->o.poll(r->o.poll_ud, oid);
-}
-
-static int disagrees(const rcall_t *c, const pa_recon_item_t *it,
-		     const pw_order_t *ord)
-{
-	int kind = c->kind == PW_REPORT_PAYOUT_RECON ? PW_KIND_PAYOUT
-						     : PW_KIND_PAYIN;
-	return ord->kind == kind && !strcmp(ord->merchant, c->rm->name) &&
-	       it->status != PA_STATUS_UNRESOLVED &&
-	       pa_status_can_move((pa_status_t)ord->status, it->status);
-}
-
-/* The report, then a correction per row of an order held here that the
- * gateway has further on (spec §4 transitions). */
-static void recon_done(pw_reports_t *r, rcall_t *c, const pa_recon_result_t *res)
-{
-	char why[PA_ERRBUF_SIZE + 32];
-	snprintf(why, sizeof why, "date=%s: %s", c->iso,
-		 res->message ? res->message : "Success");
-	json_t *ev = report_new(r, c->rm, c->rm->name, c->kind, c->command_id,
-				why);
-	pw_report_event_recon(ev, res);
-	publish_report(r, c->rm->name, ev);
-	if (!r->o.lookup)
-		return;
-	for (size_t i = 0; i < res->n_items; i++) {
-		const pa_recon_item_t *it = &res->items[i];
-		if (!it->order_id || !*it->order_id)
-			continue;
-		const pw_order_t *ord = r->o.lookup(r->o.lookup_ud,
-						    it->order_id);
-		if (ord && disagrees(c, it, ord))
-			correction(r, c, it, ord);
-	}
-}
-
-static void balance_done(pw_reports_t *r, rcall_t *c,
-			 const pa_wallet_balance_result_t *res)
-{
-	json_t *ev = report_new(r, c->rm, c->rm->name, c->kind, c->command_id,
-				res->message);
-	pw_report_event_balance(ev, res);
-	publish_report(r, c->rm->name, ev);
-}
-
-static void summary_done(pw_reports_t *r, rcall_t *c,
-			 const pa_wallet_summary_result_t *res)
-{
-	char why[PA_ERRBUF_SIZE + 32];
-	snprintf(why, sizeof why, "date=%s%s%s", c->iso,
-		 res->message ? ": " : "", res->message ? res->message : "");
-	json_t *ev = report_new(r, c->rm, c->rm->name, c->kind, c->command_id,
-				why);
-	pw_report_event_summary(ev, res);
-	publish_report(r, c->rm->name, ev);
-}
-
-static void send_report(pw_reports_t *r, rmerchant_t *rm,
-			pw_report_kind_t kind, int scheduled,
-			const char *command_id, const char *iso,
-			const char *gwdate, const char *account,
-			const char *filter_type);
-
-static void data_done(pw_reports_t *r, rcall_t *c,
-		      const pa_wallet_data_result_t *res)
-{
-	json_t *ev = report_new(r, c->rm, c->rm->name, c->kind, c->command_id,
-				NULL);
-	pw_report_event_data(ev, res);
-	publish_report(r, c->rm->name, ev);
-	if (!c->scheduled)
-		return;
-	/* spec §10.7 needs an account number: the scheduled summary covers
-	 * the active accounts wallet data lists, today (UTC) by c_date */
-	char iso[11], gw[11];
-	day_text(day_of(now_ms(r)), iso, gw);
-	int sent = 0;
-	for (size_t i = 0; i < res->n_accounts; i++) {
-		const pa_wallet_data_account_t *a = &res->accounts[i];
-		if (!a->active || !a->account_no || !*a->account_no)
-			continue;
-		if (sent++ >= r->o.max_summary_accounts)
-			break;
-		send_report(r, c->rm, PW_REPORT_WALLET_SUMMARY, 1, NULL, iso,
-			    gw, a->account_no, "c_date");
-	}
-}
-
-static void on_reply(pa_client_t *cli, const pa_reply_t *rep, void *ud)
-{
-	(void)cli;
-	rcall_t *c = ud;
-	pw_reports_t *r = c->r;
-	call_unlink(r, c);
-	char eb[PA_ERRBUF_SIZE + 64] = "";
-	pa_err_t err = rep->err;
-	if (err != PA_OK) {
-		snprintf(eb, sizeof eb, "%s: %s", pa_err_name(err),
-			 rep->errmsg[0] ? rep->errmsg : pa_strerror(err));
-		fail(r, c, eb);
-		free(c);
-		return;
-	}
-	const pa_merchant_t *m = c->rm->m;
-	switch (c->kind) {
-	case PW_REPORT_PAYIN_RECON:
-	case PW_REPORT_PAYOUT_RECON: {
-		pa_recon_result_t res = {0};
-		err = pa_parse_recon(m, rep->body, rep->body_len, &res, eb);
-		if (err == PA_OK)
-			recon_done(r, c, &res);
-		pa_recon_result_clear(&res);
-		break;
-	}
-	case PW_REPORT_WALLET_BALANCE:
-	case PW_REPORT_P2P_WALLET_BALANCE: {
-		pa_wallet_balance_result_t res = {0};
-		err = pa_parse_wallet_balance(m, rep->body, rep->body_len, &res,
-					      eb);
-		if (err == PA_OK)
-			balance_done(r, c, &res);
-		pa_wallet_balance_result_clear(&res);
-		break;
-	}
-	case PW_REPORT_WALLET_SUMMARY: {
-		pa_wallet_summary_result_t res = {0};
-		err = pa_parse_wallet_summary(rep->body, rep->body_len, &res,
-					      eb);
-		if (err == PA_OK)
-			summary_done(r, c, &res);
-		pa_wallet_summary_result_clear(&res);
-		break;
-	}
-	case PW_REPORT_WALLET_DATA: {
-		pa_wallet_data_result_t res = {0};
-		err = pa_parse_wallet_data(rep->body, rep->body_len, &res, eb);
-		if (err == PA_OK)
-			data_done(r, c, &res);
-		pa_wallet_data_result_clear(&res);
-		break;
-	}
-	default:
-		err = PA_INTERNAL;
-		snprintf(eb, sizeof eb, "unknown report");
-	}
-	if (err == PA_LIMIT && c->kind == PW_REPORT_PAYOUT_RECON) {
-		/* the gateway counts more than we did (a restart, another
-		 * worker with the pid): nothing more today */
-		c->rm->budget->payout_calls = r->o.payout_daily_limit;
-	}
-	if (err != PA_OK) {
-		char why[PA_ERRBUF_SIZE + 96];
-		snprintf(why, sizeof why, "%s: %s", pa_err_name(err),
-			 eb[0] ? eb : pa_strerror(err));
-		fail(r, c, why);
-	} else {
-		count(r, c->kind, "ok");
-	}
-	free(c);
 }
 
 /* What a merchant lacks for kind; NULL when it can be called. */
@@ -420,7 +165,7 @@ static const char *missing(const rmerchant_t *rm, pw_report_kind_t kind)
 static int payout_budget(pw_reports_t *r, rmerchant_t *rm, int scheduled)
 {
 	rmerchant_t *b = rm->budget;
-	int64_t today = day_of(now_ms(r));
+	int64_t today = pw__reports_day_of(pw__reports_now_ms(r));
 	if (b->payout_day != today) {
 		b->payout_day = today;
 		b->payout_calls = 0;
@@ -436,9 +181,9 @@ static void refuse(pw_reports_t *r, rmerchant_t *rm, pw_report_kind_t kind,
 	snprintf(text, sizeof text, "%s%s%srefused locally: %s",
 		 iso && *iso ? "date=" : "", iso && *iso ? iso : "",
 		 iso && *iso ? ": " : "", why);
-	count(r, kind, "refused");
-	publish_report(r, rm->name,
-		       report_new(r, rm, rm->name, kind, command_id, text));
+	pw__reports_count(r, kind, "refused");
+	pw__reports_publish_report(r, rm->name,
+		       pw__reports_event(r, rm, rm->name, kind, command_id, text));
 }
 
 /* 1 when a scheduled call like this one has not answered yet (a slow
@@ -453,7 +198,7 @@ static int still_running(const pw_reports_t *r, const rmerchant_t *rm,
 	return 0;
 }
 
-static void send_report(pw_reports_t *r, rmerchant_t *rm,
+void pw__reports_send(pw_reports_t *r, rmerchant_t *rm,
 			pw_report_kind_t kind, int scheduled,
 			const char *command_id, const char *iso,
 			const char *gwdate, const char *account,
@@ -471,7 +216,7 @@ static void send_report(pw_reports_t *r, rmerchant_t *rm,
 		r->st.payout_refused++;
 		int64_t today = rm->budget->payout_day;
 		if (scheduled && rm->budget->warned_day == today) {
-			count(r, kind, "refused"); /* said so already today */
+			pw__reports_count(r, kind, "refused"); /* said so already today */
 			return;
 		}
 		if (scheduled)
@@ -490,7 +235,7 @@ static void send_report(pw_reports_t *r, rmerchant_t *rm,
 		if (!scheduled)
 			refuse(r, rm, kind, command_id, iso, msg);
 		else
-			count(r, kind, "refused");
+			pw__reports_count(r, kind, "refused");
 		return;
 	}
 	char eb[PA_ERRBUF_SIZE] = "";
@@ -537,7 +282,7 @@ static void send_report(pw_reports_t *r, rmerchant_t *rm,
 	snprintf(c->iso, sizeof c->iso, "%s", iso ? iso : "");
 	snprintf(c->command_id, sizeof c->command_id, "%s",
 		 command_id ? command_id : "");
-	err = pa_client_send(r->cli, req, on_reply, c, &c->call);
+	err = pa_client_send(r->cli, req, pw__reports_on_reply, c, &c->call);
 	pa_request_destroy(req);
 	if (err != PA_OK) {
 		free(c);
@@ -560,34 +305,34 @@ static void send_report(pw_reports_t *r, rmerchant_t *rm,
 static void tick_merchant(pw_reports_t *r, rmerchant_t *rm, int64_t today)
 {
 	char iso[11], gw[11], yiso[11], ygw[11];
-	day_text(today, iso, gw);
-	day_text(today - 1, yiso, ygw);
+	pw__reports_day_text(today, iso, gw);
+	pw__reports_day_text(today - 1, yiso, ygw);
 	if (rm->recon) {
-		send_report(r, rm, PW_REPORT_PAYIN_RECON, 1, NULL, iso, gw,
+		pw__reports_send(r, rm, PW_REPORT_PAYIN_RECON, 1, NULL, iso, gw,
 			    NULL, NULL);
-		send_report(r, rm, PW_REPORT_PAYIN_RECON, 1, NULL, yiso, ygw,
+		pw__reports_send(r, rm, PW_REPORT_PAYIN_RECON, 1, NULL, yiso, ygw,
 			    NULL, NULL);
 		if (rm->last_tick_day != today)
-			send_report(r, rm, PW_REPORT_PAYOUT_RECON, 1, NULL,
+			pw__reports_send(r, rm, PW_REPORT_PAYOUT_RECON, 1, NULL,
 				    yiso, ygw, NULL, NULL);
-		send_report(r, rm, PW_REPORT_PAYOUT_RECON, 1, NULL, iso, gw,
+		pw__reports_send(r, rm, PW_REPORT_PAYOUT_RECON, 1, NULL, iso, gw,
 			    NULL, NULL);
 	}
 	rm->last_tick_day = today;
 	if (rm->bal_v2)
-		send_report(r, rm, PW_REPORT_WALLET_BALANCE, 1, NULL, NULL,
+		pw__reports_send(r, rm, PW_REPORT_WALLET_BALANCE, 1, NULL, NULL,
 			    NULL, NULL, NULL);
 	else if (rm->bal_p2p)
-		send_report(r, rm, PW_REPORT_P2P_WALLET_BALANCE, 1, NULL, NULL,
+		pw__reports_send(r, rm, PW_REPORT_P2P_WALLET_BALANCE, 1, NULL, NULL,
 			    NULL, NULL, NULL);
 	if (rm->bot)
-		send_report(r, rm, PW_REPORT_WALLET_DATA, 1, NULL, NULL, NULL,
+		pw__reports_send(r, rm, PW_REPORT_WALLET_DATA, 1, NULL, NULL, NULL,
 			    NULL, NULL);
 }
 
 void pw_reports_tick(pw_reports_t *r)
 {
-	int64_t today = day_of(now_ms(r));
+	int64_t today = pw__reports_day_of(pw__reports_now_ms(r));
 	for (size_t i = 0; i < r->n; i++)
 		tick_merchant(r, &r->rms[i], today);
 }
@@ -655,8 +400,8 @@ pa_err_t pw_reports_request(pw_reports_t *r, const json_t *rec, char *errbuf)
 		char nm[80];
 		pa_seterr(errbuf, PA_VALIDATION, "merchant %s is not configured",
 			  pw_redact_name(mname, nm, sizeof nm));
-		publish_report(r, mname,
-			       report_new(r, NULL, mname, kind, id, errbuf));
+		pw__reports_publish_report(r, mname,
+			       pw__reports_event(r, NULL, mname, kind, id, errbuf));
 		return PA_VALIDATION;
 	}
 	if (kind == PW_REPORT_UNKNOWN) {
@@ -667,7 +412,7 @@ pa_err_t pw_reports_request(pw_reports_t *r, const json_t *rec, char *errbuf)
 	}
 	char iso[11], gw[11];
 	const char *date = opt_str(rec, "date");
-	int64_t today = day_of(now_ms(r));
+	int64_t today = pw__reports_day_of(pw__reports_now_ms(r));
 	int dated = kind == PW_REPORT_PAYIN_RECON ||
 		    kind == PW_REPORT_PAYOUT_RECON ||
 		    kind == PW_REPORT_WALLET_SUMMARY;
@@ -675,7 +420,7 @@ pa_err_t pw_reports_request(pw_reports_t *r, const json_t *rec, char *errbuf)
 		iso[0] = gw[0] = '\0';
 	else if (!date)
 		/* schema: null = yesterday; the summary: today */
-		day_text(kind == PW_REPORT_WALLET_SUMMARY ? today : today - 1,
+		pw__reports_day_text(kind == PW_REPORT_WALLET_SUMMARY ? today : today - 1,
 			 iso, gw);
 	else if (!iso_to_gw(date, iso, gw)) {
 		pa_seterr(errbuf, PA_VALIDATION, "date: expected YYYY-MM-DD");
@@ -691,7 +436,7 @@ pa_err_t pw_reports_request(pw_reports_t *r, const json_t *rec, char *errbuf)
 		refuse(r, rm, kind, id, iso, errbuf);
 		return PA_VALIDATION;
 	}
-	send_report(r, rm, kind, 0, id, iso, gw, acct,
+	pw__reports_send(r, rm, kind, 0, id, iso, gw, acct,
 		    ftype ? ftype : "c_date");
 	return PA_OK;
 }
@@ -844,7 +589,7 @@ void pw_reports_destroy(pw_reports_t *r)
 	while (r->calls) {
 		rcall_t *c = r->calls;
 		pa_client_cancel(r->cli, c->call);
-		call_unlink(r, c);
+		pw__reports_call_unlink(r, c);
 		free(c);
 	}
 	if (r->own_cli) {
@@ -871,7 +616,7 @@ int pw_reports_payout_calls_today(const pw_reports_t *r, const char *merchant)
 	for (size_t i = 0; i < r->n; i++)
 		if (!strcmp(r->rms[i].name, merchant)) {
 			const rmerchant_t *b = r->rms[i].budget;
-			return b->payout_day == day_of(now_ms(r))
+			return b->payout_day == pw__reports_day_of(pw__reports_now_ms(r))
 				       ? b->payout_calls
 				       : 0;
 		}

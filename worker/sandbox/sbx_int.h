@@ -300,6 +300,16 @@ typedef struct sbx_ctx {
 
 typedef void (*sbx_ep_fn)(sbx_ctx_t *c);
 
+/* One gateway endpoint (routes.c's table, served by serve.c). */
+typedef struct sbx_ep {
+	const char *method; /* NULL = any */
+	const char *path;
+	sbx_ep_fn fn;
+	int v2;
+} sbx_ep_t;
+extern const sbx_ep_t sbx__eps[];
+extern const size_t sbx__n_eps;
+
 /* {"status":"error","message":msg} with HTTP `status` (200 for almost
  * every gateway error, spec §2.3). */
 void sbx__err(sbx_ctx_t *c, int status, const char *fmt, ...)

@@ -165,6 +165,9 @@ config, extraConfig, and every secret as `key=@/etc/payatom/secrets/<file>`.
 http.listen=0.0.0.0:{{ $v.containerPort }}
 topics.partitions={{ $v.partitions }}
 shutdown.timeout={{ $v.shutdownTimeout }}
+{{- if not (hasKey $v.config "state.dir") }}
+state.dir={{ $v.stateStore.mountPath }}
+{{- end }}
 {{- if $v.kafkaTls.enabled }}
 kafka.security.protocol={{ default "ssl" (get $v.config "kafka.security.protocol") }}
 kafka.ssl.ca.location=/etc/payatom/kafka-tls/{{ $v.kafkaTls.caKey }}

@@ -120,6 +120,8 @@ spec:
         {{- end }}
         - name: tmp
           mountPath: /tmp
+        - name: state
+          mountPath: {{ .Values.stateStore.mountPath }}
         {{- with .Values.extraVolumeMounts }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
@@ -142,6 +144,15 @@ spec:
     - name: tmp
       emptyDir:
         sizeLimit: 64Mi
+    {{- if ne .Values.workload.kind "StatefulSet" }}
+    {{- /* a StatefulSet has a PVC of this name (statefulset.yaml) */}}
+    - name: state
+      emptyDir:
+        {{- with .Values.stateStore.emptyDirSizeLimit }}
+        sizeLimit: {{ . }}
+        {{- else }} {}
+        {{- end }}
+    {{- end }}
     {{- with .Values.extraVolumes }}
     {{- toYaml . | nindent 4 }}
     {{- end }}

@@ -261,8 +261,12 @@ static void worker_conf(rig_t *r, const char *const *extra)
 		"rate.limit.rps = 5000\n"
 		"commit.interval = 200ms\n"
 		"shutdown.timeout = 5s\n"
+		/* the local state store: one folder per test, shared by its
+		 * workers (a restart finds its store and checkpoint) */
+		"state.dir = %s/state\n"
 		"%s",
-		r->brokers, r->group, PARTS, pwt_group_protocol_conf());
+		r->brokers, r->group, PARTS, pwt_procs_dir(r->tag),
+		pwt_group_protocol_conf());
 	static const char *const keys[T_N] = {
 		"topic.cmd.payin",     "topic.cmd.payout",
 		"topic.cmd.complaint", "topic.evt.payment",
@@ -1645,6 +1649,192 @@ START_TEST(test_procs_gateway_faults_recover_one_outcome_each)
 }
 END_TEST
 
+/* ---- 7. the local state store ------------------------------------------- */
+
+/* Records of topic not yet committed by the group (end offsets minus
+ * committed offsets, all partitions); -1 when Kafka does not answer. */
+static int64_t group_lag(rig_t *r, int topic)
+{
+	char es[256];
+	rd_kafka_conf_t *c = rd_kafka_conf_new();
+	if (rd_kafka_conf_set(c, "bootstrap.servers", r->brokers, es,
+			      sizeof es) ||
+	    rd_kafka_conf_set(c, "group.id", r->group, es, sizeof es)) {
+		rd_kafka_conf_destroy(c);
+		return -1;
+	}
+	rd_kafka_t *k = rd_kafka_new(RD_KAFKA_CONSUMER, c, es, sizeof es);
+	if (!k)
+		return -1;
+	rd_kafka_topic_partition_list_t *l =
+		rd_kafka_topic_partition_list_new(PARTS);
+	for (int p = 0; p < PARTS; p++)
+		rd_kafka_topic_partition_list_add(l, r->topic[topic], p);
+	int64_t lag = -1;
+	if (!rd_kafka_committed(k, l, 10000)) {
+		lag = 0;
+		for (int p = 0; p < PARTS; p++) {
+			int64_t lo, hi;
+			if (rd_kafka_query_watermark_offsets(
+				    k, r->topic[topic], p, &lo, &hi, 10000)) {
+				lag = -1;
+				break;
+			}
+			int64_t at = l->elems[p].offset < 0 ? 0
+							    : l->elems[p].offset;
+			lag += hi - at;
+		}
+	}
+	rd_kafka_topic_partition_list_destroy(l);
+	rd_kafka_destroy(k);
+	return lag;
+}
+
+/* Consumes until the group committed every command, bounded. */
+static void wait_committed(rig_t *r, long timeout_ms)
+{
+	int64_t end = pwt_now_ms() + pwt_ms(timeout_ms), lag = -1;
+	while ((lag = group_lag(r, T_CMD_PAYIN)) != 0 && pwt_now_ms() < end)
+		tail_poll(r, 300);
+	ck_assert_msg(lag == 0, "commands not all committed: lag %lld",
+		      (long long)lag);
+}
+
+/* Waits until w restored every partition (its log: "state pN: restored
+ * R records ..."); /readyz answers 200 before the first assignment too. */
+static void wait_restored(rig_t *r, pwt_proc_t *w)
+{
+	int64_t end = pwt_now_ms() + pwt_ms(60000);
+	while (pwt_proc_count_log(w, ": restored ") < PARTS &&
+	       pwt_now_ms() < end && pwt_proc_alive(w))
+		tail_poll(r, 200);
+	ck_assert_msg(pwt_proc_count_log(w, ": restored ") >= PARTS,
+		      "%s restored %d of %d partitions (see %s)",
+		      pwt_proc_name(w), pwt_proc_count_log(w, ": restored "),
+		      PARTS, pwt_proc_err_path(w));
+}
+
+/* The first APPROVE order (settled SUCCEEDED): refunded below. */
+static void refund_first(rig_t *r, char *oid, size_t size)
+{
+	magic_id(0, oid, size);
+	send_cmd(r, T_CMD_PAYIN, oid,
+		 json_pack("{s:s s:s s:s s:I s:s}", "type", "refund",
+			   "merchant", "in1", "order_id", oid, "amount_minor",
+			   (json_int_t)0, "currency", "INR"));
+	pwt_flush(r->prod);
+}
+
+static int refund_events(rig_t *r, const char *oid)
+{
+	int n = 0;
+	size_t i;
+	json_t *rec;
+	json_array_foreach(r->recs, i, rec)
+	{
+		const char *kind = json_string_value(json_object_get(rec, "kind"));
+		const char *key = json_string_value(json_object_get(rec, "key"));
+		n += kind && key && !strcmp(kind, "refund") && !strcmp(key, oid);
+	}
+	return n;
+}
+
+/* Issue 16: settled orders live in the local store (state.dir). A worker
+ * SIGKILLed after its orders settled restarts from its store and
+ * checkpoint: it restores only the tail, loses no transition, and every
+ * create sent again (orders only on disk) is suppressed -- no gateway
+ * create repeated; a refund still finds its order's ref_code. Then a
+ * corrupt store: wiped, rebuilt from the changelog, still suppressing. */
+START_TEST(test_procs_store_restart_restores_only_the_tail)
+{
+	rig_t r;
+	rig_init(&r, "store", NULL, NULL);
+	const int n = scaled(1000);
+	int sent = 0;
+	pwt_proc_t *w = worker_start(&r, 0, NULL);
+	while (sent < n)
+		stream(&r, &sent, n, 200);
+	ck_assert_int_eq(wait_settled(&r, n, 120000), n);
+	wait_committed(&r, 60000);
+	size_t state_recs = topic_records(&r, T_INT_STATE);
+	tail_poll(&r, 1000); /* a commit tick: stores and checkpoints */
+	pwt_proc_kill(w);    /* SIGKILL */
+	pwt_proc_free(w);
+
+	w = worker_start(&r, 0, NULL);
+	wait_restored(&r, w);
+	double tail_restored =
+		worker_metric(&r, 0, "payatom_restore_records_total");
+	double at_rest = worker_metric(&r, 0, "payatom_orders{state=\"at_rest\"}");
+	send_payins(&r, 0, n); /* every create again: all on disk only */
+	char oid[32];
+	refund_first(&r, oid, sizeof oid);
+	wait_committed(&r, 60000);
+	int64_t end = pwt_now_ms() + pwt_ms(30000);
+	while (refund_events(&r, oid) == 0 && pwt_now_ms() < end)
+		tail_poll(&r, 200);
+	tail_poll(&r, 1000); /* anything published late counts too */
+	tally_t t;
+	tally(&r, &t);
+	json_t *c = sandbox_get(&r, "/_sandbox/counters");
+	long creates = endpoint_requests(c, "/api/request.php");
+	long refunds = endpoint_requests(c, "/api/refund.php");
+	printf("procs: store: orders %d state_records %zu "
+	       "restored_after_sigkill %.0f at_rest %.0f create_requests %ld "
+	       "repeated_creates %ld refund_requests %ld refund_events %d\n",
+	       n, state_recs, tail_restored, at_rest, creates, creates - n,
+	       refunds, refund_events(&r, oid));
+	print_tally(&r, "store", &t, n);
+	/* only the tail after the checkpoint: at most a commit interval's
+	 * records, far fewer than the changelog holds */
+	ck_assert_msg(tail_restored >= 0 && tail_restored < state_recs / 4.0,
+		      "restored %.0f of %zu records", tail_restored,
+		      state_recs);
+	ck_assert_msg(at_rest >= n - 1, "at rest %.0f of %d", at_rest, n);
+	ck_assert_int_eq(creates, n); /* 0 repeated gateway creates */
+	ck_assert_int_eq(t.one_terminal, n); /* 0 lost transitions */
+	ck_assert_int_eq(t.conflicts, 0);
+	ck_assert_int_eq(t.gaps, 0);
+	ck_assert_int_eq(refunds, 1); /* the ref_code came from the store */
+	ck_assert_int_ge(refund_events(&r, oid), 1);
+	tally_free(&t);
+	json_decref(c);
+	ck_assert_int_eq(worker_stop(w, 20000, NULL), 0);
+	pwt_proc_free(w);
+
+	/* a corrupt store (both meta pages overwritten) */
+	char path[1024];
+	snprintf(path, sizeof path, "%s/state/%s/%s-0/data.mdb",
+		 pwt_procs_dir(r.tag), r.group, r.topic[T_INT_STATE]);
+	FILE *f = fopen(path, "r+b");
+	ck_assert_msg(f != NULL, "no store at %s", path);
+	char junk[8192];
+	memset(junk, 0x5A, sizeof junk);
+	ck_assert_uint_eq(fwrite(junk, 1, sizeof junk, f), sizeof junk);
+	fclose(f);
+	w = worker_start(&r, 0, NULL);
+	wait_restored(&r, w);
+	double rebuilds =
+		worker_metric(&r, 0, "payatom_state_store_rebuilds_total");
+	double restored = worker_metric(&r, 0, "payatom_restore_records_total");
+	send_payins(&r, 0, n);
+	pwt_flush(r.prod);
+	wait_committed(&r, 60000);
+	c = sandbox_get(&r, "/_sandbox/counters");
+	creates = endpoint_requests(c, "/api/request.php");
+	printf("procs: store: corrupt store: rebuilds %.0f restored %.0f "
+	       "create_requests %ld\n",
+	       rebuilds, restored, creates);
+	ck_assert_msg(rebuilds >= 1, "rebuilds %.0f", rebuilds);
+	ck_assert_msg(restored > tail_restored, "restored %.0f", restored);
+	ck_assert_int_eq(creates, n);
+	json_decref(c);
+	ck_assert_int_eq(worker_stop(w, 20000, NULL), 0);
+	pwt_proc_free(w);
+	rig_fini(&r);
+}
+END_TEST
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0); /* counts survive a failing test */
@@ -1665,6 +1855,7 @@ int main(void)
 		 test_procs_digit_shifted_callbacks_end_with_the_status_api},
 		{"gateway_faults",
 		 test_procs_gateway_faults_recover_one_outcome_each},
+		{"store", test_procs_store_restart_restores_only_the_tail},
 	};
 	const char *only = getenv("PWT_ONLY");
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {

@@ -253,7 +253,7 @@ static void run(env_t *e, struct until *u, pw_worker_t **wp, size_t big)
 START_TEST(test_oversize_dead_letter_written_in_bounded_form)
 {
 	env_t e;
-	env_init(&e, "20000", 1000);
+	env_init(&e, "20000", 100000);
 	struct until u = {.terminal = 1, .dlq = 1};
 	pw_worker_t *w;
 	char *bad = command("OVERSIZE000001", 30000, 1);
@@ -284,8 +284,8 @@ START_TEST(test_oversize_dead_letter_written_in_bounded_form)
 	const char *b64 = json_string_value(json_object_get(v, "payload"));
 	ck_assert_int_eq(pa_base64_decode(b64, strlen(b64), &pl, &plen, NULL),
 			 PA_OK);
-	ck_assert_uint_eq(plen, 1000);
-	ck_assert(memcmp(pl, bad, 1000) == 0); /* its beginning */
+	ck_assert_uint_eq(plen, 1024);
+	ck_assert(memcmp(pl, bad, 1024) == 0); /* its beginning */
 	free(pl);
 	const char *m = json_string_value(json_object_get(v, "message"));
 	ck_assert_ptr_nonnull(strstr(m, "refused by Kafka"));
@@ -302,8 +302,8 @@ END_TEST
 START_TEST(test_oversize_refused_twice_is_dropped_and_offset_released)
 {
 	env_t e;
-	/* the bounded form (1 KB payload, base64 and fields) is over 1 KB */
-	env_init(&e, "1000", 900);
+	/* the bounded form (1 KiB payload, base64 and fields) is over 1 KB */
+	env_init(&e, "1000", 100000);
 	struct until u = {.terminal = 1, .dlq = 0, .dropped = 1};
 	pw_worker_t *w;
 	run(&e, &u, &w, 30000);
@@ -318,6 +318,44 @@ START_TEST(test_oversize_refused_twice_is_dropped_and_offset_released)
 }
 END_TEST
 
+/* A record longer than dlq.payload.max is carried in bounded form from
+ * the start, with its own reason: nothing is refused. */
+START_TEST(test_oversize_dead_letter_payload_capped_by_dlq_payload_max)
+{
+	env_t e;
+	env_init(&e, "1000000", 2000);
+	struct until u = {.terminal = 1, .dlq = 1};
+	pw_worker_t *w;
+	char *bad = command("OVERSIZE000001", 30000, 1);
+	size_t bad_len = strlen(bad);
+	run(&e, &u, &w, 30000);
+	pw_worker_stats_t st;
+	pw_worker_stats(w, &st);
+	ck_assert_uint_eq(st.produce_bounded, 0);
+	pw_worker_destroy(w);
+	json_t *dl = pwt_read_topic_codec(e.o.brokers, e.o.topic_dlq, 2000,
+					  20000, e.codec);
+	ck_assert_uint_eq(json_array_size(dl), 1);
+	json_t *v = json_object_get(json_array_get(dl, 0), "value");
+	ck_assert_str_eq(json_string_value(json_object_get(v, "reason")),
+			 "VALIDATION");
+	ck_assert_int_eq(json_integer_value(json_object_get(v, "payload_length")),
+			 (json_int_t)bad_len);
+	const char *b64 = json_string_value(json_object_get(v, "payload"));
+	size_t plen;
+	uint8_t *pl;
+	ck_assert_int_eq(pa_base64_decode(b64, strlen(b64), &pl, &plen, NULL),
+			 PA_OK);
+	ck_assert_uint_eq(plen, 2000);
+	ck_assert(memcmp(pl, bad, 2000) == 0);
+	free(pl);
+	free(bad);
+	json_decref(dl);
+	ck_assert_int_eq(committed(&e, e.o.topic_cmd_payin), 2);
+	env_fini(&e);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("oversize");
@@ -326,6 +364,8 @@ int main(void)
 	tcase_add_test(tc, test_oversize_dead_letter_written_in_bounded_form);
 	tcase_add_test(tc,
 		       test_oversize_refused_twice_is_dropped_and_offset_released);
+	tcase_add_test(tc,
+		       test_oversize_dead_letter_payload_capped_by_dlq_payload_max);
 	suite_add_tcase(s, tc);
 	return pwt_run_suite(s);
 }

@@ -21,6 +21,7 @@
 #include "kafka/mockcluster.h"
 #include "kafka/worker.h"
 #include "pwtest.h"
+#include "store/store.h"
 
 #define PARTS 4
 
@@ -341,10 +342,10 @@ static int done40(const pw_worker_stats_t *st)
 	       st->orders_live == 0;
 }
 
-/* Settled orders are packed at rest once no work is left on them; a
- * redelivered command still finds them (no second gateway call, no new
- * event), and a restarted worker restores them from the changelog at
- * rest. */
+/* Settled orders leave memory for the local store once no work is left on
+ * them; a redelivered command still finds them (no second gateway call, no
+ * new event), and a restarted worker restores them from the changelog
+ * into its store. */
 START_TEST(test_pipeline_settled_orders_rest_and_still_suppress)
 {
 	env_t e;
@@ -364,8 +365,10 @@ START_TEST(test_pipeline_settled_orders_rest_and_still_suppress)
 	pw_worker_stats_t st = stats_when(&e, w, rest20, 20000);
 	ck_assert_uint_eq(st.orders_at_rest, 20);
 	ck_assert_uint_eq(st.orders_live, 0);
-	ck_assert_uint_gt(st.state_bytes, 0);
-	ck_assert_uint_lt(st.state_bytes, 20 * sizeof(pw_order_t) / 2);
+	/* at rest = in the local store, not in memory */
+	ck_assert_uint_eq(st.state_bytes, 0);
+	ck_assert_uint_eq(st.orders_stored, 20);
+	ck_assert_uint_gt(st.store_bytes, 0);
 	/* a resting order reads back whole */
 	const pw_order_t *ord = pw_worker_order(w, "REST000007");
 	ck_assert_ptr_nonnull(ord);
@@ -407,6 +410,65 @@ START_TEST(test_pipeline_settled_orders_rest_and_still_suppress)
 	stop_worker(&e, w);
 	check_events(&e, 20, 1);
 	env_fini(&e);
+}
+END_TEST
+
+/* A store whose checkpoint is past the changelog's end (the topic was
+ * deleted and made again under the same cluster) is stale: wiped and
+ * rebuilt, so an order only the stale store knew is new again. */
+START_TEST(test_pipeline_stale_store_is_wiped_and_rebuilt)
+{
+	env_t e;
+	env_init(&e);
+	char dir[] = "/tmp/it_pipeline_store.XXXXXX", sd[256];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	e.o.state_dir = dir;
+	snprintf(sd, sizeof sd, "%s/%s", dir, e.group);
+	char *cid = rd_kafka_clusterid(e.prod, 10000);
+	ck_assert_ptr_nonnull(cid);
+	for (int p = 0; p < PARTS; p++) {
+		/* each partition's store knows PHANTOM0001 (whichever
+		 * partition its key lands on) and claims a far checkpoint */
+		pw_store_id_t id = {cid, e.o.topic_int_state, p};
+		pw_store_t *st;
+		char eb[PA_ERRBUF_SIZE];
+		ck_assert_int_eq(pw_store_open(sd, &id, 1 << 26, &st, NULL, 0, eb),
+				 PA_OK);
+		pw_order_t o;
+		memset(&o, 0, sizeof o);
+		snprintf(o.order_id, sizeof o.order_id, "PHANTOM0001");
+		snprintf(o.merchant, sizeof o.merchant, "demo");
+		o.phase = PW_PHASE_SETTLED;
+		o.status = PA_STATUS_SUCCEEDED;
+		o.seq = 2;
+		o.partition = p;
+		o.created_ms = pwt_now_ms();
+		ck_assert_int_eq(pw_store_put(st, "PHANTOM0001", 11, &o), PA_OK);
+		ck_assert_int_eq(pw_store_commit(st, 1000000), PA_OK);
+		pw_store_close(st);
+	}
+	rd_kafka_mem_free(e.prod, cid);
+	pwt_fakegw_opts_t go = {.latency_ms = 2, .polls_until_final = 0};
+	pw_gateway_t *gw = pwt_fakegw_new(e.loop, &go);
+	pw_worker_t *w;
+	char eb[PA_ERRBUF_SIZE];
+	ck_assert_int_eq(pw_worker_new(e.loop, &e.o, gw, &w, eb), PA_OK);
+	payin(&e, "PHANTOM0001", 700);
+	payin(&e, "REAL0000001", 701);
+	pwt_flush(e.prod);
+	struct until u = {&e, 2, 0};
+	ck_assert_msg(pwt_run_until(e.loop, reached, &u, 60000),
+		      "only %d terminal events", e.terminal);
+	pw_worker_stats_t st;
+	pw_worker_stats(w, &st);
+	ck_assert_uint_eq(st.store_rebuilds, PARTS);
+	ck_assert_int_eq(pwt_fakegw_submits(gw, "PHANTOM0001"), 1);
+	ck_assert_uint_eq(st.duplicates_suppressed, 0);
+	stop_worker(&e, w);
+	env_fini(&e);
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
 }
 END_TEST
 
@@ -721,13 +783,14 @@ START_TEST(test_pipeline_rebalance_moves_partitions_mid_stream)
 	pw_worker_stats(w1, &s1);
 	ck_assert_uint_eq(s1.partitions_assigned, 4);
 	ck_assert_int_eq(pw_worker_new(e.loop, &e.o, gw2, &w2, eb), PA_OK);
-	/* commands keep arriving while the group rebalances (seconds: the
-	 * first member learns of the join at its next heartbeat), so calls
-	 * are in flight on the partitions it gives up */
+	/* commands keep arriving (20/s, each call 400 ms) until the group has
+	 * moved partitions (seconds: the mock ends a round session.timeout.ms
+	 * - 1 s after the join), so calls are in flight on the partitions the
+	 * first member gives up, however slow the run */
 	int sent = 100;
 	int64_t end = pwt_now_ms() + pwt_ms(60000);
 	do {
-		for (int k = 0; k < 2 && sent < 260; k++, sent++) {
+		for (int k = 0; k < 2 && sent < 960; k++, sent++) {
 			snprintf(oid, sizeof oid, "MOV%010d", sent);
 			payin(&e, oid, 100);
 		}
@@ -736,37 +799,37 @@ START_TEST(test_pipeline_rebalance_moves_partitions_mid_stream)
 			pw_loop_run_once(e.loop, 20);
 		pw_worker_stats(w2, &s2);
 	} while (s2.partitions_assigned == 0 && pwt_now_ms() < end);
-	/* the rest (>= 40) flows to both members */
-	for (; sent < 300; sent++) {
+	/* 40 more flow to both members */
+	for (int total = sent + 40; sent < total; sent++) {
 		snprintf(oid, sizeof oid, "MOV%010d", sent);
 		payin(&e, oid, 100);
 	}
 	pwt_flush(e.prod);
-	struct until u = {&e, 300, 0};
+	struct until u = {&e, sent, 0};
 	int ok = pwt_run_until(e.loop, reached, &u, 120000);
 	pw_worker_stats(w1, &s1);
 	pw_worker_stats(w2, &s2);
 	int sub1 = pwt_fakegw_total_submits(gw1), sub2 = pwt_fakegw_total_submits(gw2);
-	printf("rebalance mid-stream: terminal %d of 300; member 1: partitions "
+	printf("rebalance mid-stream: terminal %d of %d; member 1: partitions "
 	       "%llu, creates %d, handovers drained %llu timeout %llu; member "
 	       "2: partitions %llu, creates %d\n",
-	       e.terminal, (unsigned long long)s1.partitions_assigned, sub1,
+	       e.terminal, sent, (unsigned long long)s1.partitions_assigned, sub1,
 	       (unsigned long long)s1.handovers_drained,
 	       (unsigned long long)s1.handover_timeouts,
 	       (unsigned long long)s2.partitions_assigned, sub2);
 	fflush(stdout);
-	ck_assert_msg(ok, "only %d of 300 terminal after the rebalance",
-		      e.terminal);
+	ck_assert_msg(ok, "only %d of %d terminal after the rebalance",
+		      e.terminal, sent);
 	ck_assert_uint_gt(s1.partitions_assigned, 0);
 	ck_assert_uint_gt(s2.partitions_assigned, 0);
 	ck_assert_uint_eq(s1.partitions_assigned + s2.partitions_assigned, 4);
 	ck_assert_uint_gt(s2.commands_done, 0);
 	ck_assert_uint_ge(s1.handovers_drained, 1);
 	ck_assert_uint_eq(s1.handover_timeouts, 0);
-	ck_assert_int_eq(sub1 + sub2, 300); /* no order created twice */
+	ck_assert_int_eq(sub1 + sub2, sent); /* no order created twice */
 	stop_worker(&e, w1);
 	stop_worker(&e, w2);
-	check_events(&e, 300, 1);
+	check_events(&e, sent, 1);
 	env_fini(&e);
 }
 END_TEST
@@ -1115,6 +1178,7 @@ int main(void)
 	tcase_add_test(tc, test_pipeline_duplicate_commands_call_gateway_once);
 	tcase_add_test(tc, test_pipeline_settled_orders_rest_and_still_suppress);
 	tcase_add_test(tc, test_pipeline_settled_orders_expire_after_retention);
+	tcase_add_test(tc, test_pipeline_stale_store_is_wiped_and_rebuilt);
 	tcase_add_test(tc,
 		       test_pipeline_poison_commands_dead_letter_and_partition_flows);
 	tcase_add_test(tc,
