@@ -349,6 +349,10 @@ pa_err_t pw_app_start(pw_app_t *app, pw_config_t *cfg, pw_merchants_t *ms,
 	o.state_store_max_bytes = wc->state_store_max_bytes;
 	o.kafka = app->kafka;
 	o.n_kafka = app->n_kafka;
+	o.event_headers = wc->events_headers.v;
+	o.n_event_headers = wc->events_headers.n;
+	o.cloudevents = wc->events_cloudevents;
+	o.ce_source = wc->events_cloudevents_source;
 	o.log = app->log;
 	o.on_event = app_on_event;
 	o.on_fatal = on_fatal;

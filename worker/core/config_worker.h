@@ -59,6 +59,9 @@ typedef struct pw_worker_conf {
 	int schema_registry_subject_strategy; /* pw_subject_strategy_t */
 	int schema_registry_auto_register;
 	int schema_registry_use_latest_version;
+	pw_cfg_list_t events_headers;
+	int events_cloudevents;
+	const char *events_cloudevents_source;
 	const char *http_listen;
 	int64_t http_max_body;
 	int64_t dlq_payload_max;

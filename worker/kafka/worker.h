@@ -73,6 +73,14 @@ typedef struct pw_worker_opts {
 	 * read with json_loadb (old tests). The internal webhook topic and the
 	 * state changelog are plain JSON either way. */
 	pw_codec_t *codec;
+	/* Kafka headers of events and dead letters (kafka/headers.h,
+	 * docs/events.md): the command headers copied besides the trace
+	 * context (events.headers; borrowed, must outlive the worker), and
+	 * CloudEvents binary mode (events.cloudevents, its ce_source). */
+	char *const *event_headers;
+	size_t n_event_headers;
+	int cloudevents;
+	const char *ce_source;
 	const pw_kafka_kv_t *kafka; /* kafka.* pass-through (prefix stripped) */
 	size_t n_kafka;
 	/* Logger (borrowed); NULL = the process default logger. */
