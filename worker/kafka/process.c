@@ -32,6 +32,7 @@ void pw__machine_conf(pw_worker_t *w)
 	c->retry_base_ms = w->o.retry_base_ms;
 	c->retry_max_ms = w->o.retry_max_ms;
 	c->retry_max_attempts = w->o.retry_max_attempts;
+	c->webhook_confirm = w->o.webhook_confirm;
 	c->reports = w->o.on_report_request != NULL;
 	c->has_merchant = has_merchant;
 	c->has_merchant_ud = w;
@@ -87,6 +88,9 @@ static void count(pw_worker_t *w, const pw_counts_t *c)
 	w->st.gw_retries += c->gw_retries;
 	w->st.polls += c->polls;
 	w->st.webhooks_in += c->webhooks_in;
+	w->st.wh_confirm_unheld += c->confirm_unheld;
+	w->st.wh_confirm_amount += c->confirm_amount;
+	w->st.wh_confirm_setting += c->confirm_setting;
 }
 
 /* The gateway call the machine asked for; a call that cannot be made is
@@ -97,7 +101,7 @@ static void call(pw_item_t *it, pw_call_kind_t kind)
 	pw_order_t *ord = it->ord;
 	pa_err_t err;
 	it->call_kind = (uint8_t)kind;
-	if (kind == PW_CALL_STATUS) {
+	if (kind == PW_CALL_STATUS || kind == PW_CALL_CONFIRM) {
 		err = w->gw->status(w->gw, ord, on_reply, it, &it->call);
 	} else {
 		if (kind == PW_CALL_CREATE)
