@@ -150,8 +150,11 @@ static void keep_command(pw_item_t *it, pw_order_t *ord)
 }
 
 /* What caused the event it publishes for ord (docs/events.md): the
- * command, the webhook record, the order's n-th poll, or the deadline.
- * The ids go into buf. */
+ * command, the webhook record, the order's n-th poll (also the status
+ * request a webhook not taken at its word made: the gateway's answer is
+ * what is published), or the deadline (UNRESOLVED once it passed; before
+ * it, UNRESOLVED is a poll's answer: the gateway does not know an order
+ * only a webhook named). The ids go into buf. */
 static pw_cause_t cause_of(const pw_item_t *it, const pw_order_t *ord,
 			   char *buf, size_t size)
 {
@@ -160,12 +163,14 @@ static pw_cause_t cause_of(const pw_item_t *it, const pw_order_t *ord,
 		c.kind = PW_CAUSE_COMMAND;
 		c.command_id = json_string_value(json_object_get(it->rec,
 								 "command_id"));
-	} else if (it->kind == PW_ITEM_WEBHOOK) {
+	} else if (it->kind == PW_ITEM_WEBHOOK &&
+		   it->call_kind != PW_CALL_CONFIRM) {
 		c.kind = PW_CAUSE_WEBHOOK;
 		snprintf(buf, size, "%s:%d:%lld", it->w->in_topics[PW_IN_WEBHOOK],
 			 (int)it->partition, (long long)it->offset);
 		c.id = buf;
-	} else if (ord->status == PA_STATUS_UNRESOLVED) {
+	} else if (ord->status == PA_STATUS_UNRESOLVED &&
+		   pw__wall_ms() >= ord->deadline_ms) {
 		c.kind = PW_CAUSE_DEADLINE; /* the worker gave up polling */
 	} else {
 		c.kind = PW_CAUSE_POLL;

@@ -1472,6 +1472,22 @@ static void statuses_of(rig_t *r, const char *oid, char *out, size_t size,
 		*reason = last;
 }
 
+/* The cause of oid's event with status st ("" when none). Borrowed. */
+static const char *cause_of(rig_t *r, const char *oid, const char *st)
+{
+	size_t i;
+	json_t *rec;
+	json_array_foreach(r->recs, i, rec)
+	{
+		const char *o = ev_str(rec, "order_id");
+		const char *s = ev_str(rec, "status");
+		const char *c = ev_str(rec, "cause");
+		if (o && s && c && !strcmp(o, oid) && !strcmp(s, st))
+			return c;
+	}
+	return "";
+}
+
 /* Consumes until oid's statuses read want, or timeout_ms passed. */
 static int wait_statuses(rig_t *r, const char *oid, const char *want,
 			 long timeout_ms)
@@ -1595,6 +1611,12 @@ START_TEST(test_procs_digit_shifted_callbacks_end_with_the_status_api)
 	ck_assert_int_eq(succeeded, 0);
 	ck_assert_ptr_nonnull(why2);
 	ck_assert_ptr_nonnull(strstr(why2, "does not know this order"));
+	/* the PENDING of holding them is the webhook's; what follows is the
+	 * status API's answer */
+	ck_assert_str_eq(cause_of(&r, "MANUAL000001", "PENDING"), "WEBHOOK");
+	ck_assert_str_eq(cause_of(&r, "MANUAL000001", "DECLINED"), "POLL");
+	ck_assert_str_eq(cause_of(&r, "MANUAL000002", "UNRESOLVED"), "POLL");
+	ck_assert_str_eq(cause_of(&r, "MANUAL000003", "PENDING"), "COMMAND");
 	ck_assert(unheld >= 2);
 	ck_assert(amount >= 1);
 	ck_assert_int_eq(worker_stop(w, 20000, NULL), 0);
