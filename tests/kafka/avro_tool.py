@@ -97,6 +97,9 @@ def cmd_read(a):
                                   "key": m.key().decode(errors="replace") if m.key() else None,
                                   # Confluent framing: magic 0, then the id
                                   "schema_id": int.from_bytes(m.value()[1:5], "big"),
+                                  # Kafka headers as [name, text] in order
+                                  "headers": [[k, v.decode(errors="replace") if v else None]
+                                              for k, v in (m.headers() or [])],
                                   "value": val}, sort_keys=True, default=str) + "\n")
     cons.close()
     if out:

@@ -120,6 +120,9 @@ class Worker:
                 "merchant.in1.pid = 1000", "merchant.in1.secret = regmodes-secret-1",
                 "merchant.in1.base.url = http://127.0.0.1:9"]
         conf += ["topic.%s = %s.%s" % (k, prefix, k) for k in TOPIC_KEYS]
+        # a key of extra replaces the same key above
+        keys = {ln.split("=")[0].strip() for ln in extra}
+        conf = [ln for ln in conf if ln.split("=")[0].strip() not in keys]
         path = os.path.join(run_dir, "worker-%s.conf" % name)
         with open(path, "w") as f:
             f.write("\n".join(conf + extra) + "\n")

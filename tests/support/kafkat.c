@@ -26,15 +26,31 @@ rd_kafka_t *pwt_producer(const char *bootstraps)
 void pwt_produce(rd_kafka_t *p, const char *topic, const char *key,
 		 const void *value, size_t len)
 {
+	pwt_produce_headers(p, topic, key, value, len, NULL);
+}
+
+void pwt_produce_headers(rd_kafka_t *p, const char *topic, const char *key,
+			 const void *value, size_t len,
+			 const char *const *headers)
+{
 	if (value && !len)
 		len = strlen(value);
 	for (int tries = 0; tries < 1000; tries++) {
+		rd_kafka_headers_t *h = NULL;
+		for (size_t i = 0; headers && headers[i]; i += 2) {
+			if (!h)
+				h = rd_kafka_headers_new(8);
+			rd_kafka_header_add(h, headers[i], -1, headers[i + 1], -1);
+		}
 		rd_kafka_resp_err_t err = rd_kafka_producev(
 			p, RD_KAFKA_V_TOPIC(topic),
 			RD_KAFKA_V_KEY(key, key ? strlen(key) : 0),
 			RD_KAFKA_V_VALUE((void *)value, len),
+			RD_KAFKA_V_HEADERS(h),
 			RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 			RD_KAFKA_V_END);
+		if (err && h)
+			rd_kafka_headers_destroy(h);
 		if (!err)
 			return;
 		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {

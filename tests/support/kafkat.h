@@ -18,6 +18,10 @@ rd_kafka_t *pwt_producer(const char *bootstraps);
  * program on failure. */
 void pwt_produce(rd_kafka_t *p, const char *topic, const char *key,
 		 const void *value, size_t len);
+/* The same with Kafka headers: NULL-ended name, value, name, value... */
+void pwt_produce_headers(rd_kafka_t *p, const char *topic, const char *key,
+			 const void *value, size_t len,
+			 const char *const *headers);
 void pwt_flush(rd_kafka_t *p);
 
 /* The record's Kafka headers as [[name, value], ...] in their order

@@ -96,6 +96,20 @@ static const pw_cfg_entry_t worker_entries[] = {
 	PW_CFG_E("schema.registry.ca.location", PW_CFG_STR, "", 0, 0,
 		 W(schema_registry_ca_location), 0, NULL,
 		 "CA bundle file for the Schema Registry's TLS"),
+	PW_CFG_E("events.headers", PW_CFG_LIST, "", 0, 0, W(events_headers), 0,
+		 NULL,
+		 "Comma-separated command headers copied to every event and "
+		 "dead letter the command causes, besides traceparent and "
+		 "tracestate (always copied)"),
+	PW_CFG_E("events.cloudevents", PW_CFG_BOOL, "false", 0, 0,
+		 W(events_cloudevents), 0, NULL,
+		 "Add CloudEvents binary-mode headers (ce_specversion, ce_id = "
+		 "event_id, ce_type, ce_source, ce_time, ce_subject, "
+		 "content-type) to every event and dead letter"),
+	PW_CFG_E("events.cloudevents.source", PW_CFG_STR, "/payatom-worker", 0,
+		 0, W(events_cloudevents_source), 0, NULL,
+		 "CloudEvents ce_source of what this worker publishes (a URI "
+		 "reference)"),
 	PW_CFG_E("http.listen", PW_CFG_STR, "0.0.0.0:8080", 0, 0,
 		 W(http_listen), 0, NULL,
 		 "Address:port of the webhook, metrics and health listener"),
@@ -115,6 +129,14 @@ static const pw_cfg_entry_t worker_entries[] = {
 		 W(webhook_allow_ips), 0, NULL,
 		 "Comma-separated addresses/CIDRs allowed to post webhooks; "
 		 "empty = any"),
+	PW_CFG_E("webhook.confirm", PW_CFG_ENUM, "none", 0, 0,
+		 W(webhook_confirm), 0, "none|success",
+		 "success = a paid status a webhook reports (Approved, Late "
+		 "Approved, Amount Mismatch) is published only once the "
+		 "gateway's status API confirms it: one more gateway call per "
+		 "order a webhook settles; none = such a webhook is believed "
+		 "when its received amount lines up with the order "
+		 "(docs/gateway-fidelity.md)"),
 	PW_CFG_E("log.level", PW_CFG_ENUM, "info", 0, 0, W(log_level), 0,
 		 "debug|info|warn|error", "Minimum level written to the log "
 		 "(SIGHUP reloads it)"),

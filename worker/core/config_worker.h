@@ -15,6 +15,7 @@ enum { PW_API_V1, PW_API_V2 };
 enum { PW_COUNTRY_IN, PW_COUNTRY_BD, PW_COUNTRY_PK };
 enum { PW_SIGN_SHA256, PW_SIGN_HMAC };
 enum { PW_POLLKEY_REF_CODE, PW_POLLKEY_ORDER_ID };
+enum { PW_WHCONFIRM_NONE, PW_WHCONFIRM_SUCCESS };
 
 /* One merchant profile: keys merchant.<name>.<field>. Strings and lists are
  * borrowed from the pw_config_t (valid until pw_config_destroy()); secrets
@@ -58,12 +59,16 @@ typedef struct pw_worker_conf {
 	int schema_registry_subject_strategy; /* pw_subject_strategy_t */
 	int schema_registry_auto_register;
 	int schema_registry_use_latest_version;
+	pw_cfg_list_t events_headers;
+	int events_cloudevents;
+	const char *events_cloudevents_source;
 	const char *http_listen;
 	int64_t http_max_body;
 	int64_t dlq_payload_max;
 	int64_t http_request_timeout_ms;
 	int64_t http_max_conns_per_ip;
 	pw_cfg_list_t webhook_allow_ips;
+	int webhook_confirm; /* PW_WHCONFIRM_* */
 	int log_level;  /* pw_log_level_t order: debug info warn error */
 	int log_format; /* PW_LOGFMT_* */
 	int64_t poll_first_ms, poll_max_interval_ms, poll_deadline_ms;

@@ -58,6 +58,10 @@ void pw__item_free(pw_item_t *it)
 	if (it->next)
 		it->next->prev = it->prev;
 	json_decref(it->rec);
+	if (it->hdrs)
+		rd_kafka_headers_destroy(it->hdrs);
+	if (it->out_evt_hdrs)
+		rd_kafka_headers_destroy(it->out_evt_hdrs);
 	free(it->dec_msg);
 	free(it->raw);
 	free(it->out_evt);
@@ -136,7 +140,7 @@ static void write_state(pw_item_t *it)
 		return;
 	pa_err_t e = pw__produce(w, it, w->o.topic_int_state, it->partition,
 				 it->skey, it->sklen, it->out_state,
-				 it->out_state_len);
+				 it->out_state_len, NULL);
 	if (e == PA_KAFKA_REFUSED) {
 		/* a state record is small and ours: refused, it is a bug or
 		 * a topic set up wrong; dropped, never retried for ever */
@@ -168,7 +172,8 @@ static int write_event(pw_item_t *it)
 {
 	pw_worker_t *w = it->w;
 	pa_err_t e = pw__produce(w, it, it->out_evt_topic, -1, it->key,
-				 it->klen, it->out_evt, it->out_evt_len);
+				 it->klen, it->out_evt, it->out_evt_len,
+				 it->out_evt_hdrs);
 	if (e == PA_OK)
 		return 1;
 	if (e == PA_KAFKA_REFUSED) {
@@ -431,6 +436,20 @@ void pw__item_written(pw_item_t *it, rd_kafka_resp_err_t err)
  * the item once they are delivered. event (consumed) is encoded with the
  * worker's codec as the schema its event_type names (plain JSON without a
  * codec). */
+/* The headers of what it publishes (headers.h): from its command's
+ * headers, else (webhooks, polls) with the trace kept in its order. */
+static rd_kafka_headers_t *event_headers(pw_item_t *it, const pw_order_t *ord,
+					 const json_t *event)
+{
+	json_t *ext = !it->hdrs && ord && ord->ext ? pw_order_ext(ord) : NULL;
+	pw_trace_t tr = {json_string_value(json_object_get(ext, "tp")),
+			 json_string_value(json_object_get(ext, "ts"))};
+	rd_kafka_headers_t *h = pw_headers_build(&it->w->hdr, it->hdrs, &tr,
+						 event);
+	json_decref(ext);
+	return h;
+}
+
 void pw__emit(pw_item_t *it, pw_order_t *ord, json_t *event,
 	      const char *topic)
 {
@@ -478,6 +497,9 @@ void pw__emit(pw_item_t *it, pw_order_t *ord, json_t *event,
 		it->out_evt_json = json;
 	}
 	it->out_evt_topic = topic;
+	if (it->out_evt_hdrs)
+		rd_kafka_headers_destroy(it->out_evt_hdrs);
+	it->out_evt_hdrs = event_headers(it, ord ? ord : it->ord, event);
 	json_decref(event);
 	if (w->o.exactly_once)
 		write_txn(it); /* the commit makes both visible at once */
@@ -504,6 +526,7 @@ void pw__dead_letter(pw_item_t *it, const char *reason, const char *msg)
 		it->rec);
 	if (cut < it->raw_len)
 		bounded_fields(dl, it->raw, it->raw_len);
+	pw_dead_letter_add_order(dl, it->ord);
 	pw__emit(it, NULL, dl, w->o.topic_dlq);
 }
 
@@ -535,6 +558,9 @@ void pw__on_message(pw_worker_t *w, rd_kafka_message_t *m, int topic)
 	it->topic = (uint8_t)topic;
 	it->offset = m->offset;
 	it->rec = rec;
+	rd_kafka_headers_t *h = NULL;
+	if (topic != PW_IN_WEBHOOK && !rd_kafka_message_headers(m, &h) && h)
+		it->hdrs = rd_kafka_headers_copy(h);
 	it->dec_err = derr;
 	if (derr)
 		it->dec_msg = strdup(deb);

@@ -20,6 +20,7 @@ static void order_free(pw_worker_t *w, pw_order_t *ord)
 {
 	if (ord->rt)
 		pw_timer_cancel(w->loop, ord->rt);
+	pw_order_release(ord);
 	free(ord);
 }
 
@@ -88,7 +89,9 @@ pa_err_t pw__order_load(pw_worker_t *w, const char *key, size_t klen,
 	}
 	if (old)
 		order_free(w, old);
-	*ord = *src;
+	if (pw_order_copy(ord, src) != PA_OK)
+		PW_LOG(w, PW_LOG_WARN, "order %s: no memory for its command's "
+				       "metadata and trace", src->order_id);
 	ord->partition = partition;
 	ord->owner = w;
 	ord->rt = NULL;
@@ -101,10 +104,11 @@ pw_order_t *pw__order_get(pw_worker_t *w, const char *key, size_t klen)
 	if (ord)
 		return ord;
 	pw_order_t tmp;
-	if (pw__store_lookup(w, -1, key, klen, &tmp) != PA_OK ||
-	    pw__order_load(w, key, klen, &tmp, tmp.partition) != PA_OK)
+	if (pw__store_lookup(w, -1, key, klen, &tmp) != PA_OK)
 		return NULL;
-	return pw_hmap_get(w->orders, key, klen);
+	pa_err_t err = pw__order_load(w, key, klen, &tmp, tmp.partition);
+	pw_order_release(&tmp);
+	return err == PA_OK ? pw_hmap_get(w->orders, key, klen) : NULL;
 }
 
 pw_order_t *pw__order_peek(pw_worker_t *w, const char *key, size_t klen,
@@ -112,7 +116,7 @@ pw_order_t *pw__order_peek(pw_worker_t *w, const char *key, size_t klen,
 {
 	const pw_order_t *ord = pw_hmap_get(w->orders, key, klen);
 	if (ord) {
-		*copy = *ord;
+		pw_order_copy(copy, ord);
 		return copy;
 	}
 	return pw__store_lookup(w, -1, key, klen, copy) == PA_OK ? copy : NULL;

@@ -32,6 +32,7 @@ void pw__machine_conf(pw_worker_t *w)
 	c->retry_base_ms = w->o.retry_base_ms;
 	c->retry_max_ms = w->o.retry_max_ms;
 	c->retry_max_attempts = w->o.retry_max_attempts;
+	c->webhook_confirm = w->o.webhook_confirm;
 	c->reports = w->o.on_report_request != NULL;
 	c->has_merchant = has_merchant;
 	c->has_merchant_ud = w;
@@ -87,6 +88,9 @@ static void count(pw_worker_t *w, const pw_counts_t *c)
 	w->st.gw_retries += c->gw_retries;
 	w->st.polls += c->polls;
 	w->st.webhooks_in += c->webhooks_in;
+	w->st.wh_confirm_unheld += c->confirm_unheld;
+	w->st.wh_confirm_amount += c->confirm_amount;
+	w->st.wh_confirm_setting += c->confirm_setting;
 }
 
 /* The gateway call the machine asked for; a call that cannot be made is
@@ -97,7 +101,7 @@ static void call(pw_item_t *it, pw_call_kind_t kind)
 	pw_order_t *ord = it->ord;
 	pa_err_t err;
 	it->call_kind = (uint8_t)kind;
-	if (kind == PW_CALL_STATUS) {
+	if (kind == PW_CALL_STATUS || kind == PW_CALL_CONFIRM) {
 		err = w->gw->status(w->gw, ord, on_reply, it, &it->call);
 	} else {
 		if (kind == PW_CALL_CREATE)
@@ -116,6 +120,64 @@ static void call(pw_item_t *it, pw_call_kind_t kind)
 	pw_input_t in = {.kind = PW_INPUT_REPLY, .known = 1, .call = kind,
 			 .reply = &r, .attempts = it->attempts};
 	step(it, ord, &in, &fx);
+}
+
+/* A command that created an order leaves in its state what later events
+ * return or carry (docs/events.md): its command_id, its metadata, its
+ * trace context (the events of the order's webhooks and polls carry it). */
+static void keep_command(pw_item_t *it, pw_order_t *ord)
+{
+	if (it->kind != PW_ITEM_CMD || !it->rec || ord->ext)
+		return;
+	char tp[PW_TRACEPARENT_MAX + 1], ts[PW_TRACESTATE_MAX + 1];
+	pw_headers_trace(it->hdrs, tp, ts);
+	json_t *ext = json_object();
+	json_t *cid = json_object_get(it->rec, "command_id");
+	json_t *md = json_object_get(it->rec, "metadata");
+	if (json_is_string(cid))
+		json_object_set(ext, "cid", cid);
+	if (json_is_object(md) && json_object_size(md))
+		json_object_set(ext, "md", md);
+	if (*tp)
+		json_object_set_new(ext, "tp", json_string(tp));
+	if (*ts)
+		json_object_set_new(ext, "ts", json_string(ts));
+	if (pw_order_set_ext(ord, ext) != PA_OK)
+		PW_LOG(it->w, PW_LOG_WARN, "order %s: no memory for its "
+					   "command's metadata and trace",
+		       ord->order_id);
+	json_decref(ext);
+}
+
+/* What caused the event it publishes for ord (docs/events.md): the
+ * command, the webhook record, the order's n-th poll (also the status
+ * request a webhook not taken at its word made: the gateway's answer is
+ * what is published), or the deadline (UNRESOLVED once it passed; before
+ * it, UNRESOLVED is a poll's answer: the gateway does not know an order
+ * only a webhook named). The ids go into buf. */
+static pw_cause_t cause_of(const pw_item_t *it, const pw_order_t *ord,
+			   char *buf, size_t size)
+{
+	pw_cause_t c = {PW_CAUSE_OTHER, NULL, NULL};
+	if (it->kind == PW_ITEM_CMD) {
+		c.kind = PW_CAUSE_COMMAND;
+		c.command_id = json_string_value(json_object_get(it->rec,
+								 "command_id"));
+	} else if (it->kind == PW_ITEM_WEBHOOK &&
+		   it->call_kind != PW_CALL_CONFIRM) {
+		c.kind = PW_CAUSE_WEBHOOK;
+		snprintf(buf, size, "%s:%d:%lld", it->w->in_topics[PW_IN_WEBHOOK],
+			 (int)it->partition, (long long)it->offset);
+		c.id = buf;
+	} else if (ord->status == PA_STATUS_UNRESOLVED &&
+		   pw__wall_ms() >= ord->deadline_ms) {
+		c.kind = PW_CAUSE_DEADLINE; /* the worker gave up polling */
+	} else {
+		c.kind = PW_CAUSE_POLL;
+		snprintf(buf, size, "%s:poll:%u", ord->order_id, ord->polls);
+		c.id = buf;
+	}
+	return c;
 }
 
 /* Carries out fx (a step of it on ord, which is it->ord or fresh storage
@@ -141,13 +203,17 @@ static void execute(pw_item_t *it, pw_order_t *ord, pw_effects_t *fx)
 				return;
 			}
 			it->ord = ord;
+			keep_command(it, ord);
 			break;
 		case PW_FX_PUBLISH: {
 			const pw_event_topics_t tp = {w->o.topic_evt_payment,
 						      w->o.topic_evt_refund,
 						      w->o.topic_evt_complaint};
+			char cid[PW_ID_MAX + 160];
 			ev = pw_event_build(ord, e->prev_status, e->details,
 					    e->text, &topic, &tp);
+			pw_cause_t cause = cause_of(it, ord, cid, sizeof cid);
+			pw_event_add_cause(ev, ord, &cause);
 			break;
 		}
 		case PW_FX_SAVE:
@@ -276,6 +342,7 @@ static void start_command(pw_item_t *it)
 		in.key = it->key;
 		in.klen = it->klen;
 		pw_order_step(&w->mc, ord, &in, &probe);
+		pw_order_release(&peek);
 		if (probe.n == 1 && probe.fx[0].kind == PW_FX_DONE &&
 		    !probe.owned) {
 			execute(it, NULL, &probe);

@@ -94,18 +94,24 @@ int pw__serve_producer(rd_kafka_queue_t *q, void *ud)
 
 pa_err_t pw__produce(pw_worker_t *w, pw_item_t *it, const char *topic,
 		     int32_t partition, const char *key, size_t klen,
-		     const void *val, size_t len)
+		     const void *val, size_t len,
+		     const rd_kafka_headers_t *hdrs)
 {
 	if (pw__txn_begin(w) != PA_OK)
 		return PA_KAFKA;
+	/* librdkafka takes the headers it is given: a copy per attempt */
+	rd_kafka_headers_t *h = hdrs ? rd_kafka_headers_copy(hdrs) : NULL;
 	rd_kafka_resp_err_t err = rd_kafka_producev(
 		w->producer, RD_KAFKA_V_TOPIC(topic),
 		RD_KAFKA_V_PARTITION(partition < 0 ? RD_KAFKA_PARTITION_UA
 						   : partition),
 		RD_KAFKA_V_KEY(key, klen),
 		RD_KAFKA_V_VALUE((void *)val, len),
+		RD_KAFKA_V_HEADERS(h),
 		RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 		RD_KAFKA_V_OPAQUE(it), RD_KAFKA_V_END);
+	if (err && h)
+		rd_kafka_headers_destroy(h);
 	if (err) {
 		w->produce_err = err;
 		if (pw__produce_permanent(err))
@@ -142,9 +148,13 @@ pa_err_t pw_worker_publish(pw_worker_t *w, const char *topic, const char *key,
 			return e;
 		}
 	}
+	/* reports: no command record, but CloudEvents when asked for */
+	rd_kafka_headers_t *h = pw_headers_build(&w->hdr, NULL, NULL, rec);
 	pa_err_t err = pw__produce(w, NULL, topic, -1, key, strlen(key),
 				   bytes ? (const void *)bytes : s,
-				   bytes ? blen : len);
+				   bytes ? blen : len, h);
+	if (h)
+		rd_kafka_headers_destroy(h);
 	free(bytes);
 	if (err == PA_OK) {
 		w->st.events_out++;

@@ -278,11 +278,24 @@ static int rb_cmp(const void *a, const void *b)
 }
 
 /* Writes the batch into the store with its checkpoint. */
+/* The batch's records hold their orders' ext: released once written. */
+static void rb_release(struct pw_rbatch *b)
+{
+	for (uint32_t i = 0; i < b->n; i++)
+		if (!b->e[i].tomb)
+			pw_order_release(&b->e[i].ord);
+	b->n = 0;
+}
+
 static void rb_flush(pw_worker_t *w, pw_part_t *p)
 {
 	struct pw_rbatch *b = p->rbatch;
-	if (!b || !b->n || !p->store)
+	if (!b || !b->n)
 		return;
+	if (!p->store) {
+		rb_release(b);
+		return;
+	}
 	qsort(b->e, b->n, sizeof b->e[0], rb_cmp);
 	pa_err_t err = PA_OK;
 	for (uint32_t i = 0; i < b->n && err == PA_OK; i++) {
@@ -292,7 +305,7 @@ static void rb_flush(pw_worker_t *w, pw_part_t *p)
 	}
 	if (err == PA_OK)
 		err = pw_store_commit(p->store, b->last + 1);
-	b->n = 0;
+	rb_release(b);
 	if (err != PA_OK) {
 		PW_LOG(w, PW_LOG_ERROR, "state store p%d: restore write: %s",
 		       p->id, pa_err_name(err));
@@ -302,6 +315,8 @@ static void rb_flush(pw_worker_t *w, pw_part_t *p)
 
 static void rb_free(pw_part_t *p)
 {
+	if (p->rbatch)
+		rb_release(p->rbatch);
 	free(p->rbatch);
 	p->rbatch = NULL;
 }
@@ -446,9 +461,12 @@ void pw__store_delivered(pw_worker_t *w, const rd_kafka_message_t *m)
 		    pw_hmap_put(w->txn_recs, m->key, m->key_len, r, &old) !=
 			    PA_OK) {
 			free(r);
+			pw_order_release(&ord);
 			p->store_gap = 1;
 			return;
 		}
+		if (old)
+			pw_order_release(&((txn_rec_t *)old)->ord);
 		free(old);
 		r->partition = m->partition;
 		r->tomb = m->payload == NULL;
@@ -458,6 +476,8 @@ void pw__store_delivered(pw_worker_t *w, const rd_kafka_message_t *m)
 	}
 	/* at-least-once: the record is in the changelog now */
 	apply(w, p, m->key, m->key_len, m->payload ? &ord : NULL);
+	if (m->payload)
+		pw_order_release(&ord);
 	if (m->offset == p->store_next)
 		p->store_next++;
 	else if (m->offset > p->store_next)
@@ -477,6 +497,7 @@ static int txn_apply(const char *k, size_t kl, void *v, void *ud)
 		if (r->offset + 1 > p->store_next)
 			p->store_next = r->offset + 1;
 	}
+	pw_order_release(&r->ord);
 	free(r);
 	return PW_HMAP_DELETE;
 }
@@ -486,6 +507,7 @@ static int txn_drop(const char *k, size_t kl, void *v, void *ud)
 	(void)k;
 	(void)kl;
 	(void)ud;
+	pw_order_release(&((txn_rec_t *)v)->ord);
 	free(v);
 	return PW_HMAP_DELETE;
 }
@@ -524,8 +546,8 @@ pa_err_t pw__store_lookup(pw_worker_t *w, int32_t partition, const char *key,
 		if (r && (partition < 0 || r->partition == partition)) {
 			if (r->tomb)
 				return PA_NOT_FOUND;
-			*ord = r->ord;
-			return PA_OK;
+			return pw_order_copy(ord, &r->ord) == PA_OK ? PA_OK
+								    : PA_NOMEM;
 		}
 	}
 	for (int i = 0; i < w->nparts; i++) {
@@ -563,7 +585,7 @@ static int tombstone(const char *key, size_t klen, void *ud)
 	    pw_hmap_get(c->w->tombs, key, klen))
 		return 0;
 	if (pw__produce(c->w, NULL, c->w->o.topic_int_state, c->part, key,
-			klen, NULL, 0) != PA_OK) {
+			klen, NULL, 0, NULL) != PA_OK) {
 		c->refused = 1;
 		return 1; /* the next sweep tries again */
 	}

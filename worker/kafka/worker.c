@@ -40,6 +40,7 @@ void pw_worker_opts_default(pw_worker_opts_t *o)
 	o->retry_base_ms = mc.retry_base_ms;
 	o->retry_max_ms = mc.retry_max_ms;
 	o->retry_max_attempts = mc.retry_max_attempts;
+	o->webhook_confirm = mc.webhook_confirm;
 	o->commit_interval_ms = 1000;
 	o->shutdown_timeout_ms = 25000;
 	o->handover_timeout_ms = 10000;
@@ -196,6 +197,14 @@ pa_err_t pw_worker_new(pw_loop_t *loop, const pw_worker_opts_t *opts,
 		return err;
 	}
 	pw__machine_conf(w);
+	w->hdr = (pw_hdr_conf_t){
+		.copy = w->o.event_headers,
+		.n_copy = w->o.n_event_headers,
+		.cloudevents = w->o.cloudevents,
+		.ce_source = w->o.ce_source,
+		/* no codec: the records go out as the JSON they are */
+		.json = pw_codec_serialization(w->o.codec) == PW_SER_JSON,
+	};
 	w->rng = (uint64_t)pw__wall_ms() ^ ((uint64_t)getpid() << 32);
 	w->in_topics[PW_IN_PAYIN] = w->o.topic_cmd_payin;
 	w->in_topics[PW_IN_PAYOUT] = w->o.topic_cmd_payout;
@@ -373,6 +382,7 @@ void pw_worker_destroy(pw_worker_t *w)
 	pw__store_fini(w);
 	free(w->parts);
 	pw__orders_free(w);
+	pw_order_release(&w->peek);
 	pw_gate_destroy(w->gate);
 	pw_hmap_destroy(w->orders);
 	pw_hmap_destroy(w->tombs);
@@ -407,6 +417,7 @@ const pw_order_t *pw_worker_order(pw_worker_t *w, const char *order_id)
 	const pw_order_t *ord = pw_hmap_get(w->orders, order_id, n);
 	if (ord)
 		return ord;
+	pw_order_release(&w->peek);
 	if (pw__store_lookup(w, -1, order_id, n, &w->peek) != PA_OK)
 		return NULL;
 	return &w->peek;

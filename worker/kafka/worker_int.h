@@ -16,6 +16,7 @@
 #include "orders/machine.h"
 #include "orders/ordering.h"
 #include "orders/state.h"
+#include "kafka/headers.h"
 #include "kafka/worker.h"
 
 
@@ -88,6 +89,9 @@ typedef struct pw_item {
 	const char *out_evt_topic;
 	struct pw_item *dnext; /* in pw_part_t.deferred while restoring */
 	pw_order_t *ord;
+	/* the command record's Kafka headers (a copy; NULL when none) and
+	 * those of out_evt (each produce attempt sends a copy) */
+	rd_kafka_headers_t *hdrs, *out_evt_hdrs;
 } pw_item_t;
 
 struct pw_worker {
@@ -97,6 +101,7 @@ struct pw_worker {
 	const char *in_topics[PW_IN_N];
 	pw_gateway_t *gw;
 	pw_machine_conf_t mc; /* the order rules' settings (process.c) */
+	pw_hdr_conf_t hdr;    /* headers of what it publishes (headers.h) */
 
 	rd_kafka_t *consumer, *producer, *restorer;
 	rd_kafka_queue_t *cq, *pq, *rq;
@@ -214,9 +219,11 @@ int pw__serve_producer(rd_kafka_queue_t *q, void *ud);
 void pw__dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque);
 /* Applies the delivery reports held while a transaction completed. */
 void pw__dr_replay(pw_worker_t *w);
+/* Produces val with key (and a copy of hdrs, NULL for none) to topic. */
 pa_err_t pw__produce(pw_worker_t *w, pw_item_t *it, const char *topic,
 		     int32_t partition, const char *key, size_t klen,
-		     const void *val, size_t len);
+		     const void *val, size_t len,
+		     const rd_kafka_headers_t *hdrs);
 
 /* commit.c */
 void pw__commit_tick(pw_loop_t *loop, pw_timer_t *t, void *ud);
@@ -268,8 +275,9 @@ void pw__order_rest(pw_worker_t *w, pw_order_t *ord);
 /* The order under key (order_key form): live, or read from the state
  * store into a live record. NULL when unknown (or out of memory). */
 pw_order_t *pw__order_get(pw_worker_t *w, const char *key, size_t klen);
-/* A copy (into *copy) of the order stored under key, live or in the
- * local store, left where it is; copy, or NULL when unknown. */
+/* A copy (into *copy, its ext its own: pw_order_release() it) of the
+ * order stored under key, live or in the local store, left where it is;
+ * copy, or NULL when unknown. */
 pw_order_t *pw__order_peek(pw_worker_t *w, const char *key, size_t klen,
 			   pw_order_t *copy);
 /* Frees every live order (the worker is going away). */

@@ -282,6 +282,62 @@ json_t *pw_event_build(const pw_order_t *ord, int prev_status,
 	return ev;
 }
 
+static const char *const cause_names[] = {
+	[PW_CAUSE_OTHER] = "OTHER",	[PW_CAUSE_COMMAND] = "COMMAND",
+	[PW_CAUSE_WEBHOOK] = "WEBHOOK", [PW_CAUSE_POLL] = "POLL",
+	[PW_CAUSE_DEADLINE] = "DEADLINE",
+};
+
+const char *pw_cause_name(pw_cause_kind_t kind)
+{
+	return (unsigned)kind <= PW_CAUSE_DEADLINE ? cause_names[kind] : "OTHER";
+}
+
+/* The order's metadata (ext "md"), new reference or NULL. */
+static json_t *order_metadata(const pw_order_t *ord)
+{
+	if (!ord || !ord->ext)
+		return NULL;
+	json_t *ext = pw_order_ext(ord);
+	json_t *md = json_incref(json_object_get(ext, "md"));
+	json_decref(ext);
+	if (json_is_object(md) && json_object_size(md))
+		return md;
+	json_decref(md);
+	return NULL;
+}
+
+void pw_event_add_cause(json_t *ev, const pw_order_t *ord,
+			const pw_cause_t *cause)
+{
+	pw_cause_kind_t k = cause ? cause->kind : PW_CAUSE_OTHER;
+	const char *type = json_string_value(json_object_get(ev, "event_type"));
+	if (!ev || !type)
+		return;
+	json_object_set_new(ev, "cause", json_string(pw_cause_name(k)));
+	if (!strcmp(type, "payment"))
+		json_object_set_new(ev, "command_id",
+				    str_or_null(k == PW_CAUSE_COMMAND
+							? cause->command_id
+							: NULL));
+	json_object_set_new(ev, "cause_id",
+			    str_or_null(k == PW_CAUSE_WEBHOOK ||
+						    k == PW_CAUSE_POLL
+					    ? cause->id
+					    : NULL));
+	json_t *md = order_metadata(ord);
+	json_object_set_new(ev, "metadata", md ? md : json_null());
+}
+
+void pw_dead_letter_add_order(json_t *dl, const pw_order_t *ord)
+{
+	if (!dl || json_is_object(json_object_get(dl, "metadata")))
+		return;
+	json_t *md = order_metadata(ord);
+	if (md)
+		json_object_set_new(dl, "metadata", md);
+}
+
 const char *pw_event_schema(const json_t *ev)
 {
 	static const char *map[][2] = {
@@ -381,6 +437,10 @@ json_t *pw_dead_letter_build(const char *topic, int32_t partition,
 	const char *cid = json_string_value(json_object_get(rec, "command_id"));
 	if (dl && cid)
 		json_object_set_new(dl, "command_id", json_string(cid));
+	json_t *md = json_object_get(rec, "metadata");
+	if (dl && json_is_object(md) && json_object_size(md) &&
+	    pw_metadata_check(md, NULL) == PA_OK)
+		json_object_set(dl, "metadata", md);
 	free(pl);
 	free(kb);
 	return dl;

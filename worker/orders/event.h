@@ -58,6 +58,37 @@ json_t *pw_event_build(const pw_order_t *ord, int prev_status,
 		       const json_t *details, const char *reason,
 		       const char **topic, const pw_event_topics_t *tp);
 
+/* What caused an event (schema_version 2: EventCause, docs/events.md). */
+typedef enum pw_cause_kind {
+	PW_CAUSE_OTHER = 0,
+	PW_CAUSE_COMMAND,  /* a command; command_id names it */
+	PW_CAUSE_WEBHOOK,  /* a verified webhook; id names its record */
+	PW_CAUSE_POLL,     /* a status poll; id names it */
+	PW_CAUSE_DEADLINE, /* poll.deadline passed */
+} pw_cause_kind_t;
+
+typedef struct pw_cause {
+	pw_cause_kind_t kind;
+	const char *command_id; /* COMMAND; borrowed */
+	/* WEBHOOK: "<topic>:<partition>:<offset>" of the verified webhook
+	 * record; POLL: "<order_id>:poll:<n>"; borrowed */
+	const char *id;
+} pw_cause_t;
+
+/* EventCause symbol of kind ("COMMAND", ...). Borrowed (static). */
+const char *pw_cause_name(pw_cause_kind_t kind);
+
+/* Adds to ev (a record of pw_event_build for ord) what caused it -- cause,
+ * cause_id, and for a payment event command_id (refund and complaint
+ * events name their command already) -- and the order's metadata (the
+ * "md" of ord->ext). cause NULL: OTHER. */
+void pw_event_add_cause(json_t *ev, const pw_order_t *ord,
+			const pw_cause_t *cause);
+
+/* Adds the metadata of ord (may be NULL) to a dead letter whose command
+ * gave none (a follow-up for the order). */
+void pw_dead_letter_add_order(json_t *dl, const pw_order_t *ord);
+
 /* Schema name (PW_SCHEMA_*) of a record built here, from its event_type;
  * NULL for anything else. Borrowed (static). */
 const char *pw_event_schema(const json_t *ev);
@@ -65,8 +96,9 @@ const char *pw_event_schema(const json_t *ev);
 /* DeadLetter record for an unprocessable record. key (klen bytes) and raw
  * may be NULL; reason is a DeadLetterReason symbol; error_name (may be
  * NULL) pa_err_name() of the error; rec (borrowed, may be NULL) the decoded
- * record, for order_id and merchant. event_id is derived from topic,
- * partition, offset and key. New reference. */
+ * record, for order_id, merchant, command_id and metadata (when within its
+ * bounds). event_id is derived from topic, partition, offset and key. New
+ * reference. */
 json_t *pw_dead_letter_build(const char *topic, int32_t partition,
 			     int64_t offset, const char *key, size_t klen,
 			     const void *raw, size_t raw_len,

@@ -74,9 +74,50 @@ const char *pw_kind_name(pw_kind_t k)
 	return (unsigned)k < 3 ? kinds[k] : "unknown";
 }
 
+/* ---- the order's ext (state.h) --------------------------------------- */
+
+/* The text ext is kept as: what pw_order_encode writes and what
+ * json_dumps of pw_order_to_json writes for it agree byte for byte. */
+#define EXT_DUMP (JSON_COMPACT | JSON_ENSURE_ASCII)
+
+pa_err_t pw_order_set_ext(pw_order_t *o, const json_t *ext)
+{
+	char *txt = NULL;
+	if (ext && !json_is_object(ext))
+		return PA_INVAL;
+	if (ext && json_object_size(ext) && !(txt = json_dumps(ext, EXT_DUMP)))
+		return PA_NOMEM;
+	free(o->ext);
+	o->ext = txt;
+	return PA_OK;
+}
+
+json_t *pw_order_ext(const pw_order_t *o)
+{
+	json_t *j = o->ext ? json_loads(o->ext, 0, NULL) : NULL;
+	if (json_is_object(j))
+		return j;
+	json_decref(j);
+	return json_object();
+}
+
+void pw_order_release(pw_order_t *o)
+{
+	free(o->ext);
+	o->ext = NULL;
+}
+
+pa_err_t pw_order_copy(pw_order_t *dst, const pw_order_t *src)
+{
+	*dst = *src;
+	if (src->ext && !(dst->ext = strdup(src->ext)))
+		return PA_NOMEM;
+	return PA_OK;
+}
+
 json_t *pw_order_to_json(const pw_order_t *o)
 {
-	return json_pack("{si s:s s:s s:s s:s s:s s:s s:s s:s s:i s:i s:I s:I"
+	json_t *j = json_pack("{si s:s s:s s:s s:s s:s s:s s:s s:s s:i s:i s:I s:I"
 			 " s:i s:i s:i s:I s:I s:I}",
 			 "v", 1, "kind", pw_kind_name((pw_kind_t)o->kind),
 			 "order_id", o->order_id, "merchant", o->merchant,
@@ -90,6 +131,12 @@ json_t *pw_order_to_json(const pw_order_t *o)
 			 (int)o->partition, "created", (json_int_t)o->created_ms,
 			 "next_poll", (json_int_t)o->next_poll_ms, "deadline",
 			 (json_int_t)o->deadline_ms);
+	if (j && o->ext) {
+		json_t *ext = json_loads(o->ext, 0, NULL);
+		if (ext)
+			json_object_set_new(j, "ext", ext);
+	}
+	return j;
 }
 
 /* ---- direct changelog encoding (pw_order_encode) ---- */
@@ -211,6 +258,8 @@ char *pw_order_encode(const pw_order_t *o, size_t *len)
 	size_t cap = 512;
 	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
 		cap += 6 * strlen(strs[i]) + 2;
+	if (o->ext) /* already JSON text: written as it is */
+		cap += strlen(o->ext) + 8;
 	enc_t e = {malloc(cap), 0, cap, 0};
 	if (!e.p)
 		return NULL;
@@ -250,6 +299,10 @@ char *pw_order_encode(const pw_order_t *o, size_t *len)
 	for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
 		put(&e, nums[i].key, strlen(nums[i].key));
 		put_int(&e, nums[i].v);
+	}
+	if (o->ext) {
+		put(&e, ",\"ext\":", 7);
+		put(&e, o->ext, strlen(o->ext));
 	}
 	put(&e, "}", 1);
 	if (!ok || e.over) {
@@ -311,6 +364,9 @@ pa_err_t pw_order_from_json(const json_t *j, pw_order_t *o)
 	o->next_poll_ms = np;
 	o->deadline_ms = dl;
 	o->restored = 1;
+	json_t *ext = json_object_get(j, "ext");
+	if (ext && (!json_is_object(ext) || pw_order_set_ext(o, ext) != PA_OK))
+		return PA_PARSE;
 	return PA_OK;
 }
 
@@ -397,6 +453,18 @@ static int decode_direct(const char *buf, size_t len, pw_order_t *o)
 	for (size_t i = 0; i < 10; i++)
 		if (!lit(&d, keys[i], strlen(keys[i])) || !num(&d, &v[i]))
 			return 0;
+	/* the ext object as pw_order_encode wrote it: up to the record's
+	 * closing brace (jansson reads anything else) */
+	const char *ext = NULL;
+	size_t ext_len = 0;
+	if (lit(&d, ",\"ext\":", 7)) {
+		ext = d.p;
+		ext_len = (size_t)(d.end - d.p) - 1;
+		if (ext_len < 2 || ext[0] != '{' || ext[ext_len - 1] != '}' ||
+		    memchr(ext, 0, ext_len))
+			return 0;
+		d.p += ext_len;
+	}
 	if (!lit(&d, "}", 1) || d.p != d.end)
 		return 0;
 	pa_status_t s;
@@ -422,6 +490,12 @@ static int decode_direct(const char *buf, size_t len, pw_order_t *o)
 	o->next_poll_ms = v[8];
 	o->deadline_ms = v[9];
 	o->restored = 1;
+	if (ext) {
+		if (!(o->ext = malloc(ext_len + 1)))
+			return 0;
+		memcpy(o->ext, ext, ext_len);
+		o->ext[ext_len] = '\0';
+	}
 	return 1;
 }
 
@@ -430,6 +504,7 @@ pa_err_t pw_order_decode(const void *buf, size_t len, pw_order_t *o)
 	memset(o, 0, sizeof *o);
 	if (buf && decode_direct(buf, len, o))
 		return PA_OK;
+	memset(o, 0, sizeof *o);
 	json_error_t je;
 	json_t *j = buf ? json_loadb(buf, len, 0, &je) : NULL;
 	pa_err_t err = pw_order_from_json(j, o);
@@ -446,10 +521,11 @@ struct pw_order_rest {
 		deadline_ms;
 	int32_t partition;
 	uint32_t seq, attempts, polls;
+	uint32_t ext_len;    /* 0: no ext */
 	uint8_t kind, phase, status, restored;
 	char currency[4];
 	uint8_t len[REST_N]; /* each < 256: the fields are shorter */
-	char s[];	     /* the REST_N strings, each NUL terminated */
+	char s[];	     /* the REST_N strings, then ext, each NUL terminated */
 };
 
 /* The fields copied as they are, in both directions. */
@@ -468,23 +544,29 @@ static const struct {
 		      STR_FIELD(product)};
 #undef STR_FIELD
 
-/* the largest packed record: every string at its capacity */
+/* the largest packed record without an ext: every string at its capacity */
 _Static_assert(sizeof(pw_order_rest_t) + PW_ID_MAX + 32 + PW_REF_MAX + 40 +
 			       40 <=
 		       PW_ORDER_PACKED_MAX,
 	       "PW_ORDER_PACKED_MAX too small");
 
+size_t pw_order_packed_size(const pw_order_t *o)
+{
+	size_t total = sizeof(pw_order_rest_t);
+	for (int i = 0; i < REST_N; i++)
+		total += strnlen((const char *)o + rest_str[i].off,
+				 rest_str[i].cap - 1) +
+			 1;
+	size_t ext_len = o->ext ? strlen(o->ext) : 0;
+	if (ext_len > UINT32_MAX - 1)
+		return 0;
+	return total + (ext_len ? ext_len + 1 : 0);
+}
+
 size_t pw_order_pack_to(const pw_order_t *o, void *buf, size_t cap)
 {
-	const char *str[REST_N];
-	size_t len[REST_N], total = 0;
-	for (int i = 0; i < REST_N; i++) {
-		str[i] = (const char *)o + rest_str[i].off;
-		len[i] = strnlen(str[i], rest_str[i].cap - 1);
-		total += len[i] + 1;
-	}
-	size_t n = sizeof(pw_order_rest_t) + total;
-	if (n > cap)
+	size_t n = pw_order_packed_size(o);
+	if (!n || n > cap)
 		return 0;
 	pw_order_rest_t *r = buf;
 #define TO(f) r->f = o->f;
@@ -493,22 +575,28 @@ size_t pw_order_pack_to(const pw_order_t *o, void *buf, size_t cap)
 	memcpy(r->currency, o->currency, sizeof r->currency);
 	char *p = r->s;
 	for (int i = 0; i < REST_N; i++) {
-		r->len[i] = (uint8_t)len[i];
-		memcpy(p, str[i], len[i]);
-		p[len[i]] = '\0';
-		p += len[i] + 1;
+		const char *str = (const char *)o + rest_str[i].off;
+		size_t len = strnlen(str, rest_str[i].cap - 1);
+		r->len[i] = (uint8_t)len;
+		memcpy(p, str, len);
+		p[len] = '\0';
+		p += len + 1;
 	}
+	size_t ext_len = o->ext ? strlen(o->ext) : 0;
+	r->ext_len = (uint32_t)ext_len;
+	if (ext_len)
+		memcpy(p, o->ext, ext_len + 1);
 	return n;
 }
 
 pw_order_rest_t *pw_order_pack(const pw_order_t *o, size_t *size)
 {
-	_Alignas(pw_order_rest_t) char tmp[PW_ORDER_PACKED_MAX];
-	size_t n = pw_order_pack_to(o, tmp, sizeof tmp);
+	size_t n = pw_order_packed_size(o);
 	pw_order_rest_t *r = n ? malloc(n) : NULL;
-	if (!r)
+	if (!r || pw_order_pack_to(o, r, n) != n) {
+		free(r);
 		return NULL;
-	memcpy(r, tmp, n);
+	}
 	if (size)
 		*size = n;
 	return r;
@@ -517,28 +605,44 @@ pw_order_rest_t *pw_order_pack(const pw_order_t *o, size_t *size)
 pa_err_t pw_order_unpack_bytes(const void *buf, size_t len, pw_order_t *o)
 {
 	_Alignas(pw_order_rest_t) char tmp[PW_ORDER_PACKED_MAX];
-	if (len < sizeof(pw_order_rest_t) || len > sizeof tmp)
+	if (len < sizeof(pw_order_rest_t))
 		return PA_PARSE;
-	memcpy(tmp, buf, len); /* store pages are 2-byte aligned */
-	const pw_order_rest_t *r = (const pw_order_rest_t *)tmp;
+	/* store pages are 2-byte aligned: a copy (on the heap when an ext
+	 * makes it longer than the common record) */
+	char *heap = len > sizeof tmp ? malloc(len) : NULL;
+	if (len > sizeof tmp && !heap)
+		return PA_NOMEM;
+	char *al = heap ? heap : tmp;
+	memcpy(al, buf, len);
+	const pw_order_rest_t *r = (const pw_order_rest_t *)(void *)al;
 	/* the strings follow offsetof(s); the size counts sizeof *r (as
 	 * pw_order_rest_size does) */
+	pa_err_t err = PA_PARSE;
 	size_t off = 0;
 	for (int i = 0; i < REST_N; i++) {
 		if (r->len[i] >= rest_str[i].cap)
-			return PA_PARSE;
+			goto out;
 		off += (size_t)r->len[i] + 1;
 		if (sizeof *r + off > len || r->s[off - 1] != '\0')
-			return PA_PARSE;
+			goto out;
 	}
-	size_t n = sizeof *r + off;
-	if (n != len || memchr(r->currency, 0, sizeof r->currency) == NULL)
-		return PA_PARSE;
-	pw_order_unpack(r, o);
-	return PA_OK;
+	if (r->ext_len) {
+		if ((size_t)r->ext_len + 1 > len - sizeof *r - off ||
+		    r->s[off + r->ext_len] != '\0' ||
+		    memchr(r->s + off, 0, r->ext_len))
+			goto out;
+		off += (size_t)r->ext_len + 1;
+	}
+	if (sizeof *r + off != len ||
+	    memchr(r->currency, 0, sizeof r->currency) == NULL)
+		goto out;
+	err = pw_order_unpack(r, o);
+out:
+	free(heap);
+	return err;
 }
 
-void pw_order_unpack(const pw_order_rest_t *r, pw_order_t *o)
+pa_err_t pw_order_unpack(const pw_order_rest_t *r, pw_order_t *o)
 {
 	memset(o, 0, sizeof *o);
 #define FROM(f) o->f = r->f;
@@ -552,6 +656,11 @@ void pw_order_unpack(const pw_order_rest_t *r, pw_order_t *o)
 		dst[r->len[i]] = '\0';
 		p += r->len[i] + 1;
 	}
+	if (r->ext_len && !(o->ext = malloc((size_t)r->ext_len + 1)))
+		return PA_NOMEM;
+	if (r->ext_len)
+		memcpy(o->ext, p, (size_t)r->ext_len + 1);
+	return PA_OK;
 }
 
 int32_t pw_order_rest_partition(const pw_order_rest_t *r)
@@ -569,5 +678,5 @@ size_t pw_order_rest_size(const pw_order_rest_t *r)
 	size_t n = sizeof *r;
 	for (int i = 0; i < REST_N; i++)
 		n += (size_t)r->len[i] + 1;
-	return n;
+	return n + (r->ext_len ? (size_t)r->ext_len + 1 : 0);
 }

@@ -75,6 +75,9 @@ pa_err_t pw_codec_new(const pw_codec_conf_t *conf, pw_codec_t **out,
 /* NULL is a safe no-op. */
 void pw_codec_destroy(pw_codec_t *codec);
 
+/* The serialization it writes (PW_SER_AVRO or PW_SER_JSON). */
+pw_serialization_t pw_codec_serialization(const pw_codec_t *codec);
+
 /* Makes another writer schema known to single-object decoding (e.g. an
  * earlier version of one of ours, so records written before an upgrade still
  * decode). Records are then resolved to our schema of the same full name. */

@@ -431,6 +431,7 @@ static int unindex(pw_store_t *st, const char *key, size_t klen,
 		return rc;
 	if (pw_order_unpack_bytes(v->mv_data, v->mv_size, &old) != PA_OK)
 		return 0;
+	pw_order_release(&old); /* its index keys are all it is read for */
 	unsigned char ck[8 + PW_ID_MAX + 16];
 	MDB_val ik = {ckey(old.created_ms, key, klen, ck), ck};
 	rc = mdb_del(st->wtx, st->created, &ik, NULL);
@@ -461,24 +462,35 @@ static int index_put(pw_store_t *st, const char *key, size_t klen,
 pa_err_t pw_store_put(pw_store_t *st, const char *key, size_t klen,
 		      const pw_order_t *ord)
 {
-	_Alignas(8) char buf[PW_ORDER_PACKED_MAX];
+	_Alignas(8) char stack[PW_ORDER_PACKED_MAX];
 	if (klen == 0 || klen > PW_ID_MAX + 16)
 		return PA_INVAL;
-	size_t n = pw_order_pack_to(ord, buf, sizeof buf);
+	/* an order with an ext (metadata, trace) may not fit the common
+	 * size: then on the heap */
+	size_t need = pw_order_packed_size(ord);
+	char *buf = need > sizeof stack ? malloc(need) : stack;
+	if (!need || !buf)
+		return PA_NOMEM;
+	size_t n = pw_order_pack_to(ord, buf, need > sizeof stack ? need
+								 : sizeof stack);
 	int rc = wtx(st);
-	if (rc)
+	if (rc) {
+		if (buf != stack)
+			free(buf);
 		return rc == ENOMEM ? PA_NOMEM : PA_IO;
+	}
 	/* one descent for a new key (the common case in a restore): an
 	 * existing one hands back its record, whose index entries go */
 	MDB_val mk = {klen, (void *)key}, mv = {n, buf};
 	rc = mdb_put(st->wtx, st->orders, &mk, &mv, MDB_NOOVERWRITE);
 	if (rc == MDB_KEYEXIST) {
-		pw_order_t old;
+		pw_order_t old = {0};
 		int same = pw_order_unpack_bytes(mv.mv_data, mv.mv_size, &old) ==
 				   PA_OK &&
 			   old.phase == PW_PHASE_SETTLED &&
 			   ord->phase == PW_PHASE_SETTLED &&
 			   old.created_ms == ord->created_ms;
+		pw_order_release(&old);
 		if (!same)
 			rc = unindex(st, key, klen, &mv);
 		else
@@ -492,6 +504,8 @@ pa_err_t pw_store_put(pw_store_t *st, const char *key, size_t klen,
 	} else if (!rc) {
 		rc = index_put(st, key, klen, ord);
 	}
+	if (buf != stack)
+		free(buf);
 	if (rc)
 		return batch_failed(st, rc);
 	st->writes++;
@@ -580,7 +594,9 @@ pa_err_t pw_store_walk_live(pw_store_t *st,
 		    pw_order_unpack_bytes(rec.mv_data, rec.mv_size, &ord) !=
 			    PA_OK)
 			continue;
-		if (fn(k.mv_data, k.mv_size, &ord, ud))
+		int stop = fn(k.mv_data, k.mv_size, &ord, ud);
+		pw_order_release(&ord);
+		if (stop)
 			break;
 	}
 	mdb_cursor_close(c);

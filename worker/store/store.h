@@ -73,8 +73,8 @@ pa_err_t pw_store_put(pw_store_t *st, const char *key, size_t klen,
 		      const pw_order_t *ord);
 /* Removes key (a tombstone). Not there is fine. */
 pa_err_t pw_store_del(pw_store_t *st, const char *key, size_t klen);
-/* Reads key into *ord (partition, owner and rt as the caller sets them).
- * PA_NOT_FOUND when absent, PA_PARSE when the stored bytes do not unpack
+/* Reads key into *ord (partition, owner and rt as the caller sets them;
+ * ord->ext a new copy: pw_order_release() it). PA_NOT_FOUND when absent, PA_PARSE when the stored bytes do not unpack
  * (a corrupt record), PA_IO on a store error. Sees the open batch. */
 pa_err_t pw_store_get(pw_store_t *st, const char *key, size_t klen,
 		      pw_order_t *ord);
@@ -86,7 +86,8 @@ pa_err_t pw_store_commit(pw_store_t *st, int64_t checkpoint);
 uint64_t pw_store_writes(const pw_store_t *st);
 
 /* Calls fn for every order not settled (restored into memory after a
- * restore), in key order; fn returns 0 to go on, anything else stops. */
+ * restore), in key order, ord borrowed for the call (copy its ext to keep
+ * it); fn returns 0 to go on, anything else stops. */
 pa_err_t pw_store_walk_live(pw_store_t *st,
 			    int (*fn)(const char *key, size_t klen,
 				      const pw_order_t *ord, void *ud),

@@ -121,6 +121,103 @@ START_TEST(test_event_payment_fits_schema_with_gateway_details)
 }
 END_TEST
 
+/* Causation and metadata (schema_version 2): a command's event names it,
+ * a webhook's or poll's names its own id instead, a deadline's none; every
+ * event of the order returns the metadata of its command; the records
+ * still fit their schemas. */
+START_TEST(test_event_carries_its_cause_and_the_order_metadata)
+{
+	pw_order_t o = order(PW_KIND_PAYIN, PA_STATUS_PENDING, "Pending");
+	json_t *ext = json_pack("{s:s s:{s:s s:s}}", "cid", "c-1", "md",
+				"cart_id", "cart-8812", "channel", "app");
+	ck_assert_int_eq(pw_order_set_ext(&o, ext), PA_OK);
+	const char *topic;
+	struct {
+		pw_order_t o;
+		pw_cause_t c;
+		const char *schema, *cmd, *cause, *cid;
+	} cases[] = {
+		{o, {PW_CAUSE_COMMAND, "c-1", NULL}, PW_SCHEMA_PAYMENT, "c-1",
+		 "COMMAND", NULL},
+		{o, {PW_CAUSE_WEBHOOK, NULL, "payatom.int.webhook:3:1234"},
+		 PW_SCHEMA_PAYMENT, NULL, "WEBHOOK", "payatom.int.webhook:3:1234"},
+		{o, {PW_CAUSE_POLL, NULL, "ORD0000000001:poll:2"},
+		 PW_SCHEMA_PAYMENT, NULL, "POLL", "ORD0000000001:poll:2"},
+		{o, {PW_CAUSE_DEADLINE, NULL, NULL}, PW_SCHEMA_PAYMENT, NULL,
+		 "DEADLINE", NULL},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		json_t *ev = pw_event_build(&cases[i].o, -1, NULL, NULL, &topic,
+					    &tp);
+		pw_event_add_cause(ev, &cases[i].o, &cases[i].c);
+		assert_fits(ev, cases[i].schema);
+		const char *cmd = json_string_value(json_object_get(ev, "command_id"));
+		if (cases[i].cmd)
+			ck_assert_str_eq(cmd, cases[i].cmd);
+		else
+			ck_assert(json_is_null(json_object_get(ev, "command_id")));
+		ck_assert_str_eq(json_string_value(json_object_get(ev, "cause")),
+				 cases[i].cause);
+		if (cases[i].cid)
+			ck_assert_str_eq(json_string_value(json_object_get(ev, "cause_id")),
+					 cases[i].cid);
+		else
+			ck_assert(json_is_null(json_object_get(ev, "cause_id")));
+		ck_assert(json_equal(json_object_get(ev, "metadata"),
+				     json_object_get(ext, "md")));
+		json_decref(ev);
+	}
+	/* a refund event keeps the refund command's id from its details */
+	pw_order_t r = order(PW_KIND_PAYIN, PA_STATUS_REFUND_PENDING,
+			     "Refund Initiated");
+	pw_order_copy(&r, &o);
+	r.status = PA_STATUS_REFUND_PENDING;
+	json_t *det = json_pack("{s:s}", "command_id", "c-refund-1");
+	json_t *ev = pw_event_build(&r, PA_STATUS_SUCCEEDED, det, NULL, &topic, &tp);
+	pw_cause_t wh = {PW_CAUSE_WEBHOOK, NULL, "payatom.int.webhook:0:9"};
+	pw_event_add_cause(ev, &r, &wh);
+	assert_fits(ev, PW_SCHEMA_REFUND);
+	ck_assert_str_eq(json_string_value(json_object_get(ev, "command_id")),
+			 "c-refund-1");
+	ck_assert_str_eq(json_string_value(json_object_get(ev, "cause")), "WEBHOOK");
+	json_decref(ev);
+	json_decref(det);
+	pw_order_release(&r);
+	/* no ext: metadata null, cause OTHER when unknown */
+	pw_order_release(&o);
+	ev = pw_event_build(&o, -1, NULL, NULL, &topic, &tp);
+	pw_event_add_cause(ev, &o, NULL);
+	assert_fits(ev, PW_SCHEMA_PAYMENT);
+	ck_assert(json_is_null(json_object_get(ev, "metadata")));
+	ck_assert_str_eq(json_string_value(json_object_get(ev, "cause")), "OTHER");
+	json_decref(ev);
+	/* a dead letter: the command's metadata when within bounds, else
+	 * the order's for a follow-up */
+	json_t *rec = json_pack("{s:s s:s s:{s:s}}", "order_id", "ORD1",
+				"command_id", "c-9", "metadata", "k", "v");
+	json_t *dl = pw_dead_letter_build("t", 0, 1, "ORD1", 4, "x", 1,
+					  "VALIDATION", NULL, "m", rec);
+	assert_fits(dl, PW_SCHEMA_DEAD_LETTER);
+	ck_assert_str_eq(json_string_value(json_object_get(dl, "command_id")), "c-9");
+	ck_assert_str_eq(json_string_value(json_object_get(
+				 json_object_get(dl, "metadata"), "k")), "v");
+	json_decref(dl);
+	json_object_set_new(rec, "metadata", json_pack("{s:i}", "k", 1));
+	dl = pw_dead_letter_build("t", 0, 1, "ORD1", 4, "x", 1, "VALIDATION",
+				  NULL, "m", rec);
+	ck_assert_ptr_null(json_object_get(dl, "metadata"));
+	ck_assert_int_eq(pw_order_set_ext(&o, ext), PA_OK);
+	pw_dead_letter_add_order(dl, &o);
+	assert_fits(dl, PW_SCHEMA_DEAD_LETTER);
+	ck_assert(json_equal(json_object_get(dl, "metadata"),
+			     json_object_get(ext, "md")));
+	json_decref(dl);
+	json_decref(rec);
+	pw_order_release(&o);
+	json_decref(ext);
+}
+END_TEST
+
 START_TEST(test_event_first_payout_event_has_no_previous_status)
 {
 	pw_order_t o = order(PW_KIND_PAYOUT, PA_STATUS_PENDING, "Pending");
@@ -415,6 +512,7 @@ int main(void)
 		       test_event_dead_letter_fits_schema_and_id_is_deterministic);
 	tcase_add_test(tc, test_event_cmd_check_takes_schema_products);
 	tcase_add_test(tc, test_event_cmd_check_bounds_metadata);
+	tcase_add_test(tc, test_event_carries_its_cause_and_the_order_metadata);
 	tcase_add_test(tc, test_event_product_table_matches_schema);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);

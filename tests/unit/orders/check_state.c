@@ -211,6 +211,95 @@ START_TEST(test_state_pack_unpacks_to_the_same_record)
 }
 END_TEST
 
+/* The order's ext (state.h): kept in the changelog record byte for byte as
+ * jansson writes it, read back, packed and unpacked with the record,
+ * copied and released; a record without one (an older worker's) reads as
+ * none, a malformed one is refused. */
+START_TEST(test_state_ext_travels_with_the_record)
+{
+	json_t *ext = json_pack(
+		"{s:s s:{s:s s:s} s:s s:s}", "cid", "c-7f3a",
+		"md", "cart_id", "cart-8812", "note", "caf\xc3\xa9 \xe0\xa4\xb9 \"q\"",
+		"tp", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+		"ts", "congo=t61rcWkgMzE");
+	json_t *v = vectors();
+	size_t i;
+	json_t *oj;
+	json_array_foreach(json_object_get(v, "orders"), i, oj)
+	{
+		pw_order_t o, back;
+		fill(&o, oj);
+		if (o.status >= PA__STATUS_COUNT)
+			continue;
+		ck_assert_int_eq(pw_order_set_ext(&o, ext), PA_OK);
+		ck_assert_ptr_nonnull(o.ext);
+		char *want = reference(&o);
+		size_t len = 0;
+		char *got = pw_order_encode(&o, &len);
+		if (!want) { /* vectors json_pack refuses */
+			ck_assert_ptr_null(got);
+			pw_order_release(&o);
+			continue;
+		}
+		ck_assert_ptr_nonnull(got);
+		ck_assert_str_eq(got, want);
+		json_t *j = json_loadb(got, len, 0, NULL);
+		ck_assert_int_eq(pw_order_from_json(j, &back), PA_OK);
+		ck_assert_str_eq(back.ext, o.ext);
+		json_t *bext = pw_order_ext(&back);
+		ck_assert(json_equal(bext, ext));
+		json_decref(bext);
+		pw_order_release(&back);
+		/* packed and unpacked */
+		size_t size = 0;
+		pw_order_rest_t *r = pw_order_pack(&o, &size);
+		ck_assert_ptr_nonnull(r);
+		ck_assert_uint_eq(size, pw_order_rest_size(r));
+		ck_assert_uint_gt(size, strlen(o.ext));
+		ck_assert_int_eq(pw_order_unpack(r, &back), PA_OK);
+		free(r);
+		ck_assert_str_eq(back.ext, o.ext);
+		char *again = pw_order_encode(&back, &len);
+		ck_assert_str_eq(again, want);
+		free(again);
+		/* a copy owns its own text */
+		pw_order_t c;
+		ck_assert_int_eq(pw_order_copy(&c, &back), PA_OK);
+		ck_assert_ptr_ne(c.ext, back.ext);
+		pw_order_release(&back);
+		ck_assert_ptr_null(back.ext);
+		ck_assert_str_eq(c.ext, o.ext);
+		pw_order_release(&c);
+		/* no ext key: an older worker's record */
+		json_object_del(j, "ext");
+		ck_assert_int_eq(pw_order_from_json(j, &back), PA_OK);
+		ck_assert_ptr_null(back.ext);
+		json_t *none = pw_order_ext(&back);
+		ck_assert_uint_eq(json_object_size(none), 0);
+		json_decref(none);
+		json_object_set_new(j, "ext", json_string("x"));
+		ck_assert_int_eq(pw_order_from_json(j, &back), PA_PARSE);
+		json_decref(j);
+		free(got);
+		free(want);
+		pw_order_release(&o);
+	}
+	/* an empty object is none; anything else is refused */
+	pw_order_t o;
+	memset(&o, 0, sizeof o);
+	json_t *empty = json_object();
+	ck_assert_int_eq(pw_order_set_ext(&o, ext), PA_OK);
+	ck_assert_int_eq(pw_order_set_ext(&o, empty), PA_OK);
+	ck_assert_ptr_null(o.ext);
+	json_t *arr = json_array();
+	ck_assert_int_eq(pw_order_set_ext(&o, arr), PA_INVAL);
+	json_decref(arr);
+	json_decref(empty);
+	json_decref(ext);
+	json_decref(v);
+}
+END_TEST
+
 static void unhex(const char *h, char *out, size_t size)
 {
 	size_t n = strlen(h) / 2;
@@ -271,6 +360,7 @@ static Suite *suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("pack");
 	tcase_add_test(tc, test_state_pack_unpacks_to_the_same_record);
+	tcase_add_test(tc, test_state_ext_travels_with_the_record);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("encode_invalid_utf8");
 	tcase_add_test(tc, test_state_encode_refuses_invalid_utf8_like_json_pack);

@@ -1,6 +1,7 @@
 /* check_store.c -- the local state store of one partition (issue 16):
  * records, checkpoint, identity, wipe and rebuild, indexes. */
 #include <check.h>
+#include <jansson.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -344,6 +345,60 @@ START_TEST(test_store_corrupt_record_reads_as_parse_error)
 }
 END_TEST
 
+/* An order with an ext (its command's metadata and trace, issue 19) of
+ * any size is kept whole -- beyond the common record size too -- read
+ * back with its own copy, walked, and checked like the rest. */
+START_TEST(test_store_keeps_an_order_ext_of_any_size)
+{
+	char why[256] = "";
+	pw_store_t *st = open_ok(&ID, why);
+	pw_order_t o;
+	order(&o, "EXT1", 0, 1000);
+	json_t *md = json_object();
+	for (int i = 0; i < 20; i++) {
+		char k[8];
+		snprintf(k, sizeof k, "k%02d", i);
+		json_object_set_new(md, k, json_string("a value of some length"));
+	}
+	json_t *ext = json_pack("{s:s s:o s:s}", "cid", "c-1", "md", md, "tp",
+				"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+	ck_assert_int_eq(pw_order_set_ext(&o, ext), PA_OK);
+	ck_assert_uint_gt(pw_order_packed_size(&o), PW_ORDER_PACKED_MAX);
+	ck_assert_int_eq(pw_store_put(st, "EXT1", 4, &o), PA_OK);
+	ck_assert_int_eq(pw_store_commit(st, 1), PA_OK);
+	pw_order_t got;
+	ck_assert_int_eq(pw_store_get(st, "EXT1", 4, &got), PA_OK);
+	ck_assert_ptr_nonnull(got.ext);
+	ck_assert_ptr_ne(got.ext, o.ext);
+	ck_assert_str_eq(got.ext, o.ext);
+	pw_order_release(&got);
+	char keys[64] = "";
+	ck_assert_int_eq(pw_store_walk_live(st, collect, keys), PA_OK);
+	ck_assert_ptr_nonnull(strstr(keys, "EXT1"));
+	/* overwritten by a version without one, then the bytes checked */
+	pw_order_release(&o);
+	ck_assert_int_eq(pw_store_put(st, "EXT1", 4, &o), PA_OK);
+	ck_assert_int_eq(pw_store_get(st, "EXT1", 4, &got), PA_OK);
+	ck_assert_ptr_null(got.ext);
+	ck_assert_int_eq(pw_order_set_ext(&o, ext), PA_OK);
+	size_t n = pw_order_packed_size(&o);
+	char *buf = malloc(n);
+	ck_assert_uint_eq(pw_order_pack_to(&o, buf, n), n);
+	ck_assert_int_eq(pw_order_unpack_bytes(buf, n, &got), PA_OK);
+	ck_assert_str_eq(got.ext, o.ext);
+	pw_order_release(&got);
+	char *in = memmem(buf, n, "\"cid\"", 5);
+	ck_assert_ptr_nonnull(in);
+	*in = '\0'; /* the ext ends before its length says */
+	ck_assert_int_eq(pw_order_unpack_bytes(buf, n, &got), PA_PARSE);
+	ck_assert_int_eq(pw_order_unpack_bytes(buf, n - 1, &got), PA_PARSE);
+	free(buf);
+	pw_order_release(&o);
+	json_decref(ext);
+	pw_store_close(st);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("store");
@@ -355,6 +410,7 @@ static Suite *suite(void)
 	tcase_add_test(t, test_store_live_index_follows_the_phase);
 	tcase_add_test(t, test_store_retention_lists_settled_orders_oldest_first);
 	tcase_add_test(t, test_store_corrupt_record_reads_as_parse_error);
+	tcase_add_test(t, test_store_keeps_an_order_ext_of_any_size);
 	suite_add_tcase(s, t);
 	t = tcase_create("wipe_and_rebuild");
 	tcase_add_checked_fixture(t, setup, teardown);
