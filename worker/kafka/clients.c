@@ -236,6 +236,13 @@ static pa_err_t restorer_new(pw_worker_t *w, char *errbuf)
 	if (!rc)
 		return PA_CONFIG;
 	consumer_defaults(w, rc);
+	/* a restore reads a changelog as fast as the store takes it: larger
+	 * fetches (1 MB a partition by default is a round trip per ~3,000
+	 * records) and a deeper prefetch, still bounded (~24 MB in all
+	 * while restoring; kafka.* override) */
+	conf_default(w, rc, "max.partition.fetch.bytes", "8388608");
+	conf_default(w, rc, "queued.max.messages.kbytes", "16384");
+	conf_default(w, rc, "queued.min.messages", "100000");
 	conf_set(rc, "enable.partition.eof", "true", NULL);
 	conf_set(rc, "enable.auto.commit", "false", NULL);
 	conf_set(rc, "group.id", "payatom-worker-restore-unused", NULL);

@@ -32,6 +32,7 @@ void pw__machine_conf(pw_worker_t *w)
 	c->retry_base_ms = w->o.retry_base_ms;
 	c->retry_max_ms = w->o.retry_max_ms;
 	c->retry_max_attempts = w->o.retry_max_attempts;
+	c->webhook_confirm = w->o.webhook_confirm;
 	c->reports = w->o.on_report_request != NULL;
 	c->has_merchant = has_merchant;
 	c->has_merchant_ud = w;
@@ -87,6 +88,9 @@ static void count(pw_worker_t *w, const pw_counts_t *c)
 	w->st.gw_retries += c->gw_retries;
 	w->st.polls += c->polls;
 	w->st.webhooks_in += c->webhooks_in;
+	w->st.wh_confirm_unheld += c->confirm_unheld;
+	w->st.wh_confirm_amount += c->confirm_amount;
+	w->st.wh_confirm_setting += c->confirm_setting;
 }
 
 /* The gateway call the machine asked for; a call that cannot be made is
@@ -97,7 +101,7 @@ static void call(pw_item_t *it, pw_call_kind_t kind)
 	pw_order_t *ord = it->ord;
 	pa_err_t err;
 	it->call_kind = (uint8_t)kind;
-	if (kind == PW_CALL_STATUS) {
+	if (kind == PW_CALL_STATUS || kind == PW_CALL_CONFIRM) {
 		err = w->gw->status(w->gw, ord, on_reply, it, &it->call);
 	} else {
 		if (kind == PW_CALL_CREATE)
@@ -135,8 +139,11 @@ static void keep_command(pw_item_t *it, pw_order_t *ord)
 }
 
 /* What caused the event it publishes for ord (docs/events.md): the
- * command, the webhook record, the order's n-th poll, or the deadline.
- * The ids go into buf. */
+ * command, the webhook record, the order's n-th poll (also the status
+ * request a webhook not taken at its word made: the gateway's answer is
+ * what is published), or the deadline (UNRESOLVED once it passed; before
+ * it, UNRESOLVED is a poll's answer: the gateway does not know an order
+ * only a webhook named). The ids go into buf. */
 static pw_cause_t cause_of(const pw_item_t *it, const pw_order_t *ord,
 			   char *buf, size_t size)
 {
@@ -145,12 +152,14 @@ static pw_cause_t cause_of(const pw_item_t *it, const pw_order_t *ord,
 		c.kind = PW_CAUSE_COMMAND;
 		c.command_id = json_string_value(json_object_get(it->rec,
 								 "command_id"));
-	} else if (it->kind == PW_ITEM_WEBHOOK) {
+	} else if (it->kind == PW_ITEM_WEBHOOK &&
+		   it->call_kind != PW_CALL_CONFIRM) {
 		c.kind = PW_CAUSE_WEBHOOK;
 		snprintf(buf, size, "%s:%d:%lld", it->w->in_topics[PW_IN_WEBHOOK],
 			 (int)it->partition, (long long)it->offset);
 		c.id = buf;
-	} else if (ord->status == PA_STATUS_UNRESOLVED) {
+	} else if (ord->status == PA_STATUS_UNRESOLVED &&
+		   pw__wall_ms() >= ord->deadline_ms) {
 		c.kind = PW_CAUSE_DEADLINE; /* the worker gave up polling */
 	} else {
 		c.kind = PW_CAUSE_POLL;
@@ -160,8 +169,6 @@ static pw_cause_t cause_of(const pw_item_t *it, const pw_order_t *ord,
 	return c;
 }
 
-/* Carries out fx (a step of it on ord, which is it->ord or fresh storage
- * the step initialised) in its order, then clears it. */
 /* A follow-up the gateway accepted: its step writes the state, with no
  * dead letter (the answer to its call, not the call itself). */
 static int followup_accepted(const pw_item_t *it, const pw_effects_t *fx)
@@ -179,6 +186,8 @@ static int followup_accepted(const pw_item_t *it, const pw_effects_t *fx)
 	return save;
 }
 
+/* Carries out fx (a step of it on ord, which is it->ord or fresh storage
+ * the step initialised) in its order, then clears it. */
 static void execute(pw_item_t *it, pw_order_t *ord, pw_effects_t *fx)
 {
 	pw_worker_t *w = it->w;

@@ -59,6 +59,7 @@ typedef struct m_rec {
 	int conflict; /* its content differs from the plain one (amount) */
 	int followup; /* a refund, UTR or complaint submit with a command_id */
 	const char *want_dl; /* the dead letter its content calls for */
+	int forged;  /* a verified webhook made by shifting digits */
 	char key[16];
 } m_rec_t;
 
@@ -97,6 +98,9 @@ typedef struct m_pub { /* what consumers saw of one order key */
 typedef struct m_gw { /* the gateway's truth about one order */
 	int exists, nhist;
 	pa_status_t st, hist[16];
+	uint32_t ever;     /* bit per status the order has ever had */
+	int64_t amount;    /* requested, by the create that arrived */
+	int64_t received;  /* what its paid status says arrived; 0: none */
 } m_gw_t;
 
 typedef struct m_act {
@@ -132,7 +136,8 @@ typedef struct world {
 				     once one was accepted */
 	char fail[600];
 	uint64_t n_events, n_dups, n_reuse, n_orphan, n_dl, n_crash, n_revoke;
-	uint64_t n_gwdup, n_wh_new, n_answers, n_conflicts;
+	uint64_t n_gwdup, n_wh_new, n_forged, n_confirm, n_answers,
+		n_conflicts;
 } world_t;
 
 static void broke(world_t *w, const char *fmt, ...)
@@ -223,20 +228,86 @@ static void gw_set(world_t *w, int k, pa_status_t st)
 	m_gw_t *g = &w->gw[k];
 	g->exists = 1;
 	g->st = st;
+	g->ever |= 1u << st;
+	if (st == PA_STATUS_SUCCEEDED || st == PA_STATUS_SUCCEEDED_LATE)
+		g->received = g->amount;
+	else if (st == PA_STATUS_AMOUNT_MISMATCH)
+		g->received = g->amount - 100;
 	if (g->nhist < 16)
 		g->hist[g->nhist++] = st;
 }
 
-static void webhook(world_t *w, int k, pa_status_t st)
+/* The order comes to exist at the gateway, by the create cmd@off. */
+static void gw_create(world_t *w, int k, int off)
+{
+	json_t *a = json_object_get(w->log[LOG_CMD][off].j, "amount_minor");
+	w->gw[k].amount = json_is_integer(a) ? json_integer_value(a) : 10000;
+	gw_set(w, k, PA_STATUS_PENDING);
+}
+
+/* What the order's callbacks carry as received_minor for st (-1: none),
+ * as the sandbox sends it: the amount received for the paid statuses and
+ * refunds, zero or nothing for the others. */
+static int64_t gw_received(world_t *w, int k, pa_status_t st)
+{
+	if (pa_status_is_paid(st) || st == PA_STATUS_REFUND_PENDING ||
+	    st == PA_STATUS_REFUNDED)
+		return w->gw[k].received;
+	return rnd(w) % 2 ? 0 : -1;
+}
+
+static m_rec_t *hook_rec(world_t *w, int k, pa_status_t st, int64_t received)
 {
 	char o[16];
 	oid(k, o);
-	append(w, LOG_WH, k,
-	       json_pack("{s:s s:s s:{s:s s:s s:s}}", "merchant", "demo",
-			 "order_id", o, "callback", "status", raw_of(st),
-			 "ref_code", "R", "bank_ref", "B"),
-	       PW_IN_WEBHOOK);
-	say(w, "gateway webhook %s %s", o, raw_of(st));
+	json_t *j = json_pack("{s:s s:{s:s s:s s:s s:s}}", "merchant", "demo",
+			      "callback", "order_id", o, "status", raw_of(st),
+			      "ref_code", "R", "bank_ref", "B");
+	if (received >= 0)
+		json_object_set_new(j, "received_minor",
+				    json_integer(received));
+	return append(w, LOG_WH, k, j, PW_IN_WEBHOOK);
+}
+
+static void webhook(world_t *w, int k, pa_status_t st)
+{
+	hook_rec(w, k, st, gw_received(w, k, st));
+	say(w, "gateway webhook ORD%d %s", k, raw_of(st));
+}
+
+/* A verified webhook an attacker made from a genuine one by moving digits
+ * between order_id and amount: any status, with an amount that never
+ * lines up with the order it names -- or, where webhook.confirm=success,
+ * also a paid status with exactly the order's amount (the residual risk
+ * that setting closes). */
+static void forge(world_t *w, unsigned a, unsigned b)
+{
+	static const pa_status_t any[] = {
+		PA_STATUS_PENDING,	   PA_STATUS_SUCCEEDED,
+		PA_STATUS_SUCCEEDED_LATE,  PA_STATUS_DECLINED,
+		PA_STATUS_EXPIRED,	   PA_STATUS_CANCELLED,
+		PA_STATUS_FAILED,	   PA_STATUS_AMOUNT_MISMATCH,
+		PA_STATUS_UNMATCHED,	   PA_STATUS_REFUND_PENDING,
+		PA_STATUS_REFUNDED};
+	int k = (int)(a % NORD);
+	pa_status_t st = any[b % (sizeof any / sizeof any[0])];
+	const pw_order_t *o = &w->st[2 * k];
+	int64_t base = w->held[2 * k] && o->amount_minor > 0 ? o->amount_minor
+							     : 10000;
+	int64_t rm = base * 10 + 1 + (int64_t)((b >> 8) % 9);
+	int paid = st == PA_STATUS_SUCCEEDED || st == PA_STATUS_SUCCEEDED_LATE;
+	if ((paid || st == PA_STATUS_REFUND_PENDING ||
+	     st == PA_STATUS_REFUNDED) && (b >> 12) % 2)
+		rm = -1;
+	if (w->mc.webhook_confirm == PW_CONFIRM_SUCCESS && paid &&
+	    (b >> 13) % 2)
+		rm = base;
+	m_rec_t *r = hook_rec(w, k, st, rm);
+	if (r)
+		r->forged = 1;
+	w->n_forged++;
+	say(w, "forged webhook ORD%d %s received %lld", k, raw_of(st),
+	    (long long)rm);
 }
 
 /* Follow-up type of a command record: 0 refund, 1 UTR, 2 complaint
@@ -328,6 +399,17 @@ static void on_event(world_t *w, const m_write_t *e)
 		     e->seq, p->last);
 		return;
 	}
+	/* what consumers see of an order is the gateway's truth, never a
+	 * forged webhook's: a status the order has had at the gateway,
+	 * PENDING (accepted, or held), UNRESOLVED (deadline, unknown at the
+	 * gateway), or FAILED for a create the gateway rejected */
+	int k = e->slot / 2;
+	if (e->slot % 2 == 0 && e->status != PA_STATUS_PENDING &&
+	    e->status != PA_STATUS_UNRESOLVED &&
+	    !(w->gw[k].ever >> e->status & 1) &&
+	    !(e->status == PA_STATUS_FAILED && w->rejected[k]))
+		broke(w, "slot %d: published %s, which the gateway never said",
+		      e->slot, pa_status_name((pa_status_t)e->status));
 	snprintf(p->ids[e->seq], sizeof p->ids[e->seq], "%s", e->id);
 	p->status[e->seq] = (uint8_t)e->status;
 	p->last = e->seq;
@@ -522,17 +604,27 @@ static void put(world_t *w, m_item_t *it, m_write_t *e)
 	it->w[it->nw++] = *e;
 }
 
-static void reply_now(world_t *w, m_item_t *it, pa_err_t err,
-		      const char *raw, const char *msg, int sync)
+/* The gateway's answer to it's call; received: the amount a status
+ * answer carries (-1: none). */
+static void reply_recv(world_t *w, m_item_t *it, pa_err_t err,
+		       const char *raw, const char *msg, int sync,
+		       int64_t received)
 {
 	pw_reply_t r = {.err = err, .raw = raw ? raw : "", .ref_code = "R",
-			.received_minor = -1, .message = msg, .sync = sync,
+			.received_minor = received, .message = msg,
+			.sync = sync,
 			.status = raw ? pa_status_from_raw(raw, strlen(raw))
 				      : PA_STATUS_UNRESOLVED};
 	pw_input_t in = {.kind = PW_INPUT_REPLY, .call = it->call,
 			 .reply = &r, .attempts = it->attempts};
 	it->calling = 0;
 	mstep(w, it, &in);
+}
+
+static void reply_now(world_t *w, m_item_t *it, pa_err_t err,
+		      const char *raw, const char *msg, int sync)
+{
+	reply_recv(w, it, err, raw, msg, sync, -1);
 }
 
 /* Carries out the effects of one step of it, as kafka/process.c does. */
@@ -718,7 +810,32 @@ static void check_step(world_t *w, const pw_input_t *in,
 			broke(w, "%s: create asked for a known order",
 			     before->order_id);
 	}
+	for (int i = 0; i < fx->n; i++)
+		w->n_confirm += fx->fx[i].kind == PW_FX_CALL &&
+				fx->fx[i].call == PW_CALL_CONFIRM;
 	uint32_t from = in->known ? before->seq : 0;
+	if (pub >= 0 && in->kind == PW_INPUT_WEBHOOK) {
+		/* a webhook is never published at its word unless the worker
+		 * created the order: one it does not hold gets PENDING (held)
+		 * and waits for the poll's answer; one held only because a
+		 * webhook named it gets nothing */
+		if (!in->known && after->status != PA_STATUS_PENDING)
+			broke(w, "%s: a webhook for an order the worker did "
+				 "not hold published %s before a poll answer",
+			      after->order_id,
+			      pa_status_name((pa_status_t)after->status));
+		if (in->known && before->amount_minor <= 0)
+			broke(w, "%s: a webhook of an order the worker did "
+				 "not create published %s",
+			      after->order_id,
+			      pa_status_name((pa_status_t)after->status));
+		if (w->mc.webhook_confirm == PW_CONFIRM_SUCCESS &&
+		    pa_status_is_paid((pa_status_t)after->status))
+			broke(w, "%s: webhook.confirm=success, but %s was "
+				 "published from a webhook alone",
+			      after->order_id,
+			      pa_status_name((pa_status_t)after->status));
+	}
 	if (pub < 0) {
 		if (in->known && (after->seq != before->seq ||
 				  after->status != before->status))
@@ -850,9 +967,10 @@ static void answer(world_t *w, m_item_t *it, unsigned o, unsigned x)
 	m_gw_t *g = &w->gw[k];
 	const m_rec_t *r = it->log >= 0 ? &w->log[it->log][it->off] : NULL;
 	say(w, "reply to %s ORD%d (answer %u)",
-	    it->call == PW_CALL_CREATE   ? "create"
-	    : it->call == PW_CALL_STATUS ? "status"
-					 : "follow-up",
+	    it->call == PW_CALL_CREATE	  ? "create"
+	    : it->call == PW_CALL_STATUS  ? "status"
+	    : it->call == PW_CALL_CONFIRM ? "confirmation"
+					  : "follow-up",
 	    k, o);
 	if (it->call == PW_CALL_CREATE) {
 		if (o < 60 || w->healthy) {
@@ -864,7 +982,7 @@ static void answer(world_t *w, m_item_t *it, unsigned o, unsigned x)
 				reply_now(w, it, PA_GATEWAY, NULL,
 					  "invalid pid", 0);
 			} else {
-				gw_set(w, k, PA_STATUS_PENDING);
+				gw_create(w, k, it->off);
 				if (x % 4 == 0 && !w->healthy)
 					webhook(w, k, PA_STATUS_PENDING);
 				reply_now(w, it, PA_OK, NULL, NULL, 0);
@@ -872,14 +990,14 @@ static void answer(world_t *w, m_item_t *it, unsigned o, unsigned x)
 		} else if (o < 85) {
 			/* timed out: it may have arrived all the same */
 			if ((x & 1) && !g->exists && !w->rejected[k])
-				gw_set(w, k, PA_STATUS_PENDING);
+				gw_create(w, k, it->off);
 			reply_now(w, it, PA_TIMEOUT, NULL, "timed out", 0);
 		} else {
 			reply_now(w, it, PA_HTTP_5XX, NULL, "502", 0);
 		}
 		return;
 	}
-	if (it->call == PW_CALL_STATUS) {
+	if (it->call == PW_CALL_STATUS || it->call == PW_CALL_CONFIRM) {
 		if (o >= 75 && !w->healthy)
 			reply_now(w, it, PA_TIMEOUT, NULL, "timed out", 0);
 		else if (!g->exists)
@@ -888,7 +1006,8 @@ static void answer(world_t *w, m_item_t *it, unsigned o, unsigned x)
 		else if (o < 3 && !w->healthy)
 			reply_now(w, it, PA_OK, "Weird New Status", NULL, 0);
 		else
-			reply_now(w, it, PA_OK, raw_of(g->st), NULL, 0);
+			reply_recv(w, it, PA_OK, raw_of(g->st), NULL, 0,
+				   gw_received(w, k, g->st));
 		return;
 	}
 	const char *type =
@@ -1242,7 +1361,7 @@ static void drop(world_t *w, unsigned x)
 		if (it->calling && it->call == PW_CALL_CREATE &&
 		    (x >> (i % 31) & 1) && !w->gw[it->ord].exists &&
 		    !w->rejected[it->ord] && !w->bad[it->ord])
-			gw_set(w, it->ord, PA_STATUS_PENDING);
+			gw_create(w, it->ord, it->off);
 		/* at-least-once: the event landed, its state record not */
 		if (it->wi > 0 && it->wi < it->nw &&
 		    it->w[it->wi - 1].kind == W_EVENT)
@@ -1301,17 +1420,17 @@ static void revoke(world_t *w, unsigned a, unsigned x)
 
 enum {
 	A_CMD, A_GWMOVE, A_GWREPLAY, A_CONSUME, A_REPLY, A_DELIVER, A_COMMIT,
-	A_TIMER, A_CLOCK, A_POLLNOW, A_CRASH, A_REVOKE, A_N
+	A_TIMER, A_CLOCK, A_POLLNOW, A_FORGE, A_CRASH, A_REVOKE, A_N
 };
 static const char *const act_names[A_N] = {
 	"command", "gateway moves", "webhook replayed", "consume", "reply",
-	"deliver", "commit", "timer", "clock", "reconciliation poll", "crash",
-	"revoke"};
+	"deliver", "commit", "timer", "clock", "reconciliation poll",
+	"forged webhook", "crash", "revoke"};
 /* per thousand actions; crashes and revokes vary by world (none, rare,
  * often): frequent restarts also hide stalls, since a restored order
  * resumes its polls */
 static const int weight[A_N] = {140, 80, 30, 200, 180, 180, 40, 80, 40, 10,
-				0,   0};
+				15,  0,	 0};
 
 static void gen(uint64_t seed, m_act_t *acts, int n)
 {
@@ -1345,6 +1464,7 @@ static void act(world_t *w, const m_act_t *x)
 	case A_TIMER: fire(w); break;
 	case A_CLOCK: w->now += x->a % 3000; break;
 	case A_POLLNOW: force_poll(w, x->a); break;
+	case A_FORGE: forge(w, x->a, x->b); break;
 	case A_CRASH: crash(w, x->b); break;
 	case A_REVOKE: revoke(w, x->a, x->b); break;
 	}
@@ -1482,6 +1602,10 @@ static void world_init(world_t *w, uint64_t seed, int eos, int mutant)
 	w->mc.reports = 1;
 	w->mc.has_merchant = only_demo;
 	w->webhook_rate = (int)(seed >> 16) % 3 * 4 + 2; /* 2, 6 or 10 */
+	/* half the worlds ask the gateway before any paid status a webhook
+	 * reports (webhook.confirm=success) */
+	w->mc.webhook_confirm =
+		(seed >> 20) % 2 ? PW_CONFIRM_SUCCESS : PW_CONFIRM_NONE;
 	for (int k = 0; k < NORD; k++) {
 		uint64_t r = mix(seed ^ (0xabcULL + (uint64_t)k));
 		w->payout[k] = k % 3 == 2;
@@ -1544,6 +1668,8 @@ static int episode(uint64_t seed, int mutant, const m_act_t *acts, int n,
 		stats->n_revoke += w->n_revoke;
 		stats->n_gwdup += w->n_gwdup;
 		stats->n_wh_new += w->n_wh_new;
+		stats->n_forged += w->n_forged;
+		stats->n_confirm += w->n_confirm;
 		stats->n_answers += w->n_answers;
 		stats->n_conflicts += w->n_conflicts;
 	}
@@ -1699,7 +1825,8 @@ START_TEST(test_model_money_rules_hold_over_random_worlds)
 	       "ahead of the state at the end %llu), dead "
 	       "letters %llu, crashes %llu, revokes %llu, duplicate creates "
 	       "answered by the gateway %llu, orders first seen in a webhook "
-	       "%llu, repeated commands answered %llu, conflicts %llu\n",
+	       "%llu, forged webhooks %llu, webhooks confirmed by the status "
+	       "API %llu, repeated commands answered %llu, conflicts %llu\n",
 	       (unsigned long long)seed, (unsigned long long)r.steps,
 	       (unsigned long long)r.episodes,
 	       (long long)(pwt_now_ms() - t0),
@@ -1712,6 +1839,8 @@ START_TEST(test_model_money_rules_hold_over_random_worlds)
 	       (unsigned long long)r.stats.n_revoke,
 	       (unsigned long long)r.stats.n_gwdup,
 	       (unsigned long long)r.stats.n_wh_new,
+	       (unsigned long long)r.stats.n_forged,
+	       (unsigned long long)r.stats.n_confirm,
 	       (unsigned long long)r.stats.n_answers,
 	       (unsigned long long)r.stats.n_conflicts);
 	ck_assert_msg(r.failed_episode < 0,
@@ -1725,6 +1854,9 @@ START_TEST(test_model_money_rules_hold_over_random_worlds)
 	ck_assert_uint_gt(r.stats.n_revoke, 0);
 	ck_assert_uint_gt(r.stats.n_gwdup, 0);
 	ck_assert_uint_gt(r.stats.n_dl, 0);
+	ck_assert_uint_gt(r.stats.n_forged, 0);
+	ck_assert_uint_gt(r.stats.n_confirm, 0);
+	ck_assert_uint_gt(r.stats.n_wh_new, 0);
 	ck_assert_uint_gt(r.stats.n_answers, 0);
 	ck_assert_uint_gt(r.stats.n_conflicts, 0);
 }
