@@ -6,6 +6,7 @@
  *           fields (event.c), reading a webhook record and whether it
  *           lines up with its order (webhook_trust.c). */
 #include "orders/machine.h"
+#include "orders/machine_int.h"
 
 #include <assert.h>
 #include <stdarg.h>
@@ -97,6 +98,16 @@ static void dead_letter(pw_effects_t *fx, const char *reason,
 	e->reason = reason;
 	e->text = text(fx, "%s", msg ? msg : "");
 	end(fx, PW_FX_DONE);
+}
+
+pw_effect_t *pw__fx_add(pw_effects_t *fx, pw_fx_kind_t kind)
+{
+	return add(fx, kind);
+}
+
+void pw__fx_dead_letter(pw_effects_t *fx, const char *reason, const char *msg)
+{
+	dead_letter(fx, reason, msg);
 }
 
 /* The state as it is, written (it learned something, or a duplicate
@@ -302,74 +313,14 @@ static void poll_now(const pw_machine_conf_t *c, pw_order_t *ord,
 	call(fx, PW_CALL_STATUS);
 }
 
-/* A command the order has seen before (docs/events.md "Repeated
- * commands"): the record that it came in, delivered again after a crash,
- * is silent as it always was; another record with the same content is
- * answered with the order's current event (same event_id: consumers that
- * dedupe drop it, a caller that missed the first answer gets it), without
- * a gateway call; other content under the same id is a conflict,
- * dead-lettered ORDER_ID_CONFLICT naming the fields (never values). Where
- * the order keeps no such command (an order first seen in a webhook, or
- * kept by a worker before this rule; a follow-up with a new command_id)
- * m is UNKNOWN and the caller goes on as before. Returns 1 when fx holds
- * the answer. */
-static int answered(const pw_order_t *ord, pw_cmd_match_t m,
-		    const char *diff, const char *cid, pw_effects_t *fx)
-{
-	char msg[320];
-	switch (m) {
-	case PW_CMD_REDELIVERED:
-		fx->counts.duplicates_suppressed++;
-		end(fx, PW_FX_DONE);
-		return 1;
-	case PW_CMD_SAME:
-		fx->counts.duplicates_suppressed++;
-		if (ord->seq > 0) {
-			pw_effect_t *e = add(fx, PW_FX_PUBLISH);
-			e->repeat = 1;
-			e->prev_status = ord->prev == PW_PREV_NONE
-						 ? -1
-						 : (int)ord->prev;
-		}
-		end(fx, PW_FX_DONE);
-		return 1;
-	case PW_CMD_DIFFERENT:
-		/* %.Ns: names cut where the text ends */
-		if (cid)
-			snprintf(msg, sizeof msg,
-				 "command_id %.64s of order %.63s is known "
-				 "with other content: %.100s differ%s",
-				 cid, ord->order_id, diff,
-				 strchr(diff, ',') ? "" : "s");
-		else
-			snprintf(msg, sizeof msg,
-				 "order_id %.63s is known with other "
-				 "content: %.120s differ%s",
-				 ord->order_id, diff,
-				 strchr(diff, ',') ? "" : "s");
-		dead_letter(fx, "ORDER_ID_CONFLICT", msg);
-		return 1;
-	default:
-		return 0;
-	}
-}
-
 static void command(const pw_machine_conf_t *c, pw_order_t *ord,
 		    const pw_input_t *in, pw_effects_t *fx)
 {
 	const pw_cmd_info_t *ci = in->ci;
 	if (ci->op == PW_OP_CREATE) {
-		/* never call the gateway twice for one order */
+		/* never call the gateway twice for one order (answer.c) */
 		if (in->known) {
-			char diff[160];
-			pw_cmd_match_t m = pw_order_match_command(
-				ord, ci->kind, in->rec, &in->src, diff,
-				sizeof diff);
-			if (!answered(ord, m, diff, NULL, fx)) {
-				/* no command to compare with: as before */
-				fx->counts.duplicates_suppressed++;
-				end(fx, PW_FX_DONE);
-			}
+			pw__order_repeated(ord, in, fx);
 			return;
 		}
 		order_init(c, ord, in, ci->kind, ci->merchant, fx);
@@ -398,17 +349,8 @@ static void command(const pw_machine_conf_t *c, pw_order_t *ord,
 			    "follow-up command for an order this worker "
 			    "never accepted");
 		return;
-	} else if (strcmp(ci->type, "complaint_status") != 0) {
-		/* a refund, UTR or complaint seen before is answered, not
-		 * sent again (complaint_status asks: always sent) */
-		char diff[160];
-		pw_cmd_match_t m = pw_order_match_followup(ord, in->rec, &in->src,
-							   diff, sizeof diff);
-		if (answered(ord, m, diff,
-			     json_string_value(json_object_get(in->rec,
-							       "command_id")),
-			     fx))
-			return;
+	} else if (pw__order_repeated(ord, in, fx)) {
+		return; /* seen before: answered, not sent again (answer.c) */
 	}
 	call(fx, PW_CALL_FOLLOWUP);
 }
