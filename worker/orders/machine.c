@@ -6,6 +6,7 @@
  *           fields (event.c), reading a webhook record and whether it
  *           lines up with its order (webhook_trust.c). */
 #include "orders/machine.h"
+#include "orders/machine_int.h"
 
 #include <assert.h>
 #include <stdarg.h>
@@ -97,6 +98,16 @@ static void dead_letter(pw_effects_t *fx, const char *reason,
 	e->reason = reason;
 	e->text = text(fx, "%s", msg ? msg : "");
 	end(fx, PW_FX_DONE);
+}
+
+pw_effect_t *pw__fx_add(pw_effects_t *fx, pw_fx_kind_t kind)
+{
+	return add(fx, kind);
+}
+
+void pw__fx_dead_letter(pw_effects_t *fx, const char *reason, const char *msg)
+{
+	dead_letter(fx, reason, msg);
 }
 
 /* The state as it is, written (it learned something, or a duplicate
@@ -307,11 +318,9 @@ static void command(const pw_machine_conf_t *c, pw_order_t *ord,
 {
 	const pw_cmd_info_t *ci = in->ci;
 	if (ci->op == PW_OP_CREATE) {
-		/* redelivered or repeated: never call the gateway twice for
-		 * one order */
+		/* never call the gateway twice for one order (answer.c) */
 		if (in->known) {
-			fx->counts.duplicates_suppressed++;
-			end(fx, PW_FX_DONE);
+			pw__order_repeated(ord, in, fx);
 			return;
 		}
 		order_init(c, ord, in, ci->kind, ci->merchant, fx);
@@ -340,6 +349,8 @@ static void command(const pw_machine_conf_t *c, pw_order_t *ord,
 			    "follow-up command for an order this worker "
 			    "never accepted");
 		return;
+	} else if (pw__order_repeated(ord, in, fx)) {
+		return; /* seen before: answered, not sent again (answer.c) */
 	}
 	call(fx, PW_CALL_FOLLOWUP);
 }
@@ -701,7 +712,7 @@ void pw_order_step(const pw_machine_conf_t *c, pw_order_t *ord,
 const char *pw_effects_check(const pw_effects_t *fx)
 {
 	int nev = 0, nsave = 0, npoll = 0, ncancel = 0, nhold = 0;
-	int nforget = 0, ndl = 0, save_after_pub = 0;
+	int nforget = 0, ndl = 0, save_after_pub = 0, nrepeat = 0;
 	if (fx->n < 1)
 		return "empty effect list";
 	for (int i = 0; i < fx->n; i++) {
@@ -714,6 +725,7 @@ const char *pw_effects_check(const pw_effects_t *fx)
 		switch (k) {
 		case PW_FX_PUBLISH:
 			nev++;
+			nrepeat += fx->fx[i].repeat;
 			if (nsave)
 				return "a state record before its event";
 			break;
@@ -754,7 +766,9 @@ const char *pw_effects_check(const pw_effects_t *fx)
 		return "more than one event or dead letter";
 	if (nsave > 1)
 		return "more than one state record";
-	if (nev == 1 && ndl == 0 && !save_after_pub)
+	if (nrepeat && (nsave || last != PW_FX_DONE))
+		return "an event repeated with a state record or not done";
+	if (nev == 1 && ndl == 0 && !nrepeat && !save_after_pub)
 		return "an event without its state record";
 	if (ndl && nsave)
 		return "a dead letter with a state record";

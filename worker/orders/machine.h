@@ -35,6 +35,7 @@
 
 #include "payatom/error.h"
 #include "payatom/status.h"
+#include "orders/command.h"
 #include "orders/event.h"
 #include "orders/state.h"
 
@@ -111,6 +112,9 @@ typedef struct pw_input {
 	size_t klen;
 	const json_t *rec;        /* COMMAND, WEBHOOK; borrowed */
 	const pw_cmd_info_t *ci;  /* COMMAND: from pw_order_admit() */
+	/* COMMAND: where its record was read (a create for a known order
+	 * is answered unless it is the record that created it) */
+	pw_cmd_src_t src;
 	int force;                /* POLL */
 	pw_call_kind_t call;      /* REPLY, RETRY: the call asked for */
 	const pw_reply_t *reply;  /* REPLY */
@@ -149,6 +153,10 @@ typedef struct pw_effect {
 				  by the effects; may be NULL */
 	const char *reason;    /* DEAD_LETTER: a DeadLetterReason symbol */
 	const char *text;      /* PUBLISH reason, DEAD_LETTER message, LOG */
+	/* PUBLISH: 1 = the order's current event again, no transition (the
+	 * answer to a repeated create: the shell builds it from the state
+	 * and the details kept with pw_order_keep_event; nothing to save) */
+	int repeat;
 } pw_effect_t;
 
 /* What a step adds to the worker's counters (pw_worker_stats_t). */

@@ -743,6 +743,171 @@ START_TEST(test_machine_followups_need_a_known_order)
 }
 END_TEST
 
+/* Steps cmd (its topic: payin or payout) read at offset off of
+ * partition 0, on ord (known). */
+static void command_at(pw_order_t *ord, json_t *cmd, int topic, int64_t off)
+{
+	pw_cmd_info_t ci;
+	const char *oid = json_string_value(json_object_get(cmd, "order_id"));
+	pw_admit_in_t ai = {.rec = cmd, .topic = topic, .key = oid,
+			    .klen = strlen(oid)};
+	pw_effects_clear(&fx);
+	ck_assert_int_eq(pw_order_admit(&mc, &ai, &ci, &fx), 1);
+	pw_input_t in = {.kind = PW_INPUT_COMMAND, .now_ms = NOW, .known = 1,
+			 .key = oid, .klen = strlen(oid), .rec = cmd,
+			 .ci = &ci, .src = {topic, 0, off}};
+	pw_order_step(&mc, ord, &in, &fx);
+}
+
+/* docs/events.md "Repeated commands", for payins and payouts: the record
+ * that created the order, read again, is silent; another with the same
+ * content (a new command_id, another created_at) is answered with the
+ * current event; other content is ORDER_ID_CONFLICT naming the fields. */
+START_TEST(test_machine_repeated_create_is_answered_or_a_conflict)
+{
+	static const struct {
+		const char *type, *product;
+		int topic;
+	} kinds_[] = {{"payin", "PAYIN_UPI_P2C_SEAMLESS", PW_IN_PAYIN},
+		      {"payout", "PAYOUT_IMPS_P2P_SEAMLESS", PW_IN_PAYOUT}};
+	for (size_t k = 0; k < 2; k++) {
+		json_t *cmd = json_pack(
+			"{s:s s:s s:s s:s s:s s:s s:I s:s s:{s:s s:s s:s} s:I}",
+			"type", kinds_[k].type, "command_id", "c-1", "merchant",
+			"demo", "order_id", "ORD20", "product",
+			kinds_[k].product, "country", "IN", "amount_minor",
+			(json_int_t)10000, "currency", "INR", "customer",
+			"name", "Asha Rao", "email", "asha@example.com",
+			"phone", "9876543210", "created_at",
+			(json_int_t)1764000000000LL);
+		pw_cmd_info_t ci;
+		pw_admit_in_t ai = {.rec = cmd, .topic = kinds_[k].topic,
+				    .key = "ORD20", .klen = 5};
+		pw_order_t ord = {0};
+		pw_effects_clear(&fx);
+		ck_assert_int_eq(pw_order_admit(&mc, &ai, &ci, &fx), 1);
+		pw_input_t in = {.kind = PW_INPUT_COMMAND, .now_ms = NOW,
+				 .key = "ORD20", .klen = 5, .rec = cmd,
+				 .ci = &ci};
+		pw_order_step(&mc, &ord, &in, &fx);
+		ck_assert_str_eq(kinds(), "HOLD CALL");
+		/* what the shell keeps at the hold */
+		pw_cmd_src_t src = {kinds_[k].topic, 0, 7};
+		ck_assert_int_eq(pw_order_keep_command(&ord, cmd, &src, NULL,
+						       NULL),
+				 PA_OK);
+		reply(&ord, PW_CALL_CREATE, PA_OK, NULL, NOW + 10);
+		reply(&ord, PW_CALL_STATUS, PA_OK, "Approved", NOW + 20);
+		ck_assert_int_eq(ord.seq, 2);
+		/* the creating record again (a crash before its offset) */
+		command_at(&ord, cmd, kinds_[k].topic, 7);
+		ck_assert_str_eq(kinds(), "DONE");
+		ck_assert_int_eq(fx.counts.duplicates_suppressed, 1);
+		/* the same content again: the current event, no call */
+		json_object_set_new(cmd, "command_id", json_string("c-2"));
+		json_object_set_new(cmd, "created_at", json_integer(1));
+		command_at(&ord, cmd, kinds_[k].topic, 9);
+		ck_assert_str_eq(kinds(), "PUBLISH DONE");
+		ck_assert_int_eq(fx.fx[0].repeat, 1);
+		ck_assert_int_eq(fx.fx[0].prev_status, PA_STATUS_PENDING);
+		ck_assert_int_eq(ord.seq, 2); /* no transition */
+		/* other content reusing the order_id */
+		json_object_set_new(cmd, "amount_minor", json_integer(20000));
+		json_object_set_new(json_object_get(cmd, "customer"), "phone",
+				    json_string("9000000001"));
+		command_at(&ord, cmd, kinds_[k].topic, 10);
+		ck_assert_str_eq(kinds(), "DEAD_LETTER DONE");
+		ck_assert_str_eq(fx.fx[0].reason, "ORDER_ID_CONFLICT");
+		ck_assert_str_eq(fx.fx[0].text,
+				 "order_id ORD20 is known with other content: "
+				 "amount_minor, customer differ");
+		ck_assert_ptr_null(strstr(fx.fx[0].text, "9000000001"));
+		ck_assert_int_eq(fx.counts.duplicates_suppressed, 0);
+		/* an order that keeps no command (an older worker's) */
+		pw_order_release(&ord);
+		command_at(&ord, cmd, kinds_[k].topic, 11);
+		ck_assert_str_eq(kinds(), "DONE");
+		json_decref(cmd);
+	}
+}
+END_TEST
+
+/* A refund, UTR or complaint the gateway accepted is known again by its
+ * command_id: the same one again is answered (no second refund), other
+ * content under it is a conflict, a new command_id is sent;
+ * complaint_status always asks the gateway. */
+START_TEST(test_machine_repeated_followup_is_answered_not_sent)
+{
+	pw_order_t ord;
+	accepted(&ord, "ORD21");
+	reply(&ord, PW_CALL_STATUS, PA_OK, "Approved", NOW + 20);
+	json_t *refund = json_pack("{s:s s:s s:s s:s s:I}", "type", "refund",
+				   "command_id", "r-1", "merchant", "demo",
+				   "order_id", "ORD21", "amount_minor",
+				   (json_int_t)0);
+	command_at(&ord, refund, PW_IN_PAYIN, 30);
+	ck_assert_str_eq(kinds(), "CALL");
+	reply(&ord, PW_CALL_FOLLOWUP, PA_OK, "Refund Initiated", NOW + 30);
+	ck_assert_str_eq(kinds(), "POLL PUBLISH SAVE DONE");
+	/* what the shell keeps with the state record */
+	pw_cmd_src_t src = {PW_IN_PAYIN, 0, 30};
+	ck_assert_int_eq(pw_order_keep_followup(&ord, refund, &src), PA_OK);
+	command_at(&ord, refund, PW_IN_PAYIN, 30); /* redelivered */
+	ck_assert_str_eq(kinds(), "DONE");
+	command_at(&ord, refund, PW_IN_PAYIN, 31); /* sent again */
+	ck_assert_str_eq(kinds(), "PUBLISH DONE");
+	ck_assert(fx.fx[0].repeat);
+	json_object_set_new(refund, "amount_minor", json_integer(500));
+	command_at(&ord, refund, PW_IN_PAYIN, 32);
+	ck_assert_str_eq(kinds(), "DEAD_LETTER DONE");
+	ck_assert_str_eq(fx.fx[0].reason, "ORDER_ID_CONFLICT");
+	ck_assert_str_eq(fx.fx[0].text, "command_id r-1 of order ORD21 is "
+					"known with other content: "
+					"amount_minor differs");
+	json_object_set_new(refund, "command_id", json_string("r-2"));
+	command_at(&ord, refund, PW_IN_PAYIN, 33); /* a second refund */
+	ck_assert_str_eq(kinds(), "CALL");
+	/* kept: the newest PW_FOLLOWUPS_KEPT */
+	for (int i = 0; i < PW_FOLLOWUPS_KEPT + 2; i++) {
+		char cid[16];
+		snprintf(cid, sizeof cid, "u-%d", i);
+		json_object_set_new(refund, "command_id", json_string(cid));
+		ck_assert_int_eq(pw_order_keep_followup(&ord, refund, &src), PA_OK);
+	}
+	json_object_set_new(refund, "command_id", json_string("u-0"));
+	command_at(&ord, refund, PW_IN_PAYIN, 40);
+	ck_assert_str_eq(kinds(), "CALL"); /* forgotten: sent */
+	json_object_set_new(refund, "command_id", json_string("u-9"));
+	command_at(&ord, refund, PW_IN_PAYIN, 41);
+	ck_assert_str_eq(kinds(), "PUBLISH DONE");
+	json_decref(refund);
+	/* complaint status: a question, always asked */
+	pw_order_t c = {0};
+	json_t *cs = json_pack("{s:s s:s s:s s:s}", "type", "complaint_status",
+			       "command_id", "q-1", "merchant", "demo",
+			       "order_id", "ORD21");
+	pw_cmd_info_t ci;
+	pw_admit_in_t ai = {.rec = cs, .topic = PW_IN_COMPLAINT, .key = "ORD21",
+			    .klen = 5};
+	pw_effects_clear(&fx);
+	ck_assert_int_eq(pw_order_admit(&mc, &ai, &ci, &fx), 1);
+	pw_input_t in = {.kind = PW_INPUT_COMMAND, .now_ms = NOW, .key = "ORD21",
+			 .klen = 5, .rec = cs, .ci = &ci, .src = {2, 0, 1}};
+	pw_order_step(&mc, &c, &in, &fx);
+	ck_assert_str_eq(kinds(), "HOLD CALL");
+	pw_cmd_src_t csrc = {2, 0, 1};
+	ck_assert_int_eq(pw_order_keep_followup(&c, cs, &csrc), PA_OK);
+	in.known = 1;
+	in.src.offset = 2;
+	pw_effects_clear(&fx);
+	pw_order_step(&mc, &c, &in, &fx);
+	ck_assert_str_eq(kinds(), "CALL");
+	pw_order_release(&c);
+	json_decref(cs);
+	pw_order_release(&ord);
+}
+END_TEST
+
 START_TEST(test_machine_same_input_same_output)
 {
 	pw_order_t a, b;
@@ -835,6 +1000,8 @@ static Suite *suite(void)
 	tcase_add_test(t, test_machine_admission_dead_letters_name_the_reason);
 	tcase_add_test(t, test_machine_admission_asks_the_merchant_and_reports);
 	tcase_add_test(t, test_machine_followups_need_a_known_order);
+	tcase_add_test(t, test_machine_repeated_create_is_answered_or_a_conflict);
+	tcase_add_test(t, test_machine_repeated_followup_is_answered_not_sent);
 	tcase_add_test(t, test_machine_same_input_same_output);
 	tcase_add_test(t, test_machine_effects_check_names_the_broken_rule);
 	suite_add_tcase(s, t);
