@@ -165,9 +165,12 @@ def t_subjects(reg):
     """(a): the subjects the worker registered and their ids."""
     code, subjects = curl("GET", reg + "/subjects")
     check(code == 200, "GET /subjects: %s %s" % (code, subjects))
+    # the worker's subjects; (c)'s compat.* subject is this test's own and
+    # stays from an earlier run on the fixture's registry (ctest --repeat)
+    subjects = [s for s in subjects if s.startswith("payatom.")]
     want = sorted(t + "-value" for t in EVENT_TOPICS)
     # corrections share payatom.evt.payment: subject <topic>-<record full
-    # name> (TopicRecordNameStrategy, README "Encodings"), registered at
+    # name> (TopicRecordNameStrategy, docs/encodings.md), registered at
     # startup like the others
     shared = [s for s in subjects if s.startswith("payatom.evt.payment-io.payatom.worker.")]
     check(shared == ["payatom.evt.payment-io.payatom.worker.ReconciliationEvent"],

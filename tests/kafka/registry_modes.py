@@ -57,6 +57,18 @@ TOPIC_KEYS = ["cmd.payin", "cmd.payout", "cmd.complaint", "evt.payment", "evt.re
               "evt.complaint", "evt.report", "dlq", "int.webhook", "int.state"]
 
 
+# The worker's topics and subjects carry this invocation's id after their
+# ro/ro2/ro3/ro4 prefix: the fixture's broker and registry outlive a run
+# (ctest --repeat), and a second run must find its own dead-letter topic
+# empty and its subjects as it registered them.
+RUN_ID = "%x" % (int(time.time() * 1000) & 0xffffffffff)
+
+
+def pf(prefix):
+    """ro -> ro<run id>, this run's prefix."""
+    return prefix + RUN_ID
+
+
 def say(msg):
     print("registry_modes: " + msg, flush=True)
 
@@ -240,21 +252,21 @@ def main():
 
         # someone else registers what the worker needs, before it runs
         ids = {}
-        for s, f in subjects_of("ro").items():
+        for s, f in subjects_of(pf("ro")).items():
             ids[s] = register(reg, s, text(ours, f))
-        for s, f in subjects_of("ro2").items():
-            if s != "ro2.evt.complaint-value":  # (c): missing
+        for s, f in subjects_of(pf("ro2")).items():
+            if s != pf("ro2") + ".evt.complaint-value":  # (c): missing
                 register(reg, s, text(ours, f))
         prev = {}
-        for s, f in subjects_of("ro3").items():
+        for s, f in subjects_of(pf("ro3")).items():
             prev[s] = register(reg, s, text(a.schemas_prev, f))
-        for s, f in subjects_of("ro4").items():
+        for s, f in subjects_of(pf("ro4")).items():
             sch = json.loads(text(ours, f))
-            if s == "ro4.dlq-value":
+            if s == pf("ro4") + ".dlq-value":
                 sch["fields"].append({"name": "tenant", "type": "string",
                                       "doc": "a field this worker does not write"})
             register(reg, s, json.dumps(sch))
-        before = {s: versions(reg, s) for p in ("ro", "ro2", "ro3", "ro4")
+        before = {s: versions(reg, s) for p in (pf("ro"), pf("ro2"), pf("ro3"), pf("ro4"))
                   for s in subjects_of(p)}
         read_only(reg, True)
         say("subjects of ro.*, ro2.* (without ro2.evt.complaint-value), ro3.* (previous "
@@ -263,31 +275,31 @@ def main():
         # Apicurio answers a registration of a schema the subject already
         # holds with its id, read-only or not: a subject missing is what
         # needs the write
-        line, secs = refused(worker, a.dir, "default", bs, reg, "ro2", [],
-                             ["ro2.evt.complaint-value", "read-only",
+        line, secs = refused(worker, a.dir, "default", bs, reg, pf("ro2"), [],
+                             [pf("ro2") + ".evt.complaint-value", "read-only",
                               "schema.registry.auto.register=false"])
         say("(a) auto.register=true on the read-only registry, a subject missing: exit 1 "
             "after %.1fs: %s" % (secs, line))
 
-        v, sid = dead_letter_through(worker, a.dir, "lookup", bs, reg, reader, "ro",
+        v, sid = dead_letter_through(worker, a.dir, "lookup", bs, reg, reader, pf("ro"),
                                      ["schema.registry.auto.register = false"])
-        check(sid == ids["ro.dlq-value"], "dead letter framed with id %d, the subject's is %d"
-              % (sid, ids["ro.dlq-value"]))
+        check(sid == ids[pf("ro") + ".dlq-value"], "dead letter framed with id %d, the subject's is %d"
+              % (sid, ids[pf("ro") + ".dlq-value"]))
         say("(b) auto.register=false: started, dead letter %s framed with the pre-registered "
             "id %d, decoded by PyPI confluent-kafka" % (v["reason"], sid))
 
-        line, secs = refused(worker, a.dir, "missing", bs, reg, "ro2",
+        line, secs = refused(worker, a.dir, "missing", bs, reg, pf("ro2"),
                              ["schema.registry.auto.register = false"],
-                             ["ro2.evt.complaint-value is not registered",
+                             [pf("ro2") + ".evt.complaint-value is not registered",
                               "ComplaintStatusEvent"])
         say("(c) a subject missing: exit 1 after %.1fs: %s" % (secs, line))
 
-        v, sid = dead_letter_through(worker, a.dir, "latest", bs, reg, reader, "ro3",
+        v, sid = dead_letter_through(worker, a.dir, "latest", bs, reg, reader, pf("ro3"),
                                      ["schema.registry.auto.register = false",
                                       "schema.registry.use.latest.version = true"])
         want = {f["name"] for f in json.loads(text(a.schemas_prev, "dead_letter.avsc"))["fields"]}
-        check(sid == prev["ro3.dlq-value"], "dead letter framed with id %d, the previous "
-              "release's is %d" % (sid, prev["ro3.dlq-value"]))
+        check(sid == prev[pf("ro3") + ".dlq-value"], "dead letter framed with id %d, the previous "
+              "release's is %d" % (sid, prev[pf("ro3") + ".dlq-value"]))
         check(set(v) == want, "dead letter fields %s, the previous release's %s"
               % (sorted(v), sorted(want)))
         mine = {f["name"] for f in json.loads(text(ours, "dead_letter.avsc"))["fields"]}
@@ -295,10 +307,10 @@ def main():
             "%d fields; ours has %d: %s not written)"
             % (sid, len(want), len(mine), ", ".join(sorted(mine - want)) or "none"))
 
-        line, secs = refused(worker, a.dir, "incompatible", bs, reg, "ro4",
+        line, secs = refused(worker, a.dir, "incompatible", bs, reg, pf("ro4"),
                              ["schema.registry.auto.register = false",
                               "schema.registry.use.latest.version = true"],
-                             ["ro4.dlq-value", "cannot read our DeadLetter", "tenant"])
+                             [pf("ro4") + ".dlq-value", "cannot read our DeadLetter", "tenant"])
         say("(e) a latest version that cannot read ours: exit 1 after %.1fs: %s"
             % (secs, line))
 

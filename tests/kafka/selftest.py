@@ -29,6 +29,16 @@ sys.path.insert(0, HERE)
 sys.dont_write_bytecode = True
 import kafka_harness as kh  # noqa: E402
 
+# Every topic and subject a test makes carries this invocation's suffix: a
+# fixture's broker and registry outlive one run (ctest --repeat keeps them),
+# and a second run must not meet the first one's topics ("already exists").
+RUN_ID = "%x" % (int(time.time() * 1000) & 0xffffffffff)
+
+
+def tn(name):
+    """name, unique to this invocation (st.compact -> st.compact.<run id>)."""
+    return "%s.%s" % (name, RUN_ID)
+
 
 class Fail(Exception):
     pass
@@ -94,37 +104,37 @@ def topics(run, *args):
 # --------------------------------------------------------------------------
 
 def t_topic(run, bs, a):
-    rc, out = topics(run, "--create", "--topic", "st.compact", "--partitions", "3",
+    rc, out = topics(run, "--create", "--topic", tn("st.compact"), "--partitions", "3",
                      "--replication-factor", "1", "--config", "cleanup.policy=compact",
                      "--config", "segment.bytes=1048576")
     check(rc == 0 and "Created topic" in out, "TopicCommand --create: " + out)
-    rc, out = topics(run, "--describe", "--topic", "st.compact")
+    rc, out = topics(run, "--describe", "--topic", tn("st.compact"))
     check(rc == 0 and "cleanup.policy=compact" in out, "describe lacks compaction: " + out)
-    md = metadata(bs, "st.compact")
+    md = metadata(bs, tn("st.compact"))
     parts = len(md["topics"][0]["partitions"])
     check(parts == 3, "metadata says %d partitions" % parts)
-    rc, out = topics(run, "--create", "--topic", "st.compact", "--partitions", "1",
+    rc, out = topics(run, "--create", "--topic", tn("st.compact"), "--partitions", "1",
                      "--replication-factor", "1")
     check(rc != 0 and "already exists" in out, "second --create did not fail: " + out)
     # auto.create.topics.enable=false: producing to an unknown topic fails
-    rc, err = produce(bs, "st.nosuch", ["k:v"], extra=["-X", "message.timeout.ms=2000"])
+    rc, err = produce(bs, tn("st.nosuch"), ["k:v"], extra=["-X", "message.timeout.ms=2000"])
     check(rc != 0 or "Delivery failed" in err, "unknown topic was auto-created")
     md = metadata(bs)
-    check("st.nosuch" not in [t["topic"] for t in md["topics"]], "st.nosuch exists")
+    check(tn("st.nosuch") not in [t["topic"] for t in md["topics"]], "st.nosuch exists")
     say("topic: created 3 partitions compact (TopicCommand), duplicate refused, "
         "no auto-create")
 
 
 def t_roundtrip(run, bs, a):
     n = a.count
-    rc, out = topics(run, "--create", "--topic", "st.rt", "--partitions", "3",
+    rc, out = topics(run, "--create", "--topic", tn("st.rt"), "--partitions", "3",
                      "--replication-factor", "1")
     check(rc == 0, out)
     lines = ["order-%d:seq-%d" % (i % 50, i) for i in range(n)]
     t0 = time.monotonic()
-    rc, err = produce(bs, "st.rt", lines)
+    rc, err = produce(bs, tn("st.rt"), lines)
     check(rc == 0, "produce failed: " + err[-500:])
-    msgs = consume_all(bs, "st.rt")
+    msgs = consume_all(bs, tn("st.rt"))
     dt = time.monotonic() - t0
     got = [m[3] for m in msgs]
     check(len(got) == n, "produced %d, consumed %d" % (n, len(got)))
@@ -142,18 +152,18 @@ def t_roundtrip(run, bs, a):
 
 
 def t_txn(run, bs, a):
-    r = subprocess.run([a.probe, bs, "st.txn", str(a.rf)], timeout=180)
+    r = subprocess.run([a.probe, bs, tn("st.txn"), str(a.rf)], timeout=180)
     check(r.returncode == 0, "txn_probe failed")
 
 
 def t_crash(run, bs, a):
     n = a.count
-    rc, out = topics(run, "--create", "--topic", "st.crash", "--partitions", "2",
+    rc, out = topics(run, "--create", "--topic", tn("st.crash"), "--partitions", "2",
                      "--replication-factor", "1")
     check(rc == 0, out)
-    rc, err = produce(bs, "st.crash", ["k%d:before-%d" % (i % 7, i) for i in range(n)])
+    rc, err = produce(bs, tn("st.crash"), ["k%d:before-%d" % (i % 7, i) for i in range(n)])
     check(rc == 0, "produce failed: " + err[-500:])
-    before = consume_all(bs, "st.crash")
+    before = consume_all(bs, tn("st.crash"))
     check(len(before) == n, "only %d of %d before the crash" % (len(before), n))
     t0 = time.monotonic()
     harness(run, "kill9", "1")
@@ -163,18 +173,18 @@ def t_crash(run, bs, a):
     check(r.returncode != 0, "metadata answered while the broker was dead")
     harness(run, "restart", "1")
     t_restart = time.monotonic() - t0
-    after = consume_all(bs, "st.crash")
+    after = consume_all(bs, tn("st.crash"))
     check(sorted(after) == sorted(before),
           "after kill -9 + restart: %d messages, %d before" % (len(after), len(before)))
-    rc, err = produce(bs, "st.crash", ["k%d:after-%d" % (i % 7, i) for i in range(n // 5)])
+    rc, err = produce(bs, tn("st.crash"), ["k%d:after-%d" % (i % 7, i) for i in range(n // 5)])
     check(rc == 0, "produce after restart failed: " + err[-500:])
-    total = len(consume_all(bs, "st.crash"))
+    total = len(consume_all(bs, tn("st.crash")))
     check(total == n + n // 5, "total %d" % total)
     # clean restart (SIGTERM, controlled shutdown) on the same data
     t1 = time.monotonic()
     harness(run, "restart", "1")
     t_clean = time.monotonic() - t1
-    total2 = len(consume_all(bs, "st.crash"))
+    total2 = len(consume_all(bs, tn("st.crash")))
     check(total2 == total, "after clean restart %d of %d" % (total2, total))
     # a hung broker (SIGSTOP): clients time out instead of being refused; after
     # SIGCONT it serves again without a restart, nothing lost
@@ -185,7 +195,7 @@ def t_crash(run, bs, a):
         check(r.returncode != 0, "metadata answered by a paused broker")
     finally:
         harness(run, "resume", "1")
-    total3 = len(consume_all(bs, "st.crash"))
+    total3 = len(consume_all(bs, tn("st.crash")))
     check(total3 == total, "after pause/resume %d of %d" % (total3, total))
     say("crash: %d messages survive kill -9 (restart %.1fs) and a clean restart (%.1fs); "
         "%d produced after, %d total; a paused broker times clients out and serves all %d "
@@ -196,25 +206,25 @@ def t_compaction(run, bs, a):
     """The log cleaner compacts on this broker config within a test's time.
     Kafka 4.x refuses segment.bytes below 1 MiB, so segments roll by time."""
     keys, rounds = 10, a.count
-    rc, out = topics(run, "--create", "--topic", "st.compacted", "--partitions", "1",
+    rc, out = topics(run, "--create", "--topic", tn("st.compacted"), "--partitions", "1",
                      "--replication-factor", "1", "--config", "cleanup.policy=compact",
                      "--config", "segment.ms=200", "--config", "min.cleanable.dirty.ratio=0.01",
                      "--config", "min.compaction.lag.ms=0", "--config", "delete.retention.ms=100")
     check(rc == 0, out)
-    rc, out = topics(run, "--create", "--topic", "st.tinyseg", "--partitions", "1",
+    rc, out = topics(run, "--create", "--topic", tn("st.tinyseg"), "--partitions", "1",
                      "--replication-factor", "1", "--config", "segment.bytes=1024")
     check(rc != 0 and "at least 1048576" in out, "segment.bytes=1024 accepted: " + out[-300:])
     for r in range(rounds):
-        rc, err = produce(bs, "st.compacted", ["k%d:r%d" % (k, r) for k in range(keys)])
+        rc, err = produce(bs, tn("st.compacted"), ["k%d:r%d" % (k, r) for k in range(keys)])
         check(rc == 0, "produce: " + err[-300:])
         time.sleep(0.25)  # > segment.ms: the next append rolls a segment
-    rc, err = produce(bs, "st.compacted", ["roll:x"])  # closes the last round's segment
+    rc, err = produce(bs, tn("st.compacted"), ["roll:x"])  # closes the last round's segment
     check(rc == 0, "produce: " + err[-300:])
     produced = keys * rounds + 1
     t0 = time.monotonic()
     msgs = []
     while time.monotonic() - t0 < 60:
-        msgs = consume_all(bs, "st.compacted")
+        msgs = consume_all(bs, tn("st.compacted"))
         if len(msgs) <= keys + 1:
             break
         time.sleep(1)
@@ -232,12 +242,12 @@ def t_compaction(run, bs, a):
 
 def t_leader_kill(run, bs, a):
     n = a.count
-    rc, out = topics(run, "--create", "--topic", "st.ha", "--partitions", "1",
+    rc, out = topics(run, "--create", "--topic", tn("st.ha"), "--partitions", "1",
                      "--replication-factor", "3", "--config", "min.insync.replicas=2")
     check(rc == 0, out)
-    leader = str(harness(run, "leader", "st.ha", "0"))
+    leader = str(harness(run, "leader", tn("st.ha"), "0"))
     # one producer all along: acks=all, idempotent, long delivery timeout
-    cmd = kcat_base(bs) + ["-P", "-t", "st.ha", "-K", ":", "-X", "acks=all",
+    cmd = kcat_base(bs) + ["-P", "-t", tn("st.ha"), "-K", ":", "-X", "acks=all",
                            "-X", "enable.idempotence=true", "-X", "message.timeout.ms=120000",
                            "-X", "linger.ms=5"]
     errf = tempfile.TemporaryFile(mode="w+")  # a pipe could fill up during failover
@@ -264,9 +274,9 @@ def t_leader_kill(run, bs, a):
     errf.close()
     t_fail = time.monotonic() - t0
     check(rc == 0 and "Delivery failed" not in err, "producer lost messages: " + err[-800:])
-    new_leader = str(harness(run, "leader", "st.ha", "0"))
+    new_leader = str(harness(run, "leader", tn("st.ha"), "0"))
     check(new_leader != leader, "leader still %s" % leader)
-    msgs = consume_all(bs, "st.ha")
+    msgs = consume_all(bs, tn("st.ha"))
     vals = [int(m[3]) for m in msgs]
     lost = set(range(n)) - set(vals)
     dups = len(vals) - len(set(vals))
@@ -278,7 +288,7 @@ def t_leader_kill(run, bs, a):
     end = time.monotonic() + 60
     isr = []
     while time.monotonic() < end:
-        isr = metadata(bs, "st.ha")["topics"][0]["partitions"][0]["isrs"]
+        isr = metadata(bs, tn("st.ha"))["topics"][0]["partitions"][0]["isrs"]
         if len(isr) == 3:
             break
         time.sleep(0.5)
@@ -306,7 +316,7 @@ def avro(fields):
 
 def t_registry(run, bs, a):
     url = kh.env_of(kh.Run(run).load())["PAYATOM_TEST_SCHEMA_REGISTRY_URL"]
-    subj = "st.orders-value"
+    subj = tn("st.orders") + "-value"
     code, body = curl("PUT", url + "/config", {"compatibility": "BACKWARD"})
     check(code == 200, "PUT /config: %s %s" % (code, body))
     code, body = curl("GET", url + "/config")
@@ -343,28 +353,28 @@ def t_avro(run, bs, a):
     reader = e["PAYATOM_TEST_AVRO_READER"].split()
     reg = e["PAYATOM_TEST_SCHEMA_REGISTRY_URL"]
     n = a.count
-    for t in ("st.avro", "st.notavro"):
+    for t in (tn("st.avro"), tn("st.notavro")):
         rc, out = topics(run, "--create", "--topic", t, "--partitions", "2",
                          "--replication-factor", "1")
         check(rc == 0, out)
     r = subprocess.run(reader + ["produce", "--bootstrap", bs, "--registry", reg,
-                                 "--topic", "st.avro", "--count", str(n)], timeout=240)
+                                 "--topic", tn("st.avro"), "--count", str(n)], timeout=240)
     check(r.returncode == 0, "avro_tool produce failed")
     code, subjects = curl("GET", reg + "/subjects")
-    check(code == 200 and "st.avro-value" in subjects, "subject not registered: %s" % subjects)
+    check(code == 200 and tn("st.avro") + "-value" in subjects, "subject not registered: %s" % subjects)
     out = os.path.join(kh.Run(run).dir, "st.avro.jsonl")
     r = subprocess.run(reader + ["read", "--bootstrap", bs, "--registry", reg, "--topic",
-                                 "st.avro", "--expect", str(n), "--out", out],
+                                 tn("st.avro"), "--expect", str(n), "--out", out],
                        stdout=subprocess.PIPE, text=True, timeout=240)
     print(r.stdout, end="")
     check(r.returncode == 0, "avro_tool read failed")
     with open(out) as f:
         seqs = sorted(json.loads(line)["value"]["seq"] for line in f)
     check(seqs == list(range(n)), "decoded values differ from what was produced")
-    rc, err = produce(bs, "st.notavro", ["k:not avro at all"])
+    rc, err = produce(bs, tn("st.notavro"), ["k:not avro at all"])
     check(rc == 0, err)
     r = subprocess.run(reader + ["read", "--bootstrap", bs, "--registry", reg, "--topic",
-                                 "st.notavro"], stdout=subprocess.PIPE,
+                                 tn("st.notavro")], stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, text=True, timeout=240)
     check(r.returncode != 0 and "failed=1" in r.stdout,
           "reader accepted a record that is not framed Avro: " + r.stdout)

@@ -55,11 +55,27 @@ EOF
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 run() { cd "$work" && timeout 240 bash "$work/tour.bash"; }
+# (in the mount namespace) an empty /tmp of the tour's own. The sources,
+# the build and the tour's root stay where they are even when they live
+# under /tmp (a clone in /tmp): they are bound into the new tmpfs at their
+# own paths before it is moved over /tmp.
+private_tmp() {
+  mount --make-rprivate / || return 1
+  local d p
+  d=$(mktemp -d /dev/shm/payatom-tour.XXXXXX) || return 1
+  mount -t tmpfs tmpfs "$d" || return 1
+  for p in "$src" "$bin" "$work"; do
+    case "$p" in
+      /tmp/*) mkdir -p "$d/${p#/tmp/}" && mount --bind "$p" "$d/${p#/tmp/}" || return 1;;
+    esac
+  done
+  mount --move "$d" /tmp
+}
 if [ $isolate = 1 ] && unshare -n -m true 2>/dev/null && command -v ip >/dev/null; then
   how="in a network and mount namespace of its own"
-  export -f run
-  export work
-  out=$(unshare -n -m bash -c 'ip link set lo up && mount -t tmpfs tmpfs /tmp && run' 2>&1)
+  export -f run private_tmp
+  export work src bin
+  out=$(unshare -n -m bash -c 'ip link set lo up && private_tmp && run' 2>&1)
   rc=$?
 else
   for p in 8080 8089; do

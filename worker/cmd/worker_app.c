@@ -17,6 +17,7 @@
 #include "reports/reports.h"
 #include "ingress/opsapi.h"
 #include "kafka/topics.h"
+#include "orders/machine.h"
 #include "ingress/webhook_ingress.h"
 
 static const char *cfg_topics(const pw_worker_conf_t *wc, size_t i)
@@ -334,6 +335,9 @@ pa_err_t pw_app_start(pw_app_t *app, pw_config_t *cfg, pw_merchants_t *ms,
 	o.retry_base_ms = wc->retry_base_ms;
 	o.retry_max_ms = wc->retry_max_ms;
 	o.retry_max_attempts = (int)wc->retry_max_attempts;
+	o.webhook_confirm = wc->webhook_confirm == PW_WHCONFIRM_SUCCESS
+				    ? PW_CONFIRM_SUCCESS
+				    : PW_CONFIRM_NONE;
 	o.commit_interval_ms = wc->commit_interval_ms;
 	o.shutdown_timeout_ms = wc->shutdown_timeout_ms;
 	o.dlq_payload_max = (size_t)wc->dlq_payload_max;

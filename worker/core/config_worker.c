@@ -129,6 +129,14 @@ static const pw_cfg_entry_t worker_entries[] = {
 		 W(webhook_allow_ips), 0, NULL,
 		 "Comma-separated addresses/CIDRs allowed to post webhooks; "
 		 "empty = any"),
+	PW_CFG_E("webhook.confirm", PW_CFG_ENUM, "none", 0, 0,
+		 W(webhook_confirm), 0, "none|success",
+		 "success = a paid status a webhook reports (Approved, Late "
+		 "Approved, Amount Mismatch) is published only once the "
+		 "gateway's status API confirms it: one more gateway call per "
+		 "order a webhook settles; none = such a webhook is believed "
+		 "when its received amount lines up with the order "
+		 "(docs/gateway-fidelity.md)"),
 	PW_CFG_E("log.level", PW_CFG_ENUM, "info", 0, 0, W(log_level), 0,
 		 "debug|info|warn|error", "Minimum level written to the log "
 		 "(SIGHUP reloads it)"),

@@ -15,6 +15,7 @@ enum { PW_API_V1, PW_API_V2 };
 enum { PW_COUNTRY_IN, PW_COUNTRY_BD, PW_COUNTRY_PK };
 enum { PW_SIGN_SHA256, PW_SIGN_HMAC };
 enum { PW_POLLKEY_REF_CODE, PW_POLLKEY_ORDER_ID };
+enum { PW_WHCONFIRM_NONE, PW_WHCONFIRM_SUCCESS };
 
 /* One merchant profile: keys merchant.<name>.<field>. Strings and lists are
  * borrowed from the pw_config_t (valid until pw_config_destroy()); secrets
@@ -67,6 +68,7 @@ typedef struct pw_worker_conf {
 	int64_t http_request_timeout_ms;
 	int64_t http_max_conns_per_ip;
 	pw_cfg_list_t webhook_allow_ips;
+	int webhook_confirm; /* PW_WHCONFIRM_* */
 	int log_level;  /* pw_log_level_t order: debug info warn error */
 	int log_format; /* PW_LOGFMT_* */
 	int64_t poll_first_ms, poll_max_interval_ms, poll_deadline_ms;

@@ -69,6 +69,8 @@ struct pw_gw_call {
 	int probe;
 	int sent;	/* holds one of max_concurrent's slots */
 	int queued;	/* in the wait queue */
+	/* status polls: the order asked about; the answer must name it */
+	char oid[PW_ID_MAX];
 	struct pw_gw_call *wnext, *wprev;
 };
 
@@ -473,6 +475,17 @@ static void on_reply(pa_client_t *cli, const pa_reply_t *rep, void *ud)
 		pa_txn_update_t upd;
 		res.err = unknown_outcome(
 			pa_parse_status(m, rep->body, rep->body_len, &upd, eb));
+		if (res.err == PA_OK &&
+		    (upd.order_id_len != strlen(c->oid) ||
+		     memcmp(upd.order_id, c->oid, upd.order_id_len) != 0)) {
+			/* an answer about another order (a ref_code that is
+			 * not this order's, or a confused gateway) says
+			 * nothing about this one: as an unreadable answer */
+			pa_txn_update_clear(&upd);
+			res.err = PA_IO;
+			snprintf(eb, sizeof eb,
+				 "status answer names another order_id");
+		}
 		if (res.err == PA_OK) {
 			res.status = upd.status;
 			res.raw = upd.status_raw;
@@ -665,7 +678,10 @@ static pa_err_t gw_status(pw_gateway_t *gw, const pw_order_t *ord,
 		key, &req, g->err);
 	if (err != PA_OK)
 		return err;
-	return start(g, midx, m, K_STATUS, req, cb, ud, out);
+	err = start(g, midx, m, K_STATUS, req, cb, ud, out);
+	if (err == PA_OK)
+		snprintf((*out)->oid, sizeof (*out)->oid, "%s", ord->order_id);
+	return err;
 }
 
 static void gw_cancel(pw_gateway_t *gw, pw_gw_call_t *c)

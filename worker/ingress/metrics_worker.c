@@ -38,6 +38,11 @@ struct pw_metrics_worker {
 		*g_live, *g_rest, *g_state_bytes;
 	pw_counter_t *c_expired, *c_restore, *c_rebuilds, *c_store_err;
 	pw_gauge_t *g_restore_left, *g_store_bytes;
+	/* webhooks whose order's status was asked from the gateway first:
+	 * unheld, amount, setting */
+	pw_mfamily_t *wh_confirm;
+	pw_counter_t *c_confirm[3];
+	uint64_t seen_confirm[3];
 	/* worker counts already added to the counters */
 	uint64_t seen_retries, seen_polls, seen_rebalances, seen_commits,
 		seen_aborts, seen_drained, seen_hand_tmo, seen_expired,
@@ -136,6 +141,9 @@ static void on_render(pw_metrics_t *reg, void *ud)
 	follow(mw->c_store_err, st.store_errors, &mw->seen_store_err);
 	pw_gauge_set(mw->g_restore_left, (double)st.restore_remaining);
 	pw_gauge_set(mw->g_store_bytes, (double)st.store_bytes);
+	follow(mw->c_confirm[0], st.wh_confirm_unheld, &mw->seen_confirm[0]);
+	follow(mw->c_confirm[1], st.wh_confirm_amount, &mw->seen_confirm[1]);
+	follow(mw->c_confirm[2], st.wh_confirm_setting, &mw->seen_confirm[2]);
 	pw_gauge_set(mw->g_live, (double)st.orders_live);
 	pw_gauge_set(mw->g_rest, (double)st.orders_at_rest);
 	pw_gauge_set(mw->g_state_bytes, (double)st.state_bytes);
@@ -190,6 +198,14 @@ pa_err_t pw_metrics_worker_new(pw_metrics_t *reg, pw_metrics_worker_t **out,
 		 "payatom_webhooks_received_total",
 		 "Gateway webhooks received, by verification result",
 		 L("result")},
+		{&mw->wh_confirm, PW_METRIC_COUNTER,
+		 "payatom_webhook_confirmations_total",
+		 "Verified webhooks not published at their word: the order's "
+		 "status was asked from the gateway's status API and its answer "
+		 "published, by reason (unheld: an order this worker did not "
+		 "create; amount: the received amount does not line up with the "
+		 "order; setting: webhook.confirm=success)",
+		 L("reason")},
 		{&mw->inflight, PW_METRIC_GAUGE, "payatom_inflight",
 		 "Commands, webhooks and polls in progress in this worker",
 		 NULL},
@@ -314,6 +330,9 @@ pa_err_t pw_metrics_worker_new(pw_metrics_t *reg, pw_metrics_worker_t **out,
 	mw->c_store_err = pw_counter_of(mw->store_errors);
 	mw->g_restore_left = pw_gauge_of(mw->restore_left);
 	mw->g_store_bytes = pw_gauge_of(mw->store_bytes);
+	static const char *const why[3] = {"unheld", "amount", "setting"};
+	for (int i = 0; i < 3; i++)
+		mw->c_confirm[i] = pw_counter_get(mw->wh_confirm, why[i]);
 	mw->g_gw_sending = pw_gauge_get(mw->gw_load, "inflight");
 	mw->g_gw_waiting = pw_gauge_get(mw->gw_load, "waiting");
 	if (pw_metrics_process_new(reg, &mw->proc, errbuf) != PA_OK) {

@@ -32,6 +32,7 @@ void pw__machine_conf(pw_worker_t *w)
 	c->retry_base_ms = w->o.retry_base_ms;
 	c->retry_max_ms = w->o.retry_max_ms;
 	c->retry_max_attempts = w->o.retry_max_attempts;
+	c->webhook_confirm = w->o.webhook_confirm;
 	c->reports = w->o.on_report_request != NULL;
 	c->has_merchant = has_merchant;
 	c->has_merchant_ud = w;
@@ -87,6 +88,9 @@ static void count(pw_worker_t *w, const pw_counts_t *c)
 	w->st.gw_retries += c->gw_retries;
 	w->st.polls += c->polls;
 	w->st.webhooks_in += c->webhooks_in;
+	w->st.wh_confirm_unheld += c->confirm_unheld;
+	w->st.wh_confirm_amount += c->confirm_amount;
+	w->st.wh_confirm_setting += c->confirm_setting;
 }
 
 /* The gateway call the machine asked for; a call that cannot be made is
@@ -97,7 +101,7 @@ static void call(pw_item_t *it, pw_call_kind_t kind)
 	pw_order_t *ord = it->ord;
 	pa_err_t err;
 	it->call_kind = (uint8_t)kind;
-	if (kind == PW_CALL_STATUS) {
+	if (kind == PW_CALL_STATUS || kind == PW_CALL_CONFIRM) {
 		err = w->gw->status(w->gw, ord, on_reply, it, &it->call);
 	} else {
 		if (kind == PW_CALL_CREATE)
@@ -127,27 +131,19 @@ static void keep_command(pw_item_t *it, pw_order_t *ord)
 		return;
 	char tp[PW_TRACEPARENT_MAX + 1], ts[PW_TRACESTATE_MAX + 1];
 	pw_headers_trace(it->hdrs, tp, ts);
-	json_t *ext = json_object();
-	json_t *cid = json_object_get(it->rec, "command_id");
-	json_t *md = json_object_get(it->rec, "metadata");
-	if (json_is_string(cid))
-		json_object_set(ext, "cid", cid);
-	if (json_is_object(md) && json_object_size(md))
-		json_object_set(ext, "md", md);
-	if (*tp)
-		json_object_set_new(ext, "tp", json_string(tp));
-	if (*ts)
-		json_object_set_new(ext, "ts", json_string(ts));
-	if (pw_order_set_ext(ord, ext) != PA_OK)
+	pw_cmd_src_t src = {it->topic, it->partition, it->offset};
+	if (pw_order_keep_command(ord, it->rec, &src, tp, ts) != PA_OK)
 		PW_LOG(it->w, PW_LOG_WARN, "order %s: no memory for its "
 					   "command's metadata and trace",
 		       ord->order_id);
-	json_decref(ext);
 }
 
 /* What caused the event it publishes for ord (docs/events.md): the
- * command, the webhook record, the order's n-th poll, or the deadline.
- * The ids go into buf. */
+ * command, the webhook record, the order's n-th poll (also the status
+ * request a webhook not taken at its word made: the gateway's answer is
+ * what is published), or the deadline (UNRESOLVED once it passed; before
+ * it, UNRESOLVED is a poll's answer: the gateway does not know an order
+ * only a webhook named). The ids go into buf. */
 static pw_cause_t cause_of(const pw_item_t *it, const pw_order_t *ord,
 			   char *buf, size_t size)
 {
@@ -156,12 +152,14 @@ static pw_cause_t cause_of(const pw_item_t *it, const pw_order_t *ord,
 		c.kind = PW_CAUSE_COMMAND;
 		c.command_id = json_string_value(json_object_get(it->rec,
 								 "command_id"));
-	} else if (it->kind == PW_ITEM_WEBHOOK) {
+	} else if (it->kind == PW_ITEM_WEBHOOK &&
+		   it->call_kind != PW_CALL_CONFIRM) {
 		c.kind = PW_CAUSE_WEBHOOK;
 		snprintf(buf, size, "%s:%d:%lld", it->w->in_topics[PW_IN_WEBHOOK],
 			 (int)it->partition, (long long)it->offset);
 		c.id = buf;
-	} else if (ord->status == PA_STATUS_UNRESOLVED) {
+	} else if (ord->status == PA_STATUS_UNRESOLVED &&
+		   pw__wall_ms() >= ord->deadline_ms) {
 		c.kind = PW_CAUSE_DEADLINE; /* the worker gave up polling */
 	} else {
 		c.kind = PW_CAUSE_POLL;
@@ -169,6 +167,23 @@ static pw_cause_t cause_of(const pw_item_t *it, const pw_order_t *ord,
 		c.id = buf;
 	}
 	return c;
+}
+
+/* A follow-up the gateway accepted: its step writes the state, with no
+ * dead letter (the answer to its call, not the call itself). */
+static int followup_accepted(const pw_item_t *it, const pw_effects_t *fx)
+{
+	if (it->kind != PW_ITEM_CMD || it->call_kind != PW_CALL_FOLLOWUP ||
+	    !it->rec)
+		return 0;
+	int save = 0;
+	for (int i = 0; i < fx->n; i++) {
+		if (fx->fx[i].kind == PW_FX_DEAD_LETTER ||
+		    fx->fx[i].kind == PW_FX_CALL || fx->fx[i].repeat)
+			return 0;
+		save |= fx->fx[i].kind == PW_FX_SAVE;
+	}
+	return save;
 }
 
 /* Carries out fx (a step of it on ord, which is it->ord or fresh storage
@@ -179,6 +194,7 @@ static void execute(pw_item_t *it, pw_order_t *ord, pw_effects_t *fx)
 	json_t *ev = NULL;
 	const char *topic = NULL;
 	int writing = 0;
+	int keep_followup = followup_accepted(it, fx);
 	count(w, &fx->counts);
 	if (fx->n && fx->fx[fx->n - 1].kind == PW_FX_AGAIN)
 		it->again = 1;
@@ -201,13 +217,47 @@ static void execute(pw_item_t *it, pw_order_t *ord, pw_effects_t *fx)
 						      w->o.topic_evt_refund,
 						      w->o.topic_evt_complaint};
 			char cid[PW_ID_MAX + 160];
+			if (e->repeat) {
+				/* the answer to a repeated create: the
+				 * current event again, caused by this
+				 * command; no state change to write */
+				json_t *d = pw_order_event_details(ord);
+				ev = pw_event_build(
+					ord, e->prev_status, d,
+					json_string_value(json_object_get(
+						d, "reason")),
+					&topic, &tp);
+				json_decref(d);
+				pw_cause_t cause = cause_of(it, ord, cid,
+							    sizeof cid);
+				pw_event_add_cause(ev, ord, &cause);
+				pw__emit(it, NULL, ev, topic);
+				ev = NULL;
+				writing = 1;
+				break;
+			}
 			ev = pw_event_build(ord, e->prev_status, e->details,
 					    e->text, &topic, &tp);
 			pw_cause_t cause = cause_of(it, ord, cid, sizeof cid);
 			pw_event_add_cause(ev, ord, &cause);
+			/* what an answer to a repeated create needs again */
+			if (pw_order_keep_event(ord, ev) != PA_OK)
+				PW_LOG(w, PW_LOG_WARN, "order %s: no memory for "
+						       "its event's details",
+				       ord->order_id);
 			break;
 		}
 		case PW_FX_SAVE:
+			if (keep_followup) { /* known again by its command_id */
+				pw_cmd_src_t src = {it->topic, it->partition,
+						    it->offset};
+				if (pw_order_keep_followup(ord, it->rec, &src) !=
+				    PA_OK)
+					PW_LOG(w, PW_LOG_WARN,
+					       "order %s: no memory to keep "
+					       "its follow-up",
+					       ord->order_id);
+			}
 			pw__emit(it, ord, ev, topic);
 			ev = NULL;
 			writing = 1;
@@ -317,7 +367,8 @@ static void start_command(pw_item_t *it)
 	}
 	char mk[PW_ID_MAX + 16];
 	size_t mkl = pw_order_key(ci.kind, it->key, mk, sizeof mk);
-	pw_input_t in = {.kind = PW_INPUT_COMMAND, .rec = it->rec, .ci = &ci};
+	pw_input_t in = {.kind = PW_INPUT_COMMAND, .rec = it->rec, .ci = &ci,
+			 .src = {it->topic, it->partition, it->offset}};
 	pw_order_t peek, *ord;
 	if (ci.op == PW_OP_CREATE &&
 	    (ord = pw__order_peek(w, mk, mkl, &peek)) != NULL) {

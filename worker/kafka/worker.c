@@ -40,6 +40,7 @@ void pw_worker_opts_default(pw_worker_opts_t *o)
 	o->retry_base_ms = mc.retry_base_ms;
 	o->retry_max_ms = mc.retry_max_ms;
 	o->retry_max_attempts = mc.retry_max_attempts;
+	o->webhook_confirm = mc.webhook_confirm;
 	o->commit_interval_ms = 1000;
 	o->shutdown_timeout_ms = 25000;
 	o->handover_timeout_ms = 10000;

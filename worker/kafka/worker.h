@@ -51,6 +51,9 @@ typedef struct pw_worker_opts {
 	int64_t poll_first_ms, poll_max_interval_ms, poll_deadline_ms;
 	int64_t retry_base_ms, retry_max_ms;
 	int retry_max_attempts;
+	/* webhook.confirm: PW_CONFIRM_NONE or PW_CONFIRM_SUCCESS
+	 * (orders/machine.h) */
+	int webhook_confirm;
 	int64_t commit_interval_ms;
 	int64_t shutdown_timeout_ms;
 	/* A dead letter carries at most this many bytes of the original
@@ -150,6 +153,11 @@ typedef struct pw_worker_stats {
 	uint64_t inflight, queued;
 	uint64_t partitions_assigned, partitions_restoring;
 	uint64_t terminal_events, unresolved;
+	/* verified webhooks not published at their word: the order's status
+	 * was asked from the gateway first (orders/machine.c webhook()) --
+	 * an order the worker did not create, a received amount that does
+	 * not line up with the order, webhook.confirm=success */
+	uint64_t wh_confirm_unheld, wh_confirm_amount, wh_confirm_setting;
 	/* revokes that waited for gateway calls in flight: all returned, or
 	 * handover.timeout came with calls left (cancelled) */
 	uint64_t handovers_drained, handover_timeouts;

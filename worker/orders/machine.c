@@ -3,8 +3,10 @@
  *       poll schedule, retry backoff, the well-formedness of effect lists.
  * Not here: carrying effects out (kafka/process.c), the transition rule
  *           of statuses (state.c pw_order_apply, lib/status.c), event
- *           fields (event.c). */
+ *           fields (event.c), reading a webhook record and whether it
+ *           lines up with its order (webhook_trust.c). */
 #include "orders/machine.h"
+#include "orders/machine_int.h"
 
 #include <assert.h>
 #include <stdarg.h>
@@ -12,6 +14,7 @@
 #include <string.h>
 
 #include "core/redact.h"
+#include "orders/webhook_trust.h"
 
 #define DEADLINE_REASON                                                        \
 	"status polling deadline passed without a terminal status"
@@ -95,6 +98,16 @@ static void dead_letter(pw_effects_t *fx, const char *reason,
 	e->reason = reason;
 	e->text = text(fx, "%s", msg ? msg : "");
 	end(fx, PW_FX_DONE);
+}
+
+pw_effect_t *pw__fx_add(pw_effects_t *fx, pw_fx_kind_t kind)
+{
+	return add(fx, kind);
+}
+
+void pw__fx_dead_letter(pw_effects_t *fx, const char *reason, const char *msg)
+{
+	dead_letter(fx, reason, msg);
 }
 
 /* The state as it is, written (it learned something, or a duplicate
@@ -305,11 +318,9 @@ static void command(const pw_machine_conf_t *c, pw_order_t *ord,
 {
 	const pw_cmd_info_t *ci = in->ci;
 	if (ci->op == PW_OP_CREATE) {
-		/* redelivered or repeated: never call the gateway twice for
-		 * one order */
+		/* never call the gateway twice for one order (answer.c) */
 		if (in->known) {
-			fx->counts.duplicates_suppressed++;
-			end(fx, PW_FX_DONE);
+			pw__order_repeated(ord, in, fx);
 			return;
 		}
 		order_init(c, ord, in, ci->kind, ci->merchant, fx);
@@ -338,68 +349,103 @@ static void command(const pw_machine_conf_t *c, pw_order_t *ord,
 			    "follow-up command for an order this worker "
 			    "never accepted");
 		return;
+	} else if (pw__order_repeated(ord, in, fx)) {
+		return; /* seen before: answered, not sent again (answer.c) */
 	}
 	call(fx, PW_CALL_FOLLOWUP);
+}
+
+/* ---- webhooks ------------------------------------------------------------ */
+
+/* A verified webhook is acted on at its word only for an order the worker
+ * created, with a received amount that lines up with it; every other one
+ * is a hint: the order's status is asked from the gateway's status API
+ * (our own authenticated request) and its answer is what gets published
+ * (webhook_trust.h says why). */
+
+#define UNHELD_REASON                                                          \
+	"a webhook named an order this worker did not create: its status is "  \
+	"asked from the gateway's status API"
+#define NOT_FOUND_REASON                                                       \
+	"the gateway's status API does not know this order, which only a "     \
+	"webhook named"
+
+/* A verified webhook for an order the worker holds no state for (created
+ * elsewhere, a forgery, or state lost in a crash): held, PENDING published
+ * as the order's sequence 1 (after a lost state, the same event again:
+ * same sequence, same event_id), and polled at once, by order_id (nothing
+ * of the callback is learned, its ref_code included). What the callback
+ * says is not published: the poll's answer is. */
+static void unheld(const pw_machine_conf_t *c, pw_order_t *ord,
+		   const pw_input_t *in, const char *merchant,
+		   pw_effects_t *fx)
+{
+	order_init(c, ord, in, PW_KIND_PAYIN, merchant, fx);
+	ord->phase = PW_PHASE_LOOKUP;
+	fx->counts.confirm_unheld++;
+	add(fx, PW_FX_LOG)->text = "webhook for an order this worker did not "
+				   "create: asking the gateway's status API";
+	schedule(ord, in->now_ms, 0, fx);
+	transition(c, in->now_ms, ord, PA_STATUS_PENDING, "", NULL,
+		   UNHELD_REASON, fx, PW_FX_DONE);
 }
 
 static void webhook(const pw_machine_conf_t *c, pw_order_t *ord,
 		    const pw_input_t *in, pw_effects_t *fx)
 {
-	const char *merchant =
-		json_string_value(json_object_get(in->rec, "merchant"));
-	const json_t *cb = json_object_get(in->rec, "callback");
-	const char *raw = json_string_value(json_object_get(cb, "status"));
-	if (!merchant || !json_is_object(cb) || !raw) {
-		dead_letter(fx, "MALFORMED", "internal webhook record lacks "
-					     "merchant, callback or status");
+	pw_wh_t wh;
+	const char *msg = NULL;
+	const char *bad = pw_wh_read(in->rec, in->key, in->klen, &wh, &msg);
+	if (bad) {
+		dead_letter(fx, bad, msg);
 		return;
 	}
 	fx->counts.webhooks_in++;
-	pa_status_t st = pa_status_from_raw(raw, strlen(raw));
 	if (!in->known) {
-		/* A verified callback for an order we hold no state for
-		 * (created elsewhere, or state lost): publish it anyway. */
-		order_init(c, ord, in, PW_KIND_PAYIN, merchant, fx);
-		ord->phase = PW_PHASE_ACCEPTED;
-		/* polled until it settles, as an order we created is */
-		schedule(ord, in->now_ms, c->poll_first_ms, fx);
-		if (st != PA_STATUS_PENDING && st != PA_STATUS_UNRESOLVED) {
-			/* Every accepted order's history starts with PENDING
-			 * as sequence 1 (the acceptance event). When the state
-			 * was lost (a crash between an event and its state
-			 * record) that event exists already: publish it again
-			 * -- same sequence, same event_id -- so this webhook
-			 * becomes sequence 2 instead of a second sequence 1. */
-			transition(c, in->now_ms, ord, PA_STATUS_PENDING, "",
-				   NULL, NULL, fx, PW_FX_AGAIN);
-			return;
-		}
-	}
-	const json_t *rm = json_object_get(in->rec, "received_minor");
-	learn(ord, json_string_value(json_object_get(cb, "ref_code")),
-	      json_is_integer(rm) ? json_integer_value(rm) : -1);
-	if (ord->phase == PW_PHASE_LOOKUP || ord->phase == PW_PHASE_NEW)
-		ord->phase = PW_PHASE_ACCEPTED;
-	if (st == PA_STATUS_UNRESOLVED) {
-		add(fx, PW_FX_LOG)->text = "webhook with unknown status";
-		save_done(fx);
+		unheld(c, ord, in, wh.merchant, fx);
 		return;
 	}
-	int was_settled = ord->phase == PW_PHASE_SETTLED;
-	json_t *details = json_object();
-	static const char *const keys[] = {"bank_ref", "sender_upi",
-					   "refund_info", "requested_amount",
-					   "received_amount"};
-	for (size_t i = 0; details && i < sizeof keys / sizeof keys[0]; i++) {
-		json_t *v = json_object_get(cb, keys[i]);
-		if (v)
-			json_object_set(details, keys[i], v);
+	pa_status_t st = wh.status;
+	if (st == PA_STATUS_UNRESOLVED) {
+		/* nothing of it is learned: its fields are not vouched for */
+		add(fx, PW_FX_LOG)->text = "webhook with unknown status";
+		end(fx, PW_FX_DONE);
+		return;
 	}
-	if (details)
-		json_object_set_new(details, "source", json_string("webhook"));
+	int moves = pw_order_would_move(ord, st);
+	uint8_t *why = NULL;
+	if (!pw_order_created_here(ord))
+		why = &fx->counts.confirm_unheld;
+	else if (!pw_wh_lines_up(ord, &wh))
+		why = &fx->counts.confirm_amount;
+	else if (c->webhook_confirm == PW_CONFIRM_SUCCESS &&
+		 pa_status_is_paid(st) && moves)
+		why = &fx->counts.confirm_setting;
+	if (why && !moves) {
+		/* it would change nothing, and what it carries is not
+		 * learned */
+		end(fx, PW_FX_DONE);
+		return;
+	}
+	if (why) {
+		/* the status API's answer wins (on_confirm) */
+		(*why)++;
+		if (why == &fx->counts.confirm_amount)
+			add(fx, PW_FX_LOG)->text =
+				"webhook's received amount does not line up "
+				"with the order: asking the gateway's status "
+				"API";
+		call(fx, PW_CALL_CONFIRM);
+		return;
+	}
+	learn(ord, json_string_value(json_object_get(wh.cb, "ref_code")),
+	      wh.received);
+	if (ord->phase == PW_PHASE_LOOKUP || ord->phase == PW_PHASE_NEW)
+		ord->phase = PW_PHASE_ACCEPTED;
+	int was_settled = ord->phase == PW_PHASE_SETTLED;
 	json_decref(fx->owned);
-	fx->owned = details;
-	observe(c, in->now_ms, ord, st, raw, details, NULL, fx);
+	fx->owned = pw_wh_details(&wh);
+	observe(c, in->now_ms, ord, st, wh.raw, fx->owned, NULL, fx);
 	/* The poll stops when the order settles, not when a webhook names
 	 * a terminal status: a stale one (Late Approved replayed after
 	 * Refund Initiated) is suppressed and the order still needs its
@@ -529,6 +575,19 @@ static void on_poll(const pw_machine_conf_t *c, pw_order_t *ord,
 		save_done(fx);
 		return;
 	}
+	if (res->err == PA_NOT_FOUND && !pw_order_created_here(ord)) {
+		/* only a webhook named it, and the gateway says there is no
+		 * such order: reported now, not after the deadline (an
+		 * operator or reconciliation takes over) */
+		observe(c, in->now_ms, ord, PA_STATUS_UNRESOLVED,
+			ord->raw_status, NULL, NOT_FOUND_REASON, fx);
+		if (ord->phase == PW_PHASE_SETTLED)
+			add(fx, PW_FX_POLL_CANCEL);
+		else
+			schedule(ord, in->now_ms, next_poll_in(c, ord), fx);
+		end(fx, PW_FX_DONE);
+		return;
+	}
 	if (in->now_ms >= ord->deadline_ms) {
 		/* final deadline: reported, never silently dropped */
 		deadline_passed(c, ord, in, fx);
@@ -536,6 +595,34 @@ static void on_poll(const pw_machine_conf_t *c, pw_order_t *ord,
 	}
 	schedule(ord, in->now_ms, next_poll_in(c, ord), fx);
 	save_done(fx);
+}
+
+/* The answer to a status request a webhook asked for (webhook()): as a
+ * poll's, except that a settled order's unanswered request is asked again
+ * -- nothing else polls a settled order, and the webhook it checks (a Late
+ * Approved, a refund) would otherwise be lost until reconciliation. */
+static void on_confirm(const pw_machine_conf_t *c, pw_order_t *ord,
+		       const pw_input_t *in, pw_effects_t *fx)
+{
+	const pw_reply_t *res = in->reply;
+	int answered = !res->sync && res->err == PA_OK && res->raw && *res->raw;
+	if (answered || ord->phase != PW_PHASE_SETTLED) {
+		on_poll(c, ord, in, fx);
+		return;
+	}
+	if (!res->sync) {
+		fx->counts.polls++;
+		if (pa_err_is_retryable(res->err) &&
+		    in->attempts + 1 < c->retry_max_attempts) {
+			retry(fx, PW_CALL_CONFIRM,
+			      pw_machine_backoff(c, in->attempts + 1,
+						 in->rand));
+			return;
+		}
+	}
+	add(fx, PW_FX_LOG)->text = "the gateway did not confirm a webhook of "
+				   "this settled order: it stays as it is";
+	end(fx, PW_FX_DONE);
 }
 
 static void on_followup(const pw_machine_conf_t *c, pw_order_t *ord,
@@ -605,6 +692,8 @@ void pw_order_step(const pw_machine_conf_t *c, pw_order_t *ord,
 			on_submit(c, ord, in, fx);
 		else if (in->call == PW_CALL_FOLLOWUP)
 			on_followup(c, ord, in, fx);
+		else if (in->call == PW_CALL_CONFIRM)
+			on_confirm(c, ord, in, fx);
 		else
 			on_poll(c, ord, in, fx);
 		return;
@@ -623,7 +712,7 @@ void pw_order_step(const pw_machine_conf_t *c, pw_order_t *ord,
 const char *pw_effects_check(const pw_effects_t *fx)
 {
 	int nev = 0, nsave = 0, npoll = 0, ncancel = 0, nhold = 0;
-	int nforget = 0, ndl = 0, save_after_pub = 0;
+	int nforget = 0, ndl = 0, save_after_pub = 0, nrepeat = 0;
 	if (fx->n < 1)
 		return "empty effect list";
 	for (int i = 0; i < fx->n; i++) {
@@ -636,6 +725,7 @@ const char *pw_effects_check(const pw_effects_t *fx)
 		switch (k) {
 		case PW_FX_PUBLISH:
 			nev++;
+			nrepeat += fx->fx[i].repeat;
 			if (nsave)
 				return "a state record before its event";
 			break;
@@ -676,7 +766,9 @@ const char *pw_effects_check(const pw_effects_t *fx)
 		return "more than one event or dead letter";
 	if (nsave > 1)
 		return "more than one state record";
-	if (nev == 1 && ndl == 0 && !save_after_pub)
+	if (nrepeat && (nsave || last != PW_FX_DONE))
+		return "an event repeated with a state record or not done";
+	if (nev == 1 && ndl == 0 && !nrepeat && !save_after_pub)
 		return "an event without its state record";
 	if (ndl && nsave)
 		return "a dead letter with a state record";

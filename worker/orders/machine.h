@@ -8,8 +8,9 @@
  * Not here: where states are kept and how effects are carried out (the
  *           Kafka shell: kafka/process.c executes, kafka/items.c writes,
  *           kafka/order_table.c holds), the state record and its changelog
- *           form (state.c), event field layout (event.c), the gateway
- *           protocol (gateway/).
+ *           form (state.c), event field layout (event.c), what a webhook
+ *           record says and whether it lines up with its order
+ *           (webhook_trust.c), the gateway protocol (gateway/).
  *
  * The machine reads no clock (now_ms comes in the input), draws no random
  * number (rand comes in the input), calls nobody, and allocates only what
@@ -34,6 +35,7 @@
 
 #include "payatom/error.h"
 #include "payatom/status.h"
+#include "orders/command.h"
 #include "orders/event.h"
 #include "orders/state.h"
 
@@ -49,7 +51,14 @@ typedef struct pw_machine_conf {
 	 * to the configuration, answered at once. NULL: every merchant. */
 	int (*has_merchant)(void *ud, const char *merchant);
 	void *has_merchant_ud;
+	/* webhook.confirm: PW_CONFIRM_SUCCESS asks the gateway's status API
+	 * before a webhook's paid status (Approved, Late Approved, Amount
+	 * Mismatch) is published; PW_CONFIRM_NONE (0, the default) believes
+	 * one whose received amount lines up with the order */
+	int webhook_confirm;
 } pw_machine_conf_t;
+
+enum { PW_CONFIRM_NONE, PW_CONFIRM_SUCCESS }; /* webhook.confirm's list */
 
 /* Fills c with the defaults (poll.first 30 s, poll.max.interval 5 min,
  * poll.deadline 24 h, retry 500 ms doubling to 60 s, 8 attempts); the
@@ -60,6 +69,9 @@ typedef enum pw_call_kind {
 	PW_CALL_CREATE,   /* the command (payin, payout) goes to the gateway */
 	PW_CALL_FOLLOWUP, /* the command (refund, UTR, complaint) */
 	PW_CALL_STATUS,   /* ask the order's status (ref_code or order_id) */
+	PW_CALL_CONFIRM,  /* the same request, asked because a webhook is not
+			     believed at its word (webhook()): its answer is
+			     stepped like a poll's */
 } pw_call_kind_t;
 
 /* A gateway answer (the gateway adapter's pw_gw_result_t). Borrowed. */
@@ -100,6 +112,9 @@ typedef struct pw_input {
 	size_t klen;
 	const json_t *rec;        /* COMMAND, WEBHOOK; borrowed */
 	const pw_cmd_info_t *ci;  /* COMMAND: from pw_order_admit() */
+	/* COMMAND: where its record was read (a create for a known order
+	 * is answered unless it is the record that created it) */
+	pw_cmd_src_t src;
 	int force;                /* POLL */
 	pw_call_kind_t call;      /* REPLY, RETRY: the call asked for */
 	const pw_reply_t *reply;  /* REPLY */
@@ -138,12 +153,21 @@ typedef struct pw_effect {
 				  by the effects; may be NULL */
 	const char *reason;    /* DEAD_LETTER: a DeadLetterReason symbol */
 	const char *text;      /* PUBLISH reason, DEAD_LETTER message, LOG */
+	/* PUBLISH: 1 = the order's current event again, no transition (the
+	 * answer to a repeated create: the shell builds it from the state
+	 * and the details kept with pw_order_keep_event; nothing to save) */
+	int repeat;
 } pw_effect_t;
 
 /* What a step adds to the worker's counters (pw_worker_stats_t). */
 typedef struct pw_counts {
 	uint8_t commands_in, duplicates_suppressed, terminal_events;
 	uint8_t unresolved, gw_retries, polls, webhooks_in;
+	/* verified webhooks whose order's status is asked from the gateway
+	 * instead of being published at the webhook's word, by reason: an
+	 * order the worker did not create (or does not hold), a received
+	 * amount that does not line up with the order, webhook.confirm */
+	uint8_t confirm_unheld, confirm_amount, confirm_setting;
 } pw_counts_t;
 
 #define PW_FX_MAX 10

@@ -32,6 +32,7 @@ int pw_order_apply(pw_order_t *ord, pa_status_t st, const char *raw)
 	}
 	if (ord->seq > 0 && !pa_status_can_move((pa_status_t)ord->status, st))
 		return 0;
+	ord->prev = ord->seq > 0 ? ord->status : PW_PREV_NONE;
 	ord->status = (uint8_t)st;
 	copy(ord->raw_status, sizeof ord->raw_status, raw);
 	ord->seq++;
@@ -117,14 +118,15 @@ pa_err_t pw_order_copy(pw_order_t *dst, const pw_order_t *src)
 
 json_t *pw_order_to_json(const pw_order_t *o)
 {
-	json_t *j = json_pack("{si s:s s:s s:s s:s s:s s:s s:s s:s s:i s:i s:I s:I"
-			 " s:i s:i s:i s:I s:I s:I}",
+	json_t *j = json_pack("{si s:s s:s s:s s:s s:s s:s s:s s:s s:i s:i s:i s:I"
+			 " s:I s:i s:i s:i s:I s:I s:I}",
 			 "v", 1, "kind", pw_kind_name((pw_kind_t)o->kind),
 			 "order_id", o->order_id, "merchant", o->merchant,
 			 "ref_code", o->ref_code, "raw", o->raw_status,
 			 "product", o->product, "currency", o->currency,
 			 "status", pa_status_name((pa_status_t)o->status),
-			 "phase", (int)o->phase, "seq", (int)o->seq, "amount",
+			 "phase", (int)o->phase, "seq", (int)o->seq, "prev",
+			 o->prev == PW_PREV_NONE ? -1 : (int)o->prev, "amount",
 			 (json_int_t)o->amount_minor, "received",
 			 (json_int_t)o->received_minor, "attempts",
 			 (int)o->attempts, "polls", (int)o->polls, "partition",
@@ -287,6 +289,7 @@ char *pw_order_encode(const pw_order_t *o, size_t *len)
 	} nums[] = {
 		{",\"phase\":", (int)o->phase},
 		{",\"seq\":", (int)o->seq},
+		{",\"prev\":", o->prev == PW_PREV_NONE ? -1 : (int)o->prev},
 		{",\"amount\":", (json_int_t)o->amount_minor},
 		{",\"received\":", (json_int_t)o->received_minor},
 		{",\"attempts\":", (int)o->attempts},
@@ -318,17 +321,18 @@ pa_err_t pw_order_from_json(const json_t *j, pw_order_t *o)
 {
 	const char *kind = NULL, *oid = NULL, *m = NULL, *rc = "", *raw = "",
 		   *prod = "", *cur = "", *st = NULL;
-	int v = 0, phase = 0, seq = 0, att = 0, polls = 0, part = 0;
+	int v = 0, phase = 0, seq = 0, prev = -1, att = 0, polls = 0, part = 0;
 	json_int_t amt = 0, rcv = -1, created = 0, np = 0, dl = 0;
 	json_error_t err;
 	memset(o, 0, sizeof *o);
 	if (!j || json_unpack_ex((json_t *)j, &err, 0,
 				 "{s:i s:s s:s s:s s?s s?s s?s s?s s:s s?i s:i"
-				 " s?I s?I s?i s?i s?i s?I s?I s?I}",
+				 " s?i s?I s?I s?i s?i s?i s?I s?I s?I}",
 				 "v", &v, "kind", &kind, "order_id", &oid,
 				 "merchant", &m, "ref_code", &rc, "raw", &raw,
 				 "product", &prod, "currency", &cur, "status",
-				 &st, "phase", &phase, "seq", &seq, "amount",
+				 &st, "phase", &phase, "seq", &seq, "prev", &prev,
+				 "amount",
 				 &amt, "received", &rcv, "attempts", &att,
 				 "polls", &polls, "partition", &part, "created",
 				 &created, "next_poll", &np, "deadline",
@@ -355,6 +359,8 @@ pa_err_t pw_order_from_json(const json_t *j, pw_order_t *o)
 	o->phase = (uint8_t)phase;
 	o->status = (uint8_t)s;
 	o->seq = (uint32_t)seq;
+	o->prev = prev >= 0 && prev < PA__STATUS_COUNT ? (uint8_t)prev
+						       : PW_PREV_NONE;
 	o->attempts = (uint32_t)att;
 	o->polls = (uint32_t)polls;
 	o->partition = part;
@@ -446,11 +452,13 @@ static int decode_direct(const char *buf, size_t len, pw_order_t *o)
 	if (!lit(&d, ",\"status\":", 10) || !str_plain(&d, st, sizeof st))
 		return 0;
 	static const char *const keys[] = {
-		",\"phase\":", ",\"seq\":", ",\"amount\":", ",\"received\":",
-		",\"attempts\":", ",\"polls\":", ",\"partition\":",
-		",\"created\":", ",\"next_poll\":", ",\"deadline\":"};
-	int64_t v[10];
-	for (size_t i = 0; i < 10; i++)
+		",\"phase\":",	",\"seq\":",	 ",\"prev\":",
+		",\"amount\":",	",\"received\":", ",\"attempts\":",
+		",\"polls\":",	",\"partition\":", ",\"created\":",
+		",\"next_poll\":", ",\"deadline\":"};
+	enum { N_KEYS = sizeof keys / sizeof keys[0] };
+	int64_t v[N_KEYS];
+	for (size_t i = 0; i < N_KEYS; i++)
 		if (!lit(&d, keys[i], strlen(keys[i])) || !num(&d, &v[i]))
 			return 0;
 	/* the ext object as pw_order_encode wrote it: up to the record's
@@ -474,21 +482,23 @@ static int decode_direct(const char *buf, size_t len, pw_order_t *o)
 			k = i;
 	if (k < 0 || pa_status_from_name(st, &s) != PA_OK || !o->order_id[0])
 		return 0;
-	for (int i = 0; i < 7; i++)
-		if (i != 2 && i != 3 && (v[i] < INT32_MIN || v[i] > INT32_MAX))
+	for (int i = 0; i < 8; i++)
+		if (i != 3 && i != 4 && (v[i] < INT32_MIN || v[i] > INT32_MAX))
 			return 0; /* the int fields: jansson would refuse */
 	o->kind = (uint8_t)k;
 	o->status = (uint8_t)s;
 	o->phase = (uint8_t)v[0];
 	o->seq = (uint32_t)v[1];
-	o->amount_minor = v[2];
-	o->received_minor = v[3];
-	o->attempts = (uint32_t)v[4];
-	o->polls = (uint32_t)v[5];
-	o->partition = (int32_t)v[6];
-	o->created_ms = v[7];
-	o->next_poll_ms = v[8];
-	o->deadline_ms = v[9];
+	o->prev = v[2] >= 0 && v[2] < PA__STATUS_COUNT ? (uint8_t)v[2]
+						       : PW_PREV_NONE;
+	o->amount_minor = v[3];
+	o->received_minor = v[4];
+	o->attempts = (uint32_t)v[5];
+	o->polls = (uint32_t)v[6];
+	o->partition = (int32_t)v[7];
+	o->created_ms = v[8];
+	o->next_poll_ms = v[9];
+	o->deadline_ms = v[10];
 	o->restored = 1;
 	if (ext) {
 		if (!(o->ext = malloc(ext_len + 1)))
@@ -522,7 +532,7 @@ struct pw_order_rest {
 	int32_t partition;
 	uint32_t seq, attempts, polls;
 	uint32_t ext_len;    /* 0: no ext */
-	uint8_t kind, phase, status, restored;
+	uint8_t kind, phase, status, restored, prev;
 	char currency[4];
 	uint8_t len[REST_N]; /* each < 256: the fields are shorter */
 	char s[];	     /* the REST_N strings, then ext, each NUL terminated */
@@ -532,7 +542,7 @@ struct pw_order_rest {
 #define REST_SCALARS(X)                                                        \
 	X(amount_minor) X(received_minor) X(created_ms) X(next_poll_ms)       \
 	X(deadline_ms) X(partition) X(seq) X(attempts) X(polls) X(kind)       \
-	X(phase) X(status) X(restored)
+	X(phase) X(status) X(restored) X(prev)
 
 /* The string fields, in REST_* order: where each is in pw_order_t and its
  * capacity there. */

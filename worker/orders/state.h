@@ -33,6 +33,7 @@ typedef enum pw_phase {
 #define PW_ID_MAX 64
 #define PW_REF_MAX 96
 #define PW_EVENT_ID_LEN 32
+#define PW_PREV_NONE 0xFF
 
 typedef struct pw_order {
 	char order_id[PW_ID_MAX];
@@ -45,6 +46,10 @@ typedef struct pw_order {
 	uint8_t phase; /* pw_phase_t */
 	uint8_t status; /* pa_status_t */
 	uint8_t restored; /* 1 when loaded from the changelog */
+	/* status before the latest event (its previous_status), or
+	 * PW_PREV_NONE: the first event, or a record of a worker that did
+	 * not keep it */
+	uint8_t prev;
 	int32_t partition;
 	uint32_t seq;      /* sequence of the last event published */
 	uint32_t attempts; /* gateway send attempts */

@@ -1356,6 +1356,275 @@ START_TEST(test_procs_webhooks_dup_reorder_bad_hash_change_nothing)
 }
 END_TEST
 
+/* ---- 5b. forged callbacks: digits shifted between order_id and amount ---- */
+
+/* A merchant the worker knows whose webhooks go to the sandbox's own sink
+ * (callback=self): its orders are created "elsewhere" (directly at the
+ * gateway), and the only callbacks the worker sees of it are the forged
+ * ones the test posts. */
+#define EXT_PID "PWTEX00001"
+#define EXT_SECRET "pwt-secret-ex-5d1c"
+
+/* A payin created directly at the sandbox (not through Kafka). */
+static void sandbox_payin(rig_t *r, const char *oid, int major)
+{
+	char body[512];
+	snprintf(body, sizeof body,
+		 "{\"pid\":\"%s\",\"order_id\":\"%s\",\"amount\":%d,"
+		 "\"name\":\"Asha Rao\",\"email\":\"asha.rao@example.com\","
+		 "\"phone\":\"9876543210\",\"upi_id\":\"asha@okaxis\"}",
+		 EXT_PID, oid, major);
+	char url[256], *answer = NULL;
+	snprintf(url, sizeof url, "%s/api/request.php", r->sbx_url);
+	long st = pwt_proc_http("POST", url, body, &answer, 5000);
+	ck_assert_msg(st == 200 && answer && strstr(answer, "\"success\""),
+		      "sandbox payin %s: %ld %s", oid, st, answer ? answer : "");
+	free(answer);
+}
+
+static void sandbox_status(rig_t *r, const char *oid, const char *status)
+{
+	char path[128], body[96];
+	snprintf(path, sizeof path, "/_sandbox/orders/%s/status", oid);
+	snprintf(body, sizeof body, "{\"status\":\"%s\"}", status);
+	ck_assert_int_eq(sandbox_post(r, path, body), 200);
+}
+
+/* The genuine sealed callback of the sandbox's order `genuine`, with the
+ * last `shift` characters of its order_id moved to the front of its
+ * received_amount: md5(order_id . received_amount . status . secret) is
+ * the same, so the post_hash still verifies. Posted to the worker; its
+ * answer must be HashMatched/yes. *forged_oid gets the new order_id. */
+static void post_shifted(rig_t *r, const char *genuine, size_t shift,
+			 char *forged_oid, size_t size)
+{
+	char path[128], *body = NULL, url[256];
+	snprintf(url, sizeof url, "%s/_sandbox/orders/%s/payload", r->sbx_url,
+		 genuine);
+	ck_assert_int_eq(pwt_proc_http("POST", url, "{}", &body, 5000), 200);
+	json_error_t je;
+	json_t *cb = json_loads(body, 0, &je);
+	free(body);
+	ck_assert_ptr_nonnull(cb);
+	const char *oid = json_string_value(json_object_get(cb, "order_id"));
+	const char *amt =
+		json_string_value(json_object_get(cb, "received_amount"));
+	ck_assert_ptr_nonnull(oid);
+	ck_assert_ptr_nonnull(amt);
+	size_t n = strlen(oid);
+	ck_assert_uint_gt(n, shift);
+	snprintf(forged_oid, size, "%.*s", (int)(n - shift), oid);
+	char amount[64];
+	snprintf(amount, sizeof amount, "%s%s", oid + n - shift, amt);
+	json_object_set_new(cb, "order_id", json_string(forged_oid));
+	json_object_set_new(cb, "received_amount", json_string(amount));
+	char *fs = json_dumps(cb, JSON_COMPACT);
+	json_decref(cb);
+	snprintf(path, sizeof path, "http://127.0.0.1:%d/webhooks/payatom/ext",
+		 r->wport[0]);
+	char *answer = NULL;
+	long st = pwt_proc_http("POST", path, fs, &answer, 5000);
+	printf("procs: forgery: %s's callback as %s with %s: %ld %s\n",
+	       genuine, forged_oid, amount, st, answer ? answer : "");
+	ck_assert_msg(st == 200 && answer && strstr(answer, "HashMatched") &&
+			      strstr(answer, "yes"),
+		      "the shifted callback should verify (the scheme's "
+		      "weakness): %ld %s",
+		      st, answer ? answer : "");
+	free(answer);
+	free(fs);
+}
+
+/* The payment statuses published for oid, in sequence order, as
+ * "PENDING DECLINED"; *reason (may be NULL) gets the last event's reason
+ * (borrowed from r->recs). */
+static void statuses_of(rig_t *r, const char *oid, char *out, size_t size,
+			const char **reason)
+{
+	const char *st[16] = {0};
+	const char *why[16] = {0};
+	size_t i;
+	json_t *rec;
+	json_array_foreach(r->recs, i, rec)
+	{
+		if (strcmp(json_string_value(json_object_get(rec, "kind")),
+			   "payment"))
+			continue;
+		const char *o = ev_str(rec, "order_id");
+		json_int_t seq = json_integer_value(json_object_get(
+			json_object_get(rec, "value"), "sequence"));
+		if (!o || strcmp(o, oid) || seq < 1 || seq >= 16)
+			continue;
+		st[seq] = ev_str(rec, "status");
+		why[seq] = ev_str(rec, "reason");
+	}
+	size_t n = 0;
+	out[0] = '\0';
+	const char *last = NULL;
+	for (int q = 1; q < 16 && st[q]; q++) {
+		n += (size_t)snprintf(out + n, size - n, "%s%s", q > 1 ? " " : "",
+				      st[q]);
+		last = why[q];
+		if (n >= size)
+			break;
+	}
+	if (reason)
+		*reason = last;
+}
+
+/* The cause of oid's event with status st ("" when none). Borrowed. */
+static const char *cause_of(rig_t *r, const char *oid, const char *st)
+{
+	size_t i;
+	json_t *rec;
+	json_array_foreach(r->recs, i, rec)
+	{
+		const char *o = ev_str(rec, "order_id");
+		const char *s = ev_str(rec, "status");
+		const char *c = ev_str(rec, "cause");
+		if (o && s && c && !strcmp(o, oid) && !strcmp(s, st))
+			return c;
+	}
+	return "";
+}
+
+/* Consumes until oid's statuses read want, or timeout_ms passed. */
+static int wait_statuses(rig_t *r, const char *oid, const char *want,
+			 long timeout_ms)
+{
+	char got[256];
+	int64_t end = pwt_now_ms() + pwt_ms(timeout_ms);
+	do {
+		statuses_of(r, oid, got, sizeof got, NULL);
+		if (!strcmp(got, want))
+			return 1;
+		tail_poll(r, 200);
+	} while (pwt_now_ms() < end);
+	statuses_of(r, oid, got, sizeof got, NULL);
+	printf("procs: forgery: %s: %s, waited for %s\n", oid, got, want);
+	return !strcmp(got, want);
+}
+
+#define WH_CONFIRM(R) "payatom_webhook_confirmations_total{reason=\"" R "\"}"
+
+/* The webhook hash's weakness, end to end (docs/gateway-fidelity.md): a
+ * genuine callback with digits shifted from its order_id into its amount
+ * verifies, and the worker acts on it only through the gateway's status
+ * API. An order the worker does not hold ends with what the status API
+ * says -- DECLINED when the gateway has it declined, UNRESOLVED when the
+ * gateway does not know it -- and an order the worker created is not moved
+ * by a shifted callback whose amount is not its own. Never SUCCEEDED. */
+START_TEST(test_procs_digit_shifted_callbacks_end_with_the_status_api)
+{
+	const char *sbx_extra[] = {
+		"merchant = pid=" EXT_PID ",secret=" EXT_SECRET
+		",api_key=pwt-unused-key-ex,token=" RECON_TOKEN
+		",operator_key=" OPERATOR_KEY ",callback=self",
+		NULL};
+	rig_t r;
+	rig_init(&r, "forgery", sbx_extra, NULL);
+	char base_url[128];
+	snprintf(base_url, sizeof base_url, "merchant.ext.base.url = %s",
+		 r.sbx_url);
+	const char *w_extra[] = {"merchant.ext.pid = " EXT_PID,
+				 "merchant.ext.secret = " EXT_SECRET,
+				 base_url,
+				 "merchant.ext.country = IN",
+				 "merchant.ext.api.version = v1",
+				 NULL};
+	worker_conf(&r, w_extra);
+	pwt_proc_t *w = worker_start(&r, 0, NULL);
+	if (!webhooks_live(&r, 0)) {
+		printf("procs: forgery: webhook ingress not mounted, skipped\n");
+		ck_assert_int_eq(worker_stop(w, 20000, NULL), 0);
+		pwt_proc_free(w);
+		rig_fini(&r);
+		return;
+	}
+	/* at the gateway, created elsewhere: MANUAL000001 declined, three
+	 * approved orders whose callbacks the attacker holds */
+	sandbox_payin(&r, "MANUAL000001", 2100);
+	sandbox_status(&r, "MANUAL000001", "Declined");
+	static const char *const genuine[] = {"MANUAL0000012", "MANUAL0000023",
+					      "MANUAL0000034"};
+	for (int i = 0; i < 3; i++) {
+		sandbox_payin(&r, genuine[i], 100);
+		sandbox_status(&r, genuine[i], "Approved");
+	}
+	/* the worker's own order: 500.00, pending at the gateway */
+	const product_t ext_p2c = {"PAYIN_UPI_P2C_SEAMLESS", "ext", "INR", 0};
+	json_t *cmd = order_cmd(&ext_p2c, "MANUAL000003", 500);
+	json_object_set_new(cmd, "country", json_string("IN"));
+	send_cmd(&r, T_CMD_PAYIN, "MANUAL000003", cmd);
+	pwt_flush(r.prod);
+	ck_assert(wait_statuses(&r, "MANUAL000003", "PENDING", 30000));
+	/* 1. unknown to the worker, declined at the gateway */
+	char forged[3][32];
+	post_shifted(&r, genuine[0], 1, forged[0], sizeof forged[0]);
+	ck_assert_str_eq(forged[0], "MANUAL000001");
+	/* 2. unknown to the worker and to the gateway */
+	post_shifted(&r, genuine[1], 1, forged[1], sizeof forged[1]);
+	ck_assert_str_eq(forged[1], "MANUAL000002");
+	/* 3. the worker's own order, "Approved" with 4100.00 */
+	post_shifted(&r, genuine[2], 1, forged[2], sizeof forged[2]);
+	ck_assert_str_eq(forged[2], "MANUAL000003");
+	int ok1 = wait_statuses(&r, "MANUAL000001", "PENDING DECLINED", 30000);
+	int ok2 = wait_statuses(&r, "MANUAL000002", "PENDING UNRESOLVED",
+				30000);
+	/* the worker's order is still pending: nothing published; then the
+	 * gateway declines it and the worker's poll reports that */
+	tail_poll(&r, 1500);
+	char got3[256];
+	statuses_of(&r, "MANUAL000003", got3, sizeof got3, NULL);
+	sandbox_status(&r, "MANUAL000003", "Declined");
+	int ok3 = wait_statuses(&r, "MANUAL000003", "PENDING DECLINED", 30000);
+	const char *why1 = NULL, *why2 = NULL;
+	char got1[256], got2[256];
+	statuses_of(&r, "MANUAL000001", got1, sizeof got1, &why1);
+	statuses_of(&r, "MANUAL000002", got2, sizeof got2, &why2);
+	double unheld = worker_metric(&r, 0, WH_CONFIRM("unheld"));
+	double amount = worker_metric(&r, 0, WH_CONFIRM("amount"));
+	int succeeded = 0;
+	size_t i;
+	json_t *rec;
+	json_array_foreach(r.recs, i, rec)
+	{
+		const char *st = ev_str(rec, "status");
+		const char *o = ev_str(rec, "order_id");
+		if (st && !strncmp(st, "SUCCEEDED", 9))
+			succeeded++;
+		ck_assert_msg(!o || strncmp(o, "MANUAL00000", 11) ||
+				      strlen(o) != 13,
+			      "an event for %s, whose callbacks went to the "
+			      "sandbox's sink",
+			      o);
+	}
+	printf("procs: forgery: MANUAL000001 %s (%s); MANUAL000002 %s (%s); "
+	       "MANUAL000003 after its forgery: %s, then %s; confirmations "
+	       "unheld %.0f amount %.0f; SUCCEEDED events %d\n",
+	       got1, why1 ? why1 : "", got2, why2 ? why2 : "", got3,
+	       ok3 ? "PENDING DECLINED" : "?", unheld, amount, succeeded);
+	ck_assert(ok1);
+	ck_assert(ok2);
+	ck_assert(ok3);
+	ck_assert_str_eq(got3, "PENDING");
+	ck_assert_int_eq(succeeded, 0);
+	ck_assert_ptr_nonnull(why2);
+	ck_assert_ptr_nonnull(strstr(why2, "does not know this order"));
+	/* the PENDING of holding them is the webhook's; what follows is the
+	 * status API's answer */
+	ck_assert_str_eq(cause_of(&r, "MANUAL000001", "PENDING"), "WEBHOOK");
+	ck_assert_str_eq(cause_of(&r, "MANUAL000001", "DECLINED"), "POLL");
+	ck_assert_str_eq(cause_of(&r, "MANUAL000002", "UNRESOLVED"), "POLL");
+	ck_assert_str_eq(cause_of(&r, "MANUAL000003", "PENDING"), "COMMAND");
+	ck_assert(unheld >= 2);
+	ck_assert(amount >= 1);
+	ck_assert_int_eq(worker_stop(w, 20000, NULL), 0);
+	pwt_proc_free(w);
+	rig_fini(&r);
+}
+END_TEST
+
 /* ---- 6. gateway 5xx, hangs and garbage ------------------------------------ */
 
 START_TEST(test_procs_gateway_faults_recover_one_outcome_each)
@@ -1604,6 +1873,8 @@ int main(void)
 		{"sigterm", test_procs_sigterm_finishes_commits_and_exits_zero},
 		{"webhooks",
 		 test_procs_webhooks_dup_reorder_bad_hash_change_nothing},
+		{"forgery",
+		 test_procs_digit_shifted_callbacks_end_with_the_status_api},
 		{"gateway_faults",
 		 test_procs_gateway_faults_recover_one_outcome_each},
 		{"store", test_procs_store_restart_restores_only_the_tail},

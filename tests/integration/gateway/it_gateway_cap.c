@@ -1,13 +1,15 @@
-/* it_gateway_cap.c -- the PayAtom gateway adapter's concurrency cap
- * (gateway.max.concurrent) against the scripted loopback HTTP server:
- * calls beyond the cap wait in order of arrival, never open more
- * connections than the cap, all get exactly one result, and a waiting call
- * can be cancelled. Loopback only, bounded. */
+/* it_gateway_cap.c -- the PayAtom gateway adapter against the scripted
+ * loopback HTTP server: its concurrency cap (gateway.max.concurrent: calls
+ * beyond the cap wait in order of arrival, never open more connections
+ * than the cap, all get exactly one result, a waiting call can be
+ * cancelled), and what it makes of a status answer (one that names another
+ * order is not this order's answer). Loopback only, bounded. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/loop.h"
+#include "payatom/crypto.h"
 #include "gateway/gateway_payatom.h"
 #include "gateway/merchants.h"
 #include "pwtest.h"
@@ -79,10 +81,17 @@ static void rig_stop(rig_t *r)
 	pw_loop_destroy(r->loop);
 }
 
+static pa_err_t last_err;
+static pa_status_t last_status;
+static char last_msg[PA_ERRBUF_SIZE];
+
 static void on_result(void *ud, const pw_gw_result_t *res)
 {
 	slot_t *s = ud;
-	(void)res;
+	last_err = res->err;
+	last_status = res->status;
+	snprintf(last_msg, sizeof last_msg, "%s",
+		 res->message ? res->message : "");
 	s->r->order[s->r->results++] = s->i;
 }
 
@@ -204,6 +213,61 @@ START_TEST(test_waiting_call_cancelled)
 }
 END_TEST
 
+/* A status answer as the gateway writes it: {"order_id", "status",
+ * "received_amount", "post_hash" = seal(md5(order_id . received_amount .
+ * status . secret))} (spec §5, §6). */
+static void script_status(rig_t *r, const char *order_id, const char *status)
+{
+	char md5[PA_MD5_HEX_LEN + 1], *ph = NULL, body[1024];
+	pa_part_t parts[] = {pa_part(order_id), pa_part("100"),
+			     pa_part(status), pa_part("secret-key")};
+	ck_assert_int_eq(pa_md5_hex(parts, 4, md5), PA_OK);
+	pa_secret_t *sec = NULL;
+	ck_assert_int_eq(pa_secret_new("secret-key", 10, &sec), PA_OK);
+	uint8_t iv[16] = {7};
+	ck_assert_int_eq(pa_seal(sec, (const uint8_t *)md5, strlen(md5), iv,
+				 &ph, NULL),
+			 PA_OK);
+	pa_secret_destroy(sec);
+	snprintf(body, sizeof body,
+		 "{\"order_id\":\"%s\",\"ref_code\":\"REF000\","
+		 "\"status\":\"%s\",\"received_amount\":100,"
+		 "\"post_hash\":\"%s\"}",
+		 order_id, status, ph);
+	free(ph);
+	pwt_http_behaviour_t b = {.kind = PWT_HTTP_REPLY, .status = 200,
+				  .body = body};
+	ck_assert_int_eq(pwt_http_route(r->srv, "*", &b), 0);
+}
+
+/* An answer that verifies but is about another order (a ref_code that is
+ * not the order's own, or a confused gateway) says nothing about the order
+ * asked: it is an unreadable answer (retried), never its status. */
+START_TEST(test_status_answer_for_another_order_is_refused)
+{
+	rig_t r;
+	slot_t sl[1];
+	pw_gw_call_t *c[1];
+	rig_start(&r, CAP);
+	script_status(&r, "CAP000", "Approved");
+	ask_status(&r, 1, sl, c);
+	run_until(&r, 1);
+	ck_assert_int_eq(r.results, 1);
+	ck_assert_msg(last_err == PA_OK, "own answer: %s %s",
+		      pa_err_name(last_err), last_msg);
+	ck_assert_int_eq(last_status, PA_STATUS_SUCCEEDED);
+
+	script_status(&r, "CAP0001", "Approved"); /* CAP000 + "1" */
+	r.results = 0;
+	ask_status(&r, 1, sl, c);
+	run_until(&r, 1);
+	ck_assert_int_eq(r.results, 1);
+	ck_assert_int_eq(last_err, PA_IO);
+	ck_assert_ptr_nonnull(strstr(last_msg, "another order_id"));
+	rig_stop(&r);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("gateway_cap");
@@ -213,6 +277,10 @@ int main(void)
 	tcase_add_test(tc, test_cap_one_is_fifo);
 	tcase_add_test(tc, test_uncapped_opens_a_connection_per_call);
 	tcase_add_test(tc, test_waiting_call_cancelled);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("status_answers");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_status_answer_for_another_order_is_refused);
 	suite_add_tcase(s, tc);
 	return pwt_run_suite(s);
 }

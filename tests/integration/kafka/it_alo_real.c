@@ -76,6 +76,21 @@ static void settle_to(rig_t *r, int want, long timeout_ms)
 		eos_poll(r, 100);
 }
 
+/* Items a SIGTERMed worker handed back at its shutdown deadline (0 when
+ * it drained within shutdown.timeout). Their creates may be in flight: the
+ * new owner sends them again and resolves the gateway's "duplicate
+ * order_id" by polling, as designed (docs/guarantees.md). */
+static long handed_back(pwt_proc_t *w)
+{
+	char line[2048];
+	const char *key = "shutdown deadline: ";
+	if (!pwt_proc_count_log(w, "shutdown deadline") ||
+	    !pwt_proc_wait_log(w, key, line, sizeof line, 0))
+		return 0;
+	const char *p = strstr(line, key);
+	return p ? strtol(p + strlen(key), NULL, 10) : 0;
+}
+
 START_TEST(test_alo_rebalance_1_3_1)
 {
 	unsigned seed = eos_seed();
@@ -140,6 +155,8 @@ START_TEST(test_alo_rebalance_1_3_1)
 	send_trickle(&r, mid, n);
 	ck_assert_int_eq(eos_worker_stop(w[1], 30000), 0);
 	ck_assert_int_eq(eos_worker_stop(w[2], 30000), 0);
+	/* a loaded machine may not drain them within shutdown.timeout */
+	long back = handed_back(w[1]) + handed_back(w[2]);
 	eos_wait_settled(&r, 120000);
 	eos_poll(&r, 3000);
 	double cmds0 = eos_metric(&r, 0, "payatom_commands_total");
@@ -159,12 +176,13 @@ START_TEST(test_alo_rebalance_1_3_1)
 	       "%d duplicates %ld (same event_id %ld, other event_id for an "
 	       "order+sequence %ld) order_violations %ld gateway creates %ld "
 	       "orders_created %ld repeated_creates %ld handovers drained "
-	       "%.0f timeout %.0f (settled %d at scale-in; worker 0 handled "
+	       "%.0f timeout %.0f handed back at the scale-in's shutdown "
+	       "deadline %ld (settled %d at scale-in; worker 0 handled "
 	       "%.0f commands) seed %u took %.1f s\n",
 	       n, settled, n - settled, r.t.dup_eid + r.t.dup_seq, r.t.dup_eid,
 	       r.t.dup_seq, r.t.regressions, creates, created,
-	       creates - created, drained, hand_tmo, settled_at_scale_in, cmds0,
-	       seed,
+	       creates - created, drained, hand_tmo, back, settled_at_scale_in,
+	       cmds0, seed,
 	       (double)(pwt_now_ms() - t0) / 1000);
 	fflush(stdout);
 	ck_assert_int_lt(settled_at_scale_in, n);
@@ -177,11 +195,17 @@ START_TEST(test_alo_rebalance_1_3_1)
 	ck_assert_int_eq(r.t.dlq, 0);
 	ck_assert_int_eq(created, n); /* the gateway holds each order once */
 	/* drained handover: a call in flight at a revoke returns on the old
-	 * owner before the partition moves, so no create is sent twice
-	 * (scale-in goes through SIGTERM, which drains first) */
+	 * owner before the partition moves, so no create is sent twice.
+	 * Scale-in goes through SIGTERM, which drains first, for at most
+	 * shutdown.timeout: what is still in flight then is handed back, and
+	 * only those creates may be sent again (a run at load 25 beside
+	 * another suite: 33 creates sent twice) */
 	ck_assert_int_eq(hand_tmo, 0);
 	ck_assert_int_ge(drained, 1);
-	ck_assert_int_eq(creates, created);
+	ck_assert_msg(creates - created <= back,
+		      "%ld creates sent twice, %ld items handed back at the "
+		      "shutdown deadline",
+		      creates - created, back);
 	json_decref(c);
 	for (int s = 0; s < EOS_SLOTS; s++)
 		pwt_proc_free(w[s]);

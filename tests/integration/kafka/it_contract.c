@@ -282,12 +282,165 @@ START_TEST(test_contract_events_name_their_cause_and_carry_the_command)
 }
 END_TEST
 
+/* The last record of topic whose value's order_id is oid (new
+ * reference), and how many there were. */
+static json_t *last_of(env_t *e, const char *topic, const char *oid, int *n)
+{
+	json_t *all = pwt_read_topic_codec(e->o.brokers, topic, 2000, 20000,
+					   e->codec);
+	json_t *last = NULL;
+	*n = 0;
+	size_t i;
+	json_t *r;
+	json_array_foreach(all, i, r)
+	{
+		const char *o = json_string_value(
+			json_object_get(json_object_get(r, "value"), "order_id"));
+		if (o && !strcmp(o, oid)) {
+			json_decref(last);
+			last = json_incref(r);
+			(*n)++;
+		}
+	}
+	json_decref(all);
+	return last;
+}
+
+static void send_create(env_t *e, int payout, const char *oid,
+			const char *cid, long amount)
+{
+	json_t *rec = json_pack("{s:s s:s s:s s:s s:s s:s s:I s:s s:I s:{s:s}}",
+				"type", payout ? "payout" : "payin",
+				"command_id", cid, "merchant", "demo",
+				"order_id", oid, "product",
+				payout ? "PAYOUT_IMPS_P2P_SEAMLESS"
+				       : "PAYIN_UPI_P2C_SEAMLESS",
+				"country", "IN", "amount_minor",
+				(json_int_t)amount, "currency", "INR",
+				"created_at", (json_int_t)pwt_now_ms(),
+				"metadata", "cart_id", "cart-1");
+	const char *topic = payout ? e->o.topic_cmd_payout : e->o.topic_cmd_payin;
+	uint8_t *buf;
+	size_t len;
+	char eb[PA_ERRBUF_SIZE];
+	ck_assert_msg(pw_codec_encode(e->codec, topic,
+				      payout ? "PayoutCommand" : "PayinCommand",
+				      rec, &buf, &len, eb) == PA_OK, "%s", eb);
+	pwt_produce(e->prod, topic, oid, buf, len);
+	free(buf);
+	json_decref(rec);
+}
+
+/* docs/events.md "Repeated commands", end to end for a payin and a
+ * payout: the same content sent again (a retry with a new command_id) is
+ * answered with the order's current event -- same event_id, caused by the
+ * new command, no second gateway call; other content reusing the order_id
+ * is a dead letter ORDER_ID_CONFLICT naming the field; a new worker
+ * reading every command again from the start (as after a crash) stays
+ * silent. */
+START_TEST(test_contract_repeated_creates_are_answered_once_settled)
+{
+	env_t e;
+	env_init(&e);
+	pwt_fakegw_opts_t go = {.latency_ms = 2, .polls_until_final = 0};
+	pw_gateway_t *gw = pwt_fakegw_new(e.loop, &go);
+	pw_worker_t *w;
+	char eb[PA_ERRBUF_SIZE];
+	ck_assert_int_eq(pw_worker_new(e.loop, &e.o, gw, &w, eb), PA_OK);
+	static const struct {
+		int payout;
+		const char *oid;
+	} orders[] = {{0, "RPT0000000001"}, {1, "RPT0000000002"}};
+	for (size_t k = 0; k < 2; k++)
+		send_create(&e, orders[k].payout, orders[k].oid, "c-first", 10000);
+	pwt_flush(e.prod);
+	struct until u = {&e, 2, 0};
+	ck_assert(pwt_run_until(e.loop, reached, &u, 60000));
+	char first_id[2][64];
+	for (size_t k = 0; k < 2; k++) {
+		int n;
+		json_t *r = last_of(&e, e.o.topic_evt_payment, orders[k].oid, &n);
+		ck_assert_int_eq(n, 2); /* PENDING, then SUCCEEDED */
+		snprintf(first_id[k], sizeof first_id[k], "%s",
+			 json_string_value(json_object_get(json_object_get(r, "value"),
+							   "event_id")));
+		json_decref(r);
+		/* the retry of a caller that missed the answer */
+		send_create(&e, orders[k].payout, orders[k].oid, "c-retry", 10000);
+		/* another payment reusing the order_id */
+		send_create(&e, orders[k].payout, orders[k].oid, "c-other", 20000);
+	}
+	pwt_flush(e.prod);
+	u = (struct until){&e, 4, 2};
+	ck_assert(pwt_run_until(e.loop, reached, &u, 60000));
+	for (size_t k = 0; k < 2; k++) {
+		ck_assert_int_eq(pwt_fakegw_submits(gw, orders[k].oid), 1);
+		int n;
+		json_t *r = last_of(&e, e.o.topic_evt_payment, orders[k].oid, &n);
+		ck_assert_int_eq(n, 3);
+		json_t *v = json_object_get(r, "value");
+		ck_assert_str_eq(json_string_value(json_object_get(v, "event_id")),
+				 first_id[k]);
+		ck_assert_str_eq(json_string_value(json_object_get(v, "status")),
+				 "SUCCEEDED");
+		ck_assert_str_eq(json_string_value(json_object_get(v, "previous_status")),
+				 "PENDING");
+		ck_assert_int_eq(json_integer_value(json_object_get(v, "sequence")), 2);
+		ck_assert_str_eq(json_string_value(json_object_get(v, "cause")), "COMMAND");
+		ck_assert_str_eq(json_string_value(json_object_get(v, "command_id")),
+				 "c-retry");
+		ck_assert_str_eq(json_string_value(json_object_get(
+					 json_object_get(v, "metadata"), "cart_id")),
+				 "cart-1");
+		json_decref(r);
+		r = last_of(&e, e.o.topic_dlq, orders[k].oid, &n);
+		ck_assert_int_eq(n, 1);
+		v = json_object_get(r, "value");
+		ck_assert_str_eq(json_string_value(json_object_get(v, "reason")),
+				 "ORDER_ID_CONFLICT");
+		char want[128];
+		snprintf(want, sizeof want,
+			 "order_id %s is known with other content: "
+			 "amount_minor differs", orders[k].oid);
+		ck_assert_str_eq(json_string_value(json_object_get(v, "message")), want);
+		ck_assert_str_eq(json_string_value(json_object_get(v, "command_id")),
+				 "c-other");
+		json_decref(r);
+	}
+	stop_worker(&e, w);
+
+	/* a new worker in a new group reads every command again from the
+	 * start, as after losing its offsets: no gateway call, no event, the
+	 * creates silent, the repeat answered again, the conflict again */
+	int before_terminal = e.terminal, before_dlq = e.dlq;
+	snprintf(e.group + strlen(e.group), 8, "-b");
+	gw = pwt_fakegw_new(e.loop, &go);
+	ck_assert_int_eq(pw_worker_new(e.loop, &e.o, gw, &w, eb), PA_OK);
+	pw_worker_stats_t st = {0};
+	for (int k = 0; k < 1500 && st.commands_done < 6; k++) {
+		pw_loop_run_once(e.loop, 20);
+		pw_worker_stats(w, &st);
+	}
+	ck_assert_uint_eq(st.commands_done, 6);
+	ck_assert_int_eq(pwt_fakegw_total_submits(gw), 0);
+	stop_worker(&e, w);
+	ck_assert_int_eq(e.terminal - before_terminal, 2);
+	ck_assert_int_eq(e.dlq - before_dlq, 2);
+	printf("contract: repeated creates: payin and payout answered with "
+	       "their SUCCEEDED events (%s, %s), conflicts dead-lettered, 1 "
+	       "gateway create each\n",
+	       first_id[0], first_id[1]);
+	env_fini(&e);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("contract");
 	TCase *tc = tcase_create("contract");
 	tcase_set_timeout(tc, 180);
 	tcase_add_test(tc, test_contract_events_name_their_cause_and_carry_the_command);
+	tcase_add_test(tc, test_contract_repeated_creates_are_answered_once_settled);
 	suite_add_tcase(s, tc);
 	return pwt_run_suite(s);
 }

@@ -11,7 +11,11 @@
  *  - a gateway with its own truth per order: orders that move on by
  *    themselves, webhooks duplicated and replayed out of order, timeouts
  *    that did or did not arrive, 5xx, rejections, invalid requests;
- *  - commands of every kind, repeated, conflicting and broken.
+ *  - commands of every kind, repeated, conflicting and broken: a create
+ *    or a follow-up sent again is answered with the order's current event
+ *    (same event_id) and never from the record that created it, a create
+ *    or follow-up reusing an id with other content is ORDER_ID_CONFLICT
+ *    (docs/events.md "Repeated commands").
  * After every step it checks the money rules (see check_step, on_event,
  * on_dead_letter, drain). A failure prints the seed, the episode and the
  * shortest sequence of actions found that still fails.
@@ -44,7 +48,7 @@
 enum { LOG_CMD, LOG_WH, NLOG };
 enum { W_EVENT, W_DL, W_STATE };
 /* mutations of the shell, to prove the checks can fail */
-enum { M_NONE, M_FORGET_DUPLICATE, M_STATE_FIRST };
+enum { M_NONE, M_FORGET_DUPLICATE, M_STATE_FIRST, M_NEW_SOURCE };
 
 typedef struct m_rec {
 	json_t *j;   /* NULL: undecodable */
@@ -52,7 +56,10 @@ typedef struct m_rec {
 	int flaky;   /* decodes that fail retryably first (registry down) */
 	int ord;     /* order of its key */
 	int create;  /* a payin or payout */
+	int conflict; /* its content differs from the plain one (amount) */
+	int followup; /* a refund, UTR or complaint submit with a command_id */
 	const char *want_dl; /* the dead letter its content calls for */
+	int forged;  /* a verified webhook made by shifting digits */
 	char key[16];
 } m_rec_t;
 
@@ -63,6 +70,8 @@ typedef struct m_write {
 	char id[PW_EVENT_ID_LEN + 1];
 	char reason[24];
 	char *bytes; /* W_STATE: the record */
+	int repeat;  /* W_EVENT: the answer to a repeated command */
+	int src_off; /* W_EVENT: the command record that caused it, or -1 */
 } m_write_t;
 
 typedef struct m_item {
@@ -89,6 +98,9 @@ typedef struct m_pub { /* what consumers saw of one order key */
 typedef struct m_gw { /* the gateway's truth about one order */
 	int exists, nhist;
 	pa_status_t st, hist[16];
+	uint32_t ever;     /* bit per status the order has ever had */
+	int64_t amount;    /* requested, by the create that arrived */
+	int64_t received;  /* what its paid status says arrived; 0: none */
 } m_gw_t;
 
 typedef struct m_act {
@@ -117,9 +129,15 @@ typedef struct world {
 	m_pub_t pub[NSLOT];
 	m_gw_t gw[NORD];
 	int bad[NORD], rejected[NORD], payout[NORD];
+	/* the command record that created each slot's order (-1: none or a
+	 * webhook), and each slot's accepted follow-ups by record offset */
+	int creator[NSLOT];
+	uint8_t fu_acc[NSLOT][3]; /* per follow-up type: bit (1 << conflict)
+				     once one was accepted */
 	char fail[600];
 	uint64_t n_events, n_dups, n_reuse, n_orphan, n_dl, n_crash, n_revoke;
-	uint64_t n_gwdup, n_wh_new;
+	uint64_t n_gwdup, n_wh_new, n_forged, n_confirm, n_answers,
+		n_conflicts;
 } world_t;
 
 static void broke(world_t *w, const char *fmt, ...)
@@ -210,25 +228,138 @@ static void gw_set(world_t *w, int k, pa_status_t st)
 	m_gw_t *g = &w->gw[k];
 	g->exists = 1;
 	g->st = st;
+	g->ever |= 1u << st;
+	if (st == PA_STATUS_SUCCEEDED || st == PA_STATUS_SUCCEEDED_LATE)
+		g->received = g->amount;
+	else if (st == PA_STATUS_AMOUNT_MISMATCH)
+		g->received = g->amount - 100;
 	if (g->nhist < 16)
 		g->hist[g->nhist++] = st;
 }
 
-static void webhook(world_t *w, int k, pa_status_t st)
+/* The order comes to exist at the gateway, by the create cmd@off. */
+static void gw_create(world_t *w, int k, int off)
+{
+	json_t *a = json_object_get(w->log[LOG_CMD][off].j, "amount_minor");
+	w->gw[k].amount = json_is_integer(a) ? json_integer_value(a) : 10000;
+	gw_set(w, k, PA_STATUS_PENDING);
+}
+
+/* What the order's callbacks carry as received_minor for st (-1: none),
+ * as the sandbox sends it: the amount received for the paid statuses and
+ * refunds, zero or nothing for the others. */
+static int64_t gw_received(world_t *w, int k, pa_status_t st)
+{
+	if (pa_status_is_paid(st) || st == PA_STATUS_REFUND_PENDING ||
+	    st == PA_STATUS_REFUNDED)
+		return w->gw[k].received;
+	return rnd(w) % 2 ? 0 : -1;
+}
+
+static m_rec_t *hook_rec(world_t *w, int k, pa_status_t st, int64_t received)
 {
 	char o[16];
 	oid(k, o);
-	append(w, LOG_WH, k,
-	       json_pack("{s:s s:s s:{s:s s:s s:s}}", "merchant", "demo",
-			 "order_id", o, "callback", "status", raw_of(st),
-			 "ref_code", "R", "bank_ref", "B"),
-	       PW_IN_WEBHOOK);
-	say(w, "gateway webhook %s %s", o, raw_of(st));
+	json_t *j = json_pack("{s:s s:{s:s s:s s:s s:s}}", "merchant", "demo",
+			      "callback", "order_id", o, "status", raw_of(st),
+			      "ref_code", "R", "bank_ref", "B");
+	if (received >= 0)
+		json_object_set_new(j, "received_minor",
+				    json_integer(received));
+	return append(w, LOG_WH, k, j, PW_IN_WEBHOOK);
+}
+
+static void webhook(world_t *w, int k, pa_status_t st)
+{
+	hook_rec(w, k, st, gw_received(w, k, st));
+	say(w, "gateway webhook ORD%d %s", k, raw_of(st));
+}
+
+/* A verified webhook an attacker made from a genuine one by moving digits
+ * between order_id and amount: any status, with an amount that never
+ * lines up with the order it names -- or, where webhook.confirm=success,
+ * also a paid status with exactly the order's amount (the residual risk
+ * that setting closes). */
+static void forge(world_t *w, unsigned a, unsigned b)
+{
+	static const pa_status_t any[] = {
+		PA_STATUS_PENDING,	   PA_STATUS_SUCCEEDED,
+		PA_STATUS_SUCCEEDED_LATE,  PA_STATUS_DECLINED,
+		PA_STATUS_EXPIRED,	   PA_STATUS_CANCELLED,
+		PA_STATUS_FAILED,	   PA_STATUS_AMOUNT_MISMATCH,
+		PA_STATUS_UNMATCHED,	   PA_STATUS_REFUND_PENDING,
+		PA_STATUS_REFUNDED};
+	int k = (int)(a % NORD);
+	pa_status_t st = any[b % (sizeof any / sizeof any[0])];
+	const pw_order_t *o = &w->st[2 * k];
+	int64_t base = w->held[2 * k] && o->amount_minor > 0 ? o->amount_minor
+							     : 10000;
+	int64_t rm = base * 10 + 1 + (int64_t)((b >> 8) % 9);
+	int paid = st == PA_STATUS_SUCCEEDED || st == PA_STATUS_SUCCEEDED_LATE;
+	if ((paid || st == PA_STATUS_REFUND_PENDING ||
+	     st == PA_STATUS_REFUNDED) && (b >> 12) % 2)
+		rm = -1;
+	if (w->mc.webhook_confirm == PW_CONFIRM_SUCCESS && paid &&
+	    (b >> 13) % 2)
+		rm = base;
+	m_rec_t *r = hook_rec(w, k, st, rm);
+	if (r)
+		r->forged = 1;
+	w->n_forged++;
+	say(w, "forged webhook ORD%d %s received %lld", k, raw_of(st),
+	    (long long)rm);
+}
+
+/* Follow-up type of a command record: 0 refund, 1 UTR, 2 complaint
+ * submit, -1 none. */
+static int fu_type(const m_rec_t *r)
+{
+	const char *t = json_string_value(json_object_get(r->j, "type"));
+	if (!t || !r->followup)
+		return -1;
+	return !strcmp(t, "refund") ? 0 : !strcmp(t, "utr_submit") ? 1 : 2;
+}
+
+/* The answer to a repeated command: the event consumers already saw for
+ * that sequence, caused by a record other than the one that created the
+ * order, whose content is the one the order keeps. */
+static void on_repeat(world_t *w, const m_write_t *e)
+{
+	m_pub_t *p = &w->pub[e->slot];
+	const m_rec_t *r = e->src_off >= 0 ? &w->log[LOG_CMD][e->src_off] : NULL;
+	w->n_answers++;
+	say(w, "  answered cmd@%d with slot %d seq %u again", e->src_off,
+	    e->slot, e->seq);
+	if (!r) {
+		broke(w, "slot %d: an answer caused by no command", e->slot);
+		return;
+	}
+	if (e->seq == 0 || e->seq > p->last || strcmp(p->ids[e->seq], e->id))
+		broke(w, "slot %d: cmd@%d answered with seq %u, which consumers "
+			"did not see as such", e->slot, e->src_off, e->seq);
+	int t = fu_type(r);
+	if (r->create) {
+		if (e->src_off == w->creator[e->slot])
+			broke(w, "slot %d: the record that created the order "
+				"(cmd@%d) answered again", e->slot, e->src_off);
+		else if (w->creator[e->slot] < 0 ||
+			 w->log[LOG_CMD][w->creator[e->slot]].conflict !=
+				 r->conflict)
+			broke(w, "slot %d: cmd@%d answered, its content is not "
+				"the order's", e->slot, e->src_off);
+	} else if (t < 0 || !(w->fu_acc[e->slot][t] & (1 << r->conflict))) {
+		broke(w, "slot %d: cmd@%d answered, no such follow-up was "
+			"accepted", e->slot, e->src_off);
+	}
 }
 
 static void on_event(world_t *w, const m_write_t *e)
 {
 	m_pub_t *p = &w->pub[e->slot];
+	if (e->repeat) {
+		on_repeat(w, e);
+		return;
+	}
 	w->n_events++;
 	if (e->seq >= NSEQ) {
 		broke(w, "slot %d: more than %d events", e->slot, NSEQ);
@@ -268,6 +399,17 @@ static void on_event(world_t *w, const m_write_t *e)
 		     e->seq, p->last);
 		return;
 	}
+	/* what consumers see of an order is the gateway's truth, never a
+	 * forged webhook's: a status the order has had at the gateway,
+	 * PENDING (accepted, or held), UNRESOLVED (deadline, unknown at the
+	 * gateway), or FAILED for a create the gateway rejected */
+	int k = e->slot / 2;
+	if (e->slot % 2 == 0 && e->status != PA_STATUS_PENDING &&
+	    e->status != PA_STATUS_UNRESOLVED &&
+	    !(w->gw[k].ever >> e->status & 1) &&
+	    !(e->status == PA_STATUS_FAILED && w->rejected[k]))
+		broke(w, "slot %d: published %s, which the gateway never said",
+		      e->slot, pa_status_name((pa_status_t)e->status));
 	snprintf(p->ids[e->seq], sizeof p->ids[e->seq], "%s", e->id);
 	p->status[e->seq] = (uint8_t)e->status;
 	p->last = e->seq;
@@ -290,6 +432,20 @@ static void on_dead_letter(world_t *w, const m_write_t *e)
 	w->n_dl++;
 	say(w, "  dead letter %s@%d %s", e->log ? "wh" : "cmd", e->off,
 	    e->reason);
+	if (!strcmp(e->reason, "ORDER_ID_CONFLICT")) {
+		/* legitimate only for content other than the order keeps */
+		int s = 2 * r->ord + (r->topic == PW_IN_COMPLAINT);
+		int t = fu_type(r);
+		w->n_conflicts++;
+		if (r->create ? w->creator[s] < 0 ||
+					w->log[LOG_CMD][w->creator[s]].conflict ==
+						r->conflict
+			      : t < 0 || !(w->fu_acc[s][t] & (1 << !r->conflict)))
+			broke(w, "cmd@%d: ORDER_ID_CONFLICT, but its content is "
+				"the order's", e->off);
+		snprintf(seen, 24, "%s", e->reason);
+		return;
+	}
 	if (r->want_dl && strcmp(r->want_dl, e->reason))
 		broke(w, "cmd@%d: dead letter %s, its content calls for %s",
 		     e->off, e->reason, r->want_dl);
@@ -448,11 +604,15 @@ static void put(world_t *w, m_item_t *it, m_write_t *e)
 	it->w[it->nw++] = *e;
 }
 
-static void reply_now(world_t *w, m_item_t *it, pa_err_t err,
-		      const char *raw, const char *msg, int sync)
+/* The gateway's answer to it's call; received: the amount a status
+ * answer carries (-1: none). */
+static void reply_recv(world_t *w, m_item_t *it, pa_err_t err,
+		       const char *raw, const char *msg, int sync,
+		       int64_t received)
 {
 	pw_reply_t r = {.err = err, .raw = raw ? raw : "", .ref_code = "R",
-			.received_minor = -1, .message = msg, .sync = sync,
+			.received_minor = received, .message = msg,
+			.sync = sync,
 			.status = raw ? pa_status_from_raw(raw, strlen(raw))
 				      : PA_STATUS_UNRESOLVED};
 	pw_input_t in = {.kind = PW_INPUT_REPLY, .call = it->call,
@@ -461,12 +621,37 @@ static void reply_now(world_t *w, m_item_t *it, pa_err_t err,
 	mstep(w, it, &in);
 }
 
+static void reply_now(world_t *w, m_item_t *it, pa_err_t err,
+		      const char *raw, const char *msg, int sync)
+{
+	reply_recv(w, it, err, raw, msg, sync, -1);
+}
+
 /* Carries out the effects of one step of it, as kafka/process.c does. */
+/* kafka/process.c followup_accepted(): the answer to a follow-up's call
+ * that writes the state without a dead letter. */
+static int model_followup_accepted(const world_t *w, const m_item_t *it,
+				   const pw_effects_t *fx)
+{
+	if (it->log != LOG_CMD || it->call != PW_CALL_FOLLOWUP ||
+	    !w->log[LOG_CMD][it->off].followup)
+		return 0;
+	int save = 0;
+	for (int i = 0; i < fx->n; i++) {
+		if (fx->fx[i].kind == PW_FX_DEAD_LETTER ||
+		    fx->fx[i].kind == PW_FX_CALL || fx->fx[i].repeat)
+			return 0;
+		save |= fx->fx[i].kind == PW_FX_SAVE;
+	}
+	return save;
+}
+
 static void execute(world_t *w, m_item_t *it, pw_effects_t *fx)
 {
 	int s = it->slot;
 	m_write_t ev = {0}, *pend = NULL;
 	int writes = 0;
+	int keep_followup = model_followup_accepted(w, it, fx);
 	for (int i = 0; i < fx->n && !w->fail[0]; i++) {
 		const pw_effect_t *e = &fx->fx[i];
 		m_write_t x = {0};
@@ -474,6 +659,17 @@ static void execute(world_t *w, m_item_t *it, pw_effects_t *fx)
 		case PW_FX_HOLD:
 			w->held[s] = 1;
 			w->n_wh_new += it->log == LOG_WH;
+			if (it->log == LOG_CMD) {
+				/* what kafka/process.c keeps at the hold */
+				const m_rec_t *r = &w->log[LOG_CMD][it->off];
+				pw_cmd_src_t src = {r->topic, 0, it->off};
+				if (pw_order_keep_command(&w->st[s], r->j, &src,
+							  NULL, NULL) != PA_OK)
+					broke(w, "slot %d: command not kept", s);
+				w->creator[s] = r->create ? it->off : -1;
+			} else {
+				w->creator[s] = -1;
+			}
 			break;
 		case PW_FX_PUBLISH:
 			ev.kind = W_EVENT;
@@ -481,12 +677,29 @@ static void execute(world_t *w, m_item_t *it, pw_effects_t *fx)
 			ev.seq = w->st[s].seq;
 			ev.status = w->st[s].status;
 			ev.prev = e->prev_status;
+			ev.repeat = e->repeat;
+			ev.src_off = it->log == LOG_CMD ? it->off : -1;
 			pw_event_id(&w->st[s], ev.seq, (pa_status_t)ev.status,
 				    ev.id);
+			if (e->repeat) { /* nothing to save: out at once */
+				put(w, it, &ev);
+				writes = 1;
+				break;
+			}
 			pend = &ev;
 			break;
 		case PW_FX_SAVE: {
 			size_t len;
+			if (keep_followup) {
+				const m_rec_t *r = &w->log[LOG_CMD][it->off];
+				pw_cmd_src_t src = {r->topic, 0, it->off};
+				if (pw_order_keep_followup(&w->st[s], r->j,
+							   &src) != PA_OK)
+					broke(w, "slot %d: follow-up not kept", s);
+				if (fu_type(r) >= 0)
+					w->fu_acc[s][fu_type(r)] |=
+						(uint8_t)(1 << r->conflict);
+			}
 			x.kind = W_STATE;
 			x.slot = s;
 			x.bytes = pw_order_encode(&w->st[s], &len);
@@ -522,6 +735,7 @@ static void execute(world_t *w, m_item_t *it, pw_effects_t *fx)
 		case PW_FX_FORGET:
 			w->held[s] = 0;
 			w->poll_at[s] = -1;
+			w->creator[s] = -1;
 			break;
 		case PW_FX_REPORT:
 		case PW_FX_LOG:
@@ -575,6 +789,19 @@ static void check_step(world_t *w, const pw_input_t *in,
 	}
 	int pub = -1;
 	for (int i = 0; i < fx->n; i++) {
+		if (fx->fx[i].kind == PW_FX_PUBLISH && fx->fx[i].repeat) {
+			/* an answer: the order as it was, its previous
+			 * status the one it keeps */
+			int kept = before->prev == PW_PREV_NONE
+					   ? -1
+					   : (int)before->prev;
+			if (!in->known || after->seq != before->seq ||
+			    after->status != before->status ||
+			    fx->fx[i].prev_status != kept)
+				broke(w, "%s: an answer that moved the order",
+				     after->order_id);
+			continue;
+		}
 		if (fx->fx[i].kind == PW_FX_PUBLISH)
 			pub = i;
 		if (fx->fx[i].kind == PW_FX_CALL &&
@@ -583,7 +810,32 @@ static void check_step(world_t *w, const pw_input_t *in,
 			broke(w, "%s: create asked for a known order",
 			     before->order_id);
 	}
+	for (int i = 0; i < fx->n; i++)
+		w->n_confirm += fx->fx[i].kind == PW_FX_CALL &&
+				fx->fx[i].call == PW_CALL_CONFIRM;
 	uint32_t from = in->known ? before->seq : 0;
+	if (pub >= 0 && in->kind == PW_INPUT_WEBHOOK) {
+		/* a webhook is never published at its word unless the worker
+		 * created the order: one it does not hold gets PENDING (held)
+		 * and waits for the poll's answer; one held only because a
+		 * webhook named it gets nothing */
+		if (!in->known && after->status != PA_STATUS_PENDING)
+			broke(w, "%s: a webhook for an order the worker did "
+				 "not hold published %s before a poll answer",
+			      after->order_id,
+			      pa_status_name((pa_status_t)after->status));
+		if (in->known && before->amount_minor <= 0)
+			broke(w, "%s: a webhook of an order the worker did "
+				 "not create published %s",
+			      after->order_id,
+			      pa_status_name((pa_status_t)after->status));
+		if (w->mc.webhook_confirm == PW_CONFIRM_SUCCESS &&
+		    pa_status_is_paid((pa_status_t)after->status))
+			broke(w, "%s: webhook.confirm=success, but %s was "
+				 "published from a webhook alone",
+			      after->order_id,
+			      pa_status_name((pa_status_t)after->status));
+	}
 	if (pub < 0) {
 		if (in->known && (after->seq != before->seq ||
 				  after->status != before->status))
@@ -633,9 +885,11 @@ static void mstep(world_t *w, m_item_t *it, pw_input_t *in)
 	if (w->mutant == M_FORGET_DUPLICATE && in->kind == PW_INPUT_COMMAND &&
 	    in->ci->op == PW_OP_CREATE)
 		in->known = 0; /* a shell that lost its table */
-	if (!in->known)
+	if (!in->known) {
+		pw_order_release(&w->st[s]);
 		memset(&w->st[s], 0, sizeof w->st[s]);
-	pw_order_t before = w->st[s];
+	}
+	pw_order_t before = w->st[s]; /* read only: its ext is not its own */
 	char key[16];
 	oid(it->ord, key);
 	in->now_ms = w->now;
@@ -696,7 +950,10 @@ static void item_start(world_t *w, m_item_t *it)
 	it->attempts = 0;
 	it->slot = 2 * it->ord + (it->ci.kind == PW_KIND_COMPLAINT);
 	it->held_at_start = w->held[it->slot] && it->ci.op == PW_OP_CREATE;
-	pw_input_t in = {.kind = PW_INPUT_COMMAND, .rec = r->j, .ci = &it->ci};
+	pw_input_t in = {.kind = PW_INPUT_COMMAND, .rec = r->j, .ci = &it->ci,
+			 .src = {r->topic, 0, it->off}};
+	if (w->mutant == M_NEW_SOURCE)
+		in.src.offset += NREC; /* a shell that misreads the offset */
 	mstep(w, it, &in);
 }
 
@@ -710,9 +967,10 @@ static void answer(world_t *w, m_item_t *it, unsigned o, unsigned x)
 	m_gw_t *g = &w->gw[k];
 	const m_rec_t *r = it->log >= 0 ? &w->log[it->log][it->off] : NULL;
 	say(w, "reply to %s ORD%d (answer %u)",
-	    it->call == PW_CALL_CREATE   ? "create"
-	    : it->call == PW_CALL_STATUS ? "status"
-					 : "follow-up",
+	    it->call == PW_CALL_CREATE	  ? "create"
+	    : it->call == PW_CALL_STATUS  ? "status"
+	    : it->call == PW_CALL_CONFIRM ? "confirmation"
+					  : "follow-up",
 	    k, o);
 	if (it->call == PW_CALL_CREATE) {
 		if (o < 60 || w->healthy) {
@@ -724,7 +982,7 @@ static void answer(world_t *w, m_item_t *it, unsigned o, unsigned x)
 				reply_now(w, it, PA_GATEWAY, NULL,
 					  "invalid pid", 0);
 			} else {
-				gw_set(w, k, PA_STATUS_PENDING);
+				gw_create(w, k, it->off);
 				if (x % 4 == 0 && !w->healthy)
 					webhook(w, k, PA_STATUS_PENDING);
 				reply_now(w, it, PA_OK, NULL, NULL, 0);
@@ -732,14 +990,14 @@ static void answer(world_t *w, m_item_t *it, unsigned o, unsigned x)
 		} else if (o < 85) {
 			/* timed out: it may have arrived all the same */
 			if ((x & 1) && !g->exists && !w->rejected[k])
-				gw_set(w, k, PA_STATUS_PENDING);
+				gw_create(w, k, it->off);
 			reply_now(w, it, PA_TIMEOUT, NULL, "timed out", 0);
 		} else {
 			reply_now(w, it, PA_HTTP_5XX, NULL, "502", 0);
 		}
 		return;
 	}
-	if (it->call == PW_CALL_STATUS) {
+	if (it->call == PW_CALL_STATUS || it->call == PW_CALL_CONFIRM) {
 		if (o >= 75 && !w->healthy)
 			reply_now(w, it, PA_TIMEOUT, NULL, "timed out", 0);
 		else if (!g->exists)
@@ -748,7 +1006,8 @@ static void answer(world_t *w, m_item_t *it, unsigned o, unsigned x)
 		else if (o < 3 && !w->healthy)
 			reply_now(w, it, PA_OK, "Weird New Status", NULL, 0);
 		else
-			reply_now(w, it, PA_OK, raw_of(g->st), NULL, 0);
+			reply_recv(w, it, PA_OK, raw_of(g->st), NULL, 0,
+				   gw_received(w, k, g->st));
 		return;
 	}
 	const char *type =
@@ -847,7 +1106,8 @@ static void produce(world_t *w, unsigned a, unsigned b)
 	unsigned t = b % 100;
 	json_t *j;
 	const char *want = NULL, *what;
-	int create = 0, flaky = 0;
+	int create = 0, flaky = 0, conflict = 0, followup = 0;
+	char fcid[24]; /* a follow-up's command_id: one per order and type */
 	if (t < 32) {
 		j = create_rec(w, k, 0);
 		create = 1;
@@ -857,6 +1117,7 @@ static void produce(world_t *w, unsigned a, unsigned b)
 	} else if (t < 36) {
 		j = create_rec(w, k, 1);
 		create = 1;
+		conflict = 1;
 		what = "conflicting create";
 		if (w->bad[k])
 			want = "VALIDATION";
@@ -865,19 +1126,30 @@ static void produce(world_t *w, unsigned a, unsigned b)
 			      "merchant", "demo", "order_id", o);
 		what = "status check";
 	} else if (t < 58 && !po) {
-		j = json_pack("{s:s s:s s:s s:I}", "type", "refund", "merchant",
-			      "demo", "order_id", o, "amount_minor",
-			      (json_int_t)0);
-		what = "refund";
+		/* the same refund again (a retry), now and then another
+		 * amount under its command_id (a conflict) */
+		conflict = (b >> 12) % 5 == 0;
+		snprintf(fcid, sizeof fcid, "rf-%d", k);
+		j = json_pack("{s:s s:s s:s s:s s:I}", "type", "refund",
+			      "command_id", fcid, "merchant", "demo",
+			      "order_id", o, "amount_minor",
+			      (json_int_t)(conflict ? 500 : 0));
+		followup = 1;
+		what = conflict ? "refund (other amount)" : "refund";
 	} else if (t < 62 && !po) {
-		j = json_pack("{s:s s:s s:s s:s}", "type", "utr_submit",
-			      "merchant", "demo", "order_id", o, "utr",
-			      "123456789012");
+		snprintf(fcid, sizeof fcid, "utr-%d", k);
+		j = json_pack("{s:s s:s s:s s:s s:s}", "type", "utr_submit",
+			      "command_id", fcid, "merchant", "demo",
+			      "order_id", o, "utr", "123456789012");
+		followup = 1;
 		what = "utr";
 	} else if (t < 68) {
-		j = json_pack("{s:s s:s s:s}", "type",
+		snprintf(fcid, sizeof fcid, "%s-%d", t % 2 ? "cs" : "cq", k);
+		j = json_pack("{s:s s:s s:s s:s}", "type",
 			      t % 2 ? "complaint_submit" : "complaint_status",
-			      "merchant", "demo", "order_id", o);
+			      "command_id", fcid, "merchant", "demo",
+			      "order_id", o);
+		followup = t % 2; /* complaint_status asks: never answered */
 		topic = PW_IN_COMPLAINT;
 		what = "complaint";
 	} else if (t < 72) {
@@ -921,6 +1193,8 @@ static void produce(world_t *w, unsigned a, unsigned b)
 	if (!r)
 		return;
 	r->create = create;
+	r->conflict = conflict;
+	r->followup = followup;
 	r->want_dl = want;
 	r->flaky = flaky;
 	say(w, "command cmd@%d: %s %s", w->nlog[LOG_CMD] - 1, what, o);
@@ -1049,6 +1323,7 @@ static void restore(world_t *w)
 			continue;
 		json_error_t je;
 		json_t *j = json_loads(w->clog[s], 0, &je);
+		pw_order_release(&w->st[s]);
 		if (pw_order_from_json(j, &w->st[s]) != PA_OK)
 			broke(w, "slot %d: state record does not decode: %s", s,
 			     w->clog[s]);
@@ -1086,7 +1361,7 @@ static void drop(world_t *w, unsigned x)
 		if (it->calling && it->call == PW_CALL_CREATE &&
 		    (x >> (i % 31) & 1) && !w->gw[it->ord].exists &&
 		    !w->rejected[it->ord] && !w->bad[it->ord])
-			gw_set(w, it->ord, PA_STATUS_PENDING);
+			gw_create(w, it->ord, it->off);
 		/* at-least-once: the event landed, its state record not */
 		if (it->wi > 0 && it->wi < it->nw &&
 		    it->w[it->wi - 1].kind == W_EVENT)
@@ -1145,17 +1420,17 @@ static void revoke(world_t *w, unsigned a, unsigned x)
 
 enum {
 	A_CMD, A_GWMOVE, A_GWREPLAY, A_CONSUME, A_REPLY, A_DELIVER, A_COMMIT,
-	A_TIMER, A_CLOCK, A_POLLNOW, A_CRASH, A_REVOKE, A_N
+	A_TIMER, A_CLOCK, A_POLLNOW, A_FORGE, A_CRASH, A_REVOKE, A_N
 };
 static const char *const act_names[A_N] = {
 	"command", "gateway moves", "webhook replayed", "consume", "reply",
-	"deliver", "commit", "timer", "clock", "reconciliation poll", "crash",
-	"revoke"};
+	"deliver", "commit", "timer", "clock", "reconciliation poll",
+	"forged webhook", "crash", "revoke"};
 /* per thousand actions; crashes and revokes vary by world (none, rare,
  * often): frequent restarts also hide stalls, since a restored order
  * resumes its polls */
 static const int weight[A_N] = {140, 80, 30, 200, 180, 180, 40, 80, 40, 10,
-				0,   0};
+				15,  0,	 0};
 
 static void gen(uint64_t seed, m_act_t *acts, int n)
 {
@@ -1189,6 +1464,7 @@ static void act(world_t *w, const m_act_t *x)
 	case A_TIMER: fire(w); break;
 	case A_CLOCK: w->now += x->a % 3000; break;
 	case A_POLLNOW: force_poll(w, x->a); break;
+	case A_FORGE: forge(w, x->a, x->b); break;
 	case A_CRASH: crash(w, x->b); break;
 	case A_REVOKE: revoke(w, x->a, x->b); break;
 	}
@@ -1279,12 +1555,14 @@ static void drain(world_t *w)
 		    c.status != o->status)
 			broke(w, "drain: %s's state record is behind memory",
 			     o->order_id);
+		pw_order_release(&c);
 		json_decref(j);
 	}
 	/* every create that was not refused has an outcome consumers saw */
 	for (int off = 0; off < w->nlog[LOG_CMD]; off++) {
 		const m_rec_t *r = &w->log[LOG_CMD][off];
-		if (!r->create || r->want_dl)
+		if (!r->create || r->want_dl ||
+		    !strcmp(w->dl[LOG_CMD][off], "ORDER_ID_CONFLICT"))
 			continue;
 		const m_pub_t *p = &w->pub[2 * r->ord];
 		/* the order's state is what the worker goes on from (in the
@@ -1324,6 +1602,10 @@ static void world_init(world_t *w, uint64_t seed, int eos, int mutant)
 	w->mc.reports = 1;
 	w->mc.has_merchant = only_demo;
 	w->webhook_rate = (int)(seed >> 16) % 3 * 4 + 2; /* 2, 6 or 10 */
+	/* half the worlds ask the gateway before any paid status a webhook
+	 * reports (webhook.confirm=success) */
+	w->mc.webhook_confirm =
+		(seed >> 20) % 2 ? PW_CONFIRM_SUCCESS : PW_CONFIRM_NONE;
 	for (int k = 0; k < NORD; k++) {
 		uint64_t r = mix(seed ^ (0xabcULL + (uint64_t)k));
 		w->payout[k] = k % 3 == 2;
@@ -1332,7 +1614,7 @@ static void world_init(world_t *w, uint64_t seed, int eos, int mutant)
 		w->pub[2 * k].first_outcome = w->pub[2 * k + 1].first_outcome = -1;
 	}
 	for (int s = 0; s < NSLOT; s++)
-		w->poll_at[s] = -1;
+		w->poll_at[s] = w->creator[s] = -1;
 }
 
 static void world_free(world_t *w)
@@ -1345,8 +1627,10 @@ static void world_free(world_t *w)
 	for (int l = 0; l < NLOG; l++)
 		for (int i = 0; i < w->nlog[l]; i++)
 			json_decref(w->log[l][i].j);
-	for (int s = 0; s < NSLOT; s++)
+	for (int s = 0; s < NSLOT; s++) {
 		free(w->clog[s]);
+		pw_order_release(&w->st[s]);
+	}
 }
 
 /* One episode: the actions, then the drain. The failure (a copy in
@@ -1384,6 +1668,10 @@ static int episode(uint64_t seed, int mutant, const m_act_t *acts, int n,
 		stats->n_revoke += w->n_revoke;
 		stats->n_gwdup += w->n_gwdup;
 		stats->n_wh_new += w->n_wh_new;
+		stats->n_forged += w->n_forged;
+		stats->n_confirm += w->n_confirm;
+		stats->n_answers += w->n_answers;
+		stats->n_conflicts += w->n_conflicts;
 	}
 	world_free(w);
 	free(w);
@@ -1537,7 +1825,8 @@ START_TEST(test_model_money_rules_hold_over_random_worlds)
 	       "ahead of the state at the end %llu), dead "
 	       "letters %llu, crashes %llu, revokes %llu, duplicate creates "
 	       "answered by the gateway %llu, orders first seen in a webhook "
-	       "%llu\n",
+	       "%llu, forged webhooks %llu, webhooks confirmed by the status "
+	       "API %llu, repeated commands answered %llu, conflicts %llu\n",
 	       (unsigned long long)seed, (unsigned long long)r.steps,
 	       (unsigned long long)r.episodes,
 	       (long long)(pwt_now_ms() - t0),
@@ -1549,7 +1838,11 @@ START_TEST(test_model_money_rules_hold_over_random_worlds)
 	       (unsigned long long)r.stats.n_crash,
 	       (unsigned long long)r.stats.n_revoke,
 	       (unsigned long long)r.stats.n_gwdup,
-	       (unsigned long long)r.stats.n_wh_new);
+	       (unsigned long long)r.stats.n_wh_new,
+	       (unsigned long long)r.stats.n_forged,
+	       (unsigned long long)r.stats.n_confirm,
+	       (unsigned long long)r.stats.n_answers,
+	       (unsigned long long)r.stats.n_conflicts);
 	ck_assert_msg(r.failed_episode < 0,
 		      "seed %llu episode %d: %s (shrunk to %d actions, "
 		      "printed above)",
@@ -1561,23 +1854,34 @@ START_TEST(test_model_money_rules_hold_over_random_worlds)
 	ck_assert_uint_gt(r.stats.n_revoke, 0);
 	ck_assert_uint_gt(r.stats.n_gwdup, 0);
 	ck_assert_uint_gt(r.stats.n_dl, 0);
+	ck_assert_uint_gt(r.stats.n_forged, 0);
+	ck_assert_uint_gt(r.stats.n_confirm, 0);
+	ck_assert_uint_gt(r.stats.n_wh_new, 0);
+	ck_assert_uint_gt(r.stats.n_answers, 0);
+	ck_assert_uint_gt(r.stats.n_conflicts, 0);
 }
 END_TEST
 
-/* The checks can fail: a shell that forgets a repeated create, or that
- * writes the state record before its event, is caught, and shrunk to a
- * short sequence. */
+/* The checks can fail: a shell that forgets a repeated create, that
+ * writes the state record before its event (then consumers miss the
+ * event a state or an answer names), or that misreads where a command
+ * was read (then the record that created an order is answered when
+ * redelivered) is caught, and shrunk to a short sequence. */
 START_TEST(test_model_catches_a_broken_shell)
 {
-	static const int mutants[] = {M_FORGET_DUPLICATE, M_STATE_FIRST};
-	static const char *const want[] = {"gateway create for an order",
-					   "published after"};
-	for (int i = 0; i < 2; i++) {
+	static const int mutants[] = {M_FORGET_DUPLICATE, M_STATE_FIRST,
+				      M_NEW_SOURCE};
+	static const char *const want[][2] = {
+		{"gateway create for an order", NULL},
+		{"published after", "which consumers did not see"},
+		{"the record that created the order", NULL}};
+	for (int i = 0; i < 3; i++) {
 		run_t r;
 		run(&r, 7 + (uint64_t)i, 300000, mutants[i], 0);
 		ck_assert_msg(r.failed_episode >= 0, "mutant %d not caught", i);
-		ck_assert_msg(strstr(r.fail, want[i]) != NULL, "mutant %d: %s",
-			      i, r.fail);
+		ck_assert_msg(strstr(r.fail, want[i][0]) != NULL ||
+				      (want[i][1] && strstr(r.fail, want[i][1])),
+			      "mutant %d: %s", i, r.fail);
 		ck_assert_int_lt(r.shrunk, NACT / 10);
 		printf("model: broken shell %d caught in episode %d (%s), "
 		       "shrunk to %d actions\n",
