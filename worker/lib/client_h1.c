@@ -2,7 +2,8 @@
  * engine (client_h1.h says why there is one).
  * Owns: calls (request bytes, reply, their queues and pool, delivery),
  *       connections once made (one request at a time, keep-alive, idle
- *       ones most recently used first and kept registered for reading),
+ *       ones most recently used first, kept registered for reading, at
+ *       most four per call in flight),
  *       dispatching waiting calls onto connections, reading and writing.
  * Not here: connecting, TLS, names (client_h1_net.c), entry points and the
  *           timer (client_h1_api.c), wire formats (client_h1_wire.c), the
@@ -126,12 +127,16 @@ static void conn_list_unlink(h1_conn_t *k)
 {
 	pa__h1_t *h = k->h;
 	if (k->state == C_IDLE) {
+		h1_origin_t *org = k->org;
 		if (k->prev)
 			k->prev->next = k->next;
 		else
-			k->org->idle = k->next;
+			org->idle = k->next;
 		if (k->next)
 			k->next->prev = k->prev;
+		else
+			org->idle_tail = k->prev;
+		org->nidle--;
 	} else if (k->state == C_CONNECTING || k->state == C_TLS) {
 		if (k->prev)
 			k->prev->next = k->next;
@@ -328,8 +333,16 @@ static void conn_release(h1_conn_t *k)
 	k->next = org->idle;
 	if (org->idle)
 		org->idle->prev = k;
+	else
+		org->idle_tail = k;
 	org->idle = k;
+	org->nidle++;
 	pa__h1_watch(h, k->fd, PA_POLL_IN, &k->watched);
+	size_t keep = IDLE_KEEP_PER_CALL * h->n_active;
+	if (keep < IDLE_KEEP_MIN)
+		keep = IDLE_KEEP_MIN;
+	while (org->nidle > keep)
+		pa__h1_conn_drop(org->idle_tail);
 }
 
 void pa__h1_conn_ready(h1_conn_t *k)

@@ -18,6 +18,14 @@
 /* An idle connection older than this is closed rather than reused
  * (libcurl's CURLOPT_MAXAGE_CONN is 118 s). */
 #define IDLE_MAX_MS 110000
+/* Idle connections kept per origin: four per call in flight, at least
+ * IDLE_KEEP_MIN; the least recently used beyond that are closed
+ * (libcurl's connection cache holds four per transfer). A burst would
+ * otherwise leave its peak of connections open on the server for
+ * IDLE_MAX_MS, holding slots a server caps per client address (ours:
+ * http.max.connections.per.ip) and starving its other clients. */
+#define IDLE_KEEP_PER_CALL 4
+#define IDLE_KEEP_MIN 8
 /* Calls kept for reuse with their buffers; beyond this they are freed
  * (after a burst of a thousand calls the pool would otherwise hold their
  * memory for ever; malloc's own caches serve the rest). */
@@ -84,7 +92,8 @@ struct h1_origin {
 	int64_t resolved_at;
 	int resolving;
 	SSL_SESSION *sess;
-	h1_conn_t *idle; /* most recently used first */
+	h1_conn_t *idle, *idle_tail; /* most recently used first */
+	size_t nidle;
 	size_t nconn;	 /* open or opening */
 	size_t nopening; /* connecting or in the TLS handshake */
 	h1_call_t *wait_head, *wait_tail;
