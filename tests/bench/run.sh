@@ -252,6 +252,7 @@ for row in "${ROWS[@]}"; do
 	echo
 	echo "== row $i: $title: bench_pipeline ${args[*]} $*"
 	r=0
+	: >"$OUT/$i.log" # before tail opens it (it gave up on a missing file)
 	timeout -k 10 1900 "$BIN/bench_pipeline" --timeout-s 1800 "${args[@]}" "$@" \
 		>"$OUT/$i.log" &
 	CHILD=$!
