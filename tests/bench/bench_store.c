@@ -10,9 +10,10 @@
  *
  * Breakdown (in this process, no Kafka): N settled orders as changelog
  * records (pw_order_encode, keys in random order) go through the
- * restore's own path -- pw_order_decode, batches of 20,000 sorted by key,
- * pw_store_put, a commit with the checkpoint per batch (--unsorted: in
- * arrival order) -- into a new store; then 100,000 point reads,
+ * restore's own path -- pw_order_decode, the worker's batch (store/bulk.c:
+ * packed records sorted by key, 12 MB; --batch-mb), a commit with the
+ * checkpoint per batch (--unsorted: pw_store_put in arrival order) -- into
+ * a new store; then 100,000 point reads,
  * this process's memory from /proc/self/smaps_rollup, the store's disk
  * bytes, and the time to close and reopen it and read one order (what a
  * restart costs before its restore of the tail).
@@ -126,26 +127,8 @@ static char *record(uint64_t i, char *key, size_t *klen, size_t *len)
 	return pw_order_encode(&o, len);
 }
 
-typedef struct ent {
-	char key[32];
-	size_t kl;
-	uint32_t i;
-	pw_order_t o;
-} ent_t;
-
-static int ent_cmp(const void *a, const void *b)
-{
-	const ent_t *x = a, *y = b;
-	size_t m = x->kl < y->kl ? x->kl : y->kl;
-	int c = memcmp(x->key, y->key, m);
-	if (c)
-		return c;
-	if (x->kl != y->kl)
-		return x->kl < y->kl ? -1 : 1;
-	return x->i < y->i ? -1 : x->i > y->i;
-}
-
 static int sorted_batches = 1;
+static size_t batch_bytes = 12u << 20; /* the worker's (store_sync.c) */
 
 static int breakdown(uint64_t n, const char *dir)
 {
@@ -178,20 +161,22 @@ static int breakdown(uint64_t n, const char *dir)
 		dec += now_s() - d0;
 		free(rec);
 		if (sorted_batches) {
-			static ent_t *b;
-			static uint32_t nb;
+			static pw_store_bulk_t *b;
 			if (!b)
-				b = malloc(20000 * sizeof *b);
-			memcpy(b[nb].key, key, kl);
-			b[nb].kl = kl;
-			b[nb].i = nb;
-			b[nb].o = o;
-			if (++nb == 20000 || i + 1 == n) {
-				qsort(b, nb, sizeof *b, ent_cmp);
-				for (uint32_t j = 0; j < nb; j++)
-					pw_store_put(st, b[j].key, b[j].kl, &b[j].o);
-				pw_store_commit(st, (int64_t)i + 1);
-				nb = 0;
+				b = pw_store_bulk_new(batch_bytes);
+			int rc = pw_store_bulk_add(b, key, kl, &o);
+			if (rc == 1) {
+				pw_store_bulk_write(b, st, (int64_t)i);
+				rc = pw_store_bulk_add(b, key, kl, &o);
+			}
+			pw_order_release(&o);
+			if (rc != 0) {
+				fprintf(stderr, "bench_store: batch refused\n");
+				return 1;
+			}
+			if (i + 1 == n) {
+				pw_store_bulk_write(b, st, (int64_t)i + 1);
+				pw_store_bulk_free(b);
 			}
 			continue;
 		}
@@ -428,13 +413,15 @@ int main(int argc, char **argv)
 			n = strtoull(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--dir") && i + 1 < argc)
 			dir = argv[++i];
+		else if (!strcmp(argv[i], "--batch-mb") && i + 1 < argc)
+			batch_bytes = strtoull(argv[++i], NULL, 10) << 20;
 		else if (!strcmp(argv[i], "--unsorted"))
 			sorted_batches = 0; /* one put per record, in arrival order */
 		else if (!strcmp(argv[i], "--kafka") && i + 1 < argc)
 			brokers = argv[++i];
 		else {
 			fprintf(stderr,
-				"usage: %s [--orders N] [--dir DIR] [--unsorted] "
+				"usage: %s [--orders N] [--dir DIR] [--unsorted] [--batch-mb M] "
 				"[--kafka BOOTSTRAP]\n",
 				argv[0]);
 			return 2;
