@@ -243,6 +243,11 @@ static pa_err_t restorer_new(pw_worker_t *w, char *errbuf)
 	conf_default(w, rc, "max.partition.fetch.bytes", "8388608");
 	conf_default(w, rc, "queued.max.messages.kbytes", "16384");
 	conf_default(w, rc, "queued.min.messages", "100000");
+	/* a full prefetch queue postpones the next fetch by this much (1 s
+	 * by default): the loop empties 16 MB in a fraction of that and then
+	 * waited idle -- a restore ran at ~55,000 records/s on ~3 s of CPU
+	 * per million. Only while a partition restores (then unassigned). */
+	conf_default(w, rc, "fetch.queue.backoff.ms", "10");
 	conf_set(rc, "enable.partition.eof", "true", NULL);
 	conf_set(rc, "enable.auto.commit", "false", NULL);
 	conf_set(rc, "group.id", "payatom-worker-restore-unused", NULL);
