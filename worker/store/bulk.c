@@ -19,8 +19,8 @@ struct pw_store_bulk {
 	char *arena;
 };
 
-/* Arena bytes a record takes on average (key, ~190-byte packed order,
- * alignment): sizes the record table for a given arena. */
+/* Arena bytes a record takes at least on average (key, ~190-byte packed
+ * order, alignment): sizes the record table for a given arena. */
 #define REC_BYTES_MIN 160
 
 pw_store_bulk_t *pw_store_bulk_new(size_t bytes)
@@ -30,11 +30,14 @@ pw_store_bulk_t *pw_store_bulk_new(size_t bytes)
 		return NULL;
 	if (bytes < 64 * 1024)
 		bytes = 64 * 1024;
-	b->size = bytes;
-	b->max = bytes / REC_BYTES_MIN;
+	/* bytes in all: the arena and, for each REC_BYTES_MIN of it, an
+	 * entry and a pointer of pw_store_load's */
+	size_t per = REC_BYTES_MIN + sizeof *b->recs + sizeof *b->scratch;
+	b->max = bytes / per;
+	b->size = b->max * REC_BYTES_MIN;
 	b->recs = malloc(b->max * sizeof *b->recs);
 	b->scratch = malloc(b->max * sizeof *b->scratch);
-	b->arena = malloc(bytes);
+	b->arena = malloc(b->size);
 	if (!b->recs || !b->scratch || !b->arena) {
 		pw_store_bulk_free(b);
 		return NULL;

@@ -445,9 +445,24 @@ static pa_err_t batch_failed(pw_store_t *st, int rc)
 	return rc == ENOMEM ? PA_NOMEM : PA_IO;
 }
 
+/* A put through cur when there is one: a cursor left on a leaf finds a
+ * key that belongs on the same leaf without a descent from the root (a
+ * batch in key order puts several keys on a leaf in a row). */
+static int put_via(MDB_txn *t, MDB_dbi dbi, MDB_cursor *cur, MDB_val *k,
+		   MDB_val *v, unsigned flags)
+{
+	return cur ? mdb_cursor_put(cur, k, v, flags)
+		   : mdb_put(t, dbi, k, v, flags);
+}
+
+/* Cursors of a bulk load (pw_store_load); NULL: none. */
+typedef struct load_cur {
+	MDB_cursor *orders, *live;
+} load_cur_t;
+
 /* The index entries of a record: live (not settled) or created (settled). */
 static int index_put(pw_store_t *st, const char *key, size_t klen,
-		     int settled, int64_t created_ms)
+		     int settled, int64_t created_ms, const load_cur_t *lc)
 {
 	MDB_val empty = {0, ""};
 	if (settled) {
@@ -456,7 +471,7 @@ static int index_put(pw_store_t *st, const char *key, size_t klen,
 		return mdb_put(st->wtx, st->created, &ik, &empty, 0);
 	}
 	MDB_val mk = {klen, (void *)key};
-	return mdb_put(st->wtx, st->live, &mk, &empty, 0);
+	return put_via(st->wtx, st->live, lc ? lc->live : NULL, &mk, &empty, 0);
 }
 
 /* Writes the packed record buf[0..n) under key with its index entries.
@@ -465,15 +480,16 @@ static int index_put(pw_store_t *st, const char *key, size_t klen,
  * appends them in time order). An LMDB error code, 0 when written. */
 static int put_packed(pw_store_t *st, const char *key, size_t klen,
 		      const void *buf, size_t n, int settled,
-		      int64_t created_ms, int *deferred)
+		      int64_t created_ms, int *deferred, const load_cur_t *lc)
 {
+	MDB_cursor *oc = lc ? lc->orders : NULL;
 	int rc = wtx(st);
 	if (rc)
 		return rc;
 	/* one descent for a new key (the common case in a restore): an
 	 * existing one hands back its record, whose index entries go */
 	MDB_val mk = {klen, (void *)key}, mv = {n, (void *)buf};
-	rc = mdb_put(st->wtx, st->orders, &mk, &mv, MDB_NOOVERWRITE);
+	rc = put_via(st->wtx, st->orders, oc, &mk, &mv, MDB_NOOVERWRITE);
 	if (rc == MDB_KEYEXIST) {
 		pw_order_t old = {0};
 		int same = pw_order_unpack_bytes(mv.mv_data, mv.mv_size, &old) ==
@@ -485,14 +501,14 @@ static int put_packed(pw_store_t *st, const char *key, size_t klen,
 		mv.mv_size = n;
 		mv.mv_data = (void *)buf;
 		if (!rc)
-			rc = mdb_put(st->wtx, st->orders, &mk, &mv, 0);
+			rc = put_via(st->wtx, st->orders, oc, &mk, &mv, 0);
 		if (!rc && !same)
-			rc = index_put(st, key, klen, settled, created_ms);
+			rc = index_put(st, key, klen, settled, created_ms, lc);
 	} else if (!rc) {
 		if (settled && deferred)
 			*deferred = 1;
 		else
-			rc = index_put(st, key, klen, settled, created_ms);
+			rc = index_put(st, key, klen, settled, created_ms, lc);
 	}
 	if (!rc)
 		st->writes++;
@@ -515,7 +531,7 @@ pa_err_t pw_store_put(pw_store_t *st, const char *key, size_t klen,
 								 : sizeof stack);
 	int rc = put_packed(st, key, klen, buf, n,
 			    ord->phase == PW_PHASE_SETTLED, ord->created_ms,
-			    NULL);
+			    NULL, NULL);
 	if (buf != stack)
 		free(buf);
 	return rc ? batch_failed(st, rc) : PA_OK;
@@ -588,7 +604,12 @@ pa_err_t pw_store_load(pw_store_t *st, pw_store_rec_t *recs, size_t n,
 {
 	pw_store_rec_t **idx = scratch;
 	size_t nidx = 0;
-	int rc = 0;
+	load_cur_t lc = {NULL, NULL};
+	int rc = wtx(st);
+	if (!rc)
+		rc = mdb_cursor_open(st->wtx, st->orders, &lc.orders);
+	if (!rc)
+		rc = mdb_cursor_open(st->wtx, st->live, &lc.live);
 	for (size_t i = 0; i < n && !rc; i++) {
 		pw_store_rec_t *r = &recs[i];
 		if (r->klen == 0 || r->klen > PW_ID_MAX + 16)
@@ -596,11 +617,15 @@ pa_err_t pw_store_load(pw_store_t *st, pw_store_rec_t *recs, size_t n,
 		int deferred = 0;
 		rc = r->packed ? put_packed(st, r->key, r->klen, r->packed,
 					    r->len, r->settled, r->created_ms,
-					    &deferred)
+					    &deferred, &lc)
 			       : del_key(st, r->key, r->klen);
 		if (deferred)
 			idx[nidx++] = r;
 	}
+	if (lc.orders)
+		mdb_cursor_close(lc.orders);
+	if (lc.live)
+		mdb_cursor_close(lc.live);
 	if (!rc && nidx)
 		rc = index_created(st, idx, nidx);
 	if (rc)

@@ -97,7 +97,8 @@ pa_err_t pw_store_load(pw_store_t *st, pw_store_rec_t *recs, size_t n,
 /* A restore's batch (bulk.c): records gathered in a fixed arena as they
  * are read, written sorted by key with their checkpoint when full. */
 typedef struct pw_store_bulk pw_store_bulk_t;
-/* New empty batch of about bytes of records (caller frees with
+/* New empty batch taking bytes of memory in all, records and their
+ * entries (at least 64 kB: a few hundred records) (caller frees with
  * pw_store_bulk_free()); NULL when out of memory. */
 pw_store_bulk_t *pw_store_bulk_new(size_t bytes);
 /* NULL is a safe no-op. */
