@@ -264,21 +264,48 @@ static long readyz(int port)
 	return pwt_proc_http(NULL, url, NULL, NULL, 2000);
 }
 
+/* CPU seconds (user + system, all threads) of process pid so far. */
+static double cpu_of(pid_t pid)
+{
+	char p[64];
+	snprintf(p, sizeof p, "/proc/%ld/stat", (long)pid);
+	FILE *f = fopen(p, "r");
+	unsigned long long ut = 0, stt = 0;
+	if (!f)
+		return -1;
+	/* comm may hold spaces: the fields after its closing parenthesis */
+	char line[1024];
+	char *r = fgets(line, sizeof line, f) ? strrchr(line, ')') : NULL;
+	fclose(f);
+	if (!r || sscanf(r + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+			 "%llu %llu", &ut, &stt) != 2)
+		return -1;
+	return (double)(ut + stt) / (double)sysconf(_SC_CLK_TCK);
+}
+
 /* Starts the worker and waits for /readyz 200 after its restore line;
- * *secs gets the time from start to ready. */
+ * *secs gets the time from start to ready, *cpu the worker's CPU seconds
+ * when its restore line came, *peak_anon the most anonymous memory
+ * (kB) sampled every 50 ms until then. */
 static pwt_proc_t *start(const char *conf, int port, double *secs,
-			 char *line, size_t size)
+			 double *cpu, long *peak_anon, char *line, size_t size)
 {
 	double t = now_s();
 	pwt_proc_t *w = pwt_worker_spawn(conf, port, NULL);
 	if (!w)
 		return NULL;
 	line[0] = '\0';
+	*peak_anon = 0;
 	double end = t + 3600;
 	while (now_s() < end && pwt_proc_alive(w)) {
-		if (!line[0])
-			pwt_proc_wait_log(w, "restored ", line, size, 100);
-		else if (readyz(port) == 200)
+		long an, fi;
+		if (!line[0]) {
+			mem_of(pwt_proc_pid(w), &an, &fi);
+			if (an > *peak_anon)
+				*peak_anon = an;
+			if (pwt_proc_wait_log(w, "restored ", line, size, 50))
+				*cpu = cpu_of(pwt_proc_pid(w));
+		} else if (readyz(port) == 200)
 			break;
 		else
 			usleep(20000);
@@ -356,9 +383,10 @@ static int end_to_end(uint64_t n, const char *dir, const char *brokers)
 			      topic_keys[i], names[i]);
 	pwt_procs_write_file("worker.conf", text, conf, sizeof conf);
 	int port = free_port();
-	double secs;
+	double secs, cpu = -1;
+	long peak;
 	char line[1024];
-	pwt_proc_t *w = start(conf, port, &secs, line, sizeof line);
+	pwt_proc_t *w = start(conf, port, &secs, &cpu, &peak, line, sizeof line);
 	if (!w || !line[0]) {
 		fprintf(stderr, "bench_store: the worker did not restore\n");
 		return 1;
@@ -374,16 +402,18 @@ static int end_to_end(uint64_t n, const char *dir, const char *brokers)
 	double disk = pwt_proc_metric(port, "payatom_state_store_bytes");
 	double at_rest = pwt_proc_metric(port, "payatom_orders{state=\"at_rest\"}");
 	printf("e2e: full restore: %llu records in %.1f s: %.0f records/s "
-	       "(ready %.1f s after start) | holding %.0f settled orders: "
-	       "RSS anonymous %ld kB, file-backed %ld kB | store %.0f "
-	       "B/order on disk\n",
-	       rn, rs, rate, secs, at_rest, anon, file,
-	       at_rest > 0 ? disk / at_rest : 0.0);
+	       "(ready %.1f s after start; the worker's CPU time from its "
+	       "start to the end of the restore %.2f s: %.0f records/s of CPU) "
+	       "| anonymous RSS at most %ld kB while restoring | holding %.0f "
+	       "settled orders: RSS anonymous %ld kB, file-backed %ld kB | "
+	       "store %.0f B/order in use\n",
+	       rn, rs, rate, secs, cpu, cpu > 0 ? (double)rn / cpu : 0.0, peak,
+	       at_rest, anon, file, at_rest > 0 ? disk / at_rest : 0.0);
 	/* SIGKILL, restart on the same state.dir */
 	sleep(1); /* a commit tick: the checkpoint is at the end */
 	pwt_proc_kill(w);
 	pwt_proc_free(w);
-	w = start(conf, port, &secs, line, sizeof line);
+	w = start(conf, port, &secs, &cpu, &peak, line, sizeof line);
 	if (!w || !line[0]) {
 		fprintf(stderr, "bench_store: the restart did not restore\n");
 		return 1;
@@ -395,11 +425,16 @@ static int end_to_end(uint64_t n, const char *dir, const char *brokers)
 	mem_of(pwt_proc_pid(w), &anon, &file);
 	printf("e2e: restart after SIGKILL: restored %llu records (the tail "
 	       "after the checkpoint) in %.2f s; ready %.1f s after start | "
-	       "RSS anonymous %ld kB, file-backed %ld kB\n",
-	       rn, rs, secs, anon, file);
+	       "RSS anonymous %ld kB (at most %ld kB), file-backed %ld kB\n",
+	       rn, rs, secs, anon, peak, file);
 	pwt_proc_signal(w, SIGTERM);
 	pwt_proc_wait(w, 30000, NULL);
 	pwt_proc_free(w);
+	/* after the worker synced and closed its store: blocks the file
+	 * system holds for it (du), not what a running store has reserved */
+	long long du_b = du(sdir);
+	printf("e2e: disk after shutdown: %.0f B/order (du %lld MB)\n",
+	       at_rest > 0 ? (double)du_b / at_rest : 0.0, du_b >> 20);
 	pwt_procs_ok();
 	return 0;
 }
