@@ -141,7 +141,7 @@ static int breakdown(uint64_t n, const char *dir)
 		fprintf(stderr, "bench_store: %s\n", eb);
 		return 1;
 	}
-	long a0, f0;
+	long a0, f0, a_batch = -1, f_batch;
 	mem_of(0, &a0, &f0);
 	double t = now_s(), c0 = cpu_s(), dec = 0, enc = 0, cenc = 0;
 	for (uint64_t i = 0; i < n; i++) {
@@ -176,6 +176,7 @@ static int breakdown(uint64_t n, const char *dir)
 			}
 			if (i + 1 == n) {
 				pw_store_bulk_write(b, st, (int64_t)i + 1);
+				mem_of(0, &a_batch, &f_batch); /* batch held */
 				pw_store_bulk_free(b);
 			}
 			continue;
@@ -222,12 +223,13 @@ static int breakdown(uint64_t n, const char *dir)
 	printf("store: orders %llu | restore path (decode+put+commit) %.0f "
 	       "rec/s wall, %.0f rec/s of CPU time, of which decode %.2f "
 	       "us/rec | get %.2f us | disk "
-	       "%.0f B/order (%lld MB) | RSS anonymous %ld kB (at start %ld), "
-	       "file-backed %ld kB | reopen+checkpoint+get %.1f ms%s\n",
+	       "%.0f B/order (%lld MB) | RSS anonymous %ld kB (at start %ld, "
+	       "with the restore's batch %ld), file-backed %ld kB | "
+	       "reopen+checkpoint+get %.1f ms%s\n",
 	       (unsigned long long)n, (double)n / restore, (double)n / crestore,
 	       dec * 1e6 / (double)n,
 	       gets * 1e6 / 100000, (double)disk / (double)n, disk >> 20, a1,
-	       a0, f1, reopen * 1e3,
+	       a0, a_batch, f1, reopen * 1e3,
 	       miss || !got || ck != (int64_t)n || ss.orders != n ? " ERRORS"
 								   : "");
 	return miss || !got ? 1 : 0;
