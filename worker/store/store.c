@@ -581,7 +581,7 @@ static int created_cmp(const void *a, const void *b)
  * created -- else put where they belong. */
 static int index_created(pw_store_t *st, pw_store_rec_t **idx, size_t n)
 {
-	MDB_cursor *c;
+	MDB_cursor *c = NULL;
 	MDB_val empty = {0, ""};
 	qsort(idx, n, sizeof *idx, created_cmp);
 	int rc = mdb_cursor_open(st->wtx, st->created, &c);
