@@ -10,9 +10,10 @@
  *
  * Breakdown (in this process, no Kafka): N settled orders as changelog
  * records (pw_order_encode, keys in random order) go through the
- * restore's own path -- pw_order_decode, batches of 20,000 sorted by key,
- * pw_store_put, a commit with the checkpoint per batch (--unsorted: in
- * arrival order) -- into a new store; then 100,000 point reads,
+ * restore's own path -- pw_order_decode, the worker's batch (store/bulk.c:
+ * packed records sorted by key, 12 MB; --batch-mb), a commit with the
+ * checkpoint per batch (--unsorted: pw_store_put in arrival order) -- into
+ * a new store; then 100,000 point reads,
  * this process's memory from /proc/self/smaps_rollup, the store's disk
  * bytes, and the time to close and reopen it and read one order (what a
  * restart costs before its restore of the tail).
@@ -126,26 +127,8 @@ static char *record(uint64_t i, char *key, size_t *klen, size_t *len)
 	return pw_order_encode(&o, len);
 }
 
-typedef struct ent {
-	char key[32];
-	size_t kl;
-	uint32_t i;
-	pw_order_t o;
-} ent_t;
-
-static int ent_cmp(const void *a, const void *b)
-{
-	const ent_t *x = a, *y = b;
-	size_t m = x->kl < y->kl ? x->kl : y->kl;
-	int c = memcmp(x->key, y->key, m);
-	if (c)
-		return c;
-	if (x->kl != y->kl)
-		return x->kl < y->kl ? -1 : 1;
-	return x->i < y->i ? -1 : x->i > y->i;
-}
-
 static int sorted_batches = 1;
+static size_t batch_bytes = 12u << 20; /* the worker's (store_sync.c) */
 
 static int breakdown(uint64_t n, const char *dir)
 {
@@ -158,7 +141,7 @@ static int breakdown(uint64_t n, const char *dir)
 		fprintf(stderr, "bench_store: %s\n", eb);
 		return 1;
 	}
-	long a0, f0;
+	long a0, f0, a_batch = -1, f_batch;
 	mem_of(0, &a0, &f0);
 	double t = now_s(), c0 = cpu_s(), dec = 0, enc = 0, cenc = 0;
 	for (uint64_t i = 0; i < n; i++) {
@@ -178,20 +161,23 @@ static int breakdown(uint64_t n, const char *dir)
 		dec += now_s() - d0;
 		free(rec);
 		if (sorted_batches) {
-			static ent_t *b;
-			static uint32_t nb;
+			static pw_store_bulk_t *b;
 			if (!b)
-				b = malloc(20000 * sizeof *b);
-			memcpy(b[nb].key, key, kl);
-			b[nb].kl = kl;
-			b[nb].i = nb;
-			b[nb].o = o;
-			if (++nb == 20000 || i + 1 == n) {
-				qsort(b, nb, sizeof *b, ent_cmp);
-				for (uint32_t j = 0; j < nb; j++)
-					pw_store_put(st, b[j].key, b[j].kl, &b[j].o);
-				pw_store_commit(st, (int64_t)i + 1);
-				nb = 0;
+				b = pw_store_bulk_new(batch_bytes);
+			int rc = pw_store_bulk_add(b, key, kl, &o);
+			if (rc == 1) {
+				pw_store_bulk_write(b, st, (int64_t)i);
+				rc = pw_store_bulk_add(b, key, kl, &o);
+			}
+			pw_order_release(&o);
+			if (rc != 0) {
+				fprintf(stderr, "bench_store: batch refused\n");
+				return 1;
+			}
+			if (i + 1 == n) {
+				pw_store_bulk_write(b, st, (int64_t)i + 1);
+				mem_of(0, &a_batch, &f_batch); /* batch held */
+				pw_store_bulk_free(b);
 			}
 			continue;
 		}
@@ -237,12 +223,13 @@ static int breakdown(uint64_t n, const char *dir)
 	printf("store: orders %llu | restore path (decode+put+commit) %.0f "
 	       "rec/s wall, %.0f rec/s of CPU time, of which decode %.2f "
 	       "us/rec | get %.2f us | disk "
-	       "%.0f B/order (%lld MB) | RSS anonymous %ld kB (at start %ld), "
-	       "file-backed %ld kB | reopen+checkpoint+get %.1f ms%s\n",
+	       "%.0f B/order (%lld MB) | RSS anonymous %ld kB (at start %ld, "
+	       "with the restore's batch %ld), file-backed %ld kB | "
+	       "reopen+checkpoint+get %.1f ms%s\n",
 	       (unsigned long long)n, (double)n / restore, (double)n / crestore,
 	       dec * 1e6 / (double)n,
 	       gets * 1e6 / 100000, (double)disk / (double)n, disk >> 20, a1,
-	       a0, f1, reopen * 1e3,
+	       a0, a_batch, f1, reopen * 1e3,
 	       miss || !got || ck != (int64_t)n || ss.orders != n ? " ERRORS"
 								   : "");
 	return miss || !got ? 1 : 0;
@@ -279,21 +266,48 @@ static long readyz(int port)
 	return pwt_proc_http(NULL, url, NULL, NULL, 2000);
 }
 
+/* CPU seconds (user + system, all threads) of process pid so far. */
+static double cpu_of(pid_t pid)
+{
+	char p[64];
+	snprintf(p, sizeof p, "/proc/%ld/stat", (long)pid);
+	FILE *f = fopen(p, "r");
+	unsigned long long ut = 0, stt = 0;
+	if (!f)
+		return -1;
+	/* comm may hold spaces: the fields after its closing parenthesis */
+	char line[1024];
+	char *r = fgets(line, sizeof line, f) ? strrchr(line, ')') : NULL;
+	fclose(f);
+	if (!r || sscanf(r + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+			 "%llu %llu", &ut, &stt) != 2)
+		return -1;
+	return (double)(ut + stt) / (double)sysconf(_SC_CLK_TCK);
+}
+
 /* Starts the worker and waits for /readyz 200 after its restore line;
- * *secs gets the time from start to ready. */
+ * *secs gets the time from start to ready, *cpu the worker's CPU seconds
+ * when its restore line came, *peak_anon the most anonymous memory
+ * (kB) sampled every 50 ms until then. */
 static pwt_proc_t *start(const char *conf, int port, double *secs,
-			 char *line, size_t size)
+			 double *cpu, long *peak_anon, char *line, size_t size)
 {
 	double t = now_s();
 	pwt_proc_t *w = pwt_worker_spawn(conf, port, NULL);
 	if (!w)
 		return NULL;
 	line[0] = '\0';
+	*peak_anon = 0;
 	double end = t + 3600;
 	while (now_s() < end && pwt_proc_alive(w)) {
-		if (!line[0])
-			pwt_proc_wait_log(w, "restored ", line, size, 100);
-		else if (readyz(port) == 200)
+		long an, fi;
+		if (!line[0]) {
+			mem_of(pwt_proc_pid(w), &an, &fi);
+			if (an > *peak_anon)
+				*peak_anon = an;
+			if (pwt_proc_wait_log(w, "restored ", line, size, 50))
+				*cpu = cpu_of(pwt_proc_pid(w));
+		} else if (readyz(port) == 200)
 			break;
 		else
 			usleep(20000);
@@ -371,9 +385,10 @@ static int end_to_end(uint64_t n, const char *dir, const char *brokers)
 			      topic_keys[i], names[i]);
 	pwt_procs_write_file("worker.conf", text, conf, sizeof conf);
 	int port = free_port();
-	double secs;
+	double secs, cpu = -1;
+	long peak;
 	char line[1024];
-	pwt_proc_t *w = start(conf, port, &secs, line, sizeof line);
+	pwt_proc_t *w = start(conf, port, &secs, &cpu, &peak, line, sizeof line);
 	if (!w || !line[0]) {
 		fprintf(stderr, "bench_store: the worker did not restore\n");
 		return 1;
@@ -389,16 +404,18 @@ static int end_to_end(uint64_t n, const char *dir, const char *brokers)
 	double disk = pwt_proc_metric(port, "payatom_state_store_bytes");
 	double at_rest = pwt_proc_metric(port, "payatom_orders{state=\"at_rest\"}");
 	printf("e2e: full restore: %llu records in %.1f s: %.0f records/s "
-	       "(ready %.1f s after start) | holding %.0f settled orders: "
-	       "RSS anonymous %ld kB, file-backed %ld kB | store %.0f "
-	       "B/order on disk\n",
-	       rn, rs, rate, secs, at_rest, anon, file,
-	       at_rest > 0 ? disk / at_rest : 0.0);
+	       "(ready %.1f s after start; the worker's CPU time from its "
+	       "start to the end of the restore %.2f s: %.0f records/s of CPU) "
+	       "| anonymous RSS at most %ld kB while restoring | holding %.0f "
+	       "settled orders: RSS anonymous %ld kB, file-backed %ld kB | "
+	       "store %.0f B/order in use\n",
+	       rn, rs, rate, secs, cpu, cpu > 0 ? (double)rn / cpu : 0.0, peak,
+	       at_rest, anon, file, at_rest > 0 ? disk / at_rest : 0.0);
 	/* SIGKILL, restart on the same state.dir */
 	sleep(1); /* a commit tick: the checkpoint is at the end */
 	pwt_proc_kill(w);
 	pwt_proc_free(w);
-	w = start(conf, port, &secs, line, sizeof line);
+	w = start(conf, port, &secs, &cpu, &peak, line, sizeof line);
 	if (!w || !line[0]) {
 		fprintf(stderr, "bench_store: the restart did not restore\n");
 		return 1;
@@ -410,11 +427,16 @@ static int end_to_end(uint64_t n, const char *dir, const char *brokers)
 	mem_of(pwt_proc_pid(w), &anon, &file);
 	printf("e2e: restart after SIGKILL: restored %llu records (the tail "
 	       "after the checkpoint) in %.2f s; ready %.1f s after start | "
-	       "RSS anonymous %ld kB, file-backed %ld kB\n",
-	       rn, rs, secs, anon, file);
+	       "RSS anonymous %ld kB (at most %ld kB), file-backed %ld kB\n",
+	       rn, rs, secs, anon, peak, file);
 	pwt_proc_signal(w, SIGTERM);
 	pwt_proc_wait(w, 30000, NULL);
 	pwt_proc_free(w);
+	/* after the worker synced and closed its store: blocks the file
+	 * system holds for it (du), not what a running store has reserved */
+	long long du_b = du(sdir);
+	printf("e2e: disk after shutdown: %.0f B/order (du %lld MB)\n",
+	       at_rest > 0 ? (double)du_b / at_rest : 0.0, du_b >> 20);
 	pwt_procs_ok();
 	return 0;
 }
@@ -428,13 +450,15 @@ int main(int argc, char **argv)
 			n = strtoull(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--dir") && i + 1 < argc)
 			dir = argv[++i];
+		else if (!strcmp(argv[i], "--batch-mb") && i + 1 < argc)
+			batch_bytes = strtoull(argv[++i], NULL, 10) << 20;
 		else if (!strcmp(argv[i], "--unsorted"))
 			sorted_batches = 0; /* one put per record, in arrival order */
 		else if (!strcmp(argv[i], "--kafka") && i + 1 < argc)
 			brokers = argv[++i];
 		else {
 			fprintf(stderr,
-				"usage: %s [--orders N] [--dir DIR] [--unsorted] "
+				"usage: %s [--orders N] [--dir DIR] [--unsorted] [--batch-mb M] "
 				"[--kafka BOOTSTRAP]\n",
 				argv[0]);
 			return 2;

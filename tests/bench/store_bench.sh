@@ -15,7 +15,7 @@
 # kafka_harness.py (or the harness's own under `kafka_harness.py exec`),
 # stopped on exit. Disk: ~0.5 KB a record on the broker and ~0.5 KB an order
 # in the store (10 M: ~10 GB in all, under BUILD_DIR/kafka-run), removed at
-# the end. Time on 2 cores: ~1 min for 1 M, ~10 min for 10 M.
+# the end. Time on 2 cores: ~1 min for 1 M, ~5 min for 10 M (load 7-9).
 set -euo pipefail
 BUILD=${1:-build}
 [ $# -gt 0 ] && shift

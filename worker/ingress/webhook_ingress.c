@@ -226,6 +226,10 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 	pw_ingress_t *in = opaque;
 	pending_t *p = m->_private;
 	(void)rk;
+	if (!m->err && in->st.kafka_down) {
+		in->st.kafka_down = 0;
+		pw_info(in->log, "webhook producer: a broker answers again");
+	}
 	if (!p || in->closing)
 		return; /* destroy frees every pending_t */
 	if (p->req && m->err) {
@@ -261,6 +265,15 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason,
 		in->st.producer_fatal = 1;
 		pw_error(in->log, "webhook producer fatal error",
 			 PW_KV_STR("err", es));
+		return;
+	}
+	if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
+		if (!in->st.kafka_down)
+			pw_error(in->log, "webhook producer: every broker is "
+					  "down; webhooks are answered 503 at "
+					  "once until one answers",
+				 PW_KV_STR("reason", reason));
+		in->st.kafka_down = 1;
 		return;
 	}
 	pw_warn(in->log, "webhook producer error",
@@ -447,6 +460,21 @@ static void on_webhook(pw_http_req_t *req, void *ud)
 			PW_KV_STR("client_ip", pw_http_client_ip(req)));
 		ack(req, 200, 1, 0);
 		pa_txn_update_clear(&upd);
+		return;
+	}
+	if (in->st.kafka_down && in->pending) {
+		/* Every broker is down and a record already waits for one:
+		 * answer "no" now (the gateway re-sends) instead of holding
+		 * the request for message.timeout.ms. Held requests keep
+		 * their connections, and the gateway's retries would take
+		 * every slot of http.max.connections.per.ip (and the probes'
+		 * from the same address). The one record in flight tells
+		 * when a broker answers again. */
+		pa_txn_update_clear(&upd);
+		count(in, PW_WH_KAFKA_FAILED);
+		pw_debug(in->log, "webhook not acknowledged: Kafka is down",
+			 PW_KV_STR("merchant", name));
+		ack(req, 503, 1, 0);
 		return;
 	}
 	size_t rlen = 0;

@@ -108,6 +108,7 @@ typedef struct pw_ingress_stats {
 	uint64_t results[PW_WH__COUNT];
 	unsigned pending;
 	int producer_fatal; /* librdkafka raised a fatal error */
+	int kafka_down;     /* every broker down, none answered since */
 } pw_ingress_stats_t;
 void pw_ingress_get_stats(const pw_ingress_t *in, pw_ingress_stats_t *st);
 

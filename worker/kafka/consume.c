@@ -146,7 +146,11 @@ int pw__serve_consumer(rd_kafka_queue_t *q, void *ud)
 			rd_kafka_message_destroy(m);
 			continue;
 		}
-		w->brokers_down = 0;
+		/* no brokers_down = 0 here: a record may come from the
+		 * prefetch queue long after every broker went away (a worker
+		 * behind by thousands of records stayed "ready" through a
+		 * whole outage); a delivery report or the probe proves a
+		 * broker answers now */
 		int t = pw__topic_index(w, rd_kafka_topic_name(m->rkt));
 		if (t < 0) {
 			rd_kafka_message_destroy(m);

@@ -43,7 +43,8 @@ typedef struct pw_part {
 	int64_t restore_left;   /* records left to restore (watermark) */
 	int64_t restore_t0, restore_log; /* monotonic ms */
 	uint64_t restore_n;     /* records read by this restore */
-	struct pw_rbatch *rbatch; /* restore records not yet in the store */
+	struct pw_store_bulk *rbatch; /* restore records not yet in the store */
+	int64_t rbatch_last;    /* offset of the last record in rbatch */
 } pw_part_t;
 
 enum pw_item_kind { PW_ITEM_CMD, PW_ITEM_WEBHOOK, PW_ITEM_POLL };

@@ -445,18 +445,74 @@ static pa_err_t batch_failed(pw_store_t *st, int rc)
 	return rc == ENOMEM ? PA_NOMEM : PA_IO;
 }
 
+/* A put through cur when there is one: a cursor left on a leaf finds a
+ * key that belongs on the same leaf without a descent from the root (a
+ * batch in key order puts several keys on a leaf in a row). */
+static int put_via(MDB_txn *t, MDB_dbi dbi, MDB_cursor *cur, MDB_val *k,
+		   MDB_val *v, unsigned flags)
+{
+	return cur ? mdb_cursor_put(cur, k, v, flags)
+		   : mdb_put(t, dbi, k, v, flags);
+}
+
+/* Cursors of a bulk load (pw_store_load); NULL: none. */
+typedef struct load_cur {
+	MDB_cursor *orders, *live;
+} load_cur_t;
+
 /* The index entries of a record: live (not settled) or created (settled). */
 static int index_put(pw_store_t *st, const char *key, size_t klen,
-		     const pw_order_t *ord)
+		     int settled, int64_t created_ms, const load_cur_t *lc)
 {
 	MDB_val empty = {0, ""};
-	if (ord->phase == PW_PHASE_SETTLED) {
+	if (settled) {
 		unsigned char ck[8 + PW_ID_MAX + 16];
-		MDB_val ik = {ckey(ord->created_ms, key, klen, ck), ck};
+		MDB_val ik = {ckey(created_ms, key, klen, ck), ck};
 		return mdb_put(st->wtx, st->created, &ik, &empty, 0);
 	}
 	MDB_val mk = {klen, (void *)key};
-	return mdb_put(st->wtx, st->live, &mk, &empty, 0);
+	return put_via(st->wtx, st->live, lc ? lc->live : NULL, &mk, &empty, 0);
+}
+
+/* Writes the packed record buf[0..n) under key with its index entries.
+ * *deferred (when not NULL) is set when the record is new and settled:
+ * its created-index entry is then the caller's to write (pw_store_load
+ * appends them in time order). An LMDB error code, 0 when written. */
+static int put_packed(pw_store_t *st, const char *key, size_t klen,
+		      const void *buf, size_t n, int settled,
+		      int64_t created_ms, int *deferred, const load_cur_t *lc)
+{
+	MDB_cursor *oc = lc ? lc->orders : NULL;
+	int rc = wtx(st);
+	if (rc)
+		return rc;
+	/* one descent for a new key (the common case in a restore): an
+	 * existing one hands back its record, whose index entries go */
+	MDB_val mk = {klen, (void *)key}, mv = {n, (void *)buf};
+	rc = put_via(st->wtx, st->orders, oc, &mk, &mv, MDB_NOOVERWRITE);
+	if (rc == MDB_KEYEXIST) {
+		pw_order_t old = {0};
+		int same = pw_order_unpack_bytes(mv.mv_data, mv.mv_size, &old) ==
+				   PA_OK &&
+			   old.phase == PW_PHASE_SETTLED && settled &&
+			   old.created_ms == created_ms;
+		pw_order_release(&old);
+		rc = same ? 0 : unindex(st, key, klen, &mv);
+		mv.mv_size = n;
+		mv.mv_data = (void *)buf;
+		if (!rc)
+			rc = put_via(st->wtx, st->orders, oc, &mk, &mv, 0);
+		if (!rc && !same)
+			rc = index_put(st, key, klen, settled, created_ms, lc);
+	} else if (!rc) {
+		if (settled && deferred)
+			*deferred = 1;
+		else
+			rc = index_put(st, key, klen, settled, created_ms, lc);
+	}
+	if (!rc)
+		st->writes++;
+	return rc;
 }
 
 pa_err_t pw_store_put(pw_store_t *st, const char *key, size_t klen,
@@ -473,64 +529,108 @@ pa_err_t pw_store_put(pw_store_t *st, const char *key, size_t klen,
 		return PA_NOMEM;
 	size_t n = pw_order_pack_to(ord, buf, need > sizeof stack ? need
 								 : sizeof stack);
-	int rc = wtx(st);
-	if (rc) {
-		if (buf != stack)
-			free(buf);
-		return rc == ENOMEM ? PA_NOMEM : PA_IO;
-	}
-	/* one descent for a new key (the common case in a restore): an
-	 * existing one hands back its record, whose index entries go */
-	MDB_val mk = {klen, (void *)key}, mv = {n, buf};
-	rc = mdb_put(st->wtx, st->orders, &mk, &mv, MDB_NOOVERWRITE);
-	if (rc == MDB_KEYEXIST) {
-		pw_order_t old = {0};
-		int same = pw_order_unpack_bytes(mv.mv_data, mv.mv_size, &old) ==
-				   PA_OK &&
-			   old.phase == PW_PHASE_SETTLED &&
-			   ord->phase == PW_PHASE_SETTLED &&
-			   old.created_ms == ord->created_ms;
-		pw_order_release(&old);
-		if (!same)
-			rc = unindex(st, key, klen, &mv);
-		else
-			rc = 0;
-		mv.mv_size = n;
-		mv.mv_data = buf;
-		if (!rc)
-			rc = mdb_put(st->wtx, st->orders, &mk, &mv, 0);
-		if (!rc && !same)
-			rc = index_put(st, key, klen, ord);
-	} else if (!rc) {
-		rc = index_put(st, key, klen, ord);
-	}
+	int rc = put_packed(st, key, klen, buf, n,
+			    ord->phase == PW_PHASE_SETTLED, ord->created_ms,
+			    NULL, NULL);
 	if (buf != stack)
 		free(buf);
+	return rc ? batch_failed(st, rc) : PA_OK;
+}
+
+static int del_key(pw_store_t *st, const char *key, size_t klen)
+{
+	int rc = wtx(st);
 	if (rc)
-		return batch_failed(st, rc);
-	st->writes++;
-	return PA_OK;
+		return rc;
+	MDB_val mk = {klen, (void *)key}, old;
+	rc = mdb_get(st->wtx, st->orders, &mk, &old);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (!rc)
+		rc = unindex(st, key, klen, &old);
+	if (!rc)
+		rc = mdb_del(st->wtx, st->orders, &mk, NULL);
+	if (!rc)
+		st->writes++;
+	return rc;
 }
 
 pa_err_t pw_store_del(pw_store_t *st, const char *key, size_t klen)
 {
 	if (klen == 0 || klen > PW_ID_MAX + 16)
 		return PA_INVAL;
+	int rc = del_key(st, key, klen);
+	return rc ? batch_failed(st, rc) : PA_OK;
+}
+
+/* created-index order of two records of a load: by time, then key */
+static int created_cmp(const void *a, const void *b)
+{
+	const pw_store_rec_t *x = *(pw_store_rec_t *const *)a,
+			     *y = *(pw_store_rec_t *const *)b;
+	if (x->created_ms != y->created_ms)
+		return x->created_ms < y->created_ms ? -1 : 1;
+	size_t m = x->klen < y->klen ? x->klen : y->klen;
+	int c = memcmp(x->key, y->key, m);
+	return c ? c : (x->klen > y->klen) - (x->klen < y->klen);
+}
+
+/* The created-index entries of the new settled records of a load, in time
+ * order: appended at the index's end (no descent) while they come after
+ * its last entry -- a changelog is read in about the order orders were
+ * created -- else put where they belong. */
+static int index_created(pw_store_t *st, pw_store_rec_t **idx, size_t n)
+{
+	MDB_cursor *c = NULL;
+	MDB_val empty = {0, ""};
+	qsort(idx, n, sizeof *idx, created_cmp);
+	int rc = mdb_cursor_open(st->wtx, st->created, &c);
+	for (size_t i = 0; i < n && !rc; i++) {
+		unsigned char ck[8 + PW_ID_MAX + 16];
+		MDB_val ik = {ckey(idx[i]->created_ms, idx[i]->key,
+				   idx[i]->klen, ck),
+			      ck};
+		rc = mdb_cursor_put(c, &ik, &empty, MDB_APPEND);
+		if (rc == MDB_KEYEXIST)
+			rc = mdb_cursor_put(c, &ik, &empty, 0);
+	}
+	if (c)
+		mdb_cursor_close(c);
+	return rc;
+}
+
+pa_err_t pw_store_load(pw_store_t *st, pw_store_rec_t *recs, size_t n,
+		       void *scratch, int64_t checkpoint)
+{
+	pw_store_rec_t **idx = scratch;
+	size_t nidx = 0;
+	load_cur_t lc = {NULL, NULL};
 	int rc = wtx(st);
-	if (rc)
-		return rc == ENOMEM ? PA_NOMEM : PA_IO;
-	MDB_val mk = {klen, (void *)key}, old;
-	rc = mdb_get(st->wtx, st->orders, &mk, &old);
-	if (rc == MDB_NOTFOUND)
-		return PA_OK;
 	if (!rc)
-		rc = unindex(st, key, klen, &old);
+		rc = mdb_cursor_open(st->wtx, st->orders, &lc.orders);
 	if (!rc)
-		rc = mdb_del(st->wtx, st->orders, &mk, NULL);
+		rc = mdb_cursor_open(st->wtx, st->live, &lc.live);
+	for (size_t i = 0; i < n && !rc; i++) {
+		pw_store_rec_t *r = &recs[i];
+		if (r->klen == 0 || r->klen > PW_ID_MAX + 16)
+			continue; /* cannot be a key of ours */
+		int deferred = 0;
+		rc = r->packed ? put_packed(st, r->key, r->klen, r->packed,
+					    r->len, r->settled, r->created_ms,
+					    &deferred, &lc)
+			       : del_key(st, r->key, r->klen);
+		if (deferred)
+			idx[nidx++] = r;
+	}
+	if (lc.orders)
+		mdb_cursor_close(lc.orders);
+	if (lc.live)
+		mdb_cursor_close(lc.live);
+	if (!rc && nidx)
+		rc = index_created(st, idx, nidx);
 	if (rc)
 		return batch_failed(st, rc);
-	st->writes++;
-	return PA_OK;
+	return pw_store_commit(st, checkpoint);
 }
 
 pa_err_t pw_store_get(pw_store_t *st, const char *key, size_t klen,

@@ -73,6 +73,52 @@ pa_err_t pw_store_put(pw_store_t *st, const char *key, size_t klen,
 		      const pw_order_t *ord);
 /* Removes key (a tombstone). Not there is fine. */
 pa_err_t pw_store_del(pw_store_t *st, const char *key, size_t klen);
+/* One record of a bulk load (pw_store_load): the changelog key and the
+ * order's packed form (pw_order_pack_to), or packed NULL for a tombstone;
+ * settled and created_ms as in the order (its index entries). Borrowed. */
+typedef struct pw_store_rec {
+	const char *key;
+	size_t klen;
+	const void *packed; /* NULL: a tombstone */
+	size_t len;
+	int settled;
+	int64_t created_ms;
+} pw_store_rec_t;
+/* A restore's batch: recs[0..n) sorted by key, each key once (the last
+ * record of a key in the changelog), written with their index entries in
+ * the open batch, then committed with checkpoint as pw_store_commit()
+ * does. Key order visits the B-tree's pages in order; the settled
+ * records' retention entries are appended in time order. scratch: room
+ * for n pointers (the caller's, reused between batches). PA_NOMEM /
+ * PA_IO: the batch is lost (the checkpoint stays where it was). */
+pa_err_t pw_store_load(pw_store_t *st, pw_store_rec_t *recs, size_t n,
+		       void *scratch, int64_t checkpoint);
+
+/* A restore's batch (bulk.c): records gathered in a fixed arena as they
+ * are read, written sorted by key with their checkpoint when full. */
+typedef struct pw_store_bulk pw_store_bulk_t;
+/* New empty batch taking bytes of memory in all, records and their
+ * entries (at least 64 kB: a few hundred records) (caller frees with
+ * pw_store_bulk_free()); NULL when out of memory. */
+pw_store_bulk_t *pw_store_bulk_new(size_t bytes);
+/* NULL is a safe no-op. */
+void pw_store_bulk_free(pw_store_bulk_t *b);
+/* Adds the changelog record key -> ord (packed into the batch; ord NULL: a
+ * tombstone). 0 when added; 1 when the batch is full (write it, then add
+ * again); -1 when no batch can hold it (a bad key, or a record larger
+ * than the batch: write it with pw_store_put() after this batch). */
+int pw_store_bulk_add(pw_store_bulk_t *b, const char *key, size_t klen,
+		      const pw_order_t *ord);
+/* Records in the batch. */
+size_t pw_store_bulk_count(const pw_store_bulk_t *b);
+/* Empties the batch without writing it. */
+void pw_store_bulk_clear(pw_store_bulk_t *b);
+/* Writes the batch into st, only the last record of each key, and commits
+ * it with checkpoint (pw_store_load); the batch is empty afterwards,
+ * written or not. PA_NOMEM / PA_IO: nothing of it was written. */
+pa_err_t pw_store_bulk_write(pw_store_bulk_t *b, pw_store_t *st,
+			     int64_t checkpoint);
+
 /* Reads key into *ord (partition, owner and rt as the caller sets them;
  * ord->ext a new copy: pw_order_release() it). PA_NOT_FOUND when absent, PA_PARSE when the stored bytes do not unpack
  * (a corrupt record), PA_IO on a store error. Sees the open batch. */

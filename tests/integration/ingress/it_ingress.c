@@ -495,6 +495,43 @@ START_TEST(test_ingress_destroy_answers_waiting_requests)
 }
 END_TEST
 
+static int kafka_down(void *ud)
+{
+	pw_ingress_stats_t st;
+	pw_ingress_get_stats(ud, &st);
+	return st.kafka_down;
+}
+
+/* Every broker down: one verified callback waits for Kafka, the next ones
+ * are answered 503 / "no" at once (not after message.timeout.ms), so the
+ * gateway's retries cannot hold every connection of the listener. */
+START_TEST(test_ingress_kafka_down_holds_one_request)
+{
+	env_t e;
+	start_waiting(&e, "ORD-HOLD-1");
+	ck_assert_msg(pwt_run_until(e.loop, kafka_down, e.in, 20000),
+		      "the producer never said every broker is down");
+	for (int i = 0; i < 3; i++) {
+		char oid[32];
+		snprintf(oid, sizeof oid, "ORD-FAST-%d", i);
+		char *body = callback(SECRET_ALPHA, oid, "100", "Approved",
+				      NULL, NULL);
+		pwt_call_t c;
+		/* held ones wait 60 s (message.timeout.ms); 30 s is "at once" */
+		post(&e, "/webhooks/payatom", body, NULL, &c);
+		expect_ack(&c, 503, "HashMatched", "no");
+		pwt_call_free(&c);
+		free(body);
+	}
+	pw_ingress_stats_t st;
+	pw_ingress_get_stats(e.in, &st);
+	ck_assert_uint_eq(st.pending, 1);
+	ck_assert(pw_metrics_worker_webhooks(e.mw, PW_WH_KAFKA_FAILED) == 3);
+	ck_assert(pw_metrics_worker_webhooks(e.mw, PW_WH_VERIFIED) == 0);
+	env_fini(&e);
+}
+END_TEST
+
 START_TEST(test_ingress_logs_hold_no_secret_nor_post_hash)
 {
 	env_t e;
@@ -555,6 +592,7 @@ static Suite *suite(void)
 	tcase_add_test(k, test_ingress_kafka_unavailable_answers_no);
 	tcase_add_test(k, test_ingress_request_dropped_while_waiting);
 	tcase_add_test(k, test_ingress_destroy_answers_waiting_requests);
+	tcase_add_test(k, test_ingress_kafka_down_holds_one_request);
 	suite_add_tcase(s, k);
 	return s;
 }

@@ -246,11 +246,13 @@ START_TEST(test_alo_broker_kill9_recovers)
 	ck_assert_int_eq(eos_harness_run(&r, args, 30000, NULL, 0), 0);
 	int64_t killed = pwt_now_ms();
 	/* the broker stays away for 8 s: /readyz must say so */
-	int saw503 = 0, polls = 0;
+	int saw503 = 0, polls = 0, n200 = 0, nother = 0;
 	long first503_ms = -1;
 	while (pwt_now_ms() < killed + 8000) {
 		long st = eos_readyz(&r, 0, 1000);
 		polls++;
+		n200 += st == 200;
+		nother += st != 200 && st != 503;
 		if (st == 503 && !saw503) {
 			saw503 = 1;
 			first503_ms = (long)(pwt_now_ms() - killed);
@@ -293,12 +295,13 @@ START_TEST(test_alo_broker_kill9_recovers)
 	int multi = 0, settled = eos_settled(&r, &multi);
 	printf("bcrash: commands %d broker kill -9 at settled %d (sent %d), "
 	       "down %.1f s; "
-	       "/readyz 503 %s (first after %ld ms, %d polls), 200 again %ld "
+	       "/readyz 503 %s (first after %ld ms, %d polls: %d said 200, %d "
+	       "no answer), 200 again %ld "
 	       "ms after the restart; terminal_outcomes %d losses %d "
 	       "duplicates %ld (same event_id %ld, other event_id %ld) "
 	       "worker restarts 0 seed %u took %.1f s\n",
 	       n, at_kill, sent_at_kill, (double)(restarted - killed) / 1000,
-	       saw503 ? "seen" : "NOT seen", first503_ms, polls,
+	       saw503 ? "seen" : "NOT seen", first503_ms, polls, n200, nother,
 	       ready_after_ms, settled, n - settled, r.t.dup_eid + r.t.dup_seq,
 	       r.t.dup_eid, r.t.dup_seq, seed,
 	       (double)(pwt_now_ms() - t0) / 1000);

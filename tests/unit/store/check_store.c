@@ -399,6 +399,136 @@ START_TEST(test_store_keeps_an_order_ext_of_any_size)
 }
 END_TEST
 
+/* ---- a restore's batches (bulk.c) ------------------------------------ */
+
+static int collect_any(const char *key, size_t klen, const pw_order_t *ord,
+		       void *ud)
+{
+	(void)ord;
+	char *buf = ud;
+	if (strlen(buf) + klen + 2 < 8192) {
+		strncat(buf, key, klen);
+		strcat(buf, ",");
+	}
+	return 0;
+}
+
+static int tomb_any(const char *key, size_t klen, void *ud)
+{
+	return collect_any(key, klen, NULL, ud);
+}
+
+/* The same changelog -- keys written again and again, live and settled,
+ * created times out of order, tombstones, keys already in the store --
+ * written in batches and record by record gives the same store: the same
+ * orders, live index and retention order. */
+START_TEST(test_store_bulk_batches_equal_record_by_record)
+{
+	pw_store_id_t id2 = ID;
+	id2.partition = 4;
+	pw_store_t *a = open_ok(&ID, NULL), *b = open_ok(&id2, NULL);
+	/* the smallest batch: ~400 records, so 5,000 make many batches */
+	pw_store_bulk_t *bk = pw_store_bulk_new(0);
+	ck_assert_ptr_nonnull(bk);
+	uint64_t rng = 12345;
+	int batches = 0;
+	for (int i = 0; i < 5000; i++) {
+		rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+		char key[16];
+		int kl = snprintf(key, sizeof key, "K%03u", (unsigned)(rng % 700));
+		pw_order_t o;
+		/* creation mostly in changelog order, some from long ago */
+		order(&o, key, rng % 3 != 0,
+		      rng % 11 ? i * 10 : (int64_t)(rng % 997));
+		o.amount_minor = i;
+		const pw_order_t *op = rng % 13 ? &o : NULL; /* tombstone */
+		int rc = pw_store_bulk_add(bk, key, (size_t)kl, op);
+		if (rc == 1) {
+			ck_assert_int_eq(pw_store_bulk_write(bk, a, i), PA_OK);
+			batches++;
+			ck_assert_uint_eq(pw_store_bulk_count(bk), 0);
+			rc = pw_store_bulk_add(bk, key, (size_t)kl, op);
+		}
+		ck_assert_int_eq(rc, 0);
+		ck_assert_int_eq(op ? pw_store_put(b, key, (size_t)kl, op)
+				    : pw_store_del(b, key, (size_t)kl),
+				 PA_OK);
+	}
+	ck_assert_int_eq(pw_store_bulk_write(bk, a, 5000), PA_OK);
+	ck_assert_int_eq(pw_store_commit(b, 5000), PA_OK);
+	ck_assert_int_gt(batches, 5);
+	ck_assert_int_eq(pw_store_checkpoint(a), 5000);
+	pw_store_stats_t sa, sb;
+	ck_assert_int_eq(pw_store_stats(a, &sa), PA_OK);
+	ck_assert_int_eq(pw_store_stats(b, &sb), PA_OK);
+	ck_assert_uint_eq(sa.orders, sb.orders);
+	ck_assert_uint_eq(sa.live, sb.live);
+	ck_assert_uint_gt(sa.orders, 300);
+	ck_assert_uint_gt(sa.live, 50);
+	for (unsigned k = 0; k < 700; k++) {
+		char key[16];
+		int kl = snprintf(key, sizeof key, "K%03u", k);
+		pw_order_t oa, ob;
+		pa_err_t ea = pw_store_get(a, key, (size_t)kl, &oa),
+			 eb = pw_store_get(b, key, (size_t)kl, &ob);
+		ck_assert_int_eq(ea, eb);
+		if (ea != PA_OK)
+			continue;
+		ck_assert_int_eq(oa.amount_minor, ob.amount_minor);
+		ck_assert_int_eq(oa.created_ms, ob.created_ms);
+		ck_assert_int_eq(oa.phase, ob.phase);
+		ck_assert_str_eq(oa.ref_code, ob.ref_code);
+	}
+	static char la[8192], lb[8192];
+	la[0] = lb[0] = '\0';
+	ck_assert_int_eq(pw_store_walk_live(a, collect_any, la), PA_OK);
+	ck_assert_int_eq(pw_store_walk_live(b, collect_any, lb), PA_OK);
+	ck_assert_str_eq(la, lb);
+	size_t na, nb;
+	la[0] = lb[0] = '\0';
+	ck_assert_int_eq(pw_store_expired(a, 1LL << 60, 100000, tomb_any, la,
+					  &na),
+			 PA_OK);
+	ck_assert_int_eq(pw_store_expired(b, 1LL << 60, 100000, tomb_any, lb,
+					  &nb),
+			 PA_OK);
+	ck_assert_uint_eq(na, sa.orders - sa.live);
+	ck_assert_uint_eq(na, nb);
+	ck_assert_str_eq(la, lb);
+	pw_store_bulk_free(bk);
+	pw_store_close(a);
+	pw_store_close(b);
+}
+END_TEST
+
+START_TEST(test_store_bulk_refuses_what_no_batch_holds)
+{
+	pw_store_bulk_t *bk = pw_store_bulk_new(0);
+	ck_assert_ptr_nonnull(bk);
+	pw_order_t o;
+	order(&o, "BIG", 1, 5);
+	json_t *md = json_object();
+	for (int i = 0; i < 4000; i++) {
+		char k[8];
+		snprintf(k, sizeof k, "k%04d", i);
+		json_object_set_new(md, k, json_string("a value of some length"));
+	}
+	json_t *ext = json_pack("{s:o}", "md", md);
+	ck_assert_int_eq(pw_order_set_ext(&o, ext), PA_OK);
+	json_decref(ext);
+	ck_assert_int_eq(pw_store_bulk_add(bk, "BIG", 3, &o), -1);
+	ck_assert_int_eq(pw_store_bulk_add(bk, "", 0, NULL), -1);
+	pw_order_release(&o);
+	order(&o, "S", 1, 5);
+	ck_assert_int_eq(pw_store_bulk_add(bk, "S", 1, &o), 0);
+	ck_assert_uint_eq(pw_store_bulk_count(bk), 1);
+	pw_store_bulk_clear(bk);
+	ck_assert_uint_eq(pw_store_bulk_count(bk), 0);
+	pw_store_bulk_free(bk);
+	pw_store_bulk_free(NULL);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("store");
@@ -411,6 +541,8 @@ static Suite *suite(void)
 	tcase_add_test(t, test_store_retention_lists_settled_orders_oldest_first);
 	tcase_add_test(t, test_store_corrupt_record_reads_as_parse_error);
 	tcase_add_test(t, test_store_keeps_an_order_ext_of_any_size);
+	tcase_add_test(t, test_store_bulk_batches_equal_record_by_record);
+	tcase_add_test(t, test_store_bulk_refuses_what_no_batch_holds);
 	suite_add_tcase(s, t);
 	t = tcase_create("wipe_and_rebuild");
 	tcase_add_checked_fixture(t, setup, teardown);
