@@ -88,7 +88,9 @@ void pwb_print_settings(const pwb_opts_t *o, const pwb_mode_t *m, int nm)
 		       o->alloc_lib);
 	if (o->worker_bin)
 		printf("  worker program     %s -o ... (poll.first >= 1 s, "
-		       "rate.limit.rps 100000;\n"
+		       "rate.limit.rps 100000,\n"
+		       "                     webhook path: "
+		       "http.max.connections.per.ip 0;\n"
 		       "                     CPU and RSS from /proc, 10 ms "
 		       "ticks; no in-flight counter)\n",
 		       o->worker_bin);
