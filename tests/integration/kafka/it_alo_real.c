@@ -96,8 +96,13 @@ START_TEST(test_alo_rebalance_1_3_1)
 	unsigned seed = eos_seed();
 	int n = (int)eos_env_long("PAYATOM_REBALANCE_COMMANDS", 6000);
 	rig_t r;
-	/* creates take 100-400 ms: calls are in flight at every revoke */
-	const char *sbx[] = {"fault = /api/request.php:latency=uniform:100-400",
+	/* creates take 300-1200 ms: calls are in flight at every revoke.
+	 * The feed below pauses while a worker is spawned (up to ~0.6 s
+	 * seen, the test waiting for its start line); with 100-400 ms a
+	 * revoke that came in such a pause found every call returned and
+	 * no handover to drain (drained == 0), more often once restores
+	 * got faster and members joined sooner */
+	const char *sbx[] = {"fault = /api/request.php:latency=uniform:300-1200",
 			     NULL};
 	eos_rig_init(&r, "rebal", n, 1, "at_least_once", sbx, NULL);
 	int64_t t0 = pwt_now_ms();
