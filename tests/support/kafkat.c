@@ -1,10 +1,13 @@
 /* kafkat.c -- see kafkat.h. */
 #include "kafkat.h"
 
+#include <check.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "kafka/worker.h"
 #include "pwtest.h"
 
 rd_kafka_t *pwt_producer(const char *bootstraps)
@@ -198,4 +201,22 @@ int pwt_run_until(pw_loop_t *loop, int (*pred)(void *ud), void *ud,
 		pw_loop_run_once(loop, 20);
 	}
 	return 1;
+}
+
+static void on_stopped(void *ud)
+{
+	*(int *)ud = 1;
+}
+
+static int stopped(void *ud)
+{
+	return *(int *)ud;
+}
+
+void pwt_worker_stop(pw_loop_t *loop, pw_worker_t *w)
+{
+	int done = 0;
+	pw_worker_shutdown(w, on_stopped, &done);
+	ck_assert(pwt_run_until(loop, stopped, &done, 20000));
+	pw_worker_destroy(w);
 }

@@ -47,4 +47,10 @@ json_t *pwt_read_topic_codec(const char *bootstraps, const char *topic,
 int pwt_run_until(pw_loop_t *loop, int (*pred)(void *ud), void *ud,
 		  long timeout_ms);
 
+/* Shuts w down through pw_worker_shutdown (drain, flush, commit), runs
+ * loop until it reports done (20 s, stretched; fails the test otherwise),
+ * then destroys it. */
+struct pw_worker;
+void pwt_worker_stop(pw_loop_t *loop, struct pw_worker *w);
+
 #endif

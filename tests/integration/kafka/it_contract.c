@@ -125,23 +125,9 @@ static int reached(void *ud)
 	return u->e->terminal >= u->terminal && u->e->dlq >= u->dlq;
 }
 
-static int done_flag;
-static void shutdown_done(void *ud)
-{
-	*(int *)ud = 1;
-}
-
-static int flag_set(void *ud)
-{
-	return *(int *)ud;
-}
-
 static void stop_worker(env_t *e, pw_worker_t *w)
 {
-	done_flag = 0;
-	pw_worker_shutdown(w, shutdown_done, &done_flag);
-	ck_assert(pwt_run_until(e->loop, flag_set, &done_flag, 20000));
-	pw_worker_destroy(w);
+	pwt_worker_stop(e->loop, w);
 }
 
 /* The value of header name ("" when absent; "*2" when twice). */
